@@ -1,0 +1,53 @@
+/**
+ * The stream-log seam: an append-only, partitioned log of document ops (key = docId).
+ *
+ * Implementations side by side: stream-log-file.ts (embedded default: segment files, group commit),
+ * stream-log-memory.ts (tests), and later stream-log-kafka.ts (kafkajs).
+ *
+ * Offsets are per partition and start at 0, as in Kafka. A document's seq is `offset + 1` of its
+ * latest op (so 0 means "never written"; see docs/protocol.md).
+ */
+export interface LogRecord {
+  partition: number;
+  offset: bigint;
+  /** docId */
+  key: string;
+  /** an encoded `Op` (protocol/replicant.proto) */
+  value: Uint8Array;
+}
+
+export interface AppendResult {
+  partition: number;
+  offset: bigint;
+}
+
+/**
+ * Receives ordered batches of one partition. Returning a promise applies backpressure: the reader
+ * delivers nothing more from that partition until it settles.
+ */
+export type BatchHandler = (partition: number, records: LogRecord[]) => void | Promise<void>;
+
+export interface TailOptions {
+  /** partitions to read; all when omitted */
+  partitions?: number[];
+  /** first offset to deliver for a partition (default: the current end, i.e. only new records) */
+  from?: (partition: number) => bigint;
+}
+
+export interface Tail {
+  /** stop delivering; resolves when no handler call is in flight */
+  close(): Promise<void>;
+}
+
+export interface StreamLog {
+  readonly partitions: number;
+  /** partition of a docId: Kafka's default partitioner (murmur2) so placement survives a backend change */
+  partitionOf(docId: string): number;
+  /** appends one op; resolves only once the record is durable (fsync / acks=-1) */
+  append(docId: string, value: Uint8Array): Promise<AppendResult>;
+  /** delivers durable records in offset order per partition, from the given offsets, until closed */
+  tail(handler: BatchHandler, opts?: TailOptions): Promise<Tail>;
+  /** the next offset to be assigned in a partition (log end offset) among durable records */
+  endOffset(partition: number): Promise<bigint>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,36 @@
+/**
+ * Error codes shared by every tier. They appear verbatim in WebSocket `error` frames and in HTTP
+ * error bodies (`{"error":{"code","message"}}`), so clients can switch on them.
+ */
+export const ErrorCode = {
+  BadFrame: 'bad_frame', // undecodable frame (invalid JSON / protobuf, unknown type, wrong field types)
+  FrameTooLarge: 'frame_too_large',
+  BadDocId: 'bad_doc_id',
+  BadPatch: 'bad_patch', // a patch that is not a JSON object
+  BadSeq: 'bad_seq',
+  BadRequest: 'bad_request',
+  Unauthorized: 'unauthorized',
+  Forbidden: 'forbidden',
+  TooManySubscriptions: 'too_many_subscriptions',
+  NotSubscribed: 'not_subscribed',
+  PayloadTooLarge: 'payload_too_large',
+  Unavailable: 'unavailable', // overloaded or a dependency is down: retry later
+  Internal: 'internal',
+  NotFound: 'not_found',
+  MethodNotAllowed: 'method_not_allowed',
+  UnsupportedMediaType: 'unsupported_media_type',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** A typed failure to decode or validate input. Decoders return these; they never throw them out. */
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly doc?: string,
+    readonly id?: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}

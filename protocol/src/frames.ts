@@ -1,0 +1,61 @@
+import type { Seq } from './seq.js';
+
+/** JSON object value (a document state or a merge patch). */
+export type JsonObject = { [key: string]: unknown };
+
+// ---- client -> server ----
+export interface AuthFrame { type: 'auth'; token: string }
+export interface HelloFrame { type: 'hello'; window: number }
+export interface CreditFrame { type: 'credit'; n: number }
+export interface SubscribeFrame { type: 'subscribe'; doc: string; lastSeq?: Seq }
+export interface UnsubscribeFrame { type: 'unsubscribe'; doc: string }
+/** `patch` is the merge patch as compact JSON text (validated to be a JSON object). */
+export interface PublishFrame { type: 'publish'; doc: string; patch: string; id?: string }
+export interface PingFrame { type: 'ping' }
+
+export type ClientFrame =
+  | AuthFrame
+  | HelloFrame
+  | CreditFrame
+  | SubscribeFrame
+  | UnsubscribeFrame
+  | PublishFrame
+  | PingFrame;
+
+// ---- server -> client ----
+/** `state` is the document state as JSON text. */
+export interface SnapshotFrame { type: 'snapshot'; doc: string; seq: Seq; state: string }
+/** `patch` is the merge patch as JSON text, exactly as written to the log. */
+export interface DeltaFrame { type: 'delta'; doc: string; seq: Seq; prevSeq: Seq; patch: string }
+export interface AckFrame { type: 'ack'; id: string; seq: Seq }
+export interface ErrorFrame { type: 'error'; code: string; message: string; doc?: string; id?: string }
+export interface GoawayFrame { type: 'goaway'; reconnectMs: number }
+export interface PongFrame { type: 'pong' }
+
+export type ServerFrame = SnapshotFrame | DeltaFrame | AckFrame | ErrorFrame | GoawayFrame | PongFrame;
+
+/** The two WebSocket subprotocols of the contract. */
+export const SUBPROTOCOL_BINARY = 'replicant.v1';
+export const SUBPROTOCOL_JSON = 'replicant.v1.json';
+export type Subprotocol = typeof SUBPROTOCOL_BINARY | typeof SUBPROTOCOL_JSON;
+
+/** WebSocket close codes used by the gateway (4000-4999 is the application range). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  ProtocolError: 1002,
+  FrameTooLarge: 1009,
+  Unauthorized: 4001,
+  AuthTimeout: 4002,
+  SlowConsumer: 4008,
+  Overloaded: 4013,
+} as const;
+
+/** A server frame as a client sees it after decoding: JSON text parsed into objects. */
+export type ReceivedFrame =
+  | { type: 'snapshot'; doc: string; seq: Seq; state: JsonObject }
+  | { type: 'delta'; doc: string; seq: Seq; prevSeq: Seq; patch: JsonObject }
+  | AckFrame
+  | ErrorFrame
+  | GoawayFrame
+  | PongFrame;

@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './docid.js';
+export * from './seq.js';
+export * from './frames.js';
+export * from './json-codec.js';
+export * from './binary-codec.js';
