@@ -7,6 +7,8 @@
  * Offsets are per partition and start at 0, as in Kafka. A document's seq is `offset + 1` of its
  * latest op (so 0 means "never written"; see docs/protocol.md).
  */
+import { ErrorCode } from '@replicant/protocol';
+
 export interface LogRecord {
   partition: number;
   offset: bigint;
@@ -32,6 +34,13 @@ export interface TailOptions {
   partitions?: number[];
   /** first offset to deliver for a partition (default: the current end, i.e. only new records) */
   from?: (partition: number) => bigint;
+  /** most records per handler call (default 512; implementations may also cap a batch by bytes) */
+  maxBatchRecords?: number;
+  /**
+   * Called when the handler (or a read) fails. The same batch is then delivered again after a short
+   * backoff (at-least-once), so handlers must tolerate redelivery. Default: console.error.
+   */
+  onError?: (err: unknown, partition: number) => void;
 }
 
 export interface Tail {
@@ -47,7 +56,27 @@ export interface StreamLog {
   append(docId: string, value: Uint8Array): Promise<AppendResult>;
   /** delivers durable records in offset order per partition, from the given offsets, until closed */
   tail(handler: BatchHandler, opts?: TailOptions): Promise<Tail>;
+  /**
+   * Bounded catch-up read: at most `maxRecords` durable records of `partition`, in offset order,
+   * starting at the first offset >= `fromOffset` (empty at the end of the log).
+   */
+  read(partition: number, fromOffset: bigint, maxRecords: number): Promise<LogRecord[]>;
   /** the next offset to be assigned in a partition (log end offset) among durable records */
   endOffset(partition: number): Promise<bigint>;
   close(): Promise<void>;
+}
+
+/**
+ * Rejection of `append` when the log sheds load (pending bound reached) or cannot accept writes
+ * (closed, failed, broker down). Callers answer 503 with Retry-After; the write was not acknowledged.
+ */
+export class LogUnavailableError extends Error {
+  readonly code = ErrorCode.Unavailable;
+  constructor(
+    message: string,
+    readonly retryAfterSec = 1,
+  ) {
+    super(message);
+    this.name = 'LogUnavailableError';
+  }
 }

@@ -1,0 +1,49 @@
+/**
+ * Operational endpoints: `/metrics` (Prometheus text, prom-client default registry), `/healthz`
+ * (the process is alive) and `/readyz` (it can serve: backends reachable, not draining).
+ */
+import type { TemplatedApp } from 'uWebSockets.js';
+import { collectDefaultMetrics, register } from 'prom-client';
+
+let defaultsOn = false;
+
+export interface AdminHooks {
+  ready: () => boolean;
+  /** refresh scrape-time metrics before rendering */
+  beforeScrape?: () => void;
+}
+
+export function registerAdmin(app: TemplatedApp, hooks: AdminHooks): void {
+  if (!defaultsOn) {
+    collectDefaultMetrics({ prefix: 'replicant_process_' });
+    defaultsOn = true;
+  }
+  app.get('/healthz', (res) => {
+    res.writeHeader('Content-Type', 'application/json').end('{"status":"ok"}');
+  });
+  app.get('/readyz', (res) => {
+    const ok = hooks.ready();
+    res.writeStatus(ok ? '200 OK' : '503 Service Unavailable').writeHeader('Content-Type', 'application/json').end(ok ? '{"ready":true}' : '{"ready":false}');
+  });
+  app.get('/metrics', (res) => {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    hooks.beforeScrape?.();
+    void register.metrics().then(
+      (text) => {
+        if (aborted) return;
+        res.cork(() => {
+          res.writeHeader('Content-Type', register.contentType).end(text);
+        });
+      },
+      (err: Error) => {
+        if (aborted) return;
+        res.cork(() => {
+          res.writeStatus('500 Internal Server Error').end(String(err.message));
+        });
+      },
+    );
+  });
+}

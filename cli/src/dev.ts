@@ -1,0 +1,83 @@
+/**
+ * `replicant dev`: the embedded default. Origin, one fanout replica and the gateway in one
+ * process on one port, over the file stream log and file snapshots: no Kafka, no Redis.
+ */
+import { join } from 'node:path';
+import * as uWS from 'uWebSockets.js';
+import { FileLog, FileSnapshotStore, Origin, registerOriginHttp } from '@replicant/origin';
+import { Replica } from '@replicant/fanout';
+import { Gateway } from '@replicant/gateway';
+import type { Config } from './config.js';
+import { registerAdmin } from './admin.js';
+import { DEMO_PAGE } from './demo-page.js';
+import { listen, listenAdmin, onShutdown } from './server.js';
+
+export interface DevServer {
+  port: number;
+  gateway: Gateway;
+  origin: Origin;
+  replica: Replica;
+  stop(): Promise<void>;
+}
+
+export async function startDev(cfg: Config): Promise<DevServer> {
+  const log = await FileLog.open({ dir: join(cfg.dataDir, 'log'), partitions: cfg.partitions });
+  const store = await FileSnapshotStore.open({ dir: join(cfg.dataDir, 'snapshots') });
+  const origin = await Origin.start({
+    log,
+    store,
+    checkpointIntervalMs: cfg.checkpointIntervalMs,
+    maxInflightWrites: cfg.maxInflightWrites,
+  });
+  const replica = await Replica.start({ log, store, historySize: cfg.historySize });
+  const gateway = new Gateway({
+    upstream: replica,
+    writer: origin,
+    auth: { jwtSecret: cfg.jwtSecret, jwtPublicKey: cfg.jwtPublicKey },
+    maxFrameBytes: cfg.maxFrameBytes,
+    maxSendBuffer: cfg.maxSendBuffer,
+    maxSubscriptions: cfg.maxSubscriptions,
+    historySize: cfg.historySize,
+  });
+
+  let draining = false;
+  const hooks = { ready: () => !draining, beforeScrape: () => gateway.collectMetrics() };
+  const app = uWS.App();
+  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes });
+  gateway.attach(app);
+  registerAdmin(app, hooks);
+  app.get('/', (res) => {
+    res.writeHeader('Content-Type', 'text/html; charset=utf-8').end(DEMO_PAGE);
+  });
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').writeHeader('Content-Type', 'application/json').end('{"error":{"code":"not_found","message":"no such route"}}');
+  });
+  const main = await listen(app, cfg.host, cfg.port);
+  const admin = await listenAdmin(cfg.host, cfg.adminPort, hooks);
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      draining = true;
+      await gateway.drain({ graceMs: cfg.drainGraceMs });
+      main.close();
+      admin?.close();
+      // Origin drains in-flight writes (each already fsynced before its ack) and checkpoints.
+      await origin.close();
+      await replica.close();
+      await log.close();
+      await store.close();
+    })());
+  return { port: main.port, gateway, origin, replica, stop };
+}
+
+export async function runDev(cfg: Config): Promise<void> {
+  const dev = await startDev(cfg);
+  const url = `http://${cfg.host}:${dev.port}`;
+  console.log(`replicant dev ready on ${url} (WebSocket ws://${cfg.host}:${dev.port}/v1/stream, demo ${url}/, data ${cfg.dataDir})`);
+  onShutdown(async (signal) => {
+    console.log(`replicant dev: ${signal}, draining`);
+    await dev.stop();
+    console.log('replicant dev: stopped');
+  });
+}

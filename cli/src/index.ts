@@ -1,0 +1,2 @@
+export * from './config.js';
+export { startDev, type DevServer } from './dev.js';

@@ -1,0 +1,132 @@
+/**
+ * Test harness: runs the real `replicant` CLI as a child process on a free port with a temp
+ * DATA_DIR, waits for its `ready` line, and offers small WebSocket/HTTP helpers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import WebSocket from 'ws';
+
+const MAIN = new URL('../src/main.js', import.meta.url).pathname;
+
+export interface DevProcess {
+  proc: ChildProcess;
+  port: number;
+  url: string;
+  wsUrl: string;
+  dataDir: string;
+  output: () => string;
+  /** SIGTERM and wait for exit */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit */
+  kill9(): Promise<void>;
+}
+
+export function tempDir(prefix = 'replicant-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function startDevProcess(opts: { dataDir: string; env?: Record<string, string> }): Promise<DevProcess> {
+  const proc = spawn(process.execPath, [MAIN, 'dev'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: opts.dataDir, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = once(proc, 'exit');
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = /ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    proc.once('exit', (code) => reject(new Error(`replicant dev exited (${code}) before ready:\n${out}`)));
+  });
+  return {
+    proc,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/v1/stream`,
+    dataDir: opts.dataDir,
+    output: () => out,
+    async stop() {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      const [code] = await exited;
+      return code as number | null;
+    },
+    async kill9() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function post(base: string, doc: string, patch: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const r = await fetch(`${base}/v1/docs/${doc}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/merge-patch+json', ...headers },
+    body: typeof patch === 'string' ? patch : JSON.stringify(patch),
+  });
+  const text = await r.text();
+  let body: any;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: r.status, body };
+}
+
+export async function getDoc(base: string, doc: string): Promise<{ seq: string; state: any }> {
+  const r = await fetch(`${base}/v1/docs/${doc}`);
+  if (r.status !== 200) throw new Error(`GET ${doc}: ${r.status} ${await r.text()}`);
+  return (await r.json()) as { seq: string; state: any };
+}
+
+/** A raw JSON-subprotocol client that records every frame and lets a test await specific ones. */
+export class RawClient {
+  readonly frames: any[] = [];
+  private waiters: { pred: (f: any) => boolean; resolve: (f: any) => void }[] = [];
+  closeCode: number | undefined;
+  readonly closed: Promise<number>;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      const f = isBinary ? { binary: data } : JSON.parse(data.toString());
+      this.frames.push(f);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(f)) return true;
+        w.resolve(f);
+        return false;
+      });
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code) => resolve((this.closeCode = code))));
+  }
+
+  static async open(url: string, protocol: string | undefined = 'replicant.v1.json'): Promise<RawClient> {
+    const ws = new WebSocket(url, protocol ? [protocol] : []);
+    const c = new RawClient(ws);
+    await once(ws, 'open');
+    return c;
+  }
+
+  send(f: unknown): void {
+    this.ws.send(typeof f === 'string' ? f : JSON.stringify(f));
+  }
+
+  /** resolves with the first frame (already received or future) matching `pred` after index `from` */
+  next(pred: (f: any) => boolean, from = 0): Promise<any> {
+    for (let i = from; i < this.frames.length; i++) if (pred(this.frames[i])) return Promise.resolve(this.frames[i]);
+    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * One applied op as it travels from a replica to gateways and clients. Frames are encoded lazily,
+ * once per subprotocol, and cached on the object: every gateway session of that subprotocol is sent
+ * the very same bytes.
+ */
+import { encodeServerBinary, encodeServerJson, type JsonObject } from '@replicant/protocol';
+
+export class Delta {
+  private json: string | undefined;
+  private bin: Uint8Array | undefined;
+
+  constructor(
+    readonly doc: string,
+    readonly seq: bigint,
+    readonly prevSeq: bigint,
+    /** merge patch as compact JSON text, exactly as logged */
+    readonly patch: string,
+    /** the parsed patch, shared read-only by in-process consumers */
+    readonly patchObj: JsonObject,
+    /** wall-clock ms when origin accepted the write (end-to-end latency) */
+    readonly tsMs: number,
+  ) {}
+
+  jsonFrame(): string {
+    return (this.json ??= encodeServerJson({ type: 'delta', doc: this.doc, seq: this.seq, prevSeq: this.prevSeq, patch: this.patch }));
+  }
+
+  binaryFrame(): Uint8Array {
+    return (this.bin ??= encodeServerBinary({ type: 'delta', doc: this.doc, seq: this.seq, prevSeq: this.prevSeq, patch: this.patch }));
+  }
+}

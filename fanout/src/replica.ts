@@ -1,0 +1,220 @@
+/**
+ * A fan-out replica: tails the partitions it serves, materializes only the documents some receiver
+ * subscribed to, keeps a bounded history ring per document for resume, and pushes ordered deltas to
+ * its listeners (gateway hubs in-process, gateway links in cluster mode).
+ *
+ * A cold document is bootstrapped without stopping the tail: records of that doc that arrive while
+ * it loads are parked (bounded), the snapshot store gives a state at least as new as the store's
+ * covered offset C for the partition, the log is read from C up to where the tail was when loading
+ * began, and the parked records are applied last. DocState ignores ops at or below its seq, so the
+ * overlaps between those three sources are harmless.
+ */
+import { Counter, Gauge } from 'prom-client';
+import type { JsonObject } from '@replicant/protocol';
+import { DocState, decodeOp, type LogRecord, type SnapshotStore, type StreamLog, type Tail } from '@replicant/origin';
+import { Delta } from './delta.js';
+import { HistoryRing } from './history-ring.js';
+import type { Upstream, UpstreamListener } from './upstream.js';
+
+export interface ReplicaOptions {
+  log: StreamLog;
+  store: SnapshotStore;
+  /** partitions this replica serves (default: all) */
+  partitions?: number[];
+  /** deltas retained per document for resume (default 1024) */
+  historySize?: number;
+  /** documents kept materialized after their last listener left, LRU (default 1000) */
+  idleDocs?: number;
+  /** records parked per document while it loads; past it the load restarts (default 10000) */
+  maxPendingPerDoc?: number;
+  /** records per catch-up read from the log (default 1000) */
+  readBatch?: number;
+}
+
+interface DocEntry {
+  doc: string;
+  partition: number;
+  state: DocState | undefined; // undefined while loading
+  pending: LogRecord[] | undefined; // records parked during load
+  overflow: boolean;
+  ring: HistoryRing;
+  listeners: Set<UpstreamListener>;
+}
+
+const metrics = {
+  docs: new Gauge({ name: 'replicant_fanout_docs', help: 'Documents materialized by this replica' }),
+  subscriptions: new Gauge({ name: 'replicant_fanout_subscriptions', help: 'Upstream subscriptions (listener, doc) served' }),
+  deltas: new Counter({ name: 'replicant_fanout_deltas_total', help: 'Deltas produced by replica materialization' }),
+  loads: new Counter({ name: 'replicant_fanout_doc_loads_total', help: 'Cold document bootstraps', labelNames: ['result'] }),
+};
+
+export class Replica implements Upstream {
+  private readonly docs = new Map<string, DocEntry>();
+  /** docs with no listener, oldest first (Map insertion order) */
+  private readonly idle = new Map<string, DocEntry>();
+  private readonly position = new Map<number, bigint>(); // next offset to process, per partition
+  private readonly served: Set<number>;
+  private tail: Tail | undefined;
+  private closed = false;
+  private readonly historySize: number;
+  private readonly idleDocs: number;
+  private readonly maxPending: number;
+  private readonly readBatch: number;
+
+  private constructor(private readonly opts: ReplicaOptions) {
+    const all = Array.from({ length: opts.log.partitions }, (_, i) => i);
+    this.served = new Set(opts.partitions ?? all);
+    this.historySize = opts.historySize ?? 1024;
+    this.idleDocs = opts.idleDocs ?? 1000;
+    this.maxPending = opts.maxPendingPerDoc ?? 10_000;
+    this.readBatch = opts.readBatch ?? 1000;
+  }
+
+  static async start(opts: ReplicaOptions): Promise<Replica> {
+    const r = new Replica(opts);
+    for (const p of r.served) r.position.set(p, await opts.log.endOffset(p));
+    r.tail = await opts.log.tail((p, records) => r.onRecords(p, records), {
+      partitions: [...r.served],
+      from: (p) => r.position.get(p)!,
+    });
+    return r;
+  }
+
+  serves(doc: string): boolean {
+    return this.served.has(this.opts.log.partitionOf(doc));
+  }
+
+  subscribe(doc: string, listener: UpstreamListener): void {
+    if (this.closed) {
+      listener.onError(doc, 'unavailable', 'replica is shutting down');
+      return;
+    }
+    const partition = this.opts.log.partitionOf(doc);
+    if (!this.served.has(partition)) {
+      listener.onError(doc, 'unavailable', `this replica does not serve partition ${partition}`);
+      return;
+    }
+    let e = this.docs.get(doc);
+    if (!e) {
+      e = { doc, partition, state: undefined, pending: [], overflow: false, ring: new HistoryRing(this.historySize), listeners: new Set() };
+      this.docs.set(doc, e);
+      metrics.docs.inc();
+      void this.load(e);
+    } else {
+      this.idle.delete(doc);
+    }
+    if (e.listeners.has(listener)) return;
+    e.listeners.add(listener);
+    metrics.subscriptions.inc();
+    if (e.state) listener.onBase(doc, e.state.seq, e.state.state, e.ring.all());
+  }
+
+  unsubscribe(doc: string, listener: UpstreamListener): void {
+    const e = this.docs.get(doc);
+    if (!e || !e.listeners.delete(listener)) return;
+    metrics.subscriptions.dec();
+    if (e.listeners.size === 0) this.park(e);
+  }
+
+  /** current materialized view of a subscribed doc (for tests and admin) */
+  peek(doc: string): { seq: bigint; state: JsonObject; listeners: number } | undefined {
+    const e = this.docs.get(doc);
+    return e?.state ? { seq: e.state.seq, state: e.state.state, listeners: e.listeners.size } : undefined;
+  }
+
+  stats(): { docs: number; idleDocs: number; subscriptions: number } {
+    let subscriptions = 0;
+    for (const e of this.docs.values()) subscriptions += e.listeners.size;
+    return { docs: this.docs.size, idleDocs: this.idle.size, subscriptions };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.tail?.close();
+    metrics.docs.dec(this.docs.size);
+    metrics.subscriptions.dec(this.stats().subscriptions);
+    this.docs.clear();
+    this.idle.clear();
+  }
+
+  /** keep an unwatched doc materialized for a while (cheap resubscribe); evict the oldest past the bound */
+  private park(e: DocEntry): void {
+    this.idle.set(e.doc, e);
+    while (this.idle.size > this.idleDocs) {
+      const oldest = this.idle.keys().next().value as string;
+      this.idle.delete(oldest);
+      this.docs.delete(oldest);
+      metrics.docs.dec();
+    }
+  }
+
+  private onRecords(partition: number, records: LogRecord[]): void {
+    for (let i = 0; i < records.length; i++) {
+      const rec = records[i];
+      const e = this.docs.get(rec.key);
+      if (e === undefined) continue;
+      if (e.state === undefined) {
+        if (e.pending!.length >= this.maxPending) e.overflow = true;
+        else e.pending!.push(rec);
+        continue;
+      }
+      this.applyRecord(e, rec, true);
+    }
+    if (records.length > 0) this.position.set(partition, records[records.length - 1].offset + 1n);
+  }
+
+  private applyRecord(e: DocEntry, rec: LogRecord, live: boolean): void {
+    const op = decodeOp(rec.value);
+    if (op instanceof Error) return; // not written by origin; origin validates every op it appends
+    const seq = rec.offset + 1n;
+    const r = e.state!.apply(seq, op.patch, op.key);
+    if (!r.applied) return;
+    const d = new Delta(e.doc, seq, r.prevSeq, op.patchText, op.patch, op.tsMs);
+    e.ring.push(d);
+    metrics.deltas.inc();
+    if (live) for (const l of e.listeners) l.onDelta(d);
+  }
+
+  private async load(e: DocEntry): Promise<void> {
+    for (;;) {
+      const until = this.position.get(e.partition)!; // records from here on are parked in e.pending
+      try {
+        const covered = await this.opts.store.covered(e.partition);
+        const snap = await this.opts.store.get(e.doc);
+        const state = snap ? DocState.from(snap) : new DocState(e.doc);
+        const replay: LogRecord[] = [];
+        for (let from = covered; from < until; ) {
+          const batch = await this.opts.log.read(e.partition, from, this.readBatch);
+          if (batch.length === 0) break;
+          for (const r of batch) if (r.offset < until && r.key === e.doc) replay.push(r);
+          from = batch[batch.length - 1].offset + 1n;
+        }
+        if (this.docs.get(e.doc) !== e) return; // evicted while loading
+        if (e.overflow) {
+          // too many records arrived while loading: start over from the new tail position
+          e.overflow = false;
+          e.pending = [];
+          metrics.loads.inc({ result: 'restart' });
+          continue;
+        }
+        e.state = state;
+        for (const r of replay) this.applyRecord(e, r, false);
+        for (const r of e.pending!) this.applyRecord(e, r, false);
+        e.pending = undefined;
+        metrics.loads.inc({ result: 'ok' });
+        for (const l of e.listeners) l.onBase(e.doc, state.seq, state.state, e.ring.all());
+        return;
+      } catch (err) {
+        if (this.docs.get(e.doc) !== e) return;
+        this.docs.delete(e.doc);
+        this.idle.delete(e.doc);
+        metrics.docs.dec();
+        metrics.loads.inc({ result: 'error' });
+        const msg = `could not load document: ${(err as Error).message}`;
+        for (const l of e.listeners) l.onError(e.doc, 'unavailable', msg);
+        metrics.subscriptions.dec(e.listeners.size);
+        return;
+      }
+    }
+  }
+}

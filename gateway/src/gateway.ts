@@ -1,0 +1,346 @@
+/**
+ * The edge: WebSocket sessions on uWebSockets.js at `/v1/stream`, both subprotocols, auth, limits,
+ * subscribe/unsubscribe through the local fan-out, publish through the writer, graceful drain.
+ *
+ * Input never takes the process down: every frame is decoded into a typed frame or a
+ * ProtocolError, answered with an `error` frame; oversized frames close the connection with 1009.
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
+import { Counter, Gauge } from 'prom-client';
+import {
+  CloseCode,
+  decodeClientBinary,
+  decodeClientJson,
+  encodeServerBinary,
+  encodeServerJson,
+  ErrorCode,
+  ProtocolError,
+  SUBPROTOCOL_BINARY,
+  SUBPROTOCOL_JSON,
+  type ClientFrame,
+  type ServerFrame,
+} from '@replicant/protocol';
+import type { Upstream } from '@replicant/fanout';
+import { AuthError, Authenticator, type AuthConfig } from './auth.js';
+import { LocalFanout } from './local-fanout.js';
+import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.js';
+
+/** The write path as the gateway sees it (in-process Origin, or an HTTP client of one). */
+export interface Writer {
+  write(docId: string, patchText: string, idempotencyKey?: string): Promise<bigint>;
+}
+
+export interface GatewayOptions {
+  upstream: Upstream;
+  writer: Writer;
+  auth?: AuthConfig;
+  /** largest accepted client frame in bytes; larger closes with 1009 (default 1 MiB) */
+  maxFrameBytes?: number;
+  /** per-connection send buffer bound in bytes (default 1 MiB) */
+  maxSendBuffer?: number;
+  /** subscriptions per connection (default 1000) */
+  maxSubscriptions?: number;
+  /** unacknowledged publishes per connection (default 64) */
+  maxInflightPublishes?: number;
+  /** deltas kept per doc for resume (default 1024) */
+  historySize?: number;
+  /** time to present a token in the first frame when none came with the upgrade (default 10 s) */
+  authTimeoutMs?: number;
+  /** idle timeout in seconds; uWS pings automatically before it (default 120) */
+  idleTimeoutSec?: number;
+}
+
+export const STREAM_PATH = '/v1/stream';
+
+const metrics = {
+  connections: new Gauge({ name: 'replicant_gateway_connections', help: 'Open client WebSocket connections' }),
+  connectionsTotal: new Counter({ name: 'replicant_gateway_connections_total', help: 'Accepted client WebSocket connections' }),
+  framesIn: new Counter({ name: 'replicant_gateway_frames_received_total', help: 'Client frames received', labelNames: ['type'] }),
+  errors: new Counter({ name: 'replicant_gateway_errors_total', help: 'Error frames sent to clients', labelNames: ['code'] }),
+  closes: new Counter({ name: 'replicant_gateway_forced_closes_total', help: 'Connections closed by the gateway', labelNames: ['reason'] }),
+  docs: new Gauge({ name: 'replicant_gateway_docs', help: 'Documents with local subscribers (one upstream subscription each)' }),
+  deliveries: new Counter({ name: 'replicant_gateway_deliveries_total', help: 'Snapshot and delta messages handed to client sockets' }),
+};
+
+const FRAME_TYPES = ['auth', 'hello', 'credit', 'subscribe', 'unsubscribe', 'publish', 'ping', 'invalid'] as const;
+
+export class Gateway {
+  readonly fanout: LocalFanout;
+  private readonly auth: Authenticator;
+  private readonly sockets = new Set<Socket>();
+  private nextId = 1;
+  private draining = false;
+  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer'>>;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly typeCounters: Map<string, Counter.Internal>;
+  private lastDeliveries = 0;
+
+  constructor(private readonly opts: GatewayOptions) {
+    this.o = {
+      maxFrameBytes: opts.maxFrameBytes ?? 1024 * 1024,
+      maxSendBuffer: opts.maxSendBuffer ?? 1024 * 1024,
+      maxSubscriptions: opts.maxSubscriptions ?? 1000,
+      maxInflightPublishes: opts.maxInflightPublishes ?? 64,
+      historySize: opts.historySize ?? 1024,
+      authTimeoutMs: opts.authTimeoutMs ?? 10_000,
+      idleTimeoutSec: opts.idleTimeoutSec ?? 120,
+    };
+    this.auth = new Authenticator(opts.auth ?? {});
+    this.fanout = new LocalFanout({
+      upstream: opts.upstream,
+      historySize: this.o.historySize,
+      maxSendBuffer: this.o.maxSendBuffer,
+      onSlowConsumer: (ws) => this.forceClose(ws, CloseCode.SlowConsumer, 'slow consumer: send buffer full', 'slow_consumer'),
+      onDocError: (ws, doc, code, message) => {
+        ws.getUserData().subs?.delete(doc);
+        this.sendFrame(ws, { type: 'error', code, message, doc });
+      },
+    });
+    this.typeCounters = new Map(FRAME_TYPES.map((t) => [t, metrics.framesIn.labels(t)]));
+    // deliveries are counted with plain numbers on the hot path and published at scrape time
+    metrics.deliveries.reset();
+    metrics.docs.reset();
+  }
+
+  /** refreshes scrape-time metrics (call from the /metrics handler) */
+  collectMetrics(): void {
+    const d = this.fanout.deliveries;
+    metrics.deliveries.inc(d - this.lastDeliveries);
+    this.lastDeliveries = d;
+    metrics.docs.set(this.fanout.docCount);
+  }
+
+  get connectionCount(): number {
+    return this.sockets.size;
+  }
+
+  attach(app: TemplatedApp): void {
+    app.ws<Session>(STREAM_PATH, {
+      compression: 0,
+      maxPayloadLength: this.o.maxFrameBytes,
+      // uWS drops (send() === 2) past maxBackpressure; keep it above our own bound so the
+      // gateway's policy (close as slow consumer) decides, never a silent drop.
+      maxBackpressure: this.o.maxSendBuffer * 2 + 64 * 1024,
+      closeOnBackpressureLimit: false,
+      idleTimeout: this.o.idleTimeoutSec,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, ctx) => this.upgrade(res, req, ctx),
+      open: (ws) => this.onOpen(ws),
+      message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
+      close: (ws) => this.onClose(ws),
+    });
+  }
+
+  /**
+   * Graceful drain: stop accepting, tell every client to reconnect elsewhere (`goaway` with a
+   * jittered delay so they do not all come back at once), then close them.
+   */
+  async drain(opts: { reconnectMs?: number; graceMs?: number } = {}): Promise<void> {
+    this.draining = true;
+    const spread = opts.reconnectMs ?? 2000;
+    for (const ws of this.sockets) {
+      this.sendFrame(ws, { type: 'goaway', reconnectMs: Math.floor(Math.random() * spread) });
+    }
+    const grace = opts.graceMs ?? 250;
+    if (this.sockets.size > 0 && grace > 0) await new Promise((r) => setTimeout(r, grace));
+    for (const ws of [...this.sockets]) this.forceClose(ws, CloseCode.GoingAway, 'server shutting down', 'drain');
+  }
+
+  // ---- connection lifecycle ----
+
+  private upgrade(res: HttpResponse, req: HttpRequest, ctx: us_socket_context_t): void {
+    const key = req.getHeader('sec-websocket-key');
+    const offered = req.getHeader('sec-websocket-protocol');
+    const ext = req.getHeader('sec-websocket-extensions');
+    const query = req.getQuery() ?? '';
+    if (this.draining) return httpError(res, '503 Service Unavailable', ErrorCode.Unavailable, 'gateway is draining; reconnect');
+    let proto: string;
+    if (offered === '') proto = '';
+    else {
+      const list = offered.split(',').map((s) => s.trim());
+      if (list.includes(SUBPROTOCOL_BINARY)) proto = SUBPROTOCOL_BINARY;
+      else if (list.includes(SUBPROTOCOL_JSON)) proto = SUBPROTOCOL_JSON;
+      else {
+        return httpError(res, '400 Bad Request', ErrorCode.BadRequest, `unsupported subprotocol; use ${SUBPROTOCOL_BINARY} or ${SUBPROTOCOL_JSON}`);
+      }
+    }
+    const token = new URLSearchParams(query).get('token');
+    let authed = !this.auth.required;
+    let sub = '';
+    if (token !== null && this.auth.required) {
+      try {
+        sub = this.auth.verify(token).sub;
+        authed = true;
+      } catch (err) {
+        return httpError(res, '401 Unauthorized', ErrorCode.Unauthorized, (err as AuthError).message);
+      }
+    }
+    const session: Session = {
+      id: this.nextId++,
+      proto: proto === SUBPROTOCOL_BINARY ? PROTO_BINARY : PROTO_JSON,
+      authed,
+      closed: false,
+      subs: undefined,
+      inflight: 0,
+      authTimer: undefined,
+      sub,
+    };
+    res.upgrade(session, key, proto, ext, ctx);
+  }
+
+  private onOpen(ws: Socket): void {
+    this.sockets.add(ws);
+    metrics.connections.inc();
+    metrics.connectionsTotal.inc();
+    const s = ws.getUserData();
+    if (!s.authed) {
+      s.authTimer = setTimeout(() => {
+        if (!s.closed && !s.authed) this.forceClose(ws, CloseCode.AuthTimeout, 'no auth frame in time', 'auth_timeout');
+      }, this.o.authTimeoutMs);
+    }
+  }
+
+  private onClose(ws: Socket): void {
+    const s = ws.getUserData();
+    s.closed = true;
+    if (s.authTimer) clearTimeout(s.authTimer);
+    this.sockets.delete(ws);
+    metrics.connections.dec();
+    if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
+    s.subs = undefined;
+  }
+
+  private onMessage(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
+    const s = ws.getUserData();
+    let frame: ClientFrame | ProtocolError;
+    if (s.proto === PROTO_BINARY) {
+      frame = isBinary
+        ? decodeClientBinary(new Uint8Array(message))
+        : new ProtocolError(ErrorCode.BadFrame, `${SUBPROTOCOL_BINARY} expects binary protobuf frames`);
+    } else if (isBinary) {
+      frame = new ProtocolError(ErrorCode.BadFrame, `${SUBPROTOCOL_JSON} expects text frames`);
+    } else {
+      let text: string | undefined;
+      try {
+        text = this.decoder.decode(message);
+      } catch {
+        text = undefined;
+      }
+      frame = text === undefined ? new ProtocolError(ErrorCode.BadFrame, 'frame is not valid UTF-8') : decodeClientJson(text);
+    }
+    if (frame instanceof ProtocolError) {
+      this.typeCounters.get('invalid')!.inc();
+      this.sendFrame(ws, { type: 'error', code: frame.code, message: frame.message, doc: frame.doc, id: frame.id });
+      return;
+    }
+    this.typeCounters.get(frame.type)?.inc();
+    if (!s.authed && frame.type !== 'auth') {
+      this.sendFrame(ws, { type: 'error', code: ErrorCode.Unauthorized, message: 'authenticate first: send {"type":"auth","token":"…"}' });
+      this.forceClose(ws, CloseCode.Unauthorized, 'unauthorized', 'unauthorized');
+      return;
+    }
+    switch (frame.type) {
+      case 'auth':
+        return this.onAuth(ws, frame.token);
+      case 'subscribe': {
+        const subs = (s.subs ??= new Set());
+        if (subs.has(frame.doc)) {
+          // re-subscribe = explicit resync request: serve it as a fresh join
+          this.fanout.unsubscribe(ws, frame.doc);
+        } else if (subs.size >= this.o.maxSubscriptions) {
+          this.sendFrame(ws, {
+            type: 'error',
+            code: ErrorCode.TooManySubscriptions,
+            message: `at most ${this.o.maxSubscriptions} subscriptions per connection`,
+            doc: frame.doc,
+          });
+          return;
+        }
+        subs.add(frame.doc);
+        this.fanout.subscribe(ws, frame.doc, frame.lastSeq);
+        return;
+      }
+      case 'unsubscribe':
+        if (s.subs?.delete(frame.doc)) this.fanout.unsubscribe(ws, frame.doc);
+        return;
+      case 'publish':
+        return this.onPublish(ws, frame.doc, frame.patch, frame.id);
+      case 'ping':
+        this.sendFrame(ws, { type: 'pong' });
+        return;
+      case 'hello':
+      case 'credit':
+        // Credit flow control is accepted for compatibility; the skeleton bounds each connection
+        // by its send buffer instead (docs/protocol.md).
+        return;
+    }
+  }
+
+  private onAuth(ws: Socket, token: string): void {
+    const s = ws.getUserData();
+    if (!this.auth.required) {
+      s.authed = true;
+      return;
+    }
+    try {
+      s.sub = this.auth.verify(token).sub;
+      s.authed = true;
+      if (s.authTimer) clearTimeout(s.authTimer);
+      s.authTimer = undefined;
+    } catch (err) {
+      this.sendFrame(ws, { type: 'error', code: ErrorCode.Unauthorized, message: (err as AuthError).message });
+      this.forceClose(ws, CloseCode.Unauthorized, 'unauthorized', 'unauthorized');
+    }
+  }
+
+  private onPublish(ws: Socket, doc: string, patch: string, id: string | undefined): void {
+    const s = ws.getUserData();
+    if (s.inflight >= this.o.maxInflightPublishes) {
+      this.sendFrame(ws, {
+        type: 'error',
+        code: ErrorCode.Unavailable,
+        message: `more than ${this.o.maxInflightPublishes} publishes awaiting ack; wait for acks`,
+        doc,
+        id,
+      });
+      return;
+    }
+    s.inflight++;
+    this.opts.writer.write(doc, patch, id).then(
+      (seq) => {
+        s.inflight--;
+        if (!s.closed) this.sendFrame(ws, { type: 'ack', id: id ?? '', seq });
+      },
+      (err: { code?: string; message?: string }) => {
+        s.inflight--;
+        if (!s.closed) {
+          this.sendFrame(ws, { type: 'error', code: err.code ?? ErrorCode.Internal, message: err.message ?? 'publish failed', doc, id });
+        }
+      },
+    );
+  }
+
+  private sendFrame(ws: Socket, f: ServerFrame): void {
+    const s = ws.getUserData();
+    if (s.closed) return;
+    if (f.type === 'error') metrics.errors.labels(f.code).inc();
+    const bin = s.proto === PROTO_BINARY;
+    const bytes = bin ? encodeServerBinary(f) : encodeServerJson(f);
+    ws.cork(() => {
+      ws.send(bytes, bin, false);
+    });
+  }
+
+  private forceClose(ws: Socket, code: number, reason: string, label: string): void {
+    const s = ws.getUserData();
+    if (s.closed) return;
+    metrics.closes.labels(label).inc();
+    ws.end(code, reason);
+  }
+}
+
+function httpError(res: HttpResponse, status: string, code: string, message: string): void {
+  res.cork(() => {
+    res.writeStatus(status).writeHeader('Content-Type', 'application/json').end(JSON.stringify({ error: { code, message } }));
+  });
+}

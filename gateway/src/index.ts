@@ -1,0 +1,4 @@
+export * from './auth.js';
+export * from './session.js';
+export * from './local-fanout.js';
+export * from './gateway.js';

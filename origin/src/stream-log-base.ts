@@ -1,0 +1,376 @@
+/**
+ * What the file log and the in-memory log share: offset assignment in arrival order, group commit
+ * (one durability step covers every append queued while the previous one ran), the pending bound
+ * (load shedding instead of an unbounded queue), a bounded window of recent durable records, and tail
+ * delivery with backpressure. Subclasses only decide how a batch becomes durable and how older
+ * records are read back.
+ */
+import { LogUnavailableError } from './stream-log.js';
+import type { AppendResult, BatchHandler, LogRecord, StreamLog, Tail, TailOptions } from './stream-log.js';
+import { partitionForKey } from './murmur2.js';
+import { logAppendLatency, logAppends, logAppendsShed, logBatchSize, logFsyncs } from './metrics.js';
+
+export interface LogBounds {
+  /** most bytes accepted but not yet durable, over all partitions (default 64 MiB); over it appends shed */
+  maxPendingBytes?: number;
+  /** most appends accepted but not yet durable (default 100 000); over it appends shed */
+  maxPendingAppends?: number;
+  /** largest accepted record value in bytes (default 8 MiB) */
+  maxRecordBytes?: number;
+  /** recently durable records kept in memory per partition, serving tails without disk reads (default 2 MiB) */
+  recentBytesPerPartition?: number;
+}
+
+/** Framing overhead of one record: length u32, crc u32, offset u64, key length u16. */
+export const RECORD_OVERHEAD = 18;
+/** A read or tail batch stops growing past this many bytes (at least one record is always returned). */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_TAIL_BATCH = 512;
+
+/** An accepted append waiting for durability. */
+export interface QueuedRecord {
+  readonly offset: bigint;
+  readonly key: string;
+  readonly keyBytes: number;
+  readonly value: Uint8Array;
+  /** framed size in bytes (RECORD_OVERHEAD + key + value) */
+  readonly size: number;
+  readonly t0: number;
+  resolve(r: AppendResult): void;
+  reject(e: unknown): void;
+}
+
+interface Partition {
+  readonly id: number;
+  /** next offset to assign */
+  nextOffset: bigint;
+  /** next offset after the last durable record */
+  durableEnd: bigint;
+  queue: QueuedRecord[];
+  flushActive: boolean;
+  flushDone: Promise<void>;
+  /** recent durable records, contiguous and ending at durableEnd; live part starts at recentStart */
+  recent: LogRecord[];
+  recentSizes: number[];
+  recentStart: number;
+  recentBytes: number;
+  /** tail loops waiting for durableEnd to move */
+  wakers: Set<() => void>;
+}
+
+export interface LogStats {
+  appends: number;
+  fsyncs: number;
+  pendingAppends: number;
+  pendingBytes: number;
+}
+
+export abstract class BaseLog implements StreamLog {
+  private readonly parts: Partition[];
+  private readonly maxPendingBytes: number;
+  private readonly maxPendingAppends: number;
+  protected readonly maxRecordBytes: number;
+  private readonly recentLimit: number;
+  private pendingBytes = 0;
+  private pendingAppends = 0;
+  private appendsDone = 0;
+  private fsyncsDone = 0;
+  private closed = false;
+  private closing?: Promise<void>;
+  private failure?: Error;
+  private readonly tails = new Set<TailLoops>();
+
+  protected constructor(
+    private readonly kind: string,
+    readonly partitions: number,
+    endOffsets: readonly bigint[],
+    bounds: LogBounds,
+  ) {
+    this.maxPendingBytes = bounds.maxPendingBytes ?? 64 * 1024 * 1024;
+    this.maxPendingAppends = bounds.maxPendingAppends ?? 100_000;
+    this.maxRecordBytes = bounds.maxRecordBytes ?? 8 * 1024 * 1024;
+    this.recentLimit = bounds.recentBytesPerPartition ?? 2 * 1024 * 1024;
+    this.parts = Array.from({ length: partitions }, (_, id) => ({
+      id,
+      nextOffset: endOffsets[id] ?? 0n,
+      durableEnd: endOffsets[id] ?? 0n,
+      queue: [],
+      flushActive: false,
+      flushDone: Promise.resolve(),
+      recent: [],
+      recentSizes: [],
+      recentStart: 0,
+      recentBytes: 0,
+      wakers: new Set(),
+    }));
+  }
+
+  /** Makes a batch durable (written and fsynced, in order); rejects if any of it may not be. */
+  protected abstract persist(partition: number, batch: readonly QueuedRecord[]): Promise<void>;
+  /** Reads durable records older than the in-memory window. */
+  protected abstract readStored(
+    partition: number,
+    from: bigint,
+    maxRecords: number,
+    maxBytes: number,
+    end: bigint,
+  ): Promise<LogRecord[]>;
+  protected abstract closeStorage(): Promise<void>;
+
+  /** subclasses call this once per fsync they perform */
+  protected countFsync(): void {
+    this.fsyncsDone++;
+    logFsyncs.inc({ log: this.kind });
+  }
+
+  partitionOf(docId: string): number {
+    return partitionForKey(docId, this.partitions);
+  }
+
+  stats(): LogStats {
+    return {
+      appends: this.appendsDone,
+      fsyncs: this.fsyncsDone,
+      pendingAppends: this.pendingAppends,
+      pendingBytes: this.pendingBytes,
+    };
+  }
+
+  append(docId: string, value: Uint8Array): Promise<AppendResult> {
+    if (this.closed) return this.shed('stream log is closed');
+    if (this.failure) return this.shed(`stream log failed: ${this.failure.message}`);
+    const keyBytes = Buffer.byteLength(docId);
+    if (keyBytes > 0xffff) return Promise.reject(new RangeError('record key longer than 65535 bytes'));
+    if (value.length > this.maxRecordBytes) {
+      return Promise.reject(new RangeError(`record value of ${value.length} bytes exceeds ${this.maxRecordBytes}`));
+    }
+    const size = RECORD_OVERHEAD + keyBytes + value.length;
+    // The bound is checked and reserved synchronously, so a burst of calls in one tick is bounded too.
+    if (
+      this.pendingAppends >= this.maxPendingAppends ||
+      (this.pendingAppends > 0 && this.pendingBytes + size > this.maxPendingBytes)
+    ) {
+      return this.shed('stream log pending bound reached');
+    }
+    this.pendingAppends++;
+    this.pendingBytes += size;
+    const part = this.parts[this.partitionOf(docId)];
+    const offset = part.nextOffset++;
+    return new Promise<AppendResult>((resolve, reject) => {
+      part.queue.push({ offset, key: docId, keyBytes, value, size, t0: performance.now(), resolve, reject });
+      this.kick(part);
+    });
+  }
+
+  private shed(message: string): Promise<never> {
+    logAppendsShed.inc({ log: this.kind });
+    return Promise.reject(new LogUnavailableError(message));
+  }
+
+  private kick(part: Partition): void {
+    if (part.flushActive) return;
+    part.flushActive = true;
+    part.flushDone = this.flushLoop(part);
+  }
+
+  /** Group commit: each round takes everything queued so far and makes it durable with one sync. */
+  private async flushLoop(part: Partition): Promise<void> {
+    try {
+      while (part.queue.length > 0) {
+        const batch = part.queue;
+        part.queue = [];
+        try {
+          await this.persist(part.id, batch);
+        } catch (err) {
+          this.fail(part, batch, err);
+          continue;
+        }
+        this.durable(part, batch);
+      }
+    } finally {
+      // synchronous with the empty-queue check above: an append after this point starts a new loop
+      part.flushActive = false;
+    }
+  }
+
+  private release(batch: readonly QueuedRecord[]): void {
+    let bytes = 0;
+    for (const r of batch) bytes += r.size;
+    this.pendingBytes -= bytes;
+    this.pendingAppends -= batch.length;
+  }
+
+  private durable(part: Partition, batch: readonly QueuedRecord[]): void {
+    this.release(batch);
+    part.durableEnd = batch[batch.length - 1].offset + 1n;
+    this.appendsDone += batch.length;
+    logAppends.inc({ log: this.kind }, batch.length);
+    logBatchSize.observe({ log: this.kind }, batch.length);
+    const now = performance.now();
+    for (const r of batch) {
+      this.remember(part, { partition: part.id, offset: r.offset, key: r.key, value: r.value }, r.size);
+      logAppendLatency.observe({ log: this.kind }, (now - r.t0) / 1000);
+      r.resolve({ partition: part.id, offset: r.offset });
+    }
+    for (const w of [...part.wakers]) w();
+  }
+
+  /**
+   * A failed write/fsync leaves the file state unknown (a later fsync may not cover earlier dirty
+   * pages), so the log stops accepting appends; recovery on the next open truncates any torn tail.
+   */
+  private fail(part: Partition, batch: readonly QueuedRecord[], err: unknown): void {
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    const e = new LogUnavailableError(`stream log write failed: ${this.failure.message}`);
+    const queued = part.queue;
+    part.queue = [];
+    for (const r of [...batch, ...queued]) r.reject(e);
+    this.release(batch);
+    this.release(queued);
+  }
+
+  private remember(part: Partition, rec: LogRecord, size: number): void {
+    part.recent.push(rec);
+    part.recentSizes.push(size);
+    part.recentBytes += size;
+    while (part.recentBytes > this.recentLimit && part.recentStart < part.recent.length) {
+      part.recentBytes -= part.recentSizes[part.recentStart];
+      part.recentStart++;
+    }
+    if (part.recentStart > 1024 && part.recentStart * 2 > part.recent.length) {
+      part.recent = part.recent.slice(part.recentStart);
+      part.recentSizes = part.recentSizes.slice(part.recentStart);
+      part.recentStart = 0;
+    }
+  }
+
+  private part(partition: number): Partition {
+    const p = this.parts[partition];
+    if (!Number.isInteger(partition) || p === undefined) {
+      throw new RangeError(`partition ${partition} out of range [0, ${this.partitions})`);
+    }
+    return p;
+  }
+
+  async endOffset(partition: number): Promise<bigint> {
+    return this.part(partition).durableEnd;
+  }
+
+  async read(partition: number, fromOffset: bigint, maxRecords: number): Promise<LogRecord[]> {
+    const part = this.part(partition);
+    const from = fromOffset < 0n ? 0n : fromOffset;
+    const end = part.durableEnd;
+    if (from >= end || maxRecords <= 0) return [];
+    const live = part.recent.length - part.recentStart;
+    const first = live > 0 ? part.recent[part.recentStart].offset : end;
+    if (from < first) return this.readStored(partition, from, maxRecords, MAX_BATCH_BYTES, end);
+    // the window is contiguous and ends at durableEnd, so the position is the offset difference
+    const i = part.recentStart + Number(from - first);
+    const out: LogRecord[] = [];
+    let bytes = 0;
+    for (let j = i; j < part.recent.length && out.length < maxRecords && bytes < MAX_BATCH_BYTES; j++) {
+      out.push(part.recent[j]);
+      bytes += part.recentSizes[j];
+    }
+    return out;
+  }
+
+  async tail(handler: BatchHandler, opts: TailOptions = {}): Promise<Tail> {
+    if (this.closed) throw new LogUnavailableError('stream log is closed');
+    const ids = opts.partitions ?? Array.from({ length: this.partitions }, (_, i) => i);
+    for (const p of ids) this.part(p);
+    const t = new TailLoops();
+    const maxBatch = Math.max(1, opts.maxBatchRecords ?? DEFAULT_TAIL_BATCH);
+    const onError =
+      opts.onError ?? ((err: unknown, p: number) => console.error(`stream log tail, partition ${p}:`, err));
+    t.loops = ids.map((p) =>
+      this.tailLoop(t, this.parts[p], opts.from ? opts.from(p) : this.parts[p].durableEnd, handler, maxBatch, onError),
+    );
+    this.tails.add(t);
+    return {
+      close: async () => {
+        this.tails.delete(t);
+        await t.close();
+      },
+    };
+  }
+
+  private async tailLoop(
+    t: TailLoops,
+    part: Partition,
+    start: bigint,
+    handler: BatchHandler,
+    maxBatch: number,
+    onError: (err: unknown, partition: number) => void,
+  ): Promise<void> {
+    let pos = start;
+    let backoff = 0;
+    while (!t.closed) {
+      if (pos >= part.durableEnd) {
+        await t.wait((w) => {
+          part.wakers.add(w);
+          return () => part.wakers.delete(w);
+        });
+        continue;
+      }
+      try {
+        const recs = await this.read(part.id, pos, maxBatch);
+        if (t.closed) break;
+        if (recs.length > 0) {
+          // the handler's promise is the backpressure: nothing more is read until it settles
+          await handler(part.id, recs);
+          pos = recs[recs.length - 1].offset + 1n;
+        }
+        backoff = 0;
+      } catch (err) {
+        if (t.closed) break;
+        onError(err, part.id);
+        backoff = Math.min(backoff === 0 ? 50 : backoff * 2, 1000);
+        await t.wait((w) => {
+          const timer = setTimeout(w, backoff);
+          return () => clearTimeout(timer);
+        });
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.closing ??= (async () => {
+      // appends already accepted still become durable (their callers are waiting)
+      await Promise.all(this.parts.map((p) => p.flushDone));
+      await Promise.all([...this.tails].map((t) => t.close()));
+      this.tails.clear();
+      await this.closeStorage();
+    })();
+    return this.closing;
+  }
+}
+
+/** The per-partition loops of one tail, and the waits that close() must interrupt. */
+class TailLoops {
+  closed = false;
+  loops: Promise<void>[] = [];
+  private readonly waits = new Set<() => void>();
+
+  /** Waits until `arm`'s wake-up fires or the tail closes; the disarm function always runs. */
+  wait(arm: (wake: () => void) => () => void): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let disarm: (() => void) | undefined;
+      const wake = () => {
+        this.waits.delete(wake);
+        disarm?.();
+        resolve();
+      };
+      this.waits.add(wake);
+      disarm = arm(wake);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of [...this.waits]) w();
+    await Promise.all(this.loops);
+  }
+}

@@ -1,0 +1,417 @@
+/**
+ * The embedded default StreamLog: append-only segment files per partition, made durable by group
+ * commit (one fdatasync covers every append queued while the previous one ran).
+ *
+ * Layout: `<dir>/meta.json` (partition count) and `<dir>/p<N>/<20-digit base offset>.log`.
+ * Record framing (big-endian): payload length u32 | CRC32(payload) u32 | payload, where
+ * payload = offset u64 | key length u16 | key (UTF-8 docId) | value (encoded Op).
+ * On open, the last segment of each partition is scanned and a torn or corrupt tail (a crash in the
+ * middle of an unacknowledged write) is truncated; appends continue after the last valid record.
+ */
+import { mkdir, open, readFile, readdir, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { BaseLog, RECORD_OVERHEAD } from './stream-log-base.js';
+import type { LogBounds, QueuedRecord } from './stream-log-base.js';
+import type { LogRecord } from './stream-log.js';
+import { fsyncDir, readFully, writeFileAtomic, writeFully } from './fs-util.js';
+
+export interface FileLogOptions extends LogBounds {
+  dir: string;
+  /** partition count: used when creating the log, checked against meta.json when opening one */
+  partitions?: number;
+  /** a segment rolls when the next record would take it past this size (default 64 MiB) */
+  segmentBytes?: number;
+  /** one sparse index entry (offset -> file position) per this many bytes of segment (default 4 KiB) */
+  indexIntervalBytes?: number;
+}
+
+export const DEFAULT_FILE_LOG_PARTITIONS = 8;
+const META_FILE = 'meta.json';
+const SEGMENT_RE = /^(\d{20})\.log$/;
+const HEADER = 8; // payload length + crc
+const PAYLOAD_FIXED = 10; // offset + key length
+/** larger payload lengths are corruption, whatever the configured record limit was when written */
+const MAX_PAYLOAD = 1 << 30;
+const CHUNK = 1 << 20;
+
+function segmentName(base: bigint): string {
+  return `${base.toString().padStart(20, '0')}.log`;
+}
+
+/** Sparse index of one segment: record (offset - base) -> file position, ascending. */
+interface SparseIndex {
+  rel: number[];
+  pos: number[];
+  lastPos: number;
+}
+
+interface Segment {
+  readonly base: bigint;
+  readonly path: string;
+  /** bytes written */
+  size: number;
+  /** bytes covered by an fsync; reads never go past it */
+  durableSize: number;
+  index?: SparseIndex;
+  indexing?: Promise<SparseIndex>;
+}
+
+interface PartitionFiles {
+  readonly dir: string;
+  readonly segments: Segment[];
+  /** write handle of the active (last) segment */
+  fh: FileHandle;
+}
+
+type Parsed =
+  | { kind: 'record'; len: number; offset: bigint; keyLen: number }
+  | { kind: 'incomplete'; need: number }
+  | { kind: 'corrupt'; reason: string };
+
+/** Validates the record at `at` (length bounds and CRC) without decoding key or value. */
+function parseAt(buf: Buffer, at: number): Parsed {
+  if (buf.length - at < HEADER) return { kind: 'incomplete', need: HEADER };
+  const len = buf.readUInt32BE(at);
+  if (len < PAYLOAD_FIXED || len > MAX_PAYLOAD) return { kind: 'corrupt', reason: `bad record length ${len}` };
+  if (buf.length - at < HEADER + len) return { kind: 'incomplete', need: HEADER + len };
+  const payload = buf.subarray(at + HEADER, at + HEADER + len);
+  if (crc32(payload) !== buf.readUInt32BE(at + 4)) return { kind: 'corrupt', reason: 'CRC mismatch' };
+  const keyLen = payload.readUInt16BE(8);
+  if (PAYLOAD_FIXED + keyLen > len) return { kind: 'corrupt', reason: 'bad key length' };
+  return { kind: 'record', len: HEADER + len, offset: payload.readBigUInt64BE(0), keyLen };
+}
+
+function encodeRecord(buf: Buffer, at: number, r: QueuedRecord): void {
+  buf.writeUInt32BE(r.size - HEADER, at);
+  buf.writeBigUInt64BE(r.offset, at + HEADER);
+  buf.writeUInt16BE(r.keyBytes, at + HEADER + 8);
+  buf.write(r.key, at + RECORD_OVERHEAD, 'utf8');
+  buf.set(r.value, at + RECORD_OVERHEAD + r.keyBytes);
+  buf.writeUInt32BE(crc32(buf.subarray(at + HEADER, at + r.size)), at + 4);
+}
+
+function newIndex(): SparseIndex {
+  return { rel: [], pos: [], lastPos: 0 };
+}
+
+interface ScanResult {
+  /** bytes of valid records from the start of the segment */
+  validSize: number;
+  /** offset after the last valid record */
+  next: bigint;
+  problem?: string;
+}
+
+/**
+ * Walks a segment's records in order, checking framing, CRC and offset continuity; stops at the
+ * first record that is torn, corrupt or out of sequence.
+ */
+async function scanSegment(
+  fh: FileHandle,
+  size: number,
+  base: bigint,
+  visit: (offset: bigint, pos: number) => void,
+): Promise<ScanResult> {
+  let pos = 0;
+  let next = base;
+  let want = CHUNK;
+  while (pos < size) {
+    const n = Math.min(want, size - pos);
+    const buf = Buffer.allocUnsafe(n);
+    await readFully(fh, buf, pos);
+    let at = 0;
+    let need = 0;
+    for (;;) {
+      const r = parseAt(buf, at);
+      if (r.kind === 'incomplete') {
+        need = r.need;
+        break;
+      }
+      if (r.kind === 'corrupt') return { validSize: pos + at, next, problem: r.reason };
+      if (r.offset !== next) return { validSize: pos + at, next, problem: `offset ${r.offset}, expected ${next}` };
+      visit(r.offset, pos + at);
+      next++;
+      at += r.len;
+    }
+    pos += at;
+    if (at === 0) {
+      if (need > size - pos) return { validSize: pos, next, problem: 'torn record at end of segment' };
+      want = Math.max(CHUNK, need);
+    } else {
+      want = CHUNK;
+    }
+  }
+  return { validSize: pos, next };
+}
+
+async function readMeta(dir: string, requested: number | undefined): Promise<number> {
+  const path = join(dir, META_FILE);
+  let text: string | undefined;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (text !== undefined) {
+    const meta = JSON.parse(text) as { partitions?: unknown };
+    const n = meta.partitions;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new Error(`${path}: invalid partition count`);
+    if (requested !== undefined && requested !== n) {
+      throw new Error(
+        `file log at ${dir} has ${n} partitions but was opened with ${requested}: ` +
+          'changing the partition count would move documents to other partitions',
+      );
+    }
+    return n;
+  }
+  const n = requested ?? DEFAULT_FILE_LOG_PARTITIONS;
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new RangeError('partitions must be an integer in [1, 100000]');
+  for (let p = 0; p < n; p++) await mkdir(join(dir, `p${p}`), { recursive: true });
+  await fsyncDir(dir);
+  // written last: a log without meta.json is an unfinished creation and is created again
+  await writeFileAtomic(path, `${JSON.stringify({ version: 1, partitions: n })}\n`);
+  return n;
+}
+
+export class FileLog extends BaseLog {
+  private constructor(
+    readonly dir: string,
+    private readonly files: PartitionFiles[],
+    ends: bigint[],
+    private readonly segmentBytes: number,
+    private readonly indexInterval: number,
+    bounds: LogBounds,
+  ) {
+    super('file', files.length, ends, bounds);
+  }
+
+  static async open(opts: FileLogOptions): Promise<FileLog> {
+    const segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024;
+    const indexInterval = opts.indexIntervalBytes ?? 4096;
+    await mkdir(opts.dir, { recursive: true });
+    const partitions = await readMeta(opts.dir, opts.partitions);
+    const files: PartitionFiles[] = [];
+    const ends: bigint[] = [];
+    try {
+      for (let p = 0; p < partitions; p++) {
+        const { files: f, end } = await FileLog.recoverPartition(join(opts.dir, `p${p}`), indexInterval);
+        files.push(f);
+        ends.push(end);
+      }
+    } catch (err) {
+      await Promise.all(files.map((f) => f.fh.close()));
+      throw err;
+    }
+    return new FileLog(opts.dir, files, ends, segmentBytes, indexInterval, opts);
+  }
+
+  private static async recoverPartition(
+    dir: string,
+    indexInterval: number,
+  ): Promise<{ files: PartitionFiles; end: bigint }> {
+    await mkdir(dir, { recursive: true });
+    const names = (await readdir(dir)).filter((n) => SEGMENT_RE.test(n)).sort(); // zero-padded: lexical = numeric
+    const segments: Segment[] = [];
+    for (const n of names) {
+      const path = join(dir, n);
+      const { size } = await stat(path);
+      segments.push({ base: BigInt(n.slice(0, 20)), path, size, durableSize: size });
+    }
+    if (segments.length === 0) {
+      const path = join(dir, segmentName(0n));
+      await (await open(path, 'wx+')).close();
+      await fsyncDir(dir);
+      segments.push({ base: 0n, path, size: 0, durableSize: 0 });
+    }
+    const last = segments[segments.length - 1];
+    const fh = await open(last.path, 'r+');
+    try {
+      const index = newIndex();
+      const scan = await scanSegment(fh, last.size, last.base, (offset, pos) =>
+        indexAdd(index, indexInterval, Number(offset - last.base), pos),
+      );
+      if (scan.validSize < last.size) {
+        console.warn(
+          `file log: truncating ${last.path} from ${last.size} to ${scan.validSize} bytes (${scan.problem ?? 'invalid tail'})`,
+        );
+        await fh.truncate(scan.validSize);
+        await fh.datasync();
+        last.size = last.durableSize = scan.validSize;
+      }
+      last.index = index;
+      return { files: { dir, segments, fh }, end: scan.next };
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  protected async persist(partition: number, batch: readonly QueuedRecord[]): Promise<void> {
+    const fp = this.files[partition];
+    let i = 0;
+    while (i < batch.length) {
+      let seg = fp.segments[fp.segments.length - 1];
+      if (seg.size > 0 && seg.size + batch[i].size > this.segmentBytes) seg = await this.roll(fp, batch[i].offset);
+      // as many records as fit in this segment (always at least one)
+      let j = i;
+      let bytes = 0;
+      do {
+        bytes += batch[j].size;
+        j++;
+      } while (j < batch.length && seg.size + bytes + batch[j].size <= this.segmentBytes);
+      const buf = Buffer.allocUnsafe(bytes);
+      const index = seg.index ?? (seg.index = newIndex());
+      let at = 0;
+      for (let k = i; k < j; k++) {
+        const r = batch[k];
+        encodeRecord(buf, at, r);
+        indexAdd(index, this.indexInterval, Number(r.offset - seg.base), seg.size + at);
+        at += r.size;
+      }
+      await writeFully(fp.fh, buf, seg.size);
+      seg.size += bytes;
+      await fp.fh.datasync();
+      this.countFsync();
+      seg.durableSize = seg.size;
+      i = j;
+    }
+  }
+
+  /** Starts a new segment at `base`; the previous one was fsynced by the write that filled it. */
+  private async roll(fp: PartitionFiles, base: bigint): Promise<Segment> {
+    await fp.fh.close();
+    const path = join(fp.dir, segmentName(base));
+    fp.fh = await open(path, 'wx+');
+    await fsyncDir(fp.dir);
+    this.countFsync();
+    const seg: Segment = { base, path, size: 0, durableSize: 0, index: newIndex() };
+    fp.segments.push(seg);
+    return seg;
+  }
+
+  /** The sparse index of a sealed segment from before this open is built on its first read. */
+  private segmentIndex(seg: Segment): Promise<SparseIndex> {
+    if (seg.index) return Promise.resolve(seg.index);
+    seg.indexing ??= (async () => {
+      const fh = await open(seg.path, 'r');
+      try {
+        const index = newIndex();
+        const scan = await scanSegment(fh, seg.durableSize, seg.base, (offset, pos) =>
+          indexAdd(index, this.indexInterval, Number(offset - seg.base), pos),
+        );
+        if (scan.problem) throw new Error(`file log: ${seg.path} is corrupt at byte ${scan.validSize}: ${scan.problem}`);
+        seg.index = index;
+        return index;
+      } finally {
+        seg.indexing = undefined;
+        await fh.close();
+      }
+    })();
+    return seg.indexing;
+  }
+
+  protected async readStored(
+    partition: number,
+    from: bigint,
+    maxRecords: number,
+    maxBytes: number,
+    end: bigint,
+  ): Promise<LogRecord[]> {
+    const segments = this.files[partition].segments;
+    const out: LogRecord[] = [];
+    let bytes = 0;
+    let cursor = from;
+    // last segment whose base <= from
+    let lo = 0;
+    let hi = segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (segments[mid].base <= from) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let si = lo; si < segments.length && out.length < maxRecords && bytes < maxBytes && cursor < end; si++) {
+      const seg = segments[si];
+      if (seg.base > cursor) cursor = seg.base;
+      const limit = seg.durableSize;
+      const index = await this.segmentIndex(seg);
+      let pos = indexLookup(index, Number(cursor - seg.base));
+      const fh = await open(seg.path, 'r');
+      try {
+        let want = CHUNK;
+        while (pos < limit && out.length < maxRecords && bytes < maxBytes && cursor < end) {
+          const buf = Buffer.allocUnsafe(Math.min(want, limit - pos));
+          await readFully(fh, buf, pos);
+          let at = 0;
+          let need = 0;
+          while (out.length < maxRecords && bytes < maxBytes) {
+            const r = parseAt(buf, at);
+            if (r.kind === 'incomplete') {
+              need = r.need;
+              break;
+            }
+            if (r.kind === 'corrupt') throw new Error(`file log: ${seg.path} is corrupt at byte ${pos + at}: ${r.reason}`);
+            if (r.offset >= end) {
+              cursor = end;
+              break;
+            }
+            if (r.offset >= cursor) {
+              const k = at + RECORD_OVERHEAD;
+              out.push({
+                partition,
+                offset: r.offset,
+                key: buf.toString('utf8', k, k + r.keyLen),
+                // a copy, so a delivered record does not pin the whole read chunk
+                value: new Uint8Array(buf.subarray(k + r.keyLen, at + r.len)),
+              });
+              bytes += r.len;
+              cursor = r.offset + 1n;
+            }
+            at += r.len;
+          }
+          if (at === 0 && need > limit - pos) throw new Error(`file log: ${seg.path} ends inside a record at byte ${pos}`);
+          pos += at;
+          want = at === 0 ? Math.max(CHUNK, need) : CHUNK;
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    return out;
+  }
+
+  protected async closeStorage(): Promise<void> {
+    await Promise.all(this.files.map((f) => f.fh.close()));
+  }
+
+  /** segment files of a partition (base offsets), for tests and operations */
+  segmentBases(partition: number): bigint[] {
+    return this.files[partition].segments.map((s) => s.base);
+  }
+}
+
+function indexAdd(index: SparseIndex, interval: number, rel: number, pos: number): void {
+  if (index.rel.length === 0 || pos - index.lastPos >= interval) {
+    index.rel.push(rel);
+    index.pos.push(pos);
+    index.lastPos = pos;
+  }
+}
+
+/** file position of the last indexed record at or before `rel` (0 when none) */
+function indexLookup(index: SparseIndex, rel: number): number {
+  let lo = 0;
+  let hi = index.rel.length - 1;
+  let best = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (index.rel[mid] <= rel) {
+      best = index.pos[mid];
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return best;
+}

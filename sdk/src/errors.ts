@@ -1,0 +1,28 @@
+/**
+ * The typed failure the sdk reports: a server `error` frame (its code verbatim, e.g. `bad_patch`,
+ * `forbidden`) or a client-side condition with one of the codes below.
+ */
+export const ClientErrorCode = {
+  /** the publish queue is at its bound; retry later (same code the server uses for overload) */
+  Unavailable: 'unavailable',
+  /** the client was closed before the operation completed */
+  Closed: 'closed',
+  /** a publish reused an id that is still waiting for its ack */
+  DuplicateId: 'duplicate_id',
+  /** connecting failed (token provider threw, WebSocket could not be constructed, ...) */
+  Connect: 'connect_failed',
+  /** a subscription listener threw; the client carries on */
+  Listener: 'listener_error',
+} as const;
+
+export class ReplicantError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly doc?: string,
+    readonly id?: string,
+  ) {
+    super(message);
+    this.name = 'ReplicantError';
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Observable client events: every received data frame with how it was handled, errors, status
+ * changes and scheduled reconnects. Applications use them for logging and metrics; tests use them
+ * to assert exact sequences without sleeping.
+ */
+import type { AckFrame, GoawayFrame, JsonObject } from '@replicant/protocol';
+import type { DeltaOutcome } from './live-doc.js';
+import type { ReplicantError } from './errors.js';
+
+export type ClientStatus = 'connecting' | 'open' | 'closed';
+
+export interface SnapshotEvent { type: 'snapshot'; doc: string; seq: bigint; state: JsonObject }
+export interface DeltaEvent {
+  type: 'delta';
+  doc: string;
+  seq: bigint;
+  prevSeq: bigint;
+  patch: JsonObject;
+  /** how the delta was handled; 'unsubscribed' when no subscription wants the doc any more */
+  outcome: DeltaOutcome | 'unsubscribed';
+}
+export type AckEvent = AckFrame;
+export type GoawayEvent = GoawayFrame;
+export interface ErrorEvent { type: 'error'; error: ReplicantError }
+export interface StatusEvent {
+  type: 'status';
+  status: ClientStatus;
+  /** close code / reason of the socket that went away, when this change was caused by one */
+  code?: number;
+  reason?: string;
+}
+export interface ReconnectEvent {
+  type: 'reconnect';
+  /** 0-based index of this retry within the current outage (0 after a healthy connection) */
+  attempt: number;
+  delayMs: number;
+  cause: 'close' | 'error' | 'goaway';
+}
+
+export type ClientEvent =
+  | SnapshotEvent
+  | DeltaEvent
+  | AckEvent
+  | GoawayEvent
+  | ErrorEvent
+  | StatusEvent
+  | ReconnectEvent;
+export type ClientEventType = ClientEvent['type'];
+export type ClientEventOf<K extends ClientEventType> = Extract<ClientEvent, { type: K }>;
+
+/** A minimal typed emitter: listener errors are isolated from each other and from the client. */
+export class Emitter {
+  private readonly byType = new Map<ClientEventType, Set<(ev: ClientEvent) => void>>();
+  private readonly all = new Set<(ev: ClientEvent) => void>();
+
+  on<K extends ClientEventType>(type: K, fn: (ev: ClientEventOf<K>) => void): () => void {
+    let set = this.byType.get(type);
+    if (!set) this.byType.set(type, (set = new Set()));
+    const f = fn as (ev: ClientEvent) => void;
+    set.add(f);
+    return () => void set.delete(f);
+  }
+
+  onAny(fn: (ev: ClientEvent) => void): () => void {
+    this.all.add(fn);
+    return () => void this.all.delete(fn);
+  }
+
+  emit(ev: ClientEvent): void {
+    for (const fn of [...(this.byType.get(ev.type) ?? []), ...this.all]) {
+      try {
+        fn(ev);
+      } catch {
+        // An observer's bug must not break frame processing; it is the observer's to report.
+      }
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/** @replicant/sdk: live documents over the Replicant gateway, for browsers and Node. */
+export { connect, ReplicantClient } from './client.js';
+export type { ClientOptions, DocListener, PublishOptions, Subscription, Timers } from './client.js';
+export type { LiveDoc, DeltaOutcome } from './live-doc.js';
+export { ReplicantError, ClientErrorCode } from './errors.js';
+export type {
+  AckEvent,
+  ClientEvent,
+  ClientEventOf,
+  ClientEventType,
+  ClientStatus,
+  DeltaEvent,
+  ErrorEvent,
+  GoawayEvent,
+  ReconnectEvent,
+  SnapshotEvent,
+  StatusEvent,
+} from './events.js';
+export { Backoff, fullJitterDelay, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export { mergePatch, applyMergePatch } from './merge-patch.js';
+export { DEFAULT_MAX_PENDING_PUBLISHES } from './publish-queue.js';
+export { STREAM_PATH, streamUrl } from './transport.js';
+export type { WebSocketConstructor, WebSocketLike, WireProtocol } from './transport.js';

@@ -1,0 +1,78 @@
+/**
+ * The WebSocket seam: the sdk speaks the standard browser WebSocket API, which browsers provide
+ * natively and the `ws` package implements for Node. `ws` is imported lazily and only when there
+ * is no global WebSocket, so nothing Node-only is touched in a browser.
+ */
+import {
+  decodeServerBinary,
+  decodeServerJson,
+  encodeClientBinary,
+  encodeClientJson,
+  ErrorCode,
+  ProtocolError,
+  SUBPROTOCOL_BINARY,
+  SUBPROTOCOL_JSON,
+  type ClientFrame,
+  type ReceivedFrame,
+} from '@replicant/protocol';
+
+/** The subset of the WHATWG WebSocket interface the client uses. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly protocol: string;
+  readonly readyState: number;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** WebSocket.OPEN, spelled out because the constructor's static may be absent on custom classes. */
+export const WS_OPEN = 1;
+
+/** The gateway's stream endpoint (DESIGN.md contracts). */
+export const STREAM_PATH = '/v1/stream';
+
+export type WireProtocol = 'binary' | 'json';
+
+export async function resolveWebSocket(given?: WebSocketConstructor): Promise<WebSocketConstructor> {
+  if (given) return given;
+  const native = (globalThis as { WebSocket?: unknown }).WebSocket;
+  if (typeof native === 'function') return native as WebSocketConstructor;
+  const mod = await import('ws');
+  return mod.default as unknown as WebSocketConstructor;
+}
+
+/**
+ * The socket URL: http(s) is mapped to ws(s), a bare origin gets the stream path, and the token
+ * (if any) goes in the `token` query parameter.
+ */
+export function streamUrl(base: string, token?: string): string {
+  const u = new URL(base);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new TypeError(`unsupported URL scheme ${u.protocol}`);
+  if (u.pathname === '' || u.pathname === '/') u.pathname = STREAM_PATH;
+  if (token !== undefined && token !== '') u.searchParams.set('token', token);
+  return u.toString();
+}
+
+export function subprotocolOf(p: WireProtocol): string {
+  return p === 'json' ? SUBPROTOCOL_JSON : SUBPROTOCOL_BINARY;
+}
+
+export function encodeFrame(p: WireProtocol, f: ClientFrame): string | Uint8Array {
+  return p === 'json' ? encodeClientJson(f) : encodeClientBinary(f);
+}
+
+/** Decodes by message kind rather than by negotiated protocol: text is JSON, bytes are protobuf. */
+export function decodeFrame(data: unknown): ReceivedFrame | ProtocolError {
+  if (typeof data === 'string') return decodeServerJson(data);
+  if (data instanceof ArrayBuffer) return decodeServerBinary(new Uint8Array(data));
+  if (ArrayBuffer.isView(data)) return decodeServerBinary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return new ProtocolError(ErrorCode.BadFrame, 'unsupported WebSocket message type');
+}

@@ -1,0 +1,422 @@
+import { test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON, type JsonObject } from '@replicant/protocol';
+import {
+  connect,
+  ReplicantError,
+  type ClientEventOf,
+  type ClientEventType,
+  type ClientOptions,
+  type ReplicantClient,
+  type Timers,
+} from '../src/index.js';
+import { ScriptedServer, snapshot, delta, type Conn } from './scripted-server.js';
+
+// A fresh server per test, so a client left reconnecting cannot hand its connection to the next test.
+let server: ScriptedServer;
+let clients: ReplicantClient[] = [];
+
+beforeEach(async () => {
+  server = await ScriptedServer.start();
+});
+
+afterEach(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  clients = [];
+  await server.stop();
+});
+
+/** Opens a client that reconnects immediately unless a test says otherwise. */
+function open(opts: ClientOptions = {}, url = server.url): ReplicantClient {
+  const c = connect(url, { random: () => 0, ...opts });
+  clients.push(c);
+  return c;
+}
+
+/** Resolves with the next event of a type that matches; register before triggering it. */
+function nextEvent<K extends ClientEventType>(
+  c: ReplicantClient,
+  type: K,
+  pred: (ev: ClientEventOf<K>) => boolean = () => true,
+  timeoutMs = 3000,
+): Promise<ClientEventOf<K>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out waiting for a ${type} event`));
+    }, timeoutMs);
+    const off = c.on(type, (ev) => {
+      if (!pred(ev)) return;
+      clearTimeout(timer);
+      off();
+      resolve(ev);
+    });
+  });
+}
+
+/** Timers that record every requested delay and only fire when the test says so. */
+class ManualTimers implements Timers {
+  readonly delays: number[] = [];
+  private pending = new Map<number, () => void>();
+  private nextHandle = 1;
+  setTimeout(fn: () => void, ms: number): unknown {
+    this.delays.push(ms);
+    const h = this.nextHandle++;
+    this.pending.set(h, fn);
+    return h;
+  }
+  clearTimeout(h: unknown): void {
+    this.pending.delete(h as number);
+  }
+  fireAll(): void {
+    const fns = [...this.pending.values()];
+    this.pending.clear();
+    for (const fn of fns) fn();
+  }
+}
+
+/** Timers that record every requested delay and fire on the next turn of the event loop. */
+class ImmediateTimers implements Timers {
+  readonly delays: number[] = [];
+  setTimeout(fn: () => void, ms: number): unknown {
+    this.delays.push(ms);
+    return setImmediate(fn);
+  }
+  clearTimeout(h: unknown): void {
+    clearImmediate(h as NodeJS.Immediate);
+  }
+}
+
+async function openAndSubscribe(
+  opts: ClientOptions,
+  doc: string,
+): Promise<{ c: ReplicantClient; conn: Conn; states: { seq: bigint; state: JsonObject }[] }> {
+  const c = open(opts);
+  const states: { seq: bigint; state: JsonObject }[] = [];
+  c.subscribe(doc, (d) => states.push({ seq: d.seq, state: d.state }));
+  const conn = await server.connections.next();
+  if (opts.window !== undefined) assert.deepEqual(await conn.frames.next(), { type: 'hello', window: opts.window });
+  assert.deepEqual(await conn.frames.next(), { type: 'subscribe', doc });
+  return { c, conn, states };
+}
+
+for (const protocol of ['binary', 'json'] as const) {
+  test(`${protocol}: snapshot then deltas fold into the live state; duplicates are ignored`, async () => {
+    const big = 1n << 60n; // past 2^53: seqs must survive both codecs exactly
+    const { c, conn, states } = await openAndSubscribe({ protocol, token: 'tok en' }, 'doc.a');
+    assert.equal(conn.protocol, protocol === 'json' ? SUBPROTOCOL_JSON : SUBPROTOCOL_BINARY);
+    assert.equal(conn.path, '/v1/stream');
+    assert.equal(conn.query.get('token'), 'tok en');
+    const outcomes: string[] = [];
+    c.on('delta', (ev) => outcomes.push(ev.outcome));
+    const done = nextEvent(c, 'delta', (ev) => ev.seq === big + 9n);
+    conn.send(snapshot('doc.a', big + 5n, { a: 1, b: { c: 2 }, list: [1, 2] }));
+    conn.send(delta('doc.a', big + 7n, big + 5n, { b: { c: null, d: 3 } }));
+    conn.send(delta('doc.a', big + 7n, big + 5n, { b: { c: null, d: 3 } })); // redelivered
+    conn.send(delta('doc.a', big + 6n, big + 5n, { a: 99 })); // older than current
+    conn.send(delta('doc.a', big + 9n, big + 7n, { a: 2, list: [3] }));
+    await done;
+    assert.deepEqual(outcomes, ['applied', 'duplicate', 'duplicate', 'applied']);
+    assert.deepEqual(
+      states.map((s) => s.seq),
+      [big + 5n, big + 7n, big + 9n],
+    );
+    assert.deepEqual(states[0].state, { a: 1, b: { c: 2 }, list: [1, 2] });
+    assert.deepEqual(states[1].state, { a: 1, b: { d: 3 }, list: [1, 2] });
+    assert.deepEqual(states[2].state, { a: 2, b: { d: 3 }, list: [3] });
+    assert.equal(c.status, 'open');
+  });
+}
+
+test('a second subscriber to a live doc is called at once; the last unsubscribe sends unsubscribe', async () => {
+  const { c, conn } = await openAndSubscribe({}, 'shared');
+  const first = nextEvent(c, 'snapshot');
+  conn.send(snapshot('shared', 3n, { v: 1 }));
+  await first;
+  const seen = await new Promise<bigint>((resolve) => {
+    const sub = c.subscribe('shared', (d) => {
+      resolve(d.seq);
+      sub.unsubscribe(); // the first subscription remains: no unsubscribe frame
+    });
+  });
+  assert.equal(seen, 3n);
+  const other = c.subscribe('other', () => {});
+  assert.deepEqual(await conn.frames.next(), { type: 'subscribe', doc: 'other' });
+  other.unsubscribe();
+  assert.deepEqual(await conn.frames.next(), { type: 'unsubscribe', doc: 'other' });
+});
+
+test('a delta whose prevSeq does not chain triggers one resubscribe without lastSeq', async () => {
+  const { c, conn, states } = await openAndSubscribe({ protocol: 'json' }, 'gappy');
+  conn.send(snapshot('gappy', 5n, { n: 5 }));
+  const gap = nextEvent(c, 'delta', (ev) => ev.outcome === 'gap');
+  conn.send(delta('gappy', 9n, 7n, { n: 9 })); // seq 7 was never seen
+  await gap;
+  assert.deepEqual(await conn.frames.next(), { type: 'subscribe', doc: 'gappy' });
+  // Deltas of the broken chain are dropped while the snapshot is on its way, with no new subscribe.
+  const second = nextEvent(c, 'delta', (ev) => ev.seq === 11n);
+  conn.send(delta('gappy', 11n, 9n, { n: 11 }));
+  assert.equal((await second).outcome, 'gap');
+  const fixed = nextEvent(c, 'delta', (ev) => ev.seq === 12n);
+  conn.send(snapshot('gappy', 11n, { n: 11, full: true }));
+  conn.send(delta('gappy', 12n, 11n, { n: 12 }));
+  assert.equal((await fixed).outcome, 'applied');
+  assert.deepEqual(
+    states.map((s) => [s.seq, s.state]),
+    [
+      [5n, { n: 5 }],
+      [11n, { n: 11, full: true }],
+      [12n, { n: 12, full: true }],
+    ],
+  );
+  // Frames on one socket arrive in order: if a second subscribe had been sent, it would come first.
+  void c.publish('gappy', {}, { id: 'sentinel' }).catch(() => {});
+  assert.equal((await conn.frames.next()).type, 'publish', 'exactly one resubscribe was sent');
+});
+
+test('after a server-side close the client reconnects and resumes every doc from its last seq', async () => {
+  const c = open({ window: 8 });
+  c.subscribe('r1', () => {});
+  c.subscribe('r2', () => {});
+  c.subscribe('r3', () => {});
+  const conn = await server.connections.next();
+  await conn.frames.next(); // hello
+  await conn.frames.next();
+  await conn.frames.next();
+  await conn.frames.next();
+  const applied = nextEvent(c, 'delta', (ev) => ev.doc === 'r1' && ev.seq === 7n);
+  conn.send(snapshot('r1', 5n, { x: 1 }));
+  conn.send(delta('r1', 7n, 5n, { x: 2 }));
+  conn.send(snapshot('r2', 0n, {})); // never written: a snapshot is as cheap as a resume
+  await applied;
+  const reconnecting = nextEvent(c, 'status', (ev) => ev.status === 'connecting');
+  conn.ws.close(1001, 'bye');
+  const st = await reconnecting;
+  assert.equal(st.code, 1001);
+  const reopened = nextEvent(c, 'status', (ev) => ev.status === 'open');
+  const conn2 = await server.connections.next();
+  assert.deepEqual(await conn2.frames.next(), { type: 'hello', window: 8 });
+  const subs = [await conn2.frames.next(), await conn2.frames.next(), await conn2.frames.next()];
+  assert.deepEqual(subs, [
+    { type: 'subscribe', doc: 'r1', lastSeq: 7n },
+    { type: 'subscribe', doc: 'r2' },
+    { type: 'subscribe', doc: 'r3' },
+  ]);
+  await reopened;
+  // The resumed stream continues the chain.
+  const next = nextEvent(c, 'delta', (ev) => ev.seq === 8n);
+  conn2.send(delta('r1', 8n, 7n, { y: 1 }));
+  assert.equal((await next).outcome, 'applied');
+});
+
+test('publish resolves with the ack seq and rejects on an error frame carrying its id', async () => {
+  const c = open({ protocol: 'binary' });
+  const conn = await server.connections.next();
+  const p1 = c.publish('pub', { a: 1 });
+  const f1 = await conn.frames.next();
+  assert.equal(f1.type, 'publish');
+  if (f1.type !== 'publish') return;
+  assert.equal(f1.doc, 'pub');
+  assert.equal(f1.patch, '{"a":1}');
+  assert.match(f1.id ?? '', /^[0-9a-f-]{32,36}$/);
+  conn.send({ type: 'ack', id: f1.id!, seq: 42n });
+  assert.equal(await p1, 42n);
+
+  const p2 = c.publish('pub', { b: 2 }, { id: 'key-2' });
+  assert.deepEqual(await conn.frames.next(), { type: 'publish', doc: 'pub', patch: '{"b":2}', id: 'key-2' });
+  conn.send({ type: 'error', code: 'forbidden', message: 'no writes here', doc: 'pub', id: 'key-2' });
+  await assert.rejects(p2, (err: unknown) => {
+    assert.ok(err instanceof ReplicantError);
+    assert.equal(err.code, 'forbidden');
+    assert.equal(err.message, 'no writes here');
+    assert.equal(err.doc, 'pub');
+    assert.equal(err.id, 'key-2');
+    return true;
+  });
+  await assert.rejects(c.publish('bad doc id!', {}), { code: 'bad_doc_id' });
+  assert.equal(c.pendingPublishes, 0);
+});
+
+test('publishes issued while disconnected are queued and re-sent with the same ids after reconnect', async () => {
+  const timers = new ManualTimers();
+  const c = open({ timers, protocol: 'json' });
+  const conn = await server.connections.next();
+  const p0 = c.publish('q', { n: 0 }, { id: 'in-flight' }); // sent, never acked on this connection
+  assert.deepEqual(await conn.frames.next(), { type: 'publish', doc: 'q', patch: '{"n":0}', id: 'in-flight' });
+  const down = nextEvent(c, 'reconnect');
+  conn.ws.close(1012, 'restart');
+  await down;
+  assert.equal(c.status, 'connecting');
+  const p1 = c.publish('q', { n: 1 }, { id: 'offline-1' });
+  const p2 = c.publish('q', { n: 2 });
+  assert.equal(c.pendingPublishes, 3);
+  timers.fireAll(); // the backoff delay is up
+  const conn2 = await server.connections.next();
+  const resent = [await conn2.frames.next(), await conn2.frames.next(), await conn2.frames.next()];
+  assert.deepEqual(resent.slice(0, 2), [
+    { type: 'publish', doc: 'q', patch: '{"n":0}', id: 'in-flight' },
+    { type: 'publish', doc: 'q', patch: '{"n":1}', id: 'offline-1' },
+  ]);
+  const f2 = resent[2];
+  assert.ok(f2.type === 'publish' && f2.patch === '{"n":2}' && typeof f2.id === 'string');
+  conn2.send({ type: 'ack', id: 'in-flight', seq: 10n });
+  conn2.send({ type: 'ack', id: 'offline-1', seq: 11n });
+  conn2.send({ type: 'ack', id: f2.id!, seq: 12n });
+  assert.deepEqual(await Promise.all([p0, p1, p2]), [10n, 11n, 12n]);
+});
+
+test('the publish queue is bounded: over the bound a publish is rejected at once with unavailable', async () => {
+  const timers = new ManualTimers();
+  const dead = await ScriptedServer.start();
+  const url = dead.url;
+  await dead.stop(); // nothing listens there any more: the client never gets connected
+  const c = open({ timers, maxPendingPublishes: 2 }, url);
+  const p1 = c.publish('b', { n: 1 });
+  const p2 = c.publish('b', { n: 2 });
+  const r1 = assert.rejects(p1, { code: 'closed' });
+  const r2 = assert.rejects(p2, { code: 'closed' });
+  await assert.rejects(c.publish('b', { n: 3 }), (err: unknown) => {
+    assert.ok(err instanceof ReplicantError);
+    assert.equal(err.code, 'unavailable');
+    return true;
+  });
+  assert.equal(c.pendingPublishes, 2);
+  await c.close();
+  await Promise.all([r1, r2]);
+  assert.equal(c.status, 'closed');
+});
+
+test('reconnect delays follow exponential backoff with full jitter', async () => {
+  // Against a refused port every attempt fails: delays are random * min(max, initial * 2^n).
+  const dead = await ScriptedServer.start();
+  const url = dead.url;
+  await dead.stop();
+  const timers = new ImmediateTimers();
+  const rs = [0.5, 0.25, 0.5, 0.5, 0.999, 0.5];
+  let i = 0;
+  const c = open({ timers, random: () => rs[i++ % rs.length], backoff: { initialMs: 100, maxMs: 1000 } }, url);
+  const events: { attempt: number; delayMs: number }[] = [];
+  await new Promise<void>((resolve) => {
+    c.on('reconnect', (ev) => {
+      events.push({ attempt: ev.attempt, delayMs: ev.delayMs });
+      if (events.length === 6) resolve();
+    });
+  });
+  await c.close();
+  assert.deepEqual(events.slice(0, 6), [
+    { attempt: 0, delayMs: 50 }, // 0.5 * 100
+    { attempt: 1, delayMs: 50 }, // 0.25 * 200
+    { attempt: 2, delayMs: 200 }, // 0.5 * 400
+    { attempt: 3, delayMs: 400 }, // 0.5 * 800
+    { attempt: 4, delayMs: 999 }, // 0.999 * min(1000, 1600)
+    { attempt: 5, delayMs: 500 }, // 0.5 * 1000 (capped)
+  ]);
+  assert.deepEqual(timers.delays.slice(0, 6), [50, 50, 200, 400, 999, 500]);
+});
+
+test('the backoff attempt resets once a connection carried data', async () => {
+  const timers = new ImmediateTimers();
+  const c = open({ timers, random: () => 0.5, backoff: { initialMs: 100, maxMs: 10_000 } });
+  c.subscribe('flappy', () => {});
+  const attempts: number[] = [];
+  c.on('reconnect', (ev) => attempts.push(ev.attempt));
+  // Two connections die before sending anything: the window keeps doubling.
+  for (let k = 0; k < 2; k++) {
+    const conn = await server.connections.next();
+    await conn.frames.next();
+    conn.ws.close(1011);
+    await nextEvent(c, 'reconnect');
+  }
+  // The third one delivers a snapshot before it goes: the next retry starts from attempt 0.
+  const conn = await server.connections.next();
+  await conn.frames.next();
+  const snap = nextEvent(c, 'snapshot');
+  conn.send(snapshot('flappy', 1n, { ok: true }));
+  await snap;
+  conn.ws.close(1011);
+  await nextEvent(c, 'reconnect');
+  assert.deepEqual(attempts, [0, 1, 0]);
+  assert.deepEqual(timers.delays, [50, 100, 50]);
+  const last = await server.connections.next();
+  assert.deepEqual(await last.frames.next(), { type: 'subscribe', doc: 'flappy', lastSeq: 1n });
+});
+
+test('with a window the client says hello and returns credit in half-window batches', async () => {
+  const { c, conn } = await openAndSubscribe({ window: 4, protocol: 'binary' }, 'credit');
+  const last = nextEvent(c, 'delta', (ev) => ev.seq === 6n);
+  conn.send(snapshot('credit', 1n, {}));
+  for (let s = 2n; s <= 6n; s++) conn.send(delta('credit', s, s - 1n, { s: Number(s) }));
+  await last;
+  // 6 data frames consumed, batch = window / 2 = 2: three credits of 2.
+  assert.deepEqual(await conn.frames.next(), { type: 'credit', n: 2 });
+  assert.deepEqual(await conn.frames.next(), { type: 'credit', n: 2 });
+  assert.deepEqual(await conn.frames.next(), { type: 'credit', n: 2 });
+  void c.publish('credit', {}, { id: 'sentinel' }).catch(() => {});
+  assert.equal((await conn.frames.next()).type, 'publish', 'no further credit');
+});
+
+test('goaway: the client moves to a new connection after reconnectMs plus jitter and resumes', async () => {
+  const { c, conn } = await openAndSubscribe({ random: () => 0.5, backoff: { initialMs: 20 } }, 'drain');
+  const snap = nextEvent(c, 'snapshot');
+  conn.send(snapshot('drain', 4n, { v: 4 }));
+  await snap;
+  const scheduled = nextEvent(c, 'reconnect');
+  conn.send({ type: 'goaway', reconnectMs: 30 });
+  const ev = await scheduled;
+  assert.equal(ev.cause, 'goaway');
+  assert.equal(ev.delayMs, 40); // 30 + 0.5 * 20
+  const conn2 = await server.connections.next();
+  await conn.closed; // the client let go of the draining connection
+  assert.deepEqual(await conn2.frames.next(), { type: 'subscribe', doc: 'drain', lastSeq: 4n });
+});
+
+test('keepalive pings; a connection silent for a whole interval is dropped and replaced', async () => {
+  const c = open({ pingIntervalMs: 25, protocol: 'json' });
+  const conn = await server.connections.next();
+  assert.deepEqual(await conn.frames.next(), { type: 'ping' });
+  conn.send({ type: 'pong' });
+  assert.deepEqual(await conn.frames.next(), { type: 'ping' });
+  // No pong this time: the client gives up on the connection and opens another.
+  const down = nextEvent(c, 'status', (e) => e.status === 'connecting');
+  await down;
+  const conn2 = await server.connections.next();
+  await conn.closed;
+  assert.deepEqual(await conn2.frames.next(), { type: 'ping' });
+});
+
+test('a token function is called for every connection; a failing one is retried with backoff', async () => {
+  let n = 0;
+  const c = open({
+    token: async () => {
+      if (n++ === 0) throw new Error('token service down');
+      return `t${n - 1}`;
+    },
+  });
+  const failed = await nextEvent(c, 'error');
+  assert.equal(failed.error.code, 'connect_failed');
+  assert.match(failed.error.message, /token service down/);
+  const conn = await server.connections.next();
+  assert.equal(conn.query.get('token'), 't1');
+  conn.ws.close(1001);
+  const conn2 = await server.connections.next();
+  assert.equal(conn2.query.get('token'), 't2');
+  await c.close();
+  assert.equal(c.status, 'closed');
+  assert.throws(() => c.subscribe('x', () => {}), { code: 'closed' });
+  await assert.rejects(c.publish('x', {}), { code: 'closed' });
+});
+
+test('an undecodable server frame is reported and the connection carries on', async () => {
+  const { c, conn, states } = await openAndSubscribe({ protocol: 'json' }, 'robust');
+  const bad = nextEvent(c, 'error');
+  conn.ws.send('{"type":"delta","doc":"robust"'); // truncated JSON
+  assert.equal((await bad).error.code, 'bad_frame');
+  const bin = nextEvent(c, 'error');
+  conn.ws.send(new Uint8Array([0xff, 0xff, 0xff]));
+  assert.equal((await bin).error.code, 'bad_frame');
+  const snap = nextEvent(c, 'snapshot');
+  conn.send(snapshot('robust', 2n, { fine: true }));
+  await snap;
+  assert.deepEqual(states, [{ seq: 2n, state: { fine: true } }]);
+  assert.equal(c.status, 'open');
+});
