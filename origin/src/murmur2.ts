@@ -20,16 +20,13 @@ export function murmur2(data: Uint8Array | string): number {
     k = Math.imul(k, M);
     h = Math.imul(h, M) ^ k;
   }
-  switch (len & 3) {
-    case 3:
-      h ^= b[len4 + 2] << 16;
-    // falls through
-    case 2:
-      h ^= b[len4 + 1] << 8;
-    // falls through
-    case 1:
-      h ^= b[len4];
-      h = Math.imul(h, M);
+  // the tail bytes, as Java's fall-through switch over (length % 4)
+  const rest = len & 3;
+  if (rest === 3) h ^= b[len4 + 2] << 16;
+  if (rest >= 2) h ^= b[len4 + 1] << 8;
+  if (rest >= 1) {
+    h ^= b[len4];
+    h = Math.imul(h, M);
   }
   h ^= h >>> 13;
   h = Math.imul(h, M);

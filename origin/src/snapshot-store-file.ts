@@ -13,6 +13,7 @@ import type { DocSnapshot } from './doc-state.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { decodeCovered, decodeSnapshot, encodeCovered, encodeSnapshot, mergeCovered } from './snapshot-codec.js';
 import { fsyncDir, writeFileAtomic, writeFully } from './fs-util.js';
+import { forEachLimit } from './limit.js';
 
 export interface FileSnapshotStoreOptions {
   /** data directory; the store lives in `<dir>/snapshots/` */
@@ -21,14 +22,6 @@ export interface FileSnapshotStoreOptions {
   concurrency?: number;
 }
 
-/** Runs fn over items with at most `limit` calls in flight. */
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 export class FileSnapshotStore implements SnapshotStore {
   private readonly root: string;

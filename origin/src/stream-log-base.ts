@@ -357,14 +357,17 @@ class TailLoops {
   wait(arm: (wake: () => void) => () => void): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      let disarm: (() => void) | undefined;
+      const armed: { disarm?: () => void; woken?: boolean } = {};
       const wake = () => {
+        if (armed.woken) return;
+        armed.woken = true;
         this.waits.delete(wake);
-        disarm?.();
+        armed.disarm?.();
         resolve();
       };
       this.waits.add(wake);
-      disarm = arm(wake);
+      armed.disarm = arm(wake);
+      if (armed.woken) armed.disarm(); // woken while arming
     });
   }
 

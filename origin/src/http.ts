@@ -1,0 +1,187 @@
+/**
+ * The origin's HTTP API on uWebSockets.js:
+ *   POST /v1/docs/{docId}  body = JSON merge patch, optional Idempotency-Key -> 200 {"seq":"<decimal>"}
+ *   GET  /v1/docs/{docId}  -> 200 {"seq":"<decimal>","state":{...}}
+ * Errors are {"error":{"code","message"}}; 503 carries Retry-After.
+ *
+ * uWS rules followed here: request headers/params are read synchronously (HttpRequest is stack
+ * allocated), onAborted is attached before any async work and `res` is never touched after an
+ * abort, asynchronous responses are corked, and body chunks are copied (uWS reuses their memory).
+ * Body memory is bounded per request (maxBodyBytes) and over all requests (maxBufferedBytes).
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { ErrorCode, isValidDocId } from '@replicant/protocol';
+import { OriginError } from './origin.js';
+import type { Origin } from './origin.js';
+
+export interface OriginHttpOptions {
+  /** largest accepted request body (default 1 MiB); larger ones get 413 and the connection closes */
+  maxBodyBytes?: number;
+  /** request body bytes buffered at once over all requests (default 64 MiB); over it 503 */
+  maxBufferedBytes?: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+const STATUS: Record<number, string> = {
+  200: '200 OK',
+  400: '400 Bad Request',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+const ACCEPTED_TYPES = new Set(['application/merge-patch+json', 'application/json', '']);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Per-request state shared by the uWS callbacks. */
+interface Req {
+  aborted: boolean;
+  /** a response was sent (or the request was aborted): ignore further body chunks */
+  done: boolean;
+}
+
+function errorBody(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
+/** Sends one complete response (corked: it may run outside a uWS callback). */
+function send(
+  res: HttpResponse,
+  r: Req,
+  status: number,
+  body: string,
+  extra?: { retryAfterSec?: number; allow?: string; close?: boolean },
+): void {
+  if (r.aborted) return;
+  r.done = true;
+  res.cork(() => {
+    res.writeStatus(STATUS[status] ?? `${status} Error`);
+    res.writeHeader('Content-Type', 'application/json');
+    if (extra?.retryAfterSec !== undefined) res.writeHeader('Retry-After', String(Math.max(1, Math.ceil(extra.retryAfterSec))));
+    if (extra?.allow !== undefined) res.writeHeader('Allow', extra.allow);
+    res.end(body, extra?.close ?? false);
+  });
+}
+
+function sendError(res: HttpResponse, r: Req, err: unknown, close = false): void {
+  const e =
+    err instanceof OriginError ? err : new OriginError(ErrorCode.Internal, 500, 'internal error');
+  if (!(err instanceof OriginError)) console.error('origin http: internal error:', err);
+  send(res, r, e.status, errorBody(e.code, e.message), { retryAfterSec: e.status === 503 ? (e.retryAfterSec ?? 1) : undefined, close });
+}
+
+/** The docId path segment, percent-decoded (clients may encode ':'); undefined when invalid. */
+function docIdParam(req: HttpRequest): string | undefined {
+  const raw = req.getParameter(0) ?? '';
+  try {
+    const id = decodeURIComponent(raw);
+    return isValidDocId(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: OriginHttpOptions = {}): void {
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxBuffered = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
+  let buffered = 0;
+
+  app.post('/v1/docs/:docId', (res, req) => {
+    // everything from req is read now: it is invalid after this callback returns
+    const docId = docIdParam(req);
+    const contentType = req.getHeader('content-type');
+    const idempotencyKey = req.getHeader('idempotency-key');
+    const contentLength = req.getHeader('content-length');
+    const hasBody = (contentLength !== '' && contentLength !== '0') || req.getHeader('transfer-encoding') !== '';
+
+    const r: Req = { aborted: false, done: false };
+    let mine = 0; // bytes of this request counted in `buffered`
+    const release = () => {
+      buffered -= mine;
+      mine = 0;
+    };
+    res.onAborted(() => {
+      r.aborted = true;
+      r.done = true;
+      release();
+    });
+
+    // early answers close the connection when a body is still coming, so it is never misparsed
+    if (docId === undefined) {
+      return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'), { close: hasBody });
+    }
+    const mediaType = contentType.split(';')[0].trim().toLowerCase();
+    if (!ACCEPTED_TYPES.has(mediaType)) {
+      return send(
+        res,
+        r,
+        415,
+        errorBody(ErrorCode.UnsupportedMediaType, 'Content-Type must be application/merge-patch+json or application/json'),
+        { close: hasBody },
+      );
+    }
+    if (contentLength !== '' && !(Number(contentLength) <= maxBody)) {
+      return send(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true });
+    }
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, isLast) => {
+      if (r.done) return;
+      size += chunk.byteLength;
+      if (size > maxBody) {
+        release();
+        return send(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true });
+      }
+      if (chunk.byteLength > 0) {
+        if (buffered + chunk.byteLength > maxBuffered) {
+          release();
+          return send(res, r, 503, errorBody(ErrorCode.Unavailable, 'server is buffering too many request bodies'), {
+            retryAfterSec: 1,
+            close: true,
+          });
+        }
+        buffered += chunk.byteLength;
+        mine += chunk.byteLength;
+        chunks.push(Buffer.from(chunk.slice(0))); // copy: uWS neuters the chunk after this callback
+      }
+      if (!isLast) return;
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+      chunks.length = 0;
+      release();
+      let text: string;
+      try {
+        text = utf8.decode(body);
+      } catch {
+        return send(res, r, 400, errorBody(ErrorCode.BadPatch, 'body is not valid UTF-8'));
+      }
+      origin.write(docId, text, idempotencyKey === '' ? undefined : idempotencyKey).then(
+        (seq) => send(res, r, 200, `{"seq":"${seq}"}`),
+        (err) => sendError(res, r, err),
+      );
+    });
+  });
+
+  app.get('/v1/docs/:docId', (res, req) => {
+    const docId = docIdParam(req);
+    const r: Req = { aborted: false, done: false };
+    res.onAborted(() => {
+      r.aborted = true;
+      r.done = true;
+    });
+    if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
+    origin.readJson(docId).then(
+      ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`),
+      (err) => sendError(res, r, err),
+    );
+  });
+
+  app.any('/v1/docs/:docId', (res) => {
+    const r: Req = { aborted: false, done: false };
+    send(res, r, 405, errorBody(ErrorCode.MethodNotAllowed, 'use GET or POST'), { allow: 'GET, POST', close: true });
+  });
+}

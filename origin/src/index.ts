@@ -1,0 +1,17 @@
+export * from './stream-log.js';
+export * from './snapshot-store.js';
+export * from './doc-state.js';
+export * from './merge-patch.js';
+export * from './murmur2.js';
+export * from './op.js';
+export { BaseLog, RECORD_OVERHEAD, MAX_BATCH_BYTES, DEFAULT_TAIL_BATCH } from './stream-log-base.js';
+export type { LogBounds, LogStats, QueuedRecord } from './stream-log-base.js';
+export * from './stream-log-memory.js';
+export * from './stream-log-file.js';
+export * from './snapshot-codec.js';
+export * from './snapshot-store-memory.js';
+export * from './snapshot-store-file.js';
+export * from './materializer.js';
+export * from './checkpointer.js';
+export * from './origin.js';
+export * from './http.js';

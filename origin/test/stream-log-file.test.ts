@@ -1,0 +1,189 @@
+/**
+ * FileLog specifics: persistence across reopen, torn-tail recovery, segment roll, sparse-index reads,
+ * and the partition-count check.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFile, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FileLog } from '../src/stream-log-file.js';
+import type { LogRecord } from '../src/stream-log.js';
+import { deferred, withTempDir } from './helpers.js';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+async function appendN(log: FileLog, n: number, prefix = 'v', doc = 'doc'): Promise<void> {
+  for (let i = 0; i < n; i++) await log.append(doc, bytes(`${prefix}${i}`));
+}
+
+async function lastSegment(dir: string, partition = 0): Promise<string> {
+  const names = (await readdir(join(dir, `p${partition}`))).filter((n) => n.endsWith('.log')).sort();
+  return join(dir, `p${partition}`, names[names.length - 1]);
+}
+
+test('records survive close and reopen; appends continue at the next offset', async () => {
+  await withTempDir(async (dir) => {
+    const log = await FileLog.open({ dir, partitions: 1 });
+    await appendN(log, 5);
+    await log.close();
+    const again = await FileLog.open({ dir });
+    assert.equal(again.partitions, 1);
+    assert.equal(await again.endOffset(0), 5n);
+    assert.equal((await again.append('doc', bytes('v5'))).offset, 5n);
+    assert.deepEqual(
+      (await again.read(0, 0n, 100)).map((r) => text(r.value)),
+      ['v0', 'v1', 'v2', 'v3', 'v4', 'v5'],
+    );
+    await again.close();
+    const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8'));
+    assert.equal(meta.partitions, 1);
+  });
+});
+
+test('opening with a different partition count is an error', async () => {
+  await withTempDir(async (dir) => {
+    await (await FileLog.open({ dir, partitions: 3 })).close();
+    await assert.rejects(FileLog.open({ dir, partitions: 4 }), /has 3 partitions but was opened with 4/);
+    const ok = await FileLog.open({ dir, partitions: 3 });
+    await ok.close();
+  });
+});
+
+for (const [what, damage] of [
+  ['a partial record', (seg: string) => appendFile(seg, Buffer.from([0, 0, 0, 40, 1, 2, 3, 4, 0, 0]))],
+  ['garbage bytes', (seg: string) => appendFile(seg, Buffer.from('this is not a record at all, just junk'))],
+  ['a header claiming a huge length', (seg: string) => appendFile(seg, Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0]))],
+] as [string, (seg: string) => Promise<void>][]) {
+  test(`recovery truncates a torn tail (${what}) and keeps every earlier record`, async () => {
+    await withTempDir(async (dir) => {
+      const log = await FileLog.open({ dir, partitions: 1 });
+      await appendN(log, 10);
+      await log.close();
+      const seg = await lastSegment(dir);
+      const goodSize = (await stat(seg)).size;
+      await damage(seg);
+      const warn = console.warn;
+      console.warn = () => {};
+      const again = await FileLog.open({ dir, partitions: 1 }).finally(() => (console.warn = warn));
+      assert.equal((await stat(seg)).size, goodSize);
+      assert.equal(await again.endOffset(0), 10n);
+      assert.deepEqual(
+        (await again.read(0, 0n, 100)).map((r) => text(r.value)),
+        Array.from({ length: 10 }, (_, i) => `v${i}`),
+      );
+      assert.equal((await again.append('doc', bytes('new'))).offset, 10n);
+      await again.close();
+      const third = await FileLog.open({ dir, partitions: 1 });
+      const all = await third.read(0, 0n, 100);
+      assert.equal(all.length, 11);
+      assert.equal(text(all[10].value), 'new');
+      await third.close();
+    });
+  });
+}
+
+test('recovery truncates a last record whose CRC does not match', async () => {
+  await withTempDir(async (dir) => {
+    const log = await FileLog.open({ dir, partitions: 1 });
+    await appendN(log, 3);
+    await log.close();
+    const seg = await lastSegment(dir);
+    const buf = await readFile(seg);
+    buf[buf.length - 1] ^= 0xff; // flip a byte of the last value
+    await writeFile(seg, buf);
+    const warn = console.warn;
+    console.warn = () => {};
+    const again = await FileLog.open({ dir, partitions: 1 }).finally(() => (console.warn = warn));
+    assert.equal(await again.endOffset(0), 2n);
+    assert.deepEqual((await again.read(0, 0n, 10)).map((r) => text(r.value)), ['v0', 'v1']);
+    await again.close();
+  });
+});
+
+test('a segment cut inside its first record recovers to an empty partition', async () => {
+  await withTempDir(async (dir) => {
+    const log = await FileLog.open({ dir, partitions: 1 });
+    await appendN(log, 1);
+    await log.close();
+    const seg = await lastSegment(dir);
+    await truncate(seg, 5);
+    const warn = console.warn;
+    console.warn = () => {};
+    const again = await FileLog.open({ dir, partitions: 1 }).finally(() => (console.warn = warn));
+    assert.equal(await again.endOffset(0), 0n);
+    assert.equal((await again.append('doc', bytes('x'))).offset, 0n);
+    await again.close();
+  });
+});
+
+test('segments roll at the configured size; reads cross segments through the sparse index', async () => {
+  await withTempDir(async (dir) => {
+    // no in-memory window: every read goes to the files
+    const opts = { dir, partitions: 1, segmentBytes: 300, indexIntervalBytes: 64, recentBytesPerPartition: 0 };
+    const log = await FileLog.open(opts);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => log.append('doc', bytes(`value-${String(i).padStart(3, '0')}`))));
+    const bases = log.segmentBases(0);
+    assert.ok(bases.length > 3, `${bases.length} segments`);
+    assert.equal(bases[0], 0n);
+    for (const name of (await readdir(join(dir, 'p0'))).filter((n) => n.endsWith('.log'))) {
+      assert.match(name, /^\d{20}\.log$/);
+      assert.ok((await stat(join(dir, 'p0', name))).size <= 300);
+    }
+    const check = async (l: FileLog) => {
+      for (const from of [0n, 1n, 7n, 13n, 25n, 39n]) {
+        const recs = await l.read(0, from, 5);
+        assert.deepEqual(
+          recs.map((r) => r.offset),
+          Array.from({ length: Math.min(5, 40 - Number(from)) }, (_, i) => from + BigInt(i)),
+        );
+        assert.equal(text(recs[0].value), `value-${String(from).padStart(3, '0')}`);
+      }
+      assert.equal((await l.read(0, 0n, 1000)).length, 40);
+    };
+    await check(log);
+    await log.close();
+    // after reopen, sealed segments are indexed lazily on first read
+    const again = await FileLog.open(opts);
+    assert.deepEqual(again.segmentBases(0), bases);
+    await check(again);
+    assert.equal((await again.append('doc', bytes('more'))).offset, 40n);
+    await again.close();
+  });
+});
+
+test('a tail catches up from the files in bounded batches after reopen', async () => {
+  await withTempDir(async (dir) => {
+    const opts = { dir, partitions: 2, segmentBytes: 1024, recentBytesPerPartition: 256 };
+    const log = await FileLog.open(opts);
+    const docs = ['alpha', 'beta', 'gamma', 'delta'];
+    await Promise.all(Array.from({ length: 200 }, (_, i) => log.append(docs[i % 4], bytes(`${i}`))));
+    await log.close();
+    const again = await FileLog.open(opts);
+    const ends = [await again.endOffset(0), await again.endOffset(1)];
+    const got: LogRecord[][] = [[], []];
+    let maxBatch = 0;
+    const done = deferred();
+    const tail = await again.tail(
+      (p, recs) => {
+        got[p].push(...recs);
+        maxBatch = Math.max(maxBatch, recs.length);
+        if (BigInt(got[0].length) === ends[0] && BigInt(got[1].length) === ends[1]) done.resolve();
+      },
+      { from: () => 0n, maxBatchRecords: 16 },
+    );
+    await done.promise;
+    assert.ok(maxBatch <= 16);
+    for (const p of [0, 1]) {
+      assert.deepEqual(
+        got[p].map((r) => r.offset),
+        Array.from({ length: Number(ends[p]) }, (_, i) => BigInt(i)),
+      );
+    }
+    // per-document order is the append order
+    const values = [...got[0], ...got[1]].filter((r) => r.key === 'alpha').map((r) => Number(text(r.value)));
+    assert.deepEqual(values, [...values].sort((a, b) => a - b));
+    await tail.close();
+    await again.close();
+  });
+});
