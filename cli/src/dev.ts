@@ -2,6 +2,7 @@
  * `replicant dev`: the embedded default. Origin, one fanout replica and the gateway in one
  * process on one port, over the file stream log and file snapshots: no Kafka, no Redis.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as uWS from 'uWebSockets.js';
 import { FileLog, FileSnapshotStore, Origin, registerOriginHttp } from '@replicant/origin';
@@ -11,6 +12,15 @@ import type { Config } from './config.js';
 import { registerAdmin } from './admin.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { listen, listenAdmin, onShutdown } from './server.js';
+
+/** the browser bundle of @replicant/sdk built by scripts/bundle-sdk.mjs */
+function loadBrowserSdk(): Buffer | undefined {
+  try {
+    return readFileSync(new URL('../../../sdk/dist/browser/replicant-sdk.js', import.meta.url));
+  } catch {
+    return undefined;
+  }
+}
 
 export interface DevServer {
   port: number;
@@ -22,7 +32,7 @@ export interface DevServer {
 
 export async function startDev(cfg: Config): Promise<DevServer> {
   const log = await FileLog.open({ dir: join(cfg.dataDir, 'log'), partitions: cfg.partitions });
-  const store = await FileSnapshotStore.open({ dir: join(cfg.dataDir, 'snapshots') });
+  const store = await FileSnapshotStore.open({ dir: cfg.dataDir });
   const origin = await Origin.start({
     log,
     store,
@@ -48,6 +58,11 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   registerAdmin(app, hooks);
   app.get('/', (res) => {
     res.writeHeader('Content-Type', 'text/html; charset=utf-8').end(DEMO_PAGE);
+  });
+  const sdk = loadBrowserSdk();
+  app.get('/sdk.js', (res) => {
+    if (sdk) res.writeHeader('Content-Type', 'text/javascript; charset=utf-8').writeHeader('Cache-Control', 'no-cache').end(sdk);
+    else res.writeStatus('404 Not Found').end('browser SDK bundle missing: run `npm run build`');
   });
   app.any('/*', (res) => {
     res.writeStatus('404 Not Found').writeHeader('Content-Type', 'application/json').end('{"error":{"code":"not_found","message":"no such route"}}');

@@ -86,7 +86,7 @@ test('bad input gets clear errors; the process and other clients carry on', asyn
 
   // --- HTTP ---
   assert.deepEqual(await post(dev.url, 'bad%20id', { a: 1 }).then((r) => [r.status, r.body.error.code]), [400, 'bad_doc_id']);
-  assert.deepEqual(await post(dev.url, 'good', '{"a":').then((r) => [r.status, r.body.error.code]), [400, 'bad_request']);
+  assert.deepEqual(await post(dev.url, 'good', '{"a":').then((r) => [r.status, r.body.error.code]), [400, 'bad_patch']);
   assert.deepEqual(await post(dev.url, 'good', '[1]').then((r) => [r.status, r.body.error.code]), [400, 'bad_patch']);
   assert.deepEqual(await post(dev.url, 'good', '"str"').then((r) => [r.status, r.body.error.code]), [400, 'bad_patch']);
   const huge = await post(dev.url, 'good', JSON.stringify({ x: 'z'.repeat(70_000) }));

@@ -117,7 +117,9 @@ export class Gateway {
   attach(app: TemplatedApp): void {
     app.ws<Session>(STREAM_PATH, {
       compression: 0,
-      maxPayloadLength: this.o.maxFrameBytes,
+      // uWS cuts a connection off without a close frame (1006) past maxPayloadLength; the hard
+      // cap sits above our limit so over-limit frames usually get a proper 1009 close from us.
+      maxPayloadLength: this.o.maxFrameBytes * 2,
       // uWS drops (send() === 2) past maxBackpressure; keep it above our own bound so the
       // gateway's policy (close as slow consumer) decides, never a silent drop.
       maxBackpressure: this.o.maxSendBuffer * 2 + 64 * 1024,
@@ -212,6 +214,10 @@ export class Gateway {
 
   private onMessage(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
     const s = ws.getUserData();
+    if (message.byteLength > this.o.maxFrameBytes) {
+      this.forceClose(ws, CloseCode.FrameTooLarge, `frame over ${this.o.maxFrameBytes} bytes`, 'frame_too_large');
+      return;
+    }
     let frame: ClientFrame | ProtocolError;
     if (s.proto === PROTO_BINARY) {
       frame = isBinary

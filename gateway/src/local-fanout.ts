@@ -29,10 +29,13 @@ interface Waiter {
 class LocalDoc {
   seq = 0n;
   state: JsonObject | undefined; // undefined until the upstream base arrives
-  readonly subs = new Set<Socket>();
+  // subscribers split by subprotocol, so the send loop needs no per-socket lookup
+  readonly subsJson = new Set<Socket>();
+  readonly subsBin = new Set<Socket>();
   waiting: Waiter[] = [];
-  nJson = 0;
-  nBin = 0;
+  get size(): number {
+    return this.subsJson.size + this.subsBin.size;
+  }
   // frames queued for the next flush (only for the subprotocols in use)
   pendJson: string[] = [];
   pendBin: Uint8Array[] = [];
@@ -56,7 +59,8 @@ let curStatus = 1;
 function sendCurrent(): void {
   const ws = curWs!;
   for (let i = 0; i < curFrames.length; i++) {
-    if (ws.send(curFrames[i], curBinary, false) === 2) curStatus = 2;
+    const st = ws.send(curFrames[i], curBinary, false);
+    if (st !== 1 && curStatus !== 2) curStatus = st;
   }
 }
 
@@ -99,13 +103,8 @@ export class LocalFanout implements UpstreamListener {
   unsubscribe(ws: Socket, doc: string): void {
     const d = this.docs.get(doc);
     if (!d) return;
-    if (d.subs.delete(ws)) {
-      if (ws.getUserData().proto === PROTO_BINARY) d.nBin--;
-      else d.nJson--;
-    } else {
-      d.waiting = d.waiting.filter((w) => w.ws !== ws);
-    }
-    if (d.subs.size === 0 && d.waiting.length === 0) {
+    if (!d.subsJson.delete(ws) && !d.subsBin.delete(ws)) d.waiting = d.waiting.filter((w) => w.ws !== ws);
+    if (d.size === 0 && d.waiting.length === 0) {
       this.docs.delete(doc);
       this.opts.upstream.unsubscribe(doc, this);
     }
@@ -128,7 +127,8 @@ export class LocalFanout implements UpstreamListener {
       }
       if (d.queued) this.flushDoc(d);
       this.setBase(d, seq, state, history);
-      for (const ws of d.subs) this.sendSnapshot(ws, d);
+      for (const ws of d.subsJson) this.sendSnapshot(ws, d);
+      for (const ws of d.subsBin) this.sendSnapshot(ws, d);
     } else {
       this.setBase(d, seq, state, history);
     }
@@ -153,9 +153,9 @@ export class LocalFanout implements UpstreamListener {
     d.seq = delta.seq;
     d.ring.push(delta);
     d.snapText = d.snapJson = d.snapBin = undefined;
-    if (d.subs.size === 0) return;
-    if (d.nJson > 0) d.pendJson.push(delta.jsonFrame());
-    if (d.nBin > 0) d.pendBin.push(delta.binaryFrame());
+    if (d.subsJson.size > 0) d.pendJson.push(delta.jsonFrame());
+    if (d.subsBin.size > 0) d.pendBin.push(delta.binaryFrame());
+    if (d.pendJson.length === 0 && d.pendBin.length === 0) return;
     if (!d.queued) {
       d.queued = true;
       this.dirty.push(d);
@@ -170,7 +170,8 @@ export class LocalFanout implements UpstreamListener {
     const d = this.docs.get(doc);
     if (!d) return;
     this.docs.delete(doc);
-    for (const ws of d.subs) this.opts.onDocError(ws, doc, code, message);
+    for (const ws of d.subsJson) this.opts.onDocError(ws, doc, code, message);
+    for (const ws of d.subsBin) this.opts.onDocError(ws, doc, code, message);
     for (const w of d.waiting) this.opts.onDocError(w.ws, doc, code, message);
   }
 
@@ -185,10 +186,9 @@ export class LocalFanout implements UpstreamListener {
   }
 
   private addSub(ws: Socket, d: LocalDoc): void {
-    if (ws.getUserData().closed || d.subs.has(ws)) return;
-    d.subs.add(ws);
-    if (ws.getUserData().proto === PROTO_BINARY) d.nBin++;
-    else d.nJson++;
+    const s = ws.getUserData();
+    if (s.closed) return;
+    (s.proto === PROTO_BINARY ? d.subsBin : d.subsJson).add(ws);
   }
 
   /** brings a joiner to d.seq: the missed deltas when the ring covers lastSeq, else a snapshot */
@@ -225,7 +225,7 @@ export class LocalFanout implements UpstreamListener {
     curStatus = 1;
     ws.cork(sendCurrent);
     this.deliveries += curFrames.length;
-    if (curStatus === 2 || ws.getBufferedAmount() > this.opts.maxSendBuffer) {
+    if (curStatus !== 1 && (curStatus === 2 || ws.getBufferedAmount() > this.opts.maxSendBuffer)) {
       this.slowConsumers++;
       this.opts.onSlowConsumer(ws);
     }
@@ -238,26 +238,43 @@ export class LocalFanout implements UpstreamListener {
     const bin = d.pendBin;
     d.pendJson = [];
     d.pendBin = [];
-    if (json.length === 0 && bin.length === 0) return;
     let slow: Socket[] | undefined;
-    const max = this.opts.maxSendBuffer;
-    for (const ws of d.subs) {
-      const isBin = ws.getUserData().proto === PROTO_BINARY;
-      curFrames = isBin ? bin : json;
-      curBinary = isBin;
-      curWs = ws;
-      curStatus = 1;
-      ws.cork(sendCurrent);
-      if (curStatus === 2 || ws.getBufferedAmount() > max) (slow ??= []).push(ws);
-    }
-    this.deliveries += json.length * d.nJson + bin.length * d.nBin;
-    curWs = undefined;
+    if (json.length > 0) slow = this.sendAll(d.subsJson, json, false, slow);
+    if (bin.length > 0) slow = this.sendAll(d.subsBin, bin, true, slow);
     if (slow) {
       for (const ws of slow) {
         this.slowConsumers++;
         this.opts.onSlowConsumer(ws);
       }
     }
+  }
+
+  /**
+   * The hot loop: the same frames to every socket of one subprotocol. One frame goes out with a
+   * single native call per socket; several are corked into one write. The buffered amount is only
+   * read when uWS reports built-up backpressure.
+   */
+  private sendAll(subs: Set<Socket>, frames: (string | Uint8Array)[], binary: boolean, slow: Socket[] | undefined): Socket[] | undefined {
+    const max = this.opts.maxSendBuffer;
+    if (frames.length === 1) {
+      const f = frames[0];
+      for (const ws of subs) {
+        const st = ws.send(f, binary, false);
+        if (st !== 1 && (st === 2 || ws.getBufferedAmount() > max)) (slow ??= []).push(ws);
+      }
+    } else {
+      curFrames = frames;
+      curBinary = binary;
+      for (const ws of subs) {
+        curWs = ws;
+        curStatus = 1;
+        ws.cork(sendCurrent);
+        if (curStatus !== 1 && (curStatus === 2 || ws.getBufferedAmount() > max)) (slow ??= []).push(ws);
+      }
+      curWs = undefined;
+    }
+    this.deliveries += frames.length * subs.size;
+    return slow;
   }
 
   private readonly flush = (): void => {
