@@ -75,7 +75,6 @@ export function startBareServer(opts: BareServerOptions = {}): Promise<BareServe
   const docs = new Map<string, DocState>();
   let lastSeq = 0n;
   let writes = 0;
-  const sockets = new Set<uWS.WebSocket<unknown>>();
 
   const docOf = (id: string): DocState => {
     let d = docs.get(id);
@@ -128,9 +127,6 @@ export function startBareServer(opts: BareServerOptions = {}): Promise<BareServe
         context,
       );
     },
-    open: (ws) => {
-      sockets.add(ws);
-    },
     message: (ws, message) => {
       let f: any;
       try {
@@ -150,9 +146,6 @@ export function startBareServer(opts: BareServerOptions = {}): Promise<BareServe
       } else {
         ws.send('{"type":"error","code":"bad_frame","message":"unsupported frame"}');
       }
-    },
-    close: (ws) => {
-      sockets.delete(ws);
     },
   });
 
@@ -223,8 +216,7 @@ export function startBareServer(opts: BareServerOptions = {}): Promise<BareServe
         numSubscribers: (doc) => app.numSubscribers(doc),
         close: () => {
           uWS.us_listen_socket_close(ls);
-          for (const ws of [...sockets]) ws.close();
-          sockets.clear();
+          app.close(); // closes every socket: the server keeps no per-socket JS state of its own
         },
       });
     });

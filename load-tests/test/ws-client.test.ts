@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import { createHash } from 'node:crypto';
 import * as uWS from 'uWebSockets.js';
 import { connectWs, FrameParser, WsClient, encodeClientFrame } from '../src/ws-client.js';
-import { startBareServer, type BareServer } from '../src/bare-uws.js';
+import { startBareServer } from '../src/bare-uws.js';
 
 // ---- an in-process uWS echo server ----
 let echoPort = 0;

@@ -1,0 +1,157 @@
+/**
+ * Servers under test as child processes: `replicant dev` (cli/dist/src/main.js) and the bare uWS
+ * ceiling (bare-uws.js). Both print one line containing `ready` when listening. Shared by the bench
+ * and the k6 smoke test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url)); // load-tests/dist/src
+export const REPO_ROOT = join(here, '..', '..', '..');
+/** `replicant` CLI entry; REPLICANT_CLI overrides it (e.g. a build of another commit) */
+export const CLI_MAIN = process.env.REPLICANT_CLI ?? join(REPO_ROOT, 'cli', 'dist', 'src', 'main.js');
+export const BARE_MAIN = join(here, 'bare-uws.js');
+
+export type ServerKind = 'replicant' | 'bare';
+
+export function replicantBuilt(): boolean {
+  return existsSync(CLI_MAIN);
+}
+
+/** A free TCP port on 127.0.0.1 (bind to 0, read, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProc {
+  kind: ServerKind;
+  pid: number;
+  port: number;
+  dataDir: string | undefined;
+  child: ChildProcess;
+  /** true once the process has exited */
+  readonly exited: boolean;
+  /** the last lines the server printed (stdout and stderr) */
+  output(): string;
+  /** SIGTERM, then SIGKILL after `graceMs`; removes the temp data dir */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  port?: number;
+  /** extra environment */
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+/** Variables that would switch `replicant dev` away from the embedded, unauthenticated setup. */
+const SCRUB = ['KAFKA_BROKERS', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'ADMIN_PORT', 'NODE_ID'];
+
+export async function startServer(kind: ServerKind, opts: StartOptions = {}): Promise<ServerProc> {
+  const port = opts.port ?? (await freePort());
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const k of SCRUB) delete env[k];
+  env.PORT = String(port);
+  env.HOST = '127.0.0.1';
+  let dataDir: string | undefined;
+  let args: string[];
+  if (kind === 'replicant') {
+    if (!replicantBuilt()) throw new Error(`${CLI_MAIN} does not exist: run \`npx tsc -b\` first`);
+    dataDir = mkdtempSync(join(tmpdir(), 'replicant-bench-'));
+    dataDirs.add(dataDir);
+    env.DATA_DIR = dataDir;
+    args = [CLI_MAIN, 'dev'];
+  } else {
+    args = [BARE_MAIN];
+  }
+  Object.assign(env, opts.env ?? {});
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let exited = false;
+  let readyResolve!: () => void;
+  let readyReject!: (e: Error) => void;
+  const ready = new Promise<void>((res, rej) => {
+    readyResolve = res;
+    readyReject = rej;
+  });
+  // keep draining both pipes for the whole life of the server: a full pipe would block it
+  const onChunk = (() => {
+    let partial = '';
+    return (d: Buffer): void => {
+      const text = partial + d.toString('utf8');
+      const parts = text.split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) {
+        lines.push(line);
+        if (lines.length > 200) lines.shift();
+        if (/\bready\b/i.test(line)) readyResolve();
+      }
+    };
+  })();
+  child.stdout!.on('data', onChunk);
+  child.stderr!.on('data', onChunk);
+  const exitPromise = new Promise<void>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited = true;
+      readyReject(new Error(`${kind} exited (code ${code}, signal ${signal}) before ready:\n${lines.slice(-30).join('\n')}`));
+      resolve();
+    });
+  });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
+  const timeoutMs = opts.readyTimeoutMs ?? 30000;
+  const timer = setTimeout(() => readyReject(new Error(`${kind} not ready after ${timeoutMs} ms:\n${lines.slice(-30).join('\n')}`)), timeoutMs);
+  const proc: ServerProc = {
+    kind,
+    pid: child.pid!,
+    port,
+    dataDir,
+    child,
+    get exited() {
+      return exited;
+    },
+    output: () => lines.join('\n'),
+    stop: async (graceMs = 10000) => {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exitPromise;
+        clearTimeout(t);
+      }
+      if (dataDir !== undefined) {
+        rmSync(dataDir, { recursive: true, force: true });
+        dataDirs.delete(dataDir);
+      }
+    },
+  };
+  try {
+    await ready;
+  } catch (err) {
+    await proc.stop(1000);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return proc;
+}
+
+// children still running when this process exits are killed
+const live = new Set<ChildProcess>();
+/** SIGKILLs every server this process started that is still running */
+export function killAllServers(): void {
+  for (const c of live) c.kill('SIGKILL');
+  for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
+}
+const dataDirs = new Set<string>();
+process.on('exit', killAllServers);
