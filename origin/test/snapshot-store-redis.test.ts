@@ -1,0 +1,356 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { freePort, startRedis } from '@replicant/testkit';
+import type { RedisServer } from '@replicant/testkit';
+import type { JsonObject } from '@replicant/protocol';
+import type { DocSnapshot } from '../src/doc-state.js';
+import type { SnapshotStore } from '../src/snapshot-store.js';
+import { RedisSnapshotStore } from '../src/snapshot-store-redis.js';
+import type { RedisSnapshotStoreOptions } from '../src/snapshot-store-redis.js';
+import { mergeCovered } from '../src/snapshot-codec.js';
+import { MemoryLog } from '../src/stream-log-memory.js';
+import { Materializer } from '../src/materializer.js';
+import { Checkpointer } from '../src/checkpointer.js';
+import { encodeOp } from '../src/op.js';
+
+const BIG = (1n << 60n) + 7n; // past 2^53: must survive as a decimal string
+const MAX_U64 = (1n << 64n) - 1n;
+const quiet = () => {};
+
+function snap(doc: string, seq: bigint, state: DocSnapshot['state'], keys: [string, bigint][] = []): DocSnapshot {
+  return { doc, seq, state, keys };
+}
+
+let prefixes = 0;
+/** every test gets its own key prefix, so tests sharing a server never see each other's keys */
+function open(server: RedisServer, opts: Partial<RedisSnapshotStoreOptions> = {}): Promise<RedisSnapshotStore> {
+  return RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${++prefixes}:`, log: quiet, maxReconnectDelayMs: 100, ...opts });
+}
+
+describe('RedisSnapshotStore on one redis-server', () => {
+  let server: RedisServer;
+  let raw: Redis;
+  before(async () => {
+    server = await startRedis();
+    raw = new Redis(server.url);
+  });
+  after(async () => {
+    raw.disconnect();
+    await server.close();
+  });
+
+  test('round trip: bigints intact, unknown docs and partitions are undefined and 0n, own copies', async () => {
+    const store = await open(server);
+    try {
+      assert.equal(store.ready, true);
+      assert.equal(await store.get('nope'), undefined);
+      assert.equal(await store.covered(0), 0n);
+      const a = snap('doc-a', BIG, { x: { y: [1, 'two', null] }, s: 'é ☺' }, [['k1', 5n], ['k2', BIG]]);
+      const b = snap('Doc:B~1.2_x-y', 3n, {});
+      const c = snap('doc-c', MAX_U64, { top: true });
+      await store.commit([a, b, c], new Map([[0, BIG], [2, 9n], [3, MAX_U64]]));
+      assert.deepEqual(await store.get('doc-a'), a);
+      assert.deepEqual(await store.get('Doc:B~1.2_x-y'), b);
+      assert.deepEqual(await store.get('doc-c'), c);
+      assert.equal(await store.covered(0), BIG);
+      assert.equal(await store.covered(1), 0n);
+      assert.equal(await store.covered(2), 9n);
+      assert.equal(await store.covered(3), MAX_U64);
+      a.state.x = 2;
+      assert.deepEqual((await store.get('doc-a'))?.state, { x: { y: [1, 'two', null] }, s: 'é ☺' });
+      // docs differing only by case are distinct
+      await store.commit([snap('Abc', 1n, { v: 'upper' }), snap('abc', 2n, { v: 'lower' })], new Map());
+      assert.deepEqual((await store.get('Abc'))?.state, { v: 'upper' });
+      assert.deepEqual((await store.get('abc'))?.state, { v: 'lower' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('key layout: <prefix>snap:<doc> = {seq, json}; <prefix>covered:<topic> = partition -> offset', async () => {
+    const store = await RedisSnapshotStore.open({ url: server.url, keyPrefix: 'layout:', topic: 'my.topic', log: quiet });
+    const other = await RedisSnapshotStore.open({ url: server.url, keyPrefix: 'layout:', topic: 'other.topic', log: quiet });
+    try {
+      await store.commit([snap('d1', 42n, { a: 1 })], new Map([[0, 43n], [5, 7n]]));
+      assert.deepEqual(await raw.hgetall('layout:snap:d1'), {
+        seq: '42',
+        json: '{"doc":"d1","seq":"42","state":{"a":1},"keys":[]}',
+      });
+      assert.deepEqual(await raw.hgetall('layout:covered:my.topic'), { '0': '43', '5': '7' });
+      // covered offsets are per topic; snapshots are per doc (doc ids are global)
+      assert.equal(await other.covered(0), 0n);
+      assert.deepEqual((await other.get('d1'))?.state, { a: 1 });
+      const defaults = await RedisSnapshotStore.open({ url: server.url, log: quiet });
+      await defaults.commit([], new Map([[1, 1n]]));
+      assert.equal(await raw.hget('replicant:covered:replicant.docs', '1'), '1');
+      await raw.del('replicant:covered:replicant.docs');
+      await defaults.close();
+    } finally {
+      await store.close();
+      await other.close();
+    }
+  });
+
+  test('covered offsets never move backwards, also between two stores (two checkpointers)', async () => {
+    const s1 = await open(server);
+    const s2 = await RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${prefixes}:`, log: quiet });
+    try {
+      await s1.commit([], new Map([[0, 10n], [1, 99n]]));
+      await s2.commit([], new Map([[0, 5n], [1, 100n], [2, 1n]]));
+      assert.equal(await s1.covered(0), 10n, 'a stale retry does not regress');
+      assert.equal(await s1.covered(1), 100n);
+      assert.equal(await s1.covered(2), 1n);
+      // decimal comparison, not lexicographic: 9 < 10, and exact past 2^53
+      await s1.commit([], new Map([[0, 9n]]));
+      assert.equal(await s2.covered(0), 10n);
+      await s1.commit([], new Map([[3, (1n << 53n) + 1n]]));
+      await s2.commit([], new Map([[3, 1n << 53n]]));
+      assert.equal(await s1.covered(3), (1n << 53n) + 1n);
+      // interleaved concurrent commits end at the maximum
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 ? s1 : s2).commit([], new Map([[4, BigInt((i * 7919) % 1000)]]))),
+      );
+      assert.equal(await s1.covered(4), BigInt(Math.max(...Array.from({ length: 40 }, (_, i) => (i * 7919) % 1000))));
+    } finally {
+      await s1.close();
+      await s2.close();
+    }
+  });
+
+  test('an older snapshot never overwrites a newer one (seq compared as 64-bit decimals)', async () => {
+    const s1 = await open(server);
+    const s2 = await RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${prefixes}:`, log: quiet });
+    try {
+      await s1.commit([snap('d', 10n, { v: 10 })], new Map());
+      await s2.commit([snap('d', 9n, { v: 9 })], new Map());
+      assert.deepEqual(await s1.get('d'), snap('d', 10n, { v: 10 }), '"9" > "10" as strings, yet 9 < 10');
+      await s2.commit([snap('d', 11n, { v: 11 })], new Map());
+      assert.equal((await s1.get('d'))?.seq, 11n);
+      // the same seq again is accepted (deterministic materialization: same state)
+      await s1.commit([snap('d', 11n, { v: 11 })], new Map());
+      assert.deepEqual((await s1.get('d'))?.state, { v: 11 });
+      // exact past 2^53, where doubles collapse neighbours
+      const hi = (1n << 62n) + 1n;
+      await s1.commit([snap('big', hi, { v: 'new' })], new Map());
+      await s1.commit([snap('big', hi - 1n, { v: 'old' })], new Map());
+      assert.deepEqual((await s1.get('big'))?.state, { v: 'new' });
+      // within one batch the newest snapshot of a doc wins, whatever the order
+      await s1.commit([snap('e', 3n, { v: 3 }), snap('e', 5n, { v: 5 }), snap('e', 4n, { v: 4 })], new Map());
+      assert.deepEqual((await s1.get('e'))?.state, { v: 5 });
+      // a mixed batch: the stale doc is skipped, the others are written
+      await s1.commit([snap('d', 1n, { v: 1 }), snap('f', 1n, { v: 'f' })], new Map([[0, 2n]]));
+      assert.deepEqual((await s1.get('d'))?.state, { v: 11 });
+      assert.deepEqual((await s1.get('f'))?.state, { v: 'f' });
+    } finally {
+      await s1.close();
+      await s2.close();
+    }
+  });
+
+  test('large batches are chunked: every snapshot is stored', async () => {
+    const store = await open(server, { chunkSize: 64, chunkBytes: 4096, concurrency: 3 });
+    try {
+      const snaps = Array.from({ length: 1000 }, (_, i) => snap(`doc-${i}`, BigInt(i + 1), { i, pad: 'x'.repeat(i % 50) }));
+      await store.commit(snaps, new Map([[0, 1001n]]));
+      for (const i of [0, 1, 63, 64, 65, 500, 999]) assert.deepEqual(await store.get(`doc-${i}`), snaps[i]);
+      const keys = await raw.keys(`t${prefixes}:snap:*`);
+      assert.equal(keys.length, 1000);
+      assert.equal(await store.covered(0), 1001n);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('after close every call fails', async () => {
+    const store = await open(server);
+    await store.close();
+    await store.close();
+    assert.equal(store.ready, false);
+    await assert.rejects(store.commit([], new Map()), /redis snapshot store redis:\/\/127\.0\.0\.1:\d+: commit failed: store is closed/);
+    await assert.rejects(store.get('d'), /store is closed/);
+    await assert.rejects(store.covered(0), /store is closed/);
+  });
+
+  test('a stored snapshot under the wrong key, or unreadable, is reported, not returned', async () => {
+    const store = await open(server);
+    try {
+      await raw.hset(`t${prefixes}:snap:x`, 'seq', '1', 'json', '{"doc":"y","seq":"1","state":{},"keys":[]}');
+      await assert.rejects(store.get('x'), /snapshot under x holds y/);
+      await raw.hset(`t${prefixes}:snap:z`, 'seq', '1', 'json', '{"doc":"z"');
+      await assert.rejects(store.get('z'), /redis snapshot store redis:\/\/127\.0\.0\.1:\d+: stored snapshot of z is unreadable/);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+test('open() fails after connectTimeoutMs when nothing listens, naming the URL without its password', async () => {
+  const port = await freePort();
+  const t0 = Date.now();
+  await assert.rejects(
+    RedisSnapshotStore.open({ url: `redis://app:s3cret@127.0.0.1:${port}/0`, connectTimeoutMs: 300, log: quiet }),
+    (err: Error) => {
+      assert.match(err.message, new RegExp(`redis snapshot store redis://app@127\\.0\\.0\\.1:${port}/0: not reachable within 300 ms`));
+      assert.match(err.message, /ECONNREFUSED/);
+      assert.doesNotMatch(err.message, /s3cret/);
+      return true;
+    },
+  );
+  assert.ok(Date.now() - t0 < 3_000);
+});
+
+test('Redis down: calls fail fast with a clear error (nothing queued); after a restart the same store works again', async () => {
+  const server = await startRedis({ persistence: true });
+  const logged: string[] = [];
+  const store = await RedisSnapshotStore.open({ url: server.url, log: (m) => logged.push(m), maxReconnectDelayMs: 100 });
+  try {
+    await store.commit([snap('d', 1n, { v: 1 })], new Map([[0, 1n]]));
+    await server.stop();
+    // the client notices the closed connection asynchronously (bounded wait)
+    const deadline = Date.now() + 5_000;
+    while (store.ready && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    assert.equal(store.ready, false);
+
+    const t0 = performance.now();
+    const attempts = Array.from({ length: 1000 }, (_, i) => store.commit([snap('d', BigInt(i + 2), { v: i + 2 })], new Map([[0, BigInt(i + 2)]])));
+    const results = await Promise.allSettled(attempts);
+    const elapsed = performance.now() - t0;
+    assert.ok(results.every((r) => r.status === 'rejected'));
+    const reason = (results[0] as PromiseRejectedResult).reason as Error;
+    assert.match(
+      reason.message,
+      new RegExp(`^redis snapshot store ${server.url}: commit \\(1 snapshots\\) failed: not connected, reconnecting in the background`),
+    );
+    assert.ok(elapsed < 1_000, `1000 commits while down settled in ${elapsed.toFixed(0)} ms: they fail at once, not queued`);
+    await assert.rejects(store.get('d'), /get d failed: not connected/);
+    await assert.rejects(store.covered(0), /covered 0 failed: not connected/);
+    assert.match(logged.join('\n'), /connection lost/);
+
+    await server.restart();
+    await store.whenReady(5_000);
+    assert.equal(store.ready, true);
+    assert.match(logged.join('\n'), /reconnected/);
+    // nothing from the failed attempts reached Redis; the persisted state is intact
+    assert.deepEqual(await store.get('d'), snap('d', 1n, { v: 1 }));
+    assert.equal(await store.covered(0), 1n);
+    // scripts are re-sent after the restart emptied the server's script cache
+    await store.commit([snap('d', 5n, { v: 5 })], new Map([[0, 5n]]));
+    assert.deepEqual((await store.get('d'))?.state, { v: 5 });
+    assert.equal(await store.covered(0), 5n);
+  } finally {
+    await store.close();
+    await server.close();
+  }
+});
+
+/** Wraps a store: counts commits and failures, and lets a test await a condition on them. */
+class WatchedStore implements SnapshotStore {
+  commits = 0;
+  readonly failures: Error[] = [];
+  /** merged covered offsets of the successful commits */
+  readonly committed = new Map<number, bigint>();
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly inner: SnapshotStore) {}
+
+  get(docId: string): Promise<DocSnapshot | undefined> {
+    return this.inner.get(docId);
+  }
+
+  async commit(snapshots: DocSnapshot[], covered: Map<number, bigint>): Promise<void> {
+    try {
+      await this.inner.commit(snapshots, covered);
+    } catch (err) {
+      this.failures.push(err as Error);
+      this.wake();
+      throw err;
+    }
+    mergeCovered(this.committed, covered);
+    this.commits++;
+    this.wake();
+  }
+
+  covered(partition: number): Promise<bigint> {
+    return this.inner.covered(partition);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private wake(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
+  }
+
+  /** resolves once `pred` holds, re-checked after every commit attempt */
+  async until(pred: () => boolean): Promise<void> {
+    while (!pred()) await new Promise<void>((r) => this.waiters.push(r));
+  }
+}
+
+test('Checkpointer + Materializer + RedisSnapshotStore keep checkpointing across a Redis restart with no lost state', async () => {
+  const server = await startRedis({ persistence: true });
+  const store = new WatchedStore(await RedisSnapshotStore.open({ url: server.url, log: quiet, maxReconnectDelayMs: 100 }));
+  const log = new MemoryLog({ partitions: 2 });
+  const mat = await Materializer.start({ log, store });
+  const cp = new Checkpointer(mat, store, { intervalMs: 20 });
+  const expected = new Map<string, JsonObject>();
+  const write = async (doc: string, patch: JsonObject) => {
+    const r = await log.append(doc, encodeOp(JSON.stringify(patch), '', Date.now()));
+    const seq = await mat.waitApplied(r.partition, r.offset);
+    expected.set(doc, { ...(expected.get(doc) ?? {}), ...patch });
+    return seq;
+  };
+  const ends = () => Promise.all([0, 1].map((p) => log.endOffset(p)));
+  const coveredAll = async () => {
+    const e = await ends();
+    return () => e.every((off, p) => (store.committed.get(p) ?? 0n) >= off);
+  };
+  const consoleError = console.error;
+  const errors: string[] = [];
+  console.error = (...args: unknown[]) => errors.push(args.map(String).join(' '));
+  try {
+    cp.start();
+    for (let i = 0; i < 20; i++) await write(`doc-${i}`, { i, phase: 1 });
+    await store.until(await coveredAll());
+
+    await server.stop();
+    // ops on cached docs are still applied while Redis is down (their checkpoints fail and are retried)
+    for (let i = 0; i < 10; i++) await write(`doc-${i}`, { phase: 2 });
+    const failuresBefore = store.failures.length;
+    await store.until(() => store.failures.length > failuresBefore);
+    assert.match(store.failures.at(-1)!.message, /^redis snapshot store redis:\/\/127\.0\.0\.1:\d+: commit .*failed: not connected/);
+    assert.ok(mat.dirtyCount > 0, 'uncheckpointed docs stay dirty');
+    // a doc that is not cached needs the store: applying waits for Redis (backpressure, no loss)
+    const fresh = write('fresh', { born: 'during the outage' });
+
+    await server.restart();
+    await fresh;
+    await write('doc-0', { phase: 3 });
+    await store.until(await coveredAll());
+    assert.equal(mat.dirtyCount, 0);
+    assert.match(errors.join('\n'), /checkpoint failed \(will retry\)/);
+    assert.match(errors.join('\n'), /checkpoint recovered/);
+    await cp.close();
+    await mat.close();
+  } finally {
+    console.error = consoleError;
+  }
+
+  // everything is in Redis: a new store sees every doc at its latest state, covered = the log end
+  const check = await RedisSnapshotStore.open({ url: server.url, log: quiet });
+  const e = await ends();
+  for (let p = 0; p < 2; p++) assert.equal(await check.covered(p), e[p]);
+  for (const [doc, state] of expected) assert.deepEqual((await check.get(doc))?.state, state, doc);
+  // and a restarted materializer starts from there with the same state
+  const mat2 = await Materializer.start({ log, store: check });
+  for (const [doc, state] of expected) assert.deepEqual((await mat2.read(doc)).state, state, doc);
+  await mat2.close();
+  await check.close();
+  await store.close();
+  await log.close();
+  await server.close();
+});
