@@ -36,6 +36,27 @@ export interface Config {
   maxInflightWrites: number;
   /** how long a drain waits between goaway and closing connections */
   drainGraceMs: number;
+  // ---- cluster mode (extensions, docs/operations.md) ----
+  /** gateway: origin's HTTP base URL for publishes */
+  originUrl: string;
+  /** fanout: host:port gateways use to reach this replica's link listener (default HOST:PORT) */
+  advertiseAddress: string | undefined;
+  /** fanout: explicit partition list ("0-3,7"); else derived from REPLICA_INDEX/COUNT/REPLICATION */
+  fanoutPartitions: string | undefined;
+  replicaIndex: number | undefined;
+  replicaCount: number;
+  /** fanout: replicas per partition when partitions are derived from the replica index */
+  replication: number;
+  kafkaIdempotent: boolean;
+  /** longest a tail's fetch waits for data (a real broker answers as soon as data arrives) */
+  kafkaFetchMaxWaitMs: number;
+  kafkaCompression: 'none' | 'gzip';
+  /** registry heartbeat TTL */
+  registryTtlMs: number;
+  /** fanout: deltas queued per doc per gateway link before collapsing into a snapshot */
+  linkBacklog: number;
+  /** gateway: credit window per replica link (frames) */
+  linkWindow: number;
 }
 
 export class ConfigError extends Error {}
@@ -65,6 +86,18 @@ const SPECS = {
   checkpointIntervalMs: { env: 'CHECKPOINT_INTERVAL_MS', def: '200' },
   maxInflightWrites: { env: 'MAX_INFLIGHT_WRITES', def: '10000' },
   drainGraceMs: { env: 'DRAIN_GRACE_MS', def: '1000' },
+  originUrl: { env: 'ORIGIN_URL', def: 'http://127.0.0.1:8081' },
+  advertiseAddress: { env: 'ADVERTISE_ADDRESS' },
+  fanoutPartitions: { env: 'FANOUT_PARTITIONS' },
+  replicaIndex: { env: 'REPLICA_INDEX' },
+  replicaCount: { env: 'REPLICA_COUNT', def: '1' },
+  replication: { env: 'REPLICATION', def: '2' },
+  kafkaIdempotent: { env: 'KAFKA_IDEMPOTENT', def: 'true' },
+  kafkaFetchMaxWaitMs: { env: 'KAFKA_FETCH_MAX_WAIT_MS', def: '500' },
+  kafkaCompression: { env: 'KAFKA_COMPRESSION', def: 'none' },
+  registryTtlMs: { env: 'REGISTRY_TTL_MS', def: '3000' },
+  linkBacklog: { env: 'LINK_BACKLOG', def: '256' },
+  linkWindow: { env: 'LINK_WINDOW', def: '4096' },
 } satisfies Record<Exclude<keyof Config, 'mode'>, Spec>;
 
 const DEFAULT_PORT: Record<Mode, number> = { dev: 8080, origin: 8081, fanout: 8082, gateway: 8080 };
@@ -97,6 +130,46 @@ export function parseArgs(argv: string[]): { mode: string | undefined; flags: Ma
     flags.set(key, value);
   }
   return { mode, flags };
+}
+
+function bool(name: string, v: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(v)})`);
+}
+
+function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(v)) return v as T;
+  throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+}
+
+/** "0-3,7" -> [0,1,2,3,7], each below `partitions` */
+export function parsePartitionList(spec: string, partitions: number): number[] {
+  const out = new Set<number>();
+  for (const part of spec.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new ConfigError(`FANOUT_PARTITIONS: ${JSON.stringify(part)} is not N or N-M`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a || b >= partitions) throw new ConfigError(`FANOUT_PARTITIONS: ${part} is outside 0-${partitions - 1}`);
+    for (let p = a; p <= b; p++) out.add(p);
+  }
+  if (out.size === 0) throw new ConfigError('FANOUT_PARTITIONS lists no partition');
+  return [...out].sort((x, y) => x - y);
+}
+
+/**
+ * Partitions a fanout replica serves: FANOUT_PARTITIONS when given; else, with REPLICA_INDEX i of
+ * REPLICA_COUNT n, partition p is served by the REPLICATION replicas i where
+ * (p - i) mod n < REPLICATION, so every partition has min(REPLICATION, n) replicas; else all.
+ */
+export function servedPartitions(cfg: Config, partitions: number): number[] {
+  if (cfg.fanoutPartitions !== undefined) return parsePartitionList(cfg.fanoutPartitions, partitions);
+  const all = Array.from({ length: partitions }, (_, p) => p);
+  if (cfg.replicaIndex === undefined) return all;
+  const n = cfg.replicaCount;
+  const i = cfg.replicaIndex;
+  return all.filter((p) => (((p - i) % n) + n) % n < Math.min(cfg.replication, n));
 }
 
 function int(name: string, v: string, min: number, max: number): number {
@@ -141,7 +214,29 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     checkpointIntervalMs: num('checkpointIntervalMs', 10, 60_000),
     maxInflightWrites: num('maxInflightWrites', 1, 10_000_000),
     drainGraceMs: num('drainGraceMs', 0, 600_000),
+    originUrl: raw('originUrl')!,
+    advertiseAddress: raw('advertiseAddress'),
+    fanoutPartitions: raw('fanoutPartitions'),
+    replicaIndex: raw('replicaIndex') === undefined ? undefined : num('replicaIndex', 0, 100_000),
+    replicaCount: num('replicaCount', 1, 100_000),
+    replication: num('replication', 1, 100_000),
+    kafkaIdempotent: bool('KAFKA_IDEMPOTENT', raw('kafkaIdempotent')!),
+    kafkaFetchMaxWaitMs: num('kafkaFetchMaxWaitMs', 1, 60_000),
+    kafkaCompression: oneOf('KAFKA_COMPRESSION', raw('kafkaCompression')!, ['none', 'gzip'] as const),
+    registryTtlMs: num('registryTtlMs', 500, 600_000),
+    linkBacklog: num('linkBacklog', 1, 1_000_000),
+    linkWindow: num('linkWindow', 1, 1_000_000),
   };
+  if (!/^https?:\/\/[^/\s]+/.test(cfg.originUrl)) {
+    throw new ConfigError(`ORIGIN_URL must be an http(s) URL (got ${JSON.stringify(cfg.originUrl)})`);
+  }
+  if (cfg.advertiseAddress !== undefined && !/^[^\s:]+:\d{1,5}$/.test(cfg.advertiseAddress)) {
+    throw new ConfigError(`ADVERTISE_ADDRESS must be host:port (got ${JSON.stringify(cfg.advertiseAddress)})`);
+  }
+  if (cfg.replicaIndex !== undefined && cfg.replicaIndex >= cfg.replicaCount) {
+    throw new ConfigError(`REPLICA_INDEX must be below REPLICA_COUNT (${cfg.replicaIndex} >= ${cfg.replicaCount})`);
+  }
+  if (cfg.fanoutPartitions !== undefined) parsePartitionList(cfg.fanoutPartitions, cfg.partitions);
   if (!/^[A-Za-z0-9_.:-]+$/.test(cfg.host) && cfg.host !== '::1') {
     throw new ConfigError(`HOST must be an IP address or host name (got ${JSON.stringify(cfg.host)})`);
   }

@@ -2,18 +2,18 @@
 /** `replicant <dev|origin|fanout|gateway>`: parses and validates config, then runs the mode. */
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { runDev } from './dev.js';
+import { runFanout, runGateway, runOrigin } from './cluster.js';
 
 async function run(cfg: Config): Promise<void> {
   switch (cfg.mode) {
     case 'dev':
       return runDev(cfg);
     case 'origin':
+      return runOrigin(cfg);
     case 'fanout':
+      return runFanout(cfg);
     case 'gateway':
-      throw new ConfigError(
-        `replicant ${cfg.mode} runs in cluster mode (KAFKA_BROKERS and REDIS_URL), which this build does not include yet; ` +
-          'use `replicant dev` (npm start) for the embedded single-process cluster',
-      );
+      return runGateway(cfg);
   }
 }
 

@@ -30,8 +30,13 @@ export function tempDir(prefix = 'replicant-test-'): { dir: string; cleanup: () 
 }
 
 export async function startDevProcess(opts: { dataDir: string; env?: Record<string, string> }): Promise<DevProcess> {
-  const proc = spawn(process.execPath, [MAIN, 'dev'], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: opts.dataDir, ...opts.env },
+  return startProcess('dev', { DATA_DIR: opts.dataDir, ...opts.env }, opts.dataDir);
+}
+
+/** runs `replicant <mode>` with PORT=0 and the given env; resolves once it printed its ready line */
+export async function startProcess(mode: string, env: Record<string, string>, dataDir = ''): Promise<DevProcess> {
+  const proc = spawn(process.execPath, [MAIN, mode], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -39,22 +44,22 @@ export async function startDevProcess(opts: { dataDir: string; env?: Record<stri
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (b: Buffer) => {
       out += b.toString();
-      const m = /ready on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      const m = /ready on (?:http:\/\/)?127\.0\.0\.1:(\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    proc.once('exit', (code) => reject(new Error(`replicant dev exited (${code}) before ready:\n${out}`)));
+    proc.once('exit', (code) => reject(new Error(`replicant ${mode} exited (${code}) before ready:\n${out}`)));
   });
   return {
     proc,
     port,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/v1/stream`,
-    dataDir: opts.dataDir,
+    dataDir,
     output: () => out,
     async stop() {
-      if (proc.exitCode !== null) return proc.exitCode;
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');
       const [code] = await exited;
       return code as number | null;

@@ -4,10 +4,12 @@
  * the very same bytes.
  */
 import { encodeServerBinary, encodeServerJson, type JsonObject } from '@replicant/protocol';
+import { deltaToLink, encodeLinkFrame } from './link-codec.js';
 
 export class Delta {
   private json: string | undefined;
   private bin: Uint8Array | undefined;
+  private link: Buffer | undefined;
 
   constructor(
     readonly doc: string,
@@ -23,6 +25,11 @@ export class Delta {
 
   jsonFrame(): string {
     return (this.json ??= encodeServerJson({ type: 'delta', doc: this.doc, seq: this.seq, prevSeq: this.prevSeq, patch: this.patch }));
+  }
+
+  /** the length-prefixed LinkFrame a replica sends to every gateway link subscribed to the doc */
+  linkFrame(): Buffer {
+    return (this.link ??= encodeLinkFrame({ delta: deltaToLink(this) }));
   }
 
   binaryFrame(): Uint8Array {

@@ -122,6 +122,23 @@ export class Replica implements Upstream {
     return e?.state ? { seq: e.state.seq, state: e.state.state, listeners: e.listeners.size } : undefined;
   }
 
+  /**
+   * The current base of a loaded doc for a (re)subscribing receiver: state at seq plus the
+   * retained deltas after `fromSeq` when the ring covers it, else the newest `maxHistory` deltas.
+   * Undefined while the doc is still loading (its listeners get onBase when it is ready).
+   */
+  base(doc: string, fromSeq: bigint | undefined, maxHistory: number): { seq: bigint; state: JsonObject; history: Delta[] } | undefined {
+    const e = this.docs.get(doc);
+    if (!e?.state) return undefined;
+    const seq = e.state.seq;
+    let history = fromSeq === undefined ? undefined : e.ring.since(fromSeq, seq);
+    if (history === undefined) {
+      const all = e.ring.all();
+      history = maxHistory <= 0 ? [] : all.slice(Math.max(0, all.length - maxHistory));
+    }
+    return { seq, state: e.state.state, history };
+  }
+
   stats(): { docs: number; idleDocs: number; subscriptions: number } {
     let subscriptions = 0;
     for (const e of this.docs.values()) subscriptions += e.listeners.size;

@@ -115,7 +115,10 @@ export class LocalFanout implements UpstreamListener {
   onBase(doc: string, seq: bigint, state: JsonObject, history: Delta[]): void {
     const d = this.docs.get(doc);
     if (!d) return;
-    if (d.state !== undefined) {
+    if (d.state !== undefined && seq <= d.seq) {
+      // A re-base that is not ahead of us (e.g. a failover replica still catching up): keep our
+      // state; its deltas up to our seq are ignored and the next one chains on our seq.
+    } else if (d.state !== undefined) {
       // Re-base after an upstream resync or failover: continue with deltas when the new history
       // reaches back to what our subscribers have, else give everyone a fresh snapshot.
       const tmp = new HistoryRing(history.length);
@@ -123,12 +126,12 @@ export class LocalFanout implements UpstreamListener {
       const missing = tmp.since(d.seq, seq);
       if (missing) {
         for (const m of missing) this.onDelta(m);
-        return;
+      } else {
+        if (d.queued) this.flushDoc(d);
+        this.setBase(d, seq, state, history);
+        for (const ws of d.subsJson) this.sendSnapshot(ws, d);
+        for (const ws of d.subsBin) this.sendSnapshot(ws, d);
       }
-      if (d.queued) this.flushDoc(d);
-      this.setBase(d, seq, state, history);
-      for (const ws of d.subsJson) this.sendSnapshot(ws, d);
-      for (const ws of d.subsBin) this.sendSnapshot(ws, d);
     } else {
       this.setBase(d, seq, state, history);
     }

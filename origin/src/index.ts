@@ -15,3 +15,5 @@ export * from './materializer.js';
 export * from './checkpointer.js';
 export * from './origin.js';
 export * from './http.js';
+export * from './snapshot-store-redis.js';
+export * from './stream-log-kafka.js';

@@ -4,3 +4,4 @@ export * from './seq.js';
 export * from './frames.js';
 export * from './json-codec.js';
 export * from './binary-codec.js';
+export { replicant } from './generated/replicant.js';

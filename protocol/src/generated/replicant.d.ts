@@ -1213,6 +1213,9 @@ export namespace replicant {
 
             /** LinkSnapshot state */
             state?: (Uint8Array|null);
+
+            /** LinkSnapshot history */
+            history?: (replicant.v1.ILinkDelta[]|null);
         }
 
         /** Represents a LinkSnapshot. */
@@ -1232,6 +1235,9 @@ export namespace replicant {
 
             /** LinkSnapshot state. */
             public state: Uint8Array;
+
+            /** LinkSnapshot history. */
+            public history: replicant.v1.ILinkDelta[];
 
             /**
              * Creates a new LinkSnapshot instance using the specified properties.

@@ -3135,6 +3135,7 @@ export const replicant = $root.replicant = (() => {
              * @property {string|null} [doc] LinkSnapshot doc
              * @property {Long|null} [seq] LinkSnapshot seq
              * @property {Uint8Array|null} [state] LinkSnapshot state
+             * @property {Array.<replicant.v1.ILinkDelta>|null} [history] LinkSnapshot history
              */
 
             /**
@@ -3146,6 +3147,7 @@ export const replicant = $root.replicant = (() => {
              * @param {replicant.v1.ILinkSnapshot=} [p] Properties to set
              */
             function LinkSnapshot(p) {
+                this.history = [];
                 if (p)
                     for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
                         if (p[ks[i]] != null && ks[i] !== "__proto__")
@@ -3175,6 +3177,14 @@ export const replicant = $root.replicant = (() => {
              * @instance
              */
             LinkSnapshot.prototype.state = $util.newBuffer([]);
+
+            /**
+             * LinkSnapshot history.
+             * @member {Array.<replicant.v1.ILinkDelta>} history
+             * @memberof replicant.v1.LinkSnapshot
+             * @instance
+             */
+            LinkSnapshot.prototype.history = $util.emptyArray;
 
             /**
              * Creates a new LinkSnapshot instance using the specified properties.
@@ -3210,6 +3220,10 @@ export const replicant = $root.replicant = (() => {
                     w.uint32(16).uint64(m.seq);
                 if (m.state != null && Object.hasOwnProperty.call(m, "state"))
                     w.uint32(26).bytes(m.state);
+                if (m.history != null && m.history.length) {
+                    for (var i = 0; i < m.history.length; ++i)
+                        $root.replicant.v1.LinkDelta.encode(m.history[i], w.uint32(34).fork(), q + 1).ldelim();
+                }
                 return w;
             };
 
@@ -3257,6 +3271,12 @@ export const replicant = $root.replicant = (() => {
                         }
                     case 3: {
                             m.state = r.bytes();
+                            break;
+                        }
+                    case 4: {
+                            if (!(m.history && m.history.length))
+                                m.history = [];
+                            m.history.push($root.replicant.v1.LinkDelta.decode(r, r.uint32(), undefined, n + 1));
                             break;
                         }
                     default:

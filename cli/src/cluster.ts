@@ -1,0 +1,246 @@
+/**
+ * Cluster mode: `replicant origin`, `replicant fanout` and `replicant gateway` as separate
+ * processes, configured only through env (DESIGN contracts plus the documented extensions).
+ * Backends (Kafka, Redis) that are unreachable at start are retried with backoff while the admin
+ * listener answers /readyz with 503, and every retry says which brokers / topic / Redis URL.
+ */
+import * as uWS from 'uWebSockets.js';
+import { KafkaLog, Origin, RedisSnapshotStore, registerOriginHttp } from '@replicant/origin';
+import { LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
+import { Gateway, OriginClient, RemoteUpstream } from '@replicant/gateway';
+import { servedPartitions, type Config } from './config.js';
+import { registerAdmin, type AdminHooks } from './admin.js';
+import { listen, listenAdmin, onShutdown, type Listening } from './server.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+/** opens a backend, retrying with capped exponential backoff and a clear message per failure */
+async function openWithRetry<T>(mode: string, what: string, open: () => Promise<T>): Promise<T> {
+  let delay = 250;
+  for (;;) {
+    try {
+      return await open();
+    } catch (err) {
+      console.error(`replicant ${mode}: ${what} unavailable (${(err as Error).message}); retrying in ${delay} ms`);
+      await sleep(delay);
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+}
+
+function requireBackends(cfg: Config): void {
+  const missing = [cfg.kafkaBrokers.length === 0 ? 'KAFKA_BROKERS' : '', cfg.redisUrl === undefined ? 'REDIS_URL' : ''].filter(Boolean);
+  if (missing.length > 0) {
+    throw new Error(`replicant ${cfg.mode} needs ${missing.join(' and ')} (cluster mode); for one process without them use \`replicant dev\``);
+  }
+}
+
+function kafkaWhat(cfg: Config): string {
+  return `Kafka (brokers ${cfg.kafkaBrokers.join(',')}, topic ${cfg.kafkaTopic})`;
+}
+
+async function openKafka(cfg: Config, clientId: string): Promise<KafkaLog> {
+  return openWithRetry(cfg.mode, kafkaWhat(cfg), () =>
+    KafkaLog.open({
+      brokers: cfg.kafkaBrokers,
+      topic: cfg.kafkaTopic,
+      clientId,
+      idempotent: cfg.kafkaIdempotent,
+      fetchMaxWaitMs: cfg.kafkaFetchMaxWaitMs,
+      compression: cfg.kafkaCompression,
+    }),
+  );
+}
+
+async function openRedisStore(cfg: Config): Promise<RedisSnapshotStore> {
+  return openWithRetry(cfg.mode, `Redis ${redact(cfg.redisUrl!)}`, () => RedisSnapshotStore.open({ url: cfg.redisUrl!, topic: cfg.kafkaTopic }));
+}
+
+async function openRegistry(cfg: Config): Promise<RedisRegistry> {
+  return openWithRetry(cfg.mode, `Redis registry ${redact(cfg.redisUrl!)}`, async () => {
+    const r = new RedisRegistry({ url: cfg.redisUrl!, ttlMs: cfg.registryTtlMs });
+    try {
+      await r.start();
+    } catch (err) {
+      await r.close().catch(() => {});
+      throw err;
+    }
+    return r;
+  });
+}
+
+function announce(cfg: Config, port: number, extra: string): void {
+  console.log(`replicant ${cfg.mode} ${cfg.nodeId} ready on ${cfg.host}:${port} (${extra})`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function runOrigin(cfg: Config): Promise<void> {
+  requireBackends(cfg);
+  // backends are filled in once open; /readyz on ADMIN_PORT answers 503 until then
+  const b: { ready: boolean; log?: KafkaLog; store?: RedisSnapshotStore } = { ready: false };
+  const hooks: AdminHooks = { ready: () => b.ready && (b.log?.ready ?? false) && (b.store?.ready ?? false) };
+  const admin = await listenAdmin(cfg.host, cfg.adminPort, hooks);
+  const log = (b.log = await openKafka(cfg, `replicant-origin-${cfg.nodeId}`));
+  const store = (b.store = await openRedisStore(cfg));
+  const origin = await Origin.start({ log, store, checkpointIntervalMs: cfg.checkpointIntervalMs, maxInflightWrites: cfg.maxInflightWrites });
+  const app = uWS.App();
+  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes });
+  registerAdmin(app, hooks);
+  notFound(app);
+  const main = await listen(app, cfg.host, cfg.port);
+  b.ready = true;
+  announce(cfg, main.port, `${kafkaWhat(cfg)}, Redis ${redact(cfg.redisUrl!)}`);
+  onShutdown(async () => {
+    b.ready = false;
+    main.close();
+    admin?.close();
+    await origin.close();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function runFanout(cfg: Config): Promise<void> {
+  requireBackends(cfg);
+  const b: { ready: boolean; replica?: Replica; links?: LinkServer } = { ready: false };
+  const hooks: AdminHooks = { ready: () => b.ready };
+  const adminApp = uWS.App();
+  registerAdmin(adminApp, hooks);
+  adminApp.get('/stats', (res) => {
+    res.writeHeader('Content-Type', 'application/json').end(
+      JSON.stringify({ node: cfg.nodeId, replica: b.replica?.stats() ?? null, links: b.links?.stats() ?? [] }),
+    );
+  });
+  notFound(adminApp);
+  const admin = cfg.adminPort === 0 ? undefined : await listen(adminApp, cfg.host, cfg.adminPort);
+
+  const log = await openKafka(cfg, `replicant-fanout-${cfg.nodeId}`);
+  const store = await openRedisStore(cfg);
+  const registry = await openRegistry(cfg);
+  const partitions = servedPartitions(cfg, log.partitions);
+  const replica = (b.replica = await Replica.start({ log, store, partitions, historySize: cfg.historySize }));
+  const links = (b.links = new LinkServer(replica, { host: cfg.host, port: cfg.port, maxBacklogPerDoc: cfg.linkBacklog }));
+  const port = await links.listen();
+  const address = cfg.advertiseAddress ?? `${cfg.host}:${port}`;
+  const info = () => ({
+    id: cfg.nodeId,
+    address,
+    partitions,
+    partitionCount: log.partitions,
+    load: replica.stats().subscriptions,
+    updatedAt: Date.now(),
+  });
+  await registry.register(info());
+  b.ready = true;
+  announce(cfg, port, `serving partitions ${compact(partitions)} of ${log.partitions}, link address ${address}`);
+  onShutdown(async () => {
+    b.ready = false;
+    await registry.deregister(cfg.nodeId).catch(() => {});
+    await links.close();
+    await replica.close();
+    await registry.close();
+    await log.close();
+    await store.close();
+    admin?.close();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export async function runGateway(cfg: Config): Promise<void> {
+  if (cfg.redisUrl === undefined) {
+    throw new Error('replicant gateway needs REDIS_URL (the replica registry); for one process use `replicant dev`');
+  }
+  let ready = false;
+  let draining = false;
+  const registry = await openRegistry(cfg);
+  const partitions = await waitForPartitionCount(cfg, registry);
+  const upstream = new RemoteUpstream({ registry, nodeId: cfg.nodeId, partitions, window: cfg.linkWindow });
+  const writer = new OriginClient({ baseUrl: cfg.originUrl });
+  const gateway = new Gateway({
+    upstream,
+    writer,
+    auth: { jwtSecret: cfg.jwtSecret, jwtPublicKey: cfg.jwtPublicKey },
+    maxFrameBytes: cfg.maxFrameBytes,
+    maxSendBuffer: cfg.maxSendBuffer,
+    maxSubscriptions: cfg.maxSubscriptions,
+    historySize: cfg.historySize,
+  });
+  const hooks: AdminHooks = {
+    ready: () => ready && !draining && registry.list().length > 0,
+    beforeScrape: () => gateway.collectMetrics(),
+  };
+  const app = uWS.App();
+  gateway.attach(app);
+  registerAdmin(app, hooks);
+  const stats = (res: uWS.HttpResponse) => {
+    res.writeHeader('Content-Type', 'application/json').end(
+      JSON.stringify({ node: cfg.nodeId, connections: gateway.connectionCount, docs: gateway.fanout.docCount, upstream: upstream.stats() }),
+    );
+  };
+  app.get('/stats', stats);
+  notFound(app);
+  const main = await listen(app, cfg.host, cfg.port);
+  let admin: Listening | undefined;
+  if (cfg.adminPort !== 0) {
+    const adminApp = uWS.App();
+    registerAdmin(adminApp, hooks);
+    adminApp.get('/stats', stats);
+    notFound(adminApp);
+    admin = await listen(adminApp, cfg.host, cfg.adminPort);
+  }
+  ready = true;
+  announce(cfg, main.port, `WebSocket ws://${cfg.host}:${main.port}/v1/stream, origin ${cfg.originUrl}, ${registry.list().length} replicas`);
+  onShutdown(async () => {
+    draining = true;
+    await gateway.drain({ graceMs: cfg.drainGraceMs });
+    main.close();
+    admin?.close();
+    upstream.close();
+    await registry.close();
+  });
+}
+
+/** the gateway routes by partition: learn the count from the registered replicas */
+async function waitForPartitionCount(cfg: Config, registry: RedisRegistry): Promise<number> {
+  let warned = false;
+  for (;;) {
+    const counts = new Set(registry.list().map((r) => r.partitionCount).filter((n): n is number => typeof n === 'number'));
+    if (counts.size === 1) return [...counts][0];
+    if (counts.size > 1) console.error(`replicant gateway: replicas disagree on the partition count (${[...counts].join(', ')}); waiting`);
+    else if (!warned) console.error('replicant gateway: no fanout replica registered yet; waiting');
+    warned = true;
+    await new Promise<void>((resolve) => {
+      const off = registry.onChange(() => {
+        off();
+        resolve();
+      });
+      setTimeout(() => {
+        off();
+        resolve();
+      }, 1000);
+    });
+  }
+}
+
+function notFound(app: uWS.TemplatedApp): void {
+  app.any('/*', (res) => {
+    res.writeStatus('404 Not Found').writeHeader('Content-Type', 'application/json').end('{"error":{"code":"not_found","message":"no such route"}}');
+  });
+}
+
+function compact(ps: number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < ps.length; ) {
+    let j = i;
+    while (j + 1 < ps.length && ps[j + 1] === ps[j] + 1) j++;
+    out.push(i === j ? `${ps[i]}` : `${ps[i]}-${ps[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
+}

@@ -1,0 +1,352 @@
+/**
+ * The replica side of the gateway <-> replica link: one TCP connection per gateway, multiplexing
+ * every doc that gateway subscribed to, with credit-based flow control.
+ *
+ * The gateway grants credit (data frames it is ready for); the replica sends snapshots and deltas
+ * only within it and only while the socket's write buffer is below its high-water mark. Deltas
+ * that cannot be sent wait in a per-doc backlog; a backlog over its bound collapses: the queued
+ * deltas are dropped and the doc is marked for a fresh base, taken from the replica's current state
+ * when credit returns. The gateway therefore sees a snapshot, never a gap, and the replica's memory
+ * per link is bounded by (subscribed docs x backlog bound).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Counter, Gauge } from 'prom-client';
+import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
+import type { Delta } from './delta.js';
+import { deltaToLink, encodeLinkFrame, LinkFrameError, LinkFrameReader, MAX_LINK_FRAME_BYTES, type LinkFrame } from './link-codec.js';
+import type { Replica } from './replica.js';
+import type { UpstreamListener } from './upstream.js';
+
+export interface LinkServerOptions {
+  host?: string;
+  port?: number;
+  /** deltas queued per doc on one link before it collapses into a snapshot (default 256) */
+  maxBacklogPerDoc?: number;
+  /** history deltas sent with a fresh base when the receiver has no usable lastSeq (default 64) */
+  historyOnSubscribe?: number;
+  /** stop writing while the socket holds this many unsent bytes (default 4 MiB) */
+  highWaterBytes?: number;
+  /** docs one link may subscribe to (default 1,000,000) */
+  maxDocsPerLink?: number;
+  maxFrameBytes?: number;
+}
+
+/** every live session in this process, for scrape-time gauges */
+const allSessions = new Set<LinkSession>();
+
+const metrics = {
+  links: new Gauge({ name: 'replicant_fanout_links', help: 'Connected gateway links' }),
+  collapses: new Counter({ name: 'replicant_fanout_backlog_collapses_total', help: 'Per-doc link backlogs collapsed into a snapshot' }),
+  framesOut: new Counter({ name: 'replicant_fanout_link_frames_sent_total', help: 'Data frames sent on gateway links', labelNames: ['type'] }),
+  queued: new Gauge({
+    name: 'replicant_fanout_link_queued_deltas',
+    help: 'Deltas waiting for credit across all links',
+    collect() {
+      let q = 0;
+      for (const s of allSessions) q += s.queued;
+      this.set(q);
+    },
+  }),
+};
+
+interface LinkDoc {
+  /** send a base (snapshot + history) before any delta */
+  needsBase: boolean;
+  /** history after this seq is wanted with the next base (resume); undefined = none / collapse */
+  baseFrom: bigint | undefined;
+  /** a collapse: the next base carries no history */
+  collapsed: boolean;
+  backlog: Delta[];
+  inReady: boolean;
+}
+
+export interface LinkStats {
+  node: string;
+  docs: number;
+  credit: number;
+  queuedDeltas: number;
+  pendingBases: number;
+  socketBuffered: number;
+  collapses: number;
+}
+
+class LinkSession implements UpstreamListener {
+  node = '';
+  private credit = 0;
+  private readonly docs = new Map<string, LinkDoc>();
+  private ready: string[] = [];
+  private pumpScheduled = false;
+  private closed = false;
+  private queuedDeltas = 0;
+  collapses = 0;
+  private readonly reader: LinkFrameReader;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly replica: Replica,
+    private readonly o: Required<LinkServerOptions>,
+    private readonly onClose: (s: LinkSession) => void,
+  ) {
+    this.reader = new LinkFrameReader(o.maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.schedulePump());
+    socket.on('error', () => {});
+    socket.on('close', () => this.close());
+  }
+
+  stats(): LinkStats {
+    let pendingBases = 0;
+    for (const d of this.docs.values()) if (d.needsBase) pendingBases++;
+    return {
+      node: this.node,
+      docs: this.docs.size,
+      credit: this.credit,
+      queuedDeltas: this.queuedDeltas,
+      pendingBases,
+      socketBuffered: this.socket.writableLength,
+      collapses: this.collapses,
+    };
+  }
+
+  // ---- frames from the gateway ----
+
+  private onData(chunk: Buffer): void {
+    let frames: LinkFrame[];
+    try {
+      frames = this.reader.push(chunk);
+    } catch (err) {
+      this.fail(err instanceof LinkFrameError ? err.message : 'bad link frame');
+      return;
+    }
+    for (const f of frames) {
+      switch (f.frame) {
+        case 'hello':
+          this.node = f.hello!.nodeId ?? '';
+          this.credit += f.hello!.window ?? 0;
+          break;
+        case 'credit':
+          this.credit += f.credit!.n ?? 0;
+          break;
+        case 'subscribe':
+          this.subscribe(f.subscribe!.doc ?? '', f.subscribe!.lastSeq == null ? undefined : longToSeq(f.subscribe!.lastSeq as any));
+          break;
+        case 'unsubscribe':
+          this.unsubscribe(f.unsubscribe!.doc ?? '');
+          break;
+        default:
+          this.fail(`unexpected link frame ${String(f.frame)} from a gateway`);
+          return;
+      }
+    }
+    this.schedulePump();
+  }
+
+  private subscribe(doc: string, lastSeq: bigint | undefined): void {
+    if (this.docs.size >= this.o.maxDocsPerLink && !this.docs.has(doc)) {
+      this.write(encodeLinkFrame({ error: { doc, code: 'too_many_subscriptions', message: `at most ${this.o.maxDocsPerLink} docs per link` } }));
+      return;
+    }
+    let d = this.docs.get(doc);
+    if (d) {
+      this.queuedDeltas -= d.backlog.length;
+      d.backlog = [];
+    } else {
+      d = { needsBase: true, baseFrom: lastSeq, collapsed: false, backlog: [], inReady: false };
+      this.docs.set(doc, d);
+      this.replica.subscribe(doc, this); // may call onBase synchronously
+    }
+    d.needsBase = true;
+    d.baseFrom = lastSeq;
+    d.collapsed = false;
+    this.markReady(doc, d);
+  }
+
+  private unsubscribe(doc: string): void {
+    const d = this.docs.get(doc);
+    if (!d) return;
+    this.queuedDeltas -= d.backlog.length;
+    this.docs.delete(doc);
+    this.replica.unsubscribe(doc, this);
+  }
+
+  // ---- UpstreamListener (from the replica) ----
+
+  onBase(doc: string): void {
+    const d = this.docs.get(doc);
+    if (!d) return;
+    // The base itself is read from the replica when it is sent, so it is always current.
+    this.queuedDeltas -= d.backlog.length;
+    d.backlog = [];
+    d.needsBase = true;
+    this.markReady(doc, d);
+  }
+
+  onDelta(delta: Delta): void {
+    const d = this.docs.get(delta.doc);
+    if (!d || d.needsBase) return; // a pending base is taken at send time and will include it
+    if (d.backlog.length >= this.o.maxBacklogPerDoc) {
+      this.queuedDeltas -= d.backlog.length;
+      d.backlog = [];
+      d.needsBase = true;
+      d.collapsed = true;
+      d.baseFrom = undefined;
+      this.collapses++;
+      metrics.collapses.inc();
+      return;
+    }
+    d.backlog.push(delta);
+    this.queuedDeltas++;
+    this.markReady(delta.doc, d);
+  }
+
+  onError(doc: string, code: string, message: string): void {
+    const d = this.docs.get(doc);
+    if (!d) return;
+    this.queuedDeltas -= d.backlog.length;
+    this.docs.delete(doc);
+    this.write(encodeLinkFrame({ error: { doc, code, message } }));
+  }
+
+  // ---- sending ----
+
+  private markReady(doc: string, d: LinkDoc): void {
+    if (!d.inReady) {
+      d.inReady = true;
+      this.ready.push(doc);
+    }
+    this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    setImmediate(this.pump);
+  }
+
+  /** sends what credit and the socket allow, corked into as few writes as possible */
+  private readonly pump = (): void => {
+    this.pumpScheduled = false;
+    if (this.closed) return;
+    let sent = 0;
+    this.socket.cork();
+    let i = 0;
+    const ready = this.ready;
+    for (; i < ready.length; i++) {
+      if (this.credit <= 0 || this.socket.writableLength >= this.o.highWaterBytes) break;
+      const doc = ready[i];
+      const d = this.docs.get(doc);
+      if (!d) continue;
+      if (d.needsBase) {
+        const base = this.replica.base(doc, d.collapsed ? undefined : d.baseFrom, d.collapsed ? 0 : this.o.historyOnSubscribe);
+        if (!base) {
+          d.inReady = false; // still loading: onBase will mark it ready again
+          continue;
+        }
+        this.socket.write(encodeBase(doc, base.seq, base.state, base.history));
+        metrics.framesOut.labels('snapshot').inc();
+        d.needsBase = false;
+        d.collapsed = false;
+        d.baseFrom = undefined;
+        this.credit--;
+        sent++;
+      }
+      while (d.backlog.length > 0 && this.credit > 0) {
+        this.socket.write(d.backlog.shift()!.linkFrame());
+        this.queuedDeltas--;
+        this.credit--;
+        sent++;
+      }
+      if (d.backlog.length > 0) {
+        // out of credit mid-doc: keep its place at the front
+        break;
+      }
+      d.inReady = false;
+    }
+    this.ready = i === 0 ? ready : ready.slice(i);
+    this.socket.uncork();
+    if (sent > 0) metrics.framesOut.labels('delta').inc(sent);
+  };
+
+  private write(buf: Buffer): void {
+    if (!this.closed) this.socket.write(buf);
+  }
+
+  private fail(message: string): void {
+    this.write(encodeLinkFrame({ error: { doc: '', code: 'bad_frame', message } }));
+    this.socket.end();
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const doc of this.docs.keys()) this.replica.unsubscribe(doc, this);
+    this.docs.clear();
+    this.queuedDeltas = 0;
+    this.socket.destroy();
+    this.onClose(this);
+  }
+
+  get queued(): number {
+    return this.queuedDeltas;
+  }
+}
+
+function encodeBase(doc: string, seq: bigint, state: JsonObject, history: Delta[]): Buffer {
+  return encodeLinkFrame({
+    snapshot: { doc, seq: seqToLong(seq) as any, state: Buffer.from(JSON.stringify(state)), history: history.map(deltaToLink) },
+  });
+}
+
+export class LinkServer {
+  private server: Server | undefined;
+  private readonly sessions = new Set<LinkSession>();
+  private readonly o: Required<LinkServerOptions>;
+
+  constructor(
+    private readonly replica: Replica,
+    opts: LinkServerOptions = {},
+  ) {
+    this.o = {
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port ?? 0,
+      maxBacklogPerDoc: opts.maxBacklogPerDoc ?? 256,
+      historyOnSubscribe: opts.historyOnSubscribe ?? 64,
+      highWaterBytes: opts.highWaterBytes ?? 4 * 1024 * 1024,
+      maxDocsPerLink: opts.maxDocsPerLink ?? 1_000_000,
+      maxFrameBytes: opts.maxFrameBytes ?? MAX_LINK_FRAME_BYTES,
+    };
+  }
+
+  /** starts listening; resolves with the bound port */
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((socket) => {
+        const s = new LinkSession(socket, this.replica, this.o, (x) => {
+          this.sessions.delete(x);
+          allSessions.delete(x);
+          metrics.links.dec();
+        });
+        this.sessions.add(s);
+        allSessions.add(s);
+        metrics.links.inc();
+      });
+      server.once('error', reject);
+      server.listen(this.o.port, this.o.host, () => {
+        this.server = server;
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : this.o.port);
+      });
+    });
+  }
+
+  stats(): LinkStats[] {
+    return [...this.sessions].map((s) => s.stats());
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.sessions]) s.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

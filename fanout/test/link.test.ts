@@ -1,0 +1,161 @@
+/**
+ * The gateway <-> replica link against a real TCP LinkServer: bases then ordered deltas, credit
+ * flow control with a bounded backlog that collapses into a snapshot, resume with lastSeq, and
+ * protocol errors that drop only the offending link.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { MemoryLog, MemorySnapshotStore, encodeOp } from '@replicant/origin';
+import { longToSeq, seqToLong } from '@replicant/protocol';
+import { Replica } from '../src/replica.js';
+import { LinkServer } from '../src/link-server.js';
+import { encodeLinkFrame, LinkFrameReader, type ILinkFrame, type LinkFrame } from '../src/link-codec.js';
+
+class RawLink {
+  readonly frames: LinkFrame[] = [];
+  private waiters: { pred: (f: LinkFrame) => boolean; resolve: (f: LinkFrame) => void }[] = [];
+  readonly closed: Promise<void>;
+  private constructor(readonly socket: Socket) {
+    const reader = new LinkFrameReader();
+    socket.on('data', (c: Buffer) => {
+      for (const f of reader.push(c)) {
+        this.frames.push(f);
+        this.waiters = this.waiters.filter((w) => (w.pred(f) ? (w.resolve(f), false) : true));
+      }
+    });
+    this.closed = new Promise((r) => socket.on('close', () => r()));
+  }
+  static async open(port: number): Promise<RawLink> {
+    const s = connect({ host: '127.0.0.1', port });
+    await once(s, 'connect');
+    return new RawLink(s);
+  }
+  send(f: ILinkFrame): void {
+    this.socket.write(encodeLinkFrame(f));
+  }
+  next(pred: (f: LinkFrame) => boolean, from = 0): Promise<LinkFrame> {
+    for (let i = from; i < this.frames.length; i++) if (pred(this.frames[i])) return Promise.resolve(this.frames[i]);
+    return new Promise((resolve) => this.waiters.push({ pred, resolve }));
+  }
+}
+
+const seqOf = (f: LinkFrame) => longToSeq((f.delta ?? f.snapshot)!.seq as any);
+
+async function setup(opts: { maxBacklogPerDoc?: number } = {}) {
+  const log = new MemoryLog({ partitions: 2 });
+  const store = new MemorySnapshotStore();
+  const replica = await Replica.start({ log, store });
+  const server = new LinkServer(replica, { maxBacklogPerDoc: opts.maxBacklogPerDoc ?? 256 });
+  const port = await server.listen();
+  const write = async (doc: string, patch: object) => (await log.append(doc, encodeOp(JSON.stringify(patch), '', Date.now()))).offset + 1n;
+  return {
+    log,
+    replica,
+    server,
+    port,
+    write,
+    async close() {
+      await server.close();
+      await replica.close();
+      await log.close();
+    },
+  };
+}
+
+test('a link gets a base, then ordered deltas within its credit', async () => {
+  const s = await setup();
+  const l = await RawLink.open(s.port);
+  l.send({ hello: { nodeId: 'gw-1', window: 1000 } });
+  l.send({ subscribe: { doc: 'd1' } });
+  const base = await l.next((f) => f.frame === 'snapshot');
+  assert.equal(seqOf(base), 0n);
+  let last = 0n;
+  for (let i = 0; i < 50; i++) last = await s.write('d1', { i });
+  await l.next((f) => f.frame === 'delta' && seqOf(f) === last);
+  const deltas = l.frames.filter((f) => f.frame === 'delta');
+  assert.equal(deltas.length, 50);
+  let prev = 0n;
+  for (const d of deltas) {
+    assert.equal(longToSeq(d.delta!.prevSeq as any), prev);
+    prev = seqOf(d);
+  }
+  assert.equal(s.server.stats()[0].node, 'gw-1');
+  assert.equal(s.replica.stats().subscriptions, 1);
+  l.socket.destroy();
+  await l.closed;
+  await s.close();
+});
+
+test('without credit the backlog stays bounded and collapses; credit brings a snapshot then live deltas', async () => {
+  const s = await setup({ maxBacklogPerDoc: 16 });
+  const l = await RawLink.open(s.port);
+  l.send({ hello: { nodeId: 'gw-slow', window: 1 } }); // room for the base only
+  l.send({ subscribe: { doc: 'hot' } });
+  await l.next((f) => f.frame === 'snapshot');
+  let last = 0n;
+  for (let i = 0; i < 1000; i++) {
+    last = await s.write('hot', { i, pad: 'x'.repeat(100) });
+    const st = s.server.stats()[0];
+    assert.ok(st.queuedDeltas <= 16, `backlog bounded (${st.queuedDeltas})`);
+  }
+  const st = s.server.stats()[0];
+  assert.ok(st.collapses >= 1, 'the backlog collapsed');
+  assert.equal(l.frames.length, 1, 'nothing sent without credit');
+  const from = l.frames.length;
+  l.send({ credit: { n: 100 } });
+  const snap = await l.next((f) => f.frame === 'snapshot', from);
+  assert.equal(seqOf(snap), last, 'the collapse is replaced by the latest state');
+  assert.deepEqual(JSON.parse(Buffer.from(snap.snapshot!.state!).toString()).i, 999);
+  assert.equal(snap.snapshot!.history?.length ?? 0, 0, 'a collapsed base carries no history');
+  const live = await s.write('hot', { i: 1000 });
+  const d = await l.next((f) => f.frame === 'delta', from);
+  assert.equal(seqOf(d), live);
+  assert.equal(longToSeq(d.delta!.prevSeq as any), last);
+  l.socket.destroy();
+  await s.close();
+});
+
+test('resubscribe with lastSeq carries exactly the missed deltas as history', async () => {
+  const s = await setup();
+  const seqs: bigint[] = [];
+  for (let i = 0; i < 10; i++) seqs.push(await s.write('r', { i }));
+  const warm = await RawLink.open(s.port); // load the doc so the ring holds its history
+  warm.send({ hello: { nodeId: 'warm', window: 100 } });
+  warm.send({ subscribe: { doc: 'r' } });
+  await warm.next((f) => f.frame === 'snapshot');
+  for (let i = 10; i < 20; i++) seqs.push(await s.write('r', { i }));
+  await warm.next((f) => f.frame === 'delta' && seqOf(f) === seqs[19]);
+
+  const l = await RawLink.open(s.port);
+  l.send({ hello: { nodeId: 'gw-2', window: 100 } });
+  l.send({ subscribe: { doc: 'r', lastSeq: seqToLong(seqs[14]) as any } });
+  const base = await l.next((f) => f.frame === 'snapshot');
+  assert.equal(seqOf(base), seqs[19]);
+  assert.deepEqual(base.snapshot!.history!.map((h) => longToSeq(h.seq as any)), seqs.slice(15));
+  warm.socket.destroy();
+  l.socket.destroy();
+  await s.close();
+});
+
+test('a malformed link frame drops only that link', async () => {
+  const s = await setup();
+  const good = await RawLink.open(s.port);
+  good.send({ hello: { nodeId: 'good', window: 100 } });
+  good.send({ subscribe: { doc: 'g' } });
+  await good.next((f) => f.frame === 'snapshot');
+  const bad = await RawLink.open(s.port);
+  bad.socket.write(Buffer.from([0, 0, 0, 3, 0xff, 0xff, 0xff]));
+  const err = await bad.next((f) => f.frame === 'error');
+  assert.equal(err.error!.code, 'bad_frame');
+  await bad.closed;
+  const huge = await RawLink.open(s.port);
+  huge.socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+  await huge.closed;
+  const seq = await s.write('g', { still: 'alive' });
+  await good.next((f) => f.frame === 'delta' && seqOf(f) === seq);
+  assert.equal(s.server.stats().length, 1);
+  good.socket.destroy();
+  await s.close();
+});

@@ -1,0 +1,73 @@
+/**
+ * The gateway's write path in cluster mode: publishes go to origin's HTTP API
+ * (`POST /v1/docs/{id}` with `Idempotency-Key`), which answers only once the op is durable.
+ * In-flight requests are bounded; past the bound a publish fails fast with `unavailable`.
+ */
+import { ErrorCode } from '@replicant/protocol';
+import type { Writer } from './gateway.js';
+
+export interface OriginClientOptions {
+  /** e.g. http://127.0.0.1:8081 */
+  baseUrl: string;
+  /** concurrent requests (default 1024) */
+  maxInflight?: number;
+  /** per-request timeout (default 10 s) */
+  timeoutMs?: number;
+}
+
+export class WriteError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class OriginClient implements Writer {
+  private inflight = 0;
+  private readonly base: string;
+  private readonly maxInflight: number;
+  private readonly timeoutMs: number;
+
+  constructor(opts: OriginClientOptions) {
+    this.base = opts.baseUrl.replace(/\/+$/, '');
+    this.maxInflight = opts.maxInflight ?? 1024;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  async write(docId: string, patchText: string, idempotencyKey?: string): Promise<bigint> {
+    if (this.inflight >= this.maxInflight) {
+      throw new WriteError(ErrorCode.Unavailable, `more than ${this.maxInflight} writes in flight to origin; retry`);
+    }
+    this.inflight++;
+    try {
+      const headers: Record<string, string> = { 'content-type': 'application/merge-patch+json' };
+      if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+      let res: Response;
+      try {
+        res = await fetch(`${this.base}/v1/docs/${docId}`, {
+          method: 'POST',
+          headers,
+          body: patchText,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (err) {
+        throw new WriteError(ErrorCode.Unavailable, `origin ${this.base} unreachable: ${(err as Error).message}`);
+      }
+      const text = await res.text();
+      let body: any;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      if (res.status === 200 && typeof body?.seq === 'string') return BigInt(body.seq);
+      const code = typeof body?.error?.code === 'string' ? body.error.code : res.status >= 500 ? ErrorCode.Unavailable : ErrorCode.BadRequest;
+      const message = typeof body?.error?.message === 'string' ? body.error.message : `origin answered ${res.status}`;
+      throw new WriteError(code, message);
+    } finally {
+      this.inflight--;
+    }
+  }
+}

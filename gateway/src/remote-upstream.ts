@@ -1,0 +1,334 @@
+/**
+ * The gateway side of the replica tier in cluster mode: an Upstream that routes each doc to a
+ * replica by rendezvous hashing over the healthy replicas serving the doc's partition (from the
+ * registry), keeps one multiplexed link per replica, grants credit as it consumes frames, and
+ * re-routes on replica loss (link closed, or gone from the registry) resuming from the last seq
+ * it delivered — the listener (LocalFanout) turns the new base into exactly the missing deltas, or
+ * waits when the new replica is behind, so no gap and no duplicate reaches a client.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { Counter, Gauge } from 'prom-client';
+import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
+import { partitionForKey } from '@replicant/origin';
+import {
+  deltaFromLink,
+  encodeLinkFrame,
+  LinkFrameReader,
+  pickReplicas,
+  type LinkFrame,
+  type Registry,
+  type ReplicaInfo,
+  type Upstream,
+  type UpstreamListener,
+} from '@replicant/fanout';
+
+export interface RemoteUpstreamOptions {
+  registry: Registry;
+  nodeId: string;
+  /** stream-log partition count (maps doc -> partition; must match the topic) */
+  partitions: number;
+  /** credit window per link, in data frames (default 4096) */
+  window?: number;
+  /** a replica whose link failed is avoided this long unless it is the only one (default 5 s) */
+  downCooldownMs?: number;
+  /** retry interval for docs that have no replica (default 250 ms) */
+  retryMs?: number;
+}
+
+const metrics = {
+  links: new Gauge({ name: 'replicant_gateway_upstream_links', help: 'Open links to fanout replicas' }),
+  reroutes: new Counter({ name: 'replicant_gateway_upstream_reroutes_total', help: 'Docs moved to another replica', labelNames: ['reason'] }),
+  unrouted: new Gauge({ name: 'replicant_gateway_upstream_unrouted_docs', help: 'Docs waiting for a replica' }),
+};
+
+interface DocRoute {
+  doc: string;
+  listener: UpstreamListener;
+  link: Link | undefined;
+  /** last seq handed to the listener (resume point on re-route) */
+  seq: bigint | undefined;
+  /** set when routing was deferred to the retry timer */
+  retrying?: boolean;
+}
+
+class Link {
+  readonly docs = new Set<string>();
+  private readonly socket: Socket;
+  private readonly reader = new LinkFrameReader();
+  private consumed = 0;
+  private grantScheduled = false;
+  open = false;
+  closed = false;
+
+  constructor(
+    readonly replica: ReplicaInfo,
+    private readonly owner: RemoteUpstream,
+    nodeId: string,
+    window: number,
+  ) {
+    const i = replica.address.lastIndexOf(':');
+    this.socket = netConnect({ host: replica.address.slice(0, i), port: Number(replica.address.slice(i + 1)) });
+    this.socket.setNoDelay(true);
+    // Writes made before the connection is up are buffered by the socket and flushed on connect.
+    this.socket.write(encodeLinkFrame({ hello: { nodeId, window } }));
+    this.socket.on('connect', () => {
+      this.open = true;
+      metrics.links.inc();
+    });
+    this.socket.on('data', (chunk: Buffer) => {
+      let frames: LinkFrame[];
+      try {
+        frames = this.reader.push(chunk);
+      } catch {
+        this.socket.destroy();
+        return;
+      }
+      for (const f of frames) this.owner.onFrame(this, f);
+    });
+    this.socket.on('error', () => {});
+    this.socket.on('close', () => {
+      if (this.open) metrics.links.dec();
+      this.open = false;
+      this.closed = true;
+      this.owner.onLinkDown(this);
+    });
+  }
+
+  subscribe(doc: string, lastSeq: bigint | undefined): void {
+    this.docs.add(doc);
+    this.socket.write(
+      encodeLinkFrame({ subscribe: lastSeq === undefined ? { doc } : { doc, lastSeq: seqToLong(lastSeq) as any } }),
+    );
+  }
+
+  unsubscribe(doc: string): void {
+    if (!this.docs.delete(doc) || this.closed) return;
+    this.socket.write(encodeLinkFrame({ unsubscribe: { doc } }));
+  }
+
+  /** one data frame consumed: its credit goes back, batched per event-loop turn */
+  consumedOne(): void {
+    this.consumed++;
+    if (!this.grantScheduled) {
+      this.grantScheduled = true;
+      setImmediate(this.grant);
+    }
+  }
+
+  private readonly grant = (): void => {
+    this.grantScheduled = false;
+    if (this.closed || this.owner.creditPaused || this.consumed === 0) return;
+    const n = this.consumed;
+    this.consumed = 0;
+    this.socket.write(encodeLinkFrame({ credit: { n } }));
+  };
+
+  resumeCredit(): void {
+    this.grant();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export class RemoteUpstream implements Upstream {
+  private readonly docs = new Map<string, DocRoute>();
+  private readonly links = new Map<string, Link>();
+  private readonly down = new Map<string, number>(); // replica id -> avoid until (ms)
+  private readonly unrouted = new Set<string>();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly offChange: () => void;
+  private readonly window: number;
+  private readonly cooldown: number;
+  private readonly retryMs: number;
+  private closed = false;
+  /** test/operations hook: stop returning credit (replicas then collapse this gateway's backlogs) */
+  creditPaused = false;
+
+  constructor(private readonly o: RemoteUpstreamOptions) {
+    this.window = o.window ?? 4096;
+    this.cooldown = o.downCooldownMs ?? 5000;
+    this.retryMs = o.retryMs ?? 250;
+    this.offChange = o.registry.onChange(() => this.rebalance('membership'));
+  }
+
+  subscribe(doc: string, listener: UpstreamListener): void {
+    if (this.docs.has(doc)) return;
+    const r: DocRoute = { doc, listener, link: undefined, seq: undefined };
+    this.docs.set(doc, r);
+    this.route(r);
+  }
+
+  unsubscribe(doc: string, listener: UpstreamListener): void {
+    const r = this.docs.get(doc);
+    if (!r || r.listener !== listener) return;
+    this.docs.delete(doc);
+    this.unrouted.delete(doc);
+    r.link?.unsubscribe(doc);
+  }
+
+  pauseCredit(): void {
+    this.creditPaused = true;
+  }
+
+  resumeCredit(): void {
+    this.creditPaused = false;
+    for (const l of this.links.values()) l.resumeCredit();
+  }
+
+  stats(): { docs: number; links: { replica: string; docs: number; open: boolean }[]; unrouted: number } {
+    return {
+      docs: this.docs.size,
+      links: [...this.links.values()].map((l) => ({ replica: l.replica.id, docs: l.docs.size, open: l.open })),
+      unrouted: this.unrouted.size,
+    };
+  }
+
+  /** where a doc is served now (tests, admin) */
+  routeOf(doc: string): string | undefined {
+    return this.docs.get(doc)?.link?.replica.id;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.offChange();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const l of this.links.values()) l.close();
+    this.links.clear();
+  }
+
+  // ---- routing ----
+
+  /** the replica a doc belongs on: rendezvous over the healthy replicas serving its partition */
+  private best(doc: string): { info: ReplicaInfo | undefined; cooling: boolean } {
+    const p = partitionForKey(doc, this.o.partitions);
+    const now = Date.now();
+    const serving = this.o.registry.list().filter((r) => r.partitions.includes(p));
+    const healthy = serving.filter((r) => (this.down.get(r.id) ?? 0) <= now);
+    if (healthy.length > 0) return { info: pickReplicas(doc, healthy, 1)[0], cooling: false };
+    // only replicas whose link just failed: retry them, but at the retry pace
+    return { info: pickReplicas(doc, serving, 1)[0], cooling: serving.length > 0 };
+  }
+
+  private linkFor(info: ReplicaInfo): Link {
+    let l = this.links.get(info.id);
+    if (!l || l.closed || l.replica.address !== info.address) {
+      l?.close();
+      l = new Link(info, this, this.o.nodeId, this.window);
+      this.links.set(info.id, l);
+    }
+    return l;
+  }
+
+  private route(r: DocRoute): void {
+    if (this.closed) return;
+    const { info, cooling } = this.best(r.doc);
+    if (!info || (cooling && !r.retrying)) {
+      r.retrying = true;
+      this.unrouted.add(r.doc);
+      metrics.unrouted.set(this.unrouted.size);
+      this.scheduleRetry();
+      return;
+    }
+    r.retrying = false;
+    this.unrouted.delete(r.doc);
+    metrics.unrouted.set(this.unrouted.size);
+    r.link = this.linkFor(info);
+    r.link.subscribe(r.doc, r.seq);
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      for (const doc of [...this.unrouted]) {
+        const r = this.docs.get(doc);
+        if (r && !r.link) this.route(r);
+      }
+    }, this.retryMs);
+  }
+
+  /** membership changed: move docs whose best replica changed (make-before-break) */
+  private rebalance(reason: string): void {
+    if (this.closed) return;
+    const live = new Set(this.o.registry.list().map((r) => r.id));
+    for (const [id, l] of this.links) {
+      if (!live.has(id)) {
+        l.close(); // its docs are re-routed by onLinkDown
+      }
+    }
+    for (const r of this.docs.values()) {
+      if (!r.link) {
+        this.route(r);
+        continue;
+      }
+      const { info, cooling } = this.best(r.doc);
+      if (info && !cooling && info.id !== r.link.replica.id) {
+        const old = r.link;
+        r.link = this.linkFor(info);
+        r.link.subscribe(r.doc, r.seq);
+        old.unsubscribe(r.doc);
+        metrics.reroutes.labels(reason).inc();
+      }
+    }
+  }
+
+  onLinkDown(link: Link): void {
+    if (this.links.get(link.replica.id) === link) this.links.delete(link.replica.id);
+    if (this.closed) return;
+    this.down.set(link.replica.id, Date.now() + this.cooldown);
+    for (const doc of link.docs) {
+      const r = this.docs.get(doc);
+      if (!r || r.link !== link) continue;
+      r.link = undefined;
+      metrics.reroutes.labels('link_lost').inc();
+      this.route(r);
+    }
+    link.docs.clear();
+  }
+
+  onFrame(link: Link, f: LinkFrame): void {
+    switch (f.frame) {
+      case 'snapshot': {
+        link.consumedOne();
+        const s = f.snapshot!;
+        const r = this.docs.get(s.doc!);
+        if (!r || r.link !== link) return; // a stale route: that doc moved
+        const seq = longToSeq(s.seq as any);
+        const state = JSON.parse(Buffer.from(s.state!).toString('utf8')) as JsonObject;
+        const history = (s.history ?? []).map(deltaFromLink);
+        if (r.seq === undefined || seq > r.seq) r.seq = seq;
+        r.listener.onBase(r.doc, seq, state, history);
+        return;
+      }
+      case 'delta': {
+        link.consumedOne();
+        const d = f.delta!;
+        const r = this.docs.get(d.doc!);
+        if (!r || r.link !== link) return;
+        const delta = deltaFromLink(d);
+        if (r.seq !== undefined && delta.seq <= r.seq) return; // already delivered (resume overlap)
+        r.seq = delta.seq;
+        r.listener.onDelta(delta);
+        return;
+      }
+      case 'error': {
+        const e = f.error!;
+        const r = this.docs.get(e.doc ?? '');
+        if (!r || r.link !== link) return;
+        if (e.code === 'unavailable') {
+          // this replica cannot serve the doc right now: try another one
+          link.unsubscribe(r.doc);
+          this.down.set(link.replica.id, Date.now() + this.cooldown);
+          r.link = undefined;
+          this.route(r);
+          return;
+        }
+        this.docs.delete(r.doc);
+        r.listener.onError(r.doc, e.code ?? 'internal', e.message ?? 'replica error');
+        return;
+      }
+    }
+  }
+}
