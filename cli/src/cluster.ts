@@ -124,7 +124,13 @@ export async function runFanout(cfg: Config): Promise<void> {
   const registry = await openRegistry(cfg);
   const partitions = servedPartitions(cfg, log.partitions);
   const replica = (b.replica = await Replica.start({ log, store, partitions, historySize: cfg.historySize }));
-  const links = (b.links = new LinkServer(replica, { host: cfg.host, port: cfg.port, maxBacklogPerDoc: cfg.linkBacklog }));
+  const links = (b.links = new LinkServer(replica, {
+    host: cfg.host,
+    port: cfg.port,
+    maxBacklogPerDoc: cfg.linkBacklog,
+    hotThreshold: cfg.hotDocGateways,
+    hotSpread: cfg.hotDocSpread,
+  }));
   const port = await links.listen();
   const address = cfg.advertiseAddress ?? `${cfg.host}:${port}`;
   const info = () => ({

@@ -57,6 +57,10 @@ export interface Config {
   linkBacklog: number;
   /** gateway: credit window per replica link (frames) */
   linkWindow: number;
+  /** fanout: a doc watched by more gateways than this is hot */
+  hotDocGateways: number;
+  /** fanout: replicas gateways spread a hot doc over */
+  hotDocSpread: number;
 }
 
 export class ConfigError extends Error {}
@@ -98,6 +102,8 @@ const SPECS = {
   registryTtlMs: { env: 'REGISTRY_TTL_MS', def: '3000' },
   linkBacklog: { env: 'LINK_BACKLOG', def: '256' },
   linkWindow: { env: 'LINK_WINDOW', def: '4096' },
+  hotDocGateways: { env: 'HOT_DOC_GATEWAYS', def: '8' },
+  hotDocSpread: { env: 'HOT_DOC_SPREAD', def: '3' },
 } satisfies Record<Exclude<keyof Config, 'mode'>, Spec>;
 
 const DEFAULT_PORT: Record<Mode, number> = { dev: 8080, origin: 8081, fanout: 8082, gateway: 8080 };
@@ -226,6 +232,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     registryTtlMs: num('registryTtlMs', 500, 600_000),
     linkBacklog: num('linkBacklog', 1, 1_000_000),
     linkWindow: num('linkWindow', 1, 1_000_000),
+    hotDocGateways: num('hotDocGateways', 1, 1_000_000),
+    hotDocSpread: num('hotDocSpread', 1, 1000),
   };
   if (!/^https?:\/\/[^/\s]+/.test(cfg.originUrl)) {
     throw new ConfigError(`ORIGIN_URL must be an http(s) URL (got ${JSON.stringify(cfg.originUrl)})`);

@@ -29,6 +29,44 @@ export interface LinkServerOptions {
   /** docs one link may subscribe to (default 1,000,000) */
   maxDocsPerLink?: number;
   maxFrameBytes?: number;
+  /** a doc subscribed by more gateway links than this is hot (default 8) */
+  hotThreshold?: number;
+  /** how many replicas gateways spread a hot doc over (default 3) */
+  hotSpread?: number;
+}
+
+/** which links watch which doc, across the sessions of one server (hot-doc detection) */
+class DocWatchers {
+  private readonly links = new Map<string, Set<LinkSession>>();
+  private readonly hot = new Set<string>();
+  constructor(
+    private readonly threshold: number,
+    private readonly spread: number,
+  ) {}
+
+  add(doc: string, s: LinkSession): void {
+    let set = this.links.get(doc);
+    if (!set) this.links.set(doc, (set = new Set()));
+    set.add(s);
+    if (this.hot.has(doc)) {
+      s.sendHot(doc, this.spread);
+    } else if (set.size > this.threshold) {
+      this.hot.add(doc);
+      metrics.hot.inc();
+      for (const x of set) x.sendHot(doc, this.spread);
+    }
+  }
+
+  remove(doc: string, s: LinkSession): void {
+    const set = this.links.get(doc);
+    if (!set || !set.delete(s) || set.size > 0) return;
+    this.links.delete(doc);
+    this.hot.delete(doc);
+  }
+
+  get hotDocs(): number {
+    return this.hot.size;
+  }
 }
 
 /** every live session in this process, for scrape-time gauges */
@@ -38,6 +76,7 @@ const metrics = {
   links: new Gauge({ name: 'replicant_fanout_links', help: 'Connected gateway links' }),
   collapses: new Counter({ name: 'replicant_fanout_backlog_collapses_total', help: 'Per-doc link backlogs collapsed into a snapshot' }),
   framesOut: new Counter({ name: 'replicant_fanout_link_frames_sent_total', help: 'Data frames sent on gateway links', labelNames: ['type'] }),
+  hot: new Counter({ name: 'replicant_fanout_hot_docs_total', help: 'Docs that crossed the hot threshold (gateways told to spread them)' }),
   queued: new Gauge({
     name: 'replicant_fanout_link_queued_deltas',
     help: 'Deltas waiting for credit across all links',
@@ -85,6 +124,7 @@ class LinkSession implements UpstreamListener {
     private readonly socket: Socket,
     private readonly replica: Replica,
     private readonly o: Required<LinkServerOptions>,
+    private readonly watchers: DocWatchers,
     private readonly onClose: (s: LinkSession) => void,
   ) {
     this.reader = new LinkFrameReader(o.maxFrameBytes);
@@ -155,6 +195,7 @@ class LinkSession implements UpstreamListener {
       d = { needsBase: true, baseFrom: lastSeq, collapsed: false, backlog: [], inReady: false };
       this.docs.set(doc, d);
       this.replica.subscribe(doc, this); // may call onBase synchronously
+      this.watchers.add(doc, this);
     }
     d.needsBase = true;
     d.baseFrom = lastSeq;
@@ -168,6 +209,11 @@ class LinkSession implements UpstreamListener {
     this.queuedDeltas -= d.backlog.length;
     this.docs.delete(doc);
     this.replica.unsubscribe(doc, this);
+    this.watchers.remove(doc, this);
+  }
+
+  sendHot(doc: string, spread: number): void {
+    this.write(encodeLinkFrame({ hot: { doc, spread } }));
   }
 
   // ---- UpstreamListener (from the replica) ----
@@ -205,6 +251,7 @@ class LinkSession implements UpstreamListener {
     if (!d) return;
     this.queuedDeltas -= d.backlog.length;
     this.docs.delete(doc);
+    this.watchers.remove(doc, this);
     this.write(encodeLinkFrame({ error: { doc, code, message } }));
   }
 
@@ -281,7 +328,10 @@ class LinkSession implements UpstreamListener {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const doc of this.docs.keys()) this.replica.unsubscribe(doc, this);
+    for (const doc of this.docs.keys()) {
+      this.replica.unsubscribe(doc, this);
+      this.watchers.remove(doc, this);
+    }
     this.docs.clear();
     this.queuedDeltas = 0;
     this.socket.destroy();
@@ -303,6 +353,7 @@ export class LinkServer {
   private server: Server | undefined;
   private readonly sessions = new Set<LinkSession>();
   private readonly o: Required<LinkServerOptions>;
+  private readonly watchers: DocWatchers;
 
   constructor(
     private readonly replica: Replica,
@@ -316,14 +367,17 @@ export class LinkServer {
       highWaterBytes: opts.highWaterBytes ?? 4 * 1024 * 1024,
       maxDocsPerLink: opts.maxDocsPerLink ?? 1_000_000,
       maxFrameBytes: opts.maxFrameBytes ?? MAX_LINK_FRAME_BYTES,
+      hotThreshold: opts.hotThreshold ?? 8,
+      hotSpread: opts.hotSpread ?? 3,
     };
+    this.watchers = new DocWatchers(this.o.hotThreshold, this.o.hotSpread);
   }
 
   /** starts listening; resolves with the bound port */
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       const server = createServer((socket) => {
-        const s = new LinkSession(socket, this.replica, this.o, (x) => {
+        const s = new LinkSession(socket, this.replica, this.o, this.watchers, (x) => {
           this.sessions.delete(x);
           allSessions.delete(x);
           metrics.links.dec();
@@ -343,6 +397,10 @@ export class LinkServer {
 
   stats(): LinkStats[] {
     return [...this.sessions].map((s) => s.stats());
+  }
+
+  get hotDocs(): number {
+    return this.watchers.hotDocs;
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@ import {
   deltaFromLink,
   encodeLinkFrame,
   LinkFrameReader,
+  fnv1a32,
   pickReplicas,
   type LinkFrame,
   type Registry,
@@ -49,6 +50,8 @@ interface DocRoute {
   seq: bigint | undefined;
   /** set when routing was deferred to the retry timer */
   retrying?: boolean;
+  /** > 1 once a replica reported the doc hot: spread over that many replicas */
+  spread: number;
 }
 
 class Link {
@@ -155,7 +158,7 @@ export class RemoteUpstream implements Upstream {
 
   subscribe(doc: string, listener: UpstreamListener): void {
     if (this.docs.has(doc)) return;
-    const r: DocRoute = { doc, listener, link: undefined, seq: undefined };
+    const r: DocRoute = { doc, listener, link: undefined, seq: undefined, spread: 1 };
     this.docs.set(doc, r);
     this.route(r);
   }
@@ -200,15 +203,21 @@ export class RemoteUpstream implements Upstream {
 
   // ---- routing ----
 
-  /** the replica a doc belongs on: rendezvous over the healthy replicas serving its partition */
-  private best(doc: string): { info: ReplicaInfo | undefined; cooling: boolean } {
-    const p = partitionForKey(doc, this.o.partitions);
+  /**
+   * The replica a doc belongs on: rendezvous over the healthy replicas serving its partition. A
+   * hot doc uses the `spread` best ones, this gateway taking one by its node id, so the gateways
+   * watching it divide among several replicas.
+   */
+  private best(r: DocRoute): { info: ReplicaInfo | undefined; cooling: boolean } {
+    const p = partitionForKey(r.doc, this.o.partitions);
     const now = Date.now();
-    const serving = this.o.registry.list().filter((r) => r.partitions.includes(p));
-    const healthy = serving.filter((r) => (this.down.get(r.id) ?? 0) <= now);
-    if (healthy.length > 0) return { info: pickReplicas(doc, healthy, 1)[0], cooling: false };
+    const serving = this.o.registry.list().filter((x) => x.partitions.includes(p));
+    const healthy = serving.filter((x) => (this.down.get(x.id) ?? 0) <= now);
+    const pool = healthy.length > 0 ? healthy : serving;
+    const top = pickReplicas(r.doc, pool, Math.max(1, r.spread));
+    const info = top.length <= 1 ? top[0] : top[fnv1a32(`${this.o.nodeId}\u0000${r.doc}`) % top.length];
     // only replicas whose link just failed: retry them, but at the retry pace
-    return { info: pickReplicas(doc, serving, 1)[0], cooling: serving.length > 0 };
+    return { info, cooling: healthy.length === 0 && serving.length > 0 };
   }
 
   private linkFor(info: ReplicaInfo): Link {
@@ -223,7 +232,7 @@ export class RemoteUpstream implements Upstream {
 
   private route(r: DocRoute): void {
     if (this.closed) return;
-    const { info, cooling } = this.best(r.doc);
+    const { info, cooling } = this.best(r);
     if (!info || (cooling && !r.retrying)) {
       r.retrying = true;
       this.unrouted.add(r.doc);
@@ -259,19 +268,20 @@ export class RemoteUpstream implements Upstream {
       }
     }
     for (const r of this.docs.values()) {
-      if (!r.link) {
-        this.route(r);
-        continue;
-      }
-      const { info, cooling } = this.best(r.doc);
-      if (info && !cooling && info.id !== r.link.replica.id) {
-        const old = r.link;
-        r.link = this.linkFor(info);
-        r.link.subscribe(r.doc, r.seq);
-        old.unsubscribe(r.doc);
-        metrics.reroutes.labels(reason).inc();
-      }
+      if (!r.link) this.route(r);
+      else this.moveIfNeeded(r, reason);
     }
+  }
+
+  /** make-before-break move of a routed doc to its current best replica */
+  private moveIfNeeded(r: DocRoute, reason: string): void {
+    const { info, cooling } = this.best(r);
+    if (!info || cooling || !r.link || info.id === r.link.replica.id) return;
+    const old = r.link;
+    r.link = this.linkFor(info);
+    r.link.subscribe(r.doc, r.seq);
+    old.unsubscribe(r.doc);
+    metrics.reroutes.labels(reason).inc();
   }
 
   onLinkDown(link: Link): void {
@@ -311,6 +321,14 @@ export class RemoteUpstream implements Upstream {
         if (r.seq !== undefined && delta.seq <= r.seq) return; // already delivered (resume overlap)
         r.seq = delta.seq;
         r.listener.onDelta(delta);
+        return;
+      }
+      case 'hot': {
+        const h = f.hot!;
+        const r = this.docs.get(h.doc ?? '');
+        if (!r || r.link !== link || (h.spread ?? 1) <= r.spread) return;
+        r.spread = h.spread ?? 1;
+        this.moveIfNeeded(r, 'hot');
         return;
       }
       case 'error': {

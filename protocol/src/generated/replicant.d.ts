@@ -1412,6 +1412,64 @@ export namespace replicant {
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
 
+        /** Properties of a LinkHot. */
+        interface ILinkHot {
+
+            /** LinkHot doc */
+            doc?: (string|null);
+
+            /** LinkHot spread */
+            spread?: (number|null);
+        }
+
+        /** Represents a LinkHot. */
+        class LinkHot implements ILinkHot {
+
+            /**
+             * Constructs a new LinkHot.
+             * @param [p] Properties to set
+             */
+            constructor(p?: replicant.v1.ILinkHot);
+
+            /** LinkHot doc. */
+            public doc: string;
+
+            /** LinkHot spread. */
+            public spread: number;
+
+            /**
+             * Creates a new LinkHot instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns LinkHot instance
+             */
+            public static create(properties?: replicant.v1.ILinkHot): replicant.v1.LinkHot;
+
+            /**
+             * Encodes the specified LinkHot message. Does not implicitly {@link replicant.v1.LinkHot.verify|verify} messages.
+             * @param m LinkHot message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(m: replicant.v1.ILinkHot, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a LinkHot message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns LinkHot
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): replicant.v1.LinkHot;
+
+            /**
+             * Gets the default type url for LinkHot
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
         /** Properties of a LinkFrame. */
         interface ILinkFrame {
 
@@ -1435,6 +1493,9 @@ export namespace replicant {
 
             /** LinkFrame error */
             error?: (replicant.v1.ILinkError|null);
+
+            /** LinkFrame hot */
+            hot?: (replicant.v1.ILinkHot|null);
         }
 
         /** Represents a LinkFrame. */
@@ -1467,8 +1528,11 @@ export namespace replicant {
             /** LinkFrame error. */
             public error?: (replicant.v1.ILinkError|null);
 
+            /** LinkFrame hot. */
+            public hot?: (replicant.v1.ILinkHot|null);
+
             /** LinkFrame frame. */
-            public frame?: ("hello"|"subscribe"|"unsubscribe"|"credit"|"snapshot"|"delta"|"error");
+            public frame?: ("hello"|"subscribe"|"unsubscribe"|"credit"|"snapshot"|"delta"|"error"|"hot");
 
             /**
              * Creates a new LinkFrame instance using the specified properties.

@@ -3668,6 +3668,155 @@ export const replicant = $root.replicant = (() => {
             return LinkError;
         })();
 
+        v1.LinkHot = (function() {
+
+            /**
+             * Properties of a LinkHot.
+             * @memberof replicant.v1
+             * @interface ILinkHot
+             * @property {string|null} [doc] LinkHot doc
+             * @property {number|null} [spread] LinkHot spread
+             */
+
+            /**
+             * Constructs a new LinkHot.
+             * @memberof replicant.v1
+             * @classdesc Represents a LinkHot.
+             * @implements ILinkHot
+             * @constructor
+             * @param {replicant.v1.ILinkHot=} [p] Properties to set
+             */
+            function LinkHot(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * LinkHot doc.
+             * @member {string} doc
+             * @memberof replicant.v1.LinkHot
+             * @instance
+             */
+            LinkHot.prototype.doc = "";
+
+            /**
+             * LinkHot spread.
+             * @member {number} spread
+             * @memberof replicant.v1.LinkHot
+             * @instance
+             */
+            LinkHot.prototype.spread = 0;
+
+            /**
+             * Creates a new LinkHot instance using the specified properties.
+             * @function create
+             * @memberof replicant.v1.LinkHot
+             * @static
+             * @param {replicant.v1.ILinkHot=} [properties] Properties to set
+             * @returns {replicant.v1.LinkHot} LinkHot instance
+             */
+            LinkHot.create = function create(properties) {
+                return new LinkHot(properties);
+            };
+
+            /**
+             * Encodes the specified LinkHot message. Does not implicitly {@link replicant.v1.LinkHot.verify|verify} messages.
+             * @function encode
+             * @memberof replicant.v1.LinkHot
+             * @static
+             * @param {replicant.v1.ILinkHot} m LinkHot message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LinkHot.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.doc != null && Object.hasOwnProperty.call(m, "doc"))
+                    w.uint32(10).string(m.doc);
+                if (m.spread != null && Object.hasOwnProperty.call(m, "spread"))
+                    w.uint32(16).uint32(m.spread);
+                return w;
+            };
+
+            /**
+             * Decodes a LinkHot message from the specified reader or buffer.
+             * @function decode
+             * @memberof replicant.v1.LinkHot
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {replicant.v1.LinkHot} LinkHot
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LinkHot.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.replicant.v1.LinkHot();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.doc = r.string();
+                            break;
+                        }
+                    case 2: {
+                            m.spread = r.uint32();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for LinkHot
+             * @function getTypeUrl
+             * @memberof replicant.v1.LinkHot
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            LinkHot.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/replicant.v1.LinkHot";
+            };
+
+            return LinkHot;
+        })();
+
         v1.LinkFrame = (function() {
 
             /**
@@ -3681,6 +3830,7 @@ export const replicant = $root.replicant = (() => {
              * @property {replicant.v1.ILinkSnapshot|null} [snapshot] LinkFrame snapshot
              * @property {replicant.v1.ILinkDelta|null} [delta] LinkFrame delta
              * @property {replicant.v1.ILinkError|null} [error] LinkFrame error
+             * @property {replicant.v1.ILinkHot|null} [hot] LinkFrame hot
              */
 
             /**
@@ -3754,17 +3904,25 @@ export const replicant = $root.replicant = (() => {
              */
             LinkFrame.prototype.error = null;
 
+            /**
+             * LinkFrame hot.
+             * @member {replicant.v1.ILinkHot|null|undefined} hot
+             * @memberof replicant.v1.LinkFrame
+             * @instance
+             */
+            LinkFrame.prototype.hot = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * LinkFrame frame.
-             * @member {"hello"|"subscribe"|"unsubscribe"|"credit"|"snapshot"|"delta"|"error"|undefined} frame
+             * @member {"hello"|"subscribe"|"unsubscribe"|"credit"|"snapshot"|"delta"|"error"|"hot"|undefined} frame
              * @memberof replicant.v1.LinkFrame
              * @instance
              */
             Object.defineProperty(LinkFrame.prototype, "frame", {
-                get: $util.oneOfGetter($oneOfFields = ["hello", "subscribe", "unsubscribe", "credit", "snapshot", "delta", "error"]),
+                get: $util.oneOfGetter($oneOfFields = ["hello", "subscribe", "unsubscribe", "credit", "snapshot", "delta", "error", "hot"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -3810,6 +3968,8 @@ export const replicant = $root.replicant = (() => {
                     $root.replicant.v1.LinkDelta.encode(m.delta, w.uint32(50).fork(), q + 1).ldelim();
                 if (m.error != null && Object.hasOwnProperty.call(m, "error"))
                     $root.replicant.v1.LinkError.encode(m.error, w.uint32(58).fork(), q + 1).ldelim();
+                if (m.hot != null && Object.hasOwnProperty.call(m, "hot"))
+                    $root.replicant.v1.LinkHot.encode(m.hot, w.uint32(66).fork(), q + 1).ldelim();
                 return w;
             };
 
@@ -3873,6 +4033,10 @@ export const replicant = $root.replicant = (() => {
                         }
                     case 7: {
                             m.error = $root.replicant.v1.LinkError.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
+                    case 8: {
+                            m.hot = $root.replicant.v1.LinkHot.decode(r, r.uint32(), undefined, n + 1);
                             break;
                         }
                     default:
