@@ -15,9 +15,12 @@
  *   becomes a duplicate, harmless because ops carry idempotency keys and materialization dedups.
  * - Tail: kafkajs has no manual assign(), so each tail is a consumer in a group of its own (unique
  *   groupId) whose partition assigner hands exactly the requested partitions to the single member.
- *   On every GROUP_JOIN (the first join, rebalances and restarts after a crash) each partition is
- *   seeked to the tail's own position (next offset it has not received), never to a group offset:
- *   `autoCommit` is off, positions live in the caller's checkpoints. `eachBatch` only moves the
+ *   On every GROUP_JOIN each partition is seeked to the tail's own position (the next offset it has
+ *   not received), never to a group offset: `autoCommit` is off, positions live in the caller's
+ *   checkpoints. kafkajs is told not to restart a crashed consumer (e.g. a broker down for longer
+ *   than its retries); the tail starts a new consumer in a new group after a backoff instead, since
+ *   rejoining the old group would wait for the dead member's session to time out. Records below
+ *   the log start (deleted by retention) are skipped with a warning. `eachBatch` only moves the
  *   fetched records into a per-partition queue that a delivery loop hands to the handler in offset
  *   order, awaiting each call (a slow partition does not block the others led by the same broker).
  *   When a partition's queue exceeds `tailBufferBytes` the partition is paused (fetches stop) and it
@@ -106,6 +109,8 @@ export interface KafkaLogOptions {
   readTimeoutMs?: number;
   /** the fallback reader disconnects after this long without reads (default 60 000) */
   readerIdleMs?: number;
+  /** while not ready, `ready` starts a health probe at most this often (default 2000) */
+  readyProbeIntervalMs?: number;
 }
 
 export interface KafkaLogStats {
@@ -138,8 +143,11 @@ export interface KafkaLogStats {
  * - `join` (kind: 'tail' | 'read'): a tail or the fallback reader (re)joined its group and seeked
  * - `fetch` (kind: 'tail' | 'read'): a consumer finished one fetch round with one broker
  * - `send-error` (partition, message): a produce request failed; its appends were rejected
+ * - `crash` (kind: 'tail' | 'read', message): a consumer stopped on an error (a tail starts a new
+ *   one, in a new group, after a backoff; the reader is dropped and recreated by the next read)
+ * - `probe` (ok: boolean): a health probe finished
  */
-export type KafkaLogEventName = 'pause' | 'resume' | 'join' | 'fetch' | 'send-error';
+export type KafkaLogEventName = 'pause' | 'resume' | 'join' | 'fetch' | 'send-error' | 'crash' | 'probe';
 
 export interface KafkaLogHealth {
   ready: boolean;
@@ -212,6 +220,8 @@ function kafkaLogCreator() {
     ]
       .filter(Boolean)
       .join(' ');
+    // known and intended: retries are finite so that a failing request rejects its appends
+    if (message.startsWith('Limiting retries for the idempotent producer')) return;
     const line = `kafka ${label.toLowerCase()} [${namespace}] ${message}${extra ? ` (${extra})` : ''}`;
     if (level <= KafkaLevel.ERROR) console.error(line);
     else if (level === KafkaLevel.WARN) console.warn(line);
@@ -308,8 +318,11 @@ export class KafkaLog implements StreamLog {
   private pendingBytes = 0;
   private closed = false;
   private closing?: Promise<void>;
-  /** set by a failed produce request, cleared by a successful one or a successful health probe */
-  private sendFailure?: string;
+  /** partitions whose last produce request failed (cleared by a success or a successful health probe) */
+  private readonly failing = new Map<number, string>();
+  private probing = false;
+  private lastProbe = 0;
+  private readonly readyProbeIntervalMs: number;
   private readonly counts = {
     appends: 0,
     sends: 0,
@@ -363,6 +376,7 @@ export class KafkaLog implements StreamLog {
     this.fetchMaxBytesPerPartition = opts.fetchMaxBytesPerPartition ?? 1024 * 1024;
     this.readTimeoutMs = opts.readTimeoutMs ?? 30_000;
     this.readerIdleMs = opts.readerIdleMs ?? 60_000;
+    this.readyProbeIntervalMs = opts.readyProbeIntervalMs ?? 2000;
     this.retry = KafkaLog.retryOf(opts);
     this.quiet = opts.logLevel === 'nothing';
     this.sendParts = Array.from({ length: partitions }, (_, id) => ({
@@ -467,9 +481,19 @@ export class KafkaLog implements StreamLog {
     return { ...this.counts, pendingAppends: this.pendingAppends, pendingBytes: this.pendingBytes };
   }
 
-  /** Cheap readiness: open, and the last produce request (or health probe) succeeded. */
+  /**
+   * Cheap readiness for /readyz: open, and the last produce request of every partition (or the last
+   * health probe) succeeded. While not ready, reading it starts a background health probe (at most
+   * one per `readyProbeIntervalMs`), so readiness comes back even when no writes arrive to prove it.
+   */
   get ready(): boolean {
-    return !this.closed && this.sendFailure === undefined;
+    if (this.closed) return false;
+    if (this.failing.size > 0 && !this.probing && Date.now() - this.lastProbe >= this.readyProbeIntervalMs) {
+      this.probing = true;
+      this.lastProbe = Date.now();
+      void this.health().finally(() => (this.probing = false));
+    }
+    return this.failing.size === 0;
   }
 
   /**
@@ -487,10 +511,16 @@ export class KafkaLog implements StreamLog {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      this.sendFailure = undefined;
+      this.failing.clear();
+      this.events.emit('probe', true);
       return { ...base, ready: true };
     } catch (err) {
-      return { ...base, ready: false, error: `brokers ${this.brokers.join(',')} unreachable: ${errorMessage(err)}` };
+      this.events.emit('probe', false);
+      return {
+        ...base,
+        ready: false,
+        error: `topic "${this.topic}" on brokers ${this.brokers.join(',')} unreachable: ${errorMessage(err)}`,
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -581,12 +611,12 @@ export class KafkaLog implements StreamLog {
       mSendErrors.inc();
       mAppendsFailed.inc(batch.length);
       const message = errorMessage(err);
-      if (this.sendFailure === undefined && !this.quiet) {
+      if (!this.failing.has(partition) && !this.quiet) {
         console.error(
           `kafka log: appends to topic "${this.topic}" partition ${partition} failing (brokers ${this.brokers.join(',')}): ${message}`,
         );
       }
-      this.sendFailure = message;
+      this.failing.set(partition, message);
       this.events.emit('send-error', partition, message);
       const e = new LogUnavailableError(`kafka append to ${this.topic}[${partition}] failed: ${message}`, 2);
       for (const r of batch) r.reject(e);
@@ -594,8 +624,9 @@ export class KafkaLog implements StreamLog {
     }
     const now = performance.now();
     this.release(batch.length, bytes);
-    if (this.sendFailure !== undefined && !this.quiet) console.warn(`kafka log: appends to topic "${this.topic}" succeed again`);
-    this.sendFailure = undefined;
+    if (this.failing.delete(partition) && !this.quiet) {
+      console.warn(`kafka log: appends to topic "${this.topic}" partition ${partition} succeed again`);
+    }
     this.counts.appends += batch.length;
     mAppends.inc(batch.length);
     mBatchSize.observe(batch.length);
@@ -618,9 +649,9 @@ export class KafkaLog implements StreamLog {
     }
   }
 
-  /** High watermarks of every partition (ListOffsets through the admin client). */
-  async endOffsets(): Promise<bigint[]> {
-    let offsets: { partition: number; high: string }[];
+  /** Log start (`low`) and high watermark (`high`) of every partition, through the admin client. */
+  async offsets(): Promise<{ low: bigint[]; high: bigint[] }> {
+    let offsets: { partition: number; low: string; high: string }[];
     try {
       offsets = await this.admin.fetchTopicOffsets(this.topic);
     } catch (err) {
@@ -628,9 +659,19 @@ export class KafkaLog implements StreamLog {
         `kafka: cannot read the offsets of topic "${this.topic}" (brokers ${this.brokers.join(',')}): ${errorMessage(err)}`,
       );
     }
-    const ends = new Array<bigint>(this.partitions).fill(0n);
-    for (const o of offsets) if (o.partition < this.partitions) ends[o.partition] = BigInt(o.high);
-    return ends;
+    const low = new Array<bigint>(this.partitions).fill(0n);
+    const high = new Array<bigint>(this.partitions).fill(0n);
+    for (const o of offsets) {
+      if (o.partition >= this.partitions) continue;
+      low[o.partition] = BigInt(o.low);
+      high[o.partition] = BigInt(o.high);
+    }
+    return { low, high };
+  }
+
+  /** High watermarks of every partition. */
+  async endOffsets(): Promise<bigint[]> {
+    return (await this.offsets()).high;
   }
 
   async endOffset(partition: number): Promise<bigint> {
@@ -700,14 +741,15 @@ export class KafkaLog implements StreamLog {
       return out;
     }
     if (this.closed) throw new LogUnavailableError('stream log is closed');
-    const end = await this.endOffset(partition);
-    if (from >= end) return [];
+    const { low, high } = await this.offsets();
+    if (from >= high[partition]) return [];
     this.counts.fallbackReads++;
     mReads.inc();
     this.reader ??= new KafkaReader(this, (r) => {
       if (this.reader === r) this.reader = undefined;
     });
-    return this.reader.read(partition, from, maxRecords);
+    // records below the log start were deleted by retention: the first record >= from is at low or later
+    return this.reader.read(partition, from < low[partition] ? low[partition] : from, maxRecords);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -718,14 +760,16 @@ export class KafkaLog implements StreamLog {
     const ids = [...new Set(opts.partitions ?? Array.from({ length: this.partitions }, (_, i) => i))];
     for (const p of ids) this.checkPartition(p);
     const starts = new Map<number, bigint>();
-    if (opts.from) {
-      for (const p of ids) {
-        const f = opts.from(p);
-        starts.set(p, f < 0n ? 0n : f);
+    const { low, high } = await this.offsets();
+    for (const p of ids) {
+      let f = opts.from ? opts.from(p) : high[p];
+      if (f < low[p]) {
+        if (f > 0n && !this.quiet) {
+          console.warn(`kafka log: topic "${this.topic}" partition ${p} starts at ${low[p]} (retention): tail from ${f} skips to it`);
+        }
+        f = low[p];
       }
-    } else {
-      const ends = await this.endOffsets();
-      for (const p of ids) starts.set(p, ends[p]);
+      starts.set(p, f);
     }
     const t = new KafkaTail(this, handler, starts, {
       maxBatch: Math.max(1, opts.maxBatchRecords ?? DEFAULT_TAIL_BATCH),
@@ -802,6 +846,9 @@ class KafkaTail {
   private readonly parts = new Map<number, TailPart>();
   private loops: Promise<void>[] = [];
   private restartTimer?: NodeJS.Timeout;
+  private starting?: Promise<void>;
+  /** consecutive failed starts (restart backoff) */
+  private failures = 0;
   private readonly waits = new Set<() => void>();
 
   constructor(
@@ -820,7 +867,12 @@ class KafkaTail {
     await this.startConsumer();
   }
 
-  private async startConsumer(): Promise<void> {
+  /**
+   * A consumer in a group of its own. kafkajs is told never to restart it: after a crash a new
+   * consumer in a new group takes over (rejoining the old group would wait for the crashed member's
+   * session to expire), seeking every partition to the tail's position.
+   */
+  private startConsumer(): Promise<void> {
     const log = this.log;
     const ids = [...this.parts.keys()];
     const consumer = log.kafka.consumer({
@@ -829,14 +881,14 @@ class KafkaTail {
       maxWaitTimeInMs: log.fetchMaxWaitMs,
       maxBytesPerPartition: log.fetchMaxBytesPerPartition,
       allowAutoTopicCreation: false,
-      retry: log.retry,
+      retry: { ...log.retry, restartOnFailure: async () => false },
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, () => {
       if (this.consumer !== consumer || this.closed) return;
+      this.failures = 0;
       log.noteJoin('tail');
-      // positions are ours, never the group's: seek every partition, and re-apply pauses (a
-      // restarted consumer has forgotten them)
+      // positions are ours, never the group's: seek every partition, and re-apply pauses
       for (const tp of this.parts.values()) {
         try {
           consumer.seek({ topic: log.topic, partition: tp.id, offset: tp.next.toString() });
@@ -849,30 +901,52 @@ class KafkaTail {
     consumer.on(consumer.events.FETCH, () => log.events.emit('fetch', 'tail'));
     consumer.on(consumer.events.CRASH, (e) => {
       if (this.consumer !== consumer || this.closed) return;
-      const { error, restart } = e.payload;
+      this.consumer = undefined; // kafkajs has disconnected it
+      const message = errorMessage(e.payload.error);
+      log.events.emit('crash', 'tail', message);
       if (!log.quiet) {
         console.warn(
-          `kafka log: tail of topic "${log.topic}" crashed (${errorMessage(error)}); ` +
-            (restart ? 'kafkajs restarts it' : 'starting a new consumer'),
+          `kafka log: tail of topic "${log.topic}" partitions ${ids.join(',')} stopped (brokers ${log.brokers.join(',')}): ` +
+            `${message}; starting a new consumer`,
         );
       }
-      if (restart) return;
-      for (const id of ids) this.opts.onError(error, id);
-      this.restartTimer = setTimeout(() => {
+      const err = new LogUnavailableError(`kafka tail stopped: ${message}; a new consumer resumes from the tail's position`);
+      for (const id of ids) this.opts.onError(err, id);
+      this.scheduleRestart();
+    });
+    const run = (async () => {
+      try {
+        await consumer.connect();
+        if (this.consumer === consumer) await consumer.subscribe({ topics: [log.topic], fromBeginning: true });
+        if (this.consumer === consumer) {
+          await consumer.run({
+            autoCommit: false,
+            eachBatchAutoResolve: false,
+            eachBatch: (payload) => this.onBatch(consumer, payload),
+          });
+        }
+        if (this.consumer !== consumer && this.closed) await consumer.disconnect().catch(() => {});
+      } catch (err) {
+        if (this.consumer === consumer) this.consumer = undefined;
+        await consumer.disconnect().catch(() => {});
+        throw err;
+      }
+    })();
+    this.starting = run.catch(() => {});
+    return run;
+  }
+
+  private scheduleRestart(): void {
+    if (this.closed) return;
+    const delay = Math.min(250 * 2 ** this.failures++, 10_000);
+    this.restartTimer = setTimeout(() => {
+      if (this.closed) return;
+      this.startConsumer().catch((err) => {
         if (this.closed) return;
-        void consumer.disconnect().catch(() => {});
-        this.startConsumer().catch((err) => {
-          for (const id of ids) this.opts.onError(err, id);
-        });
-      }, 1000);
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [log.topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.onBatch(consumer, payload),
-    });
+        for (const id of this.parts.keys()) this.opts.onError(err, id);
+        this.scheduleRestart();
+      });
+    }, delay);
   }
 
   /** Moves a fetched batch into the partition's queue; pauses the partition past the bound. */
@@ -882,9 +956,15 @@ class KafkaTail {
     const log = this.log;
     const fetched = fetchedOffset(batch);
     if (fetched > tp.next) {
-      // fetched past our position (cannot prove nothing was skipped): go back to it
-      consumer.seek({ topic: log.topic, partition: tp.id, offset: tp.next.toString() });
-      return;
+      // kafkajs fetches from our position; a later fetch offset means the position was out of
+      // range and kafkajs reset it to the log start: the records in between were deleted by retention
+      if (!log.quiet) {
+        console.warn(
+          `kafka log: topic "${log.topic}" partition ${tp.id}: offsets ${tp.next}..${fetched - 1n} were deleted ` +
+            '(retention) before this tail read them; skipping to the log start',
+        );
+      }
+      tp.next = fetched;
     }
     const coveredFrom = tp.next;
     const recs: LogRecord[] = [];
@@ -1009,7 +1089,7 @@ class KafkaTail {
     for (const w of [...this.waits]) w();
     const consumer = this.consumer;
     this.consumer = undefined;
-    await Promise.all([consumer?.disconnect().catch(() => {}), ...this.loops]);
+    await Promise.all([consumer?.disconnect().catch(() => {}), this.starting, ...this.loops]);
   }
 }
 
@@ -1051,7 +1131,7 @@ class KafkaReader {
         maxWaitTimeInMs: Math.min(log.fetchMaxWaitMs, 100),
         maxBytesPerPartition: log.fetchMaxBytesPerPartition,
         allowAutoTopicCreation: false,
-        retry: log.retry,
+        retry: { ...log.retry, restartOnFailure: async () => false },
       });
       this.consumer = consumer;
       consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -1065,8 +1145,21 @@ class KafkaReader {
         }
       });
       consumer.on(consumer.events.FETCH, () => log.events.emit('fetch', 'read'));
-      await consumer.connect();
-      await consumer.subscribe({ topics: [log.topic], fromBeginning: true });
+      consumer.on(consumer.events.CRASH, (e) => {
+        if (this.consumer !== consumer) return;
+        const message = errorMessage(e.payload.error);
+        log.events.emit('crash', 'read', message);
+        // dropped: its reads fail now (callers retry) and the next read starts a new reader
+        void this.close(`kafka: reader of topic "${log.topic}" stopped: ${message}`);
+      });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [log.topic], fromBeginning: true });
+      } catch (err) {
+        this.consumer = undefined;
+        await consumer.disconnect().catch(() => {});
+        throw err;
+      }
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -1121,7 +1214,7 @@ class KafkaReader {
     let timer: NodeJS.Timeout | undefined;
     try {
       const log = this.log;
-      if (this.closed) throw new LogUnavailableError('stream log is closed');
+      if (this.closed) throw new LogUnavailableError(`kafka: the reader of topic "${log.topic}" stopped; retry the read`);
       const result = new Promise<LogRecord[]>((resolve, reject) => {
         timer = setTimeout(() => {
           this.busy.delete(partition);
@@ -1161,12 +1254,12 @@ class KafkaReader {
     }
   }
 
-  async close(): Promise<void> {
+  async close(reason = 'stream log is closed'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.idleTimer);
     this.onClosed(this);
-    const closedErr = new LogUnavailableError('stream log is closed');
+    const closedErr = new LogUnavailableError(reason);
     for (const req of this.busy.values()) req.reject(closedErr);
     this.busy.clear();
     await this.started?.catch(() => {});

@@ -378,46 +378,57 @@ describe('KafkaLog with a broker down', () => {
   test('appends succeed or reject with LogUnavailableError; every acknowledged append is in the log, in order', async () => {
     const topic = 'outage';
     await mock.createTopic(topic, 4);
+    // partitions 0 and 1 on broker 1 (which goes down), 2 on broker 2, 3 on broker 3
+    const leaders = [1, 1, 2, 3];
+    for (let p = 0; p < 4; p++) await mock.setLeader(topic, p, leaders[p]);
+    const victim = 1;
     const log = await KafkaLog.open(options(mock, topic));
     const live = new Collector();
     let liveTail: Tail | undefined;
     let afterTail: Tail | undefined;
     try {
       liveTail = await log.tail(live.handler, { from: () => 0n });
-      // leader of partition 0 goes down (the mock keeps it leader: no election, its partitions stall)
+      // the mock keeps a down broker leader of its partitions (no election): they stall until it is up
       const meta = log.kafka.admin();
       await meta.connect();
       const md = await meta.fetchTopicMetadata({ topics: [topic] });
       await meta.disconnect();
-      const leaders = md.topics[0].partitions.sort((a, b) => a.partitionId - b.partitionId).map((p) => p.leader);
-      const victim = leaders[0];
-      const unaffected = [0, 1, 2, 3].filter((p) => leaders[p] !== victim);
-      assert.ok(unaffected.length > 0, `leaders ${leaders}`);
+      assert.deepEqual(
+        md.topics[0].partitions.sort((a, b) => a.partitionId - b.partitionId).map((p) => p.leader),
+        leaders,
+      );
 
-      // 8 writers, 2 docs per partition, each waits for its append before the next (like a client)
+      // 8 writers, 2 docs per partition, each waits for its append before the next (like a client);
+      // a writer pauses when its doc has `cap` acknowledged appends, so each phase is bounded
       const docs = [0, 1, 2, 3].flatMap((p) => [docIn(p, 4, 'a'), docIn(p, 4, 'b')]);
-      const acked = new Map<string, { doc: string; value: string; at: AppendResult }[]>();
+      const victimDocs = docs.filter((d) => leaders[log.partitionOf(d)] === victim);
+      const otherDocs = docs.filter((d) => leaders[log.partitionOf(d)] !== victim);
+      const acked = new Map<string, { value: string; at: AppendResult }[]>(docs.map((d) => [d, []]));
       let rejected = 0;
       let stop = false;
-      let acks = 0;
-      let waiters: { until(): boolean; resolve(): void }[] = [];
-      const onAck = () => {
-        acks++;
-        waiters = waiters.filter((w) => (w.until() ? (w.resolve(), false) : true));
+      let cap = 20;
+      let capRaised = deferred();
+      const raiseCap = (n: number) => {
+        cap = n;
+        const d = capRaised;
+        capRaised = deferred();
+        d.resolve();
       };
+      let waiters: { until(): boolean; resolve(): void }[] = [];
+      const check = () => (waiters = waiters.filter((w) => (w.until() ? (w.resolve(), false) : true)));
       /** resolves on the acknowledgement that makes `until` true */
       const whenAcked = (until: () => boolean) =>
         new Promise<void>((resolve) => (until() ? resolve() : waiters.push({ until, resolve })));
-      const acksReach = (n: number) => whenAcked(() => acks >= n);
+      const ackedAtLeast = (ds: string[], n: number) => whenAcked(() => ds.every((d) => acked.get(d)!.length >= n));
       const writers = docs.map(async (doc) => {
-        const list: { doc: string; value: string; at: AppendResult }[] = [];
-        acked.set(doc, list);
-        for (let i = 0; !stop; i++) {
+        const list = acked.get(doc)!;
+        for (let i = 0; ; i++) {
+          while (list.length >= cap && !stop) await capRaised.promise;
+          if (stop) return;
           const value = `${doc}:${i}`;
           try {
-            const at = await log.append(doc, bytes(value));
-            list.push({ doc, value, at });
-            onAck();
+            list.push({ value, at: await log.append(doc, bytes(value)) });
+            check();
           } catch (err) {
             assert.ok(err instanceof LogUnavailableError, String(err));
             assert.equal(err.code, 'unavailable');
@@ -425,24 +436,34 @@ describe('KafkaLog with a broker down', () => {
           }
         }
       });
+      const failedSends: number[] = [];
+      const twoSendErrors = deferred();
+      log.events.on('send-error', (p: number) => {
+        if (failedSends.push(p) === 2) twoSendErrors.resolve();
+      });
 
-      await acksReach(40);
+      await ackedAtLeast(docs, 20);
       const failed = once(log.events, 'send-error');
       await mock.brokerDown(victim);
+      raiseCap(60);
       const [failedPartition, message] = (await failed) as [number, string];
       assert.equal(leaders[failedPartition], victim);
       assert.match(message, /ECONNREFUSED|Connection|broker|leader/i);
       assert.equal(log.ready, false);
+      assert.equal((await log.health(1000)).ready, false);
       // partitions led by the other brokers keep taking writes during the outage
-      await acksReach(acks + 40);
+      await ackedAtLeast(otherDocs, 60);
+      await twoSendErrors.promise;
       await mock.brokerUp(victim);
+      raiseCap(100);
       // the partitions of the recovered broker take writes again
-      const before = new Map(docs.map((d) => [d, acked.get(d)!.length]));
-      const victimDocs = docs.filter((d) => leaders[log.partitionOf(d)] === victim);
-      await whenAcked(() => victimDocs.every((d) => acked.get(d)!.length >= before.get(d)! + 3));
+      await ackedAtLeast(docs, 100);
       stop = true;
+      raiseCap(Number.POSITIVE_INFINITY);
       await Promise.all(writers);
-      assert.ok(rejected > 0, 'some appends were rejected during the outage');
+      assert.ok(rejected >= 2, 'appends were rejected during the outage');
+      assert.ok(failedSends.every((p) => leaders[p] === victim), `failed sends on partitions ${failedSends}`);
+      assert.ok(victimDocs.every((d) => acked.get(d)!.length >= 100));
       assert.equal(log.ready, true);
       assert.equal((await log.health()).ready, true);
 
@@ -453,8 +474,7 @@ describe('KafkaLog with a broker down', () => {
       afterTail = await log.tail(after.handler, { from: () => 0n });
       await after.until(total);
       await live.until(total);
-      const sendErrorsByPartition = new Set<number>();
-      if (log.stats().sendErrors > 0) for (let p = 0; p < 4; p++) if (leaders[p] === victim) sendErrorsByPartition.add(p);
+      const failedPartitions = new Set([0, 1, 2, 3].filter((p) => leaders[p] === victim));
       for (let p = 0; p < 4; p++) {
         const recs = after.of(p);
         assert.deepEqual(
@@ -468,26 +488,49 @@ describe('KafkaLog with a broker down', () => {
           recs.map((r) => `${r.offset}:${text(r.value)}`),
         );
       }
+      const copies = new Map<string, number>();
+      for (const r of after.records) copies.set(text(r.value), (copies.get(text(r.value)) ?? 0) + 1);
       for (const doc of docs) {
         const p = log.partitionOf(doc);
         const recs = after.of(p);
-        const list = acked.get(doc)!;
-        assert.ok(list.length > 0);
         let prev = -1n;
-        for (const a of list) {
-          const r = recs[Number(a.at.offset)];
+        for (const a of acked.get(doc)!) {
           assert.equal(a.at.partition, p);
-          assert.equal(text(r.value), a.value, `acknowledged ${a.value} is at ${p}@${a.at.offset}`);
+          assert.equal(text(recs[Number(a.at.offset)].value), a.value, `acknowledged ${a.value} is at ${p}@${a.at.offset}`);
           assert.ok(a.at.offset > prev, 'acknowledged appends of a doc are in acknowledgement order');
           prev = a.at.offset;
-          const copies = recs.filter((x) => text(x.value) === a.value).length;
-          // a duplicate can only come from a request that failed (or was retried) on that partition
-          if (copies > 1) assert.ok(sendErrorsByPartition.has(p), `${a.value} appears ${copies} times`);
+          // a second copy can only come from a request that failed (or was retried) on that partition
+          if (copies.get(a.value)! > 1) assert.ok(failedPartitions.has(p), `${a.value} appears ${copies.get(a.value)} times`);
         }
       }
+      assert.equal(after.records.length, total);
     } finally {
       await liveTail?.close();
       await afterTail?.close();
+      await log.close();
+    }
+  });
+
+  test('readiness comes back after an outage without any write to prove it (background probe)', async () => {
+    const topic = 'ready';
+    await mock.createTopic(topic, 2);
+    await mock.setLeader(topic, 0, 2);
+    await mock.setLeader(topic, 1, 3);
+    const log = await KafkaLog.open(options(mock, topic, { readyProbeIntervalMs: 0 }));
+    try {
+      await mock.brokerDown(2);
+      await assert.rejects(log.append(docIn(0, 2), bytes('x')), LogUnavailableError);
+      let probed = once(log.events, 'probe');
+      assert.equal(log.ready, false); // starts a probe, which fails while broker 2 is down
+      assert.deepEqual(await probed, [false]);
+      await mock.brokerUp(2);
+      probed = once(log.events, 'probe');
+      assert.equal(log.ready, false); // still failed: starts another probe...
+      assert.deepEqual(await probed, [true]);
+      assert.equal(log.ready, true, '...whose success clears the failure');
+      assert.equal((await log.health()).ready, true);
+    } finally {
+      await mock.brokerUp(2);
       await log.close();
     }
   });
