@@ -7,7 +7,7 @@
 import { ErrorCode, ProtocolError } from './errors.js';
 import { isValidDocId } from './docid.js';
 import { parseSeq } from './seq.js';
-import type { ClientFrame, JsonObject, ReceivedFrame, ServerFrame } from './frames.js';
+import type { ClientFrame, JsonObject, PublishFrame, ReceivedFrame, ServerFrame } from './frames.js';
 
 export const MAX_ID_LENGTH = 256;
 export const MAX_TOKEN_LENGTH = 8192;
@@ -45,7 +45,9 @@ export function validateClientFrame(o: unknown): ClientFrame | ProtocolError {
       if (!isJsonObject(o.patch)) {
         return new ProtocolError(ErrorCode.BadPatch, 'patch must be a JSON object (RFC 7386 merge patch)', o.doc, id);
       }
-      return { type: 'publish', doc: o.doc, patch: JSON.stringify(o.patch), id };
+      const f: PublishFrame = { type: 'publish', doc: o.doc, patch: JSON.stringify(o.patch) };
+      if (id !== undefined) f.id = id;
+      return f;
     }
     case 'hello': {
       const w = o.window;
