@@ -43,7 +43,11 @@ function kafkaWhat(cfg: Config): string {
   return `Kafka (brokers ${cfg.kafkaBrokers.join(',')}, topic ${cfg.kafkaTopic})`;
 }
 
-async function openKafka(cfg: Config, clientId: string): Promise<KafkaLog> {
+/**
+ * Opens the Kafka log. The origin also provisions the topic when it is missing (PARTITIONS
+ * partitions, replication factor min(3, brokers)); replicas only wait for it.
+ */
+async function openKafka(cfg: Config, clientId: string, opts: { createTopic?: boolean } = {}): Promise<KafkaLog> {
   return openWithRetry(cfg.mode, kafkaWhat(cfg), () =>
     KafkaLog.open({
       brokers: cfg.kafkaBrokers,
@@ -52,12 +56,19 @@ async function openKafka(cfg: Config, clientId: string): Promise<KafkaLog> {
       idempotent: cfg.kafkaIdempotent,
       fetchMaxWaitMs: cfg.kafkaFetchMaxWaitMs,
       compression: cfg.kafkaCompression,
+      retry: { retries: cfg.kafkaRetries, initialRetryTime: 300, maxRetryTime: 30_000 },
+      createTopic: opts.createTopic ? { partitions: cfg.partitions } : undefined,
     }),
   );
 }
 
+/** how long one attempt to reach Redis at start may take before it is logged and retried */
+const REDIS_CONNECT_TIMEOUT_MS = 3000;
+
 async function openRedisStore(cfg: Config): Promise<RedisSnapshotStore> {
-  return openWithRetry(cfg.mode, `Redis ${redact(cfg.redisUrl!)}`, () => RedisSnapshotStore.open({ url: cfg.redisUrl!, topic: cfg.kafkaTopic }));
+  return openWithRetry(cfg.mode, `Redis ${redact(cfg.redisUrl!)}`, () =>
+    RedisSnapshotStore.open({ url: cfg.redisUrl!, topic: cfg.kafkaTopic, connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS }),
+  );
 }
 
 async function openRegistry(cfg: Config): Promise<RedisRegistry> {
@@ -82,12 +93,19 @@ function announce(cfg: Config, port: number, extra: string): void {
 export async function runOrigin(cfg: Config): Promise<void> {
   requireBackends(cfg);
   // backends are filled in once open; /readyz on ADMIN_PORT answers 503 until then
-  const b: { ready: boolean; log?: KafkaLog; store?: RedisSnapshotStore } = { ready: false };
-  const hooks: AdminHooks = { ready: () => b.ready && (b.log?.ready ?? false) && (b.store?.ready ?? false) };
+  const b: { ready: boolean; log?: KafkaLog; store?: RedisSnapshotStore; origin?: Origin } = { ready: false };
+  const hooks: AdminHooks = {
+    ready: () => b.ready && (b.log?.ready ?? false) && (b.store?.ready ?? false) && !(b.origin?.isRebuilding ?? false),
+  };
   const admin = await listenAdmin(cfg.host, cfg.adminPort, hooks);
-  const log = (b.log = await openKafka(cfg, `replicant-origin-${cfg.nodeId}`));
+  const log = (b.log = await openKafka(cfg, `replicant-origin-${cfg.nodeId}`, { createTopic: true }));
   const store = (b.store = await openRedisStore(cfg));
-  const origin = await Origin.start({ log, store, checkpointIntervalMs: cfg.checkpointIntervalMs, maxInflightWrites: cfg.maxInflightWrites });
+  const origin = (b.origin = await Origin.start({
+    log,
+    store,
+    checkpointIntervalMs: cfg.checkpointIntervalMs,
+    maxInflightWrites: cfg.maxInflightWrites,
+  }));
   const app = uWS.App();
   registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes });
   registerAdmin(app, hooks);

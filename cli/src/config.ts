@@ -20,7 +20,7 @@ export interface Config {
   nodeId: string;
   jwtSecret: string | undefined;
   jwtPublicKey: string | undefined;
-  /** stream-log partitions (embedded log; must match the Kafka topic in cluster mode) */
+  /** stream-log partitions (embedded log; in cluster mode the partitions origin creates a missing topic with) */
   partitions: number;
   /** largest POST body (bytes) */
   maxBodyBytes: number;
@@ -48,6 +48,8 @@ export interface Config {
   /** fanout: replicas per partition when partitions are derived from the replica index */
   replication: number;
   kafkaIdempotent: boolean;
+  /** kafkajs retries of a failed request (produce, fetch, admin) before it fails: how long an append rides out a broker outage before 503 */
+  kafkaRetries: number;
   /** longest a tail's fetch waits for data (a real broker answers as soon as data arrives) */
   kafkaFetchMaxWaitMs: number;
   kafkaCompression: 'none' | 'gzip';
@@ -97,6 +99,7 @@ const SPECS = {
   replicaCount: { env: 'REPLICA_COUNT', def: '1' },
   replication: { env: 'REPLICATION', def: '2' },
   kafkaIdempotent: { env: 'KAFKA_IDEMPOTENT', def: 'true' },
+  kafkaRetries: { env: 'KAFKA_RETRIES', def: '5' },
   kafkaFetchMaxWaitMs: { env: 'KAFKA_FETCH_MAX_WAIT_MS', def: '500' },
   kafkaCompression: { env: 'KAFKA_COMPRESSION', def: 'none' },
   registryTtlMs: { env: 'REGISTRY_TTL_MS', def: '3000' },
@@ -227,6 +230,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     replicaCount: num('replicaCount', 1, 100_000),
     replication: num('replication', 1, 100_000),
     kafkaIdempotent: bool('KAFKA_IDEMPOTENT', raw('kafkaIdempotent')!),
+    kafkaRetries: num('kafkaRetries', 0, 100),
     kafkaFetchMaxWaitMs: num('kafkaFetchMaxWaitMs', 1, 60_000),
     kafkaCompression: oneOf('KAFKA_COMPRESSION', raw('kafkaCompression')!, ['none', 'gzip'] as const),
     registryTtlMs: num('registryTtlMs', 500, 600_000),

@@ -1,8 +1,10 @@
 /**
  * A whole cluster of real processes for tests: the librdkafka mock Kafka cluster (3 brokers,
  * topic created by the harness), a real redis-server, `replicant origin`, N `replicant fanout`
- * and M `replicant gateway` processes, all on free 127.0.0.1 ports.
+ * and M `replicant gateway` processes, all on free 127.0.0.1 ports. Smaller variants (origin only,
+ * origin + one replica + one gateway) come from `fanouts` / `gateways`.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { startKafkaMock, startRedis, freePort, type KafkaMock, type RedisServer } from '@replicant/testkit';
 import { startProcess, type DevProcess } from './harness.js';
 
@@ -12,6 +14,12 @@ export interface ClusterOptions {
   partitions?: number;
   /** extra env for every replicant process */
   env?: Record<string, string>;
+  /** extra env for the origin only */
+  originEnv?: Record<string, string>;
+  /** redis-server with an append-only file fsynced on every write: its data survives restart() */
+  redisPersistence?: boolean;
+  /** runs once Kafka and Redis are up, before any replicant process starts (e.g. kafka.setLeader) */
+  setup?: (kafka: KafkaMock, redis: RedisServer) => Promise<void>;
 }
 
 export interface Node extends DevProcess {
@@ -26,17 +34,18 @@ export interface Cluster {
   fanouts: Node[];
   gateways: Node[];
   env: Record<string, string>;
+  topic: string;
   startFanout(id: string): Promise<Node>;
   stats(node: Node): Promise<any>;
   stop(): Promise<void>;
 }
 
-const TOPIC = 'replicant.docs';
+export const TOPIC = 'replicant.docs';
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const partitions = opts.partitions ?? 8;
   const kafka = await startKafkaMock({ brokers: 3, topics: [{ name: TOPIC, partitions }] });
-  const redis = await startRedis();
+  const redis = await startRedis({ persistence: opts.redisPersistence ?? false });
   const env: Record<string, string> = {
     KAFKA_BROKERS: kafka.bootstraps.join(','),
     KAFKA_TOPIC: TOPIC,
@@ -56,7 +65,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     return n;
   };
   try {
-    const origin = await start('origin', 'origin-1');
+    await opts.setup?.(kafka, redis);
+    const origin = await start('origin', 'origin-1', opts.originEnv);
     env.ORIGIN_URL = origin.url;
     const fanouts: Node[] = [];
     for (let i = 0; i < (opts.fanouts ?? 1); i++) fanouts.push(await start('fanout', `fanout-${i + 1}`));
@@ -69,6 +79,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       fanouts,
       gateways,
       env,
+      topic: TOPIC,
       startFanout: (id) => start('fanout', id),
       async stats(node) {
         const r = await fetch(`${node.adminUrl}/stats`);
@@ -86,4 +97,45 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await kafka.stop();
     throw err;
   }
+}
+
+/** Prometheus text of a node's /metrics (on its ADMIN_PORT) */
+export async function scrape(node: Node): Promise<string> {
+  const r = await fetch(`${node.adminUrl}/metrics`);
+  if (r.status !== 200) throw new Error(`GET ${node.adminUrl}/metrics: ${r.status}`);
+  return r.text();
+}
+
+/** the value of one sample (`name` or `name{labels}` exactly as printed), 0 when absent */
+export function metric(text: string, sample: string): number {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1));
+  }
+  return 0;
+}
+
+/** VmRSS of a process in bytes, from /proc */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** the pid of the redis-server listening on `port` (one the test started), found through /proc */
+export function redisPid(port: number): number {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (!argv[0]?.includes('redis-server')) continue;
+    // redis-server rewrites its title to `redis-server <bind>:<port>`
+    if (argv[0].endsWith(`:${port}`)) return Number(name);
+    const i = argv.indexOf('--port');
+    if (i >= 0 && argv[i + 1] === String(port)) return Number(name);
+  }
+  throw new Error(`no redis-server with --port ${port}`);
 }

@@ -21,6 +21,8 @@ export interface ConvergenceOptions {
   midway?: () => Promise<void>;
   /** allowed extra snapshots per client (0: exactly one snapshot, no resync) */
   extraSnapshots?: number;
+  /** fail if any client emits an `error` event (default: errors are not checked) */
+  noErrors?: boolean;
 }
 
 export interface ConvergenceResult {
@@ -32,6 +34,7 @@ export async function runConvergence(o: ConvergenceOptions): Promise<Convergence
   const docs = Array.from({ length: o.docs }, (_, i) => `${o.prefix}-${i}`);
   const clients: ReplicantClient[] = [];
   const observed: { doc: string; seqs: bigint[]; snapshots: number; bad: string[] }[] = [];
+  const errors: string[] = [];
   const synced: Promise<void>[] = [];
   try {
     for (let i = 0; i < o.clients; i++) {
@@ -42,6 +45,7 @@ export async function runConvergence(o: ConvergenceOptions): Promise<Convergence
       observed.push(ob);
       let cur: bigint | undefined;
       c.onEvent((ev) => {
+        if (ev.type === 'error') errors.push(`client ${i}: ${ev.error.code} ${ev.error.message}`);
         if (ev.type === 'snapshot' && ev.doc === doc) {
           ob.snapshots++;
           if (cur !== undefined && ev.seq < cur) ob.bad.push(`snapshot ${ev.seq} after ${cur}`);
@@ -99,6 +103,7 @@ export async function runConvergence(o: ConvergenceOptions): Promise<Convergence
           }),
       ),
     );
+    if (o.noErrors) assert.deepEqual(errors, [], 'no client saw an error');
     let deliveries = 0;
     for (let i = 0; i < o.clients; i++) {
       const ob = observed[i];

@@ -33,31 +33,76 @@ export async function startDevProcess(opts: { dataDir: string; env?: Record<stri
   return startProcess('dev', { DATA_DIR: opts.dataDir, ...opts.env }, opts.dataDir);
 }
 
-/** runs `replicant <mode>` with PORT=0 and the given env; resolves once it printed its ready line */
-export async function startProcess(mode: string, env: Record<string, string>, dataDir = ''): Promise<DevProcess> {
+/** a `replicant <mode>` child that may not be ready (yet): its output, and a wait for patterns in it */
+export interface SpawnedProcess {
+  proc: ChildProcess;
+  /** stdout and stderr so far, interleaved as received */
+  output: () => string;
+  /** resolves with the first match of `re` in the output (already printed or future); rejects if the process exits first */
+  waitFor(re: RegExp): Promise<RegExpExecArray>;
+  /** resolves with the main port once the ready line is printed */
+  ready: Promise<number>;
+  exited: Promise<unknown[]>;
+}
+
+/** starts `replicant <mode>` with PORT=0 and the given env, without waiting for it to be ready */
+export function spawnProcess(mode: string, env: Record<string, string>): SpawnedProcess {
   const proc = spawn(process.execPath, [MAIN, mode], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let exitCode: number | null | undefined;
+  let waiters: { re: RegExp; resolve(m: RegExpExecArray): void; reject(e: Error): void }[] = [];
+  const check = () => {
+    waiters = waiters.filter((w) => {
+      const m = w.re.exec(out);
+      if (!m) return true;
+      w.resolve(m);
+      return false;
+    });
+  };
   const exited = once(proc, 'exit');
-  const port = await new Promise<number>((resolve, reject) => {
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = /ready on (?:http:\/\/)?127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    proc.once('exit', (code) => reject(new Error(`replicant ${mode} exited (${code}) before ready:\n${out}`)));
+  proc.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+    check();
   });
+  proc.stderr!.on('data', (b: Buffer) => {
+    out += b.toString();
+    check();
+  });
+  proc.once('exit', (code) => {
+    exitCode = code;
+    for (const w of waiters) w.reject(new Error(`replicant ${mode} exited (${code}) before printing ${w.re}:\n${out}`));
+    waiters = [];
+  });
+  const waitFor = (re: RegExp): Promise<RegExpExecArray> => {
+    const m = re.exec(out);
+    if (m) return Promise.resolve(m);
+    if (exitCode !== undefined) return Promise.reject(new Error(`replicant ${mode} exited (${exitCode}) before printing ${re}:\n${out}`));
+    return new Promise((resolve, reject) => waiters.push({ re, resolve, reject }));
+  };
+  const ready = waitFor(/ready on (?:http:\/\/)?127\.0\.0\.1:(\d+)/).then((m) => Number(m[1]));
+  ready.catch(() => {}); // observed by whoever awaits it
+  return { proc, output: () => out, waitFor, ready, exited };
+}
+
+/** runs `replicant <mode>` with PORT=0 and the given env; resolves once it printed its ready line */
+export async function startProcess(mode: string, env: Record<string, string>, dataDir = ''): Promise<DevProcess> {
+  const sp = spawnProcess(mode, env);
+  return asDevProcess(sp, await sp.ready, dataDir);
+}
+
+/** the DevProcess of a spawned process that is ready on `port` */
+export function asDevProcess(sp: SpawnedProcess, port: number, dataDir = ''): DevProcess {
+  const { proc, exited } = sp;
   return {
     proc,
     port,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/v1/stream`,
     dataDir,
-    output: () => out,
+    output: sp.output,
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');

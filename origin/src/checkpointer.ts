@@ -31,6 +31,7 @@ export class Checkpointer {
   private lastCommitted: Map<number, bigint>;
   private failing = false;
   private closed = false;
+  private abandoned = false;
   /** successful commits (tests, diagnostics) */
   commits = 0;
 
@@ -100,10 +101,22 @@ export class Checkpointer {
     checkpointDocs.inc(cap.snapshots.length);
   }
 
+  /**
+   * Stops without a final checkpoint and waits for a running one to settle (the store lost its
+   * contents: what this checkpointer would commit no longer matches what the store holds).
+   */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    this.abandoned = true;
+    clearTimeout(this.timer);
+    await Promise.allSettled([this.running, this.queued]);
+  }
+
   /** Stops the timer and runs a final checkpoint (call after the materializer stopped applying). */
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    if (this.abandoned) return;
     await this.checkpointNow();
   }
 }

@@ -34,6 +34,8 @@ export interface MaterializerOptions {
   skipMemory?: number;
   /** wait, during start, until every partition is applied up to the log end seen at start (default true) */
   catchUp?: boolean;
+  /** aborting it closes the materializer; a start() still catching up rejects */
+  signal?: AbortSignal;
 }
 
 /** An error carrying an ErrorCode; 'unavailable' means "retry later". */
@@ -108,19 +110,29 @@ export class Materializer {
 
   static async start(opts: MaterializerOptions): Promise<Materializer> {
     const m = new Materializer(opts);
-    for (let p = 0; p < m.partitions; p++) m.positions[p] = await m.store.covered(p);
-    const targets = await Promise.all(m.positions.map((_, p) => m.log.endOffset(p)));
-    m.tail = await m.log.tail((p, recs) => m.applyBatch(p, recs), {
-      from: (p) => m.positions[p],
-      onError: (err, p) => console.error(`materializer: applying partition ${p} failed, retrying:`, err),
-    });
-    if (opts.catchUp ?? true) {
-      try {
-        await m.waitPositions(targets);
-      } catch (err) {
-        await m.close();
-        throw err;
+    const signal = opts.signal;
+    const onAbort = () => void m.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (signal?.aborted) throw signal.reason;
+      for (let p = 0; p < m.partitions; p++) m.positions[p] = await m.store.covered(p);
+      const targets = await Promise.all(m.positions.map((_, p) => m.log.endOffset(p)));
+      const tail = await m.log.tail((p, recs) => m.applyBatch(p, recs), {
+        from: (p) => m.positions[p],
+        onError: (err, p) => console.error(`materializer: applying partition ${p} failed, retrying:`, err),
+      });
+      m.tail = tail;
+      if (m.closed) {
+        // aborted while the tail started: close() ran before there was a tail to close
+        await tail.close();
+        throw new MaterializerError(ErrorCode.Unavailable, 'materializer is closed');
       }
+      if (opts.catchUp ?? true) await m.waitPositions(targets);
+    } catch (err) {
+      await m.close();
+      throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     return m;
   }

@@ -43,6 +43,10 @@ export const originWriteLatency = histogram(
   'Origin write latency (durable and applied)',
   LATENCY_BUCKETS,
 );
+export const originRebuilds = counter(
+  'replicant_origin_rebuilds_total',
+  'Materialized views rebuilt from the log because the snapshot store lost its checkpoints',
+);
 export const opsApplied = counter('replicant_materializer_ops_total', 'Ops folded by the origin materializer', ['result']);
 export const checkpointDuration = histogram(
   'replicant_checkpoint_duration_seconds',

@@ -2,6 +2,15 @@
  * The origin's write path and read API, independent of transport: validate, append durably, wait
  * until the op is folded, answer with the seq. Bounded in-flight writes and reads; over a bound, or
  * when the log sheds, callers get 503 `unavailable` with Retry-After instead of queueing.
+ *
+ * When the snapshot store reports that it lost its contents (SnapshotStore.onLoss: a Redis restarted
+ * without persistence, flushed, or restored from an older dump), the materialized view can no longer
+ * trust it (a document evicted from memory would reload from a snapshot that is gone, and advancing
+ * covered offsets would hide history that is no longer stored). The origin then rebuilds: it drops
+ * its materializer and checkpointer, adopts what the store now holds, and replays the log from the
+ * store's covered offsets (0 after a total loss) with a new materializer, exactly as a restart would.
+ * Meanwhile new writes and reads answer 503 with Retry-After; writes already appended are answered
+ * by the rebuilt view.
  */
 import { ErrorCode, MAX_ID_LENGTH, isJsonObject, isValidDocId } from '@replicant/protocol';
 import type { JsonObject } from '@replicant/protocol';
@@ -10,7 +19,7 @@ import type { SnapshotStore } from './snapshot-store.js';
 import { Materializer } from './materializer.js';
 import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import { encodeOp } from './op.js';
-import { originInflight, originWriteLatency, originWrites } from './metrics.js';
+import { originInflight, originRebuilds, originWriteLatency, originWrites } from './metrics.js';
 
 export interface OriginOptions {
   log: StreamLog;
@@ -67,13 +76,20 @@ export class Origin {
   private drained?: () => void;
   private readonly maxInflightWrites: number;
   private readonly maxInflightReads: number;
+  /** set while the materialized view is rebuilt after a snapshot-store loss; resolves when done */
+  private rebuilding?: Promise<void>;
+  /** the view being built (at start or in a rebuild): a loss reported meanwhile aborts it */
+  private attempt?: AbortController;
+  /** completed rebuilds (tests, diagnostics) */
+  rebuilds = 0;
+  // both set by buildView() before start() returns
+  private mat!: Materializer;
+  private checkpointer!: Checkpointer;
 
   private constructor(
     readonly log: StreamLog,
     readonly store: SnapshotStore,
-    readonly materializer: Materializer,
-    private readonly checkpointer: Checkpointer,
-    opts: OriginOptions,
+    private readonly opts: OriginOptions,
   ) {
     this.maxInflightWrites = opts.maxInflightWrites ?? 10_000;
     this.maxInflightReads = opts.maxInflightReads ?? 10_000;
@@ -81,25 +97,132 @@ export class Origin {
 
   /** Replays the log from the last checkpoint (until caught up with the log end), then serves. */
   static async start(opts: OriginOptions): Promise<Origin> {
-    const maxInflightWrites = opts.maxInflightWrites ?? 10_000;
-    const materializer = await Materializer.start({
-      log: opts.log,
-      store: opts.store,
-      keyWindow: opts.keyWindow,
-      docCacheSize: opts.docCacheSize,
-      maxDirtyDocs: opts.maxDirtyDocs,
-      maxWaiters: maxInflightWrites,
-    });
-    const checkpointer = new Checkpointer(materializer, opts.store, {
-      intervalMs: opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
-    });
-    checkpointer.start();
-    return new Origin(opts.log, opts.store, materializer, checkpointer, opts);
+    const origin = new Origin(opts.log, opts.store, opts);
+    // before the first view: a loss noticed while it catches up starts it over
+    opts.store.onLoss?.((err) => origin.onStoreLoss(err));
+    await origin.buildView();
+    return origin;
+  }
+
+  /**
+   * A materializer caught up from the store's covered offsets, and its running checkpointer. A loss
+   * reported while it is built aborts it; it then starts over from what the store holds by then.
+   */
+  private async buildView(): Promise<void> {
+    for (;;) {
+      const ac = new AbortController();
+      this.attempt = ac;
+      try {
+        const materializer = await Materializer.start({
+          log: this.opts.log,
+          store: this.opts.store,
+          keyWindow: this.opts.keyWindow,
+          docCacheSize: this.opts.docCacheSize,
+          maxDirtyDocs: this.opts.maxDirtyDocs,
+          maxWaiters: this.opts.maxInflightWrites ?? 10_000,
+          signal: ac.signal,
+        });
+        if (ac.signal.aborted) {
+          await materializer.close();
+          throw ac.signal.reason;
+        }
+        const checkpointer = new Checkpointer(materializer, this.opts.store, {
+          intervalMs: this.opts.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
+        });
+        checkpointer.start();
+        this.mat = materializer;
+        this.checkpointer = checkpointer;
+        return;
+      } catch (err) {
+        if (!ac.signal.aborted || this.closed) throw err;
+        console.error(`origin: ${(ac.signal.reason as Error).message}; starting the materialized view over`);
+        await this.store.adopt?.();
+      } finally {
+        if (this.attempt === ac) this.attempt = undefined;
+      }
+    }
+  }
+
+  /** the current materialized view (replaced by a rebuild) */
+  get materializer(): Materializer {
+    return this.mat;
   }
 
   /** writes appended or waiting to be applied */
   get inflight(): number {
     return this.inflightWrites;
+  }
+
+  /** true while the view is being rebuilt after a snapshot-store loss */
+  get isRebuilding(): boolean {
+    return this.rebuilding !== undefined;
+  }
+
+  /** resolves once no rebuild is running (at once when none is) */
+  async whenServing(): Promise<void> {
+    while (this.rebuilding) await this.rebuilding;
+  }
+
+  private onStoreLoss(err: Error): void {
+    if (this.closed) return;
+    if (this.attempt) {
+      // a view is being built on contents that just changed again: start it over
+      this.attempt.abort(err);
+      return;
+    }
+    if (this.rebuilding) return; // about to adopt() the current contents anyway
+    // synchronous: from here on no read or new write uses the old view
+    this.rebuilding = this.rebuild(err).finally(() => {
+      this.rebuilding = undefined;
+    });
+  }
+
+  private async rebuild(cause: Error): Promise<void> {
+    console.error(
+      `origin: ${cause.message}; rebuilding the materialized view from the log ` +
+        '(writes and reads answer 503 until it has caught up)',
+    );
+    const t0 = performance.now();
+    await this.checkpointer.abandon();
+    await this.mat.close();
+    let delay = 250;
+    for (;;) {
+      if (this.closed) return;
+      try {
+        await this.store.adopt?.();
+        await this.buildView();
+        if (this.closed) return; // close() closes the new view
+        this.rebuilds++;
+        originRebuilds.inc();
+        console.error(`origin: materialized view rebuilt from the log in ${Math.round(performance.now() - t0)} ms`);
+        return;
+      } catch (err) {
+        if (this.closed) return;
+        console.error(`origin: rebuilding the materialized view failed (${(err as Error).message}); retrying in ${delay} ms`);
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  private checkServing(): void {
+    if (this.rebuilding) {
+      throw unavailable('origin is rebuilding its materialized view from the log (the snapshot store lost its checkpoints)', 2);
+    }
+  }
+
+  /** the seq of the op appended at (partition, offset), from whichever view is current when it is applied */
+  private async applied(partition: number, offset: bigint): Promise<bigint> {
+    for (;;) {
+      if (this.rebuilding) await this.rebuilding;
+      const m = this.mat;
+      try {
+        return await m.waitApplied(partition, offset);
+      } catch (err) {
+        // the view was dropped while waiting: the rebuilt one applies the same record
+        if (this.closed || (m === this.mat && !this.rebuilding)) throw err;
+      }
+    }
   }
 
   /**
@@ -109,6 +232,7 @@ export class Origin {
   async write(docId: string, patchText: string, idempotencyKey?: string): Promise<bigint> {
     if (this.closed) throw unavailable('origin is shutting down');
     if (!isValidDocId(docId)) throw new OriginError(ErrorCode.BadDocId, 400, 'invalid document id');
+    this.checkServing();
     const key = idempotencyKey ?? '';
     if (key.length > MAX_ID_LENGTH) {
       throw new OriginError(ErrorCode.BadRequest, 400, `idempotency key longer than ${MAX_ID_LENGTH} characters`);
@@ -122,7 +246,7 @@ export class Origin {
     if (!isJsonObject(patch)) throw new OriginError(ErrorCode.BadPatch, 400, 'patch must be a JSON object (RFC 7386 merge patch)');
     if (key !== '') {
       // already applied (hence durable): answer without appending a duplicate
-      const seq = this.materializer.peekKeySeq(docId, key);
+      const seq = this.mat.peekKeySeq(docId, key);
       if (seq !== undefined) {
         originWrites.inc({ result: 'duplicate' });
         return seq;
@@ -146,7 +270,7 @@ export class Origin {
       }
       let seq: bigint;
       try {
-        seq = await this.materializer.waitApplied(r.partition, r.offset);
+        seq = await this.applied(r.partition, r.offset);
       } catch (err) {
         throw toOriginError(err);
       }
@@ -166,7 +290,7 @@ export class Origin {
   /** The document as of every acknowledged write; never-written documents are seq 0, {}. */
   async read(docId: string): Promise<{ seq: bigint; state: JsonObject }> {
     return this.reading(docId, async () => {
-      const s = await this.materializer.read(docId);
+      const s = await this.mat.read(docId);
       return { seq: s.seq, state: s.state };
     });
   }
@@ -174,12 +298,13 @@ export class Origin {
   /** Like read, with the state already serialized (no copy of the live document). */
   async readJson(docId: string): Promise<{ seq: bigint; stateJson: string }> {
     return this.reading(docId, () =>
-      this.materializer.withDoc(docId, (d) => ({ seq: d.seq, stateJson: JSON.stringify(d.state) })),
+      this.mat.withDoc(docId, (d) => ({ seq: d.seq, stateJson: JSON.stringify(d.state) })),
     );
   }
 
   private async reading<T>(docId: string, fn: () => Promise<T>): Promise<T> {
     if (!isValidDocId(docId)) throw new OriginError(ErrorCode.BadDocId, 400, 'invalid document id');
+    this.checkServing();
     if (this.inflightReads >= this.maxInflightReads) throw unavailable('too many reads in flight');
     this.inflightReads++;
     try {
@@ -202,9 +327,12 @@ export class Origin {
    */
   close(): Promise<void> {
     this.closed = true;
+    // a view being rebuilt is abandoned: the writes waiting for it answer 503
+    this.attempt?.abort(new Error('origin is closing'));
     this.closing ??= (async () => {
       if (this.inflightWrites > 0) await new Promise<void>((r) => (this.drained = r));
-      await this.materializer.close();
+      await this.rebuilding;
+      await this.mat.close();
       try {
         await this.checkpointer.close();
       } finally {

@@ -8,6 +8,16 @@
  *   retry, a lagging second checkpointer) never overwrites a newer one.
  * - `<prefix>covered:<topic>`: a hash partition -> covered offset (decimal). Advanced by a Lua script
  *   that never moves an offset backwards, and only after every snapshot of the commit was written.
+ * - `<prefix>lineage:<topic>`: `<id>:<generation>`. Created (random id, generation 0) by the first
+ *   store that opens an empty Redis; every commit that advances covered offsets bumps the
+ *   generation. Every read and write checks it atomically with its data (one Lua script): a missing
+ *   lineage (Redis restarted without persistence, flushed, keys evicted), another id, or a lower
+ *   generation (restored from an older dump) means the snapshots and covered offsets are no longer
+ *   the ones this process saw. Mixing the two (a covered offset read before the loss with a snapshot
+ *   read after it, or advancing covered offsets over documents whose snapshots vanished) would
+ *   silently drop history, so the call fails with SnapshotStoreLostError instead. A reader (a
+ *   replica) then adopts the store's current contents for its next calls; the owner of the
+ *   checkpoints (the origin, see `onLoss`) keeps failing until it calls `adopt()` and rebuilds.
  *
  * Seqs and offsets are compared as canonical decimal strings (length, then lexicographically), so the
  * full 64-bit range is exact: Lua numbers are doubles.
@@ -18,10 +28,11 @@
  * background with capped, jittered exponential backoff, and the store works again without being
  * re-created. A command that gets no answer fails after `commandTimeoutMs`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { parseSeq } from '@replicant/protocol';
 import type { DocSnapshot } from './doc-state.js';
+import { SnapshotStoreLostError } from './snapshot-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import { forEachLimit } from './limit.js';
@@ -55,10 +66,34 @@ export const DEFAULT_SNAPSHOT_TOPIC = 'replicant.docs';
 /** Lua: `a >= b` for canonical non-negative decimal strings. */
 const DEC_GE = `local function ge(a, b) if #a ~= #b then return #a > #b end return a >= b end`;
 
-/** KEYS = snapshot keys; ARGV = seq1, json1, seq2, json2, ...; returns how many were written. */
+/**
+ * Lua: `ok(cur)` is true when the lineage value `cur` (or false) has id ARGV[1] and a generation of
+ * at least ARGV[2]; `gen(cur)` is its generation.
+ */
+const LINEAGE_OK = `local function gen(cur) return tonumber(string.match(cur, ':(%d+)$')) end
+local function ok(cur)
+  if not cur then return false end
+  local id = string.match(cur, '^(.*):%d+$')
+  return id == ARGV[1] and gen(cur) >= tonumber(ARGV[2])
+end`;
+
+/** KEYS[1] = lineage; ARGV[1] = a fresh id. Creates the lineage when missing; returns it. */
+const OPEN_LINEAGE = `if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1] .. ':0') end
+return redis.call('GET', KEYS[1])`;
+
+/** KEYS[1] = lineage, KEYS[2] = hash, ARGV[1] = field: {lineage, HGET} read at one instant. */
+const READ_FIELD = `return {redis.call('GET', KEYS[1]), redis.call('HGET', KEYS[2], ARGV[1])}`;
+
+/**
+ * KEYS[1] = lineage, KEYS[2..] = snapshot keys; ARGV = id, generation, seq1, json1, seq2, json2, ...
+ * Returns {written, lineage}; writes nothing (written = -1) when the lineage is not the expected one.
+ */
 const PUT_SNAPSHOTS = `${DEC_GE}
+${LINEAGE_OK}
+local lin = redis.call('GET', KEYS[1])
+if not ok(lin) then return {-1, lin} end
 local written = 0
-for i = 1, #KEYS do
+for i = 2, #KEYS do
   local seq = ARGV[2 * i - 1]
   local cur = redis.call('HGET', KEYS[i], 'seq')
   if (not cur) or ge(seq, cur) then
@@ -66,19 +101,28 @@ for i = 1, #KEYS do
     written = written + 1
   end
 end
-return written`;
+return {written, lin}`;
 
-/** KEYS[1] = covered hash; ARGV = partition1, offset1, ...; offsets only move forward. */
+/**
+ * KEYS[1] = lineage, KEYS[2] = covered hash; ARGV = id, generation, partition1, offset1, ...
+ * Offsets only move forward; the lineage's generation is bumped. Returns {moved, lineage}, moved = -1
+ * (nothing written) when the lineage is not the expected one.
+ */
 const ADVANCE_COVERED = `${DEC_GE}
+${LINEAGE_OK}
+local lin = redis.call('GET', KEYS[1])
+if not ok(lin) then return {-1, lin} end
 local moved = 0
-for i = 1, #ARGV, 2 do
-  local cur = redis.call('HGET', KEYS[1], ARGV[i])
+for i = 3, #ARGV, 2 do
+  local cur = redis.call('HGET', KEYS[2], ARGV[i])
   if (not cur) or (ARGV[i + 1] ~= cur and ge(ARGV[i + 1], cur)) then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
     moved = moved + 1
   end
 end
-return moved`;
+lin = ARGV[1] .. ':' .. (gen(lin) + 1)
+redis.call('SET', KEYS[1], lin)
+return {moved, lin}`;
 
 interface Script {
   lua: string;
@@ -91,6 +135,19 @@ function script(lua: string): Script {
 
 const PUT = script(PUT_SNAPSHOTS);
 const ADVANCE = script(ADVANCE_COVERED);
+const OPEN = script(OPEN_LINEAGE);
+const READ = script(READ_FIELD);
+
+interface Lineage {
+  id: string;
+  gen: number;
+}
+
+function parseLineage(v: unknown): Lineage | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /^(.*):(\d+)$/.exec(v);
+  return m ? { id: m[1], gen: Number(m[2]) } : undefined;
+}
 
 /** The URL without its password, for messages. */
 export function redactRedisUrl(url: string): string {
@@ -118,7 +175,14 @@ export class RedisSnapshotStore implements SnapshotStore {
   private readonly chunkSize: number;
   private readonly chunkBytes: number;
   private readonly concurrency: number;
+  private readonly lineageKey: string;
+  private readonly topic: string;
   private closed = false;
+  /** the lineage this store last saw (undefined: none, the key was missing) */
+  private lineage: Lineage | undefined;
+  /** set for an owner (onLoss registered) from a detected loss until adopt() */
+  private lost: SnapshotStoreLostError | undefined;
+  private readonly lossListeners: ((err: Error) => void)[] = [];
 
   private constructor(
     private readonly redis: Redis,
@@ -126,7 +190,9 @@ export class RedisSnapshotStore implements SnapshotStore {
   ) {
     this.url = redactRedisUrl(opts.url);
     this.prefix = opts.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
-    this.coveredKey = `${this.prefix}covered:${opts.topic ?? DEFAULT_SNAPSHOT_TOPIC}`;
+    this.topic = opts.topic ?? DEFAULT_SNAPSHOT_TOPIC;
+    this.coveredKey = `${this.prefix}covered:${this.topic}`;
+    this.lineageKey = `${this.prefix}lineage:${this.topic}`;
     this.chunkSize = Math.max(1, opts.chunkSize ?? 256);
     this.chunkBytes = Math.max(1, opts.chunkBytes ?? 1 << 20);
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
@@ -185,11 +251,75 @@ export class RedisSnapshotStore implements SnapshotStore {
         // a refused first attempt is retried by retryStrategy like any later reconnect
         redis.connect().catch(() => {});
       });
+      // the lineage this process starts from (created when Redis holds none)
+      try {
+        store.lineage = parseLineage(await store.run(OPEN, [store.lineageKey], [randomBytes(8).toString('hex')]));
+      } catch (err) {
+        throw store.fail('open', err);
+      }
     } catch (err) {
       redis.disconnect();
       throw err;
     }
     return store;
+  }
+
+  onLoss(listener: (err: Error) => void): void {
+    this.lossListeners.push(listener);
+  }
+
+  async adopt(): Promise<void> {
+    if (this.closed) throw this.fail('adopt', new Error('closed'));
+    let v: unknown;
+    try {
+      v = await this.run(OPEN, [this.lineageKey], [randomBytes(8).toString('hex')]);
+    } catch (err) {
+      throw this.fail('adopt', err);
+    }
+    this.lineage = parseLineage(v);
+    this.lost = undefined;
+  }
+
+  /**
+   * Checks a lineage value read together with data. Same id and a generation not below the last
+   * one seen: fine (the generation is remembered). Otherwise the store lost what this process saw:
+   * the call fails, listeners hear about it, and an owner keeps failing until adopt().
+   */
+  private checkLineage(v: unknown): void {
+    const cur = parseLineage(v);
+    const known = this.lineage;
+    if (cur !== undefined && known !== undefined && cur.id === known.id && cur.gen >= known.gen) {
+      known.gen = cur.gen;
+      return;
+    }
+    if (cur === undefined && known === undefined) return;
+    const what = `snapshots and covered offsets of topic ${this.topic}`;
+    let why: string;
+    if (cur === undefined) why = `the ${what} are gone (Redis restarted without persistence, flushed or evicted keys)`;
+    else if (known === undefined || cur.id !== known.id) why = `the ${what} were replaced (lineage ${known?.id ?? 'none'} -> ${cur.id})`;
+    else why = `the ${what} went back in time (generation ${cur.gen} < ${known.gen}: restored from an older dump?)`;
+    const err = new SnapshotStoreLostError(`redis snapshot store ${this.url}: ${why}`);
+    if (this.lossListeners.length > 0) this.lost = err;
+    else this.lineage = cur; // a reader: its next calls see the current contents consistently
+    for (const l of this.lossListeners) l(err);
+    throw err;
+  }
+
+  /** reads one hash field together with the lineage, checking it */
+  private async readField(op: string, key: string, field: string): Promise<string | null> {
+    this.checkOpen(op);
+    let r: [unknown, string | null];
+    try {
+      r = (await this.run(READ, [this.lineageKey, key], [field])) as [unknown, string | null];
+    } catch (err) {
+      throw this.fail(op, err);
+    }
+    this.checkLineage(r[0]);
+    return r[1];
+  }
+
+  private lineageArgs(): string[] {
+    return [this.lineage!.id, String(this.lineage!.gen)];
   }
 
   /** Connected to Redis (for /readyz). */
@@ -228,6 +358,7 @@ export class RedisSnapshotStore implements SnapshotStore {
 
   private checkOpen(op: string): void {
     if (this.closed) throw this.fail(op, new Error('closed'));
+    if (this.lost) throw this.lost;
   }
 
   /** EVALSHA, falling back to EVAL when the server does not know the script (e.g. after a restart). */
@@ -241,13 +372,7 @@ export class RedisSnapshotStore implements SnapshotStore {
   }
 
   async get(docId: string): Promise<DocSnapshot | undefined> {
-    this.checkOpen('get');
-    let text: string | null;
-    try {
-      text = await this.redis.hget(this.snapKey(docId), 'json');
-    } catch (err) {
-      throw this.fail(`get ${docId}`, err);
-    }
+    const text = await this.readField(`get ${docId}`, this.snapKey(docId), 'json');
     if (text === null) return undefined;
     let s: DocSnapshot;
     try {
@@ -261,6 +386,8 @@ export class RedisSnapshotStore implements SnapshotStore {
 
   async commit(snapshots: DocSnapshot[], covered: Map<number, bigint>): Promise<void> {
     this.checkOpen('commit');
+    // a reader that saw the lineage vanish starts a new one before writing
+    if (this.lineage === undefined) await this.adopt();
     // one key per document: if a batch holds a document twice, the newest snapshot wins
     const latest = new Map<string, DocSnapshot>();
     for (const s of snapshots) {
@@ -282,31 +409,31 @@ export class RedisSnapshotStore implements SnapshotStore {
       bytes += json.length;
     }
     if (chunk.keys.length > 0) chunks.push(chunk);
+    const results: [number, unknown][] = [];
     try {
       // the chunks are pipelined (several in flight on the one connection)
-      await forEachLimit(chunks, this.concurrency, (c) => this.run(PUT, c.keys, c.args));
+      await forEachLimit(chunks, this.concurrency, async (c) => {
+        results.push((await this.run(PUT, [this.lineageKey, ...c.keys], [...this.lineageArgs(), ...c.args])) as [number, unknown]);
+      });
     } catch (err) {
       throw this.fail(`commit (${latest.size} snapshots)`, err);
     }
+    for (const [, lin] of results) this.checkLineage(lin);
     if (covered.size === 0) return;
-    const args: string[] = [];
+    const args = this.lineageArgs();
     for (const [p, off] of covered) args.push(String(p), off.toString());
+    let r: [number, unknown];
     try {
       // only once every snapshot is stored: a reader seeing offset C finds the docs at least as new
-      await this.run(ADVANCE, [this.coveredKey], args);
+      r = (await this.run(ADVANCE, [this.lineageKey, this.coveredKey], args)) as [number, unknown];
     } catch (err) {
       throw this.fail('commit (covered offsets)', err);
     }
+    this.checkLineage(r[1]);
   }
 
   async covered(partition: number): Promise<bigint> {
-    this.checkOpen('covered');
-    let v: string | null;
-    try {
-      v = await this.redis.hget(this.coveredKey, String(partition));
-    } catch (err) {
-      throw this.fail(`covered ${partition}`, err);
-    }
+    const v = await this.readField(`covered ${partition}`, this.coveredKey, String(partition));
     if (v === null) return 0n;
     const off = parseSeq(v);
     if (off === undefined) throw new Error(`redis snapshot store ${this.url}: malformed covered offset for partition ${partition}: ${v}`);

@@ -18,4 +18,24 @@ export interface SnapshotStore {
   /** next offset to replay from, per partition (0n when nothing was checkpointed) */
   covered(partition: number): Promise<bigint>;
   close(): Promise<void>;
+  /**
+   * Optional, for stores that can lose their contents behind the process's back (a Redis restarted
+   * without persistence, flushed, or restored from an older dump): `listener` is called when a call
+   * notices it, and that call fails. Registering makes the caller the owner of the checkpoints (the
+   * origin): from the loss on, every call fails with the same error until `adopt()`.
+   */
+  onLoss?(listener: (err: Error) => void): void;
+  /**
+   * Accepts the store's current contents as the new base (after a loss: no snapshots, covered
+   * offsets 0 or whatever an older dump held). The owner must then rebuild from the covered offsets.
+   */
+  adopt?(): Promise<void>;
+}
+
+/** A store noticed that its snapshots and covered offsets are not the ones this process last saw. */
+export class SnapshotStoreLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotStoreLostError';
+  }
 }

@@ -68,10 +68,17 @@ export interface KafkaLogOptions {
   clientId?: string;
   /**
    * Expected partition count. When omitted it is read from the topic metadata; when given it must
-   * match the topic (a different count would move documents to other partitions). The topic must
-   * exist: it is never auto-created.
+   * match the topic (a different count would move documents to other partitions). The topic is
+   * never auto-created by producing or fetching; see `createTopic`.
    */
   partitions?: number;
+  /**
+   * When the topic does not exist, create it through the admin API (CreateTopics) with these
+   * partitions and replication factor (default min(3, brokers in the cluster)), then go on. Without
+   * it, or when creation fails (no permission, no controller), open() fails with a message naming
+   * the brokers and the topic. The origin sets it; readers (replicas) never create the topic.
+   */
+  createTopic?: { partitions: number; replicationFactor?: number };
   /** kafkajs idempotent producer (default true; needs a real cluster, the test mock lacks it) */
   idempotent?: boolean;
   /** 'none' (default) or 'gzip': kafkajs built-ins; snappy/lz4/zstd would need codec packages */
@@ -446,10 +453,13 @@ export class KafkaLog implements StreamLog {
         throw new Error(`kafka: cannot read the metadata of ${where}: ${errorMessage(err)}`);
       }
       if (!topics.includes(opts.topic)) {
-        throw new Error(
-          `kafka: topic "${opts.topic}" does not exist on brokers ${opts.brokers.join(',')}: create it first ` +
-            '(its partition count fixes where documents live; it is never auto-created)',
-        );
+        if (!opts.createTopic) {
+          throw new Error(
+            `kafka: topic "${opts.topic}" does not exist on brokers ${opts.brokers.join(',')}: create it first ` +
+              '(its partition count fixes where documents live; it is never auto-created)',
+          );
+        }
+        await KafkaLog.createTopic(admin, opts, opts.createTopic);
       }
       const meta = await admin.fetchTopicMetadata({ topics: [opts.topic] });
       partitions = meta.topics.find((t) => t.name === opts.topic)?.partitions.length ?? 0;
@@ -471,6 +481,38 @@ export class KafkaLog implements StreamLog {
       throw err;
     }
     return new KafkaLog(kafka, admin, producer, partitions, opts);
+  }
+
+  /** CreateTopics for open(): replication factor min(3, brokers) unless given; a clear error otherwise. */
+  private static async createTopic(
+    admin: Admin,
+    opts: KafkaLogOptions,
+    spec: { partitions: number; replicationFactor?: number },
+  ): Promise<void> {
+    if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+      throw new RangeError('kafka: createTopic.partitions must be a positive integer');
+    }
+    let replicationFactor = spec.replicationFactor;
+    let what = `${spec.partitions} partitions`;
+    try {
+      replicationFactor ??= Math.min(3, (await admin.describeCluster()).brokers.length);
+      what += `, replication factor ${replicationFactor}`;
+      await admin.createTopics({
+        topics: [{ topic: opts.topic, numPartitions: spec.partitions, replicationFactor }],
+        waitForLeaders: true,
+      });
+    } catch (err) {
+      const e = err as { type?: string };
+      // created meanwhile by another process: fine, the metadata check below reads its count
+      if (e?.type === 'TOPIC_ALREADY_EXISTS') return;
+      throw new Error(
+        `kafka: topic "${opts.topic}" does not exist on brokers ${opts.brokers.join(',')} and creating it ` +
+          `(${what}) failed: ${errorMessage(err)}; create the topic, or allow this client CreateTopics`,
+      );
+    }
+    if (opts.logLevel !== 'nothing') {
+      console.warn(`kafka log: created topic "${opts.topic}" (${what}) on brokers ${opts.brokers.join(',')}`);
+    }
   }
 
   partitionOf(docId: string): number {

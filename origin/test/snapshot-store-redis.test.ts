@@ -6,6 +6,7 @@ import type { RedisServer } from '@replicant/testkit';
 import type { JsonObject } from '@replicant/protocol';
 import type { DocSnapshot } from '../src/doc-state.js';
 import type { SnapshotStore } from '../src/snapshot-store.js';
+import { SnapshotStoreLostError } from '../src/snapshot-store.js';
 import { RedisSnapshotStore } from '../src/snapshot-store-redis.js';
 import type { RedisSnapshotStoreOptions } from '../src/snapshot-store-redis.js';
 import { mergeCovered } from '../src/snapshot-codec.js';
@@ -353,4 +354,109 @@ test('Checkpointer + Materializer + RedisSnapshotStore keep checkpointing across
   await store.close();
   await log.close();
   await server.close();
+});
+
+describe('RedisSnapshotStore lineage: a store that lost its contents is noticed, never mixed', () => {
+  let server: RedisServer;
+  let raw: Redis;
+  before(async () => {
+    server = await startRedis();
+    raw = new Redis(server.url);
+  });
+  after(async () => {
+    raw.disconnect();
+    await server.close();
+  });
+
+  test('<prefix>lineage:<topic> = <id>:<generation>; commits that advance covered offsets bump the generation', async () => {
+    const store = await open(server);
+    try {
+      const key = `t${prefixes}:lineage:replicant.docs`;
+      const first = await raw.get(key);
+      assert.match(first ?? '', /^[0-9a-f]{16}:0$/);
+      await store.commit([snap('d', 1n, {})], new Map());
+      assert.equal(await raw.get(key), first, 'snapshots alone do not bump it');
+      await store.commit([], new Map([[0, 2n]]));
+      await store.commit([], new Map([[0, 3n]]));
+      assert.equal(await raw.get(key), first!.replace(/:0$/, ':2'));
+      // a second store (a replica) sees the same lineage and follows the generation
+      const other = await RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${prefixes}:`, log: quiet });
+      assert.equal(await other.covered(0), 3n);
+      await store.commit([], new Map([[0, 4n]]));
+      assert.equal(await other.covered(0), 4n);
+      await other.close();
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a reader: the first call after the loss fails, later calls read the new contents', async () => {
+    const owner = await open(server);
+    const prefix = `t${prefixes}:`;
+    const reader = await RedisSnapshotStore.open({ url: server.url, keyPrefix: prefix, log: quiet });
+    try {
+      await owner.commit([snap('d', 5n, { v: 5 })], new Map([[0, 6n]]));
+      assert.equal(await reader.covered(0), 6n);
+      // gone: as after a restart without persistence (FLUSHALL on this prefix only)
+      for (const k of await raw.keys(`${prefix}*`)) await raw.del(k);
+      // a covered offset read before the loss must not be combined with a snapshot read after it
+      await assert.rejects(reader.get('d'), (err: Error) => {
+        assert.ok(err instanceof SnapshotStoreLostError);
+        assert.match(err.message, /snapshots and covered offsets of topic replicant\.docs are gone/);
+        return true;
+      });
+      assert.equal(await reader.get('d'), undefined);
+      assert.equal(await reader.covered(0), 0n);
+    } finally {
+      await owner.close();
+      await reader.close();
+    }
+  });
+
+  test('the owner (onLoss): every call fails from the loss until adopt(); nothing is written meanwhile', async () => {
+    const owner = await open(server);
+    const prefix = `t${prefixes}:`;
+    const losses: Error[] = [];
+    owner.onLoss((err) => losses.push(err));
+    try {
+      await owner.commit([snap('a', 1n, { v: 1 }), snap('b', 2n, { v: 2 })], new Map([[0, 3n]]));
+      for (const k of await raw.keys(`${prefix}*`)) await raw.del(k);
+      // a checkpoint after the loss would advance covered offsets over snapshots that are gone
+      await assert.rejects(owner.commit([snap('a', 4n, { v: 4 })], new Map([[0, 5n]])), SnapshotStoreLostError);
+      assert.equal(losses.length, 1);
+      assert.deepEqual(await raw.keys(`${prefix}*`), [], 'the failed commit wrote nothing');
+      await assert.rejects(owner.get('a'), SnapshotStoreLostError);
+      await assert.rejects(owner.covered(0), SnapshotStoreLostError);
+      await owner.adopt();
+      assert.equal(await owner.covered(0), 0n);
+      assert.equal(await owner.get('a'), undefined);
+      await owner.commit([snap('a', 4n, { v: 4 })], new Map([[0, 5n]]));
+      assert.equal(await owner.covered(0), 5n);
+      assert.equal(losses.length, 1);
+    } finally {
+      await owner.close();
+    }
+  });
+
+  test('a rollback (restored from an older dump: lower generation) and a replaced lineage are noticed too', async () => {
+    const owner = await open(server);
+    const prefix = `t${prefixes}:`;
+    const key = `${prefix}lineage:replicant.docs`;
+    const losses: string[] = [];
+    owner.onLoss((err) => losses.push(err.message));
+    try {
+      await owner.commit([], new Map([[0, 1n]]));
+      const dump = await raw.get(key); // generation 1
+      await owner.commit([], new Map([[0, 2n]]));
+      await raw.set(key, dump!);
+      await assert.rejects(owner.covered(0), /went back in time \(generation 1 < 2/);
+      await owner.adopt();
+      assert.equal(await owner.covered(0), 2n);
+      await raw.set(key, 'someone-else:7');
+      await assert.rejects(owner.get('x'), /were replaced \(lineage [0-9a-f]{16} -> someone-else\)/);
+      assert.equal(losses.length, 2);
+    } finally {
+      await owner.close();
+    }
+  });
 });

@@ -99,6 +99,30 @@ describe('KafkaLog (mock cluster)', () => {
     await ok.close();
   });
 
+  test('open with createTopic: a missing topic is created through the admin API, or a clear error names brokers and topic', async () => {
+    // the mock has no controller, so CreateTopics fails: the error must say what was tried where
+    const brokers = mock.bootstraps.join(',').replace(/[.]/g, '\\.');
+    await assert.rejects(
+      KafkaLog.open(options(mock, 'to-create', { createTopic: { partitions: 4 } })),
+      new RegExp(
+        `^Error: kafka: topic "to-create" does not exist on brokers ${brokers} and creating it ` +
+          '\\(4 partitions, replication factor 3\\) failed: .+; create the topic, or allow this client CreateTopics$',
+      ),
+    );
+    await assert.rejects(
+      KafkaLog.open(options(mock, 'to-create', { createTopic: { partitions: 2, replicationFactor: 2 } })),
+      /creating it \(2 partitions, replication factor 2\) failed/,
+    );
+    // once the topic exists, the same options open it (its own partition count is used)
+    await mock.createTopic('to-create', 3);
+    const log = await KafkaLog.open(options(mock, 'to-create', { createTopic: { partitions: 4 } }));
+    try {
+      assert.equal(log.partitions, 3);
+    } finally {
+      await log.close();
+    }
+  });
+
   test('append: per-partition offsets in arrival order, concurrent appends share produce requests', async () => {
     const topic = await newTopic(mock, 4);
     const log = await KafkaLog.open(options(mock, topic));

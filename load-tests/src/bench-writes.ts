@@ -1,0 +1,486 @@
+/**
+ * `npm run bench:writes`: write throughput of the origin, two stream logs side by side in one run.
+ *
+ *   kafka: `replicant origin` over the test kit's librdkafka mock Kafka cluster (3 brokers, acks=-1,
+ *          idempotent producer off: the mock has no controller) and a throwaway redis-server;
+ *   file:  `replicant dev` with the embedded file log (group commit, one fsync per batch) and file
+ *          snapshots in a temporary DATA_DIR.
+ *
+ * W closed-loop writers (default 16) POST `{"w":<writer>,"n":<i>}` to `POST /v1/docs/{id}` over
+ * keep-alive connections, each with its own Idempotency-Key, spread over D documents, for a warm-up
+ * and then a measured window. A write counts when its 200 arrives (durable and applied: acks=-1 /
+ * fsync, then folded by the materializer). Reported per target: writes/s, ack latency p50/p99/max,
+ * non-200 answers, durability operations/s (Kafka produce requests, from
+ * `replicant_kafka_send_batch_size_count`; file log fsyncs, from `replicant_log_fsyncs_total`) and
+ * writes per operation (the group-commit factor), mean produce latency, and CPU-seconds of the
+ * server, the Kafka mock and Redis over the window (/proc/<pid>/stat). A table and one
+ * `BENCH_JSON {…}` line.
+ *
+ * Flags: --writers <n> (16), --duration <s> (10), --warmup <s> (2), --docs <n> (64),
+ * --targets kafka,file, --repeat <n> (1; runs alternate targets, the table shows medians),
+ * --brokers <n> (3), --partitions <n> (8), --fetch-wait <ms> (KAFKA_FETCH_MAX_WAIT_MS of origin's
+ * tail, 20), --wait-quiet <s> (60, quick: 0: before each run wait for the machine to go idle),
+ * --no-wait-quiet, --quick (3 s window, 1 s warm-up). Env REPLICANT_CLI benchmarks another build.
+ * Run it alone: `flock /tmp/replicant-load.lock npm run bench:writes`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { Histogram } from './histogram.js';
+import { clockTicks, cpuSeconds, machineBusySeconds } from './procfs.js';
+import { CLI_MAIN, REPO_ROOT, freePort, replicantBuilt } from './servers.js';
+
+const TOPIC = 'replicant.docs';
+type Target = 'kafka' | 'file';
+
+interface Config {
+  writers: number;
+  durationS: number;
+  warmupS: number;
+  docs: number;
+  targets: Target[];
+  repeat: number;
+  brokers: number;
+  partitions: number;
+  fetchWaitMs: number;
+  /** before each run, wait up to this long for the machine to go idle (< 0.25 cores busy) */
+  quietWaitS: number;
+}
+
+function parseArgs(argv: string[]): Config {
+  const val = (f: string) => {
+    const i = argv.indexOf(f);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (f: string, d: number) => {
+    const v = val(f);
+    if (v === undefined) return d;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${f} must be a positive number (got ${v})`);
+    return n;
+  };
+  const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+  const targets = (val('--targets') ?? 'kafka,file').split(',').map((s) => s.trim()) as Target[];
+  for (const t of targets) if (t !== 'kafka' && t !== 'file') throw new Error(`--targets: unknown target ${t}`);
+  return {
+    writers: Math.floor(num('--writers', 16)),
+    durationS: num('--duration', quick ? 3 : 10),
+    warmupS: num('--warmup', quick ? 1 : 2),
+    docs: Math.floor(num('--docs', 64)),
+    targets,
+    repeat: Math.floor(num('--repeat', 1)),
+    brokers: Math.floor(num('--brokers', 3)),
+    partitions: Math.floor(num('--partitions', 8)),
+    fetchWaitMs: Math.floor(num('--fetch-wait', 20)),
+    quietWaitS: argv.includes('--no-wait-quiet') ? 0 : val('--wait-quiet') !== undefined ? num('--wait-quiet', 60) : quick ? 0 : 60,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// processes
+
+interface KafkaMock {
+  readonly bootstraps: string[];
+  stop(): Promise<void>;
+}
+interface RedisServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+interface Testkit {
+  startKafkaMock(opts: { brokers?: number; topics?: { name: string; partitions: number }[] }): Promise<KafkaMock>;
+  startRedis(): Promise<RedisServer>;
+}
+
+async function loadTestkit(): Promise<Testkit> {
+  const spec = '@replicant/testkit';
+  try {
+    return (await import(spec)) as Testkit;
+  } catch (err) {
+    throw new Error(`cannot load ${spec} (build it with \`npx tsc -b\`; it needs gcc, librdkafka-dev and redis-server): ${(err as Error).message}`);
+  }
+}
+
+/** this process's descendants whose command name is `name` (the test kit's kafka-mock, redis-server) */
+function descendantsNamed(name: string): number[] {
+  const parent = new Map<number, number>();
+  const comm = new Map<number, string>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const open = s.indexOf('(');
+      const close = s.lastIndexOf(')');
+      comm.set(Number(d), s.slice(open + 1, close));
+      parent.set(Number(d), Number(s.slice(close + 2).split(' ')[1]));
+    } catch {
+      // exited
+    }
+  }
+  const out: number[] = [];
+  for (const [pid, c] of comm) {
+    if (!c.startsWith(name.slice(0, 15))) continue;
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === process.pid) {
+        out.push(pid);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+interface Server {
+  pid: number;
+  base: string;
+  metricsUrl: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** runs `replicant <mode>` and resolves once it printed its ready line */
+async function startReplicant(mode: 'dev' | 'origin', env: Record<string, string>, metricsPort: number | 'main'): Promise<Server> {
+  const fullEnv: Record<string, string | undefined> = { ...process.env };
+  for (const k of ['KAFKA_BROKERS', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'ADMIN_PORT', 'NODE_ID', 'PORT', 'DATA_DIR']) {
+    delete fullEnv[k];
+  }
+  Object.assign(fullEnv, { HOST: '127.0.0.1', PORT: String(await freePort()) }, env);
+  const child: ChildProcess = spawn(process.execPath, [CLI_MAIN, mode], { cwd: REPO_ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`replicant ${mode} not ready after 60 s:\n${out.slice(-3000)}`)), 60_000);
+    const onData = (b: Buffer) => {
+      out = (out + b.toString()).slice(-20_000);
+      const m = /ready on (?:http:\/\/)?127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`replicant ${mode} exited (${code}) before ready:\n${out.slice(-3000)}`));
+    });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    pid: child.pid!,
+    base,
+    metricsUrl: metricsPort === 'main' ? `${base}/metrics` : `http://127.0.0.1:${metricsPort}/metrics`,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+async function metrics(url: string): Promise<Map<string, number>> {
+  const text = await new Promise<string>((resolve, reject) => {
+    http.get(url, (res) => {
+      let s = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (s += c));
+      res.on('end', () => resolve(s));
+    }).on('error', reject);
+  });
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the writers
+
+interface WindowResult {
+  acked: number;
+  errors: number;
+  errorSamples: string[];
+  latency: Histogram;
+  seconds: number;
+}
+
+function post(agent: http.Agent, base: string, doc: string, body: string, key: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${base}/v1/docs/${doc}`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'idempotency-key': key },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** closed loop: each writer sends its next write when the previous one is answered */
+async function drive(cfg: Config, base: string, tag: string, onWindow: (phase: 'start' | 'end') => Promise<void>): Promise<WindowResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: cfg.writers });
+  const latency = new Histogram();
+  const t0 = performance.now();
+  const winStart = t0 + cfg.warmupS * 1000;
+  const winEnd = winStart + cfg.durationS * 1000;
+  let acked = 0;
+  let errors = 0;
+  const errorSamples: string[] = [];
+  let n = 0;
+  let started = false;
+  let startHook: Promise<void> | undefined;
+  const writer = async (w: number) => {
+    while (performance.now() < winEnd) {
+      const i = n++;
+      const body = JSON.stringify({ w, n: i });
+      const s = performance.now();
+      let r: { status: number; text: string };
+      try {
+        r = await post(agent, base, `bw-${tag}-${i % cfg.docs}`, body, `bw-${tag}-${i}`);
+      } catch (err) {
+        r = { status: 0, text: (err as Error).message };
+      }
+      const e = performance.now();
+      if (!started && e >= winStart) {
+        started = true;
+        startHook = onWindow('start');
+      }
+      if (e < winStart || e >= winEnd) continue;
+      if (r.status === 200) {
+        acked++;
+        latency.record(e - s);
+      } else {
+        errors++;
+        if (errorSamples.length < 5) errorSamples.push(`${r.status} ${r.text.slice(0, 200)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: cfg.writers }, (_, w) => writer(w)));
+  await startHook;
+  await onWindow('end');
+  agent.destroy();
+  return { acked, errors, errorSamples, latency, seconds: cfg.durationS };
+}
+
+// ---------------------------------------------------------------------------------------------
+// one run of one target
+
+interface RunResult {
+  target: Target;
+  writesPerS: number;
+  acked: number;
+  errors: number;
+  errorSamples: string[];
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+  /** Kafka produce requests or fsyncs per second */
+  durabilityOpsPerS: number;
+  writesPerDurabilityOp: number;
+  /** mean produce latency (kafka) / append-to-durable latency (file), ms */
+  durabilityLatencyMs: number;
+  serverCores: number;
+  kafkaMockCores?: number;
+  redisCores?: number;
+  machineCores: number;
+  /** machine cores busy just before the run (the wait-quiet probe; NaN when skipped) */
+  busyBefore: number;
+}
+
+/** On a shared box: wait (bounded) until the machine is nearly idle before a run. */
+async function waitQuiet(cfg: Config, label: string): Promise<number> {
+  let busy = NaN;
+  if (cfg.quietWaitS <= 0) return busy;
+  const until = Date.now() + cfg.quietWaitS * 1000;
+  while (Date.now() < until) {
+    const b0 = machineBusySeconds();
+    await new Promise((r) => setTimeout(r, 1000));
+    busy = machineBusySeconds() - b0;
+    if (busy < 0.25) return busy;
+  }
+  console.log(`  [${label}] machine still busy (${busy.toFixed(2)} cores) after ${cfg.quietWaitS} s: measuring anyway`);
+  return busy;
+}
+
+async function runTarget(cfg: Config, target: Target, tk: Testkit | undefined, runIndex: number): Promise<RunResult> {
+  const busyBefore = await waitQuiet(cfg, target);
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    let server: Server;
+    let kafkaPid: number | undefined;
+    let redisPid: number | undefined;
+    if (target === 'kafka') {
+      const before = new Set([...descendantsNamed('kafka-mock'), ...descendantsNamed('redis-server')]);
+      const kafka = await tk!.startKafkaMock({ brokers: cfg.brokers, topics: [{ name: TOPIC, partitions: cfg.partitions }] });
+      cleanup.push(() => kafka.stop());
+      const redis = await tk!.startRedis();
+      cleanup.push(() => redis.close());
+      kafkaPid = descendantsNamed('kafka-mock').find((p) => !before.has(p));
+      redisPid = descendantsNamed('redis-server').find((p) => !before.has(p));
+      const adminPort = await freePort();
+      server = await startReplicant(
+        'origin',
+        {
+          KAFKA_BROKERS: kafka.bootstraps.join(','),
+          KAFKA_TOPIC: TOPIC,
+          KAFKA_IDEMPOTENT: 'false',
+          KAFKA_FETCH_MAX_WAIT_MS: String(cfg.fetchWaitMs),
+          REDIS_URL: redis.url,
+          NODE_ID: 'bench-origin',
+          ADMIN_PORT: String(adminPort),
+        },
+        adminPort,
+      );
+    } else {
+      const dir = mkdtempSync(join(os.tmpdir(), 'replicant-bench-writes-'));
+      cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+      server = await startReplicant('dev', { DATA_DIR: dir }, 'main');
+    }
+    cleanup.unshift(() => server.stop());
+
+    let m0 = new Map<string, number>();
+    let m1 = new Map<string, number>();
+    const cpu0: Record<string, number> = {};
+    const cpu1: Record<string, number> = {};
+    const pids: Record<string, number | undefined> = { server: server.pid, kafka: kafkaPid, redis: redisPid };
+    const sample = (into: Record<string, number>) => {
+      for (const [k, pid] of Object.entries(pids)) if (pid !== undefined) into[k] = cpuSeconds(pid);
+      into.machine = machineBusySeconds();
+    };
+    const w = await drive(cfg, server.base, `${target}${runIndex}`, async (phase) => {
+      if (phase === 'start') {
+        sample(cpu0);
+        m0 = await metrics(server.metricsUrl);
+      } else {
+        sample(cpu1);
+        m1 = await metrics(server.metricsUrl);
+      }
+    });
+    const d = (name: string) => (m1.get(name) ?? 0) - (m0.get(name) ?? 0);
+    const ops =
+      target === 'kafka' ? d('replicant_kafka_send_batch_size_count') : d('replicant_log_fsyncs_total{log="file"}');
+    const opsAppends = target === 'kafka' ? d('replicant_kafka_send_batch_size_sum') : d('replicant_log_group_commit_batch_size_sum{log="file"}');
+    const latSum = target === 'kafka' ? d('replicant_kafka_send_latency_seconds_sum') : d('replicant_log_append_latency_seconds_sum{log="file"}');
+    const latCount = target === 'kafka' ? d('replicant_kafka_send_latency_seconds_count') : d('replicant_log_append_latency_seconds_count{log="file"}');
+    const cores = (k: string) => (cpu1[k] !== undefined && cpu0[k] !== undefined ? (cpu1[k] - cpu0[k]) / w.seconds : undefined);
+    return {
+      target,
+      writesPerS: w.acked / w.seconds,
+      acked: w.acked,
+      errors: w.errors,
+      errorSamples: w.errorSamples,
+      p50: w.latency.quantile(0.5),
+      p99: w.latency.quantile(0.99),
+      max: w.latency.max,
+      mean: w.latency.mean,
+      durabilityOpsPerS: ops / w.seconds,
+      writesPerDurabilityOp: ops > 0 ? opsAppends / ops : NaN,
+      durabilityLatencyMs: latCount > 0 ? (latSum / latCount) * 1000 : NaN,
+      serverCores: cores('server')!,
+      kafkaMockCores: cores('kafka'),
+      redisCores: cores('redis'),
+      machineCores: cores('machine')!,
+      busyBefore,
+    };
+  } finally {
+    for (const c of cleanup) await c().catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const median = (xs: number[]) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x: number | undefined, digits = 0) =>
+  x === undefined || !Number.isFinite(x) ? '–' : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const cfg = parseArgs(process.argv.slice(2));
+  if (!replicantBuilt()) throw new Error(`${CLI_MAIN} does not exist: run \`npx tsc -b\` first`);
+  const tk = cfg.targets.includes('kafka') ? await loadTestkit() : undefined;
+  console.log(
+    `bench:writes: ${cfg.writers} closed-loop writers, ${cfg.docs} docs, ${cfg.warmupS} s warm-up + ${cfg.durationS} s window, ` +
+      `targets ${cfg.targets.join(', ')}, ${cfg.repeat} run(s) each; cli ${CLI_MAIN}`,
+  );
+  const runs: RunResult[] = [];
+  for (let r = 0; r < cfg.repeat; r++) {
+    const order = r % 2 === 0 ? cfg.targets : [...cfg.targets].reverse();
+    for (const t of order) {
+      const res = await runTarget(cfg, t, tk, r);
+      runs.push(res);
+      console.log(
+        `  run ${r + 1} ${t}: ${fmt(res.writesPerS)} writes/s, p50 ${fmt(res.p50, 2)} ms, p99 ${fmt(res.p99, 2)} ms, ` +
+          `${fmt(res.durabilityOpsPerS)} ${t === 'kafka' ? 'produce requests' : 'fsyncs'}/s, ${res.errors} errors` +
+          (res.errorSamples.length ? ` (${res.errorSamples.join('; ')})` : ''),
+      );
+    }
+  }
+  const of = (t: Target) => runs.filter((x) => x.target === t);
+  const med = (t: Target, f: (x: RunResult) => number | undefined) => median(of(t).map((x) => f(x) ?? NaN));
+  const cols = cfg.targets;
+  const title: Record<Target, string> = {
+    kafka: `Kafka mock (${cfg.brokers} brokers, acks=-1)`,
+    file: 'file log (`replicant dev`, fsync)',
+  };
+  const rows: [string, (t: Target) => string][] = [
+    [
+      'writes acknowledged / s',
+      (t) => {
+        const xs = of(t).map((x) => x.writesPerS);
+        const range = xs.length > 1 ? ` [${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}]` : '';
+        return `${fmt(med(t, (x) => x.writesPerS))}${range}`;
+      },
+    ],
+    ['ack latency p50 / p99 (ms)', (t) => `${fmt(med(t, (x) => x.p50), 2)} / ${fmt(med(t, (x) => x.p99), 2)}`],
+    ['ack latency mean / max (ms)', (t) => `${fmt(med(t, (x) => x.mean), 2)} / ${fmt(Math.max(...of(t).map((x) => x.max)), 1)}`],
+    ['non-200 answers', (t) => fmt(of(t).reduce((a, x) => a + x.errors, 0))],
+    ['durability ops / s (Kafka: produce requests; file: fsyncs)', (t) => fmt(med(t, (x) => x.durabilityOpsPerS))],
+    ['writes per durability op', (t) => fmt(med(t, (x) => x.writesPerDurabilityOp), 1)],
+    ['mean produce request / append-to-fsync latency (ms)', (t) => fmt(med(t, (x) => x.durabilityLatencyMs), 2)],
+    ['server CPU (cores busy)', (t) => fmt(med(t, (x) => x.serverCores), 2)],
+    ['Kafka mock / Redis CPU (cores busy)', (t) => (t === 'kafka' ? `${fmt(med(t, (x) => x.kafkaMockCores), 2)} / ${fmt(med(t, (x) => x.redisCores), 2)}` : '–')],
+    ['whole machine (cores busy)', (t) => fmt(med(t, (x) => x.machineCores), 2)],
+    ['machine busy before the run (cores)', (t) => fmt(med(t, (x) => x.busyBefore), 2)],
+  ];
+  console.log('');
+  console.log(`| ${cfg.repeat > 1 ? `medians of ${cfg.repeat} runs` : ''} | ${cols.map((t) => title[t]).join(' | ')} |`);
+  console.log(`| --- | ${cols.map(() => '---:').join(' | ')} |`);
+  for (const [label, f] of rows) console.log(`| ${label} | ${cols.map(f).join(' | ')} |`);
+  const cpus = os.cpus();
+  console.log(
+    `BENCH_JSON ${JSON.stringify({
+      bench: 'writes',
+      config: cfg,
+      runs,
+      cli: CLI_MAIN,
+      host: { cores: cpus.length, cpu: cpus[0]?.model, node: process.version, clkTck: clockTicks() },
+    })}`,
+  );
+  process.exitCode = runs.some((x) => x.acked === 0) ? 1 : 0;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
