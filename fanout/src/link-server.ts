@@ -38,7 +38,8 @@ export interface LinkServerOptions {
 /** which links watch which doc, across the sessions of one server (hot-doc detection) */
 class DocWatchers {
   private readonly links = new Map<string, Set<LinkSession>>();
-  private readonly hot = new Set<string>();
+  /** hot docs -> the next slot to hand out (round-robin, so gateways divide evenly) */
+  private readonly hot = new Map<string, number>();
   constructor(
     private readonly threshold: number,
     private readonly spread: number,
@@ -48,12 +49,15 @@ class DocWatchers {
     let set = this.links.get(doc);
     if (!set) this.links.set(doc, (set = new Set()));
     set.add(s);
-    if (this.hot.has(doc)) {
-      s.sendHot(doc, this.spread);
+    const next = this.hot.get(doc);
+    if (next !== undefined) {
+      s.sendHot(doc, this.spread, next % this.spread);
+      this.hot.set(doc, next + 1);
     } else if (set.size > this.threshold) {
-      this.hot.add(doc);
       metrics.hot.inc();
-      for (const x of set) x.sendHot(doc, this.spread);
+      let slot = 0;
+      for (const x of set) x.sendHot(doc, this.spread, slot++ % this.spread);
+      this.hot.set(doc, slot);
     }
   }
 
@@ -212,8 +216,8 @@ class LinkSession implements UpstreamListener {
     this.watchers.remove(doc, this);
   }
 
-  sendHot(doc: string, spread: number): void {
-    this.write(encodeLinkFrame({ hot: { doc, spread } }));
+  sendHot(doc: string, spread: number, slot: number): void {
+    this.write(encodeLinkFrame({ hot: { doc, spread, slot } }));
   }
 
   // ---- UpstreamListener (from the replica) ----

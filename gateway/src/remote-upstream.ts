@@ -14,7 +14,6 @@ import {
   deltaFromLink,
   encodeLinkFrame,
   LinkFrameReader,
-  fnv1a32,
   pickReplicas,
   type LinkFrame,
   type Registry,
@@ -52,6 +51,8 @@ interface DocRoute {
   retrying?: boolean;
   /** > 1 once a replica reported the doc hot: spread over that many replicas */
   spread: number;
+  /** which of the `spread` best replicas this gateway takes (assigned by the replica) */
+  slot: number;
 }
 
 class Link {
@@ -158,7 +159,7 @@ export class RemoteUpstream implements Upstream {
 
   subscribe(doc: string, listener: UpstreamListener): void {
     if (this.docs.has(doc)) return;
-    const r: DocRoute = { doc, listener, link: undefined, seq: undefined, spread: 1 };
+    const r: DocRoute = { doc, listener, link: undefined, seq: undefined, spread: 1, slot: 0 };
     this.docs.set(doc, r);
     this.route(r);
   }
@@ -205,8 +206,8 @@ export class RemoteUpstream implements Upstream {
 
   /**
    * The replica a doc belongs on: rendezvous over the healthy replicas serving its partition. A
-   * hot doc uses the `spread` best ones, this gateway taking one by its node id, so the gateways
-   * watching it divide among several replicas.
+   * hot doc uses the `spread` best ones, this gateway taking the slot the replica assigned it, so
+   * the gateways watching it divide evenly among several replicas.
    */
   private best(r: DocRoute): { info: ReplicaInfo | undefined; cooling: boolean } {
     const p = partitionForKey(r.doc, this.o.partitions);
@@ -215,7 +216,7 @@ export class RemoteUpstream implements Upstream {
     const healthy = serving.filter((x) => (this.down.get(x.id) ?? 0) <= now);
     const pool = healthy.length > 0 ? healthy : serving;
     const top = pickReplicas(r.doc, pool, Math.max(1, r.spread));
-    const info = top.length <= 1 ? top[0] : top[fnv1a32(`${this.o.nodeId}\u0000${r.doc}`) % top.length];
+    const info = top.length <= 1 ? top[0] : top[r.slot % top.length];
     // only replicas whose link just failed: retry them, but at the retry pace
     return { info, cooling: healthy.length === 0 && serving.length > 0 };
   }
@@ -328,6 +329,7 @@ export class RemoteUpstream implements Upstream {
         const r = this.docs.get(h.doc ?? '');
         if (!r || r.link !== link || (h.spread ?? 1) <= r.spread) return;
         r.spread = h.spread ?? 1;
+        r.slot = h.slot ?? 0;
         this.moveIfNeeded(r, 'hot');
         return;
       }

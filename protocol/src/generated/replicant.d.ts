@@ -1420,6 +1420,9 @@ export namespace replicant {
 
             /** LinkHot spread */
             spread?: (number|null);
+
+            /** LinkHot slot */
+            slot?: (number|null);
         }
 
         /** Represents a LinkHot. */
@@ -1436,6 +1439,9 @@ export namespace replicant {
 
             /** LinkHot spread. */
             public spread: number;
+
+            /** LinkHot slot. */
+            public slot: number;
 
             /**
              * Creates a new LinkHot instance using the specified properties.

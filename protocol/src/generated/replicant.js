@@ -3676,6 +3676,7 @@ export const replicant = $root.replicant = (() => {
              * @interface ILinkHot
              * @property {string|null} [doc] LinkHot doc
              * @property {number|null} [spread] LinkHot spread
+             * @property {number|null} [slot] LinkHot slot
              */
 
             /**
@@ -3710,6 +3711,14 @@ export const replicant = $root.replicant = (() => {
             LinkHot.prototype.spread = 0;
 
             /**
+             * LinkHot slot.
+             * @member {number} slot
+             * @memberof replicant.v1.LinkHot
+             * @instance
+             */
+            LinkHot.prototype.slot = 0;
+
+            /**
              * Creates a new LinkHot instance using the specified properties.
              * @function create
              * @memberof replicant.v1.LinkHot
@@ -3741,6 +3750,8 @@ export const replicant = $root.replicant = (() => {
                     w.uint32(10).string(m.doc);
                 if (m.spread != null && Object.hasOwnProperty.call(m, "spread"))
                     w.uint32(16).uint32(m.spread);
+                if (m.slot != null && Object.hasOwnProperty.call(m, "slot"))
+                    w.uint32(24).uint32(m.slot);
                 return w;
             };
 
@@ -3784,6 +3795,10 @@ export const replicant = $root.replicant = (() => {
                         }
                     case 2: {
                             m.spread = r.uint32();
+                            break;
+                        }
+                    case 3: {
+                            m.slot = r.uint32();
                             break;
                         }
                     default:
