@@ -58,6 +58,39 @@ interface Partition {
   wakers: Set<() => void>;
 }
 
+/**
+ * The admission bound shared by every stream log: validates a record and reserves room for it
+ * synchronously (so a burst of calls within one tick is bounded too); released once the record is
+ * durable or failed.
+ */
+export class AppendBudget {
+  appends = 0;
+  bytes = 0;
+
+  constructor(
+    readonly maxAppends: number,
+    readonly maxBytes: number,
+    readonly maxRecordBytes: number,
+  ) {}
+
+  /** the record's framed size and key length, a RangeError for a record no log takes, or 'full' */
+  admit(docId: string, value: Uint8Array): { size: number; keyBytes: number } | RangeError | 'full' {
+    const keyBytes = Buffer.byteLength(docId);
+    if (keyBytes > 0xffff) return new RangeError('record key longer than 65535 bytes');
+    if (value.length > this.maxRecordBytes) return new RangeError(`record value of ${value.length} bytes exceeds ${this.maxRecordBytes}`);
+    const size = RECORD_OVERHEAD + keyBytes + value.length;
+    if (this.appends >= this.maxAppends || (this.appends > 0 && this.bytes + size > this.maxBytes)) return 'full';
+    this.appends++;
+    this.bytes += size;
+    return { size, keyBytes };
+  }
+
+  release(count: number, bytes: number): void {
+    this.appends -= count;
+    this.bytes -= bytes;
+  }
+}
+
 export interface LogStats {
   appends: number;
   fsyncs: number;
@@ -67,12 +100,9 @@ export interface LogStats {
 
 export abstract class BaseLog implements StreamLog {
   private readonly parts: Partition[];
-  private readonly maxPendingBytes: number;
-  private readonly maxPendingAppends: number;
   protected readonly maxRecordBytes: number;
+  private readonly budget: AppendBudget;
   private readonly recentLimit: number;
-  private pendingBytes = 0;
-  private pendingAppends = 0;
   private appendsDone = 0;
   private fsyncsDone = 0;
   private closed = false;
@@ -86,9 +116,8 @@ export abstract class BaseLog implements StreamLog {
     endOffsets: readonly bigint[],
     bounds: LogBounds,
   ) {
-    this.maxPendingBytes = bounds.maxPendingBytes ?? 64 * 1024 * 1024;
-    this.maxPendingAppends = bounds.maxPendingAppends ?? 100_000;
     this.maxRecordBytes = bounds.maxRecordBytes ?? 8 * 1024 * 1024;
+    this.budget = new AppendBudget(bounds.maxPendingAppends ?? 100_000, bounds.maxPendingBytes ?? 64 * 1024 * 1024, this.maxRecordBytes);
     this.recentLimit = bounds.recentBytesPerPartition ?? 2 * 1024 * 1024;
     this.parts = Array.from({ length: partitions }, (_, id) => ({
       id,
@@ -131,29 +160,18 @@ export abstract class BaseLog implements StreamLog {
     return {
       appends: this.appendsDone,
       fsyncs: this.fsyncsDone,
-      pendingAppends: this.pendingAppends,
-      pendingBytes: this.pendingBytes,
+      pendingAppends: this.budget.appends,
+      pendingBytes: this.budget.bytes,
     };
   }
 
   append(docId: string, value: Uint8Array): Promise<AppendResult> {
     if (this.closed) return this.shed('stream log is closed');
     if (this.failure) return this.shed(`stream log failed: ${this.failure.message}`);
-    const keyBytes = Buffer.byteLength(docId);
-    if (keyBytes > 0xffff) return Promise.reject(new RangeError('record key longer than 65535 bytes'));
-    if (value.length > this.maxRecordBytes) {
-      return Promise.reject(new RangeError(`record value of ${value.length} bytes exceeds ${this.maxRecordBytes}`));
-    }
-    const size = RECORD_OVERHEAD + keyBytes + value.length;
-    // The bound is checked and reserved synchronously, so a burst of calls in one tick is bounded too.
-    if (
-      this.pendingAppends >= this.maxPendingAppends ||
-      (this.pendingAppends > 0 && this.pendingBytes + size > this.maxPendingBytes)
-    ) {
-      return this.shed('stream log pending bound reached');
-    }
-    this.pendingAppends++;
-    this.pendingBytes += size;
+    const admitted = this.budget.admit(docId, value);
+    if (admitted instanceof RangeError) return Promise.reject(admitted);
+    if (admitted === 'full') return this.shed('stream log pending bound reached');
+    const { size, keyBytes } = admitted;
     const part = this.parts[this.partitionOf(docId)];
     const offset = part.nextOffset++;
     return new Promise<AppendResult>((resolve, reject) => {
@@ -196,8 +214,7 @@ export abstract class BaseLog implements StreamLog {
   private release(batch: readonly QueuedRecord[]): void {
     let bytes = 0;
     for (const r of batch) bytes += r.size;
-    this.pendingBytes -= bytes;
-    this.pendingAppends -= batch.length;
+    this.budget.release(batch.length, bytes);
   }
 
   private durable(part: Partition, batch: readonly QueuedRecord[]): void {

@@ -56,7 +56,7 @@ import { Counter, Gauge, Histogram, register } from 'prom-client';
 import { LogUnavailableError } from './stream-log.js';
 import type { AppendResult, BatchHandler, LogRecord, StreamLog, Tail, TailOptions } from './stream-log.js';
 import { partitionForKey } from './murmur2.js';
-import { DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES, RECORD_OVERHEAD } from './stream-log-base.js';
+import { AppendBudget, DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES, RECORD_OVERHEAD } from './stream-log-base.js';
 
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -321,8 +321,6 @@ export class KafkaLog implements StreamLog {
   private readonly windows: Window[];
   private readonly tails = new Set<KafkaTail>();
   private reader?: KafkaReader;
-  private pendingAppends = 0;
-  private pendingBytes = 0;
   private closed = false;
   private closing?: Promise<void>;
   /** partitions whose last produce request failed (cleared by a success or a successful health probe) */
@@ -348,9 +346,7 @@ export class KafkaLog implements StreamLog {
   readonly clientId: string;
   readonly tailBufferBytes: number;
   readonly recentBytesPerPartition: number;
-  private readonly maxInflightAppends: number;
-  private readonly maxInflightBytes: number;
-  private readonly maxRecordBytes: number;
+  private readonly budget: AppendBudget;
   private readonly maxRequestBytes: number;
   private readonly lingerMs: number;
   private readonly compression: CompressionTypes;
@@ -371,9 +367,7 @@ export class KafkaLog implements StreamLog {
     this.brokers = [...opts.brokers];
     this.topic = opts.topic;
     this.clientId = opts.clientId ?? 'replicant';
-    this.maxInflightAppends = opts.maxInflightAppends ?? 100_000;
-    this.maxInflightBytes = opts.maxInflightBytes ?? 64 * 1024 * 1024;
-    this.maxRecordBytes = opts.maxRecordBytes ?? 1_000_000;
+    this.budget = new AppendBudget(opts.maxInflightAppends ?? 100_000, opts.maxInflightBytes ?? 64 * 1024 * 1024, opts.maxRecordBytes ?? 1_000_000);
     this.maxRequestBytes = opts.maxRequestBytes ?? 900_000;
     this.lingerMs = opts.lingerMs ?? 0;
     this.compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
@@ -520,7 +514,7 @@ export class KafkaLog implements StreamLog {
   }
 
   stats(): KafkaLogStats {
-    return { ...this.counts, pendingAppends: this.pendingAppends, pendingBytes: this.pendingBytes };
+    return { ...this.counts, pendingAppends: this.budget.appends, pendingBytes: this.budget.bytes };
   }
 
   /**
@@ -573,21 +567,10 @@ export class KafkaLog implements StreamLog {
 
   append(docId: string, value: Uint8Array): Promise<AppendResult> {
     if (this.closed) return this.shed('stream log is closed');
-    const keyBytes = Buffer.byteLength(docId);
-    if (keyBytes > 0xffff) return Promise.reject(new RangeError('record key longer than 65535 bytes'));
-    if (value.length > this.maxRecordBytes) {
-      return Promise.reject(new RangeError(`record value of ${value.length} bytes exceeds ${this.maxRecordBytes}`));
-    }
-    const size = RECORD_OVERHEAD + keyBytes + value.length;
-    // checked and reserved synchronously, so a burst of calls in one tick is bounded too
-    if (
-      this.pendingAppends >= this.maxInflightAppends ||
-      (this.pendingAppends > 0 && this.pendingBytes + size > this.maxInflightBytes)
-    ) {
-      return this.shed('kafka in-flight append bound reached');
-    }
-    this.pendingAppends++;
-    this.pendingBytes += size;
+    const admitted = this.budget.admit(docId, value);
+    if (admitted instanceof RangeError) return Promise.reject(admitted);
+    if (admitted === 'full') return this.shed('kafka in-flight append bound reached');
+    const { size } = admitted;
     mInflight.inc();
     const part = this.sendParts[this.partitionOf(docId)];
     return new Promise<AppendResult>((resolve, reject) => {
@@ -677,8 +660,7 @@ export class KafkaLog implements StreamLog {
   }
 
   private release(count: number, bytes: number): void {
-    this.pendingAppends -= count;
-    this.pendingBytes -= bytes;
+    this.budget.release(count, bytes);
     mInflight.dec(count);
   }
 
