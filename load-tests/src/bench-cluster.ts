@@ -37,6 +37,7 @@ import { clockTicks, cpuSeconds, machineBusySeconds, processTree } from './procf
 import { CLI_MAIN, REPO_ROOT, freePort, replicantBuilt } from './servers.js';
 import type { ConnectCmd, ConnectedMsg, ReceiverCmd, StatsMsg } from './receiver.js';
 import { agent, post, writeAtRate } from './open-loop-writer.js';
+import { readArgs } from './args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RECEIVER_MAIN = join(here, 'receiver.js');
@@ -67,19 +68,7 @@ export interface ClusterBenchConfig {
 }
 
 function parseConfig(argv: string[]): ClusterBenchConfig {
-  const has = (f: string): boolean => argv.includes(f);
-  const val = (f: string): string | undefined => {
-    const i = argv.findIndex((a) => a === f || a.startsWith(`${f}=`));
-    if (i < 0) return undefined;
-    return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
-  };
-  const num = (f: string, def: number): number => {
-    const v = val(f);
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${f} must be a positive number (got ${v})`);
-    return n;
-  };
+  const { has, val, num } = readArgs(argv);
   const known = new Set([
     '--quick', '--gateways', '--clients', '--rate', '--duration', '--warmup', '--replicas', '--receivers-per-gateway', '--brokers',
     '--partitions', '--sample-every', '--hot-gateways', '--doc', '--wait-quiet', '--no-wait-quiet', '--idle',

@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { Histogram } from './histogram.js';
 import { clockTicks, cpuSeconds, machineBusySeconds } from './procfs.js';
 import { CLI_MAIN, REPO_ROOT, freePort, replicantBuilt } from './servers.js';
+import { readArgs } from './args.js';
 
 const TOPIC = 'replicant.docs';
 type Target = 'kafka' | 'file';
@@ -50,17 +51,7 @@ interface Config {
 }
 
 function parseArgs(argv: string[]): Config {
-  const val = (f: string) => {
-    const i = argv.indexOf(f);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const num = (f: string, d: number) => {
-    const v = val(f);
-    if (v === undefined) return d;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${f} must be a positive number (got ${v})`);
-    return n;
-  };
+  const { val, num } = readArgs(argv);
   const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
   const targets = (val('--targets') ?? 'kafka,file').split(',').map((s) => s.trim()) as Target[];
   for (const t of targets) if (t !== 'kafka' && t !== 'file') throw new Error(`--targets: unknown target ${t}`);

@@ -25,6 +25,7 @@ import { cpuSeconds, rssBytes, clockTicks, machineBusySeconds } from './procfs.j
 import { killAllServers, replicantBuilt, startServer, CLI_MAIN, type ServerKind, type ServerProc } from './servers.js';
 import type { ConnectCmd, ConnectedMsg, ReceiverCmd, StatsMsg } from './receiver.js';
 import { agent, post, writeAtRate } from './open-loop-writer.js';
+import { readArgs } from './args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RECEIVER_MAIN = join(here, 'receiver.js');
@@ -57,19 +58,7 @@ export interface BenchConfig {
 }
 
 function parseConfig(argv: string[]): BenchConfig {
-  const has = (f: string): boolean => argv.includes(f);
-  const val = (f: string): string | undefined => {
-    const i = argv.findIndex((a) => a === f || a.startsWith(`${f}=`));
-    if (i < 0) return undefined;
-    return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
-  };
-  const num = (f: string, def: number): number => {
-    const v = val(f);
-    if (v === undefined) return def;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${f} must be a positive number (got ${v})`);
-    return n;
-  };
+  const { has, val, num } = readArgs(argv);
   const quick = has('--quick') || process.env.BENCH_QUICK === '1';
   const targets = (val('--targets') ?? 'replicant,bare').split(',').map((s) => s.trim()) as ServerKind[];
   for (const t of targets) if (t !== 'replicant' && t !== 'bare') throw new Error(`unknown target ${t}`);
