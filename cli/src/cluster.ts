@@ -5,7 +5,8 @@
  * listener answers /readyz with 503, and every retry says which brokers / topic / Redis URL.
  */
 import * as uWS from 'uWebSockets.js';
-import { KafkaLog, Origin, RedisSnapshotStore, registerOriginHttp } from '@replicant/origin';
+import { KafkaLog, Origin, RedisSnapshotStore, redactRedisUrl, registerOriginHttp } from '@replicant/origin';
+import { Backoff } from '@replicant/protocol';
 import { LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream } from '@replicant/gateway';
 import { servedPartitions, type Config } from './config.js';
@@ -13,29 +14,19 @@ import { registerAdmin, type AdminHooks } from './admin.js';
 import { listen, listenAdmin, onShutdown, type Listening } from './server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
-}
+const redact = redactRedisUrl;
 
 /** opens a backend, retrying with capped exponential backoff and a clear message per failure */
 async function openWithRetry<T>(mode: string, what: string, open: () => Promise<T>): Promise<T> {
-  let delay = 250;
+  const backoff = new Backoff({ initialMs: 250, maxMs: 10_000, jitter: 'none' });
   for (;;) {
     try {
       return await open();
     } catch (err) {
+      const delay = backoff.next();
       console.error(`replicant ${mode}: ${what} unavailable (${(err as Error).message}); retrying in ${delay} ms`);
       await sleep(delay);
-      delay = Math.min(delay * 2, 10_000);
     }
-  }
-}
-
-function requireBackends(cfg: Config): void {
-  const missing = [cfg.kafkaBrokers.length === 0 ? 'KAFKA_BROKERS' : '', cfg.redisUrl === undefined ? 'REDIS_URL' : ''].filter(Boolean);
-  if (missing.length > 0) {
-    throw new Error(`replicant ${cfg.mode} needs ${missing.join(' and ')} (cluster mode); for one process without them use \`replicant dev\``);
   }
 }
 
@@ -91,7 +82,6 @@ function announce(cfg: Config, port: number, extra: string): void {
 // ---------------------------------------------------------------------------------------------
 
 export async function runOrigin(cfg: Config): Promise<void> {
-  requireBackends(cfg);
   // backends are filled in once open; /readyz on ADMIN_PORT answers 503 until then
   const b: { ready: boolean; log?: KafkaLog; store?: RedisSnapshotStore; origin?: Origin } = { ready: false };
   const hooks: AdminHooks = {
@@ -124,7 +114,6 @@ export async function runOrigin(cfg: Config): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 export async function runFanout(cfg: Config): Promise<void> {
-  requireBackends(cfg);
   const b: { ready: boolean; replica?: Replica; links?: LinkServer } = { ready: false };
   const hooks: AdminHooks = { ready: () => b.ready };
   const adminApp = uWS.App();
@@ -177,9 +166,6 @@ export async function runFanout(cfg: Config): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 export async function runGateway(cfg: Config): Promise<void> {
-  if (cfg.redisUrl === undefined) {
-    throw new Error('replicant gateway needs REDIS_URL (the replica registry); for one process use `replicant dev`');
-  }
   let ready = false;
   let draining = false;
   const registry = await openRegistry(cfg);

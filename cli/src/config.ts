@@ -1,155 +1,348 @@
 /**
- * Typed configuration, in one place: read from the environment (the DESIGN contract names) and
- * from command-line flags (`--port 8080` or `--port=8080` overrides PORT), validated at start with
- * messages that name the variable, the value and what is expected.
+ * Typed configuration in ONE table (`SETTINGS`): each row is a setting's env name, flag, parser
+ * (type and bounds), default per mode, the roles that read it and its help line. Everything else
+ * is derived from the table: the `Config` type, the `node:util` parseArgs options, validation and
+ * `replicant --help`. Adding a setting is adding one row.
+ *
+ * Precedence: flag (`--max-body-bytes 100`, the env name in kebab case) over env over default.
+ * A bad or missing value is a `ConfigError` whose message names the setting; the CLI prints it as
+ * one line and exits 2.
  */
+import { parseArgs as parseArgv } from 'node:util';
 
 export type Mode = 'dev' | 'origin' | 'fanout' | 'gateway';
 export const MODES: readonly Mode[] = ['dev', 'origin', 'fanout', 'gateway'];
 
-export interface Config {
-  mode: Mode;
-  host: string;
-  port: number;
-  /** separate port for /metrics, /healthz, /readyz (0 = none; dev also serves them on PORT) */
-  adminPort: number;
-  dataDir: string;
-  kafkaBrokers: string[];
-  kafkaTopic: string;
-  redisUrl: string | undefined;
-  nodeId: string;
-  jwtSecret: string | undefined;
-  jwtPublicKey: string | undefined;
-  /** stream-log partitions (embedded log; in cluster mode the partitions origin creates a missing topic with) */
-  partitions: number;
-  /** largest POST body (bytes) */
-  maxBodyBytes: number;
-  /** largest client WebSocket frame (bytes) */
-  maxFrameBytes: number;
-  /** per-connection send buffer bound (bytes) */
-  maxSendBuffer: number;
-  maxSubscriptions: number;
-  /** deltas retained per document for resume */
-  historySize: number;
-  checkpointIntervalMs: number;
-  /** writes awaiting durability before the write API sheds with 503 */
-  maxInflightWrites: number;
-  /** how long a drain waits between goaway and closing connections */
-  drainGraceMs: number;
-  // ---- cluster mode (extensions, docs/operations.md) ----
-  /** gateway: origin's HTTP base URL for publishes */
-  originUrl: string;
-  /** fanout: host:port gateways use to reach this replica's link listener (default HOST:PORT) */
-  advertiseAddress: string | undefined;
-  /** fanout: explicit partition list ("0-3,7"); else derived from REPLICA_INDEX/COUNT/REPLICATION */
-  fanoutPartitions: string | undefined;
-  replicaIndex: number | undefined;
-  replicaCount: number;
-  /** fanout: replicas per partition when partitions are derived from the replica index */
-  replication: number;
-  kafkaIdempotent: boolean;
-  /** kafkajs retries of a failed request (produce, fetch, admin) before it fails: how long an append rides out a broker outage before 503 */
-  kafkaRetries: number;
-  /** longest a tail's fetch waits for data (a real broker answers as soon as data arrives) */
-  kafkaFetchMaxWaitMs: number;
-  kafkaCompression: 'none' | 'gzip';
-  /** registry heartbeat TTL */
-  registryTtlMs: number;
-  /** fanout: deltas queued per doc per gateway link before collapsing into a snapshot */
-  linkBacklog: number;
-  /** gateway: credit window per replica link (frames) */
-  linkWindow: number;
-  /** fanout: a doc watched by more gateways than this is hot */
-  hotDocGateways: number;
-  /** fanout: replicas gateways spread a hot doc over */
-  hotDocSpread: number;
-}
+export const MODE_HELP: Record<Mode, string> = {
+  dev: 'origin + one replica + gateway in one process on one port, file log and snapshots under DATA_DIR (no Kafka, no Redis)',
+  origin: 'the write API (POST/GET /v1/docs/{id}), materializer and checkpointer over Kafka and Redis',
+  fanout: 'a fan-out replica: tails its partitions, serves gateway links on PORT',
+  gateway: 'the WebSocket edge at /v1/stream; routes docs to replicas found in Redis, publishes to ORIGIN_URL',
+};
 
 export class ConfigError extends Error {}
 
-interface Spec {
+/** how a raw string (env or flag) becomes a typed value; `type` is shown in --help */
+export interface Parser<T> {
+  type: string;
+  parse(raw: string | undefined, name: string): T;
+}
+
+function required(raw: string | undefined, name: string): string {
+  if (raw === undefined) throw new ConfigError(`${name} is required`);
+  return raw;
+}
+
+const str = (pattern?: RegExp, what?: string): Parser<string> => ({
+  type: what ?? 'string',
+  parse(raw, name) {
+    const v = required(raw, name);
+    if (pattern && !pattern.test(v)) throw new ConfigError(`${name} must be ${what ?? pattern} (got ${JSON.stringify(v)})`);
+    return v;
+  },
+});
+
+const int = (min: number, max: number): Parser<number> => ({
+  type: `integer ${min}..${max}`,
+  parse(raw, name) {
+    const v = required(raw, name);
+    if (!/^-?\d+$/.test(v)) throw new ConfigError(`${name} must be an integer (got ${JSON.stringify(v)})`);
+    const n = Number(v);
+    if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max} (got ${n})`);
+    return n;
+  },
+});
+
+const bool: Parser<boolean> = {
+  type: 'true|false',
+  parse(raw, name) {
+    const v = required(raw, name);
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+    throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(v)})`);
+  },
+};
+
+const oneOf = <T extends string>(...allowed: T[]): Parser<T> => ({
+  type: allowed.join('|'),
+  parse(raw, name) {
+    const v = required(raw, name);
+    if ((allowed as string[]).includes(v)) return v as T;
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+  },
+});
+
+/** comma list, each entry checked against `entry` */
+const list = (entry: RegExp, what: string): Parser<string[]> => ({
+  type: `comma list of ${what}`,
+  parse(raw, name) {
+    const items = required(raw, name).split(',').map((s) => s.trim()).filter(Boolean);
+    for (const b of items) if (!entry.test(b)) throw new ConfigError(`${name} entries must be ${what} (got ${JSON.stringify(b)})`);
+    return items;
+  },
+});
+
+/** absent (unset or empty) is `undefined` instead of an error */
+const optional = <T>(p: Parser<T>): Parser<T | undefined> => ({
+  type: p.type,
+  parse: (raw, name) => (raw === undefined ? undefined : p.parse(raw, name)),
+});
+
+const HOST_PORT = /^[^\s:]+:\d{1,5}$/;
+
+/** a raw default: the same for every mode, per mode (a mode not listed has none), or computed */
+type Default = string | Partial<Record<Mode, string>> | ((mode: Mode) => string);
+
+export interface Setting<T> {
+  /** environment variable (the DESIGN contract name); the flag is its kebab case unless `flag` says otherwise */
   env: string;
-  def?: string;
+  flag?: string;
+  parser: Parser<T>;
+  def?: Default;
+  /** what the default is when it is computed (shown in --help instead of `def`) */
+  defHelp?: string;
+  /** the roles that read it (default: all); `replicant <role> --help` lists these */
+  roles?: readonly Mode[];
+  /** roles that refuse to start without it */
+  requiredIn?: readonly Mode[];
+  help: string;
 }
 
-const SPECS = {
-  host: { env: 'HOST', def: '127.0.0.1' },
-  port: { env: 'PORT' },
-  adminPort: { env: 'ADMIN_PORT', def: '0' },
-  dataDir: { env: 'DATA_DIR', def: './data' },
-  kafkaBrokers: { env: 'KAFKA_BROKERS', def: '' },
-  kafkaTopic: { env: 'KAFKA_TOPIC', def: 'replicant.docs' },
-  redisUrl: { env: 'REDIS_URL' },
-  nodeId: { env: 'NODE_ID' },
-  jwtSecret: { env: 'AUTH_JWT_SECRET' },
-  jwtPublicKey: { env: 'AUTH_JWT_PUBLIC_KEY' },
-  partitions: { env: 'PARTITIONS', def: '8' },
-  maxBodyBytes: { env: 'MAX_BODY_BYTES', def: String(1024 * 1024) },
-  maxFrameBytes: { env: 'MAX_FRAME_BYTES', def: String(1024 * 1024) },
-  maxSendBuffer: { env: 'MAX_SEND_BUFFER_BYTES', def: String(1024 * 1024) },
-  maxSubscriptions: { env: 'MAX_SUBSCRIPTIONS', def: '1000' },
-  historySize: { env: 'HISTORY_SIZE', def: '1024' },
-  checkpointIntervalMs: { env: 'CHECKPOINT_INTERVAL_MS', def: '200' },
-  maxInflightWrites: { env: 'MAX_INFLIGHT_WRITES', def: '10000' },
-  drainGraceMs: { env: 'DRAIN_GRACE_MS', def: '1000' },
-  originUrl: { env: 'ORIGIN_URL', def: 'http://127.0.0.1:8081' },
-  advertiseAddress: { env: 'ADVERTISE_ADDRESS' },
-  fanoutPartitions: { env: 'FANOUT_PARTITIONS' },
-  replicaIndex: { env: 'REPLICA_INDEX' },
-  replicaCount: { env: 'REPLICA_COUNT', def: '1' },
-  replication: { env: 'REPLICATION', def: '2' },
-  kafkaIdempotent: { env: 'KAFKA_IDEMPOTENT', def: 'true' },
-  kafkaRetries: { env: 'KAFKA_RETRIES', def: '5' },
-  kafkaFetchMaxWaitMs: { env: 'KAFKA_FETCH_MAX_WAIT_MS', def: '500' },
-  kafkaCompression: { env: 'KAFKA_COMPRESSION', def: 'none' },
-  registryTtlMs: { env: 'REGISTRY_TTL_MS', def: '3000' },
-  linkBacklog: { env: 'LINK_BACKLOG', def: '256' },
-  linkWindow: { env: 'LINK_WINDOW', def: '4096' },
-  hotDocGateways: { env: 'HOT_DOC_GATEWAYS', def: '8' },
-  hotDocSpread: { env: 'HOT_DOC_SPREAD', def: '3' },
-} satisfies Record<Exclude<keyof Config, 'mode'>, Spec>;
+const CLUSTER: readonly Mode[] = ['origin', 'fanout', 'gateway'];
+const set = <T>(s: Setting<T>): Setting<T> => s;
 
-const DEFAULT_PORT: Record<Mode, number> = { dev: 8080, origin: 8081, fanout: 8082, gateway: 8080 };
+/** THE table. Keys are the `Config` field names. */
+export const SETTINGS = {
+  host: set({ env: 'HOST', parser: str(/^(?:[A-Za-z0-9_.:-]+|::1)$/, 'an IP address or host name'), def: '127.0.0.1', help: 'address to listen on' }),
+  port: set({
+    env: 'PORT',
+    parser: int(0, 65535),
+    def: { dev: '8080', origin: '8081', fanout: '8082', gateway: '8080' },
+    help: 'main port: HTTP + WebSocket (dev), HTTP (origin), gateway links (fanout), WebSocket (gateway); 0 = any free port',
+  }),
+  adminPort: set({ env: 'ADMIN_PORT', parser: int(0, 65535), def: '0', help: 'separate port for /metrics, /healthz, /readyz (0 = none; dev also serves them on PORT)' }),
+  dataDir: set({ env: 'DATA_DIR', parser: str(), def: './data', roles: ['dev'], help: 'where the embedded file log and snapshots live' }),
+  kafkaBrokers: set({
+    env: 'KAFKA_BROKERS',
+    parser: list(HOST_PORT, 'host:port'),
+    def: '',
+    roles: ['origin', 'fanout'],
+    requiredIn: ['origin', 'fanout'],
+    help: 'Kafka bootstrap brokers',
+  }),
+  kafkaTopic: set({ env: 'KAFKA_TOPIC', parser: str(), def: 'replicant.docs', roles: CLUSTER, help: 'the topic holding every document (key = doc id); also the Redis key prefix' }),
+  redisUrl: set({
+    env: 'REDIS_URL',
+    parser: optional(str(/^rediss?:\/\//, 'a redis:// or rediss:// URL')),
+    roles: CLUSTER,
+    requiredIn: CLUSTER,
+    help: 'Redis for snapshots, covered offsets and the replica registry',
+  }),
+  nodeId: set({ env: 'NODE_ID', parser: str(), def: (m) => `${m}-${process.pid}`, defHelp: '<mode>-<pid>', help: 'this process in logs and the replica registry' }),
+  jwtSecret: set({
+    env: 'AUTH_JWT_SECRET',
+    parser: optional(str(/^.{16,}$/s, 'at least 16 characters')),
+    roles: ['dev', 'gateway'],
+    help: 'HS* JWT secret clients authenticate with',
+  }),
+  jwtPublicKey: set({
+    env: 'AUTH_JWT_PUBLIC_KEY',
+    parser: optional(str(/BEGIN/, 'a PEM public key (-----BEGIN PUBLIC KEY-----...)')),
+    roles: ['dev', 'gateway'],
+    help: 'PEM public key (RS*, PS*, ES*, EdDSA) clients authenticate with',
+  }),
+  partitions: set({
+    env: 'PARTITIONS',
+    parser: int(1, 4096),
+    def: '8',
+    roles: ['dev', 'origin'],
+    help: 'partitions of the embedded log; in cluster mode those origin creates a missing topic with',
+  }),
+  maxBodyBytes: set({ env: 'MAX_BODY_BYTES', parser: int(1, 64 * 1024 * 1024), def: String(1024 * 1024), roles: ['dev', 'origin'], help: 'largest POST body; larger ones get 413' }),
+  maxFrameBytes: set({ env: 'MAX_FRAME_BYTES', parser: int(1024, 64 * 1024 * 1024), def: String(1024 * 1024), roles: ['dev', 'gateway'], help: 'largest client WebSocket frame' }),
+  maxSendBuffer: set({
+    env: 'MAX_SEND_BUFFER_BYTES',
+    parser: int(1024, 1024 * 1024 * 1024),
+    def: String(1024 * 1024),
+    roles: ['dev', 'gateway'],
+    help: 'per-connection send buffer bound; over it the connection is inactive',
+  }),
+  maxSubscriptions: set({ env: 'MAX_SUBSCRIPTIONS', parser: int(1, 1_000_000), def: '1000', roles: ['dev', 'gateway'], help: 'subscriptions per connection' }),
+  historySize: set({ env: 'HISTORY_SIZE', parser: int(0, 1_000_000), def: '1024', roles: ['dev', 'fanout', 'gateway'], help: 'deltas kept per document for resume' }),
+  checkpointIntervalMs: set({ env: 'CHECKPOINT_INTERVAL_MS', parser: int(10, 60_000), def: '200', roles: ['dev', 'origin'], help: 'snapshot checkpoint period (bounded lag)' }),
+  maxInflightWrites: set({ env: 'MAX_INFLIGHT_WRITES', parser: int(1, 10_000_000), def: '10000', roles: ['dev', 'origin'], help: 'writes awaiting durability before the write API sheds with 503' }),
+  drainGraceMs: set({ env: 'DRAIN_GRACE_MS', parser: int(0, 600_000), def: '1000', roles: ['dev', 'gateway'], help: 'time between goaway and closing connections on SIGTERM' }),
+  logRetentionBytes: set({
+    env: 'LOG_RETENTION_BYTES',
+    parser: int(0, Number.MAX_SAFE_INTEGER),
+    def: '0',
+    roles: ['dev', 'origin'],
+    help: 'per partition: the embedded log deletes its oldest whole segments beyond this (0 = keep all); origin sets retention.bytes on a topic it creates',
+  }),
+  logRetentionMs: set({
+    env: 'LOG_RETENTION_MS',
+    parser: int(0, Number.MAX_SAFE_INTEGER),
+    def: '0',
+    roles: ['dev', 'origin'],
+    help: 'the embedded log deletes whole segments older than this (0 = keep all); origin sets retention.ms on a topic it creates',
+  }),
+  logSegmentBytes: set({ env: 'LOG_SEGMENT_BYTES', parser: int(4096, 1024 * 1024 * 1024), def: String(64 * 1024 * 1024), roles: ['dev'], help: 'embedded log: segment file size (the unit retention deletes)' }),
+  kafkaMinInsyncReplicas: set({
+    env: 'KAFKA_MIN_INSYNC_REPLICAS',
+    parser: optional(int(1, 100)),
+    defHelp: 'min(2, replication factor)',
+    roles: ['origin'],
+    help: 'min.insync.replicas origin sets on a topic it creates',
+  }),
+  // ---- cluster mode (extensions, docs/operations.md) ----
+  originUrl: set({ env: 'ORIGIN_URL', parser: str(/^https?:\/\/[^/\s]+/, 'an http(s) URL'), def: 'http://127.0.0.1:8081', roles: ['gateway'], help: "origin's HTTP base URL for publishes" }),
+  advertiseAddress: set({
+    env: 'ADVERTISE_ADDRESS',
+    parser: optional(str(HOST_PORT, 'host:port')),
+    defHelp: 'HOST:PORT',
+    roles: ['fanout'],
+    help: 'host:port gateways dial to reach this replica (e.g. the pod IP)',
+  }),
+  fanoutPartitions: set({ env: 'FANOUT_PARTITIONS', parser: optional(str()), roles: ['fanout'], help: 'explicit partition list ("0-3,7"); overrides REPLICA_INDEX/COUNT' }),
+  replicaIndex: set({ env: 'REPLICA_INDEX', parser: optional(int(0, 100_000)), roles: ['fanout'], help: 'replica i of REPLICA_COUNT serves partition p when (p - i) mod n < REPLICATION; unset = all partitions' }),
+  replicaCount: set({ env: 'REPLICA_COUNT', parser: int(1, 100_000), def: '1', roles: ['fanout'], help: 'replicas the partitions are divided over' }),
+  replication: set({ env: 'REPLICATION', parser: int(1, 100_000), def: '2', roles: ['fanout'], help: 'replicas per partition when partitions are derived from REPLICA_INDEX' }),
+  kafkaIdempotent: set({ env: 'KAFKA_IDEMPOTENT', parser: bool, def: 'true', roles: ['origin', 'fanout'], help: 'idempotent producer (correctness never depends on it)' }),
+  kafkaRetries: set({
+    env: 'KAFKA_RETRIES',
+    parser: int(0, 100),
+    def: '5',
+    roles: ['origin', 'fanout'],
+    help: 'kafkajs retries of a failed request: how long an append rides out a broker outage before 503',
+  }),
+  kafkaFetchMaxWaitMs: set({ env: 'KAFKA_FETCH_MAX_WAIT_MS', parser: int(1, 60_000), def: '500', roles: ['origin', 'fanout'], help: "longest a tail's fetch waits for data" }),
+  kafkaCompression: set({ env: 'KAFKA_COMPRESSION', parser: oneOf('none', 'gzip'), def: 'none', roles: ['origin', 'fanout'], help: 'produce compression' }),
+  registryTtlMs: set({ env: 'REGISTRY_TTL_MS', parser: int(500, 600_000), def: '3000', roles: ['fanout', 'gateway'], help: 'replica registration TTL; heartbeats every TTL/3' }),
+  linkBacklog: set({ env: 'LINK_BACKLOG', parser: int(1, 1_000_000), def: '256', roles: ['fanout'], help: 'deltas queued per doc per gateway link before collapsing into a snapshot' }),
+  linkWindow: set({ env: 'LINK_WINDOW', parser: int(1, 1_000_000), def: '4096', roles: ['gateway'], help: 'credit window per replica link (data frames)' }),
+  hotDocGateways: set({ env: 'HOT_DOC_GATEWAYS', parser: int(1, 1_000_000), def: '8', roles: ['fanout'], help: 'a doc watched by more gateway links than this is hot' }),
+  hotDocSpread: set({ env: 'HOT_DOC_SPREAD', parser: int(1, 1000), def: '3', roles: ['fanout'], help: 'replicas gateways spread a hot doc over' }),
+};
 
-/** `--admin-port` -> `adminPort`; also accepts the env name itself (`--ADMIN_PORT`) */
-function flagKey(flag: string): keyof typeof SPECS | undefined {
-  const camel = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  if (camel in SPECS) return camel as keyof typeof SPECS;
-  for (const [k, s] of Object.entries(SPECS)) if (s.env === flag) return k as keyof typeof SPECS;
-  return undefined;
+type Table = typeof SETTINGS;
+export type SettingKey = keyof Table;
+
+/** derived from the table: one typed field per row, plus the mode */
+export type Config = { mode: Mode } & { -readonly [K in SettingKey]: Table[K] extends Setting<infer T> ? T : never };
+
+const kebab = (env: string) => env.toLowerCase().replace(/_/g, '-');
+export const flagOf = (k: SettingKey): string => (SETTINGS[k] as Setting<unknown>).flag ?? kebab(SETTINGS[k].env);
+const rows = () => Object.entries(SETTINGS) as [SettingKey, Setting<unknown>][];
+
+function defaultOf(s: Setting<unknown>, mode: Mode): string | undefined {
+  if (s.def === undefined || typeof s.def === 'string') return s.def;
+  if (typeof s.def === 'function') return s.def(mode);
+  return s.def[mode];
 }
 
-export function parseArgs(argv: string[]): { mode: string | undefined; flags: Map<keyof typeof SPECS, string> } {
-  const flags = new Map<keyof typeof SPECS, string>();
-  let mode: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      if (mode !== undefined) throw new ConfigError(`unexpected argument ${JSON.stringify(a)}`);
-      mode = a;
+export interface ParsedArgs {
+  mode: string | undefined;
+  help: boolean;
+  flags: Map<SettingKey, string>;
+}
+
+/** flags via node:util parseArgs, with options generated from the table */
+export function parseArgs(argv: string[]): ParsedArgs {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  const byFlag = new Map<string, SettingKey>();
+  for (const [k] of rows()) {
+    options[flagOf(k)] = { type: 'string' };
+    byFlag.set(flagOf(k), k);
+  }
+  let parsed: ReturnType<typeof parseArgv>;
+  try {
+    parsed = parseArgv({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    // parseArgs' messages are one line already ("Unknown option '--x'..."); keep the first
+    throw new ConfigError(String((err as Error).message).split('\n')[0]);
+  }
+  if (parsed.positionals.length > 1) throw new ConfigError(`unexpected argument ${JSON.stringify(parsed.positionals[1])}`);
+  const flags = new Map<SettingKey, string>();
+  for (const [flag, v] of Object.entries(parsed.values)) {
+    const k = byFlag.get(flag);
+    if (k !== undefined && typeof v === 'string') flags.set(k, v.trim());
+  }
+  return { mode: parsed.positionals[0], help: parsed.values.help === true, flags };
+}
+
+/** `replicant --help` (no mode: every role and setting) or `replicant <mode> --help` */
+export function helpText(mode?: Mode): string {
+  const out: string[] = [];
+  out.push(`usage: replicant <${MODES.join('|')}> [--flag value ...]`);
+  out.push('       replicant [<mode>] --help');
+  out.push('');
+  out.push(mode ? `${mode}: ${MODE_HELP[mode]}` : 'roles:');
+  if (!mode) for (const m of MODES) out.push(`  ${m.padEnd(8)} ${MODE_HELP[m]}`);
+  out.push('');
+  out.push(`settings${mode ? ` read by ${mode}` : ''} (env variable, or --flag; a flag wins over the env):`);
+  for (const [k, s] of rows()) {
+    if (mode && s.roles && !s.roles.includes(mode)) continue;
+    let def: string;
+    if (s.defHelp) def = s.defHelp;
+    else if (mode) def = defaultOf(s, mode) ?? '';
+    else if (typeof s.def === 'object') def = Object.entries(s.def).map(([m, v]) => `${m} ${v}`).join(', ');
+    else def = typeof s.def === 'string' ? s.def : '';
+    const req = s.requiredIn && (mode ? s.requiredIn.includes(mode) : true) ? ` (required${mode ? '' : ` by ${s.requiredIn.join(', ')}`})` : '';
+    const roles = !mode && s.roles ? ` [${s.roles.join(', ')}]` : '';
+    out.push(`  ${s.env}  --${flagOf(k)} <${s.parser.type}>  default: ${def === '' ? '(none)' : def}${req}${roles}`);
+    out.push(`      ${s.help}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export type LoadResult = { help: string } | { config: Config };
+
+/** parses argv + env into a validated Config, or the help text when --help is given */
+export function load(argv: string[], env: NodeJS.ProcessEnv = process.env): LoadResult {
+  const args = parseArgs(argv);
+  const known = args.mode !== undefined && MODES.includes(args.mode as Mode);
+  if (args.help) {
+    if (args.mode !== undefined && !known) throw new ConfigError(`unknown mode ${JSON.stringify(args.mode)}; one of ${MODES.join(', ')}`);
+    return { help: helpText(args.mode as Mode | undefined) };
+  }
+  if (!known) {
+    throw new ConfigError(`usage: replicant <${MODES.join('|')}> [--flag value ...]${args.mode ? ` (unknown mode ${JSON.stringify(args.mode)})` : ''}; replicant --help lists the settings`);
+  }
+  const mode = args.mode as Mode;
+  const cfg: Record<string, unknown> = { mode };
+  const missing: string[] = [];
+  for (const [k, s] of rows()) {
+    let raw = args.flags.get(k) ?? env[s.env];
+    if (raw === '') raw = undefined;
+    if (raw === undefined && s.requiredIn?.includes(mode)) {
+      missing.push(s.env);
       continue;
     }
-    const eq = a.indexOf('=');
-    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    const key = flagKey(name);
-    if (!key) throw new ConfigError(`unknown flag --${name}`);
-    let value: string | undefined = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new ConfigError(`flag --${name} needs a value`);
-    value = value.trim();
-    flags.set(key, value);
+    cfg[k] = s.parser.parse(raw ?? defaultOf(s, mode), s.env);
   }
-  return { mode, flags };
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `replicant ${mode} needs ${missing.join(' and ')} (cluster mode); for one process without Kafka or Redis use \`replicant dev\``,
+    );
+  }
+  const c = cfg as Config;
+  validate(c);
+  return { config: c };
 }
 
-function bool(name: string, v: string): boolean {
-  if (/^(1|true|yes|on)$/i.test(v)) return true;
-  if (/^(0|false|no|off)$/i.test(v)) return false;
-  throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(v)})`);
+/** the config for `argv` + `env`; throws ConfigError for --help too (use `load` to honour it) */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const r = load(argv, env);
+  if ('help' in r) throw new ConfigError('--help given');
+  return r.config;
 }
 
-function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(v)) return v as T;
-  throw new ConfigError(`${name} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+/** checks that span several settings */
+function validate(cfg: Config): void {
+  if (cfg.replicaIndex !== undefined && cfg.replicaIndex >= cfg.replicaCount) {
+    throw new ConfigError(`REPLICA_INDEX must be below REPLICA_COUNT (${cfg.replicaIndex} >= ${cfg.replicaCount})`);
+  }
+  if (cfg.fanoutPartitions !== undefined) parsePartitionList(cfg.fanoutPartitions, cfg.partitions);
 }
 
 /** "0-3,7" -> [0,1,2,3,7], each below `partitions` */
@@ -179,92 +372,6 @@ export function servedPartitions(cfg: Config, partitions: number): number[] {
   const n = cfg.replicaCount;
   const i = cfg.replicaIndex;
   return all.filter((p) => (((p - i) % n) + n) % n < Math.min(cfg.replication, n));
-}
-
-function int(name: string, v: string, min: number, max: number): number {
-  if (!/^-?\d+$/.test(v)) throw new ConfigError(`${name} must be an integer (got ${JSON.stringify(v)})`);
-  const n = Number(v);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max} (got ${n})`);
-  return n;
-}
-
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
-  const { mode, flags } = parseArgs(argv);
-  if (mode === undefined || !MODES.includes(mode as Mode)) {
-    throw new ConfigError(`usage: replicant <${MODES.join('|')}> [--flag value ...]${mode ? ` (unknown mode ${JSON.stringify(mode)})` : ''}`);
-  }
-  const m = mode as Mode;
-  const raw = (k: keyof typeof SPECS): string | undefined => {
-    const s: Spec = SPECS[k];
-    const v = flags.get(k) ?? env[s.env];
-    return v === undefined || v === '' ? s.def : v;
-  };
-  const name = (k: keyof typeof SPECS) => SPECS[k].env;
-  const num = (k: keyof typeof SPECS, min: number, max: number) => int(name(k), raw(k)!, min, max);
-  const portRaw = raw('port');
-  const cfg: Config = {
-    mode: m,
-    host: raw('host')!,
-    port: portRaw === undefined ? DEFAULT_PORT[m] : int('PORT', portRaw, 0, 65535),
-    adminPort: num('adminPort', 0, 65535),
-    dataDir: raw('dataDir')!,
-    kafkaBrokers: raw('kafkaBrokers')!.split(',').map((s) => s.trim()).filter(Boolean),
-    kafkaTopic: raw('kafkaTopic')!,
-    redisUrl: raw('redisUrl'),
-    nodeId: raw('nodeId') ?? `${m}-${process.pid}`,
-    jwtSecret: raw('jwtSecret'),
-    jwtPublicKey: raw('jwtPublicKey'),
-    partitions: num('partitions', 1, 4096),
-    maxBodyBytes: num('maxBodyBytes', 1, 64 * 1024 * 1024),
-    maxFrameBytes: num('maxFrameBytes', 1024, 64 * 1024 * 1024),
-    maxSendBuffer: num('maxSendBuffer', 1024, 1024 * 1024 * 1024),
-    maxSubscriptions: num('maxSubscriptions', 1, 1_000_000),
-    historySize: num('historySize', 0, 1_000_000),
-    checkpointIntervalMs: num('checkpointIntervalMs', 10, 60_000),
-    maxInflightWrites: num('maxInflightWrites', 1, 10_000_000),
-    drainGraceMs: num('drainGraceMs', 0, 600_000),
-    originUrl: raw('originUrl')!,
-    advertiseAddress: raw('advertiseAddress'),
-    fanoutPartitions: raw('fanoutPartitions'),
-    replicaIndex: raw('replicaIndex') === undefined ? undefined : num('replicaIndex', 0, 100_000),
-    replicaCount: num('replicaCount', 1, 100_000),
-    replication: num('replication', 1, 100_000),
-    kafkaIdempotent: bool('KAFKA_IDEMPOTENT', raw('kafkaIdempotent')!),
-    kafkaRetries: num('kafkaRetries', 0, 100),
-    kafkaFetchMaxWaitMs: num('kafkaFetchMaxWaitMs', 1, 60_000),
-    kafkaCompression: oneOf('KAFKA_COMPRESSION', raw('kafkaCompression')!, ['none', 'gzip'] as const),
-    registryTtlMs: num('registryTtlMs', 500, 600_000),
-    linkBacklog: num('linkBacklog', 1, 1_000_000),
-    linkWindow: num('linkWindow', 1, 1_000_000),
-    hotDocGateways: num('hotDocGateways', 1, 1_000_000),
-    hotDocSpread: num('hotDocSpread', 1, 1000),
-  };
-  if (!/^https?:\/\/[^/\s]+/.test(cfg.originUrl)) {
-    throw new ConfigError(`ORIGIN_URL must be an http(s) URL (got ${JSON.stringify(cfg.originUrl)})`);
-  }
-  if (cfg.advertiseAddress !== undefined && !/^[^\s:]+:\d{1,5}$/.test(cfg.advertiseAddress)) {
-    throw new ConfigError(`ADVERTISE_ADDRESS must be host:port (got ${JSON.stringify(cfg.advertiseAddress)})`);
-  }
-  if (cfg.replicaIndex !== undefined && cfg.replicaIndex >= cfg.replicaCount) {
-    throw new ConfigError(`REPLICA_INDEX must be below REPLICA_COUNT (${cfg.replicaIndex} >= ${cfg.replicaCount})`);
-  }
-  if (cfg.fanoutPartitions !== undefined) parsePartitionList(cfg.fanoutPartitions, cfg.partitions);
-  if (!/^[A-Za-z0-9_.:-]+$/.test(cfg.host) && cfg.host !== '::1') {
-    throw new ConfigError(`HOST must be an IP address or host name (got ${JSON.stringify(cfg.host)})`);
-  }
-  for (const b of cfg.kafkaBrokers) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(b)) throw new ConfigError(`KAFKA_BROKERS entries must be host:port (got ${JSON.stringify(b)})`);
-  }
-  if (cfg.redisUrl !== undefined && !/^rediss?:\/\//.test(cfg.redisUrl)) {
-    throw new ConfigError(`REDIS_URL must start with redis:// or rediss:// (got ${JSON.stringify(cfg.redisUrl)})`);
-  }
-  if (cfg.jwtPublicKey !== undefined && !cfg.jwtPublicKey.includes('BEGIN')) {
-    throw new ConfigError('AUTH_JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----…)');
-  }
-  if (cfg.jwtSecret !== undefined && cfg.jwtSecret.length < 16) {
-    throw new ConfigError('AUTH_JWT_SECRET must be at least 16 characters');
-  }
-  return cfg;
 }
 
 /** the embedded default unless both distributed backends are configured */

@@ -1,6 +1,8 @@
-#!/usr/bin/env node
-/** `replicant <dev|origin|fanout|gateway>`: parses and validates config, then runs the mode. */
-import { ConfigError, loadConfig, type Config } from './config.js';
+/**
+ * `replicant <dev|origin|fanout|gateway>`: parses and validates config, then runs the mode.
+ * Configuration errors (bad or missing settings, unknown flags) are one line on stderr and exit 2.
+ */
+import { ConfigError, load, type Config } from './config.js';
 import { runDev } from './dev.js';
 import { runFanout, runGateway, runOrigin } from './cluster.js';
 
@@ -19,7 +21,12 @@ async function run(cfg: Config): Promise<void> {
 
 let cfg: Config;
 try {
-  cfg = loadConfig(process.argv.slice(2));
+  const r = load(process.argv.slice(2));
+  if ('help' in r) {
+    process.stdout.write(r.help);
+    process.exit(0);
+  }
+  cfg = r.config;
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(`replicant: ${err.message}`);

@@ -19,14 +19,13 @@ import {
   KafkaLog,
   Materializer,
   MemorySnapshotStore,
-  applyMergePatch,
   encodeOp,
   partitionForKey,
   type AppendResult,
   type KafkaLogOptions,
 } from '@replicant/origin';
 import { Replica, type Delta, type UpstreamListener } from '@replicant/fanout';
-import type { JsonObject } from '@replicant/protocol';
+import { applyMergePatch, type JsonObject } from '@replicant/protocol';
 
 const TOPIC = 'dups';
 const PARTITIONS = 2;

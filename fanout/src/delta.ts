@@ -3,8 +3,8 @@
  * once per subprotocol, and cached on the object: every gateway session of that subprotocol is sent
  * the very same bytes.
  */
-import { encodeServerBinary, encodeServerJson, type JsonObject } from '@replicant/protocol';
-import { deltaToLink, encodeLinkFrame } from './link-codec.js';
+import { encodeServerBinary, encodeServerJson, longToSeq, seqToLong, type JsonObject, type replicant } from '@replicant/protocol';
+import { encodeLinkFrame } from './link-codec.js';
 
 export class Delta {
   private json: string | undefined;
@@ -35,4 +35,22 @@ export class Delta {
   binaryFrame(): Uint8Array {
     return (this.bin ??= encodeServerBinary({ type: 'delta', doc: this.doc, seq: this.seq, prevSeq: this.prevSeq, patch: this.patch }));
   }
+}
+
+const utf8 = new TextDecoder();
+
+/** a LinkDelta message as the Delta the gateway's listeners consume */
+export function deltaFromLink(d: replicant.v1.ILinkDelta): Delta {
+  const patch = utf8.decode(d.patch!);
+  return new Delta(d.doc!, longToSeq(d.seq), longToSeq(d.prevSeq), patch, JSON.parse(patch) as JsonObject, Number(longToSeq(d.tsMs)));
+}
+
+export function deltaToLink(d: Delta): replicant.v1.ILinkDelta {
+  return {
+    doc: d.doc,
+    seq: seqToLong(d.seq),
+    prevSeq: seqToLong(d.prevSeq),
+    patch: Buffer.from(d.patch),
+    tsMs: seqToLong(BigInt(d.tsMs)),
+  };
 }

@@ -2,7 +2,8 @@ export * from './delta.js';
 export * from './history-ring.js';
 export * from './upstream.js';
 export * from './replica.js';
-export { applyMergePatch } from '@replicant/origin';
+// the gateway's local fan-out folds with it; the one implementation lives in protocol
+export { applyMergePatch } from '@replicant/protocol';
 export * from './link-codec.js';
 export * from './link-server.js';
 export * from './registry.js';

@@ -2,10 +2,10 @@
  * Framing of the gateway <-> replica link: each LinkFrame (protocol/replicant.proto) is preceded
  * by its length as a 4-byte big-endian integer. The reader accumulates chunks and yields whole
  * frames; a frame over the bound is a protocol error (the connection is dropped, never buffered).
+ * It knows nothing of `Delta` (delta.ts converts to and from LinkDelta), so imports point one way.
  */
-import { longToSeq, pb, seqToLong, type JsonObject } from '@replicant/protocol';
+import { pb } from '@replicant/protocol';
 import type { replicant } from '@replicant/protocol';
-import { Delta } from './delta.js';
 
 export type LinkFrame = replicant.v1.LinkFrame;
 export type ILinkFrame = replicant.v1.ILinkFrame;
@@ -51,22 +51,4 @@ export class LinkFrameReader {
   get buffered(): number {
     return this.buf.length;
   }
-}
-
-const utf8 = new TextDecoder();
-
-/** a LinkDelta message as the Delta the gateway's listeners consume */
-export function deltaFromLink(d: replicant.v1.ILinkDelta): Delta {
-  const patch = utf8.decode(d.patch!);
-  return new Delta(d.doc!, longToSeq(d.seq as any), longToSeq(d.prevSeq as any), patch, JSON.parse(patch) as JsonObject, Number(longToSeq(d.tsMs as any)));
-}
-
-export function deltaToLink(d: Delta): replicant.v1.ILinkDelta {
-  return {
-    doc: d.doc,
-    seq: seqToLong(d.seq) as any,
-    prevSeq: seqToLong(d.prevSeq) as any,
-    patch: Buffer.from(d.patch),
-    tsMs: seqToLong(BigInt(d.tsMs)) as any,
-  };
 }

@@ -12,8 +12,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Counter, Gauge } from 'prom-client';
 import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
-import type { Delta } from './delta.js';
-import { deltaToLink, encodeLinkFrame, LinkFrameError, LinkFrameReader, MAX_LINK_FRAME_BYTES, type LinkFrame } from './link-codec.js';
+import { deltaToLink, type Delta } from './delta.js';
+import { encodeLinkFrame, LinkFrameError, LinkFrameReader, MAX_LINK_FRAME_BYTES, type LinkFrame } from './link-codec.js';
 import type { Replica } from './replica.js';
 import type { UpstreamListener } from './upstream.js';
 
@@ -173,7 +173,7 @@ class LinkSession implements UpstreamListener {
           this.credit += f.credit!.n ?? 0;
           break;
         case 'subscribe':
-          this.subscribe(f.subscribe!.doc ?? '', f.subscribe!.lastSeq == null ? undefined : longToSeq(f.subscribe!.lastSeq as any));
+          this.subscribe(f.subscribe!.doc ?? '', f.subscribe!.lastSeq == null ? undefined : longToSeq(f.subscribe!.lastSeq));
           break;
         case 'unsubscribe':
           this.unsubscribe(f.unsubscribe!.doc ?? '');
@@ -349,7 +349,7 @@ class LinkSession implements UpstreamListener {
 
 function encodeBase(doc: string, seq: bigint, state: JsonObject, history: Delta[]): Buffer {
   return encodeLinkFrame({
-    snapshot: { doc, seq: seqToLong(seq) as any, state: Buffer.from(JSON.stringify(state)), history: history.map(deltaToLink) },
+    snapshot: { doc, seq: seqToLong(seq), state: Buffer.from(JSON.stringify(state)), history: history.map(deltaToLink) },
   });
 }
 

@@ -41,7 +41,7 @@ class RawLink {
   }
 }
 
-const seqOf = (f: LinkFrame) => longToSeq((f.delta ?? f.snapshot)!.seq as any);
+const seqOf = (f: LinkFrame) => longToSeq((f.delta ?? f.snapshot)!.seq);
 
 async function setup(opts: { maxBacklogPerDoc?: number } = {}) {
   const log = new MemoryLog({ partitions: 2 });
@@ -78,7 +78,7 @@ test('a link gets a base, then ordered deltas within its credit', async () => {
   assert.equal(deltas.length, 50);
   let prev = 0n;
   for (const d of deltas) {
-    assert.equal(longToSeq(d.delta!.prevSeq as any), prev);
+    assert.equal(longToSeq(d.delta!.prevSeq), prev);
     prev = seqOf(d);
   }
   assert.equal(s.server.stats()[0].node, 'gw-1');
@@ -112,7 +112,7 @@ test('without credit the backlog stays bounded and collapses; credit brings a sn
   const live = await s.write('hot', { i: 1000 });
   const d = await l.next((f) => f.frame === 'delta', from);
   assert.equal(seqOf(d), live);
-  assert.equal(longToSeq(d.delta!.prevSeq as any), last);
+  assert.equal(longToSeq(d.delta!.prevSeq), last);
   l.socket.destroy();
   await s.close();
 });
@@ -130,10 +130,10 @@ test('resubscribe with lastSeq carries exactly the missed deltas as history', as
 
   const l = await RawLink.open(s.port);
   l.send({ hello: { nodeId: 'gw-2', window: 100 } });
-  l.send({ subscribe: { doc: 'r', lastSeq: seqToLong(seqs[14]) as any } });
+  l.send({ subscribe: { doc: 'r', lastSeq: seqToLong(seqs[14]) } });
   const base = await l.next((f) => f.frame === 'snapshot');
   assert.equal(seqOf(base), seqs[19]);
-  assert.deepEqual(base.snapshot!.history!.map((h) => longToSeq(h.seq as any)), seqs.slice(15));
+  assert.deepEqual(base.snapshot!.history!.map((h) => longToSeq(h.seq)), seqs.slice(15));
   warm.socket.destroy();
   l.socket.destroy();
   await s.close();

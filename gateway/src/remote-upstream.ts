@@ -101,7 +101,7 @@ class Link {
   subscribe(doc: string, lastSeq: bigint | undefined): void {
     this.docs.add(doc);
     this.socket.write(
-      encodeLinkFrame({ subscribe: lastSeq === undefined ? { doc } : { doc, lastSeq: seqToLong(lastSeq) as any } }),
+      encodeLinkFrame({ subscribe: lastSeq === undefined ? { doc } : { doc, lastSeq: seqToLong(lastSeq) } }),
     );
   }
 
@@ -306,7 +306,7 @@ export class RemoteUpstream implements Upstream {
         const s = f.snapshot!;
         const r = this.docs.get(s.doc!);
         if (!r || r.link !== link) return; // a stale route: that doc moved
-        const seq = longToSeq(s.seq as any);
+        const seq = longToSeq(s.seq);
         const state = JSON.parse(Buffer.from(s.state!).toString('utf8')) as JsonObject;
         const history = (s.history ?? []).map(deltaFromLink);
         if (r.seq === undefined || seq > r.seq) r.seq = seq;

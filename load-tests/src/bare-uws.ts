@@ -19,6 +19,7 @@
 import * as uWS from 'uWebSockets.js';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
+import { applyMergePatch } from '@replicant/protocol';
 
 const JSON_SUBPROTOCOL = 'replicant.v1.json';
 const DOC_ID = /^[A-Za-z0-9][A-Za-z0-9._:~-]{0,255}$/;
@@ -36,19 +37,6 @@ export function deltaFrame(doc: string, seq: bigint, prevSeq: bigint, patchJson:
 }
 export function snapshotFrame(doc: string, seq: bigint, stateJson: string): string {
   return `{"type":"snapshot","doc":"${doc}","seq":"${seq}","state":${stateJson}}`;
-}
-
-/** RFC 7386 merge patch, in place on `target`. */
-export function applyMergePatch(target: Json, patch: Json): Json {
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete target[k];
-    else if (typeof v === 'object' && !Array.isArray(v)) {
-      const cur = target[k];
-      const base: Json = typeof cur === 'object' && cur !== null && !Array.isArray(cur) ? (cur as Json) : {};
-      target[k] = applyMergePatch(base, v as Json);
-    } else target[k] = v;
-  }
-  return target;
 }
 
 export interface BareServerOptions {

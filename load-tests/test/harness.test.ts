@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeServerJson } from '@replicant/protocol';
-import { deltaFrame, snapshotFrame, applyMergePatch, startBareServer } from '../src/bare-uws.js';
+import { deltaFrame, snapshotFrame, startBareServer } from '../src/bare-uws.js';
 import { fastParse, type FastParse } from '../src/receiver.js';
 import { Histogram } from '../src/histogram.js';
 import { cpuSeconds, rssBytes, processTree, machineBusySeconds } from '../src/procfs.js';
@@ -16,13 +16,6 @@ test('the bare server sends the same bytes as Replicant for a delta and a snapsh
     snapshotFrame('bench', 7n, '{"a":1}'),
     encodeServerJson({ type: 'snapshot', doc: 'bench', seq: 7n, state: '{"a":1}' }),
   );
-});
-
-test('merge patch (RFC 7386) in the bare server', () => {
-  assert.deepEqual(applyMergePatch({ a: 1, b: { c: 2, d: 3 } }, { a: null, b: { c: null, e: 4 }, f: [1] }), {
-    b: { d: 3, e: 4 },
-    f: [1],
-  });
 });
 
 test('bare server HTTP: POST assigns increasing seqs, GET returns the folded state, bad input is a 4xx', async () => {

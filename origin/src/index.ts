@@ -1,7 +1,6 @@
 export * from './stream-log.js';
 export * from './snapshot-store.js';
 export * from './doc-state.js';
-export * from './merge-patch.js';
 export * from './murmur2.js';
 export * from './op.js';
 export { BaseLog, RECORD_OVERHEAD, MAX_BATCH_BYTES, DEFAULT_TAIL_BATCH } from './stream-log-base.js';

@@ -12,7 +12,7 @@
  * Meanwhile new writes and reads answer 503 with Retry-After; writes already appended are answered
  * by the rebuilt view.
  */
-import { ErrorCode, MAX_ID_LENGTH, isJsonObject, isValidDocId } from '@replicant/protocol';
+import { Backoff, ErrorCode, MAX_ID_LENGTH, isJsonObject, isValidDocId } from '@replicant/protocol';
 import type { JsonObject } from '@replicant/protocol';
 import type { AppendResult, StreamLog } from './stream-log.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -185,7 +185,7 @@ export class Origin {
     const t0 = performance.now();
     await this.checkpointer.abandon();
     await this.mat.close();
-    let delay = 250;
+    const backoff = new Backoff({ initialMs: 250, maxMs: 10_000, jitter: 'none' });
     for (;;) {
       if (this.closed) return;
       try {
@@ -198,9 +198,9 @@ export class Origin {
         return;
       } catch (err) {
         if (this.closed) return;
+        const delay = backoff.next();
         console.error(`origin: rebuilding the materialized view failed (${(err as Error).message}); retrying in ${delay} ms`);
         await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 10_000);
       }
     }
   }

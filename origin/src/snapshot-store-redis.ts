@@ -30,7 +30,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { parseSeq } from '@replicant/protocol';
+import { backoffDelay, parseSeq } from '@replicant/protocol';
 import type { DocSnapshot } from './doc-state.js';
 import { SnapshotStoreLostError } from './snapshot-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -160,12 +160,9 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-/** Capped exponential backoff with jitter, for ioredis' retryStrategy. */
+/** ioredis' retryStrategy: protocol's backoff from 50 ms with equal jitter (never at once). */
 export function redisBackoff(maxDelayMs: number): (attempt: number) => number {
-  return (attempt) => {
-    const exp = Math.min(maxDelayMs, 50 * 2 ** Math.min(attempt, 16));
-    return Math.round(exp / 2 + (Math.random() * exp) / 2);
-  };
+  return (attempt) => backoffDelay(attempt, 50, maxDelayMs, 'equal', Math.random());
 }
 
 export class RedisSnapshotStore implements SnapshotStore {

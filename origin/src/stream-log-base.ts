@@ -5,6 +5,7 @@
  * delivery with backpressure. Subclasses only decide how a batch becomes durable and how older
  * records are read back.
  */
+import { Backoff, type BackoffOptions } from '@replicant/protocol';
 import { LogUnavailableError } from './stream-log.js';
 import type { AppendResult, BatchHandler, LogRecord, StreamLog, Tail, TailOptions } from './stream-log.js';
 import { partitionForKey } from './murmur2.js';
@@ -321,7 +322,7 @@ export abstract class BaseLog implements StreamLog {
     onError: (err: unknown, partition: number) => void,
   ): Promise<void> {
     let pos = start;
-    let backoff = 0;
+    const backoff = new Backoff(TAIL_RETRY);
     while (!t.closed) {
       if (pos >= part.durableEnd) {
         await t.wait((w) => {
@@ -338,13 +339,13 @@ export abstract class BaseLog implements StreamLog {
           await handler(part.id, recs);
           pos = recs[recs.length - 1].offset + 1n;
         }
-        backoff = 0;
+        backoff.reset();
       } catch (err) {
         if (t.closed) break;
         onError(err, part.id);
-        backoff = Math.min(backoff === 0 ? 50 : backoff * 2, 1000);
+        const delay = backoff.next();
         await t.wait((w) => {
-          const timer = setTimeout(w, backoff);
+          const timer = setTimeout(w, delay);
           return () => clearTimeout(timer);
         });
       }
@@ -363,6 +364,9 @@ export abstract class BaseLog implements StreamLog {
     return this.closing;
   }
 }
+
+/** a tail whose handler failed retries the same batch after 50 ms, doubling up to 1 s */
+export const TAIL_RETRY: BackoffOptions = { initialMs: 50, maxMs: 1000, jitter: 'none' };
 
 /** The per-partition loops of one tail, and the waits that close() must interrupt. */
 class TailLoops {

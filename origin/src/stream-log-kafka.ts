@@ -56,7 +56,8 @@ import { Counter, Gauge, Histogram, register } from 'prom-client';
 import { LogUnavailableError } from './stream-log.js';
 import type { AppendResult, BatchHandler, LogRecord, StreamLog, Tail, TailOptions } from './stream-log.js';
 import { partitionForKey } from './murmur2.js';
-import { AppendBudget, DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES, RECORD_OVERHEAD } from './stream-log-base.js';
+import { Backoff, backoffDelay } from '@replicant/protocol';
+import { AppendBudget, DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES, RECORD_OVERHEAD, TAIL_RETRY } from './stream-log-base.js';
 
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -962,7 +963,7 @@ class KafkaTail {
 
   private scheduleRestart(): void {
     if (this.closed) return;
-    const delay = Math.min(250 * 2 ** this.failures++, 10_000);
+    const delay = backoffDelay(this.failures++, 250, 10_000, 'none', 0);
     this.restartTimer = setTimeout(() => {
       if (this.closed) return;
       this.startConsumer().catch((err) => {
@@ -1036,7 +1037,7 @@ class KafkaTail {
 
   /** Hands queued records to the handler in offset order, one call at a time (backpressure). */
   private async deliver(tp: TailPart): Promise<void> {
-    let backoff = 0;
+    const backoff = new Backoff(TAIL_RETRY);
     while (!this.closed) {
       if (tp.head >= tp.queue.length) {
         if (tp.paused) this.resume(tp);
@@ -1058,13 +1059,13 @@ class KafkaTail {
       try {
         // the handler's promise is the backpressure: nothing more is delivered until it settles
         await this.handler(tp.id, recs);
-        backoff = 0;
+        backoff.reset();
       } catch (err) {
         if (this.closed) break;
         this.opts.onError(err, tp.id);
-        backoff = Math.min(backoff === 0 ? 50 : backoff * 2, 1000);
+        const delay = backoff.next();
         await this.wait((w) => {
-          const timer = setTimeout(w, backoff);
+          const timer = setTimeout(w, delay);
           return () => clearTimeout(timer);
         });
         continue; // the same batch again (at-least-once)

@@ -34,7 +34,7 @@ export function decodeClientBinary(bytes: Uint8Array): ClientFrame | ProtocolErr
     case 'subscribe': {
       const s = f.subscribe!;
       const o: Record<string, unknown> = { type: 'subscribe', doc: s.doc };
-      if (s.lastSeq != null) o.lastSeq = String(longToSeq(s.lastSeq as any));
+      if (s.lastSeq != null) o.lastSeq = String(longToSeq(s.lastSeq));
       return validateClientFrame(o);
     }
     case 'unsubscribe':
@@ -66,14 +66,14 @@ export function encodeServerBinary(f: ServerFrame): Uint8Array {
   switch (f.type) {
     case 'delta':
       return pb.ServerFrame.encode({
-        delta: { doc: f.doc, seq: seqToLong(f.seq) as any, prevSeq: seqToLong(f.prevSeq) as any, patch: utf8Encode(f.patch) },
+        delta: { doc: f.doc, seq: seqToLong(f.seq), prevSeq: seqToLong(f.prevSeq), patch: utf8Encode(f.patch) },
       }).finish();
     case 'snapshot':
       return pb.ServerFrame.encode({
-        snapshot: { doc: f.doc, seq: seqToLong(f.seq) as any, state: utf8Encode(f.state) },
+        snapshot: { doc: f.doc, seq: seqToLong(f.seq), state: utf8Encode(f.state) },
       }).finish();
     case 'ack':
-      return pb.ServerFrame.encode({ ack: { id: f.id, seq: seqToLong(f.seq) as any } }).finish();
+      return pb.ServerFrame.encode({ ack: { id: f.id, seq: seqToLong(f.seq) } }).finish();
     case 'error':
       return pb.ServerFrame.encode({ error: { code: f.code, message: f.message, doc: f.doc ?? '', id: f.id ?? '' } }).finish();
     case 'goaway':
@@ -88,7 +88,7 @@ export function encodeClientBinary(f: ClientFrame): Uint8Array {
   switch (f.type) {
     case 'subscribe':
       return pb.ClientFrame.encode({
-        subscribe: f.lastSeq === undefined ? { doc: f.doc } : { doc: f.doc, lastSeq: seqToLong(f.lastSeq) as any },
+        subscribe: f.lastSeq === undefined ? { doc: f.doc } : { doc: f.doc, lastSeq: seqToLong(f.lastSeq) },
       }).finish();
     case 'unsubscribe':
       return pb.ClientFrame.encode({ unsubscribe: { doc: f.doc } }).finish();
@@ -114,16 +114,16 @@ export function decodeServerBinary(bytes: Uint8Array): ReceivedFrame | ProtocolE
         const d = f.delta!;
         const patch = parseJsonBytes(d.patch!);
         if (!isJsonObject(patch)) break;
-        return { type: 'delta', doc: d.doc!, seq: longToSeq(d.seq as any), prevSeq: longToSeq(d.prevSeq as any), patch };
+        return { type: 'delta', doc: d.doc!, seq: longToSeq(d.seq), prevSeq: longToSeq(d.prevSeq), patch };
       }
       case 'snapshot': {
         const s = f.snapshot!;
         const state = parseJsonBytes(s.state!);
         if (!isJsonObject(state)) break;
-        return { type: 'snapshot', doc: s.doc!, seq: longToSeq(s.seq as any), state };
+        return { type: 'snapshot', doc: s.doc!, seq: longToSeq(s.seq), state };
       }
       case 'ack':
-        return { type: 'ack', id: f.ack!.id!, seq: longToSeq(f.ack!.seq as any) };
+        return { type: 'ack', id: f.ack!.id!, seq: longToSeq(f.ack!.seq) };
       case 'error': {
         const e = f.error!;
         return { type: 'error', code: e.code!, message: e.message!, doc: e.doc || undefined, id: e.id || undefined };

@@ -4,4 +4,6 @@ export * from './seq.js';
 export * from './frames.js';
 export * from './json-codec.js';
 export * from './binary-codec.js';
+export * from './merge-patch.js';
+export * from './backoff.js';
 export { replicant } from './generated/replicant.js';

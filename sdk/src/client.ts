@@ -14,7 +14,7 @@ import {
   type JsonObject,
   type ReceivedFrame,
 } from '@replicant/protocol';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff, type BackoffOptions } from '@replicant/protocol';
 import { CreditWindow } from './credit.js';
 import { ClientErrorCode, ReplicantError } from './errors.js';
 import { Emitter, type ClientEvent, type ClientEventOf, type ClientEventType, type ClientStatus } from './events.js';

@@ -16,9 +16,10 @@ export type {
   SnapshotEvent,
   StatusEvent,
 } from './events.js';
-export { Backoff, fullJitterDelay, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from './backoff.js';
-export type { BackoffOptions } from './backoff.js';
-export { mergePatch, applyMergePatch } from './merge-patch.js';
+export { Backoff, fullJitterDelay, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from '@replicant/protocol';
+export type { BackoffOptions } from '@replicant/protocol';
+// the pure form: never mutates the state it is given (protocol/src/merge-patch.ts)
+export { mergePatch } from '@replicant/protocol';
 export { DEFAULT_MAX_PENDING_PUBLISHES } from './publish-queue.js';
 export { STREAM_PATH, streamUrl } from './transport.js';
 export type { WebSocketConstructor, WebSocketLike, WireProtocol } from './transport.js';

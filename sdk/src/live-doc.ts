@@ -4,8 +4,7 @@
  * chain onto the current seq means something was missed, and the only safe repair is a fresh
  * snapshot (the stream is not contiguous, so the client cannot tell what is missing).
  */
-import type { JsonObject } from '@replicant/protocol';
-import { applyMergePatch } from './merge-patch.js';
+import { mergeObjectPatch, type JsonObject } from '@replicant/protocol';
 
 /** What a subscription listener sees. `seq` 0 with `{}` is a document that was never written. */
 export interface LiveDoc {
@@ -45,7 +44,7 @@ export class DocStream implements LiveDoc {
   applyDelta(seq: bigint, prevSeq: bigint, patch: JsonObject): DeltaOutcome {
     if (seq <= this.seq) return 'duplicate';
     if (this.resyncing || prevSeq !== this.seq) return 'gap';
-    this.state = applyMergePatch(this.state, patch);
+    this.state = mergeObjectPatch(this.state, patch);
     this.seq = seq;
     return 'applied';
   }

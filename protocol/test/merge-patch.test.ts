@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyMergePatch } from '../src/merge-patch.js';
+import { applyMergePatch, mergePatch } from '../src/index.js';
 
-// RFC 7386, Appendix A: [original, patch, result]
+// THE table of RFC 7386 cases (Appendix A, plus the section 3 example below): [original, patch, result].
+// Both entry points must give the same result and the same key order for every row.
 const APPENDIX_A: [string, string, string][] = [
   ['{"a":"b"}', '{"a":"c"}', '{"a":"c"}'],
   ['{"a":"b"}', '{"b":"c"}', '{"a":"b","b":"c"}'],
@@ -21,14 +22,17 @@ const APPENDIX_A: [string, string, string][] = [
   ['{}', '{"a":{"bb":{"ccc":null}}}', '{"a":{"bb":{}}}'],
 ];
 
+const FOLDS = { applyMergePatch, mergePatch };
 for (const [original, patch, result] of APPENDIX_A) {
-  test(`RFC 7386 Appendix A: ${original} + ${patch} = ${result}`, () => {
-    assert.deepEqual(applyMergePatch(JSON.parse(original), JSON.parse(patch)), JSON.parse(result));
-    assert.equal(JSON.stringify(applyMergePatch(JSON.parse(original), JSON.parse(patch))), result);
-  });
+  for (const [name, fold] of Object.entries(FOLDS)) {
+    test(`RFC 7386 Appendix A (${name}): ${original} + ${patch} = ${result}`, () => {
+      assert.deepEqual(fold(JSON.parse(original), JSON.parse(patch)), JSON.parse(result));
+      assert.equal(JSON.stringify(fold(JSON.parse(original), JSON.parse(patch))), result);
+    });
+  }
 }
 
-test('RFC 7386 section 3 example', () => {
+for (const [name, fold] of Object.entries(FOLDS)) test(`RFC 7386 section 3 example (${name})`, () => {
   const target = {
     title: 'Goodbye!',
     author: { givenName: 'John', familyName: 'Doe' },
@@ -36,7 +40,7 @@ test('RFC 7386 section 3 example', () => {
     content: 'This will be unchanged',
   };
   const patch = { title: 'Hello!', phoneNumber: '+01-123-456-7890', author: { familyName: null }, tags: ['example'] };
-  assert.deepEqual(applyMergePatch(target, patch), {
+  assert.deepEqual(fold(target, patch), {
     title: 'Hello!',
     author: { givenName: 'John' },
     tags: ['example'],
@@ -66,6 +70,21 @@ test('nothing of the patch is aliased into the result', () => {
   // and mutating the state does not change the patch
   (out.o as Record<string, unknown>).z = 1;
   assert.equal(Object.hasOwn(patch.o, 'z'), false);
+});
+
+test('mergePatch never mutates the target and shares untouched subtrees', () => {
+  const state = { keep: { deep: [1] }, change: { x: 1 } };
+  const next = mergePatch(state, { change: { y: 2 } }) as typeof state;
+  assert.deepEqual(state, { keep: { deep: [1] }, change: { x: 1 } });
+  assert.deepEqual(next, { keep: { deep: [1] }, change: { x: 1, y: 2 } });
+  assert.equal(next.keep, state.keep);
+});
+
+test('mergePatch treats a __proto__ key as data, not as a prototype', () => {
+  const next = mergePatch({}, JSON.parse('{"__proto__":{"polluted":true}}')) as object;
+  assert.equal(Object.getPrototypeOf(next), Object.prototype);
+  assert.deepEqual(Object.keys(next), ['__proto__']);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
 test('"__proto__" is an ordinary member, never the prototype', () => {

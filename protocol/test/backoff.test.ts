@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fullJitterDelay, Backoff } from '../src/index.js';
+import { backoffDelay, fullJitterDelay, Backoff } from '../src/index.js';
 
 test('full jitter delay = random * min(max, initial * 2^attempt)', () => {
   assert.equal(fullJitterDelay(0, 250, 15_000, 0.5), 125);
@@ -13,4 +13,12 @@ test('full jitter delay = random * min(max, initial * 2^attempt)', () => {
   b.reset();
   assert.equal(b.attempts, 0);
   assert.equal(b.next(), 249);
+});
+
+test('equal and no jitter', () => {
+  const none = new Backoff({ initialMs: 250, maxMs: 10_000, jitter: 'none' });
+  assert.deepEqual(Array.from({ length: 8 }, () => none.next()), [250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+  assert.equal(backoffDelay(0, 50, 2000, 'equal', 0), 25);
+  assert.equal(backoffDelay(0, 50, 2000, 'equal', 1 - Number.EPSILON), 49);
+  assert.equal(backoffDelay(20, 50, 2000, 'equal', 0.5), 1500);
 });

@@ -1,0 +1,70 @@
+/**
+ * JSON Merge Patch (RFC 7386): the one implementation every tier folds with, so the origin, the
+ * replicas, the gateways and the SDK compute the same state. Two entry points, one rule:
+ *
+ *  - `applyMergePatch(target, patch)`: the fold of the log. `target` (when an object) is modified
+ *    in place and returned (cheap for large documents); nothing in the result is shared with
+ *    `patch` (arrays and objects from it are copied), so callers may reuse their patch.
+ *  - `mergePatch(target, patch)`: the pure form for views that hand out states (the SDK's
+ *    `LiveDoc.state`): `target` is never mutated, untouched subtrees are shared and touched
+ *    objects are copied, so a holder of the previous state can compare by reference. The patch's
+ *    values are shared, not copied.
+ *
+ * A `__proto__` key (JSON.parse makes it an ordinary key) stays an ordinary own key in both.
+ */
+import type { JsonObject } from './frames.js';
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Sets an own data property; plain assignment of `__proto__` would change the prototype instead. */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
+}
+
+/** own member only: never read an inherited one (e.g. "__proto__") as a merge target */
+const own = (o: Record<string, unknown>, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : undefined);
+
+/** Deep copy of a JSON value (arrays and scalars from a patch are copied into the state, not shared). */
+function copyJson(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copyJson);
+  if (isObject(v)) {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) setOwn(o, k, copyJson(v[k]));
+    return o;
+  }
+  return v;
+}
+
+/** MergePatch(target, patch), modifying an object `target` in place (see the module header). */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return copyJson(patch);
+  const out: Record<string, unknown> = isObject(target) ? target : {};
+  for (const k of Object.keys(patch)) {
+    const v = patch[k];
+    if (v === null) {
+      if (Object.hasOwn(out, k)) delete out[k];
+    } else setOwn(out, k, applyMergePatch(own(out, k), v));
+  }
+  return out;
+}
+
+/** MergePatch(target, patch) without mutating `target` (see the module header). */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isObject(patch)) return patch;
+  const out: Record<string, unknown> = {};
+  if (isObject(target)) for (const k of Object.keys(target)) setOwn(out, k, target[k]);
+  for (const k of Object.keys(patch)) {
+    const v = patch[k];
+    if (v === null) delete out[k];
+    else setOwn(out, k, isObject(v) ? mergePatch(own(out, k), v) : v);
+  }
+  return out;
+}
+
+/** `mergePatch` for the case the protocol carries: an object patch on an object state. */
+export function mergeObjectPatch(state: JsonObject, patch: JsonObject): JsonObject {
+  return mergePatch(state, patch) as JsonObject;
+}
