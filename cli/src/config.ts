@@ -322,7 +322,7 @@ export function load(argv: string[], env: NodeJS.ProcessEnv = process.env): Load
   }
   if (missing.length > 0) {
     throw new ConfigError(
-      `replicant ${mode} needs ${missing.join(' and ')} (cluster mode); for one process without Kafka or Redis use \`replicant dev\``,
+      `${mode} needs ${missing.join(' and ')} (cluster mode); for one process without Kafka or Redis use \`replicant dev\``,
     );
   }
   const c = cfg as Config;
