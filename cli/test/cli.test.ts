@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { helpText, load, loadConfig, ConfigError, MODES, SETTINGS, flagOf } from '../src/config.js';
@@ -119,4 +119,15 @@ test('fresh clone: `npm install` then `npx replicant` works', { timeout: 600_000
   assert.equal(gw.code, 2, gw.stderr);
   assert.match(gw.stderr, /REDIS_URL/);
   assert.equal(gw.stderr.trim().split('\n').length, 1, gw.stderr);
+});
+
+test('the committed bin says how to build when there is no build', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'replicant-nobuild-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'cli', 'bin'), { recursive: true });
+  copyFileSync(BIN, join(dir, 'cli', 'bin', 'replicant.js'));
+  writeFileSync(join(dir, 'cli', 'package.json'), '{"type":"module"}');
+  const r = run(['--help'], cleanEnv(), dir, process.execPath, [join(dir, 'cli', 'bin', 'replicant.js')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^replicant: not built yet; run `npm run build` in /);
 });

@@ -8,6 +8,9 @@
  * allocated), onAborted is attached before any async work and `res` is never touched after an
  * abort, asynchronous responses are corked, and body chunks are copied (uWS reuses their memory).
  * Body memory is bounded per request (maxBodyBytes) and over all requests (maxBufferedBytes).
+ * An over-limit body is read and dropped (no memory) up to maxDiscardBytes and then answered 413,
+ * so a client still sending sees the status instead of a connection reset; past that bound the
+ * 413 is sent at once and the connection closes.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ErrorCode, isValidDocId } from '@replicant/protocol';
@@ -15,13 +18,16 @@ import { OriginError } from './origin.js';
 import type { Origin } from './origin.js';
 
 export interface OriginHttpOptions {
-  /** largest accepted request body (default 1 MiB); larger ones get 413 and the connection closes */
+  /** largest accepted request body (default 1 MiB); larger ones get 413 */
   maxBodyBytes?: number;
+  /** body bytes of an over-limit request read and dropped before its 413 (default 16 MiB); past them the connection closes */
+  maxDiscardBytes?: number;
   /** request body bytes buffered at once over all requests (default 64 MiB); over it 503 */
   maxBufferedBytes?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_DISCARD_BYTES = 16 * 1024 * 1024;
 
 const STATUS: Record<number, string> = {
   200: '200 OK',
@@ -88,6 +94,7 @@ function docIdParam(req: HttpRequest): string | undefined {
 export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: OriginHttpOptions = {}): void {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxBuffered = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
+  const maxDiscard = Math.max(maxBody, opts.maxDiscardBytes ?? DEFAULT_MAX_DISCARD_BYTES);
   let buffered = 0;
 
   app.post('/v1/docs/:docId', (res, req) => {
@@ -124,8 +131,13 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
         { close: hasBody },
       );
     }
+    const tooLarge = (close: boolean) =>
+      send(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close });
+    // over the limit: drop the body (bounded by maxDiscard) and answer once it is read
+    let discarding = false;
     if (contentLength !== '' && !(Number(contentLength) <= maxBody)) {
-      return send(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true });
+      if (!(Number(contentLength) <= maxDiscard)) return tooLarge(true);
+      discarding = true;
     }
 
     const chunks: Buffer[] = [];
@@ -133,9 +145,15 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     res.onData((chunk, isLast) => {
       if (r.done) return;
       size += chunk.byteLength;
-      if (size > maxBody) {
-        release();
-        return send(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true });
+      if (discarding || size > maxBody) {
+        if (!discarding) {
+          discarding = true;
+          chunks.length = 0;
+          release();
+        }
+        if (isLast) return tooLarge(false);
+        if (size > maxDiscard) return tooLarge(true);
+        return;
       }
       if (chunk.byteLength > 0) {
         if (buffered + chunk.byteLength > maxBuffered) {

@@ -181,6 +181,54 @@ test('413 for a body over the limit (declared or streamed); the server carries o
   }
 });
 
+test('fetch POSTing 2 MiB over a 1 MiB limit gets the 413 and its JSON body, not a reset', async () => {
+  const s = await start({ maxBodyBytes: 1024 * 1024 });
+  try {
+    const body = new Uint8Array(2 * 1024 * 1024).fill(0x20); // declared length: the early-413 path
+    const r = await post(s, 'doc', body);
+    assert.equal(r.status, 413);
+    assert.deepEqual(r.json, { error: { code: 'payload_too_large', message: 'body larger than 1048576 bytes' } });
+    // streamed without a length (fetch sends a stream chunked): the limit is found while reading
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 32; i++) c.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+        c.close();
+      },
+    });
+    const res = await fetch(`${s.url}/v1/docs/doc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(res.status, 413);
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'payload_too_large');
+    assert.equal((await post(s, 'doc', '{"a":1}')).status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('an over-limit body past maxDiscardBytes is answered 413 at once and the connection closes', async () => {
+  const s = await start({ maxBodyBytes: 1024, maxDiscardBytes: 4096 });
+  try {
+    // declares more than the discard bound: answered before any body byte is read
+    const declared = await raw(s.port, `POST /v1/docs/doc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n`);
+    assert.match(declared, /^HTTP\/1\.1 413 /);
+    assert.match(declared, /"payload_too_large"/);
+    // within the discard bound: the whole body is read, then 413, and the connection stays usable
+    const body = 'x'.repeat(3000);
+    const two = await raw(
+      s.port,
+      `POST /v1/docs/doc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+        `GET /v1/docs/doc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    assert.match(two, /^HTTP\/1\.1 413 [^]*HTTP\/1\.1 200 [^]*"seq":"0"/);
+  } finally {
+    await s.stop();
+  }
+});
+
 test('503 with Retry-After when request bodies would exceed the buffering bound', async () => {
   const s = await start({ maxBufferedBytes: 16 });
   try {
