@@ -48,7 +48,14 @@ async function openKafka(cfg: Config, clientId: string, opts: { createTopic?: bo
       fetchMaxWaitMs: cfg.kafkaFetchMaxWaitMs,
       compression: cfg.kafkaCompression,
       retry: { retries: cfg.kafkaRetries, initialRetryTime: 300, maxRetryTime: 30_000 },
-      createTopic: opts.createTopic ? { partitions: cfg.partitions } : undefined,
+      createTopic: opts.createTopic
+        ? {
+            partitions: cfg.partitions,
+            minInsyncReplicas: cfg.kafkaMinInsyncReplicas,
+            retentionBytes: cfg.logRetentionBytes,
+            retentionMs: cfg.logRetentionMs,
+          }
+        : undefined,
     }),
   );
 }

@@ -31,8 +31,15 @@ export interface DevServer {
 }
 
 export async function startDev(cfg: Config): Promise<DevServer> {
-  const log = await FileLog.open({ dir: join(cfg.dataDir, 'log'), partitions: cfg.partitions });
   const store = await FileSnapshotStore.open({ dir: cfg.dataDir });
+  const retained = cfg.logRetentionBytes > 0 || cfg.logRetentionMs > 0;
+  const log = await FileLog.open({
+    dir: join(cfg.dataDir, 'log'),
+    partitions: cfg.partitions,
+    segmentBytes: cfg.logSegmentBytes,
+    // never past the offset every snapshot covers: what a restart replays from
+    retention: retained ? { bytes: cfg.logRetentionBytes, ms: cfg.logRetentionMs, safeBefore: (p) => store.covered(p) } : undefined,
+  });
   const origin = await Origin.start({
     log,
     store,

@@ -41,6 +41,7 @@ describe('replicant origin provisioning: missing topic, unreachable Redis', () =
     PARTITIONS: '4',
     NODE_ID: `origin-${topic}`,
     ADMIN_PORT: String(adminPort),
+    LOG_RETENTION_MS: '604800000',
   });
   const readyz = async (adminPort: number) => (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status;
 
@@ -53,7 +54,7 @@ describe('replicant origin provisioning: missing topic, unreachable Redis', () =
     const [line] = await p.waitFor(
       new RegExp(
         `replicant origin: Kafka \\(brokers ${brokers}, topic ${escape(topic)}\\) unavailable \\(kafka: topic "${escape(topic)}" ` +
-          `does not exist on brokers ${brokers} and creating it \\(4 partitions, replication factor 3\\) failed: [^\\n]+\\); ` +
+          `does not exist on brokers ${brokers} and creating it \\(4 partitions, replication factor 3, min\\.insync\\.replicas=2, retention\\.ms=604800000\\) failed: [^\\n]+\\); ` +
           'retrying in \\d+ ms',
       ),
     );

@@ -157,6 +157,16 @@ export abstract class BaseLog implements StreamLog {
     return partitionForKey(docId, this.partitions);
   }
 
+  /** the lowest offset an open tail of `partition` still has to deliver (retention keeps it) */
+  protected tailLowWater(partition: number): bigint | undefined {
+    let low: bigint | undefined;
+    for (const t of this.tails) {
+      const p = t.positions.get(partition);
+      if (p !== undefined && (low === undefined || p < low)) low = p;
+    }
+    return low;
+  }
+
   stats(): LogStats {
     return {
       appends: this.appendsDone,
@@ -322,6 +332,7 @@ export abstract class BaseLog implements StreamLog {
     onError: (err: unknown, partition: number) => void,
   ): Promise<void> {
     let pos = start;
+    t.positions.set(part.id, pos);
     const backoff = new Backoff(TAIL_RETRY);
     while (!t.closed) {
       if (pos >= part.durableEnd) {
@@ -338,6 +349,7 @@ export abstract class BaseLog implements StreamLog {
           // the handler's promise is the backpressure: nothing more is read until it settles
           await handler(part.id, recs);
           pos = recs[recs.length - 1].offset + 1n;
+          t.positions.set(part.id, pos);
         }
         backoff.reset();
       } catch (err) {
@@ -372,6 +384,8 @@ export const TAIL_RETRY: BackoffOptions = { initialMs: 50, maxMs: 1000, jitter: 
 class TailLoops {
   closed = false;
   loops: Promise<void>[] = [];
+  /** per partition, the next offset this tail delivers */
+  readonly positions = new Map<number, bigint>();
   private readonly waits = new Set<() => void>();
 
   /** Waits until `arm`'s wake-up fires or the tail closes; the disarm function always runs. */

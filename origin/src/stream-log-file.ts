@@ -7,8 +7,16 @@
  * payload = offset u64 | key length u16 | key (UTF-8 docId) | value (encoded Op).
  * On open, the last segment of each partition is scanned and a torn or corrupt tail (a crash in the
  * middle of an unacknowledged write) is truncated; appends continue after the last valid record.
+ *
+ * Retention (`retention`): whole sealed segments are deleted, oldest first, while a partition's
+ * sealed segments exceed `bytes` (so a partition holds at most `bytes` plus its active segment) or
+ * a segment's last write is older than `ms`; never a segment holding an offset at or past
+ * `safeBefore(partition)` (the offset every snapshot covers) or that an open tail has yet to deliver.
+ * It runs after every segment roll and on a timer. A read below the first retained offset is an
+ * error, never a silent gap; readers start at covered offsets, and a resume older than what the
+ * replica keeps gets a snapshot.
  */
-import { mkdir, open, readFile, readdir, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -25,6 +33,16 @@ export interface FileLogOptions extends LogBounds {
   segmentBytes?: number;
   /** one sparse index entry (offset -> file position) per this many bytes of segment (default 4 KiB) */
   indexIntervalBytes?: number;
+  retention?: FileLogRetention;
+}
+
+export interface FileLogRetention {
+  /** per partition: sealed segments are deleted while they exceed this many bytes (0 / absent: no bound) */
+  bytes?: number;
+  /** sealed segments whose last write is older than this are deleted (0 / absent: no bound) */
+  ms?: number;
+  /** first offset that must be kept in `partition`: the offset every snapshot covers */
+  safeBefore(partition: number): Promise<bigint> | bigint;
 }
 
 export const DEFAULT_FILE_LOG_PARTITIONS = 8;
@@ -60,7 +78,8 @@ interface Segment {
 
 interface PartitionFiles {
   readonly dir: string;
-  readonly segments: Segment[];
+  /** oldest first; replaced (never spliced) when retention drops segments, so a read in progress keeps its view */
+  segments: Segment[];
   /** write handle of the active (last) segment */
   fh: FileHandle;
 }
@@ -176,6 +195,10 @@ async function readMeta(dir: string, requested: number | undefined): Promise<num
 }
 
 export class FileLog extends BaseLog {
+  private retaining: Promise<void> = Promise.resolve();
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private deletedSegments = 0;
+
   private constructor(
     readonly dir: string,
     private readonly files: PartitionFiles[],
@@ -183,8 +206,14 @@ export class FileLog extends BaseLog {
     private readonly segmentBytes: number,
     private readonly indexInterval: number,
     bounds: LogBounds,
+    private readonly retention: FileLogRetention | undefined,
   ) {
     super('file', files.length, ends, bounds);
+    if (retention?.ms) {
+      // time-based retention also applies to partitions nobody writes to
+      this.retentionTimer = setInterval(() => void this.enforceRetention(), Math.min(60_000, Math.max(1000, retention.ms / 10)));
+      this.retentionTimer.unref();
+    }
   }
 
   static async open(opts: FileLogOptions): Promise<FileLog> {
@@ -204,7 +233,9 @@ export class FileLog extends BaseLog {
       await Promise.all(files.map((f) => f.fh.close()));
       throw err;
     }
-    return new FileLog(opts.dir, files, ends, segmentBytes, indexInterval, opts);
+    const log = new FileLog(opts.dir, files, ends, segmentBytes, indexInterval, opts, opts.retention);
+    if (opts.retention) void log.enforceRetention();
+    return log;
   }
 
   private static async recoverPartition(
@@ -288,7 +319,66 @@ export class FileLog extends BaseLog {
     this.countFsync();
     const seg: Segment = { base, path, size: 0, durableSize: 0, index: newIndex() };
     fp.segments.push(seg);
+    if (this.retention) void this.enforceRetention();
     return seg;
+  }
+
+  /**
+   * Deletes the sealed segments retention allows (see the module header); one pass at a time.
+   * Resolves when this pass is done; failures are logged and retried by the next pass.
+   */
+  enforceRetention(): Promise<void> {
+    const r = this.retention;
+    if (!r) return Promise.resolve();
+    this.retaining = this.retaining.then(async () => {
+      for (let p = 0; p < this.files.length; p++) {
+        try {
+          await this.retainPartition(p, r);
+        } catch (err) {
+          console.error(`file log: retention of partition ${p} failed (${(err as Error).message}); retried at the next roll`);
+        }
+      }
+    });
+    return this.retaining;
+  }
+
+  private async retainPartition(p: number, r: FileLogRetention): Promise<void> {
+    const fp = this.files[p];
+    if (fp.segments.length < 2) return;
+    let safe = await r.safeBefore(p);
+    const low = this.tailLowWater(p);
+    if (low !== undefined && low < safe) safe = low;
+    let sealed = 0;
+    for (let i = 0; i < fp.segments.length - 1; i++) sealed += fp.segments[i].size;
+    const now = Date.now();
+    let drop = 0;
+    // segments[drop] is deletable when everything in it is below `safe` (the next segment starts at or before it)
+    while (drop < fp.segments.length - 1 && fp.segments[drop + 1].base <= safe) {
+      const seg = fp.segments[drop];
+      const overBytes = r.bytes !== undefined && r.bytes > 0 && sealed > r.bytes;
+      const overAge = r.ms !== undefined && r.ms > 0 && now - (await stat(seg.path)).mtimeMs > r.ms;
+      if (!overBytes && !overAge) break;
+      sealed -= seg.size;
+      drop++;
+    }
+    if (drop === 0) return;
+    const gone = fp.segments.slice(0, drop);
+    fp.segments = fp.segments.slice(drop);
+    for (const seg of gone) {
+      await unlink(seg.path);
+      this.deletedSegments++;
+    }
+    await fsyncDir(fp.dir);
+  }
+
+  /** the first offset still stored in `partition` */
+  startOffset(partition: number): bigint {
+    return this.files[partition].segments[0].base;
+  }
+
+  /** segments deleted by retention since open */
+  get retentionDeletes(): number {
+    return this.deletedSegments;
   }
 
   /** The sparse index of a sealed segment from before this open is built on its first read. */
@@ -320,6 +410,9 @@ export class FileLog extends BaseLog {
     end: bigint,
   ): Promise<LogRecord[]> {
     const segments = this.files[partition].segments;
+    if (from < segments[0].base) {
+      throw new RangeError(`file log: offset ${from} of partition ${partition} was deleted by retention (the log starts at ${segments[0].base})`);
+    }
     const out: LogRecord[] = [];
     let bytes = 0;
     let cursor = from;
@@ -382,6 +475,8 @@ export class FileLog extends BaseLog {
   }
 
   protected async closeStorage(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    await this.retaining;
     await Promise.all(this.files.map((f) => f.fh.close()));
   }
 

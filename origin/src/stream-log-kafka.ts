@@ -61,6 +61,26 @@ import { AppendBudget, DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES, RECORD_OVERHEAD, TAI
 
 export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
+/** what origin creates a missing topic with */
+export interface TopicSpec {
+  partitions: number;
+  replicationFactor?: number;
+  /** min.insync.replicas (default min(2, replication factor)) */
+  minInsyncReplicas?: number;
+  /** retention.bytes per partition (absent or 0: the broker's default) */
+  retentionBytes?: number;
+  /** retention.ms (absent or 0: the broker's default) */
+  retentionMs?: number;
+}
+
+/** the topic configs CreateTopics sets */
+export function topicConfig(spec: TopicSpec, replicationFactor: number): { name: string; value: string }[] {
+  const out = [{ name: 'min.insync.replicas', value: String(spec.minInsyncReplicas ?? Math.min(2, replicationFactor)) }];
+  if (spec.retentionBytes) out.push({ name: 'retention.bytes', value: String(spec.retentionBytes) });
+  if (spec.retentionMs) out.push({ name: 'retention.ms', value: String(spec.retentionMs) });
+  return out;
+}
+
 export interface KafkaLogOptions {
   /** bootstrap brokers, `host:port` */
   brokers: string[];
@@ -78,8 +98,10 @@ export interface KafkaLogOptions {
    * partitions and replication factor (default min(3, brokers in the cluster)), then go on. Without
    * it, or when creation fails (no permission, no controller), open() fails with a message naming
    * the brokers and the topic. The origin sets it; readers (replicas) never create the topic.
+   * The topic gets `min.insync.replicas` (default min(2, replication factor): with acks=-1 an
+   * append then survives the loss of a broker) and, when given, `retention.bytes` / `retention.ms`.
    */
-  createTopic?: { partitions: number; replicationFactor?: number };
+  createTopic?: TopicSpec;
   /** kafkajs idempotent producer (default true; needs a real cluster, the test mock lacks it) */
   idempotent?: boolean;
   /** 'none' (default) or 'gzip': kafkajs built-ins; snappy/lz4/zstd would need codec packages */
@@ -479,11 +501,7 @@ export class KafkaLog implements StreamLog {
   }
 
   /** CreateTopics for open(): replication factor min(3, brokers) unless given; a clear error otherwise. */
-  private static async createTopic(
-    admin: Admin,
-    opts: KafkaLogOptions,
-    spec: { partitions: number; replicationFactor?: number },
-  ): Promise<void> {
+  private static async createTopic(admin: Admin, opts: KafkaLogOptions, spec: TopicSpec): Promise<void> {
     if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
       throw new RangeError('kafka: createTopic.partitions must be a positive integer');
     }
@@ -492,8 +510,10 @@ export class KafkaLog implements StreamLog {
     try {
       replicationFactor ??= Math.min(3, (await admin.describeCluster()).brokers.length);
       what += `, replication factor ${replicationFactor}`;
+      const configEntries = topicConfig(spec, replicationFactor);
+      what += configEntries.map((c) => `, ${c.name}=${c.value}`).join('');
       await admin.createTopics({
-        topics: [{ topic: opts.topic, numPartitions: spec.partitions, replicationFactor }],
+        topics: [{ topic: opts.topic, numPartitions: spec.partitions, replicationFactor, configEntries }],
         waitForLeaders: true,
       });
     } catch (err) {

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readFile, readdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, readdir, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileLog } from '../src/stream-log-file.js';
 import type { LogRecord } from '../src/stream-log.js';
@@ -185,5 +185,78 @@ test('a tail catches up from the files in bounded batches after reopen', async (
     assert.deepEqual(values, [...values].sort((a, b) => a - b));
     await tail.close();
     await again.close();
+  });
+});
+
+test('retention deletes whole sealed segments by bytes, never past safeBefore nor an open tail', async () => {
+  await withTempDir(async (dir) => {
+    let safe = 0n;
+    const log = await FileLog.open({
+      dir,
+      partitions: 1,
+      segmentBytes: 256,
+      recentBytesPerPartition: 0,
+      retention: { bytes: 512, safeBefore: () => safe },
+    });
+    const value = 'x'.repeat(40); // 40 + 3 (key) + 18 framing = 61 bytes: 4 records a segment
+    for (let i = 0; i < 40; i++) await log.append('doc', bytes(value));
+    await log.enforceRetention();
+    // nothing is covered by a snapshot yet: every segment stays
+    assert.equal(log.startOffset(0), 0n);
+    const all = log.segmentBases(0).length;
+    assert.equal(all, 10);
+
+    // covered up to offset 22: segments wholly below it may go, but only down to the byte bound
+    safe = 22n;
+    await log.enforceRetention();
+    assert.deepEqual(log.segmentBases(0), [20n, 24n, 28n, 32n, 36n]);
+    assert.equal(log.retentionDeletes, 5);
+    const sizes = await Promise.all(log.segmentBases(0).slice(0, -1).map((b) => stat(join(dir, 'p0', `${b.toString().padStart(20, '0')}.log`))));
+    assert.ok(sizes.reduce((a, s) => a + s.size, 0) > 512 - 256);
+    await assert.rejects(log.read(0, 3n, 10), /offset 3 of partition 0 was deleted by retention \(the log starts at 20\)/);
+    assert.equal((await log.read(0, 20n, 100)).length, 20);
+
+    // an open tail still delivering offset 24 holds its segments, whatever the snapshots cover
+    const got: bigint[] = [];
+    const gate = deferred<void>();
+    const tail = await log.tail(
+      async (_p, recs) => {
+        got.push(...recs.map((r) => r.offset));
+        await gate.promise;
+      },
+      { from: () => 24n, maxBatchRecords: 1 },
+    );
+    safe = 40n;
+    for (let i = 0; i < 12; i++) await log.append('doc', bytes(value));
+    await log.enforceRetention();
+    assert.equal(log.startOffset(0), 24n, 'the tail at 24 keeps segment 24');
+    gate.resolve();
+    await tail.close();
+    await log.enforceRetention();
+    assert.ok(log.startOffset(0) > 24n);
+    await log.close();
+
+    // reopened: the log starts at the first retained segment and reads from there
+    const again = await FileLog.open({ dir });
+    assert.equal(again.startOffset(0), log.startOffset(0));
+    assert.equal(await again.endOffset(0), 52n);
+    await again.close();
+  });
+});
+
+test('retention by age deletes sealed segments whose last write is older than ms', async () => {
+  await withTempDir(async (dir) => {
+    const log = await FileLog.open({ dir, partitions: 1, segmentBytes: 128, retention: { ms: 60_000, safeBefore: () => 1000n } });
+    for (let i = 0; i < 12; i++) await log.append('doc', bytes('y'.repeat(40)));
+    await log.enforceRetention();
+    assert.equal(log.startOffset(0), 0n, 'young segments stay');
+    // age the two oldest segments by moving their mtime back two minutes
+    const old = new Date(Date.now() - 120_000);
+    const [b0, b1] = log.segmentBases(0);
+    for (const b of [b0, b1]) await utimes(join(dir, 'p0', `${b.toString().padStart(20, '0')}.log`), old, old);
+    await log.enforceRetention();
+    assert.equal(log.startOffset(0), log.segmentBases(0)[0]);
+    assert.equal(log.retentionDeletes, 2);
+    await log.close();
   });
 });

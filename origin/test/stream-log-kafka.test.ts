@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { startKafkaMock } from '@replicant/testkit';
 import type { KafkaMock } from '@replicant/testkit';
-import { KafkaLog } from '../src/stream-log-kafka.js';
+import { KafkaLog, topicConfig } from '../src/stream-log-kafka.js';
 import type { KafkaLogOptions } from '../src/stream-log-kafka.js';
 import { LogUnavailableError } from '../src/stream-log.js';
 import type { AppendResult, LogRecord, Tail } from '../src/stream-log.js';
@@ -106,12 +106,12 @@ describe('KafkaLog (mock cluster)', () => {
       KafkaLog.open(options(mock, 'to-create', { createTopic: { partitions: 4 } })),
       new RegExp(
         `^Error: kafka: topic "to-create" does not exist on brokers ${brokers} and creating it ` +
-          '\\(4 partitions, replication factor 3\\) failed: .+; create the topic, or allow this client CreateTopics$',
+          '\\(4 partitions, replication factor 3, min\\.insync\\.replicas=2\\) failed: .+; create the topic, or allow this client CreateTopics$',
       ),
     );
     await assert.rejects(
       KafkaLog.open(options(mock, 'to-create', { createTopic: { partitions: 2, replicationFactor: 2 } })),
-      /creating it \(2 partitions, replication factor 2\) failed/,
+      /creating it \(2 partitions, replication factor 2, min\.insync\.replicas=2\) failed/,
     );
     // once the topic exists, the same options open it (its own partition count is used)
     await mock.createTopic('to-create', 3);
@@ -558,4 +558,15 @@ describe('KafkaLog with a broker down', () => {
       await log.close();
     }
   });
+});
+
+test('topicConfig: min.insync.replicas min(2, RF) unless given; retention only when set', () => {
+  assert.deepEqual(topicConfig({ partitions: 8 }, 3), [{ name: 'min.insync.replicas', value: '2' }]);
+  assert.deepEqual(topicConfig({ partitions: 8 }, 1), [{ name: 'min.insync.replicas', value: '1' }]);
+  assert.deepEqual(topicConfig({ partitions: 8, minInsyncReplicas: 3, retentionBytes: 1024, retentionMs: 60_000 }, 5), [
+    { name: 'min.insync.replicas', value: '3' },
+    { name: 'retention.bytes', value: '1024' },
+    { name: 'retention.ms', value: '60000' },
+  ]);
+  assert.deepEqual(topicConfig({ partitions: 8, retentionBytes: 0, retentionMs: 0 }, 2), [{ name: 'min.insync.replicas', value: '2' }]);
 });
