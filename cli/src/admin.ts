@@ -1,11 +1,10 @@
 /**
- * Operational endpoints: `/metrics` (Prometheus text, prom-client default registry), `/healthz`
- * (the process is alive) and `/readyz` (it can serve: backends reachable, not draining).
+ * Operational endpoints: `/metrics` (Prometheus text of this process's registry: the tiers it runs
+ * plus `replicant_process_*`), `/healthz` (the process is alive) and `/readyz` (it can serve:
+ * backends reachable, not draining).
  */
 import type { TemplatedApp } from 'uWebSockets.js';
-import { collectDefaultMetrics, register } from 'prom-client';
-
-let defaultsOn = false;
+import { enableProcessMetrics, processMetrics as register } from '@replicant/origin';
 
 export interface AdminHooks {
   ready: () => boolean;
@@ -14,10 +13,7 @@ export interface AdminHooks {
 }
 
 export function registerAdmin(app: TemplatedApp, hooks: AdminHooks): void {
-  if (!defaultsOn) {
-    collectDefaultMetrics({ prefix: 'replicant_process_' });
-    defaultsOn = true;
-  }
+  enableProcessMetrics();
   app.get('/healthz', (res) => {
     res.writeHeader('Content-Type', 'application/json').end('{"status":"ok"}');
   });

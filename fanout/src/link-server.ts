@@ -10,7 +10,7 @@
  * per link is bounded by (subscribed docs x backlog bound).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { Counter, Gauge } from 'prom-client';
+import { defineMetrics } from '@replicant/origin';
 import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
 import { deltaToLink, type Delta } from './delta.js';
 import { encodeLinkFrame, LinkFrameError, LinkFrameReader, MAX_LINK_FRAME_BYTES, type LinkFrame } from './link-codec.js';
@@ -37,6 +37,7 @@ export interface LinkServerOptions {
 
 /** which links watch which doc, across the sessions of one server (hot-doc detection) */
 class DocWatchers {
+  private readonly metrics = linkMetrics();
   private readonly links = new Map<string, Set<LinkSession>>();
   /** hot docs -> the next slot to hand out (round-robin, so gateways divide evenly) */
   private readonly hot = new Map<string, number>();
@@ -54,7 +55,7 @@ class DocWatchers {
       s.sendHot(doc, this.spread, next % this.spread);
       this.hot.set(doc, next + 1);
     } else if (set.size > this.threshold) {
-      metrics.hot.inc();
+      this.metrics.hot.inc();
       let slot = 0;
       for (const x of set) x.sendHot(doc, this.spread, slot++ % this.spread);
       this.hot.set(doc, slot);
@@ -76,12 +77,25 @@ class DocWatchers {
 /** every live session in this process, for scrape-time gauges */
 const allSessions = new Set<LinkSession>();
 
-const metrics = {
-  links: new Gauge({ name: 'replicant_fanout_links', help: 'Connected gateway links' }),
-  collapses: new Counter({ name: 'replicant_fanout_backlog_collapses_total', help: 'Per-doc link backlogs collapsed into a snapshot' }),
-  framesOut: new Counter({ name: 'replicant_fanout_link_frames_sent_total', help: 'Data frames sent on gateway links', labelNames: ['type'] }),
-  hot: new Counter({ name: 'replicant_fanout_hot_docs_total', help: 'Docs that crossed the hot threshold (gateways told to spread them)' }),
-  queued: new Gauge({
+const linkMetrics = defineMetrics((m) => ({
+  links: m.gauge({ name: 'replicant_fanout_links', help: 'Connected gateway links' }),
+  collapses: m.counter({ name: 'replicant_fanout_backlog_collapses_total', help: 'Per-doc link backlogs collapsed into a snapshot' }),
+  framesOut: m.counter({ name: 'replicant_fanout_link_frames_sent_total', help: 'Data frames sent on gateway links', labelNames: ['type'] }),
+  hot: m.counter({ name: 'replicant_fanout_hot_docs_total', help: 'Docs that crossed the hot threshold (gateways told to spread them)' }),
+  creditStalls: m.counter({
+    name: 'replicant_fanout_link_credit_stalls_total',
+    help: 'Times a gateway link ran out of credit with data waiting (the gateway is the bottleneck)',
+  }),
+  stalledLinks: m.gauge({
+    name: 'replicant_fanout_links_stalled',
+    help: 'Gateway links out of credit with data waiting, now',
+    collect() {
+      let n = 0;
+      for (const s of allSessions) if (s.stalled) n++;
+      this.set(n);
+    },
+  }),
+  queued: m.gauge({
     name: 'replicant_fanout_link_queued_deltas',
     help: 'Deltas waiting for credit across all links',
     collect() {
@@ -90,7 +104,7 @@ const metrics = {
       this.set(q);
     },
   }),
-};
+}));
 
 interface LinkDoc {
   /** send a base (snapshot + history) before any delta */
@@ -115,6 +129,9 @@ export interface LinkStats {
 
 class LinkSession implements UpstreamListener {
   node = '';
+  private readonly metrics = linkMetrics();
+  /** out of credit with data waiting (counted once per stall) */
+  stalled = false;
   private credit = 0;
   private readonly docs = new Map<string, LinkDoc>();
   private ready: string[] = [];
@@ -171,6 +188,7 @@ class LinkSession implements UpstreamListener {
           break;
         case 'credit':
           this.credit += f.credit!.n ?? 0;
+          this.stalled = false;
           break;
         case 'subscribe':
           this.subscribe(f.subscribe!.doc ?? '', f.subscribe!.lastSeq == null ? undefined : longToSeq(f.subscribe!.lastSeq));
@@ -242,7 +260,7 @@ class LinkSession implements UpstreamListener {
       d.collapsed = true;
       d.baseFrom = undefined;
       this.collapses++;
-      metrics.collapses.inc();
+      this.metrics.collapses.inc();
       return;
     }
     d.backlog.push(delta);
@@ -295,7 +313,7 @@ class LinkSession implements UpstreamListener {
           continue;
         }
         this.socket.write(encodeBase(doc, base.seq, base.state, base.history));
-        metrics.framesOut.labels('snapshot').inc();
+        this.metrics.framesOut.labels('snapshot').inc();
         d.needsBase = false;
         d.collapsed = false;
         d.baseFrom = undefined;
@@ -316,7 +334,11 @@ class LinkSession implements UpstreamListener {
     }
     this.ready = i === 0 ? ready : ready.slice(i);
     this.socket.uncork();
-    if (sent > 0) metrics.framesOut.labels('delta').inc(sent);
+    if (this.credit <= 0 && this.ready.length > 0 && !this.stalled) {
+      this.stalled = true;
+      this.metrics.creditStalls.inc();
+    }
+    if (sent > 0) this.metrics.framesOut.labels('delta').inc(sent);
   };
 
   private write(buf: Buffer): void {
@@ -354,6 +376,7 @@ function encodeBase(doc: string, seq: bigint, state: JsonObject, history: Delta[
 }
 
 export class LinkServer {
+  private readonly metrics = linkMetrics();
   private server: Server | undefined;
   private readonly sessions = new Set<LinkSession>();
   private readonly o: Required<LinkServerOptions>;
@@ -384,11 +407,11 @@ export class LinkServer {
         const s = new LinkSession(socket, this.replica, this.o, this.watchers, (x) => {
           this.sessions.delete(x);
           allSessions.delete(x);
-          metrics.links.dec();
+          this.metrics.links.dec();
         });
         this.sessions.add(s);
         allSessions.add(s);
-        metrics.links.inc();
+        this.metrics.links.inc();
       });
       server.once('error', reject);
       server.listen(this.o.port, this.o.host, () => {

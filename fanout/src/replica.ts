@@ -9,9 +9,8 @@
  * began, and the parked records are applied last. DocState ignores ops at or below its seq, so the
  * overlaps between those three sources are harmless.
  */
-import { Counter, Gauge } from 'prom-client';
 import type { JsonObject } from '@replicant/protocol';
-import { DocState, decodeOp, type LogRecord, type SnapshotStore, type StreamLog, type Tail } from '@replicant/origin';
+import { DocState, decodeOp, defineMetrics, type LogRecord, type SnapshotStore, type StreamLog, type Tail } from '@replicant/origin';
 import { Delta } from './delta.js';
 import { HistoryRing } from './history-ring.js';
 import type { Upstream, UpstreamListener } from './upstream.js';
@@ -41,14 +40,29 @@ interface DocEntry {
   listeners: Set<UpstreamListener>;
 }
 
-const metrics = {
-  docs: new Gauge({ name: 'replicant_fanout_docs', help: 'Documents materialized by this replica' }),
-  subscriptions: new Gauge({ name: 'replicant_fanout_subscriptions', help: 'Upstream subscriptions (listener, doc) served' }),
-  deltas: new Counter({ name: 'replicant_fanout_deltas_total', help: 'Deltas produced by replica materialization' }),
-  loads: new Counter({ name: 'replicant_fanout_doc_loads_total', help: 'Cold document bootstraps', labelNames: ['result'] }),
-};
+/** live replicas of this process, read by the lag gauge at scrape time */
+const liveReplicas = new Set<Replica>();
+
+const replicaMetrics = defineMetrics((m) => ({
+  docs: m.gauge({ name: 'replicant_fanout_docs', help: 'Documents materialized by this replica' }),
+  subscriptions: m.gauge({ name: 'replicant_fanout_subscriptions', help: 'Upstream subscriptions (listener, doc) served' }),
+  deltas: m.counter({ name: 'replicant_fanout_deltas_total', help: 'Deltas produced by replica materialization' }),
+  loads: m.counter({ name: 'replicant_fanout_doc_loads_total', help: 'Cold document bootstraps', labelNames: ['result'] }),
+  lag: m.gauge({
+    name: 'replicant_fanout_consumer_lag_records',
+    help: "Per partition: records in the log this replica has not yet applied (log end minus the replica's position)",
+    labelNames: ['partition'],
+    async collect() {
+      this.reset();
+      const worst = new Map<number, bigint>();
+      for (const r of liveReplicas) for (const [p, l] of await r.lag()) if (l > (worst.get(p) ?? -1n)) worst.set(p, l);
+      for (const [p, l] of worst) this.set({ partition: String(p) }, Number(l));
+    },
+  }),
+}));
 
 export class Replica implements Upstream {
+  private readonly metrics = replicaMetrics();
   private readonly docs = new Map<string, DocEntry>();
   /** docs with no listener, oldest first (Map insertion order) */
   private readonly idle = new Map<string, DocEntry>();
@@ -77,6 +91,7 @@ export class Replica implements Upstream {
       partitions: [...r.served],
       from: (p) => r.position.get(p)!,
     });
+    liveReplicas.add(r);
     return r;
   }
 
@@ -98,21 +113,21 @@ export class Replica implements Upstream {
     if (!e) {
       e = { doc, partition, state: undefined, pending: [], overflow: false, ring: new HistoryRing(this.historySize), listeners: new Set() };
       this.docs.set(doc, e);
-      metrics.docs.inc();
+      this.metrics.docs.inc();
       void this.load(e);
     } else {
       this.idle.delete(doc);
     }
     if (e.listeners.has(listener)) return;
     e.listeners.add(listener);
-    metrics.subscriptions.inc();
+    this.metrics.subscriptions.inc();
     if (e.state) listener.onBase(doc, e.state.seq, e.state.state, e.ring.all());
   }
 
   unsubscribe(doc: string, listener: UpstreamListener): void {
     const e = this.docs.get(doc);
     if (!e || !e.listeners.delete(listener)) return;
-    metrics.subscriptions.dec();
+    this.metrics.subscriptions.dec();
     if (e.listeners.size === 0) this.park(e);
   }
 
@@ -145,11 +160,22 @@ export class Replica implements Upstream {
     return { docs: this.docs.size, idleDocs: this.idle.size, subscriptions };
   }
 
+  /** per served partition: log end minus the next offset this replica applies (scrape time) */
+  async lag(): Promise<Map<number, bigint>> {
+    const out = new Map<number, bigint>();
+    for (const [p, pos] of this.position) {
+      const end = await this.opts.log.endOffset(p);
+      out.set(p, end > pos ? end - pos : 0n);
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
+    liveReplicas.delete(this);
     this.closed = true;
     await this.tail?.close();
-    metrics.docs.dec(this.docs.size);
-    metrics.subscriptions.dec(this.stats().subscriptions);
+    this.metrics.docs.dec(this.docs.size);
+    this.metrics.subscriptions.dec(this.stats().subscriptions);
     this.docs.clear();
     this.idle.clear();
   }
@@ -161,7 +187,7 @@ export class Replica implements Upstream {
       const oldest = this.idle.keys().next().value as string;
       this.idle.delete(oldest);
       this.docs.delete(oldest);
-      metrics.docs.dec();
+      this.metrics.docs.dec();
     }
   }
 
@@ -188,7 +214,7 @@ export class Replica implements Upstream {
     if (!r.applied) return;
     const d = new Delta(e.doc, seq, r.prevSeq, op.patchText, op.patch, op.tsMs);
     e.ring.push(d);
-    metrics.deltas.inc();
+    this.metrics.deltas.inc();
     if (live) for (const l of e.listeners) l.onDelta(d);
   }
 
@@ -211,25 +237,25 @@ export class Replica implements Upstream {
           // too many records arrived while loading: start over from the new tail position
           e.overflow = false;
           e.pending = [];
-          metrics.loads.inc({ result: 'restart' });
+          this.metrics.loads.inc({ result: 'restart' });
           continue;
         }
         e.state = state;
         for (const r of replay) this.applyRecord(e, r, false);
         for (const r of e.pending!) this.applyRecord(e, r, false);
         e.pending = undefined;
-        metrics.loads.inc({ result: 'ok' });
+        this.metrics.loads.inc({ result: 'ok' });
         for (const l of e.listeners) l.onBase(e.doc, state.seq, state.state, e.ring.all());
         return;
       } catch (err) {
         if (this.docs.get(e.doc) !== e) return;
         this.docs.delete(e.doc);
         this.idle.delete(e.doc);
-        metrics.docs.dec();
-        metrics.loads.inc({ result: 'error' });
+        this.metrics.docs.dec();
+        this.metrics.loads.inc({ result: 'error' });
         const msg = `could not load document: ${(err as Error).message}`;
         for (const l of e.listeners) l.onError(e.doc, 'unavailable', msg);
-        metrics.subscriptions.dec(e.listeners.size);
+        this.metrics.subscriptions.dec(e.listeners.size);
         return;
       }
     }

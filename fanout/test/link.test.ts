@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { MemoryLog, MemorySnapshotStore, encodeOp } from '@replicant/origin';
+import { MemoryLog, MemorySnapshotStore, encodeOp, processMetrics } from '@replicant/origin';
 import { longToSeq, seqToLong } from '@replicant/protocol';
 import { Replica } from '../src/replica.js';
 import { LinkServer } from '../src/link-server.js';
@@ -39,6 +39,13 @@ class RawLink {
     for (let i = from; i < this.frames.length; i++) if (pred(this.frames[i])) return Promise.resolve(this.frames[i]);
     return new Promise((resolve) => this.waiters.push({ pred, resolve }));
   }
+}
+
+/** the current value of a metric without labels in this process's registry */
+async function metric(name: string): Promise<number> {
+  const m = processMetrics.getSingleMetric(name);
+  assert.ok(m, `${name} is registered`);
+  return (await m.get()).values[0]?.value ?? 0;
 }
 
 const seqOf = (f: LinkFrame) => longToSeq((f.delta ?? f.snapshot)!.seq);
@@ -90,6 +97,7 @@ test('a link gets a base, then ordered deltas within its credit', async () => {
 
 test('without credit the backlog stays bounded and collapses; credit brings a snapshot then live deltas', async () => {
   const s = await setup({ maxBacklogPerDoc: 16 });
+  const stallsBefore = await metric('replicant_fanout_link_credit_stalls_total');
   const l = await RawLink.open(s.port);
   l.send({ hello: { nodeId: 'gw-slow', window: 1 } }); // room for the base only
   l.send({ subscribe: { doc: 'hot' } });
@@ -103,9 +111,13 @@ test('without credit the backlog stays bounded and collapses; credit brings a sn
   const st = s.server.stats()[0];
   assert.ok(st.collapses >= 1, 'the backlog collapsed');
   assert.equal(l.frames.length, 1, 'nothing sent without credit');
+  // one stall, counted once however many deltas waited; the link shows as stalled until credit comes
+  assert.equal((await metric('replicant_fanout_link_credit_stalls_total')) - stallsBefore, 1);
+  assert.equal(await metric('replicant_fanout_links_stalled'), 1);
   const from = l.frames.length;
   l.send({ credit: { n: 100 } });
   const snap = await l.next((f) => f.frame === 'snapshot', from);
+  assert.equal(await metric('replicant_fanout_links_stalled'), 0);
   assert.equal(seqOf(snap), last, 'the collapse is replaced by the latest state');
   assert.deepEqual(JSON.parse(Buffer.from(snap.snapshot!.state!).toString()).i, 999);
   assert.equal(snap.snapshot!.history?.length ?? 0, 0, 'a collapsed base carries no history');

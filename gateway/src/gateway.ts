@@ -6,7 +6,8 @@
  * ProtocolError, answered with an `error` frame; oversized frames close the connection with 1009.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
-import { Counter, Gauge } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
+import { LATENCY_BUCKETS, defineMetrics } from '@replicant/origin';
 import {
   CloseCode,
   decodeClientBinary,
@@ -20,7 +21,7 @@ import {
   type ClientFrame,
   type ServerFrame,
 } from '@replicant/protocol';
-import type { Upstream } from '@replicant/fanout';
+import type { Upstream, UpstreamListener } from '@replicant/fanout';
 import { AuthError, Authenticator, type AuthConfig } from './auth.js';
 import { LocalFanout } from './local-fanout.js';
 import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.js';
@@ -52,19 +53,58 @@ export interface GatewayOptions {
 
 export const STREAM_PATH = '/v1/stream';
 
-const metrics = {
-  connections: new Gauge({ name: 'replicant_gateway_connections', help: 'Open client WebSocket connections' }),
-  connectionsTotal: new Counter({ name: 'replicant_gateway_connections_total', help: 'Accepted client WebSocket connections' }),
-  framesIn: new Counter({ name: 'replicant_gateway_frames_received_total', help: 'Client frames received', labelNames: ['type'] }),
-  errors: new Counter({ name: 'replicant_gateway_errors_total', help: 'Error frames sent to clients', labelNames: ['code'] }),
-  closes: new Counter({ name: 'replicant_gateway_forced_closes_total', help: 'Connections closed by the gateway', labelNames: ['reason'] }),
-  docs: new Gauge({ name: 'replicant_gateway_docs', help: 'Documents with local subscribers (one upstream subscription each)' }),
-  deliveries: new Counter({ name: 'replicant_gateway_deliveries_total', help: 'Snapshot and delta messages handed to client sockets' }),
-};
+const gatewayMetrics = defineMetrics((m) => ({
+  connections: m.gauge({ name: 'replicant_gateway_connections', help: 'Open client WebSocket connections' }),
+  connectionsTotal: m.counter({ name: 'replicant_gateway_connections_total', help: 'Accepted client WebSocket connections' }),
+  framesIn: m.counter({ name: 'replicant_gateway_frames_received_total', help: 'Client frames received', labelNames: ['type'] }),
+  errors: m.counter({ name: 'replicant_gateway_errors_total', help: 'Error frames sent to clients', labelNames: ['code'] }),
+  closes: m.counter({ name: 'replicant_gateway_forced_closes_total', help: 'Connections closed by the gateway', labelNames: ['reason'] }),
+  docs: m.gauge({ name: 'replicant_gateway_docs', help: 'Documents with local subscribers (one upstream subscription each)' }),
+  deliveries: m.counter({ name: 'replicant_gateway_deliveries_total', help: 'Snapshot and delta messages handed to client sockets' }),
+  deliveryLatency: m.histogram({
+    name: 'replicant_gateway_delivery_latency_seconds',
+    help: "End to end: from the origin accepting the write (the op's timestamp) to the gateway handing the delta to its subscribers' sockets",
+    buckets: LATENCY_BUCKETS,
+  }),
+  sendBuffer: m.gauge({
+    name: 'replicant_gateway_send_buffer_bytes',
+    help: 'Client send queues: bytes buffered per connection, the largest (stat="max") and all together (stat="sum")',
+    labelNames: ['stat'],
+  }),
+}));
+
+/**
+ * The upstream as the gateway's local fan-out sees it, timing each delta once on arrival (once per
+ * doc per gateway, not per subscriber): the fan-out hands it to every local socket in the same tick.
+ * The op's timestamp is the origin's clock: across hosts the histogram includes their clock skew.
+ */
+function timedUpstream(upstream: Upstream, latency: Histogram): Upstream {
+  const wrapped = new WeakMap<UpstreamListener, UpstreamListener>();
+  const wrap = (l: UpstreamListener): UpstreamListener => {
+    let w = wrapped.get(l);
+    if (!w) {
+      w = {
+        onBase: (doc, seq, state, history) => l.onBase(doc, seq, state, history),
+        onDelta: (d) => {
+          if (d.tsMs > 0) latency.observe(Math.max(0, Date.now() - d.tsMs) / 1000);
+          l.onDelta(d);
+        },
+        onError: (doc, code, message) => l.onError(doc, code, message),
+      };
+      wrapped.set(l, w);
+    }
+    return w;
+  };
+  return {
+    subscribe: (doc, l) => upstream.subscribe(doc, wrap(l)),
+    unsubscribe: (doc, l) => upstream.unsubscribe(doc, wrap(l)),
+  };
+}
 
 const FRAME_TYPES = ['auth', 'hello', 'credit', 'subscribe', 'unsubscribe', 'publish', 'ping', 'invalid'] as const;
 
 export class Gateway {
+  private readonly metrics = gatewayMetrics();
   readonly fanout: LocalFanout;
   private readonly auth: Authenticator;
   private readonly sockets = new Set<Socket>();
@@ -87,7 +127,7 @@ export class Gateway {
     };
     this.auth = new Authenticator(opts.auth ?? {});
     this.fanout = new LocalFanout({
-      upstream: opts.upstream,
+      upstream: timedUpstream(opts.upstream, this.metrics.deliveryLatency),
       historySize: this.o.historySize,
       maxSendBuffer: this.o.maxSendBuffer,
       onSlowConsumer: (ws) => this.forceClose(ws, CloseCode.SlowConsumer, 'slow consumer: send buffer full', 'slow_consumer'),
@@ -96,18 +136,27 @@ export class Gateway {
         this.sendFrame(ws, { type: 'error', code, message, doc });
       },
     });
-    this.typeCounters = new Map(FRAME_TYPES.map((t) => [t, metrics.framesIn.labels(t)]));
+    this.typeCounters = new Map(FRAME_TYPES.map((t) => [t, this.metrics.framesIn.labels(t)]));
     // deliveries are counted with plain numbers on the hot path and published at scrape time
-    metrics.deliveries.reset();
-    metrics.docs.reset();
+    this.metrics.deliveries.reset();
+    this.metrics.docs.reset();
   }
 
   /** refreshes scrape-time metrics (call from the /metrics handler) */
   collectMetrics(): void {
     const d = this.fanout.deliveries;
-    metrics.deliveries.inc(d - this.lastDeliveries);
+    this.metrics.deliveries.inc(d - this.lastDeliveries);
     this.lastDeliveries = d;
-    metrics.docs.set(this.fanout.docCount);
+    this.metrics.docs.set(this.fanout.docCount);
+    let max = 0;
+    let sum = 0;
+    for (const ws of this.sockets) {
+      const b = ws.getBufferedAmount();
+      sum += b;
+      if (b > max) max = b;
+    }
+    this.metrics.sendBuffer.set({ stat: 'max' }, max);
+    this.metrics.sendBuffer.set({ stat: 'sum' }, sum);
   }
 
   get connectionCount(): number {
@@ -192,8 +241,8 @@ export class Gateway {
 
   private onOpen(ws: Socket): void {
     this.sockets.add(ws);
-    metrics.connections.inc();
-    metrics.connectionsTotal.inc();
+    this.metrics.connections.inc();
+    this.metrics.connectionsTotal.inc();
     const s = ws.getUserData();
     if (!s.authed) {
       s.authTimer = setTimeout(() => {
@@ -207,7 +256,7 @@ export class Gateway {
     s.closed = true;
     if (s.authTimer) clearTimeout(s.authTimer);
     this.sockets.delete(ws);
-    metrics.connections.dec();
+    this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
     s.subs = undefined;
   }
@@ -329,7 +378,7 @@ export class Gateway {
   private sendFrame(ws: Socket, f: ServerFrame): void {
     const s = ws.getUserData();
     if (s.closed) return;
-    if (f.type === 'error') metrics.errors.labels(f.code).inc();
+    if (f.type === 'error') this.metrics.errors.labels(f.code).inc();
     const bin = s.proto === PROTO_BINARY;
     const bytes = bin ? encodeServerBinary(f) : encodeServerJson(f);
     ws.cork(() => {
@@ -340,7 +389,7 @@ export class Gateway {
   private forceClose(ws: Socket, code: number, reason: string, label: string): void {
     const s = ws.getUserData();
     if (s.closed) return;
-    metrics.closes.labels(label).inc();
+    this.metrics.closes.labels(label).inc();
     ws.end(code, reason);
   }
 }

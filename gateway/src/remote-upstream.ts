@@ -7,7 +7,7 @@
  * waits when the new replica is behind, so no gap and no duplicate reaches a client.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { Counter, Gauge } from 'prom-client';
+import { defineMetrics } from '@replicant/origin';
 import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
 import { partitionForKey } from '@replicant/origin';
 import {
@@ -35,11 +35,11 @@ export interface RemoteUpstreamOptions {
   retryMs?: number;
 }
 
-const metrics = {
-  links: new Gauge({ name: 'replicant_gateway_upstream_links', help: 'Open links to fanout replicas' }),
-  reroutes: new Counter({ name: 'replicant_gateway_upstream_reroutes_total', help: 'Docs moved to another replica', labelNames: ['reason'] }),
-  unrouted: new Gauge({ name: 'replicant_gateway_upstream_unrouted_docs', help: 'Docs waiting for a replica' }),
-};
+const upstreamMetrics = defineMetrics((m) => ({
+  links: m.gauge({ name: 'replicant_gateway_upstream_links', help: 'Open links to fanout replicas' }),
+  reroutes: m.counter({ name: 'replicant_gateway_upstream_reroutes_total', help: 'Docs moved to another replica', labelNames: ['reason'] }),
+  unrouted: m.gauge({ name: 'replicant_gateway_upstream_unrouted_docs', help: 'Docs waiting for a replica' }),
+}));
 
 interface DocRoute {
   doc: string;
@@ -56,6 +56,7 @@ interface DocRoute {
 }
 
 class Link {
+  private readonly metrics = upstreamMetrics();
   readonly docs = new Set<string>();
   private readonly socket: Socket;
   private readonly reader = new LinkFrameReader();
@@ -77,7 +78,7 @@ class Link {
     this.socket.write(encodeLinkFrame({ hello: { nodeId, window } }));
     this.socket.on('connect', () => {
       this.open = true;
-      metrics.links.inc();
+      this.metrics.links.inc();
     });
     this.socket.on('data', (chunk: Buffer) => {
       let frames: LinkFrame[];
@@ -91,7 +92,7 @@ class Link {
     });
     this.socket.on('error', () => {});
     this.socket.on('close', () => {
-      if (this.open) metrics.links.dec();
+      if (this.open) this.metrics.links.dec();
       this.open = false;
       this.closed = true;
       this.owner.onLinkDown(this);
@@ -137,6 +138,7 @@ class Link {
 }
 
 export class RemoteUpstream implements Upstream {
+  private readonly metrics = upstreamMetrics();
   private readonly docs = new Map<string, DocRoute>();
   private readonly links = new Map<string, Link>();
   private readonly down = new Map<string, number>(); // replica id -> avoid until (ms)
@@ -237,13 +239,13 @@ export class RemoteUpstream implements Upstream {
     if (!info || (cooling && !r.retrying)) {
       r.retrying = true;
       this.unrouted.add(r.doc);
-      metrics.unrouted.set(this.unrouted.size);
+      this.metrics.unrouted.set(this.unrouted.size);
       this.scheduleRetry();
       return;
     }
     r.retrying = false;
     this.unrouted.delete(r.doc);
-    metrics.unrouted.set(this.unrouted.size);
+    this.metrics.unrouted.set(this.unrouted.size);
     r.link = this.linkFor(info);
     r.link.subscribe(r.doc, r.seq);
   }
@@ -282,7 +284,7 @@ export class RemoteUpstream implements Upstream {
     r.link = this.linkFor(info);
     r.link.subscribe(r.doc, r.seq);
     old.unsubscribe(r.doc);
-    metrics.reroutes.labels(reason).inc();
+    this.metrics.reroutes.labels(reason).inc();
   }
 
   onLinkDown(link: Link): void {
@@ -293,7 +295,7 @@ export class RemoteUpstream implements Upstream {
       const r = this.docs.get(doc);
       if (!r || r.link !== link) continue;
       r.link = undefined;
-      metrics.reroutes.labels('link_lost').inc();
+      this.metrics.reroutes.labels('link_lost').inc();
       this.route(r);
     }
     link.docs.clear();

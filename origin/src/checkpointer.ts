@@ -8,7 +8,7 @@
  */
 import type { Materializer } from './materializer.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import { checkpointDocs, checkpointDuration, checkpointErrors } from './metrics.js';
+import { checkpointLagSources, checkpointMetrics, type CheckpointLagSource } from './metrics.js';
 
 export interface CheckpointerOptions {
   /** default 200 ms */
@@ -24,6 +24,8 @@ function samePositions(a: Map<number, bigint>, b: Map<number, bigint>): boolean 
 }
 
 export class Checkpointer {
+  private readonly metrics = checkpointMetrics();
+  private readonly lagSource: CheckpointLagSource = { lag: () => this.lag() };
   private readonly intervalMs: number;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -47,7 +49,18 @@ export class Checkpointer {
 
   start(): void {
     this.mat.setPressureHandler(() => this.checkpointNow());
+    checkpointLagSources.add(this.lagSource);
     this.schedule();
+  }
+
+  /** per partition: log end minus the committed covered offset (scrape time) */
+  private async lag(): Promise<Map<number, bigint>> {
+    const out = new Map<number, bigint>();
+    for (const [p, covered] of this.lastCommitted) {
+      const end = await this.mat.logEnd(p);
+      out.set(p, end > covered ? end - covered : 0n);
+    }
+    return out;
   }
 
   private schedule(): void {
@@ -87,7 +100,7 @@ export class Checkpointer {
     try {
       await this.store.commit(cap.snapshots, cap.positions);
     } catch (err) {
-      checkpointErrors.inc();
+      this.metrics.errors.inc();
       if (!this.failing) console.error('checkpoint failed (will retry):', err);
       this.failing = true;
       throw err;
@@ -97,8 +110,8 @@ export class Checkpointer {
     this.lastCommitted = cap.positions;
     this.mat.markClean(cap);
     this.commits++;
-    checkpointDuration.observe((performance.now() - t0) / 1000);
-    checkpointDocs.inc(cap.snapshots.length);
+    this.metrics.duration.observe((performance.now() - t0) / 1000);
+    this.metrics.docs.inc(cap.snapshots.length);
   }
 
   /**
@@ -108,6 +121,7 @@ export class Checkpointer {
   async abandon(): Promise<void> {
     this.closed = true;
     this.abandoned = true;
+    checkpointLagSources.delete(this.lagSource);
     clearTimeout(this.timer);
     await Promise.allSettled([this.running, this.queued]);
   }
@@ -115,6 +129,7 @@ export class Checkpointer {
   /** Stops the timer and runs a final checkpoint (call after the materializer stopped applying). */
   async close(): Promise<void> {
     this.closed = true;
+    checkpointLagSources.delete(this.lagSource);
     clearTimeout(this.timer);
     if (this.abandoned) return;
     await this.checkpointNow();

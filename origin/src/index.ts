@@ -16,3 +16,4 @@ export * from './origin.js';
 export * from './http.js';
 export * from './snapshot-store-redis.js';
 export * from './stream-log-kafka.js';
+export * from './process-metrics.js';

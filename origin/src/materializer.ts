@@ -14,7 +14,7 @@ import type { DocSnapshot } from './doc-state.js';
 import type { LogRecord, StreamLog, Tail } from './stream-log.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { decodeOp } from './op.js';
-import { opsApplied } from './metrics.js';
+import { originMetrics } from './metrics.js';
 import { forEachLimit } from './limit.js';
 
 export interface MaterializerOptions {
@@ -71,6 +71,7 @@ export interface Capture {
 const INVALID_OP = -1n;
 
 export class Materializer {
+  private readonly metrics = originMetrics();
   readonly partitions: number;
   private readonly log: StreamLog;
   private readonly store: SnapshotStore;
@@ -142,6 +143,11 @@ export class Materializer {
     this.pressure = fn;
   }
 
+  /** the log's end offset of `partition` (lag metrics) */
+  logEnd(partition: number): Promise<bigint> {
+    return this.log.endOffset(partition);
+  }
+
   /** next offset to apply, per partition */
   position(partition: number): bigint {
     return this.positions[partition];
@@ -181,17 +187,17 @@ export class Materializer {
       let result: bigint;
       if (op instanceof ProtocolError) {
         console.warn(`materializer: skipping invalid op at ${partition}/${rec.offset} (${rec.key}): ${op.message}`);
-        opsApplied.inc({ result: 'invalid' });
+        this.metrics.opsApplied.inc({ result: 'invalid' });
         result = INVALID_OP;
         this.rememberSkip(partition, rec.offset, result);
       } else {
         const r = e.state.apply(seq, op.patch, op.key);
         if (r.applied) {
           this.markDirty(rec.key, e);
-          opsApplied.inc({ result: 'applied' });
+          this.metrics.opsApplied.inc({ result: 'applied' });
           result = seq;
         } else {
-          opsApplied.inc({ result: 'skipped' });
+          this.metrics.opsApplied.inc({ result: 'skipped' });
           result = r.seq;
           this.rememberSkip(partition, rec.offset, result);
         }

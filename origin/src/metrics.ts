@@ -1,57 +1,61 @@
 /**
- * Origin metrics on prom-client's default registry (prefix `replicant_`). Created once per process
- * and looked up by name, so several logs/origins in one process (tests, `dev`) share them.
+ * Metric sets of the stream logs, the origin write path and its checkpointer (prefix `replicant_`),
+ * declared through the one registration path (process-metrics.ts): each is created in the process
+ * registry when the first log / origin / checkpointer is constructed.
  */
-import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { LATENCY_BUCKETS, defineMetrics } from './process-metrics.js';
 
-function counter<L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> {
-  return (register.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames });
+export const logMetrics = defineMetrics((m) => ({
+  appends: m.counter({ name: 'replicant_log_appends_total', help: 'Records appended durably to the stream log', labelNames: ['log'] }),
+  appendsShed: m.counter({
+    name: 'replicant_log_appends_shed_total',
+    help: 'Appends rejected because the pending (unsynced) bound was reached or the log was unavailable',
+    labelNames: ['log'],
+  }),
+  fsyncs: m.counter({ name: 'replicant_log_fsyncs_total', help: 'fsyncs (group commits) performed by the stream log', labelNames: ['log'] }),
+  batchSize: m.histogram({
+    name: 'replicant_log_group_commit_batch_size',
+    help: 'Appends covered by one group commit',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
+    labelNames: ['log'],
+  }),
+  appendLatency: m.histogram({ name: 'replicant_log_append_latency_seconds', help: 'Time from append to durability', buckets: LATENCY_BUCKETS, labelNames: ['log'] }),
+}));
+
+export const originMetrics = defineMetrics((m) => ({
+  writes: m.counter({ name: 'replicant_origin_writes_total', help: 'Origin writes by outcome', labelNames: ['result'] }),
+  inflight: m.gauge({ name: 'replicant_origin_inflight_writes', help: 'Origin writes in flight' }),
+  writeLatency: m.histogram({ name: 'replicant_origin_write_latency_seconds', help: 'Origin write latency (durable and applied)', buckets: LATENCY_BUCKETS }),
+  rebuilds: m.counter({
+    name: 'replicant_origin_rebuilds_total',
+    help: 'Materialized views rebuilt from the log because the snapshot store lost its checkpoints',
+  }),
+  opsApplied: m.counter({ name: 'replicant_materializer_ops_total', help: 'Ops folded by the origin materializer', labelNames: ['result'] }),
+}));
+
+/** what a checkpointer reports at scrape time */
+export interface CheckpointLagSource {
+  /** per partition: log end offset minus the offset the committed snapshots cover */
+  lag(): Promise<Map<number, bigint>>;
 }
-function gauge<L extends string>(name: string, help: string, labelNames: L[] = []): Gauge<L> {
-  return (register.getSingleMetric(name) as Gauge<L> | undefined) ?? new Gauge({ name, help, labelNames });
-}
-function histogram<L extends string>(name: string, help: string, buckets: number[], labelNames: L[] = []): Histogram<L> {
-  return (register.getSingleMetric(name) as Histogram<L> | undefined) ?? new Histogram({ name, help, buckets, labelNames });
-}
+/** live checkpointers of this process, read by the lag gauge at scrape time */
+export const checkpointLagSources = new Set<CheckpointLagSource>();
 
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
-
-export const logAppends = counter('replicant_log_appends_total', 'Records appended durably to the stream log', ['log']);
-export const logAppendsShed = counter(
-  'replicant_log_appends_shed_total',
-  'Appends rejected because the pending (unsynced) bound was reached or the log was unavailable',
-  ['log'],
-);
-export const logFsyncs = counter('replicant_log_fsyncs_total', 'fsyncs (group commits) performed by the stream log', ['log']);
-export const logBatchSize = histogram(
-  'replicant_log_group_commit_batch_size',
-  'Appends covered by one group commit',
-  [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
-  ['log'],
-);
-export const logAppendLatency = histogram(
-  'replicant_log_append_latency_seconds',
-  'Time from append to durability',
-  LATENCY_BUCKETS,
-  ['log'],
-);
-
-export const originWrites = counter('replicant_origin_writes_total', 'Origin writes by outcome', ['result']);
-export const originInflight = gauge('replicant_origin_inflight_writes', 'Origin writes in flight');
-export const originWriteLatency = histogram(
-  'replicant_origin_write_latency_seconds',
-  'Origin write latency (durable and applied)',
-  LATENCY_BUCKETS,
-);
-export const originRebuilds = counter(
-  'replicant_origin_rebuilds_total',
-  'Materialized views rebuilt from the log because the snapshot store lost its checkpoints',
-);
-export const opsApplied = counter('replicant_materializer_ops_total', 'Ops folded by the origin materializer', ['result']);
-export const checkpointDuration = histogram(
-  'replicant_checkpoint_duration_seconds',
-  'Duration of one snapshot checkpoint commit',
-  LATENCY_BUCKETS,
-);
-export const checkpointDocs = counter('replicant_checkpoint_docs_total', 'Document snapshots written by checkpoints');
-export const checkpointErrors = counter('replicant_checkpoint_errors_total', 'Failed checkpoint commits');
+export const checkpointMetrics = defineMetrics((m) => ({
+  duration: m.histogram({ name: 'replicant_checkpoint_duration_seconds', help: 'Duration of one snapshot checkpoint commit', buckets: LATENCY_BUCKETS }),
+  docs: m.counter({ name: 'replicant_checkpoint_docs_total', help: 'Document snapshots written by checkpoints' }),
+  errors: m.counter({ name: 'replicant_checkpoint_errors_total', help: 'Failed checkpoint commits' }),
+  lag: m.gauge({
+    name: 'replicant_checkpoint_lag_records',
+    help: 'Per partition: records in the log not yet covered by committed snapshots (what a restart replays)',
+    labelNames: ['partition'],
+    async collect() {
+      this.reset();
+      const worst = new Map<number, bigint>();
+      for (const s of checkpointLagSources) {
+        for (const [p, l] of await s.lag()) if (l > (worst.get(p) ?? -1n)) worst.set(p, l);
+      }
+      for (const [p, l] of worst) this.set({ partition: String(p) }, Number(l));
+    },
+  }),
+}));

@@ -19,7 +19,7 @@ import type { SnapshotStore } from './snapshot-store.js';
 import { Materializer } from './materializer.js';
 import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import { encodeOp } from './op.js';
-import { originInflight, originRebuilds, originWriteLatency, originWrites } from './metrics.js';
+import { originMetrics } from './metrics.js';
 
 export interface OriginOptions {
   log: StreamLog;
@@ -69,6 +69,7 @@ function toOriginError(err: unknown): OriginError {
 }
 
 export class Origin {
+  private readonly metrics = originMetrics();
   private inflightWrites = 0;
   private inflightReads = 0;
   private closed = false;
@@ -193,7 +194,7 @@ export class Origin {
         await this.buildView();
         if (this.closed) return; // close() closes the new view
         this.rebuilds++;
-        originRebuilds.inc();
+        this.metrics.rebuilds.inc();
         console.error(`origin: materialized view rebuilt from the log in ${Math.round(performance.now() - t0)} ms`);
         return;
       } catch (err) {
@@ -248,16 +249,16 @@ export class Origin {
       // already applied (hence durable): answer without appending a duplicate
       const seq = this.mat.peekKeySeq(docId, key);
       if (seq !== undefined) {
-        originWrites.inc({ result: 'duplicate' });
+        this.metrics.writes.inc({ result: 'duplicate' });
         return seq;
       }
     }
     if (this.inflightWrites >= this.maxInflightWrites) {
-      originWrites.inc({ result: 'shed' });
+      this.metrics.writes.inc({ result: 'shed' });
       throw unavailable('too many writes in flight');
     }
     this.inflightWrites++;
-    originInflight.inc();
+    this.metrics.inflight.inc();
     const t0 = performance.now();
     try {
       // canonical text: every reader (and every client of the fan-out) parses exactly these bytes
@@ -274,15 +275,15 @@ export class Origin {
       } catch (err) {
         throw toOriginError(err);
       }
-      originWrites.inc({ result: 'ok' });
-      originWriteLatency.observe((performance.now() - t0) / 1000);
+      this.metrics.writes.inc({ result: 'ok' });
+      this.metrics.writeLatency.observe((performance.now() - t0) / 1000);
       return seq;
     } catch (err) {
-      originWrites.inc({ result: (err as OriginError).code ?? 'error' });
+      this.metrics.writes.inc({ result: (err as OriginError).code ?? 'error' });
       throw err;
     } finally {
       this.inflightWrites--;
-      originInflight.dec();
+      this.metrics.inflight.dec();
       if (this.inflightWrites === 0) this.drained?.();
     }
   }

@@ -9,7 +9,7 @@ import { Backoff, type BackoffOptions } from '@replicant/protocol';
 import { LogUnavailableError } from './stream-log.js';
 import type { AppendResult, BatchHandler, LogRecord, StreamLog, Tail, TailOptions } from './stream-log.js';
 import { partitionForKey } from './murmur2.js';
-import { logAppendLatency, logAppends, logAppendsShed, logBatchSize, logFsyncs } from './metrics.js';
+import { logMetrics } from './metrics.js';
 
 export interface LogBounds {
   /** most bytes accepted but not yet durable, over all partitions (default 64 MiB); over it appends shed */
@@ -100,6 +100,7 @@ export interface LogStats {
 }
 
 export abstract class BaseLog implements StreamLog {
+  private readonly metrics = logMetrics();
   private readonly parts: Partition[];
   protected readonly maxRecordBytes: number;
   private readonly budget: AppendBudget;
@@ -150,7 +151,7 @@ export abstract class BaseLog implements StreamLog {
   /** subclasses call this once per fsync they perform */
   protected countFsync(): void {
     this.fsyncsDone++;
-    logFsyncs.inc({ log: this.kind });
+    this.metrics.fsyncs.inc({ log: this.kind });
   }
 
   partitionOf(docId: string): number {
@@ -192,7 +193,7 @@ export abstract class BaseLog implements StreamLog {
   }
 
   private shed(message: string): Promise<never> {
-    logAppendsShed.inc({ log: this.kind });
+    this.metrics.appendsShed.inc({ log: this.kind });
     return Promise.reject(new LogUnavailableError(message));
   }
 
@@ -232,12 +233,12 @@ export abstract class BaseLog implements StreamLog {
     this.release(batch);
     part.durableEnd = batch[batch.length - 1].offset + 1n;
     this.appendsDone += batch.length;
-    logAppends.inc({ log: this.kind }, batch.length);
-    logBatchSize.observe({ log: this.kind }, batch.length);
+    this.metrics.appends.inc({ log: this.kind }, batch.length);
+    this.metrics.batchSize.observe({ log: this.kind }, batch.length);
     const now = performance.now();
     for (const r of batch) {
       this.remember(part, { partition: part.id, offset: r.offset, key: r.key, value: r.value }, r.size);
-      logAppendLatency.observe({ log: this.kind }, (now - r.t0) / 1000);
+      this.metrics.appendLatency.observe({ log: this.kind }, (now - r.t0) / 1000);
       r.resolve({ partition: part.id, offset: r.offset });
     }
     for (const w of [...part.wakers]) w();

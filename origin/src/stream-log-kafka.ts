@@ -52,7 +52,7 @@ import type {
   Producer,
   RetryOptions,
 } from 'kafkajs';
-import { Counter, Gauge, Histogram, register } from 'prom-client';
+import { LATENCY_BUCKETS, defineMetrics } from './process-metrics.js';
 import { LogUnavailableError } from './stream-log.js';
 import type { AppendResult, BatchHandler, LogRecord, StreamLog, Tail, TailOptions } from './stream-log.js';
 import { partitionForKey } from './murmur2.js';
@@ -189,38 +189,24 @@ export interface KafkaLogHealth {
 }
 
 // ---------------------------------------------------------------------------------------------
-// metrics: prom-client default registry, created once per process and shared by every KafkaLog
+// metrics: one set per process registry (process-metrics.ts), shared by every KafkaLog
 
-function counter(name: string, help: string): Counter {
-  return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help });
-}
-function gauge(name: string, help: string): Gauge {
-  return (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help });
-}
-function histogram(name: string, help: string, buckets: number[]): Histogram {
-  return (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, buckets });
-}
-
-const mAppends = counter('replicant_kafka_appends_total', 'Appends acknowledged by Kafka (acks=-1)');
-const mAppendsShed = counter(
-  'replicant_kafka_appends_shed_total',
-  'Appends rejected at once: in-flight bound reached or log closed',
-);
-const mAppendsFailed = counter('replicant_kafka_appends_failed_total', 'Appends rejected because their produce request failed');
-const mSendErrors = counter('replicant_kafka_send_errors_total', 'Produce requests that failed after kafkajs retries');
-const mBatchSize = histogram(
-  'replicant_kafka_send_batch_size',
-  'Appends carried by one produce request (group commit)',
-  [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
-);
-const mSendLatency = histogram(
-  'replicant_kafka_send_latency_seconds',
-  'Produce request latency until acknowledged by all in-sync replicas',
-  [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-);
-const mInflight = gauge('replicant_kafka_inflight_appends', 'Appends accepted and not yet acknowledged or rejected');
-const mTailPauses = counter('replicant_kafka_tail_pauses_total', 'Tail partitions paused because the handler fell behind');
-const mReads = counter('replicant_kafka_fallback_reads_total', 'read() calls not covered by the recent window');
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+const kafkaMetrics = defineMetrics((m) => ({
+  appends: m.counter({ name: 'replicant_kafka_appends_total', help: 'Appends acknowledged by Kafka (acks=-1)' }),
+  appendsShed: m.counter({ name: 'replicant_kafka_appends_shed_total', help: 'Appends rejected at once: in-flight bound reached or log closed' }),
+  appendsFailed: m.counter({ name: 'replicant_kafka_appends_failed_total', help: 'Appends rejected because their produce request failed' }),
+  sendErrors: m.counter({ name: 'replicant_kafka_send_errors_total', help: 'Produce requests that failed after kafkajs retries' }),
+  batchSize: m.histogram({ name: 'replicant_kafka_send_batch_size', help: 'Appends carried by one produce request (group commit)', buckets: BATCH_BUCKETS }),
+  sendLatency: m.histogram({
+    name: 'replicant_kafka_send_latency_seconds',
+    help: 'Produce request latency until acknowledged by all in-sync replicas',
+    buckets: [...LATENCY_BUCKETS, 30],
+  }),
+  inflight: m.gauge({ name: 'replicant_kafka_inflight_appends', help: 'Appends accepted and not yet acknowledged or rejected' }),
+  tailPauses: m.counter({ name: 'replicant_kafka_tail_pauses_total', help: 'Tail partitions paused because the handler fell behind' }),
+  reads: m.counter({ name: 'replicant_kafka_fallback_reads_total', help: 'read() calls not covered by the recent window' }),
+}));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -338,6 +324,7 @@ interface Window {
 }
 
 export class KafkaLog implements StreamLog {
+  private readonly metrics = kafkaMetrics();
   /** see KafkaLogEventName */
   readonly events = new EventEmitter();
   private readonly sendParts: SendPart[];
@@ -592,7 +579,7 @@ export class KafkaLog implements StreamLog {
     if (admitted instanceof RangeError) return Promise.reject(admitted);
     if (admitted === 'full') return this.shed('kafka in-flight append bound reached');
     const { size } = admitted;
-    mInflight.inc();
+    this.metrics.inflight.inc();
     const part = this.sendParts[this.partitionOf(docId)];
     return new Promise<AppendResult>((resolve, reject) => {
       part.queue.push({ key: docId, value, size, t0: performance.now(), resolve, reject });
@@ -605,7 +592,7 @@ export class KafkaLog implements StreamLog {
 
   private shed(message: string): Promise<never> {
     this.counts.shedAppends++;
-    mAppendsShed.inc();
+    this.metrics.appendsShed.inc();
     return Promise.reject(new LogUnavailableError(message));
   }
 
@@ -654,8 +641,8 @@ export class KafkaLog implements StreamLog {
       this.release(batch.length, bytes);
       this.counts.sendErrors++;
       this.counts.failedAppends += batch.length;
-      mSendErrors.inc();
-      mAppendsFailed.inc(batch.length);
+      this.metrics.sendErrors.inc();
+      this.metrics.appendsFailed.inc(batch.length);
       const message = errorMessage(err);
       if (!this.failing.has(partition) && !this.quiet) {
         console.error(
@@ -674,15 +661,15 @@ export class KafkaLog implements StreamLog {
       console.warn(`kafka log: appends to topic "${this.topic}" partition ${partition} succeed again`);
     }
     this.counts.appends += batch.length;
-    mAppends.inc(batch.length);
-    mBatchSize.observe(batch.length);
-    mSendLatency.observe((now - t0) / 1000);
+    this.metrics.appends.inc(batch.length);
+    this.metrics.batchSize.observe(batch.length);
+    this.metrics.sendLatency.observe((now - t0) / 1000);
     for (let i = 0; i < batch.length; i++) batch[i].resolve({ partition, offset: base + BigInt(i) });
   }
 
   private release(count: number, bytes: number): void {
     this.budget.release(count, bytes);
-    mInflight.dec(count);
+    this.metrics.inflight.dec(count);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -789,7 +776,7 @@ export class KafkaLog implements StreamLog {
     const { low, high } = await this.offsets();
     if (from >= high[partition]) return [];
     this.counts.fallbackReads++;
-    mReads.inc();
+    this.metrics.reads.inc();
     this.reader ??= new KafkaReader(this, (r) => {
       if (this.reader === r) this.reader = undefined;
     });
@@ -845,7 +832,7 @@ export class KafkaLog implements StreamLog {
   }
   notePause(partition: number, queuedBytes: number): void {
     this.counts.tailPauses++;
-    mTailPauses.inc();
+    this.metrics.tailPauses.inc();
     this.noteQueued(queuedBytes);
     this.events.emit('pause', partition, queuedBytes);
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { register } from 'prom-client';
+import { processMetrics as register } from '../src/process-metrics.js';
 import type { JsonObject } from '@replicant/protocol';
 import { Materializer } from '../src/materializer.js';
 import { Checkpointer } from '../src/checkpointer.js';
