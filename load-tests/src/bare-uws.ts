@@ -19,6 +19,7 @@
 import * as uWS from 'uWebSockets.js';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { applyMergePatch } from '@replicant/protocol';
 
 const JSON_SUBPROTOCOL = 'replicant.v1.json';
@@ -211,17 +212,13 @@ export function startBareServer(opts: BareServerOptions = {}): Promise<BareServe
   });
 }
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
 async function main(): Promise<void> {
   const host = process.env.HOST ?? '127.0.0.1';
   const port = Number(process.env.PORT ?? 9001);
   const server = await startBareServer({ host, port });
-  const rate = Number(argValue('--rate') ?? process.env.BARE_RATE ?? 0);
-  const doc = argValue('--doc') ?? process.env.BARE_DOC ?? 'bench';
+  const { values } = parseArgs({ options: { rate: { type: 'string' }, doc: { type: 'string' } } });
+  const rate = Number(values.rate ?? process.env.BARE_RATE ?? 0);
+  const doc = values.doc ?? process.env.BARE_DOC ?? 'bench';
   if (rate > 0) {
     const start = performance.now();
     let n = 0;
