@@ -68,7 +68,8 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   });
   const sdk = loadBrowserSdk();
   app.get('/sdk.js', (res) => {
-    if (sdk) res.writeHeader('Content-Type', 'text/javascript; charset=utf-8').writeHeader('Cache-Control', 'no-cache').end(sdk);
+    // public bundle: pages served from elsewhere (examples/browser) may import it as a module
+    if (sdk) res.writeHeader('Content-Type', 'text/javascript; charset=utf-8').writeHeader('Cache-Control', 'no-cache').writeHeader('Access-Control-Allow-Origin', '*').end(sdk);
     else res.writeStatus('404 Not Found').end('browser SDK bundle missing: run `npm run build`');
   });
   app.any('/*', (res) => {

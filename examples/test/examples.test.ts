@@ -1,0 +1,129 @@
+/**
+ * Every example runs as a user would run it, against a real `replicant dev` process: the Node
+ * watcher prints the states a document reaches, the token backend's tokens (signed with `jose`)
+ * are accepted by the gateway, and the browser page shows a live document and publishes to it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { jwtVerify } from 'jose';
+import { chromium } from 'playwright-core';
+
+const ROOT = new URL('../../../', import.meta.url).pathname;
+const EXAMPLES = join(ROOT, 'examples');
+const SECRET = 'examples-test-secret-0123456789';
+
+/** a running child whose stdout lines can be awaited */
+interface Child {
+  proc: ChildProcess;
+  /** resolves with the first line (printed so far or later) matching `re` */
+  line(re: RegExp): Promise<string>;
+  stop(): Promise<void>;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Child {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  let waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  createInterface({ input: proc.stdout! }).on('line', (l) => {
+    lines.push(l);
+    waiters = waiters.filter((w) => (w.re.test(l) ? (w.resolve(l), false) : true));
+  });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  return {
+    proc,
+    line: (re) => {
+      const seen = lines.find((l) => re.test(l));
+      return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ re, resolve }));
+    },
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** `replicant dev` on a free port with a temp DATA_DIR; its base URL */
+async function dev(t: { after(fn: () => unknown): void }, env: Record<string, string> = {}): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'replicant-examples-'));
+  const c = run([join(ROOT, 'cli', 'bin', 'replicant.js'), 'dev'], { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ...env });
+  t.after(async () => {
+    await c.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ready = await c.line(/ready on http:\/\/127\.0\.0\.1:\d+/);
+  return /http:\/\/127\.0\.0\.1:\d+/.exec(ready)![0];
+}
+
+async function write(base: string, doc: string, patch: unknown, token?: string): Promise<string> {
+  const headers: Record<string, string> = { 'content-type': 'application/merge-patch+json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(`${base}/v1/docs/${doc}`, { method: 'POST', headers, body: JSON.stringify(patch) });
+  assert.equal(r.status, 200, await r.clone().text());
+  return ((await r.json()) as { seq: string }).seq;
+}
+
+test('node-watcher prints every state the document reaches', async (t) => {
+  const base = await dev(t);
+  const ws = `${base.replace('http', 'ws')}/v1/stream`;
+  const watcher = run([join(EXAMPLES, 'node-watcher', 'watch.mjs'), 'board', '--url', ws]);
+  t.after(() => watcher.stop());
+  assert.deepEqual(JSON.parse(await watcher.line(/"seq":"0"/)), { doc: 'board', seq: '0', state: {} });
+  await write(base, 'board', { title: 'hello' });
+  const seq = await write(base, 'board', { done: true });
+  assert.deepEqual(JSON.parse(await watcher.line(new RegExp(`"seq":"${seq}"`))), { doc: 'board', seq, state: { title: 'hello', done: true } });
+});
+
+test('token-backend issues scoped jose tokens the gateway accepts', async (t) => {
+  const backend = run([join(EXAMPLES, 'token-backend', 'server.mjs')], { AUTH_JWT_SECRET: SECRET, PORT: '0' });
+  t.after(() => backend.stop());
+  const url = /http:\/\/127\.0\.0\.1:\d+/.exec(await backend.line(/token-backend ready on/))![0];
+  const res = await fetch(`${url}/token?user=alice`);
+  assert.equal(res.status, 200);
+  const { token, expiresIn } = (await res.json()) as { token: string; expiresIn: number };
+  assert.equal(expiresIn, 600);
+  const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(SECRET));
+  assert.equal(protectedHeader.alg, 'HS256');
+  assert.equal(payload.sub, 'alice');
+  assert.deepEqual(payload.read, ['lobby', 'user:{sub}:*']);
+  assert.deepEqual(payload.write, ['user:{sub}:*']);
+  assert.ok(payload.exp! - payload.iat! === 600);
+  assert.equal((await fetch(`${url}/token?user=bad%20name`)).status, 400);
+
+  // the gateway of a `replicant dev` with the same secret lets the watcher in with that token
+  const base = await dev(t, { AUTH_JWT_SECRET: SECRET });
+  const watcher = run([join(EXAMPLES, 'node-watcher', 'watch.mjs'), 'user:alice:notes', '--url', `${base.replace('http', 'ws')}/v1/stream`, '--token', token]);
+  t.after(() => watcher.stop());
+  await watcher.line(/"doc":"user:alice:notes","seq":"0"/);
+  const seq = await write(base, 'user:alice:notes', { n: 1 }, token);
+  assert.deepEqual(JSON.parse(await watcher.line(new RegExp(`"seq":"${seq}"`))).state, { n: 1 });
+});
+
+test('the browser page shows the live document and publishes to it', async (t) => {
+  const base = await dev(t);
+  // serve examples/browser from another origin, as an app would be
+  const page = readFileSync(join(EXAMPLES, 'browser', 'index.html'));
+  const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(page));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => http.close(r)));
+  const addr = http.address() as { port: number };
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  t.after(() => browser.close());
+  const tab = await browser.newPage();
+  const errors: string[] = [];
+  tab.on('pageerror', (e) => errors.push(String(e)));
+  const seq = await write(base, 'counter', { count: 41 });
+  await tab.goto(`http://127.0.0.1:${addr.port}/?server=${encodeURIComponent(base)}&doc=counter`);
+  await tab.waitForFunction((s) => document.getElementById('seq')!.textContent === s, seq);
+  assert.deepEqual(JSON.parse((await tab.textContent('#state'))!), { count: 41 });
+  await tab.click('#inc');
+  await tab.waitForFunction(() => document.getElementById('state')!.textContent!.includes('42'));
+  const r = (await (await fetch(`${base}/v1/docs/counter`)).json()) as { state: unknown };
+  assert.deepEqual(r.state, { count: 42 });
+  assert.deepEqual(errors, []);
+});
