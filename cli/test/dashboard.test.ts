@@ -1,12 +1,14 @@
 /**
- * The Grafana dashboard (deploy/grafana/replicant.json) queries only metrics that exist: every
- * `replicant_*` name in its expressions is defined in a tier's metric set or is a process metric.
+ * Docs and dashboard match the code: every `replicant_*` name the Grafana dashboard
+ * (deploy/grafana/replicant.json) queries is defined by a tier or is a process metric, and
+ * docs/operations.md lists every setting of the config table and every metric.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { SETTINGS, flagOf } from '../src/config.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -40,4 +42,12 @@ test('every metric the dashboard queries is defined', async () => {
     }
   }
   assert.ok(queried >= 25, `the dashboard queries ${queried} metrics`);
+});
+
+test('docs/operations.md lists every setting of the config table and every metric a tier defines', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+  for (const [k, s] of Object.entries(SETTINGS)) {
+    assert.ok(doc.includes(`| \`${s.env}\` | \`--${flagOf(k as keyof typeof SETTINGS)}\` |`), `${s.env} is missing from the settings table`);
+  }
+  for (const name of definedNames()) assert.ok(doc.includes(name), `metric ${name} is not documented`);
 });
