@@ -1,4 +1,10 @@
-/** Command-line flags of the benchmarks: `--flag value` or `--flag=value`. */
+/**
+ * Command-line flags of the benchmarks: `--flag value` or `--flag=value`, read with `node:util`
+ * parseArgs. Each lookup declares only the flag it asks for (non-strict), so the benches can keep
+ * asking by name without a central option list.
+ */
+import { parseArgs } from 'node:util';
+
 export interface Args {
   has(flag: string): boolean;
   val(flag: string): string | undefined;
@@ -7,13 +13,16 @@ export interface Args {
 }
 
 export function readArgs(argv: string[]): Args {
+  const read = (flag: string, type: 'string' | 'boolean') => {
+    const name = flag.replace(/^--/, '');
+    return parseArgs({ args: argv, options: { [name]: { type } }, strict: false, allowPositionals: true }).values[name];
+  };
   const val = (f: string): string | undefined => {
-    const i = argv.findIndex((a) => a === f || a.startsWith(`${f}=`));
-    if (i < 0) return undefined;
-    return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
+    const v = read(f, 'string');
+    return typeof v === 'string' ? v : undefined;
   };
   return {
-    has: (f) => argv.includes(f),
+    has: (f) => read(f, 'boolean') !== undefined,
     val,
     num(f, def) {
       const v = val(f);
