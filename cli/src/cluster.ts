@@ -14,7 +14,6 @@ import { registerAdmin, type AdminHooks } from './admin.js';
 import { listen, listenAdmin, onShutdown, type Listening } from './server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const redact = redactRedisUrl;
 
 /** opens a backend, retrying with capped exponential backoff and a clear message per failure */
 async function openWithRetry<T>(mode: string, what: string, open: () => Promise<T>): Promise<T> {
@@ -64,13 +63,13 @@ async function openKafka(cfg: Config, clientId: string, opts: { createTopic?: bo
 const REDIS_CONNECT_TIMEOUT_MS = 3000;
 
 async function openRedisStore(cfg: Config): Promise<RedisSnapshotStore> {
-  return openWithRetry(cfg.mode, `Redis ${redact(cfg.redisUrl!)}`, () =>
+  return openWithRetry(cfg.mode, `Redis ${redactRedisUrl(cfg.redisUrl!)}`, () =>
     RedisSnapshotStore.open({ url: cfg.redisUrl!, topic: cfg.kafkaTopic, connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS }),
   );
 }
 
 async function openRegistry(cfg: Config): Promise<RedisRegistry> {
-  return openWithRetry(cfg.mode, `Redis registry ${redact(cfg.redisUrl!)}`, async () => {
+  return openWithRetry(cfg.mode, `Redis registry ${redactRedisUrl(cfg.redisUrl!)}`, async () => {
     const r = new RedisRegistry({ url: cfg.redisUrl!, ttlMs: cfg.registryTtlMs });
     try {
       await r.start();
@@ -109,7 +108,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
   notFound(app);
   const main = await listen(app, cfg.host, cfg.port);
   b.ready = true;
-  announce(cfg, main.port, `${kafkaWhat(cfg)}, Redis ${redact(cfg.redisUrl!)}`);
+  announce(cfg, main.port, `${kafkaWhat(cfg)}, Redis ${redactRedisUrl(cfg.redisUrl!)}`);
   onShutdown(async () => {
     b.ready = false;
     main.close();
