@@ -59,6 +59,9 @@ export function docRoutes(docs: DocStore, broadcast: Broadcast): http.RequestLis
 export function servePeer(name: string, server: http.Server, close: () => void): void {
   const host = process.env.HOST ?? '127.0.0.1';
   const port = Number(process.env.PORT ?? 0);
+  // Node closes a keep-alive connection idle for 5 s by default; the writer's agent may pick such a
+  // socket at the moment it closes (ECONNRESET on a write). The bench's idle gaps stay under 60 s.
+  server.keepAliveTimeout = 60_000;
   server.listen(port, host, () => {
     const a = server.address() as { port: number };
     process.stdout.write(`${name} ready on http://${host}:${a.port}\n`);
