@@ -28,6 +28,8 @@ if [[ "$name" =~ ^v[0-9]+$ ]]; then name="$(basename "$(dirname "$pkg")")"; fi
 cache="${REPLICANT_CACHE:-$HOME/.cache/replicant}"
 bin="$cache/bin/$name"
 
+# the machine image's Go, when PATH lacks it
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
 command -v go >/dev/null 2>&1 || {
   echo "install-go-tool: 'go' is not on PATH: install Go (e.g. apt-get install golang-go, or .ci/run) to build $spec" >&2
   exit 1
