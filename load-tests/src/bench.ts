@@ -514,11 +514,12 @@ const TARGET_CPU_RATIO = 1 / 3;
 const TARGET_RSS_RATIO = 1 / 5;
 
 const label = (t: ServerKind): string => TARGETS[t].label;
+/** the result of target `t`, unless it failed */
+const okOf = <T extends { target: ServerKind; error?: string }>(xs: T[], t: ServerKind): T | undefined =>
+  xs.find((x) => x.target === t && x.error === undefined);
 
 function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): string {
   const out: string[] = [];
-  const okOf = <T extends { target: ServerKind; error?: string }>(xs: T[], t: ServerKind): T | undefined =>
-    xs.find((x) => x.target === t && x.error === undefined);
   if (fan.length > 0) {
     const spreadOf = (x: FanoutResult, k: keyof NonNullable<FanoutResult['spread']>, d: number): string =>
       x.spread === undefined ? '' : ` [${fmt(x.spread[k][0], d)}-${fmt(x.spread[k][1], d)}]`;
@@ -590,17 +591,15 @@ function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): str
 /** the issue's targets, measured: Replicant's CPU per delivery and idle RSS per connection over Centrifugo's */
 function targetCheck(fan: FanoutResult[], mem: MemoryResult[]): string[] {
   const lines: string[] = [];
-  const ok = <T extends { target: ServerKind; error?: string }>(xs: T[], t: ServerKind): T | undefined =>
-    xs.find((x) => x.target === t && x.error === undefined);
   const verdict = (x: number, limit: number): string => (x <= limit ? 'met' : 'NOT met');
-  const rf = ok(fan, 'replicant');
-  const cf = ok(fan, 'centrifugo');
+  const rf = okOf(fan, 'replicant');
+  const cf = okOf(fan, 'centrifugo');
   if (rf && cf) {
     const x = rf.cpuSPerMillion / cf.cpuSPerMillion;
     lines.push(`  CPU per delivery: Replicant/Centrifugo = ${fmt(x)} (target <= ${fmt(TARGET_CPU_RATIO)}): ${verdict(x, TARGET_CPU_RATIO)}`);
   }
-  const rm = ok(mem, 'replicant');
-  const cm = ok(mem, 'centrifugo');
+  const rm = okOf(mem, 'replicant');
+  const cm = okOf(mem, 'centrifugo');
   if (rm && cm) {
     const x = rm.bytesPerConn / cm.bytesPerConn;
     lines.push(`  RSS per idle connection: Replicant/Centrifugo = ${fmt(x)} (target <= ${fmt(TARGET_RSS_RATIO)}): ${verdict(x, TARGET_RSS_RATIO)}`);
@@ -667,11 +666,11 @@ async function main(): Promise<void> {
   fan.sort((p, q) => order(p) - order(q));
   mem.sort((p, q) => order(p) - order(q));
   process.stdout.write(`${report(cfg, fan, mem)}\n`);
-  const r = fan.find((f) => f.target === 'replicant' && f.error === undefined);
-  const b = fan.find((f) => f.target === 'bare' && f.error === undefined);
-  const c = fan.find((f) => f.target === 'centrifugo' && f.error === undefined);
-  const rm = mem.find((m) => m.target === 'replicant' && m.error === undefined);
-  const cm = mem.find((m) => m.target === 'centrifugo' && m.error === undefined);
+  const r = okOf(fan, 'replicant');
+  const b = okOf(fan, 'bare');
+  const c = okOf(fan, 'centrifugo');
+  const rm = okOf(mem, 'replicant');
+  const cm = okOf(mem, 'centrifugo');
   const json = {
     bench: 'replicant-fanout',
     quick: cfg.quick,
