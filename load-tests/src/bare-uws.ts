@@ -20,25 +20,12 @@ import * as uWS from 'uWebSockets.js';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { applyMergePatch } from '@replicant/protocol';
+import { DOC_ID, DocStore, deltaFrame, snapshotFrame, type Json } from './bench-docs.js';
+
+export { deltaFrame, snapshotFrame } from './bench-docs.js';
 
 const JSON_SUBPROTOCOL = 'replicant.v1.json';
-const DOC_ID = /^[A-Za-z0-9][A-Za-z0-9._:~-]{0,255}$/;
 const MAX_BODY = 1024 * 1024;
-
-type Json = { [k: string]: unknown };
-interface DocState {
-  seq: bigint;
-  state: Json;
-}
-
-/** The same bytes as protocol's encodeServerJson for a delta (doc ids need no escaping). */
-export function deltaFrame(doc: string, seq: bigint, prevSeq: bigint, patchJson: string): string {
-  return `{"type":"delta","doc":"${doc}","seq":"${seq}","prevSeq":"${prevSeq}","patch":${patchJson}}`;
-}
-export function snapshotFrame(doc: string, seq: bigint, stateJson: string): string {
-  return `{"type":"snapshot","doc":"${doc}","seq":"${seq}","state":${stateJson}}`;
-}
 
 export interface BareServerOptions {
   host?: string;
@@ -61,27 +48,11 @@ export interface BareServer {
 export function startBareServer(opts: BareServerOptions = {}): Promise<BareServer> {
   const host = opts.host ?? '127.0.0.1';
   const app = uWS.App();
-  const docs = new Map<string, DocState>();
-  let lastSeq = 0n;
-  let writes = 0;
-
-  const docOf = (id: string): DocState => {
-    let d = docs.get(id);
-    if (d === undefined) {
-      d = { seq: 0n, state: {} };
-      docs.set(id, d);
-    }
-    return d;
-  };
+  const docs = new DocStore();
 
   const write = (doc: string, patch: Json): bigint => {
-    const d = docOf(doc);
-    const prev = d.seq;
-    const seq = ++lastSeq;
-    d.seq = seq;
-    applyMergePatch(d.state, patch);
-    writes++;
-    app.publish(doc, deltaFrame(doc, seq, prev, JSON.stringify(patch)), false, false);
+    const { prevSeq, seq } = docs.write(doc, patch);
+    app.publish(doc, deltaFrame(doc, seq, prevSeq, JSON.stringify(patch)), false, false);
     return seq;
   };
 
@@ -125,7 +96,7 @@ export function startBareServer(opts: BareServerOptions = {}): Promise<BareServe
         return;
       }
       if (f?.type === 'subscribe' && typeof f.doc === 'string' && DOC_ID.test(f.doc)) {
-        const d = docOf(f.doc);
+        const d = docs.get(f.doc);
         ws.subscribe(f.doc);
         ws.send(snapshotFrame(f.doc, d.seq, JSON.stringify(d.state)));
       } else if (f?.type === 'unsubscribe' && typeof f.doc === 'string') {
@@ -181,7 +152,7 @@ export function startBareServer(opts: BareServerOptions = {}): Promise<BareServe
       httpError(res, '400 Bad Request', 'bad_doc_id', 'invalid doc id');
       return;
     }
-    const d = docs.get(doc);
+    const d = docs.peek(doc);
     sendJson(res, '200 OK', `{"seq":"${d?.seq ?? 0n}","state":${JSON.stringify(d?.state ?? {})}}`);
   });
 
@@ -199,7 +170,7 @@ export function startBareServer(opts: BareServerOptions = {}): Promise<BareServe
       resolve({
         port,
         get writes() {
-          return writes;
+          return docs.writes;
         },
         write,
         numSubscribers: (doc) => app.numSubscribers(doc),

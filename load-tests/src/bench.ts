@@ -1,17 +1,19 @@
 /**
- * `npm run bench`: Replicant (`replicant dev`) against the bare uWebSockets.js ceiling, same clients,
- * same writer, same rate, in one run.
+ * `npm run bench`: Replicant (`replicant dev`) beside the bare uWebSockets.js ceiling and the peers
+ * (Centrifugo, Socket.IO, ws; targets.ts), same clients, same writer, same rate, in one run.
  *
- *  1. Fan-out: N subscribers of ONE doc (receiver child processes, JSON subprotocol), a writer
- *     POSTing `{"t":<wall ms>,"n":<i>}` merge patches at a fixed open-loop rate. Reported per
- *     target: delivered messages/s, write→receive latency p50/p99 (receiver wall clock minus the
- *     writer's `t`), server CPU-seconds per million deliveries (/proc/<pid>/stat utime+stime over
- *     the measured window), and the Replicant/ceiling ratios.
+ *  1. Fan-out: N subscribers of ONE doc / channel (receiver child processes speaking each target's
+ *     wire), a writer publishing `{"t":<wall ms>,"n":<i>}` at a fixed open-loop rate (Replicant's
+ *     POST, or the target's own publish API). Reported per target: delivered messages/s,
+ *     write→receive latency p50/p99 (receiver wall clock minus the writer's `t`), server
+ *     CPU-seconds per million deliveries (/proc/<pid>/stat utime+stime over the measured window),
+ *     wire bytes per delivery, and the Replicant/ceiling and Replicant/Centrifugo ratios.
  *  2. Idle memory: 2 server processes × M subscribed idle connections (one process can hold at most
  *     20 000 fds), RSS (/proc/<pid>/status VmRSS) before and after connecting → bytes/connection.
  *
  * Flags: --quick (or BENCH_QUICK=1), --n, --rate, --duration <s>, --warmup <s>, --receivers,
- * --idle <per server>, --repeat <runs per target, medians reported>, --targets replicant,bare,
+ * --idle <per server>, --repeat <runs per target, medians reported>, --targets <list|all> (default
+ * all: replicant,bare,centrifugo,socketio,ws),
  * --no-fanout, --no-memory, --wait-quiet <s> (default 60: wait for an idle machine before each
  * phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js> benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench`.
@@ -22,9 +24,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Histogram, wallMs } from './histogram.js';
 import { cpuSeconds, rssBytes, clockTicks, machineBusySeconds } from './procfs.js';
-import { killAllServers, replicantBuilt, startServer, CLI_MAIN, type ServerKind, type ServerProc } from './servers.js';
+import { killAllServers, startServer, CLI_MAIN, type ServerKind, type ServerProc } from './servers.js';
 import type { ConnectCmd, ConnectedMsg, ReceiverCmd, StatsMsg } from './receiver.js';
-import { agent, post, writeAtRate } from './open-loop-writer.js';
+import { agent, publish, writeAtRate } from './open-loop-writer.js';
+import { TARGETS, parseTargets } from './targets.js';
 import { readArgs } from './args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,8 +63,7 @@ export interface BenchConfig {
 function parseConfig(argv: string[]): BenchConfig {
   const { has, val, num } = readArgs(argv);
   const quick = has('--quick') || process.env.BENCH_QUICK === '1';
-  const targets = (val('--targets') ?? 'replicant,bare').split(',').map((s) => s.trim()) as ServerKind[];
-  for (const t of targets) if (t !== 'replicant' && t !== 'bare') throw new Error(`unknown target ${t}`);
+  const targets = parseTargets(val('--targets') ?? 'all');
   const cfg: BenchConfig = {
     quick,
     targets,
@@ -177,6 +179,8 @@ export interface FanoutResult {
   deliveredPerSec: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   writeAckMs: { p50: number; p99: number };
+  /** WebSocket payload bytes received per in-window delivery (framing of each target's protocol) */
+  bytesPerDelivery: number;
   serverCpuS: number;
   serverCpuUtil: number;
   cpuSPerMillion: number;
@@ -220,8 +224,9 @@ async function connectReceivers(
         cmd: 'connect',
         host: '127.0.0.1',
         port: server.port,
-        path: '/v1/stream',
-        protocol: 'replicant.v1.json',
+        path: server.stream.path,
+        protocol: server.stream.protocol,
+        wire: server.stream.wire,
         doc,
         count: counts[i],
         localAddresses: addrs(addrBlock + i, 4),
@@ -274,7 +279,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     // warm-up (JIT, doc creation, connection pools), excluded from the window by write index
     const warmN = Math.round(cfg.rate * cfg.warmupS);
     log(`[${kind}] warm-up: ${warmN} writes`);
-    await writeAtRate(server.port, cfg.doc, cfg.rate, cfg.warmupS, 0);
+    await writeAtRate(server.publisher, cfg.doc, cfg.rate, cfg.warmupS, 0);
     await sleep(1000);
 
     const total = Math.round(cfg.rate * cfg.durationS);
@@ -285,7 +290,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     const self0 = process.cpuUsage();
     const t0 = wallMs();
     log(`[${kind}] measuring: ${total} writes at ${cfg.rate}/s to ${conn.ready} subscribers`);
-    const w = await writeAtRate(server.port, cfg.doc, cfg.rate, cfg.durationS, warmN);
+    const w = await writeAtRate(server.publisher, cfg.doc, cfg.rate, cfg.durationS, warmN);
     const expected = w.acked * conn.ready;
     // wait for the tail of the deliveries (bounded)
     const drainUntil = Date.now() + 10000;
@@ -330,6 +335,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
         mean: round(lat.mean),
       },
       writeAckMs: { p50: round(w.ack.quantile(0.5)), p99: round(w.ack.quantile(0.99)) },
+      bytesPerDelivery: round(delivered > 0 ? sum((s) => s.bytes) / delivered : NaN, 1),
       serverCpuS: round(serverCpuS, 2),
       serverCpuUtil: round(serverCpuS / ((t1 - t0) / 1000), 3),
       cpuSPerMillion: round(delivered > 0 ? serverCpuS / (delivered / 1e6) : NaN, 3),
@@ -394,6 +400,7 @@ function summarize(runs: FanoutResult[]): FanoutResult {
       mean: round(med((r) => r.latencyMs.mean)),
     },
     writeAckMs: { p50: round(med((r) => r.writeAckMs.p50)), p99: round(med((r) => r.writeAckMs.p99)) },
+    bytesPerDelivery: round(med((r) => r.bytesPerDelivery), 1),
     serverCpuS: round(med((r) => r.serverCpuS)),
     serverCpuUtil: round(med((r) => r.serverCpuUtil), 3),
     cpuSPerMillion: round(med((r) => r.cpuSPerMillion), 3),
@@ -448,8 +455,8 @@ async function memoryPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
   try {
     // the doc exists and has been written once; caches and pools are warm before the baseline
     for (const s of servers) {
-      const r = await post(s.port, `/v1/docs/idle`, '{"t":0,"n":0}');
-      if (r.status !== 200) throw new Error(`write to ${kind} failed: HTTP ${r.status} ${r.body}`);
+      const r = await publish(s.publisher, 'idle', '{"t":0,"n":0}');
+      if (!s.publisher.acked(r.status, r.body)) throw new Error(`write to ${kind} failed: HTTP ${r.status} ${r.body}`);
     }
     await sleep(1500);
     const before = await Promise.all(servers.map((s) => sampleRss(s.pid)));
@@ -493,27 +500,41 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ')).join('\n');
 }
 
+/** Replicant over a reference target, for the ratio columns (absent when either side failed) */
+interface Ratio {
+  ref: ServerKind;
+  heading: string;
+}
+const RATIOS: Ratio[] = [
+  { ref: 'bare', heading: 'Replicant/bare' },
+  { ref: 'centrifugo', heading: 'Replicant/Centrifugo' },
+];
+/** issue 8's targets against Centrifugo */
+const TARGET_CPU_RATIO = 1 / 3;
+const TARGET_RSS_RATIO = 1 / 5;
+
+const label = (t: ServerKind): string => TARGETS[t].label;
+/** the result of target `t`, unless it failed */
+const okOf = <T extends { target: ServerKind; error?: string }>(xs: T[], t: ServerKind): T | undefined =>
+  xs.find((x) => x.target === t && x.error === undefined);
+
 function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): string {
   const out: string[] = [];
-  const byT = <T extends { target: ServerKind }>(xs: T[], t: ServerKind): T | undefined => xs.find((x) => x.target === t);
   if (fan.length > 0) {
     const spreadOf = (x: FanoutResult, k: keyof NonNullable<FanoutResult['spread']>, d: number): string =>
       x.spread === undefined ? '' : ` [${fmt(x.spread[k][0], d)}-${fmt(x.spread[k][1], d)}]`;
     out.push(
-      `Fan-out: ${cfg.n} subscribers of one doc (replicant.v1.json), ${cfg.rate} writes/s for ${cfg.durationS} s, ` +
+      `Fan-out: ${cfg.n} subscribers of one doc/channel, ${cfg.rate} writes/s for ${cfg.durationS} s, ` +
         `${cfg.receivers} receiver process(es)${cfg.repeat > 1 ? `, median of ${cfg.repeat} runs per target [min-max]` : ''}; ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`,
     );
-    const r = byT(fan, 'replicant');
-    const b = byT(fan, 'bare');
-    const cols = fan.map((f) => f.target);
-    const head = ['', ...cols.map((c) => (c === 'bare' ? 'bare uWS' : c))];
-    const withRatio = r !== undefined && b !== undefined && r.error === undefined && b.error === undefined;
-    if (withRatio) head.push('replicant/bare');
-    const row = (label: string, f: (x: FanoutResult) => string, ratio?: (r: FanoutResult, b: FanoutResult) => string): string[] => {
-      const cells = [label, ...fan.map((x) => (x.error !== undefined ? 'error' : f(x)))];
-      if (withRatio) cells.push(ratio ? ratio(r, b) : '');
-      return cells;
-    };
+    const r = okOf(fan, 'replicant');
+    const ratios = RATIOS.map((q) => ({ ...q, ref: okOf(fan, q.ref) })).filter((q) => r !== undefined && q.ref !== undefined);
+    const head = ['', ...fan.map((f) => label(f.target)), ...ratios.map((q) => q.heading)];
+    const row = (name: string, f: (x: FanoutResult) => string, ratio?: (r: FanoutResult, b: FanoutResult) => string): string[] => [
+      name,
+      ...fan.map((x) => (x.error !== undefined ? 'error' : f(x))),
+      ...ratios.map((q) => (ratio && r && q.ref ? ratio(r, q.ref) : '')),
+    ];
     out.push(
       table([
         head,
@@ -521,15 +542,17 @@ function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): str
         row('writes acked / sent', (x) => `${x.writesAcked}/${x.writesSent}`),
         row('deliveries (of expected)', (x) => `${fmtInt(x.delivered)} (${fmt(x.completeness * 100, 1)}%)`),
         row('delivered msgs/s', (x) => fmtInt(x.deliveredPerSec) + spreadOf(x, 'deliveredPerSec', 0), (r, b) => fmt(r.deliveredPerSec / b.deliveredPerSec)),
-        row('latency p50 ms', (x) => fmt(x.latencyMs.p50)),
-        row('latency p99 ms', (x) => fmt(x.latencyMs.p99) + spreadOf(x, 'latencyP99', 1)),
+        row('latency p50 ms', (x) => fmt(x.latencyMs.p50), (r, b) => fmt(r.latencyMs.p50 / b.latencyMs.p50)),
+        row('latency p99 ms', (x) => fmt(x.latencyMs.p99) + spreadOf(x, 'latencyP99', 1), (r, b) => fmt(r.latencyMs.p99 / b.latencyMs.p99)),
         row('latency max ms', (x) => fmt(x.latencyMs.max)),
         row('write ack p50/p99 ms', (x) => `${fmt(x.writeAckMs.p50)}/${fmt(x.writeAckMs.p99)}`),
+        row('wire bytes per delivery', (x) => fmt(x.bytesPerDelivery, 0)),
         row('server CPU-s per 1M deliveries', (x) => fmt(x.cpuSPerMillion, 3) + spreadOf(x, 'cpuSPerMillion', 2), (r, b) => fmt(r.cpuSPerMillion / b.cpuSPerMillion)),
         row('server CPU (cores busy)', (x) => fmt(x.serverCpuUtil)),
         row('receivers CPU (cores busy)', (x) => fmt(x.receiverCpuUtil)),
         row('rest of machine (cores busy)', (x) => fmt(x.otherCpuUtil) + spreadOf(x, 'otherCpuUtil', 2)),
         row('resync snapshots / closes', (x) => `${x.resyncSnapshots}/${x.closedAfterReady}`),
+        row('error frames / goaways', (x) => `${x.errorFrames}/${x.goaways}`),
         row('seq checks (sampled) / violations', (x) => `${fmtInt(x.sampledDeltas)}/${x.seqViolations}`),
       ]),
     );
@@ -542,7 +565,7 @@ function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): str
     out.push(`Idle memory: 2 server processes x ${cfg.idlePerServer} subscribed idle connections (RSS after - before) / connections`);
     const rows: string[][] = [['', 'connections', 'RSS before MiB', 'RSS after MiB', 'bytes/conn']];
     for (const m of mem) {
-      const name = m.target === 'bare' ? 'bare uWS' : m.target;
+      const name = label(m.target);
       if (m.error !== undefined) {
         rows.push([name, 'error', '', '', '']);
         continue;
@@ -553,31 +576,66 @@ function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): str
       rows.push([`${name} total`, fmtInt(m.connections), '', '', fmtInt(m.bytesPerConn)]);
     }
     out.push(table(rows));
-    const r = byT(mem, 'replicant');
-    const b = byT(mem, 'bare');
-    if (r && b && r.error === undefined && b.error === undefined) out.push(`replicant/bare bytes per connection: ${fmt(r.bytesPerConn / b.bytesPerConn)}`);
+    const r = okOf(mem, 'replicant');
+    for (const q of RATIOS) {
+      const b = okOf(mem, q.ref);
+      if (r && b) out.push(`${q.heading} bytes per connection: ${fmt(r.bytesPerConn / b.bytesPerConn)}`);
+    }
     for (const m of mem) if (m.error !== undefined) out.push(`${m.target}: ${m.error}`);
   }
+  const t = targetCheck(fan, mem);
+  if (t.length > 0) out.push('', 'Targets against Centrifugo (issue 8):', ...t);
   return out.join('\n');
+}
+
+/** the issue's targets, measured: Replicant's CPU per delivery and idle RSS per connection over Centrifugo's */
+function targetCheck(fan: FanoutResult[], mem: MemoryResult[]): string[] {
+  const lines: string[] = [];
+  const verdict = (x: number, limit: number): string => (x <= limit ? 'met' : 'NOT met');
+  const rf = okOf(fan, 'replicant');
+  const cf = okOf(fan, 'centrifugo');
+  if (rf && cf) {
+    const x = rf.cpuSPerMillion / cf.cpuSPerMillion;
+    lines.push(`  CPU per delivery: Replicant/Centrifugo = ${fmt(x)} (target <= ${fmt(TARGET_CPU_RATIO)}): ${verdict(x, TARGET_CPU_RATIO)}`);
+  }
+  const rm = okOf(mem, 'replicant');
+  const cm = okOf(mem, 'centrifugo');
+  if (rm && cm) {
+    const x = rm.bytesPerConn / cm.bytesPerConn;
+    lines.push(`  RSS per idle connection: Replicant/Centrifugo = ${fmt(x)} (target <= ${fmt(TARGET_RSS_RATIO)}): ${verdict(x, TARGET_RSS_RATIO)}`);
+  }
+  return lines;
 }
 
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const cfg = parseConfig(process.argv.slice(2));
-  if (cfg.targets.includes('replicant') && !replicantBuilt()) {
-    log(`replicant: skipped (${CLI_MAIN} is not built: run \`npx tsc -b\`)`);
-    cfg.targets = cfg.targets.filter((t) => t !== 'replicant');
-  }
   const fan: FanoutResult[] = [];
   const mem: MemoryResult[] = [];
   const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+  // every target gets ready before any measuring (the first Centrifugo build takes minutes); one
+  // that cannot run here is reported as an error with its reason, the others carry on
+  const unavailable = new Map<ServerKind, string>();
+  for (const t of cfg.targets) {
+    try {
+      TARGETS[t].prepare();
+    } catch (err) {
+      unavailable.set(t, errorMessage(err));
+      log(`${t}: cannot run: ${errorMessage(err)}`);
+    }
+  }
+  for (const [t, why] of unavailable) {
+    if (cfg.fanout) fan.push({ target: t, error: why, runs: 0 } as FanoutResult);
+    if (cfg.memory) mem.push({ target: t, error: why, servers: [], connections: 0, bytesPerConn: NaN });
+  }
+  const runnable = cfg.targets.filter((t) => !unavailable.has(t));
   let block = 10;
   const allRuns: FanoutResult[] = [];
   if (cfg.fanout) {
     for (let rep = 0; rep < cfg.repeat; rep++) {
       // alternate the order so slow drift of the machine does not favour one target
-      const order = rep % 2 === 0 ? cfg.targets : [...cfg.targets].reverse();
+      const order = rep % 2 === 0 ? runnable : [...runnable].reverse();
       for (const t of order) {
         if (cfg.repeat > 1) log(`[${t}] run ${rep + 1}/${cfg.repeat}`);
         try {
@@ -589,10 +647,10 @@ async function main(): Promise<void> {
         if (block > 200) block = 10;
       }
     }
-    for (const t of cfg.targets) fan.push(summarize(allRuns.filter((r) => r.target === t)));
+    for (const t of runnable) fan.push(summarize(allRuns.filter((r) => r.target === t)));
   }
   if (cfg.memory) {
-    for (const t of cfg.targets) {
+    for (const t of runnable) {
       try {
         mem.push(await memoryPhase(t, cfg, block));
       } catch (err) {
@@ -603,9 +661,16 @@ async function main(): Promise<void> {
     }
   }
   agent.destroy();
+  // the report lists targets in the order asked for
+  const order = (x: { target: ServerKind }): number => cfg.targets.indexOf(x.target);
+  fan.sort((p, q) => order(p) - order(q));
+  mem.sort((p, q) => order(p) - order(q));
   process.stdout.write(`${report(cfg, fan, mem)}\n`);
-  const r = fan.find((f) => f.target === 'replicant' && f.error === undefined);
-  const b = fan.find((f) => f.target === 'bare' && f.error === undefined);
+  const r = okOf(fan, 'replicant');
+  const b = okOf(fan, 'bare');
+  const c = okOf(fan, 'centrifugo');
+  const rm = okOf(mem, 'replicant');
+  const cm = okOf(mem, 'centrifugo');
   const json = {
     bench: 'replicant-fanout',
     quick: cfg.quick,
@@ -619,6 +684,11 @@ async function main(): Promise<void> {
       r && b
         ? { cpuPerDelivery: round(r.cpuSPerMillion / b.cpuSPerMillion, 3), throughput: round(r.deliveredPerSec / b.deliveredPerSec, 3) }
         : null,
+    vsCentrifugo: {
+      cpuPerDelivery: r && c ? round(r.cpuSPerMillion / c.cpuSPerMillion, 3) : null,
+      rssPerIdleConnection: rm && cm ? round(rm.bytesPerConn / cm.bytesPerConn, 3) : null,
+      targets: { cpuPerDelivery: round(TARGET_CPU_RATIO, 3), rssPerIdleConnection: round(TARGET_RSS_RATIO, 3) },
+    },
   };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   const failed = fan.some((f) => f.error !== undefined) || mem.some((m) => m.error !== undefined);

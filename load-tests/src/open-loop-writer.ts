@@ -2,6 +2,8 @@
  * The benchmarks' writer: open loop (write i is sent at t0 + i/rate whatever the server's latency),
  * each patch carrying the writer's wall-clock timestamp `t` and index `n` for the receivers'
  * latency measurement, over one keep-alive agent. Shared by bench.ts and bench-cluster.ts.
+ * Where the write goes is a `Publisher`: Replicant's `POST /v1/docs/{doc}` by default, or a peer's
+ * own API (Centrifugo's `/api/publish`) with the same patch as its payload.
  */
 import * as http from 'node:http';
 import { Histogram, wallMs } from './histogram.js';
@@ -19,10 +21,45 @@ export interface WriteResult {
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-export function post(port: number, path: string, body: string): Promise<{ status: number; body: string }> {
+/** How one write of patch `{"t":…,"n":…}` reaches a server under test. */
+export interface Publisher {
+  port: number;
+  /** request path of a write to `doc` */
+  path(doc: string): string;
+  /** the request body carrying `patchJson` for `doc` */
+  body(doc: string, patchJson: string): string;
+  /** extra request headers (e.g. an API key) */
+  headers?: Record<string, string>;
+  /** true when the response acknowledges the write */
+  acked(status: number, body: string): boolean;
+}
+
+/** Replicant's write contract (also served by the bare ceiling and the Node peers) */
+export function replicantPublisher(port: number): Publisher {
+  return {
+    port,
+    path: (doc) => `/v1/docs/${doc}`,
+    body: (_doc, patchJson) => patchJson,
+    acked: (status, body) => status === 200 && /^\{"seq":"\d+"\}$/.test(body.trim()),
+  };
+}
+
+/** one write through `p` */
+export function publish(p: Publisher, doc: string, patchJson: string): Promise<{ status: number; body: string }> {
+  return post(p.port, p.path(doc), p.body(doc, patchJson), p.headers);
+}
+
+export function post(port: number, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -36,21 +73,22 @@ export function post(port: number, path: string, body: string): Promise<{ status
   });
 }
 
-export async function writeAtRate(port: number, doc: string, rate: number, durationS: number, firstN: number): Promise<WriteResult> {
+/** `target`: a port speaking Replicant's write contract, or any Publisher */
+export async function writeAtRate(target: number | Publisher, doc: string, rate: number, durationS: number, firstN: number): Promise<WriteResult> {
+  const pub = typeof target === 'number' ? replicantPublisher(target) : target;
   const total = Math.round(rate * durationS);
   const interval = 1000 / rate;
   const maxInflight = 256;
   const r: WriteResult = { sent: 0, acked: 0, failed: 0, skipped: 0, firstError: null, ack: new Histogram(), elapsedS: 0 };
   let inflight = 0;
   const pending = new Set<Promise<void>>();
-  const path = `/v1/docs/${doc}`;
   const send = (n: number): void => {
     const t = wallMs();
     inflight++;
     r.sent++;
-    const p = post(port, path, `{"t":${t.toFixed(3)},"n":${n}}`).then(
+    const p = publish(pub, doc, `{"t":${t.toFixed(3)},"n":${n}}`).then(
       (res) => {
-        if (res.status === 200 && /^\{"seq":"\d+"\}$/.test(res.body.trim())) {
+        if (pub.acked(res.status, res.body)) {
           r.acked++;
           r.ack.record(wallMs() - t);
         } else {

@@ -1,24 +1,31 @@
 /**
  * Load receiver: a child process (forked by bench.ts) holding `count` WebSocket subscribers of one
- * doc over `replicant.v1.json`, measuring every delta it gets:
- *  - fast path for every socket: no JSON.parse; the frame kind is read at a fixed offset
- *    (`{"type":"d…` / `{"type":"s…`) and the writer's timestamp and write index are scanned out of
- *    `"patch":{"t":<ms>,"n":<i>` (the bench's patch shape); latency = wallMs() - t;
+ * doc, speaking the target's wire (wire.ts: replicant.v1.json, Centrifugo's JSON protocol or
+ * Socket.IO), measuring every delta it gets the same way for every target:
+ *  - fast path for every socket: no JSON.parse; the frame kind is read at a fixed offset and the
+ *    writer's timestamp and write index are scanned out of the payload `{"t":<ms>,"n":<i>` (the
+ *    bench's patch shape); latency = wallMs() - t;
  *  - full check on a sample (every `sampleEvery`-th socket): JSON.parse, seq strictly increasing
- *    and prevSeq === the previous frame's seq (snapshot or delta).
+ *    and prevSeq === the previous frame's seq (snapshot or delta; Centrifugo: offsets contiguous).
  *
  * IPC protocol (process.send): parent → child `connect` / `window` / `stats` / `exit`;
  * child → parent `connected` / `stats`.
  */
 import { WsClient } from './ws-client.js';
 import { Histogram, wallMs, type SerializedHistogram } from './histogram.js';
+import { makeWire, type FastParse, type SeqFrame, type Wire, type WireKind } from './wire.js';
+
+export { fastParse, type FastParse } from './wire.js';
 
 export interface ConnectCmd {
   cmd: 'connect';
   host: string;
   port: number;
   path: string;
+  /** offered subprotocol ('' = none) */
   protocol: string;
+  /** what to speak after the upgrade (wire.ts); default `replicant` (replicant.v1.json) */
+  wire?: WireKind;
   doc: string;
   count: number;
   localAddresses: string[];
@@ -69,81 +76,13 @@ export interface StatsMsg {
   open: number;
 }
 
-const PREFIX = Buffer.from('{"type":"');
-const PATCH_T = Buffer.from('"patch":{"t":');
-const N_KEY = Buffer.from('"n":');
-const CH_D = 0x64;
-const CH_S = 0x73;
-const CH_E = 0x65;
-const CH_G = 0x67;
-
-/** Scans a JSON number starting at `i`; returns NaN if none. Sets `scanEnd`. */
-let scanEnd = 0;
-function scanNumber(b: Buffer, i: number): number {
-  const start = i;
-  const len = b.length;
-  while (i < len) {
-    const c = b[i];
-    if ((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d || c === 0x65 || c === 0x45 || c === 0x2b) i++;
-    else break;
-  }
-  scanEnd = i;
-  return i > start ? Number(b.toString('latin1', start, i)) : NaN;
-}
-
-/** The fast path, exported for tests: kind of frame and, for a bench delta, its t and n. */
-export interface FastParse {
-  kind: 'delta' | 'snapshot' | 'error' | 'goaway' | 'other';
-  t: number;
-  n: number;
-}
-export function fastParse(b: Buffer, out: FastParse): FastParse {
-  out.t = NaN;
-  out.n = NaN;
-  if (b.length < 12 || b.compare(PREFIX, 0, 9, 0, 9) !== 0) {
-    out.kind = 'other';
-    return out;
-  }
-  const k = b[9];
-  if (k === CH_D) {
-    out.kind = 'delta';
-    const p = b.indexOf(PATCH_T, 10);
-    if (p >= 0) {
-      out.t = scanNumber(b, p + PATCH_T.length);
-      const q = b.indexOf(N_KEY, scanEnd);
-      if (q >= 0) out.n = scanNumber(b, q + N_KEY.length);
-    }
-  } else if (k === CH_S) out.kind = 'snapshot';
-  else if (k === CH_E) out.kind = 'error';
-  else if (k === CH_G) out.kind = 'goaway';
-  else out.kind = 'other';
-  return out;
-}
-
-/** JSON fallback for frames the fast path cannot read (other field order, other patch shape). */
-function slowParse(b: Buffer, out: FastParse): FastParse {
-  out.kind = 'other';
-  out.t = NaN;
-  out.n = NaN;
-  try {
-    const f = JSON.parse(b.toString('utf8'));
-    if (f.type === 'delta' || f.type === 'snapshot' || f.type === 'error' || f.type === 'goaway') out.kind = f.type;
-    if (f.type === 'delta' && f.patch !== null && typeof f.patch === 'object') {
-      out.t = typeof f.patch.t === 'number' ? f.patch.t : NaN;
-      out.n = typeof f.patch.n === 'number' ? f.patch.n : NaN;
-    }
-  } catch {
-    // counted as other
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // the child process
 // ---------------------------------------------------------------------------------------------
 
 interface Conn {
   ws: WsClient;
+  wire: Wire;
   ready: boolean;
   sampled: boolean;
   lastSeq: bigint | null;
@@ -174,35 +113,35 @@ function runChild(): void {
     if (firstViolation === null) firstViolation = msg;
   };
 
-  const checkSample = (c: Conn, data: Buffer): void => {
-    let f: any;
+  const checkSample = (c: Conn, msg: Buffer): void => {
+    let f: SeqFrame;
     try {
-      f = JSON.parse(data.toString('utf8'));
+      f = c.wire.seqs(msg);
     } catch {
       violation('unparseable frame');
       return;
     }
-    if (f.type === 'snapshot') {
-      const s = BigInt(f.seq);
-      if (c.lastSeq !== null && s < c.lastSeq) violation(`snapshot seq ${s} behind ${c.lastSeq}`);
+    if (f === null) return;
+    if (f.kind === 'snapshot') {
+      const s = f.seq;
+      if (s !== null && c.lastSeq !== null && s < c.lastSeq) violation(`snapshot seq ${s} behind ${c.lastSeq}`);
       c.lastSeq = s;
-    } else if (f.type === 'delta') {
+    } else {
       sampledDeltas++;
-      const s = BigInt(f.seq);
-      const prev = BigInt(f.prevSeq);
+      const s = f.seq;
       if (c.lastSeq !== null) {
         if (s <= c.lastSeq) violation(`delta seq ${s} not above ${c.lastSeq}`);
-        else if (prev !== c.lastSeq) violation(`delta prevSeq ${prev} != last seq ${c.lastSeq} (gap)`);
+        else if (f.prevSeq !== c.lastSeq) violation(`delta prevSeq ${f.prevSeq} != last seq ${c.lastSeq} (gap)`);
       }
       c.lastSeq = s;
     }
   };
 
-  const onMessage = (c: Conn, data: Buffer): void => {
-    bytes += data.length;
-    let r = fastParse(data, fp);
-    if (r.kind === 'other' || (r.kind === 'delta' && Number.isNaN(r.n))) r = slowParse(data, fp);
-    if (c.sampled) checkSample(c, data);
+  /** one protocol message (a WebSocket message may hold several: Centrifugo batches) */
+  const onMessage = (c: Conn, msg: Buffer): void => {
+    const r = c.wire.parse(msg, fp);
+    if (r.reply) c.ws.send(r.reply);
+    if (c.sampled) checkSample(c, msg);
     switch (r.kind) {
       case 'delta': {
         deltas++;
@@ -244,6 +183,7 @@ function runChild(): void {
     let firstError: string | null = null;
     let reported = false;
     const retry: number[] = [];
+    const wire = makeWire(cmd.wire ?? 'replicant', cmd.doc);
 
     const report = (): void => {
       if (reported) return;
@@ -260,11 +200,11 @@ function runChild(): void {
         host: cmd.host,
         port: cmd.port,
         path: cmd.path,
-        protocols: [cmd.protocol],
+        protocols: cmd.protocol === '' ? [] : [cmd.protocol],
         localAddress: cmd.localAddresses[i % cmd.localAddresses.length],
         handshakeTimeoutMs: 15000,
       });
-      const c: Conn = { ws, ready: false, sampled: cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0, lastSeq: null };
+      const c: Conn = { ws, wire, ready: false, sampled: cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0, lastSeq: null };
       conns[i] = c;
       let settled = false;
       const settle = (): void => {
@@ -273,12 +213,14 @@ function runChild(): void {
         inflight--;
         pump();
       };
+      const part = (msg: Buffer): void => onMessage(c, msg);
       ws.onopen = () => {
-        ws.send(`{"type":"subscribe","doc":"${cmd.doc}"}`);
+        if (wire.opening !== null) ws.send(wire.opening);
       };
       ws.onmessage = (data) => {
+        bytes += data.length;
         const wasReady = c.ready;
-        onMessage(c, data);
+        wire.each(data, part);
         if (!wasReady && c.ready) settle();
       };
       ws.onerror = (err) => {

@@ -1,26 +1,22 @@
 /**
- * Servers under test as child processes: `replicant dev` (cli/dist/src/main.js) and the bare uWS
- * ceiling (bare-uws.js). Both print one line containing `ready` when listening. Shared by the bench
- * and the k6 smoke test.
+ * Servers under test as child processes, launched the one way for every target (targets.ts):
+ * `replicant dev`, the bare uWS ceiling, and the peers (Centrifugo, Socket.IO, ws). The launcher
+ * waits for the target's ready line, keeps draining its output, and knows its pid (for /proc CPU and
+ * RSS), its subscribe endpoint and its publisher. Shared by the bench, the k6 smoke test and the
+ * peer tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO_ROOT } from './paths.js';
+import { TARGETS, type StreamEndpoint, type TargetName } from './targets.js';
+import type { Publisher } from './open-loop-writer.js';
 
-const here = dirname(fileURLToPath(import.meta.url)); // load-tests/dist/src
-export const REPO_ROOT = join(here, '..', '..', '..');
-/** `replicant` CLI entry; REPLICANT_CLI overrides it (e.g. a build of another commit) */
-export const CLI_MAIN = process.env.REPLICANT_CLI ?? join(REPO_ROOT, 'cli', 'dist', 'src', 'main.js');
-export const BARE_MAIN = join(here, 'bare-uws.js');
+export { REPO_ROOT, CLI_MAIN, BARE_MAIN, replicantBuilt } from './paths.js';
 
-export type ServerKind = 'replicant' | 'bare';
-
-export function replicantBuilt(): boolean {
-  return existsSync(CLI_MAIN);
-}
+export type ServerKind = TargetName;
 
 /** A free TCP port on 127.0.0.1 (bind to 0, read, close). */
 export function freePort(): Promise<number> {
@@ -38,7 +34,12 @@ export interface ServerProc {
   kind: ServerKind;
   pid: number;
   port: number;
+  /** the target's temporary directory (DATA_DIR, config), removed at stop */
   dataDir: string | undefined;
+  /** where subscribers connect and what they speak */
+  stream: StreamEndpoint;
+  /** how a write reaches it */
+  publisher: Publisher;
   child: ChildProcess;
   /** true once the process has exited */
   readonly exited: boolean;
@@ -59,24 +60,27 @@ export interface StartOptions {
 const SCRUB = ['KAFKA_BROKERS', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'ADMIN_PORT', 'NODE_ID'];
 
 export async function startServer(kind: ServerKind, opts: StartOptions = {}): Promise<ServerProc> {
+  const target = TARGETS[kind];
+  target.prepare();
   const port = opts.port ?? (await freePort());
   const env: Record<string, string | undefined> = { ...process.env };
   for (const k of SCRUB) delete env[k];
   env.PORT = String(port);
   env.HOST = '127.0.0.1';
   let dataDir: string | undefined;
-  let args: string[];
-  if (kind === 'replicant') {
-    if (!replicantBuilt()) throw new Error(`${CLI_MAIN} does not exist: run \`npx tsc -b\` first`);
-    dataDir = mkdtempSync(join(tmpdir(), 'replicant-bench-'));
+  if (target.needsDir) {
+    dataDir = mkdtempSync(join(tmpdir(), `replicant-bench-${kind}-`));
     dataDirs.add(dataDir);
-    env.DATA_DIR = dataDir;
-    args = [CLI_MAIN, 'dev'];
-  } else {
-    args = [BARE_MAIN];
   }
-  Object.assign(env, opts.env ?? {});
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let launch;
+  try {
+    launch = target.launch(port, dataDir);
+  } catch (err) {
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  Object.assign(env, launch.env, opts.env ?? {});
+  const child = spawn(launch.command, launch.args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let exited = false;
   let readyResolve!: () => void;
@@ -95,12 +99,14 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
       for (const line of parts) {
         lines.push(line);
         if (lines.length > 200) lines.shift();
-        if (/\bready\b/i.test(line)) readyResolve();
+        if (launch.ready.test(line)) readyResolve();
       }
     };
   })();
   child.stdout!.on('data', onChunk);
   child.stderr!.on('data', onChunk);
+  // a command that cannot start (ENOENT, EACCES) emits 'error' and may never emit 'exit'
+  child.on('error', (err) => readyReject(new Error(`${kind}: cannot start ${launch.command}: ${err.message}`)));
   const exitPromise = new Promise<void>((resolve) => {
     child.on('exit', (code, signal) => {
       exited = true;
@@ -117,6 +123,8 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
     pid: child.pid!,
     port,
     dataDir,
+    stream: launch.stream,
+    publisher: launch.publisher,
     child,
     get exited() {
       return exited;

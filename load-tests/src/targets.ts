@@ -1,0 +1,121 @@
+/**
+ * The servers under test, one small driver each: how to launch it (command, environment, the line
+ * that says it is ready), what its subscribers speak (wire.ts, upgrade path, subprotocol) and how a
+ * write reaches it (a Publisher). The bench, the launcher (servers.ts) and the receivers know
+ * nothing else about a target, so every target is measured by the same code.
+ *
+ *  - `replicant`: `replicant dev` (the product: durable file log, materializer, fan-out, gateway);
+ *  - `bare`: the bare uWebSockets.js ceiling (bare-uws.ts);
+ *  - `centrifugo`: Centrifugo v6 (centrifugo.ts), its JSON protocol, writes through its server API;
+ *  - `socketio`: Socket.IO 4 (peer-socketio.ts), WebSocket transport, room broadcast;
+ *  - `ws`: a minimal broadcast server on the `ws` library (peer-ws.ts).
+ *
+ * Add a target: a driver here plus, if it needs one, its server program; nothing else changes.
+ */
+import type { Publisher } from './open-loop-writer.js';
+import { replicantPublisher } from './open-loop-writer.js';
+import type { WireKind } from './wire.js';
+import { BARE_MAIN, CLI_MAIN, PEER_SOCKETIO_MAIN, PEER_WS_MAIN, replicantBuilt } from './paths.js';
+import { centrifugoBinary, centrifugoPublisher, writeCentrifugoConfig } from './centrifugo.js';
+
+export type TargetName = 'replicant' | 'bare' | 'centrifugo' | 'socketio' | 'ws';
+/** every target, in the order the bench runs and prints them */
+export const TARGET_NAMES: readonly TargetName[] = ['replicant', 'bare', 'centrifugo', 'socketio', 'ws'];
+
+/** what subscribers connect to */
+export interface StreamEndpoint {
+  wire: WireKind;
+  /** upgrade request target */
+  path: string;
+  /** subprotocol offered ('' = none) */
+  protocol: string;
+}
+
+export interface Launch {
+  command: string;
+  args: string[];
+  /** on top of the launcher's scrubbed environment (which sets PORT and HOST) */
+  env: Record<string, string>;
+  /** a line of the server's output matching this means it is listening */
+  ready: RegExp;
+  stream: StreamEndpoint;
+  publisher: Publisher;
+}
+
+export interface Target {
+  name: TargetName;
+  /** column heading in the report */
+  label: string;
+  /** needs a temporary directory (removed at stop), passed to launch */
+  needsDir: boolean;
+  /** locates (or builds) what it needs; throws one clear line when it cannot run here */
+  prepare(): void;
+  launch(port: number, dir: string | undefined): Launch;
+}
+
+const READY = /\bready\b/i;
+const REPLICANT_STREAM: StreamEndpoint = { wire: 'replicant', path: '/v1/stream', protocol: 'replicant.v1.json' };
+
+/** a Node program speaking Replicant's contract (HTTP writes, replicant.v1.json) */
+function nodeTarget(name: TargetName, label: string, main: string, stream: StreamEndpoint = REPLICANT_STREAM): Target {
+  return {
+    name,
+    label,
+    needsDir: false,
+    prepare: () => undefined,
+    launch: (port) => ({ command: process.execPath, args: [main], env: {}, ready: READY, stream, publisher: replicantPublisher(port) }),
+  };
+}
+
+export const TARGETS: Record<TargetName, Target> = {
+  replicant: {
+    name: 'replicant',
+    label: 'Replicant',
+    needsDir: true,
+    prepare() {
+      if (!replicantBuilt()) throw new Error(`${CLI_MAIN} does not exist: run \`npm run build\` first`);
+    },
+    launch: (port, dir) => ({
+      command: process.execPath,
+      args: [CLI_MAIN, 'dev'],
+      env: { DATA_DIR: dir! },
+      ready: READY,
+      stream: REPLICANT_STREAM,
+      publisher: replicantPublisher(port),
+    }),
+  },
+  bare: nodeTarget('bare', 'bare uWS', BARE_MAIN),
+  centrifugo: {
+    name: 'centrifugo',
+    label: 'Centrifugo',
+    needsDir: true,
+    prepare() {
+      centrifugoBinary();
+    },
+    launch(port, dir) {
+      const { file, apiKey } = writeCentrifugoConfig(dir!, port);
+      return {
+        command: centrifugoBinary(),
+        args: ['-c', file],
+        env: {},
+        ready: /serving websocket/,
+        stream: { wire: 'centrifugo', path: '/connection/websocket', protocol: '' },
+        publisher: centrifugoPublisher(port, apiKey),
+      };
+    },
+  },
+  socketio: nodeTarget('socketio', 'Socket.IO', PEER_SOCKETIO_MAIN, {
+    wire: 'socketio',
+    path: '/socket.io/?EIO=4&transport=websocket',
+    protocol: '',
+  }),
+  ws: nodeTarget('ws', 'ws', PEER_WS_MAIN),
+};
+
+/** the targets named in a comma list (`all` = every one); throws on an unknown name */
+export function parseTargets(list: string): TargetName[] {
+  if (list.trim() === 'all') return [...TARGET_NAMES];
+  const out = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const t of out) if (!(TARGET_NAMES as readonly string[]).includes(t)) throw new Error(`unknown target ${t} (known: ${TARGET_NAMES.join(', ')})`);
+  return out as TargetName[];
+}

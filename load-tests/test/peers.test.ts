@@ -1,0 +1,146 @@
+/**
+ * Every bench target (Replicant, bare uWS, Centrifugo, Socket.IO, ws) through the bench's own
+ * pieces: the launcher starts it, a real receiver child process connects and subscribes over the
+ * target's wire, the target's publisher writes, and the receiver measures every delivery in order
+ * with the sampled seq check. Keeps the peer drivers from rotting; the numbers are `npm run bench`'s.
+ * Centrifugo comes from scripts/install-go-tool.sh (.ci/run builds it once; cached after).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fork, execFileSync, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../src/servers.js';
+import { TARGET_NAMES, parseTargets } from '../src/targets.js';
+import { publish } from '../src/open-loop-writer.js';
+import { wallMs } from '../src/histogram.js';
+import { makeWire, type FastParse } from '../src/wire.js';
+import { INSTALL_GO_TOOL } from '../src/paths.js';
+import type { ConnectCmd, ConnectedMsg, StatsMsg } from '../src/receiver.js';
+
+const RECEIVER = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'receiver.js');
+
+/** sends `cmd` and resolves with the child's next message of kind `ev` */
+function ask<T>(child: ChildProcess, cmd: object, ev: string, timeoutMs = 20000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`receiver: no ${ev} after ${timeoutMs} ms`)), timeoutMs);
+    const on = (m: { ev: string }): void => {
+      if (m.ev !== ev) return;
+      clearTimeout(t);
+      child.off('message', on);
+      resolve(m as T);
+    };
+    child.on('message', on);
+    child.send(cmd);
+  });
+}
+
+for (const kind of TARGET_NAMES) {
+  test(`${kind}: a receiver subscribes over its wire and measures every publish, in order`, async () => {
+    const server = await startServer(kind, { readyTimeoutMs: 20000 });
+    const rx = fork(RECEIVER, [], { env: { ...process.env, REPLICANT_RECEIVER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const exited = new Promise<void>((r) => rx.once('exit', () => r()));
+    try {
+      const subscribers = 4;
+      const writes = 5;
+      const connect: ConnectCmd = {
+        cmd: 'connect',
+        host: '127.0.0.1',
+        port: server.port,
+        path: server.stream.path,
+        protocol: server.stream.protocol,
+        wire: server.stream.wire,
+        doc: 'smoke',
+        count: subscribers,
+        localAddresses: ['127.0.0.1'],
+        concurrency: subscribers,
+        sampleEvery: 1,
+        deadlineMs: 10000,
+      };
+      const c = await ask<ConnectedMsg>(rx, connect, 'connected');
+      assert.equal(c.ready, subscribers, `ready ${c.ready}/${subscribers}: ${c.firstError}`);
+      rx.send({ cmd: 'window', minN: 0, maxN: writes - 1 });
+      await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats'); // barrier: IPC is ordered, the window is set before any write
+      for (let n = 0; n < writes; n++) {
+        const r = await publish(server.publisher, 'smoke', `{"t":${wallMs().toFixed(3)},"n":${n}}`);
+        assert.ok(server.publisher.acked(r.status, r.body), `write ${n}: HTTP ${r.status} ${r.body}`);
+      }
+      // the receiver has no delivery event to await: ask for its counters until all arrived (bounded)
+      const until = Date.now() + 10000;
+      let s = await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats');
+      while (s.windowDeltas < subscribers * writes && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+        s = await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats');
+      }
+      assert.equal(s.windowDeltas, subscribers * writes, JSON.stringify(s));
+      assert.equal(s.sampledDeltas, subscribers * writes, 'every delta went through the full seq check');
+      assert.equal(s.seqViolations, 0, s.firstViolation ?? '');
+      assert.equal(s.errorFrames + s.goaways + s.closedAfterReady + s.resyncSnapshots, 0, JSON.stringify(s));
+      assert.ok(s.latency.count === subscribers * writes, 'every delivery has a latency');
+      assert.equal(server.exited, false);
+    } finally {
+      if (rx.connected) rx.send({ cmd: 'exit' });
+      await exited;
+      await server.stop(5000);
+    }
+  });
+}
+
+test('targets: all, a list, and a clear error for an unknown name', () => {
+  assert.deepEqual(parseTargets('all'), [...TARGET_NAMES]);
+  assert.deepEqual(parseTargets('replicant, centrifugo'), ['replicant', 'centrifugo']);
+  assert.throws(() => parseTargets('replicant,nats'), /unknown target nats/);
+});
+
+const fp = (): FastParse => ({ kind: 'other', t: NaN, n: NaN });
+
+test('centrifugo wire: handshake replies, pings, batched frames, publications and offsets', () => {
+  const w = makeWire('centrifugo', 'bench');
+  assert.equal(w.opening, '{"id":1,"connect":{}}');
+  const out = fp();
+  assert.equal(w.parse(Buffer.from('{"id":1,"connect":{"client":"c1","version":"6","ping":25,"pong":true}}'), out).reply, '{"id":2,"subscribe":{"channel":"bench"}}');
+  assert.equal(w.parse(Buffer.from('{}'), out).reply, '{}');
+  assert.equal(w.parse(Buffer.from('{"id":2,"subscribe":{"recoverable":true,"epoch":"x","offset":7}}'), out).kind, 'snapshot');
+  assert.equal(w.parse(Buffer.from('{"id":2,"error":{"code":103,"message":"permission denied"}}'), out).kind, 'error');
+  // one WebSocket message, two publications
+  const frame = Buffer.from('{"push":{"channel":"bench","pub":{"data":{"t":1.5,"n":8},"offset":8}}}\n{"push":{"channel":"bench","pub":{"data":{"t":2.5,"n":9},"offset":9}}}');
+  const seen: string[] = [];
+  w.each(frame, (m) => {
+    const r = w.parse(m, out);
+    seen.push(`${r.kind}:${r.t}:${r.n}:${r.reply}`);
+  });
+  assert.deepEqual(seen, ['delta:1.5:8:null', 'delta:2.5:9:null']);
+  assert.deepEqual(w.seqs(Buffer.from('{"push":{"channel":"bench","pub":{"data":{"n":9,"t":2},"offset":9}}}')), { kind: 'delta', seq: 9n, prevSeq: 8n });
+  assert.deepEqual(w.seqs(Buffer.from('{"id":2,"subscribe":{"recoverable":true,"offset":7}}')), { kind: 'snapshot', seq: 7n });
+  // other field order: the JSON fallback still finds t and n
+  const r = w.parse(Buffer.from('{"push":{"channel":"bench","pub":{"offset":3,"data":{"n":3,"t":4.25}}}}'), out);
+  assert.deepEqual([r.kind, r.t, r.n], ['delta', 4.25, 3]);
+  assert.equal(w.parse(Buffer.from('{"push":{"channel":"bench","disconnect":{"code":3001,"reason":"shutdown"}}}'), out).kind, 'goaway');
+});
+
+test('socket.io wire: engine.io open, namespace connect, ping, events', () => {
+  const w = makeWire('socketio', 'bench');
+  assert.equal(w.opening, null);
+  const out = fp();
+  assert.equal(w.parse(Buffer.from('0{"sid":"a","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":65536}'), out).reply, '40');
+  assert.equal(w.parse(Buffer.from('40{"sid":"b"}'), out).reply, '42["subscribe","bench"]');
+  assert.equal(w.parse(Buffer.from('2'), out).reply, '3');
+  assert.equal(w.parse(Buffer.from('42["snapshot",{"doc":"bench","seq":"0","state":{}}]'), out).kind, 'snapshot');
+  const d = w.parse(Buffer.from('42["delta",{"doc":"bench","seq":"5","prevSeq":"4","patch":{"t":12.5,"n":3}}]'), out);
+  assert.deepEqual([d.kind, d.t, d.n, d.reply], ['delta', 12.5, 3, null]);
+  assert.deepEqual(w.seqs(Buffer.from('42["delta",{"doc":"bench","seq":"5","prevSeq":"4","patch":{"t":12.5,"n":3}}]')), { kind: 'delta', seq: 5n, prevSeq: 4n });
+  assert.equal(w.parse(Buffer.from('42["error_frame",{"code":"bad_doc_id"}]'), out).kind, 'error');
+  assert.equal(w.parse(Buffer.from('44{"message":"nope"}'), out).kind, 'error');
+  assert.equal(w.parse(Buffer.from('1'), out).kind, 'goaway');
+});
+
+test('install-go-tool.sh: a cached pin answers with its path at once; an unknown pin is one clear error', () => {
+  const bin = execFileSync('bash', [INSTALL_GO_TOOL, 'centrifugo'], { encoding: 'utf8' }).trim();
+  assert.match(bin, /\/bin\/centrifugo$/);
+  // the same answer twice: the version check passed, nothing was rebuilt
+  assert.equal(execFileSync('bash', [INSTALL_GO_TOOL, 'centrifugo'], { encoding: 'utf8' }).trim(), bin);
+  assert.throws(
+    () => execFileSync('bash', [INSTALL_GO_TOOL, 'no-such-tool'], { encoding: 'utf8', stdio: 'pipe' }),
+    (e: any) => e.status === 1 && /no pin named 'no-such-tool'/.test(String(e.stderr)),
+  );
+});
