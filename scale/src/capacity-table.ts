@@ -3,6 +3,7 @@ import type { Costs, CostValues } from './costs.js';
 import { values } from './costs.js';
 import { plan, type Plan } from './model.js';
 import { WORKLOAD_NAMES, workload } from './workloads.js';
+import { regionPlan } from './multi-region.js';
 import { bitsPerS, bytes, mdTable, si } from './format.js';
 
 export const SCALES = [1e6, 1e8, 1e9];
@@ -82,6 +83,37 @@ export function costsTable(costs: Costs): string {
   for (const [k, c] of Object.entries(costs)) {
     const v = Math.abs(c.value) >= 1e4 ? si(c.value) : Number.isInteger(c.value) ? String(c.value) : c.value.toPrecision(4);
     rows.push([k, `${v} ${c.unit}`.trim(), c.provenance, c.why.replace(/\|/g, '/')]);
+  }
+  return mdTable(rows);
+}
+
+/** three regions at 1 B connections: cross-region feeds and what one region's loss moves */
+export function regionTable(costs: Costs, overrides: Partial<CostValues>, admissionRate: number, connections = 1e9, regions = 3): string {
+  const k = { ...values(costs), ...overrides };
+  const rows: string[][] = [
+    [
+      'workload',
+      'conns',
+      'cross-region: mirrored topic',
+      'cross-region: replica links',
+      'region loss: clients moved',
+      'writes/s without a leader',
+      'gateways per region → needed after a loss',
+      'readmit at ADMISSION_RATE (s, at least)',
+    ],
+  ];
+  for (const name of WORKLOAD_NAMES) {
+    const r = regionPlan(workload(name, connections), k, regions, admissionRate);
+    rows.push([
+      name,
+      si(connections),
+      bitsPerS(r.mirrorBytesPerS),
+      bitsPerS(r.linkBytesPerS),
+      si(r.regionLossClients),
+      si(r.regionLossWritesPerS),
+      `${si(r.gatewaysPerRegion)} → ${si(r.gatewaysPerRegionAfterLoss)}`,
+      r.readmitS.toFixed(0),
+    ]);
   }
   return mdTable(rows);
 }

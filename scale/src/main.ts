@@ -9,10 +9,12 @@
 import { parseArgs } from 'node:util';
 import { BenchInputError, fixturePaths, readMeasuredFiles } from './bench-input.js';
 import { costsFrom, TUNED } from './costs.js';
-import { capacityTable, costsTable, plans, treeTable } from './capacity-table.js';
+import { capacityTable, costsTable, plans, regionTable, treeTable } from './capacity-table.js';
+import { DEFAULT_ADMISSION } from './scenarios.js';
 
 const USAGE = `usage: replicant-scale <table|sim|validate> [--fanout f] [--cluster f] [--writes f]
-  sim: [--scenario <name>|all] [--seed n] [--connections n] [--workload chat|live-comments|dashboards]`;
+  sim: [--scenario <name>|all] [--seed n] [--connections n] [--workload chat|live-comments|dashboards]
+       [--util f]  plan every process to this fraction of a core (default 0.6)`;
 
 async function main(): Promise<number> {
   const { values: flags, positionals } = parseArgs({
@@ -25,6 +27,7 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '1' },
       connections: { type: 'string' },
       workload: { type: 'string' },
+      util: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -49,6 +52,8 @@ async function main(): Promise<number> {
     console.log(capacityTable(tuned));
     console.log('\nFan-out tree (recommended settings):\n');
     console.log(treeTable(tuned));
+    console.log(`\nThree regions at 1 B connections (recommended settings; ADMISSION_RATE ${DEFAULT_ADMISSION.rate}/s):\n`);
+    console.log(regionTable(costs, TUNED, DEFAULT_ADMISSION.rate));
     return 0;
   }
   if (cmd === 'sim' || cmd === 'validate') {

@@ -39,6 +39,10 @@ export const SCENARIOS: Record<string, { describe: string; build: (k: CostValues
     describe: 'the same zone loss with admission control off',
     build: (k, o) => zoneLoss(k, o, null),
   },
+  'region-loss': {
+    describe: 'one of three regions lost: its clients reconnect to the two others (their gateways and replicas intact)',
+    build: (k, o) => gatewayLoss(k, o, 1 / 3, o.admission ?? DEFAULT_ADMISSION),
+  },
   'hot-doc': {
     describe: 'a doc goes viral: 1 % of connections subscribe over 30 s, 50 writes/s',
     build: (k, o) => {

@@ -6,8 +6,21 @@ import { SCENARIOS } from './scenarios.js';
 import { simulate, type SimResult } from './sim.js';
 import { EMBEDDED_UPPER_BOUND_RATIO, relErr, TOLERANCE, validate, type Validation } from './validate.js';
 
-export function runCommand(cmd: string, m: Measured, costs: Costs, flags: { scenario?: string; seed?: string; connections?: string; workload?: string }): number {
+export function runCommand(
+  cmd: string,
+  m: Measured,
+  costs: Costs,
+  flags: { scenario?: string; seed?: string; connections?: string; workload?: string; util?: string },
+): number {
   const k = values(costs);
+  if (flags.util !== undefined) {
+    const u = Number(flags.util);
+    if (!(u > 0.1 && u < 1)) {
+      console.error('--util must be a fraction of a core between 0.1 and 1');
+      return 2;
+    }
+    k.targetUtil = u;
+  }
   if (cmd === 'validate') {
     const vs = validate(m, k);
     console.log(validationTable(vs));
@@ -71,10 +84,16 @@ export function summary(r: SimResult): string {
   lines.push('', mdTable(rows));
   // a coarse time line: every 5 s while something happens
   const tl: string[][] = [['t (s)', 'replica load max', 'replica queue (s)', 'gateway load max', 'resumed', 'refusals/s']];
+  // every second for the first 10 s, then every 5 s, until 5 s after the last second with anything going on
+  const busy = (s: SimResult['series'][number]) => s.refusalsPerS > 0 || s.replicaQueueMs > 0 || s.replicaUtilMax > r.series[0].replicaUtilMax + 0.01;
+  let lastBusy = 0;
+  r.series.forEach((s, i) => {
+    if (busy(s) || (i > 0 && s.resumed !== r.series[i - 1].resumed)) lastBusy = s.t;
+  });
   for (const s of r.series) {
-    if (Math.round(s.t) % 5 !== 0 && s.t > 6) continue;
+    if (s.t > lastBusy + 5) break;
+    if (Math.round(s.t) % 5 !== 0 && s.t > 10) continue;
     tl.push([s.t.toFixed(0), s.replicaUtilMax.toFixed(2), (s.replicaQueueMs / 1000).toFixed(2), s.gatewayUtilMax.toFixed(2), si(s.resumed), si(s.refusalsPerS)]);
-    if (tl.length > 30) break;
   }
   lines.push('', mdTable(tl));
   return lines.join('\n');
