@@ -61,6 +61,8 @@ export interface Costs {
   redisOpsPerCore: Cost;
   /** fraction of a core a process is planned to use (headroom for loss and storms) */
   targetUtil: Cost;
+  /** fraction of processMemBytes a process is planned to fill (a 10 % loss moves 11 % more onto survivors) */
+  memUtil: Cost;
   /** connections per gateway process the operator allows (fd, blast radius) */
   maxConnsPerGateway: Cost;
   /** memory per process (gateway or replica) */
@@ -148,6 +150,7 @@ export function costsFrom(x: Measured): Costs {
     kafkaBrokerBytesPerS: a(250e6, 'B/s', 'a 10 Gbit/s NIC at ~20 % (produce + replication + fetch)'),
     redisOpsPerCore: a(100_000, 'ops/s', 'small GET/SET/EVAL per Redis core, pipelined'),
     targetUtil: a(0.6, '', 'plan each process to 60 % of a core: a 10 % loss (+11 %) and an admitted storm fit'),
+    memUtil: a(0.8, '', 'plan memory to 80 %: the survivors of a 10 % gateway loss reach 89 %'),
     maxConnsPerGateway: a(250_000, 'conns', 'blast radius and fd budget per gateway process'),
     processMemBytes: a(8 * 2 ** 30, 'B', 'memory per single-core process (a 4 GiB/core host gives each process 8 GiB with 2 cores per process slot)'),
     usdPerCoreMonth: a(25, 'USD', 'on-demand vCPU, order of magnitude'),

@@ -113,7 +113,7 @@ export function plan(w: Workload, k: CostValues): Plan {
     gwCpu = (deliveriesPerS * k.gatewayUsPerDelivery + linkDeltasPerS * k.gatewayUsPerLinkDeltaIn) / 1e6;
     const byConns = Math.ceil(C / k.maxConnsPerGateway);
     const byCpu = Math.ceil(gwCpu / util);
-    const byMem = Math.ceil(gwMem / k.processMemBytes);
+    const byMem = Math.ceil(gwMem / (k.processMemBytes * k.memUtil));
     const next = Math.max(1, byConns, byCpu, byMem);
     bound = next === byCpu ? 'cpu' : next === byMem ? 'memory' : 'connections';
     if (next <= G) break;
@@ -171,7 +171,7 @@ export function plan(w: Workload, k: CostValues): Plan {
   let links = gatewayLinks();
   for (let i = 0; i < 100; i++) {
     links = gatewayLinks();
-    const byMem = Math.ceil((cellDocMem + links * k.bytesPerLink) / k.processMemBytes);
+    const byMem = Math.ceil((cellDocMem + links * k.bytesPerLink) / (k.processMemBytes * k.memUtil));
     if (byMem <= R) break;
     R = byMem;
     rBound = 'memory';
@@ -181,7 +181,7 @@ export function plan(w: Workload, k: CostValues): Plan {
     rootR = Math.max(k.replication, Math.ceil(rootUs / 1e6 / budget));
     const rootLinks = R * distinctGateways(copiesTotal / R, rootR);
     links += rootLinks;
-    rootR = Math.max(rootR, Math.ceil((rootMem + rootLinks * k.bytesPerLink) / k.processMemBytes));
+    rootR = Math.max(rootR, Math.ceil((rootMem + rootLinks * k.bytesPerLink) / (k.processMemBytes * k.memUtil)));
   }
   const replicaMem = cellDocMem + links * k.bytesPerLink;
 

@@ -1,7 +1,7 @@
 /** `replicant-scale sim` and `replicant-scale validate`: run scenarios / the validation and print them. */
 import type { Measured } from './bench-input.js';
 import { values, type Costs } from './costs.js';
-import { mdTable, si } from './format.js';
+import { bytes, mdTable, si } from './format.js';
 import { SCENARIOS } from './scenarios.js';
 import { simulate, type SimResult } from './sim.js';
 import { EMBEDDED_UPPER_BOUND_RATIO, relErr, TOLERANCE, validate, type Validation } from './validate.js';
@@ -60,13 +60,18 @@ export function summary(r: SimResult): string {
     rows.push(['clients that lost their gateway', si(r.lostClients)]);
     rows.push(['clients resumed (in the simulated time)', `${si(r.resumedClients)} (${((r.resumedClients / r.lostClients) * 100).toFixed(1)} %)`]);
   }
+  if (r.gatewayMemAfterLoss > 0) {
+    const over = r.gatewayMemAfterLoss > r.gatewayMemBudget;
+    rows.push(['surviving gateway memory after the loss', `${bytes(r.gatewayMemAfterLoss)}${over ? ' (over the per-process budget: plan memory headroom too)' : ''}`]);
+  }
   if (r.lostPairs > 0) rows.push(['(gateway, doc) subscriptions re-routed from lost replicas', `${si(r.reroutedPairs)} of ${si(r.lostPairs)}`]);
   const q = (x: { p50: number; p99: number; max: number }) => `${(x.p50 / 1000).toFixed(2)} / ${(x.p99 / 1000).toFixed(2)} / ${(x.max / 1000).toFixed(2)}`;
   if (r.resumeMs) rows.push(['clients: time to resume p50 / p99 / all (s)', q(r.resumeMs)]);
   if (r.rerouteMs) rows.push(['re-routed subscriptions: time to live again p50 / p99 / all (s)', q(r.rerouteMs)]);
   if (r.lostClients > 0) rows.push(['ADMISSION_RATE the replicas absorb (per gateway)', `${Math.round(r.admissionRateBound)}/s`]);
   rows.push(['peak replica load (1-s window, cores of 1)', r.peakReplicaUtil.toFixed(2)]);
-  rows.push(['peak replica queue (s)', (r.peakReplicaQueueMs / 1000).toFixed(2)]);
+  rows.push(['peak replica demand over 100 ms (cores of 1)', r.peakReplicaUtilTick.toFixed(2)]);
+  rows.push(['peak replica queue: how late live deltas get (s)', (r.peakReplicaQueueMs / 1000).toFixed(2)]);
   rows.push(['replicas lagging past REGISTRY_TTL_MS', si(r.replicasPastTtl)]);
   rows.push(['peak gateway load (1-s window)', r.peakGatewayUtil.toFixed(2)]);
   if (r.refusals > 0 || r.admission) rows.push(['admission refusals (503)', si(r.refusals)]);

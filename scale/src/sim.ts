@@ -88,11 +88,16 @@ export interface SimResult {
   resumeMs: Quantiles | null;
   /** ms from a replica loss until the p50 / p99 / last re-routed (gateway, doc) subscription was live again */
   rerouteMs: Quantiles | null;
+  /** a surviving gateway's memory once it holds the lost gateways' clients too, against the per-process budget */
+  gatewayMemAfterLoss: number;
+  gatewayMemBudget: number;
   /** the highest ADMISSION_RATE per gateway the replicas' spare CPU absorbs (gateway loss) */
   admissionRateBound: number;
   /** highest 1-s replica utilization (1.0 = one core); > 1 means the work arrived faster than a core */
   peakReplicaUtil: number;
   peakReplicaQueueMs: number;
+  /** the same over single ticks (100 ms): the storm's instantaneous demand */
+  peakReplicaUtilTick: number;
   peakGatewayUtil: number;
   /** replicas whose event loop lagged past REGISTRY_TTL_MS: they miss heartbeats and leave the registry */
   replicasPastTtl: number;
@@ -231,8 +236,11 @@ export function simulate(p: SimParams): SimResult {
     resumeMs: null,
     rerouteMs: null,
     admissionRateBound: 0,
+    gatewayMemAfterLoss: 0,
+    gatewayMemBudget: k.processMemBytes,
     peakReplicaUtil: 0,
     peakReplicaQueueMs: 0,
+    peakReplicaUtilTick: 0,
     peakGatewayUtil: 0,
     replicasPastTtl: 0,
     refusals: 0,
@@ -354,7 +362,9 @@ export function simulate(p: SimParams): SimResult {
         let gMax = 0;
         for (const r of replicas) {
           if (!r.alive) continue;
-          rWin[r.id] += r.background + r.workInTick / (tickMs * 1000);
+          const u = r.background + r.workInTick / (tickMs * 1000);
+          if (u > res.peakReplicaUtilTick) res.peakReplicaUtilTick = u;
+          rWin[r.id] += u;
           r.workInTick = 0;
           const d = r.delay(now);
           if (d > rQ) rQ = d;
@@ -490,6 +500,7 @@ export function simulate(p: SimParams): SimResult {
         }
         aliveGw = aliveGw.filter((g) => gateways[g].alive);
         onGatewaysChanged();
+        res.gatewayMemAfterLoss = (pl.gateways.memBytesEach * G) / aliveGw.length;
         const lost = n * connsPerGw;
         res.lostClients += lost;
         // the lost gateways' steady load moves to the survivors with their clients

@@ -30,6 +30,7 @@ const HAND: CostValues = {
   kafkaBrokerBytesPerS: 1e9,
   redisOpsPerCore: 1e5,
   targetUtil: 0.5,
+  memUtil: 1,
   maxConnsPerGateway: 100_000,
   processMemBytes: 1e12,
   usdPerCoreMonth: 10,
@@ -135,4 +136,25 @@ test('the capacity table comes from the checked-in bench output: three workloads
   const linkIn = chat.linkDeltasPerS * values(costs).gatewayUsPerLinkDeltaIn;
   assert.ok(Math.abs(chat.gateways.coresBusyEach * chat.gateways.processes - (250_000 * 4.38 + linkIn) / 1e6) < 1e-9);
   assert.equal(workload('dashboards', 1e9).classes[0].docs, 100_000);
+});
+
+test('multi-region by hand: a mirrored topic carries every record to each other region, links only watched docs', async () => {
+  const { regionPlan } = await import('../src/multi-region.js');
+  const w = {
+    name: 'r',
+    description: '',
+    connections: 3_000_000,
+    classes: [
+      { name: 'shared', docs: 1000, subscribersPerDoc: 3000, writesPerDocPerS: 1, deltaBytes: 100, stateBytes: 0 },
+      { name: 'own', docs: 3_000_000, subscribersPerDoc: 1, writesPerDocPerS: 0.01, deltaBytes: 100, stateBytes: 0 },
+    ],
+  };
+  const r = regionPlan(w, HAND, 3, 500);
+  // records: (1000 × 1 + 3e6 × 0.01) × (100 + 100 B) × 2 remote regions
+  assert.equal(r.mirrorBytesPerS, 31_000 * 200 * 2);
+  // links: only the shared docs (watched everywhere): 1000 × (100 + 40 B) × 2 × (1 − (2/3)^3000 ≈ 1)
+  assert.ok(Math.abs(r.linkBytesPerS - 1000 * 140 * 2) < 1e-6);
+  assert.equal(r.regionLossClients, 1e6);
+  assert.ok(Math.abs(r.regionLossWritesPerS - 31_000 / 3) < 1e-9);
+  assert.ok(r.gatewaysPerRegionAfterLoss > r.gatewaysPerRegion);
 });
