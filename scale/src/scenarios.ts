@@ -39,6 +39,10 @@ export const SCENARIOS: Record<string, { describe: string; build: (k: CostValues
     describe: 'the same zone loss with admission control off',
     build: (k, o) => zoneLoss(k, o, null),
   },
+  'zone-loss-paced': {
+    describe: 'the zone loss with admission control and each gateway re-routing its lost docs over 90 s',
+    build: (k, o) => zoneLoss(k, o, o.admission ?? DEFAULT_ADMISSION, 90_000),
+  },
   'region-loss': {
     describe: 'one of three regions lost: its clients reconnect to the two others (their gateways and replicas intact)',
     build: (k, o) => gatewayLoss(k, o, 1 / 3, o.admission ?? DEFAULT_ADMISSION),
@@ -97,7 +101,7 @@ function gatewayLoss(k: CostValues, o: ScenarioOptions, fraction: number, admiss
   };
 }
 
-function zoneLoss(k: CostValues, o: ScenarioOptions, admission: Admission | null): SimParams {
+function zoneLoss(k: CostValues, o: ScenarioOptions, admission: Admission | null, paceMs?: number): SimParams {
   return {
     seed: o.seed ?? 1,
     workload: workload(o.workload ?? 'chat', o.connections ?? 1e8),
@@ -106,7 +110,7 @@ function zoneLoss(k: CostValues, o: ScenarioOptions, admission: Admission | null
     untilMs: 180_000,
     actions: [
       { atMs: 1000, kind: 'kill-gateways', fraction: 1 / 3 },
-      { atMs: 1000, kind: 'kill-replicas', fraction: 1 / 3, detectMs: k.registryTtlMs },
+      { atMs: 1000, kind: 'kill-replicas', fraction: 1 / 3, detectMs: k.registryTtlMs, paceMs },
     ],
   };
 }

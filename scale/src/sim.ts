@@ -16,8 +16,8 @@
  * Bounds modelled at their real values: the admission token bucket (ADMISSION_RATE /
  * ADMISSION_BURST) per gateway, the SDK's full-jitter backoff (its own `fullJitterDelay`) and
  * Retry-After, HISTORY_SIZE (a resume is a delta only while the gateway's ring covers the outage),
- * LINK_BACKLOG (a doc's link backlog past it collapses into a snapshot), LINK_WINDOW (frames in
- * flight per link), REGISTRY_TTL_MS (a replica whose event loop lags past it misses heartbeats and
+ * LINK_BACKLOG (a doc's link backlog past it collapses into a snapshot), LINK_WINDOW (a link's burst
+ * past it waits for credit), REGISTRY_TTL_MS (a replica whose event loop lags past it misses heartbeats and
  * would be dropped), Kafka's in-flight append bound (writes past it are refused with 503).
  *
  * Deterministic: every random choice comes from one seeded Prng, events at equal times run in
@@ -40,7 +40,7 @@ export interface Admission {
 
 export type Action =
   | { atMs: number; kind: 'kill-gateways'; fraction: number }
-  | { atMs: number; kind: 'kill-replicas'; fraction: number; detectMs: number }
+  | { atMs: number; kind: 'kill-replicas'; fraction: number; detectMs: number; paceMs?: number }
   | { atMs: number; kind: 'hot-doc'; subscribers: number; writesPerS: number; rampMs: number; deltaBytes: number }
   | { atMs: number; kind: 'leader-move'; partitions: number; pauseMs: number };
 
@@ -111,6 +111,8 @@ export interface SimResult {
   peakRedisOpsPerS: number;
   /** (doc, link) backlogs that passed LINK_BACKLOG and collapsed into a snapshot */
   linkCollapses: number;
+  /** links whose burst after a leader move exceeded LINK_WINDOW: the replica waits for credit (backpressure) */
+  linksOutOfCredit: number;
   /** writes refused (503) while a partition had no leader and the in-flight bound was full */
   writesRefused: number;
   /** longest a write waited for its append, ms */
@@ -250,6 +252,7 @@ export function simulate(p: SimParams): SimResult {
     replicaColdLoads: 0,
     peakRedisOpsPerS: 0,
     linkCollapses: 0,
+    linksOutOfCredit: 0,
     writesRefused: 0,
     maxAppendWaitMs: 0,
     hotDoc: null,
@@ -478,6 +481,10 @@ export function simulate(p: SimParams): SimResult {
         // link deltas: every gateway holding a written doc gets the burst; per doc, pause × w deltas at once
         const linkUs = (pl.linkDeltasPerS / pl.kafka.partitions) * ev.partitions * (ev.pauseMs / 1000) * k.replicaUsPerLinkDelta;
         for (let i = 0; i < Math.min(readers, replicas.length); i++) replicas[(i * 7919) % replicas.length].serve(now, perReader + linkUs / readers);
+        // a link carries every delta of its docs in these partitions: past LINK_WINDOW frames the
+        // replica stops and waits for the gateway's credit
+        const perLink = ((pl.linkDeltasPerS / pl.kafka.partitions) * ev.partitions * (ev.pauseMs / 1000)) / Math.max(1, pl.links);
+        if (perLink > k.linkWindow) res.linksOutOfCredit += pl.links;
         for (const x of w.classes) {
           if (x.writesPerDocPerS * (ev.pauseMs / 1000) > k.linkBacklog) {
             res.linkCollapses += ((x.docs * ev.partitions) / pl.kafka.partitions) * distinctGateways(x.subscribersPerDoc, G);
@@ -520,8 +527,13 @@ export function simulate(p: SimParams): SimResult {
         }
         // every gateway re-routes the docs it had there, once it notices (RST or registry TTL)
         const pairsPerGw = pl.gateways.docsEach * a.fraction;
+        // all at once (what a gateway does today), or paced: spread over paceMs in 20 steps
+        const steps = a.paceMs ? 20 : 1;
         for (const g of aliveGw) {
-          q.push({ t: now + a.detectMs + rng.next() * 100, kind: 'resubscribe', gw: g, pairs: pairsPerGw, lostAt: now });
+          for (let s = 0; s < steps; s++) {
+            const at = now + a.detectMs + (a.paceMs ? ((s + rng.next()) * a.paceMs) / steps : rng.next() * 100);
+            q.push({ t: at, kind: 'resubscribe', gw: g, pairs: pairsPerGw / steps, lostAt: now });
+          }
         }
         res.lostPairs += pairsPerGw * aliveGw.length;
         break;
