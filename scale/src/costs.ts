@@ -76,6 +76,8 @@ export interface Costs {
   hotDocSpread: Cost;
   linkBacklog: Cost;
   linkWindow: Cost;
+  /** MAX_SEND_BUFFER_BYTES: a connection's send buffer bound */
+  maxSendBufferBytes: Cost;
   /** replicas per partition (REPLICATION) */
   replication: Cost;
   /** registry TTL (REGISTRY_TTL_MS): heartbeat and resync every ttl/3 */
@@ -160,6 +162,7 @@ export function costsFrom(x: Measured): Costs {
     hotDocSpread: c(3, 'replicas', 'HOT_DOC_SPREAD default'),
     linkBacklog: c(256, 'deltas', 'LINK_BACKLOG default'),
     linkWindow: c(4096, 'frames', 'LINK_WINDOW default'),
+    maxSendBufferBytes: c(1024 * 1024, 'B', 'MAX_SEND_BUFFER_BYTES default'),
     replication: c(2, 'replicas', 'REPLICATION default'),
     registryTtlMs: c(3000, 'ms', 'REGISTRY_TTL_MS default'),
     kafkaReplicationFactor: a(3, '', 'topic replication factor'),

@@ -79,6 +79,7 @@ export function summary(r: SimResult): string {
   if (r.replicaBases + r.replicaColdLoads > 0) rows.push(['replica work: bases (warm) / cold loads', `${si(r.replicaBases)} / ${si(r.replicaColdLoads)}`]);
   rows.push(['peak Redis ops/s (registry + snapshot store)', si(r.peakRedisOpsPerS)]);
   rows.push(['link backlogs collapsed (LINK_BACKLOG)', si(r.linkCollapses)]);
+  rows.push(['clients whose catch-up passed MAX_SEND_BUFFER_BYTES', si(r.sendBufferOverflows)]);
   if (r.maxAppendWaitMs > 0) rows.push(['links whose burst passed LINK_WINDOW (wait for credit)', si(r.linksOutOfCredit)]);
   if (r.maxAppendWaitMs > 0) rows.push(['writes refused (503) / longest append wait (s)', `${si(r.writesRefused)} / ${(r.maxAppendWaitMs / 1000).toFixed(1)}`]);
   if (r.hotDoc) {

@@ -17,7 +17,8 @@
  * ADMISSION_BURST) per gateway, the SDK's full-jitter backoff (its own `fullJitterDelay`) and
  * Retry-After, HISTORY_SIZE (a resume is a delta only while the gateway's ring covers the outage),
  * LINK_BACKLOG (a doc's link backlog past it collapses into a snapshot), LINK_WINDOW (a link's burst
- * past it waits for credit), REGISTRY_TTL_MS (a replica whose event loop lags past it misses heartbeats and
+ * past it waits for credit), MAX_SEND_BUFFER_BYTES (a client whose catch-up burst passes it goes
+ * inactive until it drains), REGISTRY_TTL_MS (a replica whose event loop lags past it misses heartbeats and
  * would be dropped), Kafka's in-flight append bound (writes past it are refused with 503).
  *
  * Deterministic: every random choice comes from one seeded Prng, events at equal times run in
@@ -111,6 +112,8 @@ export interface SimResult {
   peakRedisOpsPerS: number;
   /** (doc, link) backlogs that passed LINK_BACKLOG and collapsed into a snapshot */
   linkCollapses: number;
+  /** clients whose catch-up burst (snapshots + deltas on resume, or a leader move's burst) passed MAX_SEND_BUFFER_BYTES: inactive until it drains */
+  sendBufferOverflows: number;
   /** links whose burst after a leader move exceeded LINK_WINDOW: the replica waits for credit (backpressure) */
   linksOutOfCredit: number;
   /** writes refused (503) while a partition had no leader and the in-flight bound was full */
@@ -252,6 +255,7 @@ export function simulate(p: SimParams): SimResult {
     replicaColdLoads: 0,
     peakRedisOpsPerS: 0,
     linkCollapses: 0,
+    sendBufferOverflows: 0,
     linksOutOfCredit: 0,
     writesRefused: 0,
     maxAppendWaitMs: 0,
@@ -338,6 +342,13 @@ export function simulate(p: SimParams): SimResult {
       const covered = x.writesPerDocPerS * outageS <= k.historySize;
       snapshots += subs * pNew + (covered ? 0 : subs * (1 - pNew));
     }
+    // one client's catch-up bytes: its snapshots and deltas, sent at once on resume
+    let catchUp = 0;
+    for (let c = 0; c < w.classes.length; c++) {
+      const x = w.classes[c];
+      catchUp += subsPerConnOf[c] * (pNewOf[c] * x.stateBytes + (1 - pNewOf[c]) * x.deltaBytes);
+    }
+    if (catchUp > k.maxSendBufferBytes) res.sendBufferOverflows += admitted;
     res.clientSnapshots += snapshots;
     res.clientDeltas += admitted * subsPerConn - snapshots;
     res.replicaBases += bases - cold;
@@ -485,6 +496,12 @@ export function simulate(p: SimParams): SimResult {
         // replica stops and waits for the gateway's credit
         const perLink = ((pl.linkDeltasPerS / pl.kafka.partitions) * ev.partitions * (ev.pauseMs / 1000)) / Math.max(1, pl.links);
         if (perLink > k.linkWindow) res.linksOutOfCredit += pl.links;
+        // a subscriber of these partitions' docs gets the burst too: pause × w deltas per doc
+        // (coalescing aside), for its subscriptions in these partitions (at least one)
+        const share = ev.partitions / pl.kafka.partitions;
+        const subsHere = Math.max(1, subsPerConn * share);
+        const perDoc = w.classes.reduce((s, x, c) => s + subsPerConnOf[c] * x.writesPerDocPerS * (ev.pauseMs / 1000) * (x.deltaBytes + 60), 0) / subsPerConn;
+        if (subsHere * perDoc > k.maxSendBufferBytes) res.sendBufferOverflows += w.connections * Math.min(1, subsPerConn * share);
         for (const x of w.classes) {
           if (x.writesPerDocPerS * (ev.pauseMs / 1000) > k.linkBacklog) {
             res.linkCollapses += ((x.docs * ev.partitions) / pl.kafka.partitions) * distinctGateways(x.subscribersPerDoc, G);

@@ -40,6 +40,7 @@ const HAND: CostValues = {
   hotDocSpread: 3,
   linkBacklog: 256,
   linkWindow: 4096,
+  maxSendBufferBytes: 1 << 20,
   replication: 1,
   registryTtlMs: 3000,
   kafkaReplicationFactor: 1,

@@ -9,6 +9,7 @@ import { SCENARIOS } from '../src/scenarios.js';
 import { relErr, TOLERANCE, EMBEDDED_UPPER_BOUND_RATIO, validate } from '../src/validate.js';
 import { validationFailures } from '../src/sim-command.js';
 import { workload } from '../src/workloads.js';
+import { plan } from '../src/model.js';
 
 const measured = readMeasuredFiles(fixturePaths());
 const k = values(costsFrom(measured));
@@ -156,4 +157,14 @@ test('leader move: appends wait for the new leader; past the in-flight bound the
   assert.equal(long.plan.origin.processes, 1);
   const rate = long.plan.writesPerS / long.plan.kafka.partitions;
   assert.ok(Math.abs(long.writesRefused - (rate * 60 - Math.min(rate * 60, KAFKA_INFLIGHT_APPENDS))) < 1e-6);
+});
+
+test('MAX_SEND_BUFFER_BYTES: a burst a connection cannot take is counted, one it can is not', () => {
+  const w = workload('dashboards', 1e5);
+  const partitions = plan(w, k).kafka.partitions;
+  // every partition at once: 10 tiles × 0.5 w/s × pause × (100 + 60 B) per connection
+  const run = (pauseMs: number) =>
+    simulate({ seed: 1, workload: w, costs: k, admission: null, untilMs: pauseMs + 2000, actions: [{ atMs: 1000, kind: 'leader-move', partitions, pauseMs }] });
+  assert.equal(run(600_000).sendBufferOverflows, 0); // 480 kB
+  assert.equal(run(1_500_000).sendBufferOverflows, 1e5); // 1.2 MB > 1 MiB
 });
