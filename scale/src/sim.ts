@@ -71,7 +71,7 @@ export interface Series {
   /** longest replica queue at the end of the second, ms */
   replicaQueueMs: number;
   gatewayUtilMax: number;
-  /** clients resumed so far, of those that lost their gateway */
+  /** clients whose resume completed by this second, of those that lost their gateway */
   resumed: number;
   refusalsPerS: number;
   redisOpsPerS: number;
@@ -167,6 +167,14 @@ class TimeHistogram {
     this.bins[i] += n;
     this.total += n;
     if (ms > this.maxMs) this.maxMs = ms;
+  }
+
+  /** weight of the samples at or below `ms` (to the bin) */
+  countUpTo(ms: number): number {
+    let acc = 0;
+    const end = Math.min(this.bins.length, Math.floor(ms / TimeHistogram.BIN_MS) + 1);
+    for (let i = 0; i < end; i++) acc += this.bins[i];
+    return acc;
   }
 
   quantiles(): Quantiles | null {
@@ -266,6 +274,8 @@ export function simulate(p: SimParams): SimResult {
   };
   // resume times, weighted by clients: [ms, clients]
   const resumes = new TimeHistogram();
+  // by completion time, for the time line's "resumed so far"
+  const resumedAt = new TimeHistogram();
   const reroutes = new TimeHistogram();
   // of a gateway's (gateway, doc) pairs, the share that is the first of its doc in the cell
   const coldShareOfReroutes =
@@ -359,6 +369,7 @@ export function simulate(p: SimParams): SimResult {
     const done = Math.max(gwDone, rDone);
     res.resumedClients += admitted;
     resumes.add(done - ev.lostAt, admitted);
+    resumedAt.add(done, admitted);
   };
 
   // hot doc state
@@ -406,7 +417,7 @@ export function simulate(p: SimParams): SimResult {
             replicaUtilMax: rMax,
             replicaQueueMs: rQ,
             gatewayUtilMax: gMax,
-            resumed: res.resumedClients,
+            resumed: resumedAt.countUpTo(now),
             refusalsPerS: refusalsInSecond,
             redisOpsPerS: redisOps,
           });
