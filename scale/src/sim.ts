@@ -548,7 +548,13 @@ export function simulate(p: SimParams): SimResult {
         for (let c = 0; c < cells; c++) {
           const base = c * rPerCell;
           const n = Math.round(a.fraction * rPerCell);
-          for (let i = 0; i < n; i++) replicas[base + ((i * 7) % rPerCell)].alive = false;
+          // n distinct replicas of the cell, chosen by the seeded PRNG (partial Fisher-Yates)
+          const idx = Array.from({ length: rPerCell }, (_, i) => base + i);
+          for (let i = 0; i < n; i++) {
+            const j = i + rng.int(rPerCell - i);
+            [idx[i], idx[j]] = [idx[j], idx[i]];
+            replicas[idx[i]].alive = false;
+          }
           const alive = replicas.slice(base, base + rPerCell).filter((r) => r.alive);
           liveByCell[c] = alive.map((r) => r.id);
           for (const r of alive) r.background = Math.min(0.95, rBg * (rPerCell / alive.length));
