@@ -2,7 +2,7 @@
  * The value of one log record: an encoded `Op` (protocol/replicant.proto). The patch travels as the
  * writer's JSON text, so every reader parses the same bytes and fan-out never re-encodes it.
  */
-import { ErrorCode, ProtocolError, isJsonObject, longToSeq, pb, utf8Encode } from '@replicant/protocol';
+import { ErrorCode, ProtocolError, isJsonObject, longToSeq, pb, seqToLong, utf8Encode } from '@replicant/protocol';
 import type { JsonObject } from '@replicant/protocol';
 
 export interface DecodedOp {
@@ -11,12 +11,16 @@ export interface DecodedOp {
   /** idempotency key, '' when none */
   key: string;
   tsMs: number;
+  /** optimistic concurrency: apply only if the doc is at this seq (absent when the op has none) */
+  ifSeq?: bigint;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeOp(patchText: string, key: string, tsMs: number): Uint8Array {
-  return pb.Op.encode({ patch: utf8Encode(patchText), key, tsMs: tsMs as any }).finish();
+export function encodeOp(patchText: string, key: string, tsMs: number, ifSeq?: bigint): Uint8Array {
+  const op: Record<string, unknown> = { patch: utf8Encode(patchText), key, tsMs };
+  if (ifSeq !== undefined) op.ifSeq = seqToLong(ifSeq);
+  return pb.Op.encode(op as any).finish();
 }
 
 /** Decodes a log record value; a ProtocolError (never a throw) when it is not a valid Op. */
@@ -36,5 +40,7 @@ export function decodeOp(bytes: Uint8Array): DecodedOp | ProtocolError {
     return new ProtocolError(ErrorCode.BadPatch, 'op patch is not valid UTF-8 JSON');
   }
   if (!isJsonObject(patch)) return new ProtocolError(ErrorCode.BadPatch, 'op patch is not a JSON object');
-  return { patch, patchText, key: op.key, tsMs: Number(longToSeq(op.tsMs as any)) };
+  const d: DecodedOp = { patch, patchText, key: op.key, tsMs: Number(longToSeq(op.tsMs as any)) };
+  if (op.ifSeq != null) d.ifSeq = longToSeq(op.ifSeq as any);
+  return d;
 }

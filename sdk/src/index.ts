@@ -10,7 +10,9 @@ export type {
   ClientEventType,
   ClientStatus,
   DeltaEvent,
+  DrainedEvent,
   ErrorEvent,
+  PendingEvent,
   GoawayEvent,
   ReconnectEvent,
   SnapshotEvent,
@@ -19,6 +21,10 @@ export type {
 export { Backoff, fullJitterDelay, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { mergePatch, applyMergePatch } from './merge-patch.js';
-export { DEFAULT_MAX_PENDING_PUBLISHES } from './publish-queue.js';
+export { DEFAULT_MAX_PENDING_PUBLISHES, DEFAULT_MAX_OUTBOX_BYTES, MAX_IN_FLIGHT } from './outbox.js';
+export { memoryStorage } from './storage.js';
+export type { OutboxStorage, StoredOp } from './storage.js';
+export { fileStorage } from './storage-file.js';
+export { indexedDbStorage } from './storage-idb.js';
 export { STREAM_PATH, streamUrl } from './transport.js';
 export type { WebSocketConstructor, WebSocketLike, WireProtocol } from './transport.js';
