@@ -51,8 +51,9 @@ test('fileStorage: 10 ops published offline survive a client crash and apply exa
   a.proc.kill('SIGKILL'); // the client process dies with its ops unsent
   await a.exited;
 
-  dev = await startDevProcess({ dataDir: data.dir, env: { PORT: String(port) } });
-  t.after(() => dev.stop());
+  const restarted = startDevProcess({ dataDir: data.dir, env: { PORT: String(port) } });
+  t.after(async () => (await restarted).stop());
+  dev = await restarted;
   assert.equal(dev.port, port);
   const watcher = connect(dev.url, { protocol: 'json' });
   t.after(() => watcher.close());
