@@ -17,7 +17,11 @@ export interface StaticServer {
 
 /** `files`: path -> [content type, body]; /sdk.js is added */
 export async function startStatic(files: Record<string, [string, string | Buffer]>): Promise<StaticServer> {
-  const all: Record<string, [string, string | Buffer]> = { '/sdk.js': ['text/javascript', readFileSync(SDK_BUNDLE)], ...files };
+  const all: Record<string, [string, string | Buffer]> = {
+    '/sdk.js': ['text/javascript', readFileSync(SDK_BUNDLE)],
+    '/favicon.ico': ['image/x-icon', ''], // browsers ask; a 404 would show as a console error
+    ...files,
+  };
   const server: Server = createServer((req, res) => {
     const f = all[new URL(req.url ?? '/', 'http://x').pathname];
     if (!f) {

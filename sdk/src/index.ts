@@ -2,6 +2,7 @@
 export { connect, ReplicantClient } from './client.js';
 export type { ClientOptions, DocListener, PublishOptions, Subscription, Timers } from './client.js';
 export type { LiveDoc, DeltaOutcome } from './live-doc.js';
+export type { JsonObject } from '@replicant/protocol';
 export { ReplicantError, ClientErrorCode } from './errors.js';
 export type {
   AckEvent,
