@@ -54,4 +54,9 @@ test('two browser tabs edit and watch the same live document', async (t) => {
     assert.equal(await p.inputValue('#title'), 'set over HTTP');
   }
   assert.equal(fin.state.count, 3);
+  // every edit went through the outbox and was acknowledged: nothing is left pending
+  for (const p of [a, b]) {
+    await p.waitForFunction(() => document.getElementById('pending')!.textContent === '0');
+    assert.equal(await p.locator('#outbox li').count(), 0);
+  }
 });

@@ -170,6 +170,18 @@ export class ReplicantClient {
   /** Resolves once the ops left in storage by earlier clients (reloads, restarts) are loaded. */
   readonly loaded: Promise<void>;
 
+  /** This client's unacknowledged ops (of one doc, or all), oldest first: what it will still send. */
+  pendingOps(docId?: string): { id: string; doc: string; patch: JsonObject; ifSeq?: bigint }[] {
+    return this.outbox
+      .entries()
+      .filter((e) => docId === undefined || e.op.doc === docId)
+      .map((e) => {
+        const o: { id: string; doc: string; patch: JsonObject; ifSeq?: bigint } = { id: e.op.id, doc: e.op.doc, patch: e.patch };
+        if (e.op.ifSeq !== undefined) o.ifSeq = BigInt(e.op.ifSeq);
+        return o;
+      });
+  }
+
   /** Resolves once every op published so far is durable in the outbox storage. */
   persisted(): Promise<void> {
     return this.outbox.persisted();
