@@ -83,9 +83,13 @@ export class DocStream implements LiveDoc {
     this.state = applyMergePatch(this.state, patch);
   }
 
-  /** Adds ops that were pending before this view existed (in order), then recomputes. */
+  /**
+   * Replaces the pending ops with the outbox's (in order), keeping acknowledged ops the server state
+   * does not show yet (they are older than any pending one), then recomputes.
+   */
   setPending(ops: { id: string; patch: JsonObject }[]): void {
-    this.ops = ops.map((o) => ({ id: o.id, patch: o.patch }));
+    const acked = this.ops.filter((o) => o.ackSeq !== undefined);
+    this.ops = [...acked, ...ops.map((o) => ({ id: o.id, patch: o.patch }))];
     this.rebase();
   }
 
