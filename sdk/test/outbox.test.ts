@@ -189,7 +189,18 @@ test('fileStorage: fsynced JSON lines, reloaded in order, torn tail ignored, com
     assert.deepEqual((await s2.load()).map((o) => o.n), [1, 3, 4]);
     const text = readFileSync(join(dir, 'outbox.jsonl'), 'utf8');
     assert.equal(text.split('\n').filter(Boolean).length, 3, 'rewritten with the live ops only');
+    // at run time too: once deletions outnumber the live ops by 1000 the file is rewritten
+    for (let i = 10; i < 1500; i++) {
+      await s2.put(op(i));
+      await s2.remove(`~c.${i}.0`);
+    }
+    const lines = readFileSync(join(dir, 'outbox.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    assert.ok(lines <= 3 + 2 * 1001 + 2, `file stays bounded (${lines} lines for 3 live ops)`);
+    assert.deepEqual((await s2.load()).map((o) => o.n), [1, 3, 4]);
     await s2.close();
+    const s3 = fileStorage(dir);
+    assert.deepEqual((await s3.load()).map((o) => o.n), [1, 3, 4]);
+    await s3.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
