@@ -318,7 +318,8 @@ export class ReplicantClient {
       }
     }
     const wait = this.outbox.nextRetryIn(now);
-    if (wait !== undefined && this.retryTimer === undefined) {
+    this.clearTimer('retryTimer'); // re-armed for the earliest retry due
+    if (wait !== undefined) {
       this.retryTimer = this.timers.setTimeout(() => {
         this.retryTimer = undefined;
         this.pump();
@@ -545,18 +546,20 @@ export class ReplicantClient {
     }
   }
 
-  /** Overload answers are retried with full-jitter backoff; anything else rejects the publish. */
+  /**
+   * Overload answers are retried with full-jitter backoff (`internal` at most MAX_INTERNAL_RETRIES
+   * times, since it may not be transient); anything else rejects the publish.
+   */
   private publishFailed(id: string, err: ReplicantError): void {
-    if (TRANSIENT.has(err.code)) {
-      const e = this.outbox.get(id);
-      if (!e) return;
+    const e = this.outbox.get(id);
+    if (e && TRANSIENT.has(err.code) && (err.code !== ErrorCode.Internal || e.attempts < MAX_INTERNAL_RETRIES)) {
       const delay = Math.max(50, fullJitterDelay(e.attempts, this.backoff.initialMs, this.backoff.maxMs, this.random()));
       this.outbox.retry(id, delay, Date.now());
       this.pump();
       return;
     }
-    const e = this.outbox.fail(id, err);
-    if (e) this.settled(e, undefined);
+    const failed = this.outbox.fail(id, err);
+    if (failed) this.settled(failed, undefined);
   }
 
   private handleSnapshot(f: Extract<ReceivedFrame, { type: 'snapshot' }>): void {
@@ -616,6 +619,7 @@ export class ReplicantClient {
 
 /** server answers to a publish that mean "try again later" */
 const TRANSIENT = new Set<string>([ErrorCode.Unavailable, 'rate_limited', ErrorCode.Internal]);
+const MAX_INTERNAL_RETRIES = 5;
 
 function reject(code: string, message: string, doc?: string, id?: string): Promise<never> {
   return Promise.reject(new ReplicantError(code, message, doc, id));

@@ -205,3 +205,19 @@ test('fileStorage: fsynced JSON lines, reloaded in order, torn tail ignored, com
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('internal errors are retried a few times, then the publish rejects and leaves the outbox', async () => {
+  const c = open();
+  const conn = await server.connections.next();
+  const p = c.publish('i', { a: 1 });
+  let sends = 0;
+  for (;;) {
+    const f = await nextPublish(conn);
+    sends++;
+    conn.send({ type: 'error', code: 'internal', message: 'boom', doc: 'i', id: f.id });
+    if (sends === 6) break;
+  }
+  await assert.rejects(p, { code: 'internal' });
+  assert.equal(sends, 6, 'sent once and retried 5 times');
+  assert.equal(c.pendingPublishes, 0);
+});
