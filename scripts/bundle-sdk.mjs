@@ -9,7 +9,7 @@ await build({
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
-  external: ['ws'],
+  external: ['ws', 'node:*'],
   minify: true,
   sourcemap: true,
   outfile: `${root}sdk/dist/browser/replicant-sdk.js`,

@@ -1,7 +1,9 @@
 /**
  * The demo page `replicant dev` serves at `/`: one live document that several tabs edit and watch.
- * It runs the browser build of @replicant/sdk (served at /sdk.js) and shows the seq, so two tabs
- * side by side show the same state converging.
+ * It runs the browser build of @replicant/sdk (served at /sdk.js) with its outbox in IndexedDB: edits
+ * show at once (optimistic view), the ops not acknowledged yet are listed, and they survive a
+ * reload while the server is down. It shows the seq, so two tabs side by side show the same state
+ * converging.
  */
 export const DEMO_PAGE = `<!doctype html>
 <html lang="en">
@@ -20,31 +22,50 @@ export const DEMO_PAGE = `<!doctype html>
   #count { font-size: 1.6rem; min-width: 3rem; text-align: center; }
   ul { padding-left: 1.2rem; }
   pre { background: #f5f5f5; padding: .6rem; overflow: auto; font-size: .8rem; }
+  #outbox { color: #8a5a00; font-size: .85rem; } #outbox li { font-family: ui-monospace, monospace; }
 </style>
 </head>
 <body>
 <h1>Replicant live document</h1>
-<div class="meta">doc <code id="doc"></code> · seq <code id="seq">-</code> · <span id="status">connecting…</span></div>
+<div class="meta">doc <code id="doc"></code> · seq <code id="seq">-</code> · <span id="status">connecting…</span> · pending <code id="pending">0</code></div>
 <div class="row"><label for="title">Title</label><input id="title" type="text" placeholder="type a title and press Enter"></div>
 <div class="row"><button id="dec">−</button><span id="count">0</span><button id="inc">+</button></div>
 <div class="row"><input id="note" type="text" placeholder="add a note, press Enter"><button id="add">Add</button></div>
 <ul id="notes"></ul>
+<details id="outbox-box"><summary>outbox: ops not acknowledged yet (kept in IndexedDB, sent when the server can be reached)</summary><ul id="outbox"></ul></details>
 <details><summary>state</summary><pre id="state">{}</pre></details>
 <script type="module">
-import { connect } from '/sdk.js';
+import { connect, indexedDbStorage } from '/sdk.js';
 const params = new URLSearchParams(location.search);
 const docId = params.get('doc') || 'demo';
 const $ = (id) => document.getElementById(id);
 $('doc').textContent = docId;
-// The browser build of @replicant/sdk: snapshot + deltas, resume, reconnect with jitter.
-const client = connect(location.origin, { protocol: params.get('protocol') === 'json' ? 'json' : 'binary', token: params.get('token') || undefined });
+// The browser build of @replicant/sdk: snapshot + deltas, resume, reconnect with jitter, and an
+// outbox in IndexedDB: edits made offline survive a reload and are applied exactly once.
+const client = connect(location.origin, {
+  protocol: params.get('protocol') === 'json' ? 'json' : 'binary',
+  token: params.get('token') || undefined,
+  storage: indexedDbStorage('replicant-demo'),
+});
 let state = {};
 let n = 0;
 client.on('status', (ev) => {
   $('status').textContent = ev.status === 'open' ? 'live' : ev.status + '…';
   $('status').className = 'status-' + (ev.status === 'open' ? 'open' : 'closed');
 });
+const showOutbox = () => {
+  const ops = client.pendingOps();
+  $('pending').textContent = String(ops.length);
+  $('outbox').replaceChildren(...ops.map((op) => {
+    const li = document.createElement('li');
+    li.textContent = op.doc + ' ← ' + JSON.stringify(op.patch);
+    return li;
+  }));
+};
+client.on('pending', showOutbox);
+client.loaded.then(showOutbox);
 const sub = client.subscribe(docId, (doc) => {
+  // doc.state is the optimistic view: the server's state with this tab's pending ops on top
   state = doc.state;
   $('seq').textContent = String(doc.seq);
   if (document.activeElement !== $('title')) $('title').value = state.title || '';

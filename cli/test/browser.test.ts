@@ -5,18 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { getDoc, post, startDevProcess, tempDir } from './harness.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 test('two browser tabs edit and watch the same live document', async (t) => {
   const tmp = tempDir();
   const dev = await startDevProcess({ dataDir: tmp.dir });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   t.after(async () => {
     await browser.close();
     await dev.stop();
@@ -58,4 +54,9 @@ test('two browser tabs edit and watch the same live document', async (t) => {
     assert.equal(await p.inputValue('#title'), 'set over HTTP');
   }
   assert.equal(fin.state.count, 3);
+  // every edit went through the outbox and was acknowledged: nothing is left pending
+  for (const p of [a, b]) {
+    await p.waitForFunction(() => document.getElementById('pending')!.textContent === '0');
+    assert.equal(await p.locator('#outbox li').count(), 0);
+  }
 });

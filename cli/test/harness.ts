@@ -33,6 +33,22 @@ export async function startDevProcess(opts: { dataDir: string; env?: Record<stri
   return startProcess('dev', { DATA_DIR: opts.dataDir, ...opts.env }, opts.dataDir);
 }
 
+/**
+ * `replicant dev` on a fixed port below the kernel's ephemeral range (32768+), for tests that stop
+ * the server and start it again on the same port: a port in the ephemeral range can be taken as the
+ * source port of any outgoing connection on the machine while the server is down.
+ */
+export async function startDevOnFixedPort(opts: { dataDir: string; env?: Record<string, string> }): Promise<DevProcess> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      return await startDevProcess({ dataDir: opts.dataDir, env: { ...opts.env, PORT: String(port) } });
+    } catch (err) {
+      if (attempt >= 20 || !/cannot listen/.test(String(err))) throw err;
+    }
+  }
+}
+
 /** a `replicant <mode>` child that may not be ready (yet): its output, and a wait for patterns in it */
 export interface SpawnedProcess {
   proc: ChildProcess;

@@ -28,7 +28,8 @@ import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.j
 
 /** The write path as the gateway sees it (in-process Origin, or an HTTP client of one). */
 export interface Writer {
-  write(docId: string, patchText: string, idempotencyKey?: string): Promise<bigint>;
+  /** `ifSeq`: apply only if the doc is at that seq, else reject with code `conflict` */
+  write(docId: string, patchText: string, idempotencyKey?: string, ifSeq?: bigint): Promise<bigint>;
 }
 
 export interface GatewayOptions {
@@ -319,7 +320,7 @@ export class Gateway {
         if (s.subs?.delete(frame.doc)) this.fanout.unsubscribe(ws, frame.doc);
         return;
       case 'publish':
-        return this.onPublish(ws, frame.doc, frame.patch, frame.id);
+        return this.onPublish(ws, frame.doc, frame.patch, frame.id, frame.ifSeq);
       case 'ping':
         this.sendFrame(ws, { type: 'pong' });
         return;
@@ -348,7 +349,7 @@ export class Gateway {
     }
   }
 
-  private onPublish(ws: Socket, doc: string, patch: string, id: string | undefined): void {
+  private onPublish(ws: Socket, doc: string, patch: string, id: string | undefined, ifSeq: bigint | undefined): void {
     const s = ws.getUserData();
     if (s.inflight >= this.o.maxInflightPublishes) {
       this.sendFrame(ws, {
@@ -361,7 +362,7 @@ export class Gateway {
       return;
     }
     s.inflight++;
-    this.opts.writer.write(doc, patch, id).then(
+    this.opts.writer.write(doc, patch, id, ifSeq).then(
       (seq) => {
         s.inflight--;
         if (!s.closed) this.sendFrame(ws, { type: 'ack', id: id ?? '', seq });

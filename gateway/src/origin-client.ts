@@ -1,6 +1,7 @@
 /**
  * The gateway's write path in cluster mode: publishes go to origin's HTTP API
- * (`POST /v1/docs/{id}` with `Idempotency-Key`), which answers only once the op is durable.
+ * (`POST /v1/docs/{id}` with `Idempotency-Key`, and `If-Match: "<seq>"` for a publish with
+ * `ifSeq`), which answers only once the op is durable.
  * In-flight requests are bounded; past the bound a publish fails fast with `unavailable`.
  */
 import { ErrorCode } from '@replicant/protocol';
@@ -36,7 +37,7 @@ export class OriginClient implements Writer {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
   }
 
-  async write(docId: string, patchText: string, idempotencyKey?: string): Promise<bigint> {
+  async write(docId: string, patchText: string, idempotencyKey?: string, ifSeq?: bigint): Promise<bigint> {
     if (this.inflight >= this.maxInflight) {
       throw new WriteError(ErrorCode.Unavailable, `more than ${this.maxInflight} writes in flight to origin; retry`);
     }
@@ -44,6 +45,7 @@ export class OriginClient implements Writer {
     try {
       const headers: Record<string, string> = { 'content-type': 'application/merge-patch+json' };
       if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+      if (ifSeq !== undefined) headers['if-match'] = `"${ifSeq}"`;
       let res: Response;
       try {
         res = await fetch(`${this.base}/v1/docs/${docId}`, {

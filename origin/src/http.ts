@@ -1,7 +1,8 @@
 /**
  * The origin's HTTP API on uWebSockets.js:
  *   POST /v1/docs/{docId}  body = JSON merge patch, optional Idempotency-Key -> 200 {"seq":"<decimal>"}
- *   GET  /v1/docs/{docId}  -> 200 {"seq":"<decimal>","state":{...}}
+ *                          optional If-Match: "<seq>" -> applied only at that seq, else 412 conflict
+ *   GET  /v1/docs/{docId}  -> 200 {"seq":"<decimal>","state":{...}} with ETag: "<seq>"
  * Errors are {"error":{"code","message"}}; 503 carries Retry-After.
  *
  * uWS rules followed here: request headers/params are read synchronously (HttpRequest is stack
@@ -13,7 +14,7 @@
  * 413 is sent at once and the connection closes.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { ErrorCode, isValidDocId } from '@replicant/protocol';
+import { ErrorCode, isValidDocId, parseSeq } from '@replicant/protocol';
 import { OriginError } from './origin.js';
 import type { Origin } from './origin.js';
 
@@ -34,6 +35,8 @@ const STATUS: Record<number, string> = {
   400: '400 Bad Request',
   404: '404 Not Found',
   405: '405 Method Not Allowed',
+  409: '409 Conflict',
+  412: '412 Precondition Failed',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
   500: '500 Internal Server Error',
@@ -60,7 +63,7 @@ function send(
   r: Req,
   status: number,
   body: string,
-  extra?: { retryAfterSec?: number; allow?: string; close?: boolean },
+  extra?: { retryAfterSec?: number; allow?: string; close?: boolean; etag?: string },
 ): void {
   if (r.aborted) return;
   r.done = true;
@@ -69,6 +72,7 @@ function send(
     res.writeHeader('Content-Type', 'application/json');
     if (extra?.retryAfterSec !== undefined) res.writeHeader('Retry-After', String(Math.max(1, Math.ceil(extra.retryAfterSec))));
     if (extra?.allow !== undefined) res.writeHeader('Allow', extra.allow);
+    if (extra?.etag !== undefined) res.writeHeader('ETag', extra.etag);
     res.end(body, extra?.close ?? false);
   });
 }
@@ -91,6 +95,17 @@ function docIdParam(req: HttpRequest): string | undefined {
   }
 }
 
+/**
+ * The seq an `If-Match` header names: one strong entity tag holding a decimal seq (`"123"`, the
+ * ETag GET answers with); '' when there is no header, undefined when it is not of that form.
+ */
+export function parseIfMatch(h: string): bigint | '' | undefined {
+  const v = h.trim();
+  if (v === '') return '';
+  const m = /^"([0-9]{1,20})"$/.exec(v);
+  return m ? parseSeq(m[1]) : undefined;
+}
+
 export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: OriginHttpOptions = {}): void {
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxBuffered = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
@@ -102,6 +117,7 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     const docId = docIdParam(req);
     const contentType = req.getHeader('content-type');
     const idempotencyKey = req.getHeader('idempotency-key');
+    const ifMatch = parseIfMatch(req.getHeader('if-match'));
     const contentLength = req.getHeader('content-length');
     const hasBody = (contentLength !== '' && contentLength !== '0') || req.getHeader('transfer-encoding') !== '';
 
@@ -120,6 +136,9 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     // early answers close the connection when a body is still coming, so it is never misparsed
     if (docId === undefined) {
       return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'), { close: hasBody });
+    }
+    if (ifMatch === undefined) {
+      return send(res, r, 400, errorBody(ErrorCode.BadRequest, 'If-Match must be one quoted decimal seq, e.g. "123"'), { close: hasBody });
     }
     const mediaType = contentType.split(';')[0].trim().toLowerCase();
     if (!ACCEPTED_TYPES.has(mediaType)) {
@@ -177,7 +196,7 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
       } catch {
         return send(res, r, 400, errorBody(ErrorCode.BadPatch, 'body is not valid UTF-8'));
       }
-      origin.write(docId, text, idempotencyKey === '' ? undefined : idempotencyKey).then(
+      origin.write(docId, text, idempotencyKey === '' ? undefined : idempotencyKey, ifMatch === '' ? undefined : ifMatch).then(
         (seq) => send(res, r, 200, `{"seq":"${seq}"}`),
         (err) => sendError(res, r, err),
       );
@@ -193,7 +212,7 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     });
     if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
     origin.readJson(docId).then(
-      ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`),
+      ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`, { etag: `"${seq}"` }),
       (err) => sendError(res, r, err),
     );
   });

@@ -68,7 +68,22 @@ export interface Capture {
   readonly entries: ReadonlyArray<{ doc: string; entry: Entry; version: number }>;
 }
 
+// results of ops that did not advance the doc, as stored in `skips` and handed to waiters
 const INVALID_OP = -1n;
+const CONFLICT_OP = -2n;
+const EXPIRED_OP = -3n;
+
+function failureOf(result: bigint): MaterializerError | undefined {
+  if (result === INVALID_OP) return new MaterializerError(ErrorCode.Internal, 'op at this offset is invalid');
+  if (result === CONFLICT_OP) return new MaterializerError(ErrorCode.Conflict, 'ifSeq does not match the document seq');
+  if (result === EXPIRED_OP) {
+    return new MaterializerError(
+      ErrorCode.IdempotencyExpired,
+      'this op is older than the dedupe horizon of its document and may have been applied before; it was not applied now',
+    );
+  }
+  return undefined;
+}
 
 export class Materializer {
   private readonly metrics = originMetrics();
@@ -191,11 +206,16 @@ export class Materializer {
         result = INVALID_OP;
         this.rememberSkip(partition, rec.offset, result);
       } else {
-        const r = e.state.apply(seq, op.patch, op.key);
+        const r = e.state.apply(seq, op.patch, op.key, op.ifSeq);
         if (r.applied) {
           this.markDirty(rec.key, e);
           this.metrics.opsApplied.inc({ result: 'applied' });
           result = seq;
+        } else if (r.outcome !== undefined) {
+          if (r.changed) this.markDirty(rec.key, e); // the rejection is in the dedupe record
+          this.metrics.opsApplied.inc({ result: r.outcome });
+          result = r.outcome === 'conflict' ? CONFLICT_OP : EXPIRED_OP;
+          this.rememberSkip(partition, rec.offset, result);
         } else {
           this.metrics.opsApplied.inc({ result: 'skipped' });
           result = r.seq;
@@ -225,8 +245,9 @@ export class Materializer {
     if (ws === undefined) return;
     this.waiters[partition].delete(offset);
     this.waiterCount -= ws.length;
+    const failure = failureOf(result);
     for (const w of ws) {
-      if (result === INVALID_OP) w.reject(new MaterializerError(ErrorCode.Internal, 'op at this offset is invalid'));
+      if (failure) w.reject(failure);
       else w.resolve(result);
     }
   }
@@ -241,7 +262,8 @@ export class Materializer {
     }
     if (offset < this.positions[partition]) {
       const s = this.skips.get(`${partition}/${offset}`);
-      if (s === INVALID_OP) return Promise.reject(new MaterializerError(ErrorCode.Internal, 'op at this offset is invalid'));
+      const failure = s === undefined ? undefined : failureOf(s);
+      if (failure) return Promise.reject(failure);
       return Promise.resolve(s ?? offset + 1n);
     }
     if (this.closed) return Promise.reject(new MaterializerError(ErrorCode.Unavailable, 'materializer is closed'));
@@ -260,6 +282,17 @@ export class Materializer {
   /** In-memory only: the seq at which `key` was applied to `docId`, if both are known. */
   peekKeySeq(docId: string, key: string): bigint | undefined {
     return (this.dirty.get(docId) ?? this.clean.get(docId))?.state.keySeq(key);
+  }
+
+  /**
+   * In-memory only: how an op with `key` was already decided for `docId` (its seq, or a
+   * MaterializerError for a conflict / expired op), undefined when unknown here.
+   */
+  peekDecided(docId: string, key: string): bigint | MaterializerError | undefined {
+    const r = (this.dirty.get(docId) ?? this.clean.get(docId))?.state.peek(key);
+    if (r === undefined || r.applied) return undefined;
+    if (r.outcome === undefined) return r.seq;
+    return failureOf(r.outcome === 'conflict' ? CONFLICT_OP : EXPIRED_OP);
   }
 
   /** The document as of every op applied so far (a copy). Never-written documents: seq 0, {}. */

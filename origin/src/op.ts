@@ -11,12 +11,19 @@ export interface DecodedOp {
   /** idempotency key, '' when none */
   key: string;
   tsMs: number;
+  /** optimistic concurrency: apply only if the doc is at this seq (absent when the op has none) */
+  ifSeq?: bigint;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeOp(patchText: string, key: string, tsMs: number): Uint8Array {
-  return pb.Op.encode({ patch: utf8Encode(patchText), key, tsMs: seqToLong(BigInt(tsMs)) }).finish();
+export function encodeOp(patchText: string, key: string, tsMs: number, ifSeq?: bigint): Uint8Array {
+  return pb.Op.encode({
+    patch: utf8Encode(patchText),
+    key,
+    tsMs: seqToLong(BigInt(tsMs)),
+    ...(ifSeq !== undefined ? { ifSeq: seqToLong(ifSeq) } : {}),
+  }).finish();
 }
 
 /** Decodes a log record value; a ProtocolError (never a throw) when it is not a valid Op. */
@@ -36,5 +43,7 @@ export function decodeOp(bytes: Uint8Array): DecodedOp | ProtocolError {
     return new ProtocolError(ErrorCode.BadPatch, 'op patch is not valid UTF-8 JSON');
   }
   if (!isJsonObject(patch)) return new ProtocolError(ErrorCode.BadPatch, 'op patch is not a JSON object');
-  return { patch, patchText, key: op.key, tsMs: Number(longToSeq(op.tsMs)) };
+  const d: DecodedOp = { patch, patchText, key: op.key, tsMs: Number(longToSeq(op.tsMs)) };
+  if (op.ifSeq != null) d.ifSeq = longToSeq(op.ifSeq);
+  return d;
 }

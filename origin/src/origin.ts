@@ -12,11 +12,11 @@
  * Meanwhile new writes and reads answer 503 with Retry-After; writes already appended are answered
  * by the rebuilt view.
  */
-import { Backoff, ErrorCode, MAX_ID_LENGTH, isJsonObject, isValidDocId } from '@replicant/protocol';
+import { Backoff, ErrorCode, MAX_ID_LENGTH, isJsonObject, isMalformedSequencedKey, isValidDocId } from '@replicant/protocol';
 import type { JsonObject } from '@replicant/protocol';
 import type { AppendResult, StreamLog } from './stream-log.js';
 import type { SnapshotStore } from './snapshot-store.js';
-import { Materializer } from './materializer.js';
+import { Materializer, MaterializerError } from './materializer.js';
 import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import { encodeOp } from './op.js';
 import { originMetrics } from './metrics.js';
@@ -63,6 +63,8 @@ function toOriginError(err: unknown): OriginError {
   if (e?.code === ErrorCode.Unavailable) {
     return unavailable(message, typeof e.retryAfterSec === 'number' ? e.retryAfterSec : 1);
   }
+  if (e?.code === ErrorCode.Conflict) return new OriginError(ErrorCode.Conflict, 412, message);
+  if (e?.code === ErrorCode.IdempotencyExpired) return new OriginError(ErrorCode.IdempotencyExpired, 409, message);
   if (err instanceof RangeError) return new OriginError(ErrorCode.PayloadTooLarge, 413, message);
   console.error('origin: internal error:', err);
   return new OriginError(ErrorCode.Internal, 500, 'internal error');
@@ -229,14 +231,19 @@ export class Origin {
   /**
    * Appends a merge patch to a document and resolves, once the op is durable and applied, with the
    * document's seq after it. A repeated idempotency key resolves with the seq of the first write.
+   * With `ifSeq` the op is applied only if the document is at that seq when the op is folded, else
+   * the write fails with 412 `conflict` (decided in the fold, so every reader agrees).
    */
-  async write(docId: string, patchText: string, idempotencyKey?: string): Promise<bigint> {
+  async write(docId: string, patchText: string, idempotencyKey?: string, ifSeq?: bigint): Promise<bigint> {
     if (this.closed) throw unavailable('origin is shutting down');
     if (!isValidDocId(docId)) throw new OriginError(ErrorCode.BadDocId, 400, 'invalid document id');
     this.checkServing();
     const key = idempotencyKey ?? '';
     if (key.length > MAX_ID_LENGTH) {
       throw new OriginError(ErrorCode.BadRequest, 400, `idempotency key longer than ${MAX_ID_LENGTH} characters`);
+    }
+    if (isMalformedSequencedKey(key)) {
+      throw new OriginError(ErrorCode.BadRequest, 400, 'idempotency keys starting with ~ are sequenced keys: ~<client>.<n>.<base>');
     }
     let patch: unknown;
     try {
@@ -247,10 +254,11 @@ export class Origin {
     if (!isJsonObject(patch)) throw new OriginError(ErrorCode.BadPatch, 400, 'patch must be a JSON object (RFC 7386 merge patch)');
     if (key !== '') {
       // already applied (hence durable): answer without appending a duplicate
-      const seq = this.mat.peekKeySeq(docId, key);
-      if (seq !== undefined) {
+      const known = this.mat.peekDecided(docId, key);
+      if (known instanceof MaterializerError) throw toOriginError(known);
+      if (known !== undefined) {
         this.metrics.writes.inc({ result: 'duplicate' });
-        return seq;
+        return known;
       }
     }
     if (this.inflightWrites >= this.maxInflightWrites) {
@@ -262,7 +270,7 @@ export class Origin {
     const t0 = performance.now();
     try {
       // canonical text: every reader (and every client of the fan-out) parses exactly these bytes
-      const value = encodeOp(JSON.stringify(patch), key, Date.now());
+      const value = encodeOp(JSON.stringify(patch), key, Date.now(), ifSeq);
       let r: AppendResult;
       try {
         r = await this.log.append(docId, value);

@@ -47,7 +47,9 @@ export function decodeClientBinary(bytes: Uint8Array): ClientFrame | ProtocolErr
       } catch {
         return new ProtocolError(ErrorCode.BadPatch, 'patch is not valid UTF-8 JSON', p.doc ?? '', p.id || undefined);
       }
-      return validateClientFrame({ type: 'publish', doc: p.doc, patch, id: p.id });
+      const o: Record<string, unknown> = { type: 'publish', doc: p.doc, patch, id: p.id };
+      if (p.ifSeq != null) o.ifSeq = String(longToSeq(p.ifSeq as any));
+      return validateClientFrame(o);
     }
     case 'hello':
       return validateClientFrame({ type: 'hello', window: f.hello!.window });
@@ -93,7 +95,12 @@ export function encodeClientBinary(f: ClientFrame): Uint8Array {
     case 'unsubscribe':
       return pb.ClientFrame.encode({ unsubscribe: { doc: f.doc } }).finish();
     case 'publish':
-      return pb.ClientFrame.encode({ publish: { doc: f.doc, patch: utf8Encode(f.patch), id: f.id ?? '' } }).finish();
+      return pb.ClientFrame.encode({
+        publish:
+          f.ifSeq === undefined
+            ? { doc: f.doc, patch: utf8Encode(f.patch), id: f.id ?? '' }
+            : { doc: f.doc, patch: utf8Encode(f.patch), id: f.id ?? '', ifSeq: seqToLong(f.ifSeq) as any },
+      }).finish();
     case 'hello':
       return pb.ClientFrame.encode({ hello: { window: f.window } }).finish();
     case 'credit':

@@ -19,6 +19,10 @@ export const ErrorCode = {
   NotFound: 'not_found',
   MethodNotAllowed: 'method_not_allowed',
   UnsupportedMediaType: 'unsupported_media_type',
+  Conflict: 'conflict', // `ifSeq` / If-Match did not match the document's seq (HTTP 412)
+  // a re-sent sequenced op whose dedupe record is past the horizon: it may have been applied
+  // before, so it is not applied now (docs/protocol.md, "Exactly once")
+  IdempotencyExpired: 'idempotency_expired',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

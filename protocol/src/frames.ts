@@ -9,8 +9,11 @@ export interface HelloFrame { type: 'hello'; window: number }
 export interface CreditFrame { type: 'credit'; n: number }
 export interface SubscribeFrame { type: 'subscribe'; doc: string; lastSeq?: Seq }
 export interface UnsubscribeFrame { type: 'unsubscribe'; doc: string }
-/** `patch` is the merge patch as compact JSON text (validated to be a JSON object). */
-export interface PublishFrame { type: 'publish'; doc: string; patch: string; id?: string }
+/**
+ * `patch` is the merge patch as compact JSON text (validated to be a JSON object). `ifSeq`
+ * (optimistic concurrency): applied only if the document is at exactly that seq, else `conflict`.
+ */
+export interface PublishFrame { type: 'publish'; doc: string; patch: string; id?: string; ifSeq?: Seq }
 export interface PingFrame { type: 'ping' }
 
 export type ClientFrame =

@@ -7,3 +7,4 @@ export * from './binary-codec.js';
 export * from './merge-patch.js';
 export * from './backoff.js';
 export { replicant } from './generated/replicant.js';
+export * from './idempotency.js';

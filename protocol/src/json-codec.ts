@@ -47,6 +47,11 @@ export function validateClientFrame(o: unknown): ClientFrame | ProtocolError {
       }
       const f: PublishFrame = { type: 'publish', doc: o.doc, patch: JSON.stringify(o.patch) };
       if (id !== undefined) f.id = id;
+      if (o.ifSeq !== undefined && o.ifSeq !== null) {
+        const ifSeq = parseSeq(o.ifSeq);
+        if (ifSeq === undefined) return new ProtocolError(ErrorCode.BadSeq, 'ifSeq must be a decimal string (unsigned 64-bit)', o.doc, id);
+        f.ifSeq = ifSeq;
+      }
       return f;
     }
     case 'hello': {
@@ -129,7 +134,7 @@ export function encodeClientJson(f: ClientFrame): string {
         ? `{"type":"subscribe","doc":${JSON.stringify(f.doc)}}`
         : `{"type":"subscribe","doc":${JSON.stringify(f.doc)},"lastSeq":"${f.lastSeq}"}`;
     case 'publish':
-      return `{"type":"publish","doc":${JSON.stringify(f.doc)},"patch":${f.patch}${f.id !== undefined ? `,"id":${JSON.stringify(f.id)}` : ''}}`;
+      return `{"type":"publish","doc":${JSON.stringify(f.doc)},"patch":${f.patch}${f.id !== undefined ? `,"id":${JSON.stringify(f.id)}` : ''}${f.ifSeq !== undefined ? `,"ifSeq":"${f.ifSeq}"` : ''}}`;
     default:
       return JSON.stringify(f);
   }

@@ -28,8 +28,18 @@ const clientFrames: ClientFrame[] = [
   { type: 'unsubscribe', doc: 'd' },
   { type: 'publish', doc: 'd', patch: '{"a":{"b":null},"c":[1,2,"ü"]}', id: 'key-1' },
   { type: 'publish', doc: 'd', patch: '{}' },
+  { type: 'publish', doc: 'd', patch: '{"n":1}', id: '~client_1.7.42', ifSeq: 42n },
+  { type: 'publish', doc: 'd', patch: '{}', ifSeq: 0n },
+  { type: 'publish', doc: 'd', patch: '{}', ifSeq: BIG },
   { type: 'ping' },
 ];
+
+test('publish ifSeq uses the contract spelling: {"ifSeq":"123"}', () => {
+  assert.equal(
+    encodeClientJson({ type: 'publish', doc: 'd', patch: '{"a":1}', id: 'k', ifSeq: 123n }),
+    '{"type":"publish","doc":"d","patch":{"a":1},"id":"k","ifSeq":"123"}',
+  );
+});
 
 test('client frames round-trip through both codecs', () => {
   for (const f of clientFrames) {
@@ -89,6 +99,8 @@ test('malformed input becomes a typed ProtocolError, never an exception', () => 
     ['{"type":"publish","doc":"d","patch":null}', 'bad_patch'],
     ['{"type":"publish","doc":"d","patch":[1]}', 'bad_patch'],
     ['{"type":"publish","doc":"d","patch":{},"id":5}', 'bad_frame'],
+    ['{"type":"publish","doc":"d","patch":{},"ifSeq":42}', 'bad_seq'],
+    ['{"type":"publish","doc":"d","patch":{},"ifSeq":"-1"}', 'bad_seq'],
     ['{"type":"hello","window":0}', 'bad_frame'],
     ['{"type":"credit","n":1.5}', 'bad_frame'],
     ['{"type":"auth"}', 'bad_frame'],

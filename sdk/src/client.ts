@@ -3,9 +3,12 @@
  * and publishes. It keeps each subscribed document as a live state, and keeps the connection
  * itself alive: reconnect with full-jitter backoff, resume every document from its last seq, resync
  * a document from a snapshot when its delta chain breaks, and re-send unacknowledged publishes with
- * their idempotency ids.
+ * their idempotency ids. Publishes go through the outbox (outbox.ts): stored before they are sent,
+ * shown at once in each LiveDoc's optimistic view, applied exactly once across reloads.
  */
 import {
+  ErrorCode,
+  formatSequencedKey,
   isJsonObject,
   isValidDocId,
   MAX_ID_LENGTH,
@@ -14,12 +17,13 @@ import {
   type JsonObject,
   type ReceivedFrame,
 } from '@replicant/protocol';
-import { Backoff, type BackoffOptions } from '@replicant/protocol';
+import { Backoff, fullJitterDelay, type BackoffOptions } from '@replicant/protocol';
 import { CreditWindow } from './credit.js';
 import { ClientErrorCode, ReplicantError } from './errors.js';
 import { Emitter, type ClientEvent, type ClientEventOf, type ClientEventType, type ClientStatus } from './events.js';
 import { DocStream, type DeltaOutcome, type LiveDoc } from './live-doc.js';
-import { newPublishId, PublishQueue } from './publish-queue.js';
+import { Outbox, randomId, type OutboxEntry } from './outbox.js';
+import { memoryStorage, type OutboxStorage, type StoredOp } from './storage.js';
 import {
   decodeFrame,
   encodeFrame,
@@ -56,14 +60,26 @@ export interface ClientOptions {
   pingIntervalMs?: number;
   /** bound on unacknowledged publishes (in flight + queued while disconnected), default 1000 */
   maxPendingPublishes?: number;
+  /** bound on the patch bytes of unacknowledged publishes, default 4 MiB */
+  maxPendingBytes?: number;
+  /**
+   * where pending publishes are kept: `memoryStorage()` (default), `fileStorage(dir)` (Node) or
+   * `indexedDbStorage(name)` (browsers); with a durable one they survive reloads and restarts
+   */
+  storage?: OutboxStorage;
   /** uniform random in [0, 1) used for jitter (injectable for tests) */
   random?: () => number;
   timers?: Timers;
 }
 
 export interface PublishOptions {
-  /** idempotency key; default a random UUID. Reusing the key of an applied write is a no-op. */
+  /**
+   * idempotency key; default a sequenced key `~<client>.<n>.<base>` that the origin deduplicates
+   * however long the client was away. Reusing the key of an applied write is a no-op.
+   */
   id?: string;
+  /** apply only if the document is at this seq when the op reaches it, else reject with `conflict` */
+  ifSeq?: bigint;
 }
 
 export type DocListener = (doc: LiveDoc) => void;
@@ -98,7 +114,11 @@ export class ReplicantClient {
   private readonly backoff: Backoff;
   private readonly resetAfterMs: number;
   private readonly credit: CreditWindow | undefined;
-  private readonly publishes: PublishQueue;
+  private readonly outbox: Outbox;
+  /** this client instance's name in sequenced keys, and its op counter */
+  private readonly clientId = randomId();
+  private opCounter = 0;
+  private retryTimer: unknown;
   private readonly events = new Emitter();
   private readonly docs = new Map<string, DocEntry>();
 
@@ -128,7 +148,13 @@ export class ReplicantClient {
     this.backoff = new Backoff(opts.backoff, this.random);
     this.resetAfterMs = opts.backoff?.resetAfterMs ?? DEFAULT_RESET_AFTER_MS;
     this.credit = opts.window !== undefined ? new CreditWindow(opts.window) : undefined;
-    this.publishes = new PublishQueue(opts.maxPendingPublishes);
+    this.outbox = new Outbox({
+      storage: opts.storage ?? memoryStorage(),
+      owner: this.clientId,
+      maxOps: opts.maxPendingPublishes,
+      maxBytes: opts.maxPendingBytes,
+    });
+    this.loaded = this.adoptStored();
     void this.openSocket();
   }
 
@@ -138,7 +164,54 @@ export class ReplicantClient {
 
   /** Unacknowledged publishes (sent and waiting, or queued while disconnected). */
   get pendingPublishes(): number {
-    return this.publishes.size;
+    return this.outbox.size;
+  }
+
+  /** Resolves once the ops left in storage by earlier clients (reloads, restarts) are loaded. */
+  readonly loaded: Promise<void>;
+
+  /** This client's unacknowledged ops (of one doc, or all), oldest first: what it will still send. */
+  pendingOps(docId?: string): { id: string; doc: string; patch: JsonObject; ifSeq?: bigint }[] {
+    return this.outbox
+      .entries()
+      .filter((e) => docId === undefined || e.op.doc === docId)
+      .map((e) => {
+        const o: { id: string; doc: string; patch: JsonObject; ifSeq?: bigint } = { id: e.op.id, doc: e.op.doc, patch: e.patch };
+        if (e.op.ifSeq !== undefined) o.ifSeq = BigInt(e.op.ifSeq);
+        return o;
+      });
+  }
+
+  /** Resolves once every op published so far is durable in the outbox storage. */
+  persisted(): Promise<void> {
+    return this.outbox.persisted();
+  }
+
+  private async adoptStored(): Promise<void> {
+    let adopted: OutboxEntry[];
+    try {
+      adopted = await this.outbox.adopt();
+    } catch (err) {
+      this.emitError(new ReplicantError(ClientErrorCode.Storage, `loading the outbox failed: ${errorMessage(err)}`));
+      return;
+    }
+    if (adopted.length === 0 || this._status === 'closed') return;
+    for (const doc of new Set(adopted.map((e) => e.op.doc))) {
+      const d = this.docs.get(doc);
+      if (d) {
+        d.stream.setPending(this.pendingOf(doc));
+        this.notify(d);
+      }
+    }
+    this.emitPending();
+    this.pump();
+  }
+
+  private pendingOf(doc: string): { id: string; patch: JsonObject }[] {
+    return this.outbox
+      .entries()
+      .filter((e) => e.op.doc === doc)
+      .map((e) => ({ id: e.op.id, patch: e.patch }));
   }
 
   /** Listens to one kind of event; returns a function that removes the listener. */
@@ -163,6 +236,7 @@ export class ReplicantClient {
     const l: DocListener = (doc) => listener(doc); // own identity: the same function may subscribe twice
     if (!entry) {
       entry = { stream: new DocStream(docId), listeners: new Set() };
+      entry.stream.setPending(this.pendingOf(docId));
       this.docs.set(docId, entry);
       this.send({ type: 'subscribe', doc: docId }); // when not open, sent by the resubscribe on open
     } else if (entry.stream.synced) {
@@ -185,33 +259,86 @@ export class ReplicantClient {
 
   /**
    * Publishes a merge patch; resolves with the seq the server acknowledged it at (durable by then).
-   * While disconnected the publish is queued and sent on reconnect; unacknowledged publishes are
-   * re-sent after a reconnect with the same id. Rejects with a ReplicantError on a server `error`
-   * for this id, when the pending bound is reached (`unavailable`), or on close (`closed`).
+   * The op is put in the outbox and shown in the document's optimistic view at once; it is sent
+   * once stored, re-sent after reconnects and reloads with the same id, and retried by itself on
+   * `unavailable` / `rate_limited`. Rejects with a ReplicantError on a server `error` for this id
+   * (`bad_patch`, `forbidden`, `conflict`, ...), at the outbox bound (`outbox_full`), or on close
+   * (`closed`; the op stays stored and a later client with the same storage sends it).
    */
   publish(docId: string, patch: JsonObject, opts: PublishOptions = {}): Promise<bigint> {
-    const id = opts.id ?? newPublishId();
+    const n = ++this.opCounter;
+    // base: the doc seq this client has seen; the origin's dedupe horizon check needs it
+    const id = opts.id ?? formatSequencedKey(this.clientId, n, this.docs.get(docId)?.stream.seq ?? 0n);
     if (this._status === 'closed') return reject(ClientErrorCode.Closed, 'client is closed', docId, id);
     if (!isValidDocId(docId)) return reject('bad_doc_id', `invalid doc id ${JSON.stringify(docId)}`, undefined, id);
     if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) {
       return reject('bad_request', `id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`, docId);
     }
     if (!isJsonObject(patch)) return reject('bad_patch', 'patch must be a JSON object (RFC 7386 merge patch)', docId, id);
+    if (opts.ifSeq !== undefined && (typeof opts.ifSeq !== 'bigint' || opts.ifSeq < 0n || opts.ifSeq >= 1n << 64n)) {
+      return reject('bad_seq', 'ifSeq must be a bigint seq', docId, id);
+    }
     let text: string;
     try {
       text = JSON.stringify(patch); // serialized now: later mutation of `patch` cannot change a re-send
     } catch (err) {
       return reject('bad_patch', `patch is not serializable: ${errorMessage(err)}`, docId, id);
     }
-    const frame = { type: 'publish' as const, doc: docId, patch: text, id };
+    const op: StoredOp = { id, doc: docId, patch: text, owner: this.clientId, n, t: Date.now() };
+    if (opts.ifSeq !== undefined) op.ifSeq = opts.ifSeq.toString();
     let result: Promise<bigint>;
     try {
-      result = this.publishes.add(frame);
+      // a copy of the patch as sent: later mutation by the caller cannot change the view
+      result = this.outbox.add(op, JSON.parse(text) as JsonObject, () => this.pump()).result;
     } catch (err) {
       return Promise.reject(err as ReplicantError);
     }
-    this.send(frame);
+    const d = this.docs.get(docId);
+    if (d) {
+      d.stream.addPending(id, JSON.parse(text) as JsonObject);
+      this.notify(d);
+    }
+    this.emitPending();
     return result;
+  }
+
+  /** Sends what the outbox lets go now; arms a timer for the earliest retry. */
+  private pump(): void {
+    const sock = this.ws;
+    if (!sock || sock.readyState !== WS_OPEN || this._status === 'closed') return;
+    const now = Date.now();
+    for (const e of this.outbox.takeSendable(now)) {
+      const f: ClientFrame =
+        e.op.ifSeq === undefined
+          ? { type: 'publish', doc: e.op.doc, patch: e.op.patch, id: e.op.id }
+          : { type: 'publish', doc: e.op.doc, patch: e.op.patch, id: e.op.id, ifSeq: BigInt(e.op.ifSeq) };
+      if (!this.send(f)) {
+        e.sent = false;
+        break;
+      }
+    }
+    const wait = this.outbox.nextRetryIn(now);
+    this.clearTimer('retryTimer'); // re-armed for the earliest retry due
+    if (wait !== undefined) {
+      this.retryTimer = this.timers.setTimeout(() => {
+        this.retryTimer = undefined;
+        this.pump();
+      }, wait);
+    }
+  }
+
+  private emitPending(): void {
+    const pending = this.outbox.size;
+    this.events.emit({ type: 'pending', pending });
+    if (pending === 0) this.events.emit({ type: 'drained' });
+  }
+
+  /** the view of the op's doc after it was acknowledged or rejected */
+  private settled(e: OutboxEntry, ackSeq: bigint | undefined): void {
+    const d = this.docs.get(e.op.doc);
+    if (d && (ackSeq === undefined ? d.stream.dropPending(e.op.id) : d.stream.ackPending(e.op.id, ackSeq))) this.notify(d);
+    this.emitPending();
+    this.pump();
   }
 
   /**
@@ -227,15 +354,17 @@ export class ReplicantClient {
     const sock = this.ws;
     this.ws = null;
     this.setStatus('closed');
+    this.clearTimer('retryTimer');
     this.docs.clear();
-    this.publishes.failAll((f) => new ReplicantError(ClientErrorCode.Closed, 'client closed', f.doc, f.id));
-    this.closed =
+    const outboxClosed = this.outbox.close((op) => new ReplicantError(ClientErrorCode.Closed, 'client closed', op.doc, op.id));
+    const sockClosed =
       sock && sock.readyState <= WS_OPEN
         ? new Promise<void>((resolve) => {
             sock.onclose = () => resolve();
             sock.close(1000, 'client close');
           })
         : Promise.resolve();
+    this.closed = Promise.all([sockClosed, outboxClosed.catch(() => {})]).then(() => undefined);
     return this.closed;
   }
 
@@ -282,9 +411,12 @@ export class ReplicantClient {
       const lastSeq = e.stream.resumeSeq();
       this.send(lastSeq === undefined ? { type: 'subscribe', doc } : { type: 'subscribe', doc, lastSeq });
     }
-    for (const f of this.publishes.frames()) this.send(f);
+    this.outbox.unsendAll();
+    this.pump();
     this.armPing();
     this.setStatus('open'); // last, so a status listener that publishes is not sent twice
+    // a tab closed meanwhile may have left ops for this one to send
+    if (this.outbox.storage.sharedName !== undefined) void this.adoptStored();
   }
 
   private handleClose(code: number, reason: string): void {
@@ -391,15 +523,17 @@ export class ReplicantClient {
         this.handleDelta(f);
         this.consumeCredit();
         break;
-      case 'ack':
+      case 'ack': {
         this.backoff.reset();
         this.events.emit(f);
-        this.publishes.ack(f.id, f.seq);
+        const e = this.outbox.ack(f.id, f.seq);
+        if (e) this.settled(e, f.seq);
         break;
+      }
       case 'error': {
         const err = new ReplicantError(f.code, f.message, f.doc, f.id);
         this.emitError(err);
-        if (f.id !== undefined) this.publishes.fail(f.id, err);
+        if (f.id !== undefined) this.publishFailed(f.id, err);
         break;
       }
       case 'goaway':
@@ -410,6 +544,22 @@ export class ReplicantClient {
         this.backoff.reset();
         break;
     }
+  }
+
+  /**
+   * Overload answers are retried with full-jitter backoff (`internal` at most MAX_INTERNAL_RETRIES
+   * times, since it may not be transient); anything else rejects the publish.
+   */
+  private publishFailed(id: string, err: ReplicantError): void {
+    const e = this.outbox.get(id);
+    if (e && TRANSIENT.has(err.code) && (err.code !== ErrorCode.Internal || e.attempts < MAX_INTERNAL_RETRIES)) {
+      const delay = Math.max(50, fullJitterDelay(e.attempts, this.backoff.initialMs, this.backoff.maxMs, this.random()));
+      this.outbox.retry(id, delay, Date.now());
+      this.pump();
+      return;
+    }
+    const failed = this.outbox.fail(id, err);
+    if (failed) this.settled(failed, undefined);
   }
 
   private handleSnapshot(f: Extract<ReceivedFrame, { type: 'snapshot' }>): void {
@@ -461,11 +611,15 @@ export class ReplicantClient {
     this.events.emit(code === undefined ? { type: 'status', status } : { type: 'status', status, code, reason });
   }
 
-  private clearTimer(name: 'reconnectTimer' | 'goawayTimer' | 'pingTimer'): void {
+  private clearTimer(name: 'reconnectTimer' | 'goawayTimer' | 'pingTimer' | 'retryTimer'): void {
     if (this[name] !== undefined) this.timers.clearTimeout(this[name]);
     this[name] = undefined;
   }
 }
+
+/** server answers to a publish that mean "try again later" */
+const TRANSIENT = new Set<string>([ErrorCode.Unavailable, 'rate_limited', ErrorCode.Internal]);
+const MAX_INTERNAL_RETRIES = 5;
 
 function reject(code: string, message: string, doc?: string, id?: string): Promise<never> {
   return Promise.reject(new ReplicantError(code, message, doc, id));

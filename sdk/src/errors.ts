@@ -3,8 +3,12 @@
  * `forbidden`) or a client-side condition with one of the codes below.
  */
 export const ClientErrorCode = {
-  /** the publish queue is at its bound; retry later (same code the server uses for overload) */
+  /** the server is overloaded; retry later (the outbox retries publishes that get it by itself) */
   Unavailable: 'unavailable',
+  /** the outbox is at its bound (ops or bytes): the publish was not stored; nothing else was dropped */
+  OutboxFull: 'outbox_full',
+  /** the outbox storage failed to store the op: it was not sent */
+  Storage: 'storage_failed',
   /** the client was closed before the operation completed */
   Closed: 'closed',
   /** a publish reused an id that is still waiting for its ack */

@@ -37,7 +37,14 @@ export interface ReconnectEvent {
   cause: 'close' | 'error' | 'goaway';
 }
 
+/** the outbox changed: `pending` ops are not acknowledged yet (all of this client's, every doc) */
+export interface PendingEvent { type: 'pending'; pending: number }
+/** the outbox became empty: every publish so far is acknowledged or rejected */
+export interface DrainedEvent { type: 'drained' }
+
 export type ClientEvent =
+  | PendingEvent
+  | DrainedEvent
   | SnapshotEvent
   | DeltaEvent
   | AckEvent

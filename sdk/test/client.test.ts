@@ -218,7 +218,8 @@ test('publish resolves with the ack seq and rejects on an error frame carrying i
   if (f1.type !== 'publish') return;
   assert.equal(f1.doc, 'pub');
   assert.equal(f1.patch, '{"a":1}');
-  assert.match(f1.id ?? '', /^[0-9a-f-]{32,36}$/);
+  // the default id is a sequenced key: this client's id, its op counter, the doc seq it had seen
+  assert.match(f1.id ?? '', /^~[A-Za-z0-9_-]{16}\.1\.0$/);
   conn.send({ type: 'ack', id: f1.id!, seq: 42n });
   assert.equal(await p1, 42n);
 
@@ -265,7 +266,7 @@ test('publishes issued while disconnected are queued and re-sent with the same i
   assert.deepEqual(await Promise.all([p0, p1, p2]), [10n, 11n, 12n]);
 });
 
-test('the publish queue is bounded: over the bound a publish is rejected at once with unavailable', async () => {
+test('the outbox is bounded: over the bound a publish is rejected at once with outbox_full', async () => {
   const timers = new ManualTimers();
   const dead = await ScriptedServer.start();
   const url = dead.url;
@@ -277,7 +278,7 @@ test('the publish queue is bounded: over the bound a publish is rejected at once
   const r2 = assert.rejects(p2, { code: 'closed' });
   await assert.rejects(c.publish('b', { n: 3 }), (err: unknown) => {
     assert.ok(err instanceof ReplicantError);
-    assert.equal(err.code, 'unavailable');
+    assert.equal(err.code, 'outbox_full');
     return true;
   });
   assert.equal(c.pendingPublishes, 2);

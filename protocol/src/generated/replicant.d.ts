@@ -283,6 +283,9 @@ export namespace replicant {
 
             /** Publish id */
             id?: (string|null);
+
+            /** Publish ifSeq */
+            ifSeq?: (Long|null);
         }
 
         /** Represents a Publish. */
@@ -302,6 +305,9 @@ export namespace replicant {
 
             /** Publish id. */
             public id: string;
+
+            /** Publish ifSeq. */
+            public ifSeq?: (Long|null);
 
             /**
              * Creates a new Publish instance using the specified properties.
@@ -929,6 +935,9 @@ export namespace replicant {
 
             /** Op tsMs */
             tsMs?: (Long|null);
+
+            /** Op ifSeq */
+            ifSeq?: (Long|null);
         }
 
         /** Represents an Op. */
@@ -948,6 +957,9 @@ export namespace replicant {
 
             /** Op tsMs. */
             public tsMs: Long;
+
+            /** Op ifSeq. */
+            public ifSeq?: (Long|null);
 
             /**
              * Creates a new Op instance using the specified properties.

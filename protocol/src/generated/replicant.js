@@ -728,6 +728,7 @@ export const replicant = $root.replicant = (() => {
              * @property {string|null} [doc] Publish doc
              * @property {Uint8Array|null} [patch] Publish patch
              * @property {string|null} [id] Publish id
+             * @property {Long|null} [ifSeq] Publish ifSeq
              */
 
             /**
@@ -770,6 +771,23 @@ export const replicant = $root.replicant = (() => {
             Publish.prototype.id = "";
 
             /**
+             * Publish ifSeq.
+             * @member {Long|null|undefined} ifSeq
+             * @memberof replicant.v1.Publish
+             * @instance
+             */
+            Publish.prototype.ifSeq = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(Publish.prototype, "_ifSeq", {
+                get: $util.oneOfGetter($oneOfFields = ["ifSeq"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
              * Creates a new Publish instance using the specified properties.
              * @function create
              * @memberof replicant.v1.Publish
@@ -803,6 +821,8 @@ export const replicant = $root.replicant = (() => {
                     w.uint32(18).bytes(m.patch);
                 if (m.id != null && Object.hasOwnProperty.call(m, "id"))
                     w.uint32(26).string(m.id);
+                if (m.ifSeq != null && Object.hasOwnProperty.call(m, "ifSeq"))
+                    w.uint32(32).uint64(m.ifSeq);
                 return w;
             };
 
@@ -850,6 +870,10 @@ export const replicant = $root.replicant = (() => {
                         }
                     case 3: {
                             m.id = r.string();
+                            break;
+                        }
+                    case 4: {
+                            m.ifSeq = r.uint64();
                             break;
                         }
                     default:
@@ -2396,6 +2420,7 @@ export const replicant = $root.replicant = (() => {
              * @property {Uint8Array|null} [patch] Op patch
              * @property {string|null} [key] Op key
              * @property {Long|null} [tsMs] Op tsMs
+             * @property {Long|null} [ifSeq] Op ifSeq
              */
 
             /**
@@ -2438,6 +2463,23 @@ export const replicant = $root.replicant = (() => {
             Op.prototype.tsMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             /**
+             * Op ifSeq.
+             * @member {Long|null|undefined} ifSeq
+             * @memberof replicant.v1.Op
+             * @instance
+             */
+            Op.prototype.ifSeq = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(Op.prototype, "_ifSeq", {
+                get: $util.oneOfGetter($oneOfFields = ["ifSeq"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
              * Creates a new Op instance using the specified properties.
              * @function create
              * @memberof replicant.v1.Op
@@ -2471,6 +2513,8 @@ export const replicant = $root.replicant = (() => {
                     w.uint32(18).string(m.key);
                 if (m.tsMs != null && Object.hasOwnProperty.call(m, "tsMs"))
                     w.uint32(24).uint64(m.tsMs);
+                if (m.ifSeq != null && Object.hasOwnProperty.call(m, "ifSeq"))
+                    w.uint32(32).uint64(m.ifSeq);
                 return w;
             };
 
@@ -2518,6 +2562,10 @@ export const replicant = $root.replicant = (() => {
                         }
                     case 3: {
                             m.tsMs = r.uint64();
+                            break;
+                        }
+                    case 4: {
+                            m.ifSeq = r.uint64();
                             break;
                         }
                     default:
