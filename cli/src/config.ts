@@ -3,6 +3,7 @@
  * from command-line flags (`--port 8080` or `--port=8080` overrides PORT), validated at start with
  * messages that name the variable, the value and what is expected.
  */
+import { accessSync, constants } from 'node:fs';
 
 export type Mode = 'dev' | 'origin' | 'fanout' | 'gateway';
 export const MODES: readonly Mode[] = ['dev', 'origin', 'fanout', 'gateway'];
@@ -20,6 +21,24 @@ export interface Config {
   nodeId: string;
   jwtSecret: string | undefined;
   jwtPublicKey: string | undefined;
+  // ---- security (docs/security.md) ----
+  /** remote JSON Web Key Set for token verification */
+  jwksUrl: string | undefined;
+  authIssuer: string | undefined;
+  authAudience: string | undefined;
+  authClockSkewSec: number;
+  /** full-access HTTP credentials for backends */
+  apiKeys: string[];
+  /** time after token_expired to send a fresh auth frame before the 4001 close */
+  authRefreshGraceMs: number;
+  /** publishes per second per connection (burst 2x) */
+  clientPublishRate: number;
+  /** authenticates gateway<->replica links and gateway->origin writes */
+  clusterSecret: string | undefined;
+  /** cluster roles may run without client auth / CLUSTER_SECRET */
+  authDisabled: boolean;
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
   /** stream-log partitions (embedded log; in cluster mode the partitions origin creates a missing topic with) */
   partitions: number;
   /** largest POST body (bytes) */
@@ -83,6 +102,17 @@ const SPECS = {
   nodeId: { env: 'NODE_ID' },
   jwtSecret: { env: 'AUTH_JWT_SECRET' },
   jwtPublicKey: { env: 'AUTH_JWT_PUBLIC_KEY' },
+  jwksUrl: { env: 'AUTH_JWKS_URL' },
+  authIssuer: { env: 'AUTH_ISSUER' },
+  authAudience: { env: 'AUTH_AUDIENCE' },
+  authClockSkewSec: { env: 'AUTH_CLOCK_SKEW_S', def: '30' },
+  apiKeys: { env: 'API_KEYS', def: '' },
+  authRefreshGraceMs: { env: 'AUTH_REFRESH_GRACE_MS', def: '10000' },
+  clientPublishRate: { env: 'CLIENT_PUBLISH_RATE', def: '100' },
+  clusterSecret: { env: 'CLUSTER_SECRET' },
+  authDisabled: { env: 'AUTH_DISABLED', def: 'false' },
+  tlsCertFile: { env: 'TLS_CERT_FILE' },
+  tlsKeyFile: { env: 'TLS_KEY_FILE' },
   partitions: { env: 'PARTITIONS', def: '8' },
   maxBodyBytes: { env: 'MAX_BODY_BYTES', def: String(1024 * 1024) },
   maxFrameBytes: { env: 'MAX_FRAME_BYTES', def: String(1024 * 1024) },
@@ -214,6 +244,17 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     nodeId: raw('nodeId') ?? `${m}-${process.pid}`,
     jwtSecret: raw('jwtSecret'),
     jwtPublicKey: raw('jwtPublicKey'),
+    jwksUrl: raw('jwksUrl'),
+    authIssuer: raw('authIssuer'),
+    authAudience: raw('authAudience'),
+    authClockSkewSec: num('authClockSkewSec', 0, 3600),
+    apiKeys: raw('apiKeys')!.split(',').map((s) => s.trim()).filter(Boolean),
+    authRefreshGraceMs: num('authRefreshGraceMs', 0, 3_600_000),
+    clientPublishRate: num('clientPublishRate', 1, 1_000_000),
+    clusterSecret: raw('clusterSecret'),
+    authDisabled: bool('AUTH_DISABLED', raw('authDisabled')!),
+    tlsCertFile: raw('tlsCertFile'),
+    tlsKeyFile: raw('tlsKeyFile'),
     partitions: num('partitions', 1, 4096),
     maxBodyBytes: num('maxBodyBytes', 1, 64 * 1024 * 1024),
     maxFrameBytes: num('maxFrameBytes', 1024, 64 * 1024 * 1024),
@@ -264,7 +305,42 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
   if (cfg.jwtSecret !== undefined && cfg.jwtSecret.length < 16) {
     throw new ConfigError('AUTH_JWT_SECRET must be at least 16 characters');
   }
+  validateSecurity(cfg);
   return cfg;
+}
+
+/** security settings: shapes, and the cluster roles' refusal to run open (values are never echoed) */
+function validateSecurity(cfg: Config): void {
+  if (cfg.jwtPublicKey !== undefined && cfg.jwksUrl !== undefined) {
+    throw new ConfigError('set one of AUTH_JWT_PUBLIC_KEY and AUTH_JWKS_URL, not both');
+  }
+  if (cfg.jwksUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(cfg.jwksUrl)) {
+    throw new ConfigError('AUTH_JWKS_URL must be an http(s) URL');
+  }
+  if (cfg.apiKeys.some((k) => k.length < 16)) throw new ConfigError('API_KEYS entries must be at least 16 characters each');
+  if (cfg.clusterSecret !== undefined && cfg.clusterSecret.length < 16) {
+    throw new ConfigError('CLUSTER_SECRET must be at least 16 characters');
+  }
+  if ((cfg.tlsCertFile === undefined) !== (cfg.tlsKeyFile === undefined)) {
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  for (const [name, file] of [['TLS_CERT_FILE', cfg.tlsCertFile], ['TLS_KEY_FILE', cfg.tlsKeyFile]] as const) {
+    if (file === undefined) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new ConfigError(`${name} ${JSON.stringify(file)} is not a readable file`);
+    }
+  }
+  if (cfg.authDisabled || cfg.mode === 'dev') return;
+  const jwt = cfg.jwtSecret !== undefined || cfg.jwtPublicKey !== undefined || cfg.jwksUrl !== undefined;
+  const need: Record<Exclude<Mode, 'dev'>, [boolean, string]> = {
+    origin: [(jwt || cfg.apiKeys.length > 0) && cfg.clusterSecret !== undefined, 'AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY, AUTH_JWKS_URL or API_KEYS, and CLUSTER_SECRET'],
+    fanout: [cfg.clusterSecret !== undefined, 'CLUSTER_SECRET'],
+    gateway: [jwt && cfg.clusterSecret !== undefined, 'AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL, and CLUSTER_SECRET'],
+  };
+  const [ok, what] = need[cfg.mode];
+  if (!ok) throw new ConfigError(`replicant ${cfg.mode} refuses to start without auth: set ${what} (or AUTH_DISABLED=true to run open)`);
 }
 
 /** the embedded default unless both distributed backends are configured */

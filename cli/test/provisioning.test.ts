@@ -41,6 +41,7 @@ describe('replicant origin provisioning: missing topic, unreachable Redis', () =
     PARTITIONS: '4',
     NODE_ID: `origin-${topic}`,
     ADMIN_PORT: String(adminPort),
+    AUTH_DISABLED: 'true',
   });
   const readyz = async (adminPort: number) => (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status;
 

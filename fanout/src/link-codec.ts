@@ -3,7 +3,7 @@
  * by its length as a 4-byte big-endian integer. The reader accumulates chunks and yields whole
  * frames; a frame over the bound is a protocol error (the connection is dropped, never buffered).
  */
-import { longToSeq, pb, seqToLong, type JsonObject } from '@replicant/protocol';
+import { longToSeq, parsePatch, pb, ProtocolError, seqToLong } from '@replicant/protocol';
 import type { replicant } from '@replicant/protocol';
 import { Delta } from './delta.js';
 
@@ -55,10 +55,15 @@ export class LinkFrameReader {
 
 const utf8 = new TextDecoder();
 
-/** a LinkDelta message as the Delta the gateway's listeners consume */
+/**
+ * a LinkDelta message as the Delta the gateway's listeners consume; throws LinkFrameError when
+ * its patch is not a JSON object within the protocol's bounds (the link is then dropped)
+ */
 export function deltaFromLink(d: replicant.v1.ILinkDelta): Delta {
   const patch = utf8.decode(d.patch!);
-  return new Delta(d.doc!, longToSeq(d.seq as any), longToSeq(d.prevSeq as any), patch, JSON.parse(patch) as JsonObject, Number(longToSeq(d.tsMs as any)));
+  const obj = parsePatch(patch);
+  if (obj instanceof ProtocolError) throw new LinkFrameError(`delta of ${String(d.doc)}: ${obj.message}`);
+  return new Delta(d.doc!, longToSeq(d.seq as any), longToSeq(d.prevSeq as any), patch, obj, Number(longToSeq(d.tsMs as any)));
 }
 
 export function deltaToLink(d: Delta): replicant.v1.ILinkDelta {

@@ -8,8 +8,16 @@
  * allocated), onAborted is attached before any async work and `res` is never touched after an
  * abort, asynchronous responses are corked, and body chunks are copied (uWS reuses their memory).
  * Body memory is bounded per request (maxBodyBytes) and over all requests (maxBufferedBytes).
+ *
+ * Auth (docs/security.md), when configured: every request needs `Authorization: Bearer <JWT or
+ * API key>` (401 `unauthorized` without or with a bad one, 403 `forbidden` outside the token's
+ * read scope for GET / write scope for POST), or — from the cluster's gateways — a
+ * `ReplicantCluster` signature over the request made with CLUSTER_SECRET. A request without any
+ * Authorization header is answered 401 before its body is read. Patches are bounded in depth
+ * and size by the protocol's one patch check (400 `bad_patch`).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { AuthError, isClusterAuth, verifyClusterRequest, type HttpAuthenticator, type Principal } from '@replicant/auth';
 import { ErrorCode, isValidDocId } from '@replicant/protocol';
 import { OriginError } from './origin.js';
 import type { Origin } from './origin.js';
@@ -19,6 +27,10 @@ export interface OriginHttpOptions {
   maxBodyBytes?: number;
   /** request body bytes buffered at once over all requests (default 64 MiB); over it 503 */
   maxBufferedBytes?: number;
+  /** client credentials (JWT / API_KEYS); absent or not `required` = open */
+  auth?: HttpAuthenticator;
+  /** CLUSTER_SECRET: accept gateway writes signed with it */
+  clusterSecret?: string;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -26,6 +38,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const STATUS: Record<number, string> = {
   200: '200 OK',
   400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
   404: '404 Not Found',
   405: '405 Method Not Allowed',
   413: '413 Payload Too Large',
@@ -63,6 +77,7 @@ function send(
     res.writeHeader('Content-Type', 'application/json');
     if (extra?.retryAfterSec !== undefined) res.writeHeader('Retry-After', String(Math.max(1, Math.ceil(extra.retryAfterSec))));
     if (extra?.allow !== undefined) res.writeHeader('Allow', extra.allow);
+    if (status === 401) res.writeHeader('WWW-Authenticate', 'Bearer');
     res.end(body, extra?.close ?? false);
   });
 }
@@ -85,7 +100,48 @@ function docIdParam(req: HttpRequest): string | undefined {
   }
 }
 
+/** the path a cluster signature covers (the gateway signs exactly this) */
+export function docPath(docId: string): string {
+  return `/v1/docs/${docId}`;
+}
+
+type Access = 'read' | 'write';
+
+/**
+ * Resolves to undefined when the request may go ahead, else to the error response to send.
+ * `body` is only needed for cluster signatures (they cover it).
+ */
+function checkAccess(
+  opts: OriginHttpOptions,
+  authorization: string,
+  method: string,
+  docId: string,
+  idempotencyKey: string,
+  access: Access,
+  body: Uint8Array | string,
+  principal: Promise<Principal> | undefined,
+): Promise<{ status: number; code: string; message: string } | undefined> {
+  if (isClusterAuth(authorization)) {
+    const ok = opts.clusterSecret !== undefined && opts.clusterSecret !== '' && verifyClusterRequest(opts.clusterSecret, authorization, method, docPath(docId), idempotencyKey, body);
+    return Promise.resolve(ok ? undefined : { status: 401, code: ErrorCode.Unauthorized, message: 'cluster signature is invalid or too old' });
+  }
+  if (!principal) return Promise.resolve(undefined);
+  return principal.then(
+    (p) => (p[access].allows(docId) ? undefined : { status: 403, code: ErrorCode.Forbidden, message: `doc is outside this credential's ${access} scope` }),
+    (err: unknown) => ({ status: 401, code: ErrorCode.Unauthorized, message: err instanceof AuthError ? err.message : 'credential not accepted' }),
+  );
+}
+
 export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: OriginHttpOptions = {}): void {
+  const authRequired = (opts.auth?.required ?? false) || (opts.clusterSecret ?? '') !== '';
+  /** starts verifying a client credential now (it runs while the body streams in) */
+  const startAuth = (authorization: string): Promise<Principal> | undefined => {
+    if (!authRequired || isClusterAuth(authorization)) return undefined;
+    if (!opts.auth?.required) return Promise.reject(new AuthError('unauthorized', 'only cluster-signed requests are accepted'));
+    const p = opts.auth.authenticate(authorization);
+    p.catch(() => {}); // observed in checkAccess
+    return p;
+  };
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxBuffered = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
   let buffered = 0;
@@ -95,6 +151,7 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     const docId = docIdParam(req);
     const contentType = req.getHeader('content-type');
     const idempotencyKey = req.getHeader('idempotency-key');
+    const authorization = req.getHeader('authorization');
     const contentLength = req.getHeader('content-length');
     const hasBody = (contentLength !== '' && contentLength !== '0') || req.getHeader('transfer-encoding') !== '';
 
@@ -114,6 +171,10 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     if (docId === undefined) {
       return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'), { close: hasBody });
     }
+    if (authRequired && authorization === '') {
+      return send(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'), { close: hasBody });
+    }
+    const principal = startAuth(authorization);
     const mediaType = contentType.split(';')[0].trim().toLowerCase();
     if (!ACCEPTED_TYPES.has(mediaType)) {
       return send(
@@ -159,10 +220,16 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
       } catch {
         return send(res, r, 400, errorBody(ErrorCode.BadPatch, 'body is not valid UTF-8'));
       }
-      origin.write(docId, text, idempotencyKey === '' ? undefined : idempotencyKey).then(
-        (seq) => send(res, r, 200, `{"seq":"${seq}"}`),
-        (err) => sendError(res, r, err),
-      );
+      const write = () =>
+        origin.write(docId, text, idempotencyKey === '' ? undefined : idempotencyKey).then(
+          (seq) => send(res, r, 200, `{"seq":"${seq}"}`),
+          (err) => sendError(res, r, err),
+        );
+      if (!authRequired) return void write();
+      checkAccess(opts, authorization, 'POST', docId, idempotencyKey, 'write', body, principal).then((denied) => {
+        if (denied) send(res, r, denied.status, errorBody(denied.code, denied.message));
+        else void write();
+      });
     });
   });
 
@@ -173,11 +240,19 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
       r.aborted = true;
       r.done = true;
     });
+    const authorization = req.getHeader('authorization');
     if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
-    origin.readJson(docId).then(
-      ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`),
-      (err) => sendError(res, r, err),
-    );
+    const read = () =>
+      origin.readJson(docId).then(
+        ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`),
+        (err) => sendError(res, r, err),
+      );
+    if (!authRequired) return void read();
+    if (authorization === '') return send(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
+    checkAccess(opts, authorization, 'GET', docId, '', 'read', '', startAuth(authorization)).then((denied) => {
+      if (denied) send(res, r, denied.status, errorBody(denied.code, denied.message));
+      else void read();
+    });
   });
 
   app.any('/v1/docs/:docId', (res) => {

@@ -4,4 +4,5 @@ export * from './seq.js';
 export * from './frames.js';
 export * from './json-codec.js';
 export * from './binary-codec.js';
+export * from './patch-bounds.js';
 export { replicant } from './generated/replicant.js';
