@@ -27,7 +27,7 @@ export interface AuthConfig {
   clockSkewSec?: number;
   /** how long a fetched key set is trusted before it is refetched (default 10 min) */
   jwksCacheMaxAgeMs?: number;
-  /** least time between two fetches of the key set, e.g. on unknown kids (default 30 s) */
+  /** least time between two fetches of the key set, e.g. on unknown kids (default 5 s) */
   jwksCooldownMs?: number;
 }
 
@@ -72,7 +72,7 @@ export class TokenVerifier {
     this.jwks = cfg.jwksUrl
       ? createRemoteJWKSet(new URL(cfg.jwksUrl), {
           cacheMaxAge: cfg.jwksCacheMaxAgeMs ?? 600_000,
-          cooldownDuration: cfg.jwksCooldownMs ?? 30_000,
+          cooldownDuration: cfg.jwksCooldownMs ?? 5000,
           timeoutDuration: 5000,
         })
       : undefined;
