@@ -10,8 +10,13 @@
  *  2. Idle memory: 2 server processes × M subscribed idle connections (one process can hold at most
  *     20 000 fds), RSS (/proc/<pid>/status VmRSS) before and after connecting → bytes/connection.
  *
+ *  Fan-out also runs as target `replicant-auth`: `replicant dev` with AUTH_JWT_SECRET and API_KEYS,
+ *  every subscriber authenticating with its own scoped token (read/write patterns with {sub}) in
+ *  its first frame and the writer with an API key, printed next to the open run: authorization
+ *  happens per subscription, so CPU per delivery should match the open run within noise.
+ *
  * Flags: --quick (or BENCH_QUICK=1), --n, --rate, --duration <s>, --warmup <s>, --receivers,
- * --idle <per server>, --repeat <runs per target, medians reported>, --targets replicant,bare,
+ * --idle <per server>, --repeat <runs per target, medians reported>, --targets replicant,replicant-auth,bare,
  * --no-fanout, --no-memory, --wait-quiet <s> (default 60: wait for an idle machine before each
  * phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js> benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench`.
@@ -26,6 +31,7 @@ import { killAllServers, replicantBuilt, startServer, CLI_MAIN, type ServerKind,
 import type { ConnectCmd, ConnectedMsg, ReceiverCmd, StatsMsg } from './receiver.js';
 import { agent, post, writeAtRate } from './open-loop-writer.js';
 import { readArgs } from './args.js';
+import { SignJWT } from 'jose';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const RECEIVER_MAIN = join(here, 'receiver.js');
@@ -34,9 +40,25 @@ const RECEIVER_MAIN = join(here, 'receiver.js');
 // configuration
 // ---------------------------------------------------------------------------------------------
 
+/** a fan-out target: a server kind, or `replicant dev` with auth and scoped tokens on */
+type Target = ServerKind | 'replicant-auth';
+const AUTH_SECRET = 'bench-jwt-secret-0123456789';
+const AUTH_API_KEY = 'bench-api-key-0123456789';
+
+/** one scoped token per subscriber: read the bench doc and the subscriber's own namespace */
+async function scopedTokens(n: number, doc: string): Promise<string[]> {
+  const key = new TextEncoder().encode(AUTH_SECRET);
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  return Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      new SignJWT({ sub: `s${i}`, read: [doc, 'user:{sub}:*', 'room:*'], write: ['user:{sub}:*'], exp }).setProtectedHeader({ alg: 'HS256' }).sign(key),
+    ),
+  );
+}
+
 export interface BenchConfig {
   quick: boolean;
-  targets: ServerKind[];
+  targets: Target[];
   fanout: boolean;
   memory: boolean;
   /** subscribers in the fan-out phase */
@@ -60,8 +82,8 @@ export interface BenchConfig {
 function parseConfig(argv: string[]): BenchConfig {
   const { has, val, num } = readArgs(argv);
   const quick = has('--quick') || process.env.BENCH_QUICK === '1';
-  const targets = (val('--targets') ?? 'replicant,bare').split(',').map((s) => s.trim()) as ServerKind[];
-  for (const t of targets) if (t !== 'replicant' && t !== 'bare') throw new Error(`unknown target ${t}`);
+  const targets = (val('--targets') ?? 'replicant,replicant-auth,bare').split(',').map((s) => s.trim()) as Target[];
+  for (const t of targets) if (t !== 'replicant' && t !== 'bare' && t !== 'replicant-auth') throw new Error(`unknown target ${t}`);
   const cfg: BenchConfig = {
     quick,
     targets,
@@ -160,7 +182,7 @@ async function allStats(rs: Receiver[]): Promise<StatsMsg[]> {
 // ---------------------------------------------------------------------------------------------
 
 export interface FanoutResult {
-  target: ServerKind;
+  target: Target;
   error?: string;
   subscribers: number;
   writeRate: number;
@@ -211,8 +233,10 @@ async function connectReceivers(
   doc: string,
   addrBlock: number,
   sampleEvery: number,
+  tokens?: string[],
 ): Promise<{ receivers: Receiver[]; ready: number; ms: number; failedAttempts: number; firstError: string | null }> {
   const receivers = counts.map(() => new Receiver());
+  const firsts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
   const t0 = Date.now();
   const results = await Promise.all(
     receivers.map((r, i) =>
@@ -228,6 +252,7 @@ async function connectReceivers(
         concurrency: 128,
         sampleEvery,
         deadlineMs: 90000,
+        tokens: tokens?.slice(firsts[i], firsts[i] + counts[i]),
       }),
     ),
   );
@@ -260,13 +285,16 @@ async function waitQuiet(cfg: BenchConfig, label: string): Promise<void> {
   log(`[${label}] machine still busy (${busy.toFixed(2)} cores) after ${cfg.quietWaitS} s: measuring anyway`);
 }
 
-async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number): Promise<FanoutResult> {
+async function fanoutPhase(kind: Target, cfg: BenchConfig, addrBlock: number): Promise<FanoutResult> {
   await waitQuiet(cfg, kind);
   log(`[${kind}] fan-out: starting server`);
-  const server = await startServer(kind);
+  const auth = kind === 'replicant-auth';
+  const server = await startServer(auth ? 'replicant' : kind, auth ? { env: { AUTH_JWT_SECRET: AUTH_SECRET, API_KEYS: AUTH_API_KEY } } : {});
+  const headers: Record<string, string> = auth ? { authorization: `Bearer ${AUTH_API_KEY}` } : {};
   let receivers: Receiver[] = [];
   try {
-    const conn = await connectReceivers(server, split(cfg.n, cfg.receivers), cfg.doc, addrBlock, 50);
+    const tokens = auth ? await scopedTokens(cfg.n, cfg.doc) : undefined;
+    const conn = await connectReceivers(server, split(cfg.n, cfg.receivers), cfg.doc, addrBlock, 50, tokens);
     receivers = conn.receivers;
     log(`[${kind}] ${conn.ready}/${cfg.n} subscribers ready in ${conn.ms} ms (${conn.failedAttempts} failed attempts${conn.firstError ? `, first: ${conn.firstError}` : ''})`);
     if (conn.ready === 0) throw new Error(`no subscriber became ready: ${conn.firstError}`);
@@ -274,7 +302,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     // warm-up (JIT, doc creation, connection pools), excluded from the window by write index
     const warmN = Math.round(cfg.rate * cfg.warmupS);
     log(`[${kind}] warm-up: ${warmN} writes`);
-    await writeAtRate(server.port, cfg.doc, cfg.rate, cfg.warmupS, 0);
+    await writeAtRate(server.port, cfg.doc, cfg.rate, cfg.warmupS, 0, headers);
     await sleep(1000);
 
     const total = Math.round(cfg.rate * cfg.durationS);
@@ -285,7 +313,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     const self0 = process.cpuUsage();
     const t0 = wallMs();
     log(`[${kind}] measuring: ${total} writes at ${cfg.rate}/s to ${conn.ready} subscribers`);
-    const w = await writeAtRate(server.port, cfg.doc, cfg.rate, cfg.durationS, warmN);
+    const w = await writeAtRate(server.port, cfg.doc, cfg.rate, cfg.durationS, warmN, headers);
     const expected = w.acked * conn.ready;
     // wait for the tail of the deliveries (bounded)
     const drainUntil = Date.now() + 10000;
@@ -495,7 +523,7 @@ function table(rows: string[][]): string {
 
 function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): string {
   const out: string[] = [];
-  const byT = <T extends { target: ServerKind }>(xs: T[], t: ServerKind): T | undefined => xs.find((x) => x.target === t);
+  const byT = <T extends { target: Target }>(xs: T[], t: Target): T | undefined => xs.find((x) => x.target === t);
   if (fan.length > 0) {
     const spreadOf = (x: FanoutResult, k: keyof NonNullable<FanoutResult['spread']>, d: number): string =>
       x.spread === undefined ? '' : ` [${fmt(x.spread[k][0], d)}-${fmt(x.spread[k][1], d)}]`;
@@ -506,7 +534,7 @@ function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): str
     const r = byT(fan, 'replicant');
     const b = byT(fan, 'bare');
     const cols = fan.map((f) => f.target);
-    const head = ['', ...cols.map((c) => (c === 'bare' ? 'bare uWS' : c))];
+    const head = ['', ...cols.map((c) => (c === 'bare' ? 'bare uWS' : c === 'replicant-auth' ? 'replicant auth+scopes' : c))];
     const withRatio = r !== undefined && b !== undefined && r.error === undefined && b.error === undefined;
     if (withRatio) head.push('replicant/bare');
     const row = (label: string, f: (x: FanoutResult) => string, ratio?: (r: FanoutResult, b: FanoutResult) => string): string[] => {
@@ -533,6 +561,13 @@ function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): str
         row('seq checks (sampled) / violations', (x) => `${fmtInt(x.sampledDeltas)}/${x.seqViolations}`),
       ]),
     );
+    const a = byT(fan, 'replicant-auth');
+    if (r && a && r.error === undefined && a.error === undefined) {
+      const ratio = a.cpuSPerMillion / r.cpuSPerMillion;
+      out.push(
+        `auth+scopes vs open: server CPU-s per 1M deliveries ${fmt(a.cpuSPerMillion, 3)} vs ${fmt(r.cpuSPerMillion, 3)} = ${fmt(ratio, 3)} (${ratio >= 1 ? '+' : ''}${fmt((ratio - 1) * 100, 1)}%)`,
+      );
+    }
     for (const f of fan) if (f.error !== undefined) out.push(`${f.target}: ${f.error}`);
     for (const f of fan) if (f.firstViolation != null) out.push(`${f.target}: first violation: ${f.firstViolation}`);
     for (const f of fan) if (f.firstWriteError != null) out.push(`${f.target}: first write error: ${f.firstWriteError}`);
@@ -593,6 +628,7 @@ async function main(): Promise<void> {
   }
   if (cfg.memory) {
     for (const t of cfg.targets) {
+      if (t === 'replicant-auth') continue; // idle memory is measured open only
       try {
         mem.push(await memoryPhase(t, cfg, block));
       } catch (err) {
@@ -606,6 +642,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${report(cfg, fan, mem)}\n`);
   const r = fan.find((f) => f.target === 'replicant' && f.error === undefined);
   const b = fan.find((f) => f.target === 'bare' && f.error === undefined);
+  const a = fan.find((f) => f.target === 'replicant-auth' && f.error === undefined);
   const json = {
     bench: 'replicant-fanout',
     quick: cfg.quick,
@@ -619,6 +656,7 @@ async function main(): Promise<void> {
       r && b
         ? { cpuPerDelivery: round(r.cpuSPerMillion / b.cpuSPerMillion, 3), throughput: round(r.deliveredPerSec / b.deliveredPerSec, 3) }
         : null,
+    authVsOpenCpuPerDelivery: r && a ? round(a.cpuSPerMillion / r.cpuSPerMillion, 3) : null,
   };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   const failed = fan.some((f) => f.error !== undefined) || mem.some((m) => m.error !== undefined);

@@ -19,10 +19,10 @@ export interface WriteResult {
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
-export function post(port: number, path: string, body: string): Promise<{ status: number; body: string }> {
+export function post(port: number, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -36,7 +36,15 @@ export function post(port: number, path: string, body: string): Promise<{ status
   });
 }
 
-export async function writeAtRate(port: number, doc: string, rate: number, durationS: number, firstN: number): Promise<WriteResult> {
+export async function writeAtRate(
+  port: number,
+  doc: string,
+  rate: number,
+  durationS: number,
+  firstN: number,
+  /** e.g. an Authorization header for a server with auth on */
+  headers: Record<string, string> = {},
+): Promise<WriteResult> {
   const total = Math.round(rate * durationS);
   const interval = 1000 / rate;
   const maxInflight = 256;
@@ -48,7 +56,7 @@ export async function writeAtRate(port: number, doc: string, rate: number, durat
     const t = wallMs();
     inflight++;
     r.sent++;
-    const p = post(port, path, `{"t":${t.toFixed(3)},"n":${n}}`).then(
+    const p = post(port, path, `{"t":${t.toFixed(3)},"n":${n}}`, headers).then(
       (res) => {
         if (res.status === 200 && /^\{"seq":"\d+"\}$/.test(res.body.trim())) {
           r.acked++;

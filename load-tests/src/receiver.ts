@@ -28,6 +28,8 @@ export interface ConnectCmd {
   sampleEvery: number;
   /** give up connecting after this long (ms) */
   deadlineMs: number;
+  /** socket i sends `auth` with tokens[i] first (the bench's auth-on run); none = open server */
+  tokens?: string[];
 }
 export interface WindowCmd {
   cmd: 'window';
@@ -274,6 +276,7 @@ function runChild(): void {
         pump();
       };
       ws.onopen = () => {
+        if (cmd.tokens) ws.send(`{"type":"auth","token":"${cmd.tokens[i % cmd.tokens.length]}"}`);
         ws.send(`{"type":"subscribe","doc":"${cmd.doc}"}`);
       };
       ws.onmessage = (data) => {
