@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
-import { once } from 'node:events';
 import { linkProof, newNonce, signClusterRequest } from '@replicant/auth';
 import { encodeLinkFrame, LinkFrameReader, type LinkFrame } from '@replicant/fanout';
 import { SignJWT } from 'jose';
@@ -30,8 +29,8 @@ async function rawLink(port: number, script: (first: LinkFrame, send: (f: object
       if (frames.length === 1) script(f, send);
     }
   });
-  s.on('error', () => {});
-  await once(s, 'close');
+  s.on('error', () => {}); // the replica may reset the connection while we still write
+  await new Promise((resolve) => s.on('close', resolve)); // not events.once: that rejects on 'error'
   return frames;
 }
 

@@ -177,8 +177,11 @@ class LinkSession implements UpstreamListener {
     if (this.closed) return;
     metrics.refused.inc();
     this.write(encodeLinkFrame({ error: { doc: '', code: 'unauthorized', message } }));
+    // end() flushes the error and half-closes; destroying now could discard it (or reset the
+    // connection over unread input). The socket is destroyed for good shortly after.
     this.socket.end();
-    this.close();
+    this.close(false);
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   stats(): LinkStats {
@@ -376,7 +379,7 @@ class LinkSession implements UpstreamListener {
     this.close();
   }
 
-  close(): void {
+  close(destroy = true): void {
     if (this.closed) return;
     this.closed = true;
     if (this.authTimer) clearTimeout(this.authTimer);
@@ -386,7 +389,7 @@ class LinkSession implements UpstreamListener {
     }
     this.docs.clear();
     this.queuedDeltas = 0;
-    this.socket.destroy();
+    if (destroy) this.socket.destroy();
     this.onClose(this);
   }
 

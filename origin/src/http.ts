@@ -133,12 +133,13 @@ function checkAccess(
 }
 
 export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: OriginHttpOptions = {}): void {
-  const authRequired = (opts.auth?.required ?? false) || (opts.clusterSecret ?? '') !== '';
+  // client credentials are required when configured; a cluster signature, when presented, must
+  // verify either way (with client auth off, e.g. AUTH_DISABLED=true, unsigned requests are open)
+  const authRequired = opts.auth?.required ?? false;
   /** starts verifying a client credential now (it runs while the body streams in) */
   const startAuth = (authorization: string): Promise<Principal> | undefined => {
     if (!authRequired || isClusterAuth(authorization)) return undefined;
-    if (!opts.auth?.required) return Promise.reject(new AuthError('unauthorized', 'only cluster-signed requests are accepted'));
-    const p = opts.auth.authenticate(authorization);
+    const p = opts.auth!.authenticate(authorization);
     p.catch(() => {}); // observed in checkAccess
     return p;
   };
@@ -225,7 +226,7 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
           (seq) => send(res, r, 200, `{"seq":"${seq}"}`),
           (err) => sendError(res, r, err),
         );
-      if (!authRequired) return void write();
+      if (!authRequired && !isClusterAuth(authorization)) return void write();
       checkAccess(opts, authorization, 'POST', docId, idempotencyKey, 'write', body, principal).then((denied) => {
         if (denied) send(res, r, denied.status, errorBody(denied.code, denied.message));
         else void write();
@@ -247,7 +248,7 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
         ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`),
         (err) => sendError(res, r, err),
       );
-    if (!authRequired) return void read();
+    if (!authRequired && !isClusterAuth(authorization)) return void read();
     if (authorization === '') return send(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
     checkAccess(opts, authorization, 'GET', docId, '', 'read', '', startAuth(authorization)).then((denied) => {
       if (denied) send(res, r, denied.status, errorBody(denied.code, denied.message));
