@@ -156,6 +156,29 @@ test('JWKS rotation: a token with a new kid is accepted once the key set serves 
   assert.equal((await httpGet(dev, 'd', bearer(await sign(claims, k1)))).status, 200);
 });
 
+test('frames behind a pending verification wait in order, at most 256; over it `unavailable`', async (t) => {
+  const k = keyPair('ES256', 'slow');
+  const jwks = await serveJwks([k]);
+  t.after(() => jwks.close());
+  const dev = await startDev(t, { AUTH_JWKS_URL: jwks.url });
+  jwks.hold(); // the first verification fetches the key set: it stays pending until release()
+  const c = await RawClient.open(dev.wsUrl);
+  c.send({ type: 'auth', token: await sign({ sub: 'q', read: ['queued'], exp: nowSec() + 600 }, k) });
+  c.send({ type: 'subscribe', doc: 'queued' });
+  for (let i = 0; i < 255 + 44; i++) c.send({ type: 'ping' });
+  // frames 257..300 are refused at once; nothing else has been answered yet
+  for (let i = 0; i < 44; i++) await c.next((f) => f.type === 'error' && f.code === 'unavailable' && c.frames.filter((g) => g.type === 'error').length > i);
+  assert.equal(c.frames.length, 44);
+  assert.ok(c.frames.every((f) => f.code === 'unavailable'));
+  jwks.release();
+  await c.next((f) => f.type === 'snapshot' && f.doc === 'queued');
+  await c.next(() => c.frames.filter((f) => f.type === 'pong').length === 255);
+  // run in order under the verified token: before it, the subscribe would have been unauthorized + 4001
+  assert.equal(c.frames.filter((f) => f.type === 'error').length, 44);
+  assert.equal(c.closeCode, undefined);
+  c.close();
+});
+
 test('scopes: read room:*, write room:{sub}:* on the WebSocket and HTTP; others carry on; refresh narrows', async (t) => {
   const dev = await startDev(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, CLIENT_PUBLISH_RATE: '10' });
   const alice = await sign({ sub: 'alice', read: ['room:*'], write: ['room:{sub}:*'], exp: nowSec() + 600 }, SECRET);

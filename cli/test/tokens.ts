@@ -48,6 +48,9 @@ export interface JwksServer {
   /** replaces the served key set (rotation) */
   set(keys: KeyPair[]): Promise<void>;
   fetches: number;
+  /** holds every response until release() (a verification that stays pending) */
+  hold(): void;
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -59,15 +62,26 @@ export async function serveJwks(keys: KeyPair[]): Promise<JwksServer> {
     body = JSON.stringify({ keys: jwks });
   };
   await set(keys);
+  let held: (() => void)[] | undefined;
   const s: JwksServer = {
     url: '',
     set,
     fetches: 0,
+    hold: () => {
+      held ??= [];
+    },
+    release: () => {
+      const h = held ?? [];
+      held = undefined;
+      for (const f of h) f();
+    },
     close: () => new Promise((r) => server.close(() => r())),
   };
   const server: Server = createServer((_req, res) => {
     s.fetches++;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    if (held) held.push(answer);
+    else answer();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
