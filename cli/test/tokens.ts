@@ -75,7 +75,12 @@ export async function serveJwks(keys: KeyPair[]): Promise<JwksServer> {
       held = undefined;
       for (const f of h) f();
     },
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () =>
+      new Promise((r) => {
+        held = undefined; // a test that failed while holding must not keep the server open
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
   const server: Server = createServer((_req, res) => {
     s.fetches++;
