@@ -11,6 +11,7 @@ import { LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream } from '@replicant/gateway';
 import { servedPartitions, type Config } from './config.js';
 import { registerAdmin, type AdminHooks } from './admin.js';
+import { authConfig, httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
 import { listen, listenAdmin, onShutdown, type Listening } from './server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -102,12 +103,13 @@ export async function runOrigin(cfg: Config): Promise<void> {
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     maxInflightWrites: cfg.maxInflightWrites,
   }));
-  const app = uWS.App();
-  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes });
+  const app = makeApp(cfg);
+  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret });
   registerAdmin(app, hooks);
   notFound(app);
   const main = await listen(app, cfg.host, cfg.port);
   b.ready = true;
+  warnIfOpen(cfg);
   announce(cfg, main.port, `${kafkaWhat(cfg)}, Redis ${redactRedisUrl(cfg.redisUrl!)}`);
   onShutdown(async () => {
     b.ready = false;
@@ -143,6 +145,7 @@ export async function runFanout(cfg: Config): Promise<void> {
     maxBacklogPerDoc: cfg.linkBacklog,
     hotThreshold: cfg.hotDocGateways,
     hotSpread: cfg.hotDocSpread,
+    clusterSecret: cfg.clusterSecret,
   }));
   const port = await links.listen();
   const address = cfg.advertiseAddress ?? `${cfg.host}:${port}`;
@@ -156,6 +159,7 @@ export async function runFanout(cfg: Config): Promise<void> {
   });
   await registry.register(info());
   b.ready = true;
+  if (cfg.clusterSecret === undefined) console.warn('replicant fanout: WARNING: CLUSTER_SECRET is not set — any client that reaches the link port can read every document it serves');
   announce(cfg, port, `serving partitions ${compact(partitions)} of ${log.partitions}, link address ${address}`);
   onShutdown(async () => {
     b.ready = false;
@@ -176,12 +180,14 @@ export async function runGateway(cfg: Config): Promise<void> {
   let draining = false;
   const registry = await openRegistry(cfg);
   const partitions = await waitForPartitionCount(cfg, registry);
-  const upstream = new RemoteUpstream({ registry, nodeId: cfg.nodeId, partitions, window: cfg.linkWindow });
-  const writer = new OriginClient({ baseUrl: cfg.originUrl });
+  const upstream = new RemoteUpstream({ registry, nodeId: cfg.nodeId, partitions, window: cfg.linkWindow, clusterSecret: cfg.clusterSecret });
+  const writer = new OriginClient({ baseUrl: cfg.originUrl, clusterSecret: cfg.clusterSecret });
   const gateway = new Gateway({
     upstream,
     writer,
-    auth: { jwtSecret: cfg.jwtSecret, jwtPublicKey: cfg.jwtPublicKey },
+    auth: authConfig(cfg),
+    refreshGraceMs: cfg.authRefreshGraceMs,
+    publishRate: cfg.clientPublishRate,
     maxFrameBytes: cfg.maxFrameBytes,
     maxSendBuffer: cfg.maxSendBuffer,
     maxSubscriptions: cfg.maxSubscriptions,
@@ -191,7 +197,7 @@ export async function runGateway(cfg: Config): Promise<void> {
     ready: () => ready && !draining && registry.list().length > 0,
     beforeScrape: () => gateway.collectMetrics(),
   };
-  const app = uWS.App();
+  const app = makeApp(cfg);
   gateway.attach(app);
   registerAdmin(app, hooks);
   const stats = (res: uWS.HttpResponse) => {
@@ -211,7 +217,8 @@ export async function runGateway(cfg: Config): Promise<void> {
     admin = await listen(adminApp, cfg.host, cfg.adminPort);
   }
   ready = true;
-  announce(cfg, main.port, `WebSocket ws://${cfg.host}:${main.port}/v1/stream, origin ${cfg.originUrl}, ${registry.list().length} replicas`);
+  warnIfOpen(cfg);
+  announce(cfg, main.port, `WebSocket ${isTls(cfg) ? 'wss' : 'ws'}://${cfg.host}:${main.port}/v1/stream, origin ${cfg.originUrl}, ${registry.list().length} replicas`);
   onShutdown(async () => {
     draining = true;
     await gateway.drain({ graceMs: cfg.drainGraceMs });

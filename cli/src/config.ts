@@ -9,6 +9,7 @@
  * one line and exits 2.
  */
 import { parseArgs as parseArgv } from 'node:util';
+import { accessSync, constants } from 'node:fs';
 
 export type Mode = 'dev' | 'origin' | 'fanout' | 'gateway';
 export const MODES: readonly Mode[] = ['dev', 'origin', 'fanout', 'gateway'];
@@ -90,6 +91,26 @@ const optional = <T>(p: Parser<T>): Parser<T | undefined> => ({
 
 const HOST_PORT = /^[^\s:]+:\d{1,5}$/;
 
+/** a credential: checked for length only, and never echoed in an error (secrets stay out of logs) */
+const secret = (minLen: number): Parser<string> => ({
+  type: `secret, at least ${minLen} characters`,
+  parse(raw, name) {
+    const v = required(raw, name);
+    if (v.length < minLen) throw new ConfigError(`${name} must be at least ${minLen} characters`);
+    return v;
+  },
+});
+
+/** comma list of credentials, each at least `minLen` characters, never echoed */
+const secretList = (minLen: number): Parser<string[]> => ({
+  type: `comma list of secrets, each at least ${minLen} characters`,
+  parse(raw, name) {
+    const items = required(raw, name).split(',').map((s) => s.trim()).filter(Boolean);
+    if (items.some((k) => k.length < minLen)) throw new ConfigError(`${name} entries must be at least ${minLen} characters each`);
+    return items;
+  },
+});
+
 /** a raw default: the same for every mode, per mode (a mode not listed has none), or computed */
 type Default = string | Partial<Record<Mode, string>> | ((mode: Mode) => string);
 
@@ -141,16 +162,50 @@ export const SETTINGS = {
   nodeId: set({ env: 'NODE_ID', parser: str(), def: (m) => `${m}-${process.pid}`, defHelp: '<mode>-<pid>', help: 'this process in logs and the replica registry' }),
   jwtSecret: set({
     env: 'AUTH_JWT_SECRET',
-    parser: optional(str(/^.{16,}$/s, 'at least 16 characters')),
-    roles: ['dev', 'gateway'],
+    parser: optional(secret(16)),
+    roles: ['dev', 'origin', 'gateway'],
     help: 'HS* JWT secret clients authenticate with',
   }),
   jwtPublicKey: set({
     env: 'AUTH_JWT_PUBLIC_KEY',
     parser: optional(str(/BEGIN/, 'a PEM public key (-----BEGIN PUBLIC KEY-----...)')),
-    roles: ['dev', 'gateway'],
+    roles: ['dev', 'origin', 'gateway'],
     help: 'PEM public key (RS*, PS*, ES*, EdDSA) clients authenticate with',
   }),
+  // ---- security (docs/security.md) ----
+  jwksUrl: set({
+    env: 'AUTH_JWKS_URL',
+    parser: optional(str(/^https?:\/\/[^/\s]+/, 'an http(s) URL')),
+    roles: ['dev', 'origin', 'gateway'],
+    help: 'remote JSON Web Key Set for token verification (cached, refetched on an unknown kid)',
+  }),
+  authIssuer: set({ env: 'AUTH_ISSUER', parser: optional(str()), roles: ['dev', 'origin', 'gateway'], help: 'required `iss` of client tokens' }),
+  authAudience: set({ env: 'AUTH_AUDIENCE', parser: optional(str()), roles: ['dev', 'origin', 'gateway'], help: 'required `aud` of client tokens' }),
+  authClockSkewSec: set({ env: 'AUTH_CLOCK_SKEW_S', parser: int(0, 3600), def: '30', roles: ['dev', 'origin', 'gateway'], help: 'tolerated clock skew for exp/nbf (seconds)' }),
+  apiKeys: set({
+    env: 'API_KEYS',
+    parser: secretList(16),
+    def: '',
+    roles: ['dev', 'origin'],
+    help: 'comma list of full-access HTTP bearer keys for backends (never logged)',
+  }),
+  authRefreshGraceMs: set({
+    env: 'AUTH_REFRESH_GRACE_MS',
+    parser: int(0, 3_600_000),
+    def: '10000',
+    roles: ['dev', 'gateway'],
+    help: 'after token_expired, time to send a fresh auth frame before the 4001 close',
+  }),
+  clientPublishRate: set({ env: 'CLIENT_PUBLISH_RATE', parser: int(1, 1_000_000), def: '100', roles: ['dev', 'gateway'], help: 'publishes per second per connection (burst 2x); over it rate_limited' }),
+  clusterSecret: set({
+    env: 'CLUSTER_SECRET',
+    parser: optional(secret(16)),
+    roles: CLUSTER,
+    help: 'authenticates gateway<->replica links (HMAC challenge) and gateway->origin writes (signed requests)',
+  }),
+  authDisabled: set({ env: 'AUTH_DISABLED', parser: bool, def: 'false', roles: CLUSTER, help: 'let a cluster role run without client auth and CLUSTER_SECRET' }),
+  tlsCertFile: set({ env: 'TLS_CERT_FILE', parser: optional(str()), roles: ['dev', 'origin', 'gateway'], help: 'PEM certificate: serve wss/https (with TLS_KEY_FILE)' }),
+  tlsKeyFile: set({ env: 'TLS_KEY_FILE', parser: optional(str()), roles: ['dev', 'origin', 'gateway'], help: 'PEM private key for TLS_CERT_FILE' }),
   partitions: set({
     env: 'PARTITIONS',
     parser: int(1, 4096),
@@ -343,6 +398,7 @@ function validate(cfg: Config): void {
     throw new ConfigError(`REPLICA_INDEX must be below REPLICA_COUNT (${cfg.replicaIndex} >= ${cfg.replicaCount})`);
   }
   if (cfg.fanoutPartitions !== undefined) parsePartitionList(cfg.fanoutPartitions, cfg.partitions);
+  validateSecurity(cfg);
 }
 
 /** "0-3,7" -> [0,1,2,3,7], each below `partitions` */
@@ -372,6 +428,40 @@ export function servedPartitions(cfg: Config, partitions: number): number[] {
   const n = cfg.replicaCount;
   const i = cfg.replicaIndex;
   return all.filter((p) => (((p - i) % n) + n) % n < Math.min(cfg.replication, n));
+}
+
+/** security settings: shapes, and the cluster roles' refusal to run open (values are never echoed) */
+function validateSecurity(cfg: Config): void {
+  if (cfg.jwtPublicKey !== undefined && cfg.jwksUrl !== undefined) {
+    throw new ConfigError('set one of AUTH_JWT_PUBLIC_KEY and AUTH_JWKS_URL, not both');
+  }
+  if (cfg.jwksUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(cfg.jwksUrl)) {
+    throw new ConfigError('AUTH_JWKS_URL must be an http(s) URL');
+  }
+  if (cfg.apiKeys.some((k) => k.length < 16)) throw new ConfigError('API_KEYS entries must be at least 16 characters each');
+  if (cfg.clusterSecret !== undefined && cfg.clusterSecret.length < 16) {
+    throw new ConfigError('CLUSTER_SECRET must be at least 16 characters');
+  }
+  if ((cfg.tlsCertFile === undefined) !== (cfg.tlsKeyFile === undefined)) {
+    throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  for (const [name, file] of [['TLS_CERT_FILE', cfg.tlsCertFile], ['TLS_KEY_FILE', cfg.tlsKeyFile]] as const) {
+    if (file === undefined) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new ConfigError(`${name} ${JSON.stringify(file)} is not a readable file`);
+    }
+  }
+  if (cfg.authDisabled || cfg.mode === 'dev') return;
+  const jwt = cfg.jwtSecret !== undefined || cfg.jwtPublicKey !== undefined || cfg.jwksUrl !== undefined;
+  const need: Record<Exclude<Mode, 'dev'>, [boolean, string]> = {
+    origin: [(jwt || cfg.apiKeys.length > 0) && cfg.clusterSecret !== undefined, 'AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY, AUTH_JWKS_URL or API_KEYS, and CLUSTER_SECRET'],
+    fanout: [cfg.clusterSecret !== undefined, 'CLUSTER_SECRET'],
+    gateway: [jwt && cfg.clusterSecret !== undefined, 'AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL, and CLUSTER_SECRET'],
+  };
+  const [ok, what] = need[cfg.mode];
+  if (!ok) throw new ConfigError(`replicant ${cfg.mode} refuses to start without auth: set ${what} (or AUTH_DISABLED=true to run open)`);
 }
 
 /** the embedded default unless both distributed backends are configured */

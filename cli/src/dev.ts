@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as uWS from 'uWebSockets.js';
 import { FileLog, FileSnapshotStore, Origin, registerOriginHttp } from '@replicant/origin';
 import { Replica } from '@replicant/fanout';
 import { Gateway } from '@replicant/gateway';
@@ -12,6 +11,7 @@ import type { Config } from './config.js';
 import { registerAdmin } from './admin.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { listen, listenAdmin, onShutdown } from './server.js';
+import { authConfig, httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
 
 /** the browser bundle of @replicant/sdk built by scripts/bundle-sdk.mjs */
 function loadBrowserSdk(): Buffer | undefined {
@@ -50,7 +50,9 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   const gateway = new Gateway({
     upstream: replica,
     writer: origin,
-    auth: { jwtSecret: cfg.jwtSecret, jwtPublicKey: cfg.jwtPublicKey },
+    auth: authConfig(cfg),
+    refreshGraceMs: cfg.authRefreshGraceMs,
+    publishRate: cfg.clientPublishRate,
     maxFrameBytes: cfg.maxFrameBytes,
     maxSendBuffer: cfg.maxSendBuffer,
     maxSubscriptions: cfg.maxSubscriptions,
@@ -59,8 +61,8 @@ export async function startDev(cfg: Config): Promise<DevServer> {
 
   let draining = false;
   const hooks = { ready: () => !draining, beforeScrape: () => gateway.collectMetrics() };
-  const app = uWS.App();
-  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes });
+  const app = makeApp(cfg);
+  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg) });
   gateway.attach(app);
   registerAdmin(app, hooks);
   app.get('/', (res) => {
@@ -96,8 +98,10 @@ export async function startDev(cfg: Config): Promise<DevServer> {
 
 export async function runDev(cfg: Config): Promise<void> {
   const dev = await startDev(cfg);
-  const url = `http://${cfg.host}:${dev.port}`;
-  console.log(`replicant dev ready on ${url} (WebSocket ws://${cfg.host}:${dev.port}/v1/stream, demo ${url}/, data ${cfg.dataDir})`);
+  const tls = isTls(cfg);
+  const url = `${tls ? 'https' : 'http'}://${cfg.host}:${dev.port}`;
+  warnIfOpen(cfg);
+  console.log(`replicant dev ready on ${url} (WebSocket ${tls ? 'wss' : 'ws'}://${cfg.host}:${dev.port}/v1/stream, demo ${url}/, data ${cfg.dataDir})`);
   onShutdown(async (signal) => {
     console.log(`replicant dev: ${signal}, draining`);
     await dev.stop();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { once } from 'node:events';
 import { decodeServerBinary, encodeClientBinary } from '@replicant/protocol';
-import { signHs256 } from '@replicant/gateway';
+import { SignJWT } from 'jose';
 import { getDoc, post, RawClient, startDevProcess, tempDir } from './harness.js';
 
 test('bad input gets clear errors; the process and other clients carry on', async (t) => {
@@ -116,9 +116,11 @@ test('auth: bad tokens are refused, unauthenticated frames close with 4001, good
     await dev.stop();
     tmp.cleanup();
   });
-  const good = signHs256({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 600 }, secret);
-  const forged = signHs256({ sub: 'mallory' }, 'not-the-secret-at-all');
-  const expired = signHs256({ sub: 'bob', exp: Math.floor(Date.now() / 1000) - 3600 }, secret);
+  const sign = (claims: Record<string, unknown>, key: string) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(key));
+  const good = await sign({ sub: 'alice', read: ['secret'], exp: Math.floor(Date.now() / 1000) + 600 }, secret);
+  const forged = await sign({ sub: 'mallory', read: ['*'] }, 'not-the-secret-at-all');
+  const expired = await sign({ sub: 'bob', read: ['*'], exp: Math.floor(Date.now() / 1000) - 3600 }, secret);
 
   for (const bad of [forged, expired, 'garbage']) {
     const ws = new WebSocket(`${dev.wsUrl}?token=${bad}`, ['replicant.v1.json']);

@@ -89,8 +89,8 @@ test('a flag wins over the env, the env over the default; defaults are per mode'
   assert.equal(cfg.kafkaIdempotent, false);
   assert.equal(cfg.dataDir, './data');
   assert.equal(cfg.nodeId, `dev-${process.pid}`);
-  assert.equal(loadConfig(['origin'], { KAFKA_BROKERS: 'a:1, b:2', REDIS_URL: 'redis://r' }).port, 8081);
-  assert.deepEqual(loadConfig(['origin'], { KAFKA_BROKERS: 'a:1, b:2', REDIS_URL: 'redis://r' }).kafkaBrokers, ['a:1', 'b:2']);
+  assert.equal(loadConfig(['origin'], { KAFKA_BROKERS: 'a:1, b:2', REDIS_URL: 'redis://r', AUTH_DISABLED: 'true' }).port, 8081);
+  assert.deepEqual(loadConfig(['origin'], { KAFKA_BROKERS: 'a:1, b:2', REDIS_URL: 'redis://r', AUTH_DISABLED: 'true' }).kafkaBrokers, ['a:1', 'b:2']);
   assert.equal(loadConfig(['dev'], { REDIS_URL: '' }).redisUrl, undefined);
   assert.deepEqual(load(['--help'], {}), { help: helpText() });
   assert.throws(() => loadConfig(['dev', 'extra']), ConfigError);

@@ -54,6 +54,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     KAFKA_FETCH_MAX_WAIT_MS: '20',
     REDIS_URL: redis.url,
     REGISTRY_TTL_MS: '1500',
+    // links and gateway->origin writes authenticated; client auth stays off unless a test sets it
+    CLUSTER_SECRET: 'cluster-harness-secret-0123456789',
+    AUTH_DISABLED: 'true',
     ...opts.env,
   };
   const nodes: Node[] = [];

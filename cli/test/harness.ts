@@ -98,7 +98,7 @@ export function spawnProcess(mode: string, env: Record<string, string>): Spawned
     if (exitCode !== undefined) return Promise.reject(new Error(`replicant ${mode} exited (${exitCode}) before printing ${re}:\n${out}`));
     return new Promise((resolve, reject) => waiters.push({ re, resolve, reject }));
   };
-  const ready = waitFor(/ready on (?:http:\/\/)?127\.0\.0\.1:(\d+)/).then((m) => Number(m[1]));
+  const ready = waitFor(/ready on (?:https?:\/\/)?127\.0\.0\.1:(\d+)/).then((m) => Number(m[1]));
   ready.catch(() => {}); // observed by whoever awaits it
   return { proc, output: () => out, waitFor, ready, exited };
 }

@@ -42,6 +42,7 @@ describe('replicant origin provisioning: missing topic, unreachable Redis', () =
     NODE_ID: `origin-${topic}`,
     ADMIN_PORT: String(adminPort),
     LOG_RETENTION_MS: '604800000',
+    AUTH_DISABLED: 'true',
   });
   const readyz = async (adminPort: number) => (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status;
 

@@ -3,8 +3,8 @@
  * once per subprotocol, and cached on the object: every gateway session of that subprotocol is sent
  * the very same bytes.
  */
-import { encodeServerBinary, encodeServerJson, longToSeq, seqToLong, type JsonObject, type replicant } from '@replicant/protocol';
-import { encodeLinkFrame } from './link-codec.js';
+import { encodeServerBinary, encodeServerJson, longToSeq, parsePatch, ProtocolError, seqToLong, type JsonObject, type replicant } from '@replicant/protocol';
+import { encodeLinkFrame, LinkFrameError } from './link-codec.js';
 
 export class Delta {
   private json: string | undefined;
@@ -39,10 +39,15 @@ export class Delta {
 
 const utf8 = new TextDecoder();
 
-/** a LinkDelta message as the Delta the gateway's listeners consume */
+/**
+ * a LinkDelta message as the Delta the gateway's listeners consume; throws LinkFrameError when
+ * its patch is not a JSON object within the protocol's bounds (the link is then dropped)
+ */
 export function deltaFromLink(d: replicant.v1.ILinkDelta): Delta {
   const patch = utf8.decode(d.patch!);
-  return new Delta(d.doc!, longToSeq(d.seq), longToSeq(d.prevSeq), patch, JSON.parse(patch) as JsonObject, Number(longToSeq(d.tsMs)));
+  const obj = parsePatch(patch);
+  if (obj instanceof ProtocolError) throw new LinkFrameError(`delta of ${String(d.doc)}: ${obj.message}`);
+  return new Delta(d.doc!, longToSeq(d.seq), longToSeq(d.prevSeq), patch, obj, Number(longToSeq(d.tsMs)));
 }
 
 export function deltaToLink(d: Delta): replicant.v1.ILinkDelta {

@@ -8,9 +8,15 @@
  * deltas are dropped and the doc is marked for a fresh base, taken from the replica's current state
  * when credit returns. The gateway therefore sees a snapshot, never a gap, and the replica's memory
  * per link is bounded by (subscribed docs x backlog bound).
+ *
+ * With a cluster secret (CLUSTER_SECRET) a link serves nobody before the gateway has answered the
+ * replica's challenge with the right MAC (@replicant/auth cluster-secret.ts): the first frame a
+ * connection gets is the challenge (a random nonce, no document data); any other first frame, a
+ * wrong proof, or no answer within `authTimeoutMs` ends the connection.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { defineMetrics } from '@replicant/origin';
+import { linkProof, newNonce, proofMatches } from '@replicant/auth';
 import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
 import { deltaToLink, type Delta } from './delta.js';
 import { encodeLinkFrame, LinkFrameError, LinkFrameReader, MAX_LINK_FRAME_BYTES, type LinkFrame } from './link-codec.js';
@@ -33,6 +39,10 @@ export interface LinkServerOptions {
   hotThreshold?: number;
   /** how many replicas gateways spread a hot doc over (default 3) */
   hotSpread?: number;
+  /** CLUSTER_SECRET: links must prove they hold it before anything is served ('' = open links) */
+  clusterSecret?: string;
+  /** time a new link has to complete the handshake (default 5 s) */
+  authTimeoutMs?: number;
 }
 
 /** which links watch which doc, across the sessions of one server (hot-doc detection) */
@@ -79,6 +89,7 @@ const allSessions = new Set<LinkSession>();
 
 const linkMetrics = defineMetrics((m) => ({
   links: m.gauge({ name: 'replicant_fanout_links', help: 'Connected gateway links' }),
+  refused: m.counter({ name: 'replicant_fanout_links_refused_total', help: 'Link connections refused by the cluster handshake' }),
   collapses: m.counter({ name: 'replicant_fanout_backlog_collapses_total', help: 'Per-doc link backlogs collapsed into a snapshot' }),
   framesOut: m.counter({ name: 'replicant_fanout_link_frames_sent_total', help: 'Data frames sent on gateway links', labelNames: ['type'] }),
   hot: m.counter({ name: 'replicant_fanout_hot_docs_total', help: 'Docs that crossed the hot threshold (gateways told to spread them)' }),
@@ -140,6 +151,9 @@ class LinkSession implements UpstreamListener {
   private queuedDeltas = 0;
   collapses = 0;
   private readonly reader: LinkFrameReader;
+  /** the challenge sent; undefined once the gateway proved the secret (or no secret is set) */
+  private challenge: Buffer | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -154,6 +168,37 @@ class LinkSession implements UpstreamListener {
     socket.on('drain', () => this.schedulePump());
     socket.on('error', () => {});
     socket.on('close', () => this.close());
+    if (o.clusterSecret !== '') {
+      this.challenge = newNonce();
+      socket.write(encodeLinkFrame({ challenge: { nonce: this.challenge } }));
+      this.authTimer = setTimeout(() => this.refuse('no cluster handshake in time'), o.authTimeoutMs);
+    }
+  }
+
+  /** checks the gateway's answer to the challenge; false when the link was refused */
+  private authenticate(f: LinkFrame): boolean {
+    const a = f.frame === 'auth' ? f.auth! : undefined;
+    const gwNonce = a?.nonce;
+    if (!a || !gwNonce || gwNonce.length < 16 || !proofMatches(linkProof(this.o.clusterSecret, 'gateway', this.challenge!, gwNonce), a.proof)) {
+      this.refuse('cluster authentication failed');
+      return false;
+    }
+    this.socket.write(encodeLinkFrame({ authOk: { proof: linkProof(this.o.clusterSecret, 'replica', this.challenge!, gwNonce) } }));
+    this.challenge = undefined;
+    clearTimeout(this.authTimer);
+    this.authTimer = undefined;
+    return true;
+  }
+
+  private refuse(message: string): void {
+    if (this.closed) return;
+    this.metrics.refused.inc();
+    this.write(encodeLinkFrame({ error: { doc: '', code: 'unauthorized', message } }));
+    // end() flushes the error and half-closes; destroying now could discard it (or reset the
+    // connection over unread input). The socket is destroyed for good shortly after.
+    this.socket.end();
+    this.close(false);
+    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   stats(): LinkStats {
@@ -181,6 +226,11 @@ class LinkSession implements UpstreamListener {
       return;
     }
     for (const f of frames) {
+      if (this.closed) return;
+      if (this.challenge !== undefined) {
+        if (!this.authenticate(f)) return;
+        continue;
+      }
       switch (f.frame) {
         case 'hello':
           this.node = f.hello!.nodeId ?? '';
@@ -351,16 +401,17 @@ class LinkSession implements UpstreamListener {
     this.close();
   }
 
-  close(): void {
+  close(destroy = true): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.authTimer) clearTimeout(this.authTimer);
     for (const doc of this.docs.keys()) {
       this.replica.unsubscribe(doc, this);
       this.watchers.remove(doc, this);
     }
     this.docs.clear();
     this.queuedDeltas = 0;
-    this.socket.destroy();
+    if (destroy) this.socket.destroy();
     this.onClose(this);
   }
 
@@ -396,6 +447,8 @@ export class LinkServer {
       maxFrameBytes: opts.maxFrameBytes ?? MAX_LINK_FRAME_BYTES,
       hotThreshold: opts.hotThreshold ?? 8,
       hotSpread: opts.hotSpread ?? 3,
+      clusterSecret: opts.clusterSecret ?? '',
+      authTimeoutMs: opts.authTimeoutMs ?? 5000,
     };
     this.watchers = new DocWatchers(this.o.hotThreshold, this.o.hotSpread);
   }

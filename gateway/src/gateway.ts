@@ -4,6 +4,14 @@
  *
  * Input never takes the process down: every frame is decoded into a typed frame or a
  * ProtocolError, answered with an `error` frame; oversized frames close the connection with 1009.
+ *
+ * Security (docs/security.md): a token (upgrade `?token=` or the first `auth` frame) is verified
+ * with @replicant/auth; its read/write scopes are compiled once per token and checked on
+ * subscribe (and resume) and publish — never per delivery. At `exp` the connection gets
+ * `token_expired` and has AUTH_REFRESH_GRACE_MS to send a fresh `auth` (else 4001); an `auth`
+ * on a live connection replaces the principal and ends subscriptions it no longer permits.
+ * Frames that arrive while a token is being verified wait, in order, behind it (at most
+ * MAX_QUEUED_BEHIND_AUTH). Publishes are rate limited per connection (CLIENT_PUBLISH_RATE).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
 import type { Counter, Histogram } from 'prom-client';
@@ -22,7 +30,8 @@ import {
   type ServerFrame,
 } from '@replicant/protocol';
 import type { Upstream, UpstreamListener } from '@replicant/fanout';
-import { AuthError, Authenticator, type AuthConfig } from './auth.js';
+import { AuthError, FULL_ACCESS, TokenVerifier, type AuthConfig, type Principal } from '@replicant/auth';
+import { newBucket, takeToken } from './publish-rate.js';
 import { LocalFanout } from './local-fanout.js';
 import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.js';
 
@@ -50,7 +59,16 @@ export interface GatewayOptions {
   authTimeoutMs?: number;
   /** idle timeout in seconds; uWS pings automatically before it (default 120) */
   idleTimeoutSec?: number;
+  /** AUTH_REFRESH_GRACE_MS: time after token_expired to send a fresh auth frame (default 10 s) */
+  refreshGraceMs?: number;
+  /** CLIENT_PUBLISH_RATE: publishes per second per connection, burst 2x (default 100) */
+  publishRate?: number;
 }
+
+/** frames held while a token is verified; over it a frame is answered with `unavailable` */
+export const MAX_QUEUED_BEHIND_AUTH = 256;
+/** setTimeout's largest delay; a later exp is re-armed when this fires */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const STREAM_PATH = '/v1/stream';
 
@@ -107,7 +125,7 @@ const FRAME_TYPES = ['auth', 'hello', 'credit', 'subscribe', 'unsubscribe', 'pub
 export class Gateway {
   private readonly metrics = gatewayMetrics();
   readonly fanout: LocalFanout;
-  private readonly auth: Authenticator;
+  private readonly auth: TokenVerifier;
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private draining = false;
@@ -125,8 +143,10 @@ export class Gateway {
       historySize: opts.historySize ?? 1024,
       authTimeoutMs: opts.authTimeoutMs ?? 10_000,
       idleTimeoutSec: opts.idleTimeoutSec ?? 120,
+      refreshGraceMs: opts.refreshGraceMs ?? 10_000,
+      publishRate: opts.publishRate ?? 100,
     };
-    this.auth = new Authenticator(opts.auth ?? {});
+    this.auth = new TokenVerifier(opts.auth ?? {});
     this.fanout = new LocalFanout({
       upstream: timedUpstream(opts.upstream, this.metrics.deliveryLatency),
       historySize: this.o.historySize,
@@ -217,27 +237,41 @@ export class Gateway {
       }
     }
     const token = new URLSearchParams(query).get('token');
-    let authed = !this.auth.required;
-    let sub = '';
-    if (token !== null && this.auth.required) {
-      try {
-        sub = this.auth.verify(token).sub;
-        authed = true;
-      } catch (err) {
-        return httpError(res, '401 Unauthorized', ErrorCode.Unauthorized, (err as AuthError).message);
-      }
-    }
     const session: Session = {
       id: this.nextId++,
       proto: proto === SUBPROTOCOL_BINARY ? PROTO_BINARY : PROTO_JSON,
-      authed,
+      authed: !this.auth.required,
       closed: false,
       subs: undefined,
       inflight: 0,
       authTimer: undefined,
-      sub,
+      principal: this.auth.required ? undefined : FULL_ACCESS,
+      authPending: 0,
+      queued: undefined,
+      expTimer: undefined,
+      expired: false,
+      bucket: newBucket(this.o.publishRate, Date.now()),
     };
-    res.upgrade(session, key, proto, ext, ctx);
+    if (token === null || !this.auth.required) {
+      res.upgrade(session, key, proto, ext, ctx);
+      return;
+    }
+    // verification is asynchronous (jose): req is gone after this callback, res may be aborted
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    this.auth.verify(token).then(
+      (p) => {
+        if (aborted) return;
+        session.principal = p;
+        session.authed = true;
+        res.cork(() => res.upgrade(session, key, proto, ext, ctx));
+      },
+      (err: AuthError) => {
+        if (!aborted) httpError(res, '401 Unauthorized', ErrorCode.Unauthorized, err.message);
+      },
+    );
   }
 
   private onOpen(ws: Socket): void {
@@ -245,7 +279,8 @@ export class Gateway {
     this.metrics.connections.inc();
     this.metrics.connectionsTotal.inc();
     const s = ws.getUserData();
-    if (!s.authed) {
+    if (s.authed) this.armExpiry(ws, s.principal!);
+    else {
       s.authTimer = setTimeout(() => {
         if (!s.closed && !s.authed) this.forceClose(ws, CloseCode.AuthTimeout, 'no auth frame in time', 'auth_timeout');
       }, this.o.authTimeoutMs);
@@ -256,6 +291,8 @@ export class Gateway {
     const s = ws.getUserData();
     s.closed = true;
     if (s.authTimer) clearTimeout(s.authTimer);
+    if (s.expTimer) clearTimeout(s.expTimer);
+    s.queued = undefined;
     this.sockets.delete(ws);
     this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
@@ -290,6 +327,29 @@ export class Gateway {
       return;
     }
     this.typeCounters.get(frame.type)?.inc();
+    if (s.authPending > 0) {
+      // a token is being verified: keep order, this frame runs under the principal it yields
+      const q = (s.queued ??= []);
+      if (q.length >= MAX_QUEUED_BEHIND_AUTH) {
+        const f = frame as { doc?: string; id?: string };
+        this.sendFrame(ws, {
+          type: 'error',
+          code: ErrorCode.Unavailable,
+          message: `at most ${MAX_QUEUED_BEHIND_AUTH} frames may wait for a token to be verified`,
+          doc: f.doc,
+          id: f.id,
+        });
+        return;
+      }
+      q.push(frame);
+      return;
+    }
+    this.dispatch(ws, frame);
+  }
+
+  /** runs one decoded frame for an authenticated (or authenticating) connection */
+  private dispatch(ws: Socket, frame: ClientFrame): void {
+    const s = ws.getUserData();
     if (!s.authed && frame.type !== 'auth') {
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Unauthorized, message: 'authenticate first: send {"type":"auth","token":"…"}' });
       this.forceClose(ws, CloseCode.Unauthorized, 'unauthorized', 'unauthorized');
@@ -299,6 +359,11 @@ export class Gateway {
       case 'auth':
         return this.onAuth(ws, frame.token);
       case 'subscribe': {
+        if (s.expired) return this.expiredError(ws, frame.doc, undefined);
+        if (!s.principal!.read.allows(frame.doc)) {
+          this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'doc is outside this token\'s read scope', doc: frame.doc });
+          return;
+        }
         const subs = (s.subs ??= new Set());
         if (subs.has(frame.doc)) {
           // re-subscribe = explicit resync request: serve it as a fresh join
@@ -338,19 +403,102 @@ export class Gateway {
       s.authed = true;
       return;
     }
-    try {
-      s.sub = this.auth.verify(token).sub;
-      s.authed = true;
-      if (s.authTimer) clearTimeout(s.authTimer);
-      s.authTimer = undefined;
-    } catch (err) {
-      this.sendFrame(ws, { type: 'error', code: ErrorCode.Unauthorized, message: (err as AuthError).message });
-      this.forceClose(ws, CloseCode.Unauthorized, 'unauthorized', 'unauthorized');
+    s.authPending++;
+    this.auth.verify(token).then(
+      (p) => {
+        s.authPending--;
+        if (s.closed) return;
+        this.setPrincipal(ws, p);
+        this.drainQueued(ws);
+      },
+      (err: AuthError) => {
+        s.authPending--;
+        s.queued = undefined;
+        if (s.closed) return;
+        this.sendFrame(ws, { type: 'error', code: err.code, message: err.message });
+        this.forceClose(ws, CloseCode.Unauthorized, 'unauthorized', 'unauthorized');
+      },
+    );
+  }
+
+  /** frames that waited behind a verification run now, until another auth has to be verified */
+  private drainQueued(ws: Socket): void {
+    const s = ws.getUserData();
+    const q = s.queued;
+    if (!q) return;
+    let i = 0;
+    while (i < q.length && s.authPending === 0 && !s.closed) this.dispatch(ws, q[i++]);
+    if (i >= q.length) s.queued = undefined;
+    else q.splice(0, i);
+  }
+
+  /** a verified token becomes the connection's principal (first auth or an in-band refresh) */
+  private setPrincipal(ws: Socket, p: Principal): void {
+    const s = ws.getUserData();
+    s.principal = p;
+    s.authed = true;
+    s.expired = false;
+    if (s.authTimer) clearTimeout(s.authTimer);
+    s.authTimer = undefined;
+    this.armExpiry(ws, p);
+    if (!s.subs) return;
+    for (const doc of [...s.subs]) {
+      if (p.read.allows(doc)) continue;
+      s.subs.delete(doc);
+      this.fanout.unsubscribe(ws, doc);
+      this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'the new token does not grant reading this doc', doc });
     }
+  }
+
+  private armExpiry(ws: Socket, p: Principal): void {
+    const s = ws.getUserData();
+    if (s.expTimer) clearTimeout(s.expTimer);
+    s.expTimer = undefined;
+    if (p.expMs === undefined) return;
+    const delay = p.expMs - Date.now();
+    s.expTimer = setTimeout(() => {
+      s.expTimer = undefined;
+      if (s.closed || s.principal !== p) return;
+      if (Date.now() < p.expMs!) return this.armExpiry(ws, p); // exp was beyond one timer
+      this.onExpired(ws);
+    }, Math.min(Math.max(0, delay), MAX_TIMER_MS));
+  }
+
+  private onExpired(ws: Socket): void {
+    const s = ws.getUserData();
+    s.expired = true;
+    this.sendFrame(ws, {
+      type: 'error',
+      code: ErrorCode.TokenExpired,
+      message: `token expired: send {"type":"auth","token":"…"} within ${this.o.refreshGraceMs} ms`,
+    });
+    s.expTimer = setTimeout(() => {
+      s.expTimer = undefined;
+      if (!s.closed && s.expired) this.forceClose(ws, CloseCode.Unauthorized, 'token expired', 'token_expired');
+    }, this.o.refreshGraceMs);
+  }
+
+  private expiredError(ws: Socket, doc: string | undefined, id: string | undefined): void {
+    this.sendFrame(ws, { type: 'error', code: ErrorCode.TokenExpired, message: 'token expired: send a fresh auth frame first', doc, id });
   }
 
   private onPublish(ws: Socket, doc: string, patch: string, id: string | undefined, ifSeq: bigint | undefined): void {
     const s = ws.getUserData();
+    if (s.expired) return this.expiredError(ws, doc, id);
+    if (!takeToken(s.bucket, this.o.publishRate, Date.now())) {
+      this.sendFrame(ws, {
+        type: 'error',
+        code: ErrorCode.RateLimited,
+        message: `over ${this.o.publishRate} publishes per second on this connection`,
+        doc,
+        id,
+      });
+      return;
+    }
+    if (!s.principal!.write.allows(doc)) {
+      this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'doc is outside this token\'s write scope', doc, id });
+      return;
+    }
     if (s.inflight >= this.o.maxInflightPublishes) {
       this.sendFrame(ws, {
         type: 'error',

@@ -3,7 +3,11 @@
  * (`POST /v1/docs/{id}` with `Idempotency-Key`, and `If-Match: "<seq>"` for a publish with
  * `ifSeq`), which answers only once the op is durable.
  * In-flight requests are bounded; past the bound a publish fails fast with `unavailable`.
+ * With CLUSTER_SECRET each request carries a `ReplicantCluster` signature over its method, doc,
+ * idempotency key and body (@replicant/auth cluster-secret.ts); the secret itself is never sent.
+ * The gateway has already checked the client's write scope, so origin trusts signed writes.
  */
+import { signClusterRequest } from '@replicant/auth';
 import { ErrorCode } from '@replicant/protocol';
 import type { Writer } from './gateway.js';
 
@@ -14,6 +18,8 @@ export interface OriginClientOptions {
   maxInflight?: number;
   /** per-request timeout (default 10 s) */
   timeoutMs?: number;
+  /** CLUSTER_SECRET: sign every write with it */
+  clusterSecret?: string;
 }
 
 export class WriteError extends Error {
@@ -31,7 +37,7 @@ export class OriginClient implements Writer {
   private readonly maxInflight: number;
   private readonly timeoutMs: number;
 
-  constructor(opts: OriginClientOptions) {
+  constructor(private readonly opts: OriginClientOptions) {
     this.base = opts.baseUrl.replace(/\/+$/, '');
     this.maxInflight = opts.maxInflight ?? 1024;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
@@ -46,6 +52,8 @@ export class OriginClient implements Writer {
       const headers: Record<string, string> = { 'content-type': 'application/merge-patch+json' };
       if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
       if (ifSeq !== undefined) headers['if-match'] = `"${ifSeq}"`;
+      const secret = this.opts.clusterSecret;
+      if (secret) headers.authorization = signClusterRequest(secret, 'POST', `/v1/docs/${docId}`, idempotencyKey ?? '', patchText);
       let res: Response;
       try {
         res = await fetch(`${this.base}/v1/docs/${docId}`, {

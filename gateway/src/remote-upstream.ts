@@ -5,14 +5,23 @@
  * re-routes on replica loss (link closed, or gone from the registry) resuming from the last seq
  * it delivered — the listener (LocalFanout) turns the new base into exactly the missing deltas, or
  * waits when the new replica is behind, so no gap and no duplicate reaches a client.
+ *
+ * With CLUSTER_SECRET every link starts with the challenge-response of @replicant/auth
+ * (cluster-secret.ts): nothing but the handshake is sent until the replica proved it holds the
+ * secret too; frames meanwhile wait in `pending` (at most one per routed doc plus the hello and
+ * a credit grant, for at most LINK_AUTH_TIMEOUT_MS, after which the link is dropped and re-routed).
+ * Link frames are checked like client input: a patch or state over the protocol's depth bound, or
+ * unparsable, drops the link instead of reaching the local fan-out.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { defineMetrics } from '@replicant/origin';
-import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
+import { linkProof, newNonce, proofMatches } from '@replicant/auth';
+import { longToSeq, parsePatch, ProtocolError, seqToLong } from '@replicant/protocol';
 import { partitionForKey } from '@replicant/origin';
 import {
   deltaFromLink,
   encodeLinkFrame,
+  LinkFrameError,
   LinkFrameReader,
   pickReplicas,
   type LinkFrame,
@@ -33,7 +42,12 @@ export interface RemoteUpstreamOptions {
   downCooldownMs?: number;
   /** retry interval for docs that have no replica (default 250 ms) */
   retryMs?: number;
+  /** CLUSTER_SECRET: authenticate every link (the replicas must have the same secret) */
+  clusterSecret?: string;
 }
+
+/** a link whose cluster handshake has not completed in this time is dropped */
+export const LINK_AUTH_TIMEOUT_MS = 5000;
 
 const upstreamMetrics = defineMetrics((m) => ({
   links: m.gauge({ name: 'replicant_gateway_upstream_links', help: 'Open links to fanout replicas' }),
@@ -62,6 +76,10 @@ class Link {
   private readonly reader = new LinkFrameReader();
   private consumed = 0;
   private grantScheduled = false;
+  /** frames held until the cluster handshake completes (undefined once authenticated / no secret) */
+  private pending: Buffer[] | undefined;
+  private gatewayNonce: Buffer | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
   open = false;
   closed = false;
 
@@ -70,28 +88,41 @@ class Link {
     private readonly owner: RemoteUpstream,
     nodeId: string,
     window: number,
+    private readonly secret: string | undefined,
   ) {
     const i = replica.address.lastIndexOf(':');
     this.socket = netConnect({ host: replica.address.slice(0, i), port: Number(replica.address.slice(i + 1)) });
     this.socket.setNoDelay(true);
+    if (secret !== undefined) {
+      this.pending = [];
+      this.authTimer = setTimeout(() => {
+        console.error(`replicant gateway: link to replica ${replica.id} (${replica.address}) did not complete the cluster handshake`);
+        this.socket.destroy();
+      }, LINK_AUTH_TIMEOUT_MS);
+    }
     // Writes made before the connection is up are buffered by the socket and flushed on connect.
-    this.socket.write(encodeLinkFrame({ hello: { nodeId, window } }));
+    this.send(encodeLinkFrame({ hello: { nodeId, window } }));
     this.socket.on('connect', () => {
       this.open = true;
       this.metrics.links.inc();
     });
     this.socket.on('data', (chunk: Buffer) => {
-      let frames: LinkFrame[];
       try {
-        frames = this.reader.push(chunk);
-      } catch {
+        for (const f of this.reader.push(chunk)) {
+          if (this.pending !== undefined || f.frame === 'challenge') this.handshake(f);
+          else this.owner.onFrame(this, f);
+          if (this.closed) return;
+        }
+      } catch (err) {
+        // an undecodable frame, or a patch/state over the protocol's bounds: drop the link
+        if (!(err instanceof LinkFrameError)) throw err;
+        console.error(`replicant gateway: dropping link to replica ${replica.id}: ${err.message}`);
         this.socket.destroy();
-        return;
       }
-      for (const f of frames) this.owner.onFrame(this, f);
     });
     this.socket.on('error', () => {});
     this.socket.on('close', () => {
+      if (this.authTimer) clearTimeout(this.authTimer);
       if (this.open) this.metrics.links.dec();
       this.open = false;
       this.closed = true;
@@ -99,16 +130,48 @@ class Link {
     });
   }
 
+  /** the cluster handshake, before any other frame is accepted from the replica */
+  private handshake(f: LinkFrame): void {
+    if (this.secret === undefined || this.pending === undefined) {
+      throw new LinkFrameError(f.frame === 'challenge' ? 'replica requires CLUSTER_SECRET, which this gateway has none of' : 'unexpected handshake frame');
+    }
+    if (f.frame === 'challenge' && this.gatewayNonce === undefined) {
+      this.gatewayNonce = newNonce();
+      const replicaNonce = f.challenge!.nonce ?? new Uint8Array(0);
+      this.expectedReplicaProof = linkProof(this.secret, 'replica', replicaNonce, this.gatewayNonce);
+      this.socket.write(encodeLinkFrame({ auth: { nonce: this.gatewayNonce, proof: linkProof(this.secret, 'gateway', replicaNonce, this.gatewayNonce) } }));
+      return;
+    }
+    if (f.frame === 'authOk' && this.expectedReplicaProof && proofMatches(this.expectedReplicaProof, f.authOk!.proof)) {
+      clearTimeout(this.authTimer);
+      this.authTimer = undefined;
+      const held = this.pending;
+      this.pending = undefined;
+      this.socket.cork();
+      for (const b of held) this.socket.write(b);
+      this.socket.uncork();
+      return;
+    }
+    throw new LinkFrameError(f.frame === 'error' ? `replica refused the link: ${f.error!.message ?? ''}` : 'replica failed the cluster handshake');
+  }
+
+  private expectedReplicaProof: Buffer | undefined;
+
+  private send(b: Buffer): void {
+    if (this.pending !== undefined) this.pending.push(b);
+    else this.socket.write(b);
+  }
+
   subscribe(doc: string, lastSeq: bigint | undefined): void {
     this.docs.add(doc);
-    this.socket.write(
+    this.send(
       encodeLinkFrame({ subscribe: lastSeq === undefined ? { doc } : { doc, lastSeq: seqToLong(lastSeq) } }),
     );
   }
 
   unsubscribe(doc: string): void {
     if (!this.docs.delete(doc) || this.closed) return;
-    this.socket.write(encodeLinkFrame({ unsubscribe: { doc } }));
+    this.send(encodeLinkFrame({ unsubscribe: { doc } }));
   }
 
   /** one data frame consumed: its credit goes back, batched per event-loop turn */
@@ -125,7 +188,7 @@ class Link {
     if (this.closed || this.owner.creditPaused || this.consumed === 0) return;
     const n = this.consumed;
     this.consumed = 0;
-    this.socket.write(encodeLinkFrame({ credit: { n } }));
+    this.send(encodeLinkFrame({ credit: { n } }));
   };
 
   resumeCredit(): void {
@@ -227,7 +290,7 @@ export class RemoteUpstream implements Upstream {
     let l = this.links.get(info.id);
     if (!l || l.closed || l.replica.address !== info.address) {
       l?.close();
-      l = new Link(info, this, this.o.nodeId, this.window);
+      l = new Link(info, this, this.o.nodeId, this.window, this.o.clusterSecret);
       this.links.set(info.id, l);
     }
     return l;
@@ -309,7 +372,9 @@ export class RemoteUpstream implements Upstream {
         const r = this.docs.get(s.doc!);
         if (!r || r.link !== link) return; // a stale route: that doc moved
         const seq = longToSeq(s.seq);
-        const state = JSON.parse(Buffer.from(s.state!).toString('utf8')) as JsonObject;
+        // a state is a fold of bounded patches, so the patch bound applies to it as well
+        const state = parsePatch(Buffer.from(s.state!).toString('utf8'));
+        if (state instanceof ProtocolError) throw new LinkFrameError(`snapshot of ${r.doc}: ${state.message}`);
         const history = (s.history ?? []).map(deltaFromLink);
         if (r.seq === undefined || seq > r.seq) r.seq = seq;
         r.listener.onBase(r.doc, seq, state, history);

@@ -3,6 +3,9 @@
  * connection costs this object plus one Set entry per subscription.
  */
 import type { WebSocket } from 'uWebSockets.js';
+import type { Principal } from '@replicant/auth';
+import type { ClientFrame } from '@replicant/protocol';
+import type { Bucket } from './publish-rate.js';
 
 export const PROTO_JSON = 0;
 export const PROTO_BINARY = 1;
@@ -19,7 +22,17 @@ export interface Session {
   /** publishes awaiting their ack */
   inflight: number;
   authTimer: NodeJS.Timeout | undefined;
-  sub: string;
+  /** who this connection acts for (FULL_ACCESS when auth is off); undefined until authed */
+  principal: Principal | undefined;
+  /** `auth` frames being verified; frames arriving meanwhile wait in `queued` (bounded) */
+  authPending: number;
+  queued: ClientFrame[] | undefined;
+  /** fires at the token's exp (token_expired), then after AUTH_REFRESH_GRACE_MS (close 4001) */
+  expTimer: NodeJS.Timeout | undefined;
+  /** token_expired was sent: in the refresh grace, no new subscribe/publish */
+  expired: boolean;
+  /** CLIENT_PUBLISH_RATE token bucket */
+  bucket: Bucket;
 }
 
 export type Socket = WebSocket<Session>;

@@ -383,6 +383,9 @@ async function startCluster(cfg: ClusterBenchConfig, replicas: number): Promise<
       REGISTRY_TTL_MS: '3000',
       DATA_DIR: dataDir,
       DRAIN_GRACE_MS: '0',
+      // authenticated links and writes, as deployed; clients stay open (the fan-out bench is the auth one)
+      CLUSTER_SECRET: 'bench-cluster-secret-0123456789',
+      AUTH_DISABLED: 'true',
     };
     if (cfg.hotGateways !== undefined) env.HOT_DOC_GATEWAYS = String(cfg.hotGateways);
     const origin = await startNode('origin', 'origin-1', env);

@@ -35,6 +35,8 @@ export interface ConnectCmd {
   sampleEvery: number;
   /** give up connecting after this long (ms) */
   deadlineMs: number;
+  /** socket i sends `auth` with tokens[i] first (the bench's auth-on run); none = open server */
+  tokens?: string[];
 }
 export interface WindowCmd {
   cmd: 'window';

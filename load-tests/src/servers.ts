@@ -57,7 +57,7 @@ export interface StartOptions {
 }
 
 /** Variables that would switch `replicant dev` away from the embedded, unauthenticated setup. */
-const SCRUB = ['KAFKA_BROKERS', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'ADMIN_PORT', 'NODE_ID'];
+const SCRUB = ['KAFKA_BROKERS', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'AUTH_JWKS_URL', 'API_KEYS', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'ADMIN_PORT', 'NODE_ID'];
 
 export async function startServer(kind: ServerKind, opts: StartOptions = {}): Promise<ServerProc> {
   const target = TARGETS[kind];

@@ -12,8 +12,16 @@
  * An over-limit body is read and dropped (no memory) up to maxDiscardBytes and then answered 413,
  * so a client still sending sees the status instead of a connection reset; past that bound the
  * 413 is sent at once and the connection closes.
+ *
+ * Auth (docs/security.md), when configured: every request needs `Authorization: Bearer <JWT or
+ * API key>` (401 `unauthorized` without or with a bad one, 403 `forbidden` outside the token's
+ * read scope for GET / write scope for POST), or — from the cluster's gateways — a
+ * `ReplicantCluster` signature over the request made with CLUSTER_SECRET. A request without any
+ * Authorization header is answered 401 before its body is read. Patches are bounded in depth
+ * and size by the protocol's one patch check (400 `bad_patch`).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { AuthError, isClusterAuth, verifyClusterRequest, type HttpAuthenticator, type Principal } from '@replicant/auth';
 import { ErrorCode, isValidDocId, parseSeq } from '@replicant/protocol';
 import { OriginError } from './origin.js';
 import type { Origin } from './origin.js';
@@ -25,6 +33,10 @@ export interface OriginHttpOptions {
   maxDiscardBytes?: number;
   /** request body bytes buffered at once over all requests (default 64 MiB); over it 503 */
   maxBufferedBytes?: number;
+  /** client credentials (JWT / API_KEYS); absent or not `required` = open */
+  auth?: HttpAuthenticator;
+  /** CLUSTER_SECRET: accept gateway writes signed with it */
+  clusterSecret?: string;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -33,6 +45,8 @@ export const DEFAULT_MAX_DISCARD_BYTES = 16 * 1024 * 1024;
 const STATUS: Record<number, string> = {
   200: '200 OK',
   400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
   404: '404 Not Found',
   405: '405 Method Not Allowed',
   409: '409 Conflict',
@@ -73,6 +87,7 @@ function send(
     if (extra?.retryAfterSec !== undefined) res.writeHeader('Retry-After', String(Math.max(1, Math.ceil(extra.retryAfterSec))));
     if (extra?.allow !== undefined) res.writeHeader('Allow', extra.allow);
     if (extra?.etag !== undefined) res.writeHeader('ETag', extra.etag);
+    if (status === 401) res.writeHeader('WWW-Authenticate', 'Bearer');
     res.end(body, extra?.close ?? false);
   });
 }
@@ -106,7 +121,49 @@ export function parseIfMatch(h: string): bigint | '' | undefined {
   return m ? parseSeq(m[1]) : undefined;
 }
 
+/** the path a cluster signature covers (the gateway signs exactly this) */
+export function docPath(docId: string): string {
+  return `/v1/docs/${docId}`;
+}
+
+type Access = 'read' | 'write';
+
+/**
+ * Resolves to undefined when the request may go ahead, else to the error response to send.
+ * `body` is only needed for cluster signatures (they cover it).
+ */
+function checkAccess(
+  opts: OriginHttpOptions,
+  authorization: string,
+  method: string,
+  docId: string,
+  idempotencyKey: string,
+  access: Access,
+  body: Uint8Array | string,
+  principal: Promise<Principal> | undefined,
+): Promise<{ status: number; code: string; message: string } | undefined> {
+  if (isClusterAuth(authorization)) {
+    const ok = opts.clusterSecret !== undefined && opts.clusterSecret !== '' && verifyClusterRequest(opts.clusterSecret, authorization, method, docPath(docId), idempotencyKey, body);
+    return Promise.resolve(ok ? undefined : { status: 401, code: ErrorCode.Unauthorized, message: 'cluster signature is invalid or too old' });
+  }
+  if (!principal) return Promise.resolve(undefined);
+  return principal.then(
+    (p) => (p[access].allows(docId) ? undefined : { status: 403, code: ErrorCode.Forbidden, message: `doc is outside this credential's ${access} scope` }),
+    (err: unknown) => ({ status: 401, code: ErrorCode.Unauthorized, message: err instanceof AuthError ? err.message : 'credential not accepted' }),
+  );
+}
+
 export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: OriginHttpOptions = {}): void {
+  // client credentials are required when configured; a cluster signature, when presented, must
+  // verify either way (with client auth off, e.g. AUTH_DISABLED=true, unsigned requests are open)
+  const authRequired = opts.auth?.required ?? false;
+  /** starts verifying a client credential now (it runs while the body streams in) */
+  const startAuth = (authorization: string): Promise<Principal> | undefined => {
+    if (!authRequired || isClusterAuth(authorization)) return undefined;
+    const p = opts.auth!.authenticate(authorization);
+    p.catch(() => {}); // observed in checkAccess
+    return p;
+  };
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxBuffered = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
   const maxDiscard = Math.max(maxBody, opts.maxDiscardBytes ?? DEFAULT_MAX_DISCARD_BYTES);
@@ -118,6 +175,7 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     const contentType = req.getHeader('content-type');
     const idempotencyKey = req.getHeader('idempotency-key');
     const ifMatch = parseIfMatch(req.getHeader('if-match'));
+    const authorization = req.getHeader('authorization');
     const contentLength = req.getHeader('content-length');
     const hasBody = (contentLength !== '' && contentLength !== '0') || req.getHeader('transfer-encoding') !== '';
 
@@ -140,6 +198,10 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     if (ifMatch === undefined) {
       return send(res, r, 400, errorBody(ErrorCode.BadRequest, 'If-Match must be one quoted decimal seq, e.g. "123"'), { close: hasBody });
     }
+    if (authRequired && authorization === '') {
+      return send(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'), { close: hasBody });
+    }
+    const principal = startAuth(authorization);
     const mediaType = contentType.split(';')[0].trim().toLowerCase();
     if (!ACCEPTED_TYPES.has(mediaType)) {
       return send(
@@ -196,10 +258,16 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
       } catch {
         return send(res, r, 400, errorBody(ErrorCode.BadPatch, 'body is not valid UTF-8'));
       }
-      origin.write(docId, text, idempotencyKey === '' ? undefined : idempotencyKey, ifMatch === '' ? undefined : ifMatch).then(
-        (seq) => send(res, r, 200, `{"seq":"${seq}"}`),
-        (err) => sendError(res, r, err),
-      );
+      const write = () =>
+        origin.write(docId, text, idempotencyKey === '' ? undefined : idempotencyKey, ifMatch === '' ? undefined : ifMatch).then(
+          (seq) => send(res, r, 200, `{"seq":"${seq}"}`),
+          (err) => sendError(res, r, err),
+        );
+      if (!authRequired && !isClusterAuth(authorization)) return void write();
+      checkAccess(opts, authorization, 'POST', docId, idempotencyKey, 'write', body, principal).then((denied) => {
+        if (denied) send(res, r, denied.status, errorBody(denied.code, denied.message));
+        else void write();
+      });
     });
   });
 
@@ -210,11 +278,19 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
       r.aborted = true;
       r.done = true;
     });
+    const authorization = req.getHeader('authorization');
     if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
-    origin.readJson(docId).then(
-      ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`, { etag: `"${seq}"` }),
-      (err) => sendError(res, r, err),
-    );
+    const read = () =>
+      origin.readJson(docId).then(
+        ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`, { etag: `"${seq}"` }),
+        (err) => sendError(res, r, err),
+      );
+    if (!authRequired && !isClusterAuth(authorization)) return void read();
+    if (authorization === '') return send(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
+    checkAccess(opts, authorization, 'GET', docId, '', 'read', '', startAuth(authorization)).then((denied) => {
+      if (denied) send(res, r, denied.status, errorBody(denied.code, denied.message));
+      else void read();
+    });
   });
 
   app.any('/v1/docs/:docId', (res) => {

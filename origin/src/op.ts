@@ -2,7 +2,7 @@
  * The value of one log record: an encoded `Op` (protocol/replicant.proto). The patch travels as the
  * writer's JSON text, so every reader parses the same bytes and fan-out never re-encodes it.
  */
-import { ErrorCode, ProtocolError, isJsonObject, longToSeq, pb, seqToLong, utf8Encode } from '@replicant/protocol';
+import { ErrorCode, ProtocolError, longToSeq, parsePatch, pb, seqToLong, utf8Encode } from '@replicant/protocol';
 import type { JsonObject } from '@replicant/protocol';
 
 export interface DecodedOp {
@@ -35,14 +35,15 @@ export function decodeOp(bytes: Uint8Array): DecodedOp | ProtocolError {
     return new ProtocolError(ErrorCode.BadFrame, 'record value is not a valid Op');
   }
   let patchText: string;
-  let patch: unknown;
   try {
     patchText = utf8.decode(op.patch);
-    patch = JSON.parse(patchText);
   } catch {
-    return new ProtocolError(ErrorCode.BadPatch, 'op patch is not valid UTF-8 JSON');
+    return new ProtocolError(ErrorCode.BadPatch, 'op patch is not valid UTF-8');
   }
-  if (!isJsonObject(patch)) return new ProtocolError(ErrorCode.BadPatch, 'op patch is not a JSON object');
+  // the same depth/size bound as every other entry point: a record written around the origin
+  // (straight into Kafka) must not overflow the materializer's fold
+  const patch = parsePatch(patchText);
+  if (patch instanceof ProtocolError) return patch;
   const d: DecodedOp = { patch, patchText, key: op.key, tsMs: Number(longToSeq(op.tsMs)) };
   if (op.ifSeq != null) d.ifSeq = longToSeq(op.ifSeq);
   return d;

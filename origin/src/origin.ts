@@ -12,7 +12,7 @@
  * Meanwhile new writes and reads answer 503 with Retry-After; writes already appended are answered
  * by the rebuilt view.
  */
-import { Backoff, ErrorCode, MAX_ID_LENGTH, isJsonObject, isMalformedSequencedKey, isValidDocId } from '@replicant/protocol';
+import { Backoff, ErrorCode, MAX_ID_LENGTH, ProtocolError, isMalformedSequencedKey, isValidDocId, parsePatch } from '@replicant/protocol';
 import type { JsonObject } from '@replicant/protocol';
 import type { AppendResult, StreamLog } from './stream-log.js';
 import type { SnapshotStore } from './snapshot-store.js';
@@ -245,13 +245,9 @@ export class Origin {
     if (isMalformedSequencedKey(key)) {
       throw new OriginError(ErrorCode.BadRequest, 400, 'idempotency keys starting with ~ are sequenced keys: ~<client>.<n>.<base>');
     }
-    let patch: unknown;
-    try {
-      patch = JSON.parse(patchText);
-    } catch {
-      throw new OriginError(ErrorCode.BadPatch, 400, 'patch is not valid JSON');
-    }
-    if (!isJsonObject(patch)) throw new OriginError(ErrorCode.BadPatch, 400, 'patch must be a JSON object (RFC 7386 merge patch)');
+    // depth/size bounded (protocol/patch-bounds.ts) before JSON.stringify below can overflow
+    const patch = parsePatch(patchText);
+    if (patch instanceof ProtocolError) throw new OriginError(ErrorCode.BadPatch, 400, patch.message);
     if (key !== '') {
       // already applied (hence durable): answer without appending a duplicate
       const known = this.mat.peekDecided(docId, key);

@@ -6,11 +6,13 @@ export const ErrorCode = {
   BadFrame: 'bad_frame', // undecodable frame (invalid JSON / protobuf, unknown type, wrong field types)
   FrameTooLarge: 'frame_too_large',
   BadDocId: 'bad_doc_id',
-  BadPatch: 'bad_patch', // a patch that is not a JSON object
+  BadPatch: 'bad_patch', // a patch that is not a JSON object, or nested / sized over its bound
   BadSeq: 'bad_seq',
   BadRequest: 'bad_request',
   Unauthorized: 'unauthorized',
-  Forbidden: 'forbidden',
+  Forbidden: 'forbidden', // outside the token's read/write scopes
+  TokenExpired: 'token_expired', // the connection's token passed exp: send a fresh auth frame
+  RateLimited: 'rate_limited', // over CLIENT_PUBLISH_RATE
   TooManySubscriptions: 'too_many_subscriptions',
   NotSubscribed: 'not_subscribed',
   PayloadTooLarge: 'payload_too_large',

@@ -6,5 +6,6 @@ export * from './json-codec.js';
 export * from './binary-codec.js';
 export * from './merge-patch.js';
 export * from './backoff.js';
+export * from './patch-bounds.js';
 export { replicant } from './generated/replicant.js';
 export * from './idempotency.js';

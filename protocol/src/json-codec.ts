@@ -7,6 +7,7 @@
 import { ErrorCode, ProtocolError } from './errors.js';
 import { isValidDocId } from './docid.js';
 import { parseSeq } from './seq.js';
+import { checkPatch } from './patch-bounds.js';
 import type { ClientFrame, JsonObject, PublishFrame, ReceivedFrame, ServerFrame } from './frames.js';
 
 export const MAX_ID_LENGTH = 256;
@@ -42,9 +43,9 @@ export function validateClientFrame(o: unknown): ClientFrame | ProtocolError {
         id = o.id;
       }
       if (!isValidDocId(o.doc)) return new ProtocolError(ErrorCode.BadDocId, docIdMessage(o.doc), undefined, id);
-      if (!isJsonObject(o.patch)) {
-        return new ProtocolError(ErrorCode.BadPatch, 'patch must be a JSON object (RFC 7386 merge patch)', o.doc, id);
-      }
+      // bounded before JSON.stringify, which overflows the stack on deep nesting (patch-bounds.ts)
+      const bad = checkPatch(o.patch, o.doc, id);
+      if (bad) return bad;
       const f: PublishFrame = { type: 'publish', doc: o.doc, patch: JSON.stringify(o.patch) };
       if (id !== undefined) f.id = id;
       if (o.ifSeq !== undefined && o.ifSeq !== null) {

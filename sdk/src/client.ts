@@ -43,8 +43,15 @@ export interface Timers {
 }
 
 export interface ClientOptions {
-  /** sent as the `token` query parameter; a function is called before every (re)connect */
+  /**
+   * The access token, sent in the first `auth` frame of every connection (not in the URL, which
+   * ends up in proxy logs). A function is called before every (re)connect and again shortly
+   * before the token's `exp`, and the fresh token is sent in-band on the live connection: no
+   * reconnect, no gap in any subscription.
+   */
   token?: string | (() => string | Promise<string>);
+  /** send the token as the `?token=` query parameter instead (servers without `auth` frames) */
+  tokenInUrl?: boolean;
   /** wire encoding: 'binary' = `replicant.v1` (protobuf, default), 'json' = `replicant.v1.json` */
   protocol?: WireProtocol;
   /** WebSocket implementation; default the global one, else the `ws` package (Node) */
@@ -132,6 +139,9 @@ export class ReplicantClient {
   private pingTimer: unknown;
   private rxSincePing = true;
   private closed: Promise<void> | undefined;
+  /** token to send in the first frame once the socket opens */
+  private openToken: string | undefined;
+  private refreshTimer: unknown;
 
   /** Use `connect()`; the constructor starts connecting. */
   constructor(
@@ -351,6 +361,7 @@ export class ReplicantClient {
     this.clearTimer('reconnectTimer');
     this.clearTimer('goawayTimer');
     this.clearTimer('pingTimer');
+    this.clearTimer('refreshTimer');
     const sock = this.ws;
     this.ws = null;
     this.setStatus('closed');
@@ -378,7 +389,10 @@ export class ReplicantClient {
       const t = this.opts.token;
       const token = typeof t === 'function' ? await t() : t;
       if (gen !== this.generation) return; // closed (or superseded) while waiting
-      sock = new Ctor(streamUrl(this.url, token), [subprotocolOf(this.protocol)]);
+      const inUrl = this.opts.tokenInUrl === true;
+      this.openToken = inUrl ? undefined : token;
+      sock = new Ctor(streamUrl(this.url, inUrl ? token : undefined), [subprotocolOf(this.protocol)]);
+      if (inUrl && token) this.armRefresh(token);
     } catch (err) {
       if (gen !== this.generation) return;
       this.emitError(new ReplicantError(ClientErrorCode.Connect, `connect failed: ${errorMessage(err)}`));
@@ -404,6 +418,12 @@ export class ReplicantClient {
 
   private handleOpen(): void {
     this.openedAt = Date.now();
+    const token = this.openToken;
+    this.openToken = undefined;
+    if (token) {
+      this.send({ type: 'auth', token }); // first, so everything after runs under it
+      this.armRefresh(token);
+    }
     this.credit?.reset();
     if (this.credit) this.send({ type: 'hello', window: this.credit.window });
     // Resume: every document continues from its last applied seq (or asks for a snapshot).
@@ -422,6 +442,7 @@ export class ReplicantClient {
   private handleClose(code: number, reason: string): void {
     this.ws = null;
     this.clearTimer('pingTimer');
+    this.clearTimer('refreshTimer');
     if (this.openedAt !== undefined && Date.now() - this.openedAt >= this.resetAfterMs) this.backoff.reset();
     this.openedAt = undefined;
     this.setStatus('connecting', code, reason);
@@ -463,6 +484,40 @@ export class ReplicantClient {
       }
       void this.openSocket();
     }, delayMs);
+  }
+
+  /**
+   * Schedules the in-band refresh of `token` (when `token` is a function): a quarter of its
+   * remaining lifetime before `exp`, at most 30 s early. The exp is read from the JWT payload
+   * without verifying it: only the server's verification matters, this is just a clock.
+   */
+  private armRefresh(token: string): void {
+    this.clearTimer('refreshTimer');
+    if (typeof this.opts.token !== 'function') return;
+    const expMs = jwtExpMs(token);
+    if (expMs === undefined) return;
+    const remaining = expMs - Date.now();
+    const delay = Math.max(0, remaining - Math.min(30_000, remaining / 4));
+    this.refreshTimer = this.timers.setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refreshToken();
+    }, Math.min(delay, 2 ** 31 - 1));
+  }
+
+  /** fetches a fresh token and sends it on the live connection */
+  private async refreshToken(): Promise<void> {
+    const t = this.opts.token;
+    const sock = this.ws;
+    if (typeof t !== 'function' || !sock) return;
+    let token: string;
+    try {
+      token = await t();
+    } catch (err) {
+      this.emitError(new ReplicantError(ClientErrorCode.Connect, `token refresh failed: ${errorMessage(err)}`));
+      return; // the server's token_expired (or its 4001 close and our reconnect) follows
+    }
+    if (this.ws !== sock || !this.send({ type: 'auth', token })) return;
+    this.armRefresh(token);
   }
 
   private armPing(): void {
@@ -534,6 +589,8 @@ export class ReplicantClient {
         const err = new ReplicantError(f.code, f.message, f.doc, f.id);
         this.emitError(err);
         if (f.id !== undefined) this.publishFailed(f.id, err);
+        // the refresh came too late (or failed): one more try within the server's grace
+        else if (f.code === 'token_expired' && f.doc === undefined) void this.refreshToken();
         break;
       }
       case 'goaway':
@@ -611,7 +668,7 @@ export class ReplicantClient {
     this.events.emit(code === undefined ? { type: 'status', status } : { type: 'status', status, code, reason });
   }
 
-  private clearTimer(name: 'reconnectTimer' | 'goawayTimer' | 'pingTimer' | 'retryTimer'): void {
+  private clearTimer(name: 'reconnectTimer' | 'goawayTimer' | 'pingTimer' | 'retryTimer' | 'refreshTimer'): void {
     if (this[name] !== undefined) this.timers.clearTimeout(this[name]);
     this[name] = undefined;
   }
@@ -623,6 +680,18 @@ const MAX_INTERNAL_RETRIES = 5;
 
 function reject(code: string, message: string, doc?: string, id?: string): Promise<never> {
   return Promise.reject(new ReplicantError(code, message, doc, id));
+}
+
+/** `exp` of a compact JWT in ms, read without verification; undefined when absent or unreadable */
+function jwtExpMs(token: string): number | undefined {
+  try {
+    const part = token.split('.')[1] ?? '';
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const exp = (JSON.parse(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4))) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function errorMessage(err: unknown): string {

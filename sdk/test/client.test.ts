@@ -95,6 +95,7 @@ async function openAndSubscribe(
   const states: { seq: bigint; state: JsonObject }[] = [];
   c.subscribe(doc, (d) => states.push({ seq: d.seq, state: d.state }));
   const conn = await server.connections.next();
+  if (typeof opts.token === 'string') assert.deepEqual(await conn.frames.next(), { type: 'auth', token: opts.token });
   if (opts.window !== undefined) assert.deepEqual(await conn.frames.next(), { type: 'hello', window: opts.window });
   assert.deepEqual(await conn.frames.next(), { type: 'subscribe', doc });
   return { c, conn, states };
@@ -106,7 +107,7 @@ for (const protocol of ['binary', 'json'] as const) {
     const { c, conn, states } = await openAndSubscribe({ protocol, token: 'tok en' }, 'doc.a');
     assert.equal(conn.protocol, protocol === 'json' ? SUBPROTOCOL_JSON : SUBPROTOCOL_BINARY);
     assert.equal(conn.path, '/v1/stream');
-    assert.equal(conn.query.get('token'), 'tok en');
+    assert.equal(conn.query.get('token'), null, 'the token travels in the first auth frame, not the URL');
     const outcomes: string[] = [];
     c.on('delta', (ev) => outcomes.push(ev.outcome));
     const done = nextEvent(c, 'delta', (ev) => ev.seq === big + 9n);
@@ -397,14 +398,47 @@ test('a token function is called for every connection; a failing one is retried 
   assert.equal(failed.error.code, 'connect_failed');
   assert.match(failed.error.message, /token service down/);
   const conn = await server.connections.next();
-  assert.equal(conn.query.get('token'), 't1');
+  assert.deepEqual(await conn.frames.next(), { type: 'auth', token: 't1' });
   conn.ws.close(1001);
   const conn2 = await server.connections.next();
-  assert.equal(conn2.query.get('token'), 't2');
+  assert.deepEqual(await conn2.frames.next(), { type: 'auth', token: 't2' });
   await c.close();
   assert.equal(c.status, 'closed');
   assert.throws(() => c.subscribe('x', () => {}), { code: 'closed' });
   await assert.rejects(c.publish('x', {}), { code: 'closed' });
+});
+
+/** an unsigned JWT-shaped token expiring in `ms` (the scripted server does not verify) */
+function fakeJwt(n: number, ms: number): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${b64({ alg: 'HS256' })}.${b64({ sub: 'a', n, exp: (Date.now() + ms) / 1000 })}.sig`;
+}
+
+test('token(): refreshed in-band before exp on the same connection; token_expired triggers one more refresh', async () => {
+  let n = 0;
+  const c = open({ token: () => fakeJwt(n++, 1200) });
+  c.subscribe('r', () => {});
+  const conn = await server.connections.next();
+  const first = (await conn.frames.next()) as { type: string; token: string };
+  assert.equal(first.type, 'auth');
+  assert.equal((await conn.frames.next()).type, 'subscribe');
+  const t0 = Date.now();
+  const refresh = (await conn.frames.next()) as { type: string; token: string };
+  assert.equal(refresh.type, 'auth');
+  assert.notEqual(refresh.token, first.token);
+  assert.ok(Date.now() - t0 < 1200, 'the refresh is sent before exp');
+  conn.send({ type: 'error', code: 'token_expired', message: 'late' });
+  assert.equal(((await conn.frames.next()) as { type: string }).type, 'auth');
+  assert.equal(c.status, 'open');
+  assert.equal(n, 3, 'no reconnect: one token per refresh only');
+  await c.close();
+});
+
+test('tokenInUrl sends the token as the query parameter instead', async () => {
+  const c = open({ token: 'q-token', tokenInUrl: true });
+  const conn = await server.connections.next();
+  assert.equal(conn.query.get('token'), 'q-token');
+  await c.close();
 });
 
 test('an undecodable server frame is reported and the connection carries on', async () => {

@@ -1488,6 +1488,168 @@ export namespace replicant {
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
 
+        /** Properties of a LinkChallenge. */
+        interface ILinkChallenge {
+
+            /** LinkChallenge nonce */
+            nonce?: (Uint8Array|null);
+        }
+
+        /** Represents a LinkChallenge. */
+        class LinkChallenge implements ILinkChallenge {
+
+            /**
+             * Constructs a new LinkChallenge.
+             * @param [p] Properties to set
+             */
+            constructor(p?: replicant.v1.ILinkChallenge);
+
+            /** LinkChallenge nonce. */
+            public nonce: Uint8Array;
+
+            /**
+             * Creates a new LinkChallenge instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns LinkChallenge instance
+             */
+            public static create(properties?: replicant.v1.ILinkChallenge): replicant.v1.LinkChallenge;
+
+            /**
+             * Encodes the specified LinkChallenge message. Does not implicitly {@link replicant.v1.LinkChallenge.verify|verify} messages.
+             * @param m LinkChallenge message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(m: replicant.v1.ILinkChallenge, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a LinkChallenge message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns LinkChallenge
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): replicant.v1.LinkChallenge;
+
+            /**
+             * Gets the default type url for LinkChallenge
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a LinkAuth. */
+        interface ILinkAuth {
+
+            /** LinkAuth nonce */
+            nonce?: (Uint8Array|null);
+
+            /** LinkAuth proof */
+            proof?: (Uint8Array|null);
+        }
+
+        /** Represents a LinkAuth. */
+        class LinkAuth implements ILinkAuth {
+
+            /**
+             * Constructs a new LinkAuth.
+             * @param [p] Properties to set
+             */
+            constructor(p?: replicant.v1.ILinkAuth);
+
+            /** LinkAuth nonce. */
+            public nonce: Uint8Array;
+
+            /** LinkAuth proof. */
+            public proof: Uint8Array;
+
+            /**
+             * Creates a new LinkAuth instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns LinkAuth instance
+             */
+            public static create(properties?: replicant.v1.ILinkAuth): replicant.v1.LinkAuth;
+
+            /**
+             * Encodes the specified LinkAuth message. Does not implicitly {@link replicant.v1.LinkAuth.verify|verify} messages.
+             * @param m LinkAuth message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(m: replicant.v1.ILinkAuth, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a LinkAuth message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns LinkAuth
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): replicant.v1.LinkAuth;
+
+            /**
+             * Gets the default type url for LinkAuth
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a LinkAuthOk. */
+        interface ILinkAuthOk {
+
+            /** LinkAuthOk proof */
+            proof?: (Uint8Array|null);
+        }
+
+        /** Represents a LinkAuthOk. */
+        class LinkAuthOk implements ILinkAuthOk {
+
+            /**
+             * Constructs a new LinkAuthOk.
+             * @param [p] Properties to set
+             */
+            constructor(p?: replicant.v1.ILinkAuthOk);
+
+            /** LinkAuthOk proof. */
+            public proof: Uint8Array;
+
+            /**
+             * Creates a new LinkAuthOk instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns LinkAuthOk instance
+             */
+            public static create(properties?: replicant.v1.ILinkAuthOk): replicant.v1.LinkAuthOk;
+
+            /**
+             * Encodes the specified LinkAuthOk message. Does not implicitly {@link replicant.v1.LinkAuthOk.verify|verify} messages.
+             * @param m LinkAuthOk message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(m: replicant.v1.ILinkAuthOk, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a LinkAuthOk message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns LinkAuthOk
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): replicant.v1.LinkAuthOk;
+
+            /**
+             * Gets the default type url for LinkAuthOk
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
         /** Properties of a LinkFrame. */
         interface ILinkFrame {
 
@@ -1514,6 +1676,15 @@ export namespace replicant {
 
             /** LinkFrame hot */
             hot?: (replicant.v1.ILinkHot|null);
+
+            /** LinkFrame challenge */
+            challenge?: (replicant.v1.ILinkChallenge|null);
+
+            /** LinkFrame auth */
+            auth?: (replicant.v1.ILinkAuth|null);
+
+            /** LinkFrame authOk */
+            authOk?: (replicant.v1.ILinkAuthOk|null);
         }
 
         /** Represents a LinkFrame. */
@@ -1549,8 +1720,17 @@ export namespace replicant {
             /** LinkFrame hot. */
             public hot?: (replicant.v1.ILinkHot|null);
 
+            /** LinkFrame challenge. */
+            public challenge?: (replicant.v1.ILinkChallenge|null);
+
+            /** LinkFrame auth. */
+            public auth?: (replicant.v1.ILinkAuth|null);
+
+            /** LinkFrame authOk. */
+            public authOk?: (replicant.v1.ILinkAuthOk|null);
+
             /** LinkFrame frame. */
-            public frame?: ("hello"|"subscribe"|"unsubscribe"|"credit"|"snapshot"|"delta"|"error"|"hot");
+            public frame?: ("hello"|"subscribe"|"unsubscribe"|"credit"|"snapshot"|"delta"|"error"|"hot"|"challenge"|"auth"|"authOk");
 
             /**
              * Creates a new LinkFrame instance using the specified properties.

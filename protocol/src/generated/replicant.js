@@ -3880,6 +3880,423 @@ export const replicant = $root.replicant = (() => {
             return LinkHot;
         })();
 
+        v1.LinkChallenge = (function() {
+
+            /**
+             * Properties of a LinkChallenge.
+             * @memberof replicant.v1
+             * @interface ILinkChallenge
+             * @property {Uint8Array|null} [nonce] LinkChallenge nonce
+             */
+
+            /**
+             * Constructs a new LinkChallenge.
+             * @memberof replicant.v1
+             * @classdesc Represents a LinkChallenge.
+             * @implements ILinkChallenge
+             * @constructor
+             * @param {replicant.v1.ILinkChallenge=} [p] Properties to set
+             */
+            function LinkChallenge(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * LinkChallenge nonce.
+             * @member {Uint8Array} nonce
+             * @memberof replicant.v1.LinkChallenge
+             * @instance
+             */
+            LinkChallenge.prototype.nonce = $util.newBuffer([]);
+
+            /**
+             * Creates a new LinkChallenge instance using the specified properties.
+             * @function create
+             * @memberof replicant.v1.LinkChallenge
+             * @static
+             * @param {replicant.v1.ILinkChallenge=} [properties] Properties to set
+             * @returns {replicant.v1.LinkChallenge} LinkChallenge instance
+             */
+            LinkChallenge.create = function create(properties) {
+                return new LinkChallenge(properties);
+            };
+
+            /**
+             * Encodes the specified LinkChallenge message. Does not implicitly {@link replicant.v1.LinkChallenge.verify|verify} messages.
+             * @function encode
+             * @memberof replicant.v1.LinkChallenge
+             * @static
+             * @param {replicant.v1.ILinkChallenge} m LinkChallenge message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LinkChallenge.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.nonce != null && Object.hasOwnProperty.call(m, "nonce"))
+                    w.uint32(10).bytes(m.nonce);
+                return w;
+            };
+
+            /**
+             * Decodes a LinkChallenge message from the specified reader or buffer.
+             * @function decode
+             * @memberof replicant.v1.LinkChallenge
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {replicant.v1.LinkChallenge} LinkChallenge
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LinkChallenge.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.replicant.v1.LinkChallenge();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.nonce = r.bytes();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for LinkChallenge
+             * @function getTypeUrl
+             * @memberof replicant.v1.LinkChallenge
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            LinkChallenge.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/replicant.v1.LinkChallenge";
+            };
+
+            return LinkChallenge;
+        })();
+
+        v1.LinkAuth = (function() {
+
+            /**
+             * Properties of a LinkAuth.
+             * @memberof replicant.v1
+             * @interface ILinkAuth
+             * @property {Uint8Array|null} [nonce] LinkAuth nonce
+             * @property {Uint8Array|null} [proof] LinkAuth proof
+             */
+
+            /**
+             * Constructs a new LinkAuth.
+             * @memberof replicant.v1
+             * @classdesc Represents a LinkAuth.
+             * @implements ILinkAuth
+             * @constructor
+             * @param {replicant.v1.ILinkAuth=} [p] Properties to set
+             */
+            function LinkAuth(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * LinkAuth nonce.
+             * @member {Uint8Array} nonce
+             * @memberof replicant.v1.LinkAuth
+             * @instance
+             */
+            LinkAuth.prototype.nonce = $util.newBuffer([]);
+
+            /**
+             * LinkAuth proof.
+             * @member {Uint8Array} proof
+             * @memberof replicant.v1.LinkAuth
+             * @instance
+             */
+            LinkAuth.prototype.proof = $util.newBuffer([]);
+
+            /**
+             * Creates a new LinkAuth instance using the specified properties.
+             * @function create
+             * @memberof replicant.v1.LinkAuth
+             * @static
+             * @param {replicant.v1.ILinkAuth=} [properties] Properties to set
+             * @returns {replicant.v1.LinkAuth} LinkAuth instance
+             */
+            LinkAuth.create = function create(properties) {
+                return new LinkAuth(properties);
+            };
+
+            /**
+             * Encodes the specified LinkAuth message. Does not implicitly {@link replicant.v1.LinkAuth.verify|verify} messages.
+             * @function encode
+             * @memberof replicant.v1.LinkAuth
+             * @static
+             * @param {replicant.v1.ILinkAuth} m LinkAuth message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LinkAuth.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.nonce != null && Object.hasOwnProperty.call(m, "nonce"))
+                    w.uint32(10).bytes(m.nonce);
+                if (m.proof != null && Object.hasOwnProperty.call(m, "proof"))
+                    w.uint32(18).bytes(m.proof);
+                return w;
+            };
+
+            /**
+             * Decodes a LinkAuth message from the specified reader or buffer.
+             * @function decode
+             * @memberof replicant.v1.LinkAuth
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {replicant.v1.LinkAuth} LinkAuth
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LinkAuth.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.replicant.v1.LinkAuth();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.nonce = r.bytes();
+                            break;
+                        }
+                    case 2: {
+                            m.proof = r.bytes();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for LinkAuth
+             * @function getTypeUrl
+             * @memberof replicant.v1.LinkAuth
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            LinkAuth.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/replicant.v1.LinkAuth";
+            };
+
+            return LinkAuth;
+        })();
+
+        v1.LinkAuthOk = (function() {
+
+            /**
+             * Properties of a LinkAuthOk.
+             * @memberof replicant.v1
+             * @interface ILinkAuthOk
+             * @property {Uint8Array|null} [proof] LinkAuthOk proof
+             */
+
+            /**
+             * Constructs a new LinkAuthOk.
+             * @memberof replicant.v1
+             * @classdesc Represents a LinkAuthOk.
+             * @implements ILinkAuthOk
+             * @constructor
+             * @param {replicant.v1.ILinkAuthOk=} [p] Properties to set
+             */
+            function LinkAuthOk(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * LinkAuthOk proof.
+             * @member {Uint8Array} proof
+             * @memberof replicant.v1.LinkAuthOk
+             * @instance
+             */
+            LinkAuthOk.prototype.proof = $util.newBuffer([]);
+
+            /**
+             * Creates a new LinkAuthOk instance using the specified properties.
+             * @function create
+             * @memberof replicant.v1.LinkAuthOk
+             * @static
+             * @param {replicant.v1.ILinkAuthOk=} [properties] Properties to set
+             * @returns {replicant.v1.LinkAuthOk} LinkAuthOk instance
+             */
+            LinkAuthOk.create = function create(properties) {
+                return new LinkAuthOk(properties);
+            };
+
+            /**
+             * Encodes the specified LinkAuthOk message. Does not implicitly {@link replicant.v1.LinkAuthOk.verify|verify} messages.
+             * @function encode
+             * @memberof replicant.v1.LinkAuthOk
+             * @static
+             * @param {replicant.v1.ILinkAuthOk} m LinkAuthOk message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LinkAuthOk.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.proof != null && Object.hasOwnProperty.call(m, "proof"))
+                    w.uint32(10).bytes(m.proof);
+                return w;
+            };
+
+            /**
+             * Decodes a LinkAuthOk message from the specified reader or buffer.
+             * @function decode
+             * @memberof replicant.v1.LinkAuthOk
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {replicant.v1.LinkAuthOk} LinkAuthOk
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LinkAuthOk.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.replicant.v1.LinkAuthOk();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.proof = r.bytes();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for LinkAuthOk
+             * @function getTypeUrl
+             * @memberof replicant.v1.LinkAuthOk
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            LinkAuthOk.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/replicant.v1.LinkAuthOk";
+            };
+
+            return LinkAuthOk;
+        })();
+
         v1.LinkFrame = (function() {
 
             /**
@@ -3894,6 +4311,9 @@ export const replicant = $root.replicant = (() => {
              * @property {replicant.v1.ILinkDelta|null} [delta] LinkFrame delta
              * @property {replicant.v1.ILinkError|null} [error] LinkFrame error
              * @property {replicant.v1.ILinkHot|null} [hot] LinkFrame hot
+             * @property {replicant.v1.ILinkChallenge|null} [challenge] LinkFrame challenge
+             * @property {replicant.v1.ILinkAuth|null} [auth] LinkFrame auth
+             * @property {replicant.v1.ILinkAuthOk|null} [authOk] LinkFrame authOk
              */
 
             /**
@@ -3975,17 +4395,41 @@ export const replicant = $root.replicant = (() => {
              */
             LinkFrame.prototype.hot = null;
 
+            /**
+             * LinkFrame challenge.
+             * @member {replicant.v1.ILinkChallenge|null|undefined} challenge
+             * @memberof replicant.v1.LinkFrame
+             * @instance
+             */
+            LinkFrame.prototype.challenge = null;
+
+            /**
+             * LinkFrame auth.
+             * @member {replicant.v1.ILinkAuth|null|undefined} auth
+             * @memberof replicant.v1.LinkFrame
+             * @instance
+             */
+            LinkFrame.prototype.auth = null;
+
+            /**
+             * LinkFrame authOk.
+             * @member {replicant.v1.ILinkAuthOk|null|undefined} authOk
+             * @memberof replicant.v1.LinkFrame
+             * @instance
+             */
+            LinkFrame.prototype.authOk = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * LinkFrame frame.
-             * @member {"hello"|"subscribe"|"unsubscribe"|"credit"|"snapshot"|"delta"|"error"|"hot"|undefined} frame
+             * @member {"hello"|"subscribe"|"unsubscribe"|"credit"|"snapshot"|"delta"|"error"|"hot"|"challenge"|"auth"|"authOk"|undefined} frame
              * @memberof replicant.v1.LinkFrame
              * @instance
              */
             Object.defineProperty(LinkFrame.prototype, "frame", {
-                get: $util.oneOfGetter($oneOfFields = ["hello", "subscribe", "unsubscribe", "credit", "snapshot", "delta", "error", "hot"]),
+                get: $util.oneOfGetter($oneOfFields = ["hello", "subscribe", "unsubscribe", "credit", "snapshot", "delta", "error", "hot", "challenge", "auth", "authOk"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -4033,6 +4477,12 @@ export const replicant = $root.replicant = (() => {
                     $root.replicant.v1.LinkError.encode(m.error, w.uint32(58).fork(), q + 1).ldelim();
                 if (m.hot != null && Object.hasOwnProperty.call(m, "hot"))
                     $root.replicant.v1.LinkHot.encode(m.hot, w.uint32(66).fork(), q + 1).ldelim();
+                if (m.challenge != null && Object.hasOwnProperty.call(m, "challenge"))
+                    $root.replicant.v1.LinkChallenge.encode(m.challenge, w.uint32(74).fork(), q + 1).ldelim();
+                if (m.auth != null && Object.hasOwnProperty.call(m, "auth"))
+                    $root.replicant.v1.LinkAuth.encode(m.auth, w.uint32(82).fork(), q + 1).ldelim();
+                if (m.authOk != null && Object.hasOwnProperty.call(m, "authOk"))
+                    $root.replicant.v1.LinkAuthOk.encode(m.authOk, w.uint32(90).fork(), q + 1).ldelim();
                 return w;
             };
 
@@ -4100,6 +4550,18 @@ export const replicant = $root.replicant = (() => {
                         }
                     case 8: {
                             m.hot = $root.replicant.v1.LinkHot.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
+                    case 9: {
+                            m.challenge = $root.replicant.v1.LinkChallenge.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
+                    case 10: {
+                            m.auth = $root.replicant.v1.LinkAuth.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
+                    case 11: {
+                            m.authOk = $root.replicant.v1.LinkAuthOk.decode(r, r.uint32(), undefined, n + 1);
                             break;
                         }
                     default:
