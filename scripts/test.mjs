@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const packages = ['protocol', 'origin', 'fanout', 'gateway', 'sdk', 'cli', 'load-tests', 'testkit'];
+const packages = ['protocol', 'stream', 'origin', 'fanout', 'gateway', 'sdk', 'cli', 'load-tests', 'testkit'];
 const filter = process.argv[2];
 const files = [];
 const walk = (dir) => {

@@ -14,19 +14,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKafkaMock, type KafkaMock } from '@replicant/testkit';
+import { applyMergePatch, type JsonObject } from '@replicant/protocol';
 import {
-  Checkpointer,
   KafkaLog,
-  Materializer,
   MemorySnapshotStore,
-  applyMergePatch,
   encodeOp,
   partitionForKey,
   type AppendResult,
   type KafkaLogOptions,
-} from '@replicant/origin';
+} from '@replicant/stream';
+import { Checkpointer, Materializer } from '@replicant/origin';
 import { Replica, type Delta, type UpstreamListener } from '@replicant/fanout';
-import type { JsonObject } from '@replicant/protocol';
 
 const TOPIC = 'dups';
 const PARTITIONS = 2;

@@ -16,7 +16,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { partitionForKey, RedisSnapshotStore } from '@replicant/origin';
+import { partitionForKey, RedisSnapshotStore } from '@replicant/stream';
 import { startCluster, scrape, metric, type Cluster } from './cluster-harness.js';
 import { runConvergence } from './convergence.js';
 import { getDoc } from './harness.js';

@@ -11,7 +11,7 @@
  */
 import { Counter, Gauge } from 'prom-client';
 import type { JsonObject } from '@replicant/protocol';
-import { DocState, decodeOp, type LogRecord, type SnapshotStore, type StreamLog, type Tail } from '@replicant/origin';
+import { DocState, decodeOp, type LogRecord, type SnapshotStore, type StreamLog, type Tail } from '@replicant/stream';
 import { Delta } from './delta.js';
 import { HistoryRing } from './history-ring.js';
 import type { Upstream, UpstreamListener } from './upstream.js';

@@ -9,7 +9,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { Counter, Gauge } from 'prom-client';
 import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
-import { partitionForKey } from '@replicant/origin';
+import { partitionForKey } from '@replicant/stream';
 import {
   deltaFromLink,
   encodeLinkFrame,

@@ -1,5 +1,5 @@
 /**
- * Origin metrics on prom-client's default registry (prefix `replicant_`). Created once per process
+ * Origin metrics (write path, materializer, checkpoints) on prom-client's default registry (prefix `replicant_`). Created once per process
  * and looked up by name, so several logs/origins in one process (tests, `dev`) share them.
  */
 import { Counter, Gauge, Histogram, register } from 'prom-client';
@@ -15,26 +15,6 @@ function histogram<L extends string>(name: string, help: string, buckets: number
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
-
-export const logAppends = counter('replicant_log_appends_total', 'Records appended durably to the stream log', ['log']);
-export const logAppendsShed = counter(
-  'replicant_log_appends_shed_total',
-  'Appends rejected because the pending (unsynced) bound was reached or the log was unavailable',
-  ['log'],
-);
-export const logFsyncs = counter('replicant_log_fsyncs_total', 'fsyncs (group commits) performed by the stream log', ['log']);
-export const logBatchSize = histogram(
-  'replicant_log_group_commit_batch_size',
-  'Appends covered by one group commit',
-  [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
-  ['log'],
-);
-export const logAppendLatency = histogram(
-  'replicant_log_append_latency_seconds',
-  'Time from append to durability',
-  LATENCY_BUCKETS,
-  ['log'],
-);
 
 export const originWrites = counter('replicant_origin_writes_total', 'Origin writes by outcome', ['result']);
 export const originInflight = gauge('replicant_origin_inflight_writes', 'Origin writes in flight');

@@ -5,3 +5,4 @@ export * from './frames.js';
 export * from './json-codec.js';
 export * from './binary-codec.js';
 export { replicant } from './generated/replicant.js';
+export * from './merge-patch.js';

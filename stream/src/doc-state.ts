@@ -3,8 +3,7 @@
  * the log (origin's materializer, fanout replicas) folds ops with this same code, so they compute
  * the same (seq, state) from the same records.
  */
-import type { JsonObject } from '@replicant/protocol';
-import { applyMergePatch } from './merge-patch.js';
+import { applyMergePatch, type JsonObject } from '@replicant/protocol';
 
 /** Persisted form of a document: state, seq, and the idempotency keys still in the window. */
 export interface DocSnapshot {

@@ -36,6 +36,7 @@ import { SnapshotStoreLostError } from './snapshot-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import { forEachLimit } from './limit.js';
+import { redactRedisUrl, redisBackoff } from './redis.js';
 
 export interface RedisSnapshotStoreOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`) */
@@ -147,25 +148,6 @@ function parseLineage(v: unknown): Lineage | undefined {
   if (typeof v !== 'string') return undefined;
   const m = /^(.*):(\d+)$/.exec(v);
   return m ? { id: m[1], gen: Number(m[2]) } : undefined;
-}
-
-/** The URL without its password, for messages. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '<invalid redis url>';
-  }
-}
-
-/** Capped exponential backoff with jitter, for ioredis' retryStrategy. */
-export function redisBackoff(maxDelayMs: number): (attempt: number) => number {
-  return (attempt) => {
-    const exp = Math.min(maxDelayMs, 50 * 2 ** Math.min(attempt, 16));
-    return Math.round(exp / 2 + (Math.random() * exp) / 2);
-  };
 }
 
 export class RedisSnapshotStore implements SnapshotStore {

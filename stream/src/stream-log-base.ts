@@ -9,6 +9,8 @@ import { LogUnavailableError } from './stream-log.js';
 import type { AppendResult, BatchHandler, LogRecord, StreamLog, Tail, TailOptions } from './stream-log.js';
 import { partitionForKey } from './murmur2.js';
 import { logAppendLatency, logAppends, logAppendsShed, logBatchSize, logFsyncs } from './metrics.js';
+import { RecentWindow } from './recent-window.js';
+import { retryDelay, Waits } from './waits.js';
 
 export interface LogBounds {
   /** most bytes accepted but not yet durable, over all partitions (default 64 MiB); over it appends shed */
@@ -49,11 +51,8 @@ interface Partition {
   queue: QueuedRecord[];
   flushActive: boolean;
   flushDone: Promise<void>;
-  /** recent durable records, contiguous and ending at durableEnd; live part starts at recentStart */
-  recent: LogRecord[];
-  recentSizes: number[];
-  recentStart: number;
-  recentBytes: number;
+  /** recent durable records, ending at durableEnd */
+  readonly recent: RecentWindow;
   /** tail loops waiting for durableEnd to move */
   wakers: Set<() => void>;
 }
@@ -126,10 +125,7 @@ export abstract class BaseLog implements StreamLog {
       queue: [],
       flushActive: false,
       flushDone: Promise.resolve(),
-      recent: [],
-      recentSizes: [],
-      recentStart: 0,
-      recentBytes: 0,
+      recent: new RecentWindow(this.recentLimit, endOffsets[id] ?? 0n),
       wakers: new Set(),
     }));
   }
@@ -224,8 +220,11 @@ export abstract class BaseLog implements StreamLog {
     logAppends.inc({ log: this.kind }, batch.length);
     logBatchSize.observe({ log: this.kind }, batch.length);
     const now = performance.now();
+    part.recent.add(
+      batch.map((r) => ({ partition: part.id, offset: r.offset, key: r.key, value: r.value })),
+      batch.map((r) => r.size),
+    );
     for (const r of batch) {
-      this.remember(part, { partition: part.id, offset: r.offset, key: r.key, value: r.value }, r.size);
       logAppendLatency.observe({ log: this.kind }, (now - r.t0) / 1000);
       r.resolve({ partition: part.id, offset: r.offset });
     }
@@ -246,21 +245,6 @@ export abstract class BaseLog implements StreamLog {
     this.release(queued);
   }
 
-  private remember(part: Partition, rec: LogRecord, size: number): void {
-    part.recent.push(rec);
-    part.recentSizes.push(size);
-    part.recentBytes += size;
-    while (part.recentBytes > this.recentLimit && part.recentStart < part.recent.length) {
-      part.recentBytes -= part.recentSizes[part.recentStart];
-      part.recentStart++;
-    }
-    if (part.recentStart > 1024 && part.recentStart * 2 > part.recent.length) {
-      part.recent = part.recent.slice(part.recentStart);
-      part.recentSizes = part.recentSizes.slice(part.recentStart);
-      part.recentStart = 0;
-    }
-  }
-
   private part(partition: number): Partition {
     const p = this.parts[partition];
     if (!Number.isInteger(partition) || p === undefined) {
@@ -278,18 +262,8 @@ export abstract class BaseLog implements StreamLog {
     const from = fromOffset < 0n ? 0n : fromOffset;
     const end = part.durableEnd;
     if (from >= end || maxRecords <= 0) return [];
-    const live = part.recent.length - part.recentStart;
-    const first = live > 0 ? part.recent[part.recentStart].offset : end;
-    if (from < first) return this.readStored(partition, from, maxRecords, MAX_BATCH_BYTES, end);
-    // the window is contiguous and ends at durableEnd, so the position is the offset difference
-    const i = part.recentStart + Number(from - first);
-    const out: LogRecord[] = [];
-    let bytes = 0;
-    for (let j = i; j < part.recent.length && out.length < maxRecords && bytes < MAX_BATCH_BYTES; j++) {
-      out.push(part.recent[j]);
-      bytes += part.recentSizes[j];
-    }
-    return out;
+    if (!part.recent.covers(from)) return this.readStored(partition, from, maxRecords, MAX_BATCH_BYTES, end);
+    return part.recent.read(from, maxRecords, MAX_BATCH_BYTES);
   }
 
   async tail(handler: BatchHandler, opts: TailOptions = {}): Promise<Tail> {
@@ -342,11 +316,8 @@ export abstract class BaseLog implements StreamLog {
       } catch (err) {
         if (t.closed) break;
         onError(err, part.id);
-        backoff = Math.min(backoff === 0 ? 50 : backoff * 2, 1000);
-        await t.wait((w) => {
-          const timer = setTimeout(w, backoff);
-          return () => clearTimeout(timer);
-        });
+        backoff = retryDelay(backoff);
+        await t.sleep(backoff);
       }
     }
   }
@@ -365,32 +336,11 @@ export abstract class BaseLog implements StreamLog {
 }
 
 /** The per-partition loops of one tail, and the waits that close() must interrupt. */
-class TailLoops {
-  closed = false;
+class TailLoops extends Waits {
   loops: Promise<void>[] = [];
-  private readonly waits = new Set<() => void>();
 
-  /** Waits until `arm`'s wake-up fires or the tail closes; the disarm function always runs. */
-  wait(arm: (wake: () => void) => () => void): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const armed: { disarm?: () => void; woken?: boolean } = {};
-      const wake = () => {
-        if (armed.woken) return;
-        armed.woken = true;
-        this.waits.delete(wake);
-        armed.disarm?.();
-        resolve();
-      };
-      this.waits.add(wake);
-      armed.disarm = arm(wake);
-      if (armed.woken) armed.disarm(); // woken while arming
-    });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const w of [...this.waits]) w();
+  override async close(): Promise<void> {
+    super.close();
     await Promise.all(this.loops);
   }
 }

@@ -8,7 +8,7 @@ import type { DocSnapshot } from '../src/doc-state.js';
 import { MemorySnapshotStore } from '../src/snapshot-store-memory.js';
 import { FileSnapshotStore } from '../src/snapshot-store-file.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/snapshot-codec.js';
-import { withTempDir } from './helpers.js';
+import { withTempDir } from '@replicant/testkit';
 
 const BIG = (1n << 60n) + 7n; // past 2^53: must survive as a decimal string
 

@@ -11,7 +11,7 @@ import { MemoryLog } from '../src/stream-log-memory.js';
 import { FileLog } from '../src/stream-log-file.js';
 import type { LogRecord } from '../src/stream-log.js';
 import { partitionForKey } from '../src/murmur2.js';
-import { deferred, turns } from './helpers.js';
+import { deferred, turns } from '@replicant/testkit';
 
 interface Opened {
   log: BaseLog;

@@ -1,64 +1,48 @@
 /**
  * The distributed StreamLog: one Kafka topic through kafkajs (key = docId, value = the encoded Op,
- * unchanged). Same contract as the file log (stream-log.ts); how each part maps onto Kafka:
+ * unchanged). Same contract as the file log (stream-log.ts). This module opens the log (topic
+ * check, optional creation, partition count), answers offsets, health and read(), and owns the
+ * parts, one concept per file:
  *
- * - Placement: `partitionOf` is murmur2 (Kafka's Java-compatible default partitioner) and every
- *   record is sent with its partition set explicitly, so placement never depends on client config.
- * - Append = group commit per partition: while a produce request of a partition is in flight, new
- *   appends queue and go out together in the next request (`acks: -1`). An append resolves with the
- *   offset Kafka assigned (baseOffset + index in the request) only after the acknowledgement. One
- *   request in flight per partition keeps the acknowledged order equal to the log order. Accepted
- *   appends (queued + in flight) are bounded by count and bytes; past the bound `append` rejects at
- *   once with `LogUnavailableError` (HTTP 503 + Retry-After). A failed request (kafkajs has already
- *   retried it) rejects each of its appends with `LogUnavailableError` carrying the broker error;
- *   the log stays usable. Callers may retry: a record that was written although its request failed
- *   becomes a duplicate, harmless because ops carry idempotency keys and materialization dedups.
- * - Tail: kafkajs has no manual assign(), so each tail is a consumer in a group of its own (unique
- *   groupId) whose partition assigner hands exactly the requested partitions to the single member.
- *   On every GROUP_JOIN each partition is seeked to the tail's own position (the next offset it has
- *   not received), never to a group offset: `autoCommit` is off, positions live in the caller's
- *   checkpoints. kafkajs is told not to restart a crashed consumer (e.g. a broker down for longer
- *   than its retries); the tail starts a new consumer in a new group after a backoff instead, since
- *   rejoining the old group would wait for the dead member's session to time out. Records below
- *   the log start (deleted by retention) are skipped with a warning. `eachBatch` only moves the
- *   fetched records into a per-partition queue that a delivery loop hands to the handler in offset
- *   order, awaiting each call (a slow partition does not block the others led by the same broker).
- *   When a partition's queue exceeds `tailBufferBytes` the partition is paused (fetches stop) and it
- *   is resumed when the queue is down to half: at most tailBufferBytes + one fetch per partition.
- * - read(): served from a bounded per-partition window of recent records seen by tails when it
- *   covers the range; otherwise by a fallback reader (a consumer as above with every partition
- *   assigned and paused; a read seeks and resumes one partition and takes one fetched batch). Its
- *   group join costs about 3 s (the broker's initial rebalance delay), so it is created on demand
- *   and kept until idle for `readerIdleMs`.
- * - endOffset(): the high watermark (ListOffsets, read_committed) through the admin client.
+ * - producer.ts: append = group commit per partition (`acks: -1`), bounded in-flight appends.
+ * - tail.ts: each tail a consumer of its own with bounded per-partition queues (pause/resume).
+ * - reader.ts: the fallback reader for catch-up reads the recent window does not cover.
+ * - assigner.ts: the assigner that gives a one-member group exactly the partitions it asked for.
+ * - client.ts: kafkajs glue (log lines, errors, message -> LogRecord).
+ *
+ * Placement: `partitionOf` is murmur2 (Kafka's Java-compatible default partitioner) and every
+ * record is sent with its partition set explicitly, so placement never depends on client config.
+ * read() is served from a bounded per-partition window of recent records seen by tails
+ * (RecentWindow, shared with the file log) when it covers the range, else by the fallback reader.
+ * endOffset() is the high watermark (ListOffsets) through the admin client.
  *
  * Compression: kafkajs has only gzip built in; snappy, lz4 and zstd need codec packages registered
  * in kafkajs' CompressionCodecs, which this module does not do (so only 'none' | 'gzip').
  *
- * The mock cluster of the tests (librdkafka's) cannot serve the idempotent producer (it reports
- * controller id 0): tests open with `idempotent: false`. Idempotence is not relied on for
- * correctness either way.
+ * The idempotent producer is on by default (the tests run it against real brokers); ordering and
+ * exactly-once application do not depend on it: one request in flight per partition keeps the
+ * order, and ops carry idempotency keys that materialization dedups.
+ *
+ * A stalled broker (SIGSTOP, long GC pause): kafkajs does not refresh its metadata after a request
+ * timeout, only after connection errors, so requests to a stalled leader fail after
+ * `requestTimeoutMs` x retries (appends answer 503) and succeed again once the broker answers or
+ * is restarted; a broker that crashed (connection refused/reset) is failed over at once.
  */
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AssignerProtocol, CompressionTypes, Kafka, Partitioners, logLevel as KafkaLevel } from 'kafkajs';
-import type {
-  Admin,
-  Consumer,
-  EachBatchPayload,
-  KafkaMessage,
-  LogEntry,
-  PartitionAssigner,
-  Producer,
-  RetryOptions,
-} from 'kafkajs';
-import { Counter, Gauge, Histogram, register } from 'prom-client';
-import { LogUnavailableError } from './stream-log.js';
-import type { AppendResult, BatchHandler, LogRecord, StreamLog, Tail, TailOptions } from './stream-log.js';
-import { partitionForKey } from './murmur2.js';
-import { AppendBudget, DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES, RECORD_OVERHEAD } from './stream-log-base.js';
+import { CompressionTypes, Kafka, Partitioners } from 'kafkajs';
+import type { Admin, Producer, RetryOptions } from 'kafkajs';
+import { LogUnavailableError } from '../stream-log.js';
+import type { AppendResult, BatchHandler, LogRecord, StreamLog, Tail, TailOptions } from '../stream-log.js';
+import { partitionForKey } from '../murmur2.js';
+import { DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES } from '../stream-log-base.js';
+import { RecentWindow } from '../recent-window.js';
+import { kafkaReads, kafkaTailPauses } from '../metrics.js';
+import { errorMessage, kafkaLogCreator, LEVELS, type KafkaLogContext, type KafkaLogLevel } from './client.js';
+import { KafkaAppender } from './producer.js';
+import { KafkaReader } from './reader.js';
+import { KafkaTail } from './tail.js';
 
-export type KafkaLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+export type { KafkaLogLevel } from './client.js';
 
 export interface KafkaLogOptions {
   /** bootstrap brokers, `host:port` */
@@ -164,176 +148,19 @@ export interface KafkaLogHealth {
   /** why it is not ready */
   error?: string;
 }
-
-// ---------------------------------------------------------------------------------------------
-// metrics: prom-client default registry, created once per process and shared by every KafkaLog
-
-function counter(name: string, help: string): Counter {
-  return (register.getSingleMetric(name) as Counter | undefined) ?? new Counter({ name, help });
-}
-function gauge(name: string, help: string): Gauge {
-  return (register.getSingleMetric(name) as Gauge | undefined) ?? new Gauge({ name, help });
-}
-function histogram(name: string, help: string, buckets: number[]): Histogram {
-  return (register.getSingleMetric(name) as Histogram | undefined) ?? new Histogram({ name, help, buckets });
-}
-
-const mAppends = counter('replicant_kafka_appends_total', 'Appends acknowledged by Kafka (acks=-1)');
-const mAppendsShed = counter(
-  'replicant_kafka_appends_shed_total',
-  'Appends rejected at once: in-flight bound reached or log closed',
-);
-const mAppendsFailed = counter('replicant_kafka_appends_failed_total', 'Appends rejected because their produce request failed');
-const mSendErrors = counter('replicant_kafka_send_errors_total', 'Produce requests that failed after kafkajs retries');
-const mBatchSize = histogram(
-  'replicant_kafka_send_batch_size',
-  'Appends carried by one produce request (group commit)',
-  [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
-);
-const mSendLatency = histogram(
-  'replicant_kafka_send_latency_seconds',
-  'Produce request latency until acknowledged by all in-sync replicas',
-  [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-);
-const mInflight = gauge('replicant_kafka_inflight_appends', 'Appends accepted and not yet acknowledged or rejected');
-const mTailPauses = counter('replicant_kafka_tail_pauses_total', 'Tail partitions paused because the handler fell behind');
-const mReads = counter('replicant_kafka_fallback_reads_total', 'read() calls not covered by the recent window');
-
-// ---------------------------------------------------------------------------------------------
-
-const LEVELS: Record<KafkaLogLevel, KafkaLevel> = {
-  nothing: KafkaLevel.NOTHING,
-  error: KafkaLevel.ERROR,
-  warn: KafkaLevel.WARN,
-  info: KafkaLevel.INFO,
-  debug: KafkaLevel.DEBUG,
-};
-
-/** One line per kafkajs log entry, naming the broker and error when kafkajs gives them. */
-function kafkaLogCreator() {
-  return ({ namespace, level, label, log }: LogEntry) => {
-    const { message, broker, error, topic, groupId } = log as {
-      message: string;
-      broker?: string;
-      error?: string;
-      topic?: string;
-      groupId?: string;
-    };
-    const extra = [
-      broker && `broker=${broker}`,
-      topic && `topic=${topic}`,
-      groupId && `group=${groupId}`,
-      error && error !== message && `error=${error}`,
-    ]
-      .filter(Boolean)
-      .join(' ');
-    // known and intended: retries are finite so that a failing request rejects its appends
-    if (message.startsWith('Limiting retries for the idempotent producer')) return;
-    const line = `kafka ${label.toLowerCase()} [${namespace}] ${message}${extra ? ` (${extra})` : ''}`;
-    if (level <= KafkaLevel.ERROR) console.error(line);
-    else if (level === KafkaLevel.WARN) console.warn(line);
-    else console.log(line);
-  };
-}
-
-/** Assigns exactly `partitions` of `topic` to the first member (a tail's group has only one). */
-function explicitAssigner(topic: string, partitions: readonly number[]): PartitionAssigner {
-  return () => ({
-    name: 'ReplicantExplicit',
-    version: 0,
-    async assign({ members }) {
-      const ids = members.map((m) => m.memberId).sort();
-      return ids.map((memberId, i) => ({
-        memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: 0,
-          assignment: i === 0 ? { [topic]: [...partitions] } : {},
-          userData: Buffer.alloc(0),
-        }),
-      }));
-    },
-    protocol({ topics }) {
-      return {
-        name: 'ReplicantExplicit',
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
-      };
-    },
-  });
-}
-
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = (err as { cause?: unknown }).cause;
-    return cause instanceof Error && cause.message !== err.message ? `${err.message}: ${cause.message}` : err.message;
-  }
-  return String(err);
-}
-
-/** The record a kafkajs message stands for; the value is copied so it does not pin the fetch buffer. */
-function toRecord(partition: number, m: KafkaMessage): LogRecord {
-  return {
-    partition,
-    offset: BigInt(m.offset),
-    key: m.key ? m.key.toString('utf8') : '',
-    value: m.value ? new Uint8Array(m.value) : new Uint8Array(0),
-  };
-}
-
-function recordSize(r: LogRecord): number {
-  return RECORD_OVERHEAD + r.key.length + r.value.length;
-}
-
-/** kafkajs' Batch has the offset it was fetched from, but its types do not declare it. */
-function fetchedOffset(batch: EachBatchPayload['batch']): bigint {
-  return BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset);
-}
-
-interface Pending {
-  readonly key: string;
-  readonly value: Uint8Array;
-  readonly size: number;
-  readonly t0: number;
-  resolve(r: AppendResult): void;
-  reject(e: unknown): void;
-}
-
-interface SendPart {
-  readonly id: number;
-  queue: Pending[];
-  active: boolean;
-  done: Promise<void>;
-}
-
-/** Recent records of one partition: a run with no missing offsets in [start, end). */
-interface Window {
-  start: bigint;
-  end: bigint;
-  recs: LogRecord[];
-  sizes: number[];
-  head: number;
-  bytes: number;
-}
-
-export class KafkaLog implements StreamLog {
+export class KafkaLog implements StreamLog, KafkaLogContext {
   /** see KafkaLogEventName */
   readonly events = new EventEmitter();
-  private readonly sendParts: SendPart[];
-  private readonly windows: Window[];
+  private readonly appender: KafkaAppender;
+  private readonly windows: RecentWindow[];
   private readonly tails = new Set<KafkaTail>();
   private reader?: KafkaReader;
   private closed = false;
   private closing?: Promise<void>;
-  /** partitions whose last produce request failed (cleared by a success or a successful health probe) */
-  private readonly failing = new Map<number, string>();
   private probing = false;
   private lastProbe = 0;
   private readonly readyProbeIntervalMs: number;
   private readonly counts = {
-    appends: 0,
-    sends: 0,
-    sendErrors: 0,
-    failedAppends: 0,
-    shedAppends: 0,
     tailPauses: 0,
     maxTailQueuedBytes: 0,
     windowReads: 0,
@@ -346,10 +173,6 @@ export class KafkaLog implements StreamLog {
   readonly clientId: string;
   readonly tailBufferBytes: number;
   readonly recentBytesPerPartition: number;
-  private readonly budget: AppendBudget;
-  private readonly maxRequestBytes: number;
-  private readonly lingerMs: number;
-  private readonly compression: CompressionTypes;
   readonly fetchMaxWaitMs: number;
   readonly fetchMaxBytesPerPartition: number;
   readonly readTimeoutMs: number;
@@ -367,10 +190,6 @@ export class KafkaLog implements StreamLog {
     this.brokers = [...opts.brokers];
     this.topic = opts.topic;
     this.clientId = opts.clientId ?? 'replicant';
-    this.budget = new AppendBudget(opts.maxInflightAppends ?? 100_000, opts.maxInflightBytes ?? 64 * 1024 * 1024, opts.maxRecordBytes ?? 1_000_000);
-    this.maxRequestBytes = opts.maxRequestBytes ?? 900_000;
-    this.lingerMs = opts.lingerMs ?? 0;
-    this.compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.recentBytesPerPartition = opts.recentBytesPerPartition ?? 2 * 1024 * 1024;
     this.tailBufferBytes = opts.tailBufferBytes ?? 1024 * 1024;
     this.fetchMaxWaitMs = opts.fetchMaxWaitMs ?? 500;
@@ -380,20 +199,20 @@ export class KafkaLog implements StreamLog {
     this.readyProbeIntervalMs = opts.readyProbeIntervalMs ?? 2000;
     this.retry = KafkaLog.retryOf(opts);
     this.quiet = opts.logLevel === 'nothing';
-    this.sendParts = Array.from({ length: partitions }, (_, id) => ({
-      id,
-      queue: [],
-      active: false,
-      done: Promise.resolve(),
-    }));
-    this.windows = Array.from({ length: partitions }, () => ({
-      start: 0n,
-      end: 0n,
-      recs: [],
-      sizes: [],
-      head: 0,
-      bytes: 0,
-    }));
+    this.appender = new KafkaAppender(producer, {
+      topic: this.topic,
+      brokers: this.brokers,
+      partitions,
+      compression: opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      maxInflightAppends: opts.maxInflightAppends ?? 100_000,
+      maxInflightBytes: opts.maxInflightBytes ?? 64 * 1024 * 1024,
+      maxRecordBytes: opts.maxRecordBytes ?? 1_000_000,
+      maxRequestBytes: opts.maxRequestBytes ?? 900_000,
+      lingerMs: opts.lingerMs ?? 0,
+      quiet: this.quiet,
+      events: this.events,
+    });
+    this.windows = Array.from({ length: partitions }, () => new RecentWindow(this.recentBytesPerPartition));
   }
 
   private static retryOf(opts: KafkaLogOptions): RetryOptions {
@@ -514,7 +333,12 @@ export class KafkaLog implements StreamLog {
   }
 
   stats(): KafkaLogStats {
-    return { ...this.counts, pendingAppends: this.budget.appends, pendingBytes: this.budget.bytes };
+    return {
+      ...this.appender.counts,
+      ...this.counts,
+      pendingAppends: this.appender.pendingAppends,
+      pendingBytes: this.appender.pendingBytes,
+    };
   }
 
   /**
@@ -524,12 +348,12 @@ export class KafkaLog implements StreamLog {
    */
   get ready(): boolean {
     if (this.closed) return false;
-    if (this.failing.size > 0 && !this.probing && Date.now() - this.lastProbe >= this.readyProbeIntervalMs) {
+    if (this.appender.failing.size > 0 && !this.probing && Date.now() - this.lastProbe >= this.readyProbeIntervalMs) {
       this.probing = true;
       this.lastProbe = Date.now();
       void this.health().finally(() => (this.probing = false));
     }
-    return this.failing.size === 0;
+    return this.appender.failing.size === 0;
   }
 
   /**
@@ -547,7 +371,7 @@ export class KafkaLog implements StreamLog {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      this.failing.clear();
+      this.appender.failing.clear();
       this.events.emit('probe', true);
       return { ...base, ready: true };
     } catch (err) {
@@ -566,102 +390,7 @@ export class KafkaLog implements StreamLog {
   // append
 
   append(docId: string, value: Uint8Array): Promise<AppendResult> {
-    if (this.closed) return this.shed('stream log is closed');
-    const admitted = this.budget.admit(docId, value);
-    if (admitted instanceof RangeError) return Promise.reject(admitted);
-    if (admitted === 'full') return this.shed('kafka in-flight append bound reached');
-    const { size } = admitted;
-    mInflight.inc();
-    const part = this.sendParts[this.partitionOf(docId)];
-    return new Promise<AppendResult>((resolve, reject) => {
-      part.queue.push({ key: docId, value, size, t0: performance.now(), resolve, reject });
-      if (!part.active) {
-        part.active = true;
-        part.done = this.sendLoop(part);
-      }
-    });
-  }
-
-  private shed(message: string): Promise<never> {
-    this.counts.shedAppends++;
-    mAppendsShed.inc();
-    return Promise.reject(new LogUnavailableError(message));
-  }
-
-  /** Group commit: each request takes what queued while the previous one was in flight. */
-  private async sendLoop(part: SendPart): Promise<void> {
-    try {
-      if (this.lingerMs > 0) await new Promise((r) => setTimeout(r, this.lingerMs));
-      else await new Promise((r) => setImmediate(r));
-      while (part.queue.length > 0) {
-        let n = 0;
-        let bytes = 0;
-        while (n < part.queue.length && (n === 0 || bytes + part.queue[n].size <= this.maxRequestBytes)) {
-          bytes += part.queue[n].size;
-          n++;
-        }
-        const batch = part.queue.splice(0, n);
-        await this.send(part.id, batch, bytes);
-      }
-    } finally {
-      // synchronous with the empty-queue check above: an append after this point starts a new loop
-      part.active = false;
-    }
-  }
-
-  private async send(partition: number, batch: Pending[], bytes: number): Promise<void> {
-    const t0 = performance.now();
-    this.counts.sends++;
-    let base: bigint;
-    try {
-      const meta = await this.producer.send({
-        topic: this.topic,
-        acks: -1,
-        compression: this.compression,
-        messages: batch.map((r) => ({
-          key: r.key,
-          value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
-          partition,
-        })),
-      });
-      const m = meta.find((x) => x.partition === partition);
-      if (!m || m.errorCode !== 0 || m.baseOffset === undefined) {
-        throw new Error(`unexpected produce response ${JSON.stringify(meta)}`);
-      }
-      base = BigInt(m.baseOffset);
-    } catch (err) {
-      this.release(batch.length, bytes);
-      this.counts.sendErrors++;
-      this.counts.failedAppends += batch.length;
-      mSendErrors.inc();
-      mAppendsFailed.inc(batch.length);
-      const message = errorMessage(err);
-      if (!this.failing.has(partition) && !this.quiet) {
-        console.error(
-          `kafka log: appends to topic "${this.topic}" partition ${partition} failing (brokers ${this.brokers.join(',')}): ${message}`,
-        );
-      }
-      this.failing.set(partition, message);
-      this.events.emit('send-error', partition, message);
-      const e = new LogUnavailableError(`kafka append to ${this.topic}[${partition}] failed: ${message}`, 2);
-      for (const r of batch) r.reject(e);
-      return;
-    }
-    const now = performance.now();
-    this.release(batch.length, bytes);
-    if (this.failing.delete(partition) && !this.quiet) {
-      console.warn(`kafka log: appends to topic "${this.topic}" partition ${partition} succeed again`);
-    }
-    this.counts.appends += batch.length;
-    mAppends.inc(batch.length);
-    mBatchSize.observe(batch.length);
-    mSendLatency.observe((now - t0) / 1000);
-    for (let i = 0; i < batch.length; i++) batch[i].resolve({ partition, offset: base + BigInt(i) });
-  }
-
-  private release(count: number, bytes: number): void {
-    this.budget.release(count, bytes);
-    mInflight.dec(count);
+    return this.appender.append(this.partitionOf(docId), docId, value);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -705,33 +434,7 @@ export class KafkaLog implements StreamLog {
 
   /** Adds records a tail received from a fetch at `coveredFrom` (no record in [coveredFrom, first) exists). */
   rememberFetched(partition: number, coveredFrom: bigint, recs: readonly LogRecord[], sizes: readonly number[]): void {
-    const w = this.windows[partition];
-    if (w.head === w.recs.length || coveredFrom > w.end) {
-      // empty, or a run that does not continue the window: start over at what this fetch covers
-      w.recs = [];
-      w.sizes = [];
-      w.head = 0;
-      w.bytes = 0;
-      w.start = w.end = coveredFrom;
-    }
-    for (let i = 0; i < recs.length; i++) {
-      const r = recs[i];
-      if (r.offset < w.end) continue;
-      w.recs.push(r);
-      w.sizes.push(sizes[i]);
-      w.bytes += sizes[i];
-      w.end = r.offset + 1n;
-    }
-    while (w.bytes > this.recentBytesPerPartition && w.head < w.recs.length) {
-      w.bytes -= w.sizes[w.head];
-      w.start = w.recs[w.head].offset + 1n;
-      w.head++;
-    }
-    if (w.head > 1024 && w.head * 2 > w.recs.length) {
-      w.recs = w.recs.slice(w.head);
-      w.sizes = w.sizes.slice(w.head);
-      w.head = 0;
-    }
+    this.windows[partition].add(recs, sizes, coveredFrom);
   }
 
   /** the range of offsets the recent window of a partition answers for (tests, operations) */
@@ -746,29 +449,15 @@ export class KafkaLog implements StreamLog {
     if (maxRecords <= 0) return [];
     const from = fromOffset < 0n ? 0n : fromOffset;
     const w = this.windows[partition];
-    if (w.head < w.recs.length && from >= w.start && from < w.end) {
+    if (w.covers(from)) {
       this.counts.windowReads++;
-      // first record at or after `from`
-      let lo = w.head;
-      let hi = w.recs.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (w.recs[mid].offset < from) lo = mid + 1;
-        else hi = mid;
-      }
-      const out: LogRecord[] = [];
-      let bytes = 0;
-      for (let j = lo; j < w.recs.length && out.length < maxRecords && bytes < MAX_BATCH_BYTES; j++) {
-        out.push(w.recs[j]);
-        bytes += w.sizes[j];
-      }
-      return out;
+      return w.read(from, maxRecords, MAX_BATCH_BYTES);
     }
     if (this.closed) throw new LogUnavailableError('stream log is closed');
     const { low, high } = await this.offsets();
     if (from >= high[partition]) return [];
     this.counts.fallbackReads++;
-    mReads.inc();
+    kafkaReads.inc();
     this.reader ??= new KafkaReader(this, (r) => {
       if (this.reader === r) this.reader = undefined;
     });
@@ -824,7 +513,7 @@ export class KafkaLog implements StreamLog {
   }
   notePause(partition: number, queuedBytes: number): void {
     this.counts.tailPauses++;
-    mTailPauses.inc();
+    kafkaTailPauses.inc();
     this.noteQueued(queuedBytes);
     this.events.emit('pause', partition, queuedBytes);
   }
@@ -836,7 +525,7 @@ export class KafkaLog implements StreamLog {
     this.closed = true;
     this.closing ??= (async () => {
       // appends already accepted still go out (their callers are waiting)
-      await Promise.all(this.sendParts.map((p) => p.done));
+      await this.appender.close();
       await Promise.all([...this.tails].map((t) => t.close()));
       this.tails.clear();
       await this.reader?.close();
@@ -848,445 +537,3 @@ export class KafkaLog implements StreamLog {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-
-interface TailPart {
-  readonly id: number;
-  /** next offset to accept from Kafka (everything before it is queued or delivered) */
-  next: bigint;
-  /** fetched and not yet delivered, in offset order, from `head` */
-  queue: LogRecord[];
-  sizes: number[];
-  head: number;
-  queuedBytes: number;
-  paused: boolean;
-  wake?: () => void;
-}
-
-/** One tail: a consumer group of its own, with per-partition bounded queues and delivery loops. */
-class KafkaTail {
-  closed = false;
-  private consumer?: Consumer;
-  private readonly parts = new Map<number, TailPart>();
-  private loops: Promise<void>[] = [];
-  private restartTimer?: NodeJS.Timeout;
-  private starting?: Promise<void>;
-  /** consecutive failed starts (restart backoff) */
-  private failures = 0;
-  private readonly waits = new Set<() => void>();
-
-  constructor(
-    private readonly log: KafkaLog,
-    private readonly handler: BatchHandler,
-    starts: Map<number, bigint>,
-    private readonly opts: { maxBatch: number; onError: (err: unknown, partition: number) => void },
-  ) {
-    for (const [id, next] of starts) {
-      this.parts.set(id, { id, next, queue: [], sizes: [], head: 0, queuedBytes: 0, paused: false });
-    }
-  }
-
-  async start(): Promise<void> {
-    this.loops = [...this.parts.values()].map((tp) => this.deliver(tp));
-    await this.startConsumer();
-  }
-
-  /**
-   * A consumer in a group of its own. kafkajs is told never to restart it: after a crash a new
-   * consumer in a new group takes over (rejoining the old group would wait for the crashed member's
-   * session to expire), seeking every partition to the tail's position.
-   */
-  private startConsumer(): Promise<void> {
-    const log = this.log;
-    const ids = [...this.parts.keys()];
-    const consumer = log.kafka.consumer({
-      groupId: `${log.clientId}.tail.${randomUUID()}`,
-      partitionAssigners: [explicitAssigner(log.topic, ids)],
-      maxWaitTimeInMs: log.fetchMaxWaitMs,
-      maxBytesPerPartition: log.fetchMaxBytesPerPartition,
-      allowAutoTopicCreation: false,
-      retry: { ...log.retry, restartOnFailure: async () => false },
-    });
-    this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      if (this.consumer !== consumer || this.closed) return;
-      this.failures = 0;
-      log.noteJoin('tail');
-      // positions are ours, never the group's: seek every partition, and re-apply pauses
-      for (const tp of this.parts.values()) {
-        try {
-          consumer.seek({ topic: log.topic, partition: tp.id, offset: tp.next.toString() });
-          if (tp.paused) consumer.pause([{ topic: log.topic, partitions: [tp.id] }]);
-        } catch (err) {
-          this.opts.onError(err, tp.id);
-        }
-      }
-    });
-    consumer.on(consumer.events.FETCH, () => log.events.emit('fetch', 'tail'));
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (this.consumer !== consumer || this.closed) return;
-      this.consumer = undefined; // kafkajs has disconnected it
-      const message = errorMessage(e.payload.error);
-      log.events.emit('crash', 'tail', message);
-      if (!log.quiet) {
-        console.warn(
-          `kafka log: tail of topic "${log.topic}" partitions ${ids.join(',')} stopped (brokers ${log.brokers.join(',')}): ` +
-            `${message}; starting a new consumer`,
-        );
-      }
-      const err = new LogUnavailableError(`kafka tail stopped: ${message}; a new consumer resumes from the tail's position`);
-      for (const id of ids) this.opts.onError(err, id);
-      this.scheduleRestart();
-    });
-    const run = (async () => {
-      try {
-        await consumer.connect();
-        if (this.consumer === consumer) await consumer.subscribe({ topics: [log.topic], fromBeginning: true });
-        if (this.consumer === consumer) {
-          await consumer.run({
-            autoCommit: false,
-            eachBatchAutoResolve: false,
-            eachBatch: (payload) => this.onBatch(consumer, payload),
-          });
-        }
-        if (this.consumer !== consumer && this.closed) await consumer.disconnect().catch(() => {});
-      } catch (err) {
-        if (this.consumer === consumer) this.consumer = undefined;
-        await consumer.disconnect().catch(() => {});
-        throw err;
-      }
-    })();
-    this.starting = run.catch(() => {});
-    return run;
-  }
-
-  private scheduleRestart(): void {
-    if (this.closed) return;
-    const delay = Math.min(250 * 2 ** this.failures++, 10_000);
-    this.restartTimer = setTimeout(() => {
-      if (this.closed) return;
-      this.startConsumer().catch((err) => {
-        if (this.closed) return;
-        for (const id of this.parts.keys()) this.opts.onError(err, id);
-        this.scheduleRestart();
-      });
-    }, delay);
-  }
-
-  /** Moves a fetched batch into the partition's queue; pauses the partition past the bound. */
-  private async onBatch(consumer: Consumer, { batch, resolveOffset }: EachBatchPayload): Promise<void> {
-    const tp = this.parts.get(batch.partition);
-    if (!tp || this.closed || consumer !== this.consumer) return;
-    const log = this.log;
-    const fetched = fetchedOffset(batch);
-    if (fetched > tp.next) {
-      // kafkajs fetches from our position; a later fetch offset means the position was out of
-      // range and kafkajs reset it to the log start: the records in between were deleted by retention
-      if (!log.quiet) {
-        console.warn(
-          `kafka log: topic "${log.topic}" partition ${tp.id}: offsets ${tp.next}..${fetched - 1n} were deleted ` +
-            '(retention) before this tail read them; skipping to the log start',
-        );
-      }
-      tp.next = fetched;
-    }
-    const coveredFrom = tp.next;
-    const recs: LogRecord[] = [];
-    const sizes: number[] = [];
-    let bytes = 0;
-    for (const m of batch.messages) {
-      const r = toRecord(tp.id, m);
-      if (r.offset < tp.next) continue;
-      const size = recordSize(r);
-      recs.push(r);
-      sizes.push(size);
-      bytes += size;
-      tp.next = r.offset + 1n;
-    }
-    if (tp.next > 0n) resolveOffset((tp.next - 1n).toString()); // kafkajs fetches from tp.next next
-    if (recs.length === 0) return;
-    log.rememberFetched(tp.id, coveredFrom, recs, sizes);
-    for (let i = 0; i < recs.length; i++) {
-      tp.queue.push(recs[i]);
-      tp.sizes.push(sizes[i]);
-    }
-    tp.queuedBytes += bytes;
-    log.noteQueued(tp.queuedBytes);
-    if (!tp.paused && tp.queuedBytes > log.tailBufferBytes) {
-      tp.paused = true;
-      log.notePause(tp.id, tp.queuedBytes);
-      try {
-        consumer.pause([{ topic: log.topic, partitions: [tp.id] }]);
-      } catch {
-        // not running (restarting): GROUP_JOIN applies the pause
-      }
-    }
-    tp.wake?.();
-  }
-
-  private resume(tp: TailPart): void {
-    tp.paused = false;
-    this.log.events.emit('resume', tp.id);
-    try {
-      this.consumer?.resume([{ topic: this.log.topic, partitions: [tp.id] }]);
-    } catch {
-      // not running (restarting): a new consumer starts unpaused
-    }
-  }
-
-  /** Hands queued records to the handler in offset order, one call at a time (backpressure). */
-  private async deliver(tp: TailPart): Promise<void> {
-    let backoff = 0;
-    while (!this.closed) {
-      if (tp.head >= tp.queue.length) {
-        if (tp.paused) this.resume(tp);
-        await this.wait((w) => {
-          tp.wake = w;
-          return () => {
-            if (tp.wake === w) tp.wake = undefined;
-          };
-        });
-        continue;
-      }
-      let end = tp.head;
-      let bytes = 0;
-      while (end < tp.queue.length && end - tp.head < this.opts.maxBatch && (end === tp.head || bytes < MAX_BATCH_BYTES)) {
-        bytes += tp.sizes[end];
-        end++;
-      }
-      const recs = tp.queue.slice(tp.head, end);
-      try {
-        // the handler's promise is the backpressure: nothing more is delivered until it settles
-        await this.handler(tp.id, recs);
-        backoff = 0;
-      } catch (err) {
-        if (this.closed) break;
-        this.opts.onError(err, tp.id);
-        backoff = Math.min(backoff === 0 ? 50 : backoff * 2, 1000);
-        await this.wait((w) => {
-          const timer = setTimeout(w, backoff);
-          return () => clearTimeout(timer);
-        });
-        continue; // the same batch again (at-least-once)
-      }
-      tp.head = end;
-      tp.queuedBytes -= bytes;
-      if (tp.head === tp.queue.length) {
-        tp.queue = [];
-        tp.sizes = [];
-        tp.head = 0;
-      } else if (tp.head > 1024 && tp.head * 2 > tp.queue.length) {
-        tp.queue = tp.queue.slice(tp.head);
-        tp.sizes = tp.sizes.slice(tp.head);
-        tp.head = 0;
-      }
-      if (tp.paused && tp.queuedBytes <= this.log.tailBufferBytes / 2) this.resume(tp);
-    }
-  }
-
-  /** Waits until `arm`'s wake-up fires or the tail closes; the disarm function always runs. */
-  private wait(arm: (wake: () => void) => () => void): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const armed: { disarm?: () => void; woken?: boolean } = {};
-      const wake = () => {
-        if (armed.woken) return;
-        armed.woken = true;
-        this.waits.delete(wake);
-        armed.disarm?.();
-        resolve();
-      };
-      this.waits.add(wake);
-      armed.disarm = arm(wake);
-      if (armed.woken) armed.disarm();
-    });
-  }
-
-  /** Bytes queued per partition (tests). */
-  queued(): Map<number, number> {
-    return new Map([...this.parts.values()].map((tp) => [tp.id, tp.queuedBytes]));
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.restartTimer);
-    for (const w of [...this.waits]) w();
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    await Promise.all([consumer?.disconnect().catch(() => {}), this.starting, ...this.loops]);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-interface ReadRequest {
-  from: bigint;
-  max: number;
-  resolve(recs: LogRecord[]): void;
-  reject(err: unknown): void;
-}
-
-/**
- * The fallback reader of read(): one consumer with every partition assigned and paused; a read
- * seeks one partition, resumes it, takes the first batch fetched from there and pauses it again.
- * Reads of one partition are serialized; reads of different partitions run concurrently.
- */
-class KafkaReader {
-  private consumer?: Consumer;
-  private started?: Promise<void>;
-  private readonly busy = new Map<number, ReadRequest>();
-  private readonly locks = new Map<number, Promise<void>>();
-  private active = 0;
-  private idleTimer?: NodeJS.Timeout;
-  private closed = false;
-
-  constructor(
-    private readonly log: KafkaLog,
-    private readonly onClosed: (r: KafkaReader) => void,
-  ) {}
-
-  private start(): Promise<void> {
-    this.started ??= (async () => {
-      const log = this.log;
-      const all = Array.from({ length: log.partitions }, (_, i) => i);
-      const consumer = log.kafka.consumer({
-        groupId: `${log.clientId}.read.${randomUUID()}`,
-        partitionAssigners: [explicitAssigner(log.topic, all)],
-        maxWaitTimeInMs: Math.min(log.fetchMaxWaitMs, 100),
-        maxBytesPerPartition: log.fetchMaxBytesPerPartition,
-        allowAutoTopicCreation: false,
-        retry: { ...log.retry, restartOnFailure: async () => false },
-      });
-      this.consumer = consumer;
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        if (this.consumer !== consumer) return;
-        log.noteJoin('read');
-        const idle = all.filter((p) => !this.busy.has(p));
-        if (idle.length > 0) consumer.pause([{ topic: log.topic, partitions: idle }]);
-        for (const [p, req] of this.busy) {
-          consumer.seek({ topic: log.topic, partition: p, offset: req.from.toString() });
-          consumer.resume([{ topic: log.topic, partitions: [p] }]);
-        }
-      });
-      consumer.on(consumer.events.FETCH, () => log.events.emit('fetch', 'read'));
-      consumer.on(consumer.events.CRASH, (e) => {
-        if (this.consumer !== consumer) return;
-        const message = errorMessage(e.payload.error);
-        log.events.emit('crash', 'read', message);
-        // dropped: its reads fail now (callers retry) and the next read starts a new reader
-        void this.close(`kafka: reader of topic "${log.topic}" stopped: ${message}`);
-      });
-      try {
-        await consumer.connect();
-        await consumer.subscribe({ topics: [log.topic], fromBeginning: true });
-      } catch (err) {
-        this.consumer = undefined;
-        await consumer.disconnect().catch(() => {});
-        throw err;
-      }
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset }) => {
-          const p = batch.partition;
-          const req = this.busy.get(p);
-          if (!req) {
-            this.pause(p);
-            return;
-          }
-          // a batch fetched from after `from` cannot prove that nothing in between exists
-          if (fetchedOffset(batch) > req.from) return;
-          const out: LogRecord[] = [];
-          let bytes = 0;
-          for (const m of batch.messages) {
-            if (out.length >= req.max || bytes >= MAX_BATCH_BYTES) break;
-            const r = toRecord(p, m);
-            if (r.offset < req.from) continue;
-            out.push(r);
-            bytes += recordSize(r);
-          }
-          if (out.length === 0) {
-            resolveOffset(batch.lastOffset()); // only records before `from` (compacted batch start): go on
-            return;
-          }
-          this.busy.delete(p);
-          this.pause(p);
-          req.resolve(out);
-        },
-      });
-    })();
-    return this.started;
-  }
-
-  private pause(p: number): void {
-    try {
-      this.consumer?.pause([{ topic: this.log.topic, partitions: [p] }]);
-    } catch {
-      // not running: GROUP_JOIN pauses every idle partition
-    }
-  }
-
-  async read(partition: number, from: bigint, max: number): Promise<LogRecord[]> {
-    this.active++;
-    clearTimeout(this.idleTimer);
-    const prev = this.locks.get(partition) ?? Promise.resolve();
-    let unlock!: () => void;
-    const mine = new Promise<void>((r) => (unlock = r));
-    const chain = prev.then(() => mine);
-    this.locks.set(partition, chain);
-    await prev;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const log = this.log;
-      if (this.closed) throw new LogUnavailableError(`kafka: the reader of topic "${log.topic}" stopped; retry the read`);
-      const result = new Promise<LogRecord[]>((resolve, reject) => {
-        timer = setTimeout(() => {
-          this.busy.delete(partition);
-          this.pause(partition);
-          reject(
-            new LogUnavailableError(
-              `kafka: read of topic "${log.topic}" partition ${partition} from offset ${from} had no answer within ` +
-                `${log.readTimeoutMs} ms (brokers ${log.brokers.join(',')})`,
-            ),
-          );
-        }, log.readTimeoutMs);
-        this.busy.set(partition, { from, max, resolve, reject });
-      });
-      const started = this.start().catch((err) => {
-        this.started = undefined;
-        throw new LogUnavailableError(`kafka: cannot start a reader of topic "${log.topic}": ${errorMessage(err)}`);
-      });
-      await Promise.race([started, result]);
-      if (this.busy.has(partition)) {
-        try {
-          this.consumer!.seek({ topic: log.topic, partition, offset: from.toString() });
-          this.consumer!.resume([{ topic: log.topic, partitions: [partition] }]);
-        } catch {
-          // restarting: GROUP_JOIN seeks and resumes the busy partitions
-        }
-      }
-      return await result;
-    } finally {
-      clearTimeout(timer);
-      this.busy.delete(partition);
-      unlock();
-      if (this.locks.get(partition) === chain) this.locks.delete(partition);
-      if (--this.active === 0 && !this.closed) {
-        this.idleTimer = setTimeout(() => void this.close(), this.log.readerIdleMs);
-        this.idleTimer.unref();
-      }
-    }
-  }
-
-  async close(reason = 'stream log is closed'): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    clearTimeout(this.idleTimer);
-    this.onClosed(this);
-    const closedErr = new LogUnavailableError(reason);
-    for (const req of this.busy.values()) req.reject(closedErr);
-    this.busy.clear();
-    await this.started?.catch(() => {});
-    await this.consumer?.disconnect().catch(() => {});
-  }
-}
