@@ -1,5 +1,5 @@
 /**
- * Write backpressure in cluster mode (a real `replicant origin` over the mock Kafka cluster and
+ * Write backpressure in cluster mode (a real `replicant origin` over a real 3-broker Kafka cluster and
  * Redis, MAX_INFLIGHT_WRITES=200). The reading side is stalled: redis-server is stopped with SIGSTOP,
  * so the materializer cannot load the (new) documents the writes go to, nothing is applied, and no
  * write can complete. Then 4 waves of 1,000 concurrent writes arrive (5x the bound each).

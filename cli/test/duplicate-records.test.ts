@@ -1,6 +1,6 @@
 /**
  * Duplicate records in the Kafka log (what a producer retry leaves behind: the same Op bytes, same
- * idempotency key, appended twice), in-process against the mock Kafka cluster. It lives in cli/test
+ * idempotency key, appended twice), in-process against a real Kafka cluster (3 brokers). It lives in cli/test
  * because it needs both origin's Materializer and fanout's Replica (origin cannot depend on fanout).
  *
  * Readers compared: origin's Materializer (live, checkpointing into a snapshot store), a fanout
@@ -13,7 +13,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKafkaMock, type KafkaMock } from '@replicant/testkit';
+import { startKafka, type KafkaCluster } from '@replicant/testkit';
 import { applyMergePatch, type JsonObject } from '@replicant/protocol';
 import {
   KafkaLog,
@@ -75,10 +75,11 @@ class Recorder implements UpstreamListener {
   }
 }
 
-describe('duplicate records (same Op bytes appended twice) on the mock Kafka cluster', () => {
-  let mock: KafkaMock;
+describe('duplicate records (same Op bytes appended twice) on a real Kafka cluster', () => {
+  let mock: KafkaCluster;
   before(async () => {
-    mock = await startKafkaMock({ brokers: 3, topics: [{ name: TOPIC, partitions: PARTITIONS }] });
+    mock = await startKafka({ nodes: 3 });
+    await mock.createTopic(TOPIC, { partitions: PARTITIONS });
   });
   after(async () => {
     await mock?.stop();
@@ -88,7 +89,6 @@ describe('duplicate records (same Op bytes appended twice) on the mock Kafka clu
     brokers: mock.bootstraps,
     topic: TOPIC,
     clientId,
-    idempotent: false,
     logLevel: 'nothing',
     fetchMaxWaitMs: 20,
     connectTimeoutMs: 500,

@@ -1,6 +1,6 @@
 /**
  * Redis restarted mid-run, in cluster mode (real processes): `replicant origin`, one `replicant
- * fanout` and one `replicant gateway` over the mock Kafka cluster and a redis-server, twice:
+ * fanout` and one `replicant gateway` over a real 3-broker Kafka cluster and a redis-server, twice:
  *
  * - with an append-only file fsynced on every write (the supported way to run the snapshot store):
  *   the restart keeps the snapshots, the covered offsets and the replica registry, so checkpoints

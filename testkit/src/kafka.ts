@@ -261,6 +261,7 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
       ready: STARTED,
       startTimeoutMs,
       portInUse: /Address already in use|BindException/,
+      dieWithParent: true,
     });
     if (opts.verbose) {
       for (const s of [child.stdout, child.stderr]) s?.on('data', (d: Buffer) => process.stderr.write(`[kafka ${n.id}] ${d}`));

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** characters of output kept per process for error messages */
@@ -68,13 +68,26 @@ export interface LaunchSpec {
   startTimeoutMs: number;
   /** output meaning the port was taken (rejects with PortInUseError) */
   portInUse?: RegExp;
+  /**
+   * SIGKILL the process when the test process dies, whatever the cause (a runner killing it by a
+   * signal skips 'exit' handlers): Linux's parent-death signal, set by util-linux `setpriv`.
+   */
+  dieWithParent?: boolean;
+}
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/** the command line, wrapped so that the process gets SIGKILL when its parent dies (when possible) */
+export function orphanSafe(bin: string, args: string[]): [string, string[]] {
+  return existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', bin, ...args]] : [bin, args];
 }
 
 /** Spawns a server process and resolves once it printed its ready line; rejects with its output otherwise. */
 export function launch(spec: LaunchSpec): Promise<ChildProcess> {
   installExitHook();
   return new Promise((resolve, reject) => {
-    const child = spawn(spec.bin, spec.args, { stdio: ['ignore', 'pipe', 'pipe'], env: spec.env ?? process.env });
+    const [bin, args] = spec.dieWithParent ? orphanSafe(spec.bin, spec.args) : [spec.bin, spec.args];
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: spec.env ?? process.env });
     children.add(child);
     let out = '';
     let settled = false;
@@ -120,7 +133,7 @@ export function launch(spec: LaunchSpec): Promise<ChildProcess> {
 export function run(name: string, bin: string, args: string[], timeoutMs: number): Promise<string> {
   installExitHook();
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...orphanSafe(bin, args), { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';
     const onData = (chunk: Buffer) => (out = (out + chunk.toString('utf8')).slice(-OUTPUT_TAIL));
