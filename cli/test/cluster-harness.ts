@@ -12,6 +12,8 @@ export interface ClusterOptions {
   fanouts?: number;
   gateways?: number;
   partitions?: number;
+  /** Kafka brokers (default 3) */
+  brokers?: number;
   /** extra env for every replicant process */
   env?: Record<string, string>;
   /** extra env for the origin only */
@@ -44,9 +46,11 @@ export const TOPIC = 'replicant.docs';
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const partitions = opts.partitions ?? 8;
-  const kafka = await startKafka({ nodes: 3 });
-  await kafka.createTopic(TOPIC, { partitions });
-  const redis = await startRedis({ persistence: opts.redisPersistence ?? false });
+  const kafka = await startKafka({ nodes: opts.brokers ?? 3 });
+  const redis = await startRedis({ persistence: opts.redisPersistence ?? false }).catch(async (err) => {
+    await kafka.stop();
+    throw err;
+  });
   const env: Record<string, string> = {
     KAFKA_BROKERS: kafka.bootstraps.join(','),
     KAFKA_TOPIC: TOPIC,
@@ -63,6 +67,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     return n;
   };
   try {
+    await kafka.createTopic(TOPIC, { partitions });
     await opts.setup?.(kafka, redis);
     const origin = await start('origin', 'origin-1', opts.originEnv);
     env.ORIGIN_URL = origin.url;

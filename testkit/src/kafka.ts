@@ -165,6 +165,16 @@ function javaBin(): string {
   return 'java';
 }
 
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 function properties(p: Record<string, string | number>): string {
   return Object.entries(p)
     .map(([k, v]) => `${k}=${v}`)
@@ -284,9 +294,10 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
     return f(admin);
   };
   const stopAll = async () => {
-    if (adminConnected) await admin.disconnect().catch(() => {});
-    adminConnected = false;
+    // the nodes first: a kafkajs disconnect can wait on a request to a node that no longer answers
     await Promise.all(nodes.map((n) => (n.child ? halt(n.child, 'SIGTERM', 10_000) : undefined)));
+    if (adminConnected) await withTimeout(admin.disconnect(), 2000).catch(() => {});
+    adminConnected = false;
     releaseDir(dir);
   };
 
@@ -345,9 +356,22 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
               configEntries: Object.entries(spec.config ?? {}).map(([k, v]) => ({ name: k, value: v })),
             },
           ],
-          waitForLeaders: true,
+          waitForLeaders: false,
         });
         if (!created) throw new Error(`kafka: topic ${name} already exists`);
+        // kafkajs' own waitForLeaders gives up when the broker it asks has not learned of the topic
+        // yet (UNKNOWN_TOPIC_OR_PARTITION, seen on a loaded machine); the metadata has no event to
+        // await, so poll until every partition has a leader
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const led = await a.fetchTopicMetadata({ topics: [name] }).then(
+            (m) => m.topics[0]?.partitions.length === spec.partitions && m.topics[0].partitions.every((p) => p.leader >= 0),
+            () => false,
+          );
+          if (led) return;
+          if (Date.now() > deadline) throw new Error(`kafka: topic ${name} has partitions without a leader after 60 s`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
       });
     },
     async leaders(topic) {
