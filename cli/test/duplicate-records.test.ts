@@ -76,17 +76,17 @@ class Recorder implements UpstreamListener {
 }
 
 describe('duplicate records (same Op bytes appended twice) on a real Kafka cluster', () => {
-  let mock: KafkaCluster;
+  let kafka: KafkaCluster;
   before(async () => {
-    mock = await startKafka({ nodes: 3 });
-    await mock.createTopic(TOPIC, { partitions: PARTITIONS });
+    kafka = await startKafka({ nodes: 3 });
+    await kafka.createTopic(TOPIC, { partitions: PARTITIONS });
   });
   after(async () => {
-    await mock?.stop();
+    await kafka?.stop();
   });
 
   const options = (clientId: string): KafkaLogOptions => ({
-    brokers: mock.bootstraps,
+    brokers: kafka.bootstraps,
     topic: TOPIC,
     clientId,
     logLevel: 'nothing',

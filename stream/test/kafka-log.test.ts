@@ -79,14 +79,10 @@ function assertOffsetOrder(recs: LogRecord[]): void {
 }
 
 describe('KafkaLog (3 real brokers)', () => {
-  let mock: KafkaCluster;
-  before(() => {
-    mock = cluster;
-  });
 
   test('open: partition count from the topic metadata; clear errors for a missing topic or a wrong count', async () => {
-    const topic = await newTopic(mock, 4);
-    const log = await KafkaLog.open(options(mock, topic));
+    const topic = await newTopic(cluster, 4);
+    const log = await KafkaLog.open(options(cluster, topic));
     try {
       assert.equal(log.partitions, 4);
       assert.equal(log.ready, true);
@@ -96,17 +92,17 @@ describe('KafkaLog (3 real brokers)', () => {
     } finally {
       await log.close();
     }
-    await assert.rejects(KafkaLog.open(options(mock, 'no-such-topic')), /topic "no-such-topic" does not exist/);
-    await assert.rejects(KafkaLog.open(options(mock, topic, { partitions: 8 })), /has 4 partitions but the log was opened with 8/);
-    const ok = await KafkaLog.open(options(mock, topic, { partitions: 4 }));
+    await assert.rejects(KafkaLog.open(options(cluster, 'no-such-topic')), /topic "no-such-topic" does not exist/);
+    await assert.rejects(KafkaLog.open(options(cluster, topic, { partitions: 8 })), /has 4 partitions but the log was opened with 8/);
+    const ok = await KafkaLog.open(options(cluster, topic, { partitions: 4 }));
     await ok.close();
   });
 
   test('open with createTopic: a missing topic is created through the admin API, or a clear error names brokers and topic', async () => {
-    const created = await KafkaLog.open(options(mock, 'to-create', { createTopic: { partitions: 4 } }));
+    const created = await KafkaLog.open(options(cluster, 'to-create', { createTopic: { partitions: 4 } }));
     try {
       assert.equal(created.partitions, 4);
-      assert.equal((await mock.leaders('to-create')).size, 4);
+      assert.equal((await cluster.leaders('to-create')).size, 4);
       const admin = created.kafka.admin();
       await admin.connect();
       const md = await admin.fetchTopicMetadata({ topics: ['to-create'] });
@@ -117,17 +113,17 @@ describe('KafkaLog (3 real brokers)', () => {
       await created.close();
     }
     // a creation the cluster refuses (replication factor over the broker count): the error says what was tried where
-    const brokers = mock.bootstraps.join(',').replace(/[.]/g, '\\.');
+    const brokers = cluster.bootstraps.join(',').replace(/[.]/g, '\\.');
     await assert.rejects(
-      KafkaLog.open(options(mock, 'not-creatable', { createTopic: { partitions: 2, replicationFactor: 5 } })),
+      KafkaLog.open(options(cluster, 'not-creatable', { createTopic: { partitions: 2, replicationFactor: 5 } })),
       new RegExp(
         `^Error: kafka: topic "not-creatable" does not exist on brokers ${brokers} and creating it ` +
           '\\(2 partitions, replication factor 5\\) failed: .+; create the topic, or allow this client CreateTopics$',
       ),
     );
     // once the topic exists, the same options open it (its own partition count is used)
-    await mock.createTopic('existing', { partitions: 3 });
-    const log = await KafkaLog.open(options(mock, 'existing', { createTopic: { partitions: 4 } }));
+    await cluster.createTopic('existing', { partitions: 3 });
+    const log = await KafkaLog.open(options(cluster, 'existing', { createTopic: { partitions: 4 } }));
     try {
       assert.equal(log.partitions, 3);
     } finally {
@@ -136,8 +132,8 @@ describe('KafkaLog (3 real brokers)', () => {
   });
 
   test('append: per-partition offsets in arrival order, concurrent appends share produce requests', async () => {
-    const topic = await newTopic(mock, 4);
-    const log = await KafkaLog.open(options(mock, topic));
+    const topic = await newTopic(cluster, 4);
+    const log = await KafkaLog.open(options(cluster, topic));
     try {
       const docs = Array.from({ length: 16 }, (_, i) => `doc${i}`);
       const calls: { doc: string; value: string; p: Promise<AppendResult> }[] = [];
@@ -175,8 +171,8 @@ describe('KafkaLog (3 real brokers)', () => {
   });
 
   test('tail from given offsets: records in offset order per partition, then live ones; read() from the window and via the fallback reader', async () => {
-    const topic = await newTopic(mock, 4);
-    const log = await KafkaLog.open(options(mock, topic, { readerIdleMs: 60_000 }));
+    const topic = await newTopic(cluster, 4);
+    const log = await KafkaLog.open(options(cluster, topic, { readerIdleMs: 60_000 }));
     let tail: Tail | undefined;
     try {
       const written = new Map<string, AppendResult>(); // value -> where it went
@@ -267,12 +263,12 @@ describe('KafkaLog (3 real brokers)', () => {
   });
 
   test('tail backpressure: a blocked handler pauses its partition at the bound; nothing buffers without bound', async () => {
-    const topic = await newTopic(mock, 4);
+    const topic = await newTopic(cluster, 4);
     const tailBufferBytes = 4096;
     const fetchMaxBytesPerPartition = 2048;
     const maxRequestBytes = 1024;
     const log = await KafkaLog.open(
-      options(mock, topic, { tailBufferBytes, fetchMaxBytesPerPartition, maxRequestBytes, recentBytesPerPartition: 16 * 1024 }),
+      options(cluster, topic, { tailBufferBytes, fetchMaxBytesPerPartition, maxRequestBytes, recentBytesPerPartition: 16 * 1024 }),
     );
     let tail: Tail | undefined;
     try {
@@ -331,8 +327,8 @@ describe('KafkaLog (3 real brokers)', () => {
   });
 
   test('a failing handler gets the same batch again (at-least-once), in order', async () => {
-    const topic = await newTopic(mock, 2);
-    const log = await KafkaLog.open(options(mock, topic));
+    const topic = await newTopic(cluster, 2);
+    const log = await KafkaLog.open(options(cluster, topic));
     let tail: Tail | undefined;
     try {
       const doc = docIn(0, 2);
@@ -359,8 +355,8 @@ describe('KafkaLog (3 real brokers)', () => {
   });
 
   test('bounds: appends over the in-flight count or bytes reject at once with LogUnavailableError', async () => {
-    const topic = await newTopic(mock, 4);
-    const log = await KafkaLog.open(options(mock, topic, { maxInflightAppends: 5, maxInflightBytes: 4096, maxRecordBytes: 2000 }));
+    const topic = await newTopic(cluster, 4);
+    const log = await KafkaLog.open(options(cluster, topic, { maxInflightAppends: 5, maxInflightBytes: 4096, maxRecordBytes: 2000 }));
     try {
       const calls = Array.from({ length: 12 }, (_, i) => log.append(`d${i}`, bytes(`v${i}`)));
       const settled = await Promise.allSettled(calls);
@@ -392,8 +388,8 @@ describe('KafkaLog (3 real brokers)', () => {
   });
 
   test('close() waits for accepted appends to be acknowledged', async () => {
-    const topic = await newTopic(mock, 4);
-    const log = await KafkaLog.open(options(mock, topic));
+    const topic = await newTopic(cluster, 4);
+    const log = await KafkaLog.open(options(cluster, topic));
     const pending = Array.from({ length: 30 }, (_, i) => log.append(`c${i}`, bytes(`v${i}`)));
     await log.close();
     const results = await Promise.all(pending);

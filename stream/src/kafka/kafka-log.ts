@@ -63,8 +63,15 @@ export interface KafkaLogOptions {
    * the brokers and the topic. The origin sets it; readers (replicas) never create the topic.
    */
   createTopic?: { partitions: number; replicationFactor?: number };
-  /** kafkajs idempotent producer (default true; needs a real cluster, the test mock lacks it) */
+  /** kafkajs idempotent producer (default true, as in the tests on real brokers) */
   idempotent?: boolean;
+  /**
+   * kafkajs producers the appends are spread over: partition p always uses producer p mod n
+   * (default min(partitions, 8)). kafkajs' idempotent producer sends one request per broker at a
+   * time, so partitions that share a producer and a leader wait for each other's requests; with a
+   * producer each they are in flight together (bench:writes measures the difference).
+   */
+  producers?: number;
   /** 'none' (default) or 'gzip': kafkajs built-ins; snappy/lz4/zstd would need codec packages */
   compression?: 'none' | 'gzip';
   /** most appends accepted and not yet acknowledged or rejected (default 100 000); over it appends shed */
@@ -183,7 +190,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
   private constructor(
     readonly kafka: Kafka,
     private readonly admin: Admin,
-    private readonly producer: Producer,
+    private readonly producers: Producer[],
     readonly partitions: number,
     opts: KafkaLogOptions,
   ) {
@@ -199,7 +206,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
     this.readyProbeIntervalMs = opts.readyProbeIntervalMs ?? 2000;
     this.retry = KafkaLog.retryOf(opts);
     this.quiet = opts.logLevel === 'nothing';
-    this.appender = new KafkaAppender(producer, {
+    this.appender = new KafkaAppender(producers, {
       topic: this.topic,
       brokers: this.brokers,
       partitions,
@@ -242,16 +249,21 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
     });
     const admin = kafka.admin({ retry });
     const idempotent = opts.idempotent ?? true;
-    const producer = kafka.producer({
-      idempotent,
-      allowAutoTopicCreation: false,
-      // records always carry their partition; the partitioner is never consulted
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // finite retries even when idempotent (kafkajs would default to retrying forever): a request
-      // that keeps failing must reject its appends. At most one request per partition is in flight
-      // (see append), which keeps the per-partition order with or without idempotence.
-      retry: idempotent ? { ...retry, retries: Math.max(1, retry.retries ?? 5) } : retry,
-    });
+    if (opts.producers !== undefined && (!Number.isInteger(opts.producers) || opts.producers < 1 || opts.producers > 256)) {
+      throw new RangeError('kafka: producers must be an integer in [1, 256]');
+    }
+    const newProducer = () =>
+      kafka.producer({
+        idempotent,
+        allowAutoTopicCreation: false,
+        // records always carry their partition; the partitioner is never consulted
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // finite retries even when idempotent (kafkajs would default to retrying forever): a request
+        // that keeps failing must reject its appends. At most one request per partition is in flight
+        // (see producer.ts), which keeps the per-partition order with or without idempotence.
+        retry: idempotent ? { ...retry, retries: Math.max(1, retry.retries ?? 5) } : retry,
+      });
+    const producers: Producer[] = [];
     let partitions: number;
     try {
       try {
@@ -283,17 +295,18 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
             'a different count would move documents to other partitions',
         );
       }
+      for (let i = 0; i < (opts.producers ?? Math.min(partitions, 8)); i++) producers.push(newProducer());
       try {
-        await producer.connect();
+        await Promise.all(producers.map((p) => p.connect()));
       } catch (err) {
         throw new Error(`kafka: producer cannot connect to ${where}: ${errorMessage(err)}`);
       }
     } catch (err) {
-      await producer.disconnect().catch(() => {});
+      await Promise.all(producers.map((p) => p.disconnect().catch(() => {})));
       await admin.disconnect().catch(() => {});
       throw err;
     }
-    return new KafkaLog(kafka, admin, producer, partitions, opts);
+    return new KafkaLog(kafka, admin, producers, partitions, opts);
   }
 
   /** CreateTopics for open(): replication factor min(3, brokers) unless given; a clear error otherwise. */
@@ -530,7 +543,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
       this.tails.clear();
       await this.reader?.close();
       this.reader = undefined;
-      await this.producer.disconnect().catch(() => {});
+      await Promise.all(this.producers.map((p) => p.disconnect().catch(() => {})));
       await this.admin.disconnect().catch(() => {});
     })();
     return this.closing;

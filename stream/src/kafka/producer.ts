@@ -4,7 +4,10 @@
  * While a produce request of a partition is in flight, new appends queue and go out together in
  * the next request (`acks: -1`). An append resolves with the offset Kafka assigned (baseOffset +
  * index in the request) only after the acknowledgement. One request in flight per partition keeps
- * the acknowledged order equal to the log order (with or without the idempotent producer).
+ * the acknowledged order equal to the log order (with or without the idempotent producer). A
+ * partition always sends through the same kafkajs producer (its idempotence sequence is per
+ * producer and partition); kafkajs' idempotent producer has one request per broker in flight, so
+ * the log spreads partitions over several producers (KafkaLogOptions.producers).
  *
  * Bounds: accepted appends (queued + in flight) by count and bytes (AppendBudget); past the bound
  * `append` rejects at once with `LogUnavailableError` (HTTP 503 + Retry-After). One request
@@ -74,8 +77,9 @@ export class KafkaAppender {
   readonly failing = new Map<number, string>();
   readonly counts: KafkaAppenderCounts = { appends: 0, sends: 0, sendErrors: 0, failedAppends: 0, shedAppends: 0 };
 
+  /** partition p sends through producers[p mod producers.length] */
   constructor(
-    private readonly producer: Producer,
+    private readonly producers: readonly Producer[],
     private readonly o: KafkaAppenderOptions,
   ) {
     this.budget = new AppendBudget(o.maxInflightAppends, o.maxInflightBytes, o.maxRecordBytes);
@@ -139,7 +143,7 @@ export class KafkaAppender {
     this.counts.sends++;
     let base: bigint;
     try {
-      const meta = await this.producer.send({
+      const meta = await this.producers[partition % this.producers.length].send({
         topic,
         acks: -1,
         compression: this.o.compression,
