@@ -89,6 +89,26 @@ export interface KafkaCluster {
   stop(): Promise<void>;
 }
 
+const OFFSETS_PARTITIONS = 4;
+
+/** Java's String.hashCode, which places a consumer group on a partition of __consumer_offsets. */
+function javaHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** one group id for each partition of __consumer_offsets */
+function groupsCoveringOffsetsPartitions(partitions: number): string[] {
+  const byPartition = new Map<number, string>();
+  for (let i = 0; byPartition.size < partitions; i++) {
+    const id = `testkit-warmup-${i}`;
+    const p = Math.abs(javaHash(id)) % partitions;
+    if (!byPartition.has(p)) byPartition.set(p, id);
+  }
+  return [...byPartition.values()];
+}
+
 /** Broker settings for tests; see the module header for why each differs from Kafka's default. */
 function brokerDefaults(nodes: number): Record<string, string | number> {
   const rf = Math.min(3, nodes);
@@ -99,7 +119,7 @@ function brokerDefaults(nodes: number): Record<string, string | number> {
     'num.replica.fetchers': 1,
     'num.recovery.threads.per.data.dir': 1,
     'offsets.topic.replication.factor': rf,
-    'offsets.topic.num.partitions': 4,
+    'offsets.topic.num.partitions': OFFSETS_PARTITIONS,
     'transaction.state.log.replication.factor': rf,
     'transaction.state.log.min.isr': Math.min(2, rf),
     'transaction.state.log.num.partitions': 4,
@@ -318,6 +338,19 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
       );
       if (seen === count) break;
       if (Date.now() > deadline) throw new Error(`kafka: only ${seen} of ${count} brokers registered after ${startTimeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // the group coordinator: __consumer_offsets is created on the first FindCoordinator and each
+    // of its partitions loads after that; a consumer that joins meanwhile fails ("the coordinator
+    // is loading"). Ask once for a group on every partition (kafkajs retries until it is served).
+    const groups = groupsCoveringOffsetsPartitions(OFFSETS_PARTITIONS);
+    for (;;) {
+      const served = await withAdmin((a) => a.describeGroups(groups)).then(
+        () => true,
+        () => false,
+      );
+      if (served) break;
+      if (Date.now() > deadline) throw new Error(`kafka: the group coordinator was not ready after ${startTimeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } catch (err) {
