@@ -393,18 +393,30 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
         });
         if (!created) throw new Error(`kafka: topic ${name} already exists`);
         // kafkajs' own waitForLeaders gives up when the broker it asks has not learned of the topic
-        // yet (UNKNOWN_TOPIC_OR_PARTITION, seen on a loaded machine); the metadata has no event to
-        // await, so poll until every partition has a leader
+        // yet (UNKNOWN_TOPIC_OR_PARTITION, seen on a loaded machine), and KRaft brokers learn of it
+        // one by one: ask every node itself, until each one names a leader for every partition
+        // (the metadata has no event to await, so this polls)
         const deadline = Date.now() + 60_000;
-        for (;;) {
-          const led = await a.fetchTopicMetadata({ topics: [name] }).then(
-            (m) => m.topics[0]?.partitions.length === spec.partitions && m.topics[0].partitions.every((p) => p.leader >= 0),
-            () => false,
-          );
-          if (led) return;
-          if (Date.now() > deadline) throw new Error(`kafka: topic ${name} has partitions without a leader after 60 s`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        await Promise.all(
+          nodes.map(async (n) => {
+            if (!n.child || n.paused) return;
+            const one = new Kafka({ clientId: 'testkit-meta', brokers: [`127.0.0.1:${n.port}`], logLevel: logLevel.NOTHING }).admin();
+            try {
+              await one.connect();
+              for (;;) {
+                const led = await one.fetchTopicMetadata({ topics: [name] }).then(
+                  (m) => m.topics[0]?.partitions.length === spec.partitions && m.topics[0].partitions.every((p) => p.leader >= 0),
+                  () => false,
+                );
+                if (led) return;
+                if (Date.now() > deadline) throw new Error(`kafka: node ${n.id} knows no leader for every partition of ${name} after 60 s`);
+                await new Promise((r) => setTimeout(r, 100));
+              }
+            } finally {
+              await withTimeout(one.disconnect(), 2000).catch(() => {});
+            }
+          }),
+        );
       });
     },
     async leaders(topic) {
