@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
-const packages = ['protocol', 'auth', 'origin', 'fanout', 'gateway', 'sdk', 'sdk-react', 'cli', 'load-tests', 'testkit', 'examples', 'scale'];
+const packages = ['protocol', 'auth', 'stream', 'origin', 'fanout', 'gateway', 'sdk', 'sdk-react', 'cli', 'load-tests', 'testkit', 'examples', 'scale'];
 const filter = process.argv[2];
 const files = [];
 const walk = (dir) => {

@@ -4,7 +4,7 @@
  * backends reachable, not draining).
  */
 import type { TemplatedApp } from 'uWebSockets.js';
-import { enableProcessMetrics, processMetrics as register } from '@replicant/origin';
+import { enableProcessMetrics, processMetrics as register } from '@replicant/stream';
 
 export interface AdminHooks {
   ready: () => boolean;

@@ -5,7 +5,8 @@
  * listener answers /readyz with 503, and every retry says which brokers / topic / Redis URL.
  */
 import * as uWS from 'uWebSockets.js';
-import { KafkaLog, Origin, RedisSnapshotStore, redactRedisUrl, registerOriginHttp } from '@replicant/origin';
+import { KafkaLog, RedisSnapshotStore, redactRedisUrl } from '@replicant/stream';
+import { Origin, registerOriginHttp } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream } from '@replicant/gateway';

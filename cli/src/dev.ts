@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileLog, FileSnapshotStore, Origin, registerOriginHttp } from '@replicant/origin';
+import { FileLog, FileSnapshotStore } from '@replicant/stream';
+import { Origin, registerOriginHttp } from '@replicant/origin';
 import { Replica } from '@replicant/fanout';
 import { Gateway } from '@replicant/gateway';
 import type { Config } from './config.js';

@@ -1,25 +1,27 @@
 /**
- * A whole cluster of real processes for tests: the librdkafka mock Kafka cluster (3 brokers,
- * topic created by the harness), a real redis-server, `replicant origin`, N `replicant fanout`
+ * A whole cluster of real processes for tests: a real Apache Kafka cluster (3 KRaft brokers from
+ * the test kit, topic created through the admin API), a real redis-server, `replicant origin`, N `replicant fanout`
  * and M `replicant gateway` processes, all on free 127.0.0.1 ports. Smaller variants (origin only,
  * origin + one replica + one gateway) come from `fanouts` / `gateways`.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { startKafkaMock, startRedis, freePort, type KafkaMock, type RedisServer } from '@replicant/testkit';
+import { startKafka, startRedis, freePort, type KafkaCluster, type RedisServer } from '@replicant/testkit';
 import { startProcess, type DevProcess } from './harness.js';
 
 export interface ClusterOptions {
   fanouts?: number;
   gateways?: number;
   partitions?: number;
+  /** Kafka brokers (default 3) */
+  brokers?: number;
   /** extra env for every replicant process */
   env?: Record<string, string>;
   /** extra env for the origin only */
   originEnv?: Record<string, string>;
   /** redis-server with an append-only file fsynced on every write: its data survives restart() */
   redisPersistence?: boolean;
-  /** runs once Kafka and Redis are up, before any replicant process starts (e.g. kafka.setLeader) */
-  setup?: (kafka: KafkaMock, redis: RedisServer) => Promise<void>;
+  /** runs once Kafka and Redis are up, before any replicant process starts */
+  setup?: (kafka: KafkaCluster, redis: RedisServer) => Promise<void>;
 }
 
 export interface Node extends DevProcess {
@@ -28,7 +30,7 @@ export interface Node extends DevProcess {
 }
 
 export interface Cluster {
-  kafka: KafkaMock;
+  kafka: KafkaCluster;
   redis: RedisServer;
   origin: Node;
   fanouts: Node[];
@@ -44,14 +46,14 @@ export const TOPIC = 'replicant.docs';
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const partitions = opts.partitions ?? 8;
-  const kafka = await startKafkaMock({ brokers: 3, topics: [{ name: TOPIC, partitions }] });
-  const redis = await startRedis({ persistence: opts.redisPersistence ?? false });
+  const kafka = await startKafka({ nodes: opts.brokers ?? 3 });
+  const redis = await startRedis({ persistence: opts.redisPersistence ?? false }).catch(async (err) => {
+    await kafka.stop();
+    throw err;
+  });
   const env: Record<string, string> = {
     KAFKA_BROKERS: kafka.bootstraps.join(','),
     KAFKA_TOPIC: TOPIC,
-    KAFKA_IDEMPOTENT: 'false', // the mock cluster cannot serve the idempotent producer
-    // the mock broker holds a fetch for its whole max wait even when data arrives meanwhile
-    KAFKA_FETCH_MAX_WAIT_MS: '20',
     REDIS_URL: redis.url,
     REGISTRY_TTL_MS: '1500',
     // links and gateway->origin writes authenticated; client auth stays off unless a test sets it
@@ -68,6 +70,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     return n;
   };
   try {
+    await kafka.createTopic(TOPIC, { partitions });
     await opts.setup?.(kafka, redis);
     const origin = await start('origin', 'origin-1', opts.originEnv);
     env.ORIGIN_URL = origin.url;

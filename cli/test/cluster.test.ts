@@ -1,5 +1,5 @@
 /**
- * Acceptance (cluster mode): real processes — the librdkafka mock Kafka cluster (3 brokers),
+ * Acceptance (cluster mode): real processes — a real Kafka cluster (3 KRaft brokers),
  * redis-server, `replicant origin`, three `replicant fanout` replicas and two `replicant gateway`s,
  * configured only through env.
  */

@@ -1,6 +1,6 @@
 /**
  * Duplicate records in the Kafka log (what a producer retry leaves behind: the same Op bytes, same
- * idempotency key, appended twice), in-process against the mock Kafka cluster. It lives in cli/test
+ * idempotency key, appended twice), in-process against a real Kafka cluster (3 brokers). It lives in cli/test
  * because it needs both origin's Materializer and fanout's Replica (origin cannot depend on fanout).
  *
  * Readers compared: origin's Materializer (live, checkpointing into a snapshot store), a fanout
@@ -13,19 +13,18 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKafkaMock, type KafkaMock } from '@replicant/testkit';
+import { startKafka, type KafkaCluster } from '@replicant/testkit';
+import { applyMergePatch, type JsonObject } from '@replicant/protocol';
 import {
-  Checkpointer,
   KafkaLog,
-  Materializer,
   MemorySnapshotStore,
   encodeOp,
   partitionForKey,
   type AppendResult,
   type KafkaLogOptions,
-} from '@replicant/origin';
+} from '@replicant/stream';
+import { Checkpointer, Materializer } from '@replicant/origin';
 import { Replica, type Delta, type UpstreamListener } from '@replicant/fanout';
-import { applyMergePatch, type JsonObject } from '@replicant/protocol';
 
 const TOPIC = 'dups';
 const PARTITIONS = 2;
@@ -76,20 +75,20 @@ class Recorder implements UpstreamListener {
   }
 }
 
-describe('duplicate records (same Op bytes appended twice) on the mock Kafka cluster', () => {
-  let mock: KafkaMock;
+describe('duplicate records (same Op bytes appended twice) on a real Kafka cluster', () => {
+  let kafka: KafkaCluster;
   before(async () => {
-    mock = await startKafkaMock({ brokers: 3, topics: [{ name: TOPIC, partitions: PARTITIONS }] });
+    kafka = await startKafka({ nodes: 3 });
+    await kafka.createTopic(TOPIC, { partitions: PARTITIONS });
   });
   after(async () => {
-    await mock?.stop();
+    await kafka?.stop();
   });
 
   const options = (clientId: string): KafkaLogOptions => ({
-    brokers: mock.bootstraps,
+    brokers: kafka.bootstraps,
     topic: TOPIC,
     clientId,
-    idempotent: false,
     logLevel: 'nothing',
     fetchMaxWaitMs: 20,
     connectTimeoutMs: 500,

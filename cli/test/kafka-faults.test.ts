@@ -1,19 +1,23 @@
 /**
  * Kafka faults under write load, in cluster mode (real processes): `replicant origin`, one
- * `replicant fanout` and one `replicant gateway` over the mock Kafka cluster (3 brokers) and Redis.
- * A broker that leads half of the partitions goes down and comes back while 16 writers push 5,000
- * writes, each with its own Idempotency-Key and its own field. Writers retry 503s with the same key
- * a bounded number of times.
+ * `replicant fanout` and one `replicant gateway` over a real Kafka cluster (3 KRaft brokers) and
+ * Redis. While 16 writers push 5,000 writes, each with its own Idempotency-Key and its own field:
+ * at write 1,000 the broker leading partition 0 is SIGKILLed, at write 2,500 it is restarted (it
+ * recovers its log and rejoins), and at write 3,500 another broker is SIGSTOPped for 2 s (a stall:
+ * its connections stay open, nothing is answered). Writers retry 503s with the same key a bounded
+ * number of times.
  *
  * Asserted: every 503 is a clear `unavailable` error with Retry-After; every write that got a 200
  * is in origin's state (GET) with its value, and appears in exactly one delta of a subscribed
  * client's stream (never twice, never missing); nothing in the state or the stream comes from
- * anywhere but an attempted write; each stream is one snapshot then a chained run of deltas.
+ * anywhere but an attempted write; each stream is one snapshot then a chained run of deltas; and
+ * the killed broker's partitions took acknowledged writes while it was down (failover happened).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type Cluster } from './cluster-harness.js';
 import { getDoc, RawClient } from './harness.js';
+import { partitionForKey } from '@replicant/stream';
 
 const WRITES = 5000;
 const WRITERS = 16;
@@ -21,33 +25,24 @@ const DOCS = 40;
 const MAX_ATTEMPTS = 12;
 /** writers back off this long after a 503 (shorter than its Retry-After, to keep the test short) */
 const RETRY_DELAY_MS = 250;
-/** broker 1 leads partitions 0-3 and goes down; broker 2 leads 4-7 */
-const VICTIM = 1;
-/** the broker stays down until this many writes were refused (a few seconds) */
-const OUTAGE_REJECTIONS = 24;
-const LEADERS = [1, 1, 1, 1, 2, 2, 2, 2];
+const PARTITIONS = 8;
+/** how long the second broker stays SIGSTOPped (well under kafkajs' 30 s request timeout) */
+const STALL_MS = 2000;
 
 interface Outcome {
   doc: string;
   field: string;
   /** seq of the 200, if any */
   seq?: string;
+  /** acknowledged while the killed broker was down */
+  whileDown?: boolean;
   attempts: number;
 }
 
 describe('Kafka broker down and back up during 5,000 writes (origin + fanout + gateway processes)', () => {
   let c: Cluster;
   before(async () => {
-    c = await startCluster({
-      fanouts: 1,
-      gateways: 1,
-      partitions: 8,
-      setup: async (kafka) => {
-        for (let p = 0; p < LEADERS.length; p++) await kafka.setLeader('replicant.docs', p, LEADERS[p]);
-      },
-      // 2 retries (about 1 s) before a failed produce request answers 503, so the outage shows
-      originEnv: { KAFKA_RETRIES: '2' },
-    });
+    c = await startCluster({ fanouts: 1, gateways: 1, partitions: PARTITIONS });
   });
   after(async () => {
     await c?.stop();
@@ -63,24 +58,40 @@ describe('Kafka broker down and back up during 5,000 writes (origin + fanout + g
 
       const outcomes: Outcome[] = [];
       const rejections: { status: number; retryAfter: string | null; body: any }[] = [];
-      let enoughRejections!: () => void;
-      const rejected = new Promise<void>((r) => (enoughRejections = r));
-      let outage: Promise<void> | undefined;
-      let outageMs = 0;
+      const leaders = await c.kafka.leaders(c.topic);
+      const victim = leaders.get(0)!;
+      const victimParts = new Set([...leaders].filter(([, l]) => l === victim).map(([p]) => p));
+      const staller = [1, 2, 3].find((id) => id !== victim)!;
+      let down = false;
+      const faults: Promise<void>[] = [];
       let next = 0;
       const writer = async () => {
         for (;;) {
           const i = next++;
           if (i >= WRITES) return;
           if (i === 1000) {
-            // the fault, mid-run: down until writes were refused for a while, then up again
-            outage = (async () => {
-              await c.kafka.brokerDown(VICTIM);
-              const t0 = Date.now();
-              await rejected;
-              await c.kafka.brokerUp(VICTIM);
-              outageMs = Date.now() - t0;
-            })();
+            down = true;
+            faults.push(c.kafka.kill9(victim));
+          }
+          if (i === 2500) {
+            faults.push(
+              (async () => {
+                await faults[0];
+                await c.kafka.restart(victim);
+                down = false;
+              })(),
+            );
+          }
+          if (i === 3500) {
+            faults.push(
+              (async () => {
+                await faults[1];
+                c.kafka.pause(staller);
+                // the stall's length is the fault itself, not a synchronisation
+                await new Promise((res) => setTimeout(res, STALL_MS));
+                c.kafka.resume(staller);
+              })(),
+            );
           }
           const o: Outcome = { doc: docs[i % DOCS], field: `f${i}`, attempts: 0 };
           outcomes[i] = o;
@@ -95,37 +106,36 @@ describe('Kafka broker down and back up during 5,000 writes (origin + fanout + g
             if (r.status === 200) {
               assert.match(body.seq, /^[1-9]\d*$/);
               o.seq = body.seq;
+              o.whileDown = down;
               break;
             }
-            if (rejections.push({ status: r.status, retryAfter: r.headers.get('retry-after'), body }) >= OUTAGE_REJECTIONS) {
-              enoughRejections();
-            }
+            rejections.push({ status: r.status, retryAfter: r.headers.get('retry-after'), body });
             assert.equal(r.status, 503, `write ${i}: ${r.status} ${JSON.stringify(body)}`);
             await new Promise((res) => setTimeout(res, RETRY_DELAY_MS));
           }
         }
       };
       await Promise.all(Array.from({ length: WRITERS }, writer));
-      await outage;
+      await Promise.all(faults);
+      assert.equal(faults.length, 3, 'all three faults ran');
 
-      // failures during the outage are clear: 503, code unavailable, a message, Retry-After seconds
-      assert.ok(rejections.length >= OUTAGE_REJECTIONS, 'the outage refused writes');
+      // failures during the faults (if any) are clear: 503, code unavailable, a message, Retry-After seconds
       for (const r of rejections) {
         assert.equal(r.body.error.code, 'unavailable');
         assert.equal(typeof r.body.error.message, 'string');
         assert.ok(r.body.error.message.length > 0);
         assert.match(r.retryAfter ?? '', /^[1-9]\d*$/, 'Retry-After in whole seconds');
       }
-      const kafkaErrors = rejections.filter((r) => /kafka append to replicant\.docs\[\d+\] failed/.test(r.body.error.message));
-      assert.ok(kafkaErrors.length > 0, 'some 503s name the failed Kafka append');
       const acked = outcomes.filter((o) => o.seq !== undefined);
       const failed = outcomes.filter((o) => o.seq === undefined);
       const retriedOk = acked.filter((o) => o.attempts > 1);
+      const failedOver = acked.filter((o) => o.whileDown && victimParts.has(partitionForKey(o.doc, PARTITIONS)));
       t.diagnostic(
         `${acked.length} writes acknowledged (${retriedOk.length} after a retry), ${failed.length} gave up after ` +
-          `${MAX_ATTEMPTS} attempts; ${rejections.length} 503s; broker ${VICTIM} was down ${outageMs} ms`,
+          `${MAX_ATTEMPTS} attempts; ${rejections.length} 503s; broker ${victim} killed and restarted, broker ` +
+          `${staller} stalled ${STALL_MS} ms; ${failedOver.length} writes to the killed broker's partitions acknowledged while it was down`,
       );
-      assert.ok(retriedOk.length > 0, 'writes refused during the outage succeeded when retried');
+      assert.ok(failedOver.length > 0, "the killed broker's partitions failed over and took writes");
 
       // origin's state: every acknowledged write is there with its value
       const attempted = new Map(outcomes.map((o, i) => [o.field, { o, i }]));

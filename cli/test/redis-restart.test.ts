@@ -1,6 +1,6 @@
 /**
  * Redis restarted mid-run, in cluster mode (real processes): `replicant origin`, one `replicant
- * fanout` and one `replicant gateway` over the mock Kafka cluster and a redis-server, twice:
+ * fanout` and one `replicant gateway` over a real 3-broker Kafka cluster and a redis-server, twice:
  *
  * - with an append-only file fsynced on every write (the supported way to run the snapshot store):
  *   the restart keeps the snapshots, the covered offsets and the replica registry, so checkpoints
@@ -16,7 +16,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { partitionForKey, RedisSnapshotStore } from '@replicant/origin';
+import { partitionForKey, RedisSnapshotStore } from '@replicant/stream';
 import { startCluster, scrape, metric, type Cluster } from './cluster-harness.js';
 import { runConvergence } from './convergence.js';
 import { getDoc } from './harness.js';

@@ -15,7 +15,7 @@
  * wrong proof, or no answer within `authTimeoutMs` ends the connection.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { defineMetrics } from '@replicant/origin';
+import { defineMetrics } from '@replicant/stream';
 import { linkProof, newNonce, proofMatches } from '@replicant/auth';
 import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
 import { deltaToLink, type Delta } from './delta.js';

@@ -22,7 +22,7 @@
  * Redis restart that lost the keys.
  */
 import { Redis } from 'ioredis';
-import { redactRedisUrl, redisBackoff } from '@replicant/origin';
+import { redactRedisUrl, redisBackoff } from '@replicant/stream';
 import type { Registry, ReplicaInfo, ReplicaRegistration } from './registry.js';
 import { ChangeListeners, normalizeReplica, routingChanged, validateRegistration } from './registry.js';
 

@@ -10,7 +10,7 @@
  * overlaps between those three sources are harmless.
  */
 import type { JsonObject } from '@replicant/protocol';
-import { DocState, decodeOp, defineMetrics, type LogRecord, type SnapshotStore, type StreamLog, type Tail } from '@replicant/origin';
+import { DocState, decodeOp, defineMetrics, type LogRecord, type SnapshotStore, type StreamLog, type Tail } from '@replicant/stream';
 import { Delta } from './delta.js';
 import { HistoryRing } from './history-ring.js';
 import type { Upstream, UpstreamListener } from './upstream.js';

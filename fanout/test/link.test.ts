@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { MemoryLog, MemorySnapshotStore, encodeOp, processMetrics } from '@replicant/origin';
+import { MemoryLog, MemorySnapshotStore, encodeOp, processMetrics } from '@replicant/stream';
 import { longToSeq, seqToLong } from '@replicant/protocol';
 import { Replica } from '../src/replica.js';
 import { LinkServer } from '../src/link-server.js';

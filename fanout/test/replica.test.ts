@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DocState, MemoryLog, MemorySnapshotStore, encodeOp, type SnapshotStore } from '@replicant/origin';
+import { DocState, MemoryLog, MemorySnapshotStore, encodeOp, type SnapshotStore } from '@replicant/stream';
 import type { JsonObject } from '@replicant/protocol';
 import { Replica } from '../src/replica.js';
 import type { Delta } from '../src/delta.js';

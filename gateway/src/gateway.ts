@@ -15,7 +15,7 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
 import type { Counter, Histogram } from 'prom-client';
-import { LATENCY_BUCKETS, defineMetrics } from '@replicant/origin';
+import { LATENCY_BUCKETS, defineMetrics } from '@replicant/stream';
 import {
   CloseCode,
   decodeClientBinary,

@@ -14,10 +14,9 @@
  * unparsable, drops the link instead of reaching the local fan-out.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { defineMetrics } from '@replicant/origin';
+import { defineMetrics, partitionForKey } from '@replicant/stream';
 import { linkProof, newNonce, proofMatches } from '@replicant/auth';
 import { longToSeq, parsePatch, ProtocolError, seqToLong } from '@replicant/protocol';
-import { partitionForKey } from '@replicant/origin';
 import {
   deltaFromLink,
   encodeLinkFrame,

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryLog, MemorySnapshotStore, Origin } from '@replicant/origin';
+import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
+import { Origin } from '@replicant/origin';
 import { LinkServer, MemoryRegistry, MemoryRegistryHub, Replica, type Delta, type UpstreamListener } from '@replicant/fanout';
 import type { JsonObject } from '@replicant/protocol';
 import { RemoteUpstream } from '../src/remote-upstream.js';

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
-import { MemoryLog, MemorySnapshotStore, Origin } from '@replicant/origin';
+import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
+import { Origin } from '@replicant/origin';
 import { Replica } from '@replicant/fanout';
 import { Gateway, type GatewayOptions, type Writer } from '../src/gateway.js';
 

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as uWS from 'uWebSockets.js';
 import { formatSequencedKey } from '@replicant/protocol';
-import { MemoryLog, MemorySnapshotStore, Origin, registerOriginHttp } from '@replicant/origin';
+import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
+import { Origin, registerOriginHttp } from '@replicant/origin';
 import { OriginClient, WriteError } from '../src/origin-client.js';
 
 test('OriginClient: ifSeq becomes If-Match (412 -> conflict), ids dedupe through Idempotency-Key', async (t) => {

@@ -9,7 +9,7 @@
  *       hot; the spread is verified by reading every replica's /stats and printed).
  *
  * Every configuration is a fresh cluster of real processes, as in cli/test/cluster-harness.ts: the
- * test kit's librdkafka mock Kafka cluster and a throwaway redis-server, then `replicant origin`,
+ * test kit's real Apache Kafka cluster (KRaft brokers, full JIT) and a throwaway redis-server, then `replicant origin`,
  * N `replicant fanout`, G `replicant gateway`. Receivers are child processes (receiver.ts, the
  * net-based WebSocket client), one per gateway by default, each on its own 127.x source addresses.
  *
@@ -17,7 +17,7 @@
  * expected, sampled seq/prevSeq chain violations, and CPU-seconds (/proc/<pid>/stat utime+stime
  * over the measured window) at each hop: origin (also per write), each replica and the replicas
  * together (per million deltas sent to gateways and per million client deliveries), the gateways
- * together (per million client deliveries), the Kafka mock, Redis, the receivers and the rest of
+ * together (per million client deliveries), the Kafka brokers, Redis, the receivers and the rest of
  * the machine. A table and one `BENCH_JSON {…}` line.
  *
  * Flags: --quick (2 gateways × 100 clients, short; HOT_DOC_GATEWAYS=1 so the spread is exercised),
@@ -134,7 +134,7 @@ function commOf(pid: number): string {
   }
 }
 
-/** descendants of this process by command name (the test kit's kafka-mock and redis-server) */
+/** descendants of this process by command name (the test kit's redis-server) */
 function descendantsNamed(name: string): number[] {
   return processTree(process.pid).filter((p) => p !== process.pid && commOf(p) === name);
 }
@@ -182,7 +182,8 @@ function killEverything(): void {
       // gone
     }
   }
-  for (const name of ['kafka-mock', 'redis-server']) {
+  // the Kafka JVMs die with this process on their own (parent-death signal, see testkit/src/process.ts)
+  for (const name of ['redis-server']) {
     for (const pid of descendantsNamed(name)) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -197,12 +198,14 @@ function killEverything(): void {
 process.on('exit', killEverything);
 
 // ---------------------------------------------------------------------------------------------
-// the test kit (Kafka mock, redis-server), loaded at run time: it is a workspace package that
+// the test kit (Kafka, redis-server), loaded at run time: it is a workspace package that
 // load-tests does not build against, so only the shape used here is declared
 // ---------------------------------------------------------------------------------------------
 
-interface KafkaMock {
+interface KafkaCluster {
   readonly bootstraps: string[];
+  readonly nodes: readonly { pid: number | undefined }[];
+  createTopic(name: string, spec: { partitions: number }): Promise<void>;
   stop(): Promise<void>;
 }
 interface RedisServer {
@@ -211,7 +214,7 @@ interface RedisServer {
   close(): Promise<void>;
 }
 interface Testkit {
-  startKafkaMock(opts: { brokers?: number; topics?: { name: string; partitions: number }[] }): Promise<KafkaMock>;
+  startKafka(opts: { nodes?: number; jit?: 'fast-start' | 'full' }): Promise<KafkaCluster>;
   startRedis(opts?: Record<string, never>): Promise<RedisServer>;
 }
 
@@ -220,7 +223,7 @@ async function loadTestkit(): Promise<Testkit> {
   try {
     return (await import(spec)) as Testkit;
   } catch (err) {
-    throw new Error(`cannot load ${spec} (build it with \`npx tsc -b\`; it needs gcc, librdkafka-dev and redis-server): ${(err as Error).message}`);
+    throw new Error(`cannot load ${spec} (build it with \`npx tsc -b\`; it needs Java 17 (the Kafka jars are fetched by scripts/install-kafka.sh) and redis-server): ${(err as Error).message}`);
   }
 }
 
@@ -339,13 +342,13 @@ interface FanoutStats {
 }
 
 interface Cluster {
-  kafka: KafkaMock;
+  kafka: KafkaCluster;
   redis: RedisServer;
   origin: NodeProc;
   fanouts: NodeProc[];
   gateways: NodeProc[];
   dataDir: string;
-  kafkaPid: number | undefined;
+  kafkaPids: number[];
   redisPid: number | undefined;
   stop(): Promise<void>;
 }
@@ -354,9 +357,9 @@ async function startCluster(cfg: ClusterBenchConfig, replicas: number): Promise<
   const tk = await loadTestkit();
   const dataDir = mkdtempSync(join(os.tmpdir(), 'replicant-bench-cluster-'));
   tempDirs.add(dataDir);
-  const before = new Set([...descendantsNamed('kafka-mock'), ...descendantsNamed('redis-server')]);
+  const before = new Set(descendantsNamed('redis-server'));
   const nodes: NodeProc[] = [];
-  let kafka: KafkaMock | undefined;
+  let kafka: KafkaCluster | undefined;
   let redis: RedisServer | undefined;
   const stop = async (): Promise<void> => {
     // gateways first (their clients are gone already), then replicas, origin, backends
@@ -369,16 +372,14 @@ async function startCluster(cfg: ClusterBenchConfig, replicas: number): Promise<
     tempDirs.delete(dataDir);
   };
   try {
-    kafka = await tk.startKafkaMock({ brokers: cfg.brokers, topics: [{ name: TOPIC, partitions: cfg.partitions }] });
+    kafka = await tk.startKafka({ nodes: cfg.brokers, jit: 'full' });
+    await kafka.createTopic(TOPIC, { partitions: cfg.partitions });
     redis = await tk.startRedis();
-    const kafkaPid = descendantsNamed('kafka-mock').find((p) => !before.has(p));
+    const kafkaPids = kafka.nodes.map((n) => n.pid!);
     const redisPid = descendantsNamed('redis-server').find((p) => !before.has(p));
     const env: Record<string, string> = {
       KAFKA_BROKERS: kafka.bootstraps.join(','),
       KAFKA_TOPIC: TOPIC,
-      KAFKA_IDEMPOTENT: 'false', // the mock cluster cannot serve the idempotent producer
-      // the mock broker holds a fetch for its whole max wait even when data arrives meanwhile
-      KAFKA_FETCH_MAX_WAIT_MS: '20',
       REDIS_URL: redis.url,
       REGISTRY_TTL_MS: '3000',
       DATA_DIR: dataDir,
@@ -411,7 +412,7 @@ async function startCluster(cfg: ClusterBenchConfig, replicas: number): Promise<
       );
       gateways.push(...batch);
     }
-    return { kafka, redis, origin, fanouts, gateways, dataDir, kafkaPid, redisPid, stop };
+    return { kafka, redis, origin, fanouts, gateways, dataDir, kafkaPids, redisPid, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -649,7 +650,7 @@ function sampleCpu(cluster: Cluster, receivers: Receiver[]): CpuSample {
     origin: one(cluster.origin.pid),
     fanouts: cluster.fanouts.map((f) => one(f.pid)),
     gateways: cluster.gateways.map((g) => one(g.pid)),
-    kafka: one(cluster.kafkaPid),
+    kafka: cluster.kafkaPids.reduce((a, pid) => a + one(pid), 0),
     redis: one(cluster.redisPid),
     receivers: receivers.reduce((a, r) => a + one(r.pid), 0),
     self: (self.user + self.system) / 1e6,
@@ -661,7 +662,7 @@ async function runConfig(cfg: ClusterBenchConfig, replicas: number, index: numbe
   const name = `(${String.fromCharCode(97 + index)}) ${replicas} replica${replicas === 1 ? '' : 's'}`;
   const label = name;
   await waitQuiet(cfg, label);
-  log(`[${label}] starting Kafka mock (${cfg.brokers} brokers), redis, origin, ${replicas} fanout, ${cfg.gateways} gateways`);
+  log(`[${label}] starting Kafka (${cfg.brokers} brokers), redis, origin, ${replicas} fanout, ${cfg.gateways} gateways`);
   const t0Start = Date.now();
   const cluster = await startCluster(cfg, replicas);
   const receivers: Receiver[] = [];
@@ -845,7 +846,7 @@ async function runConfig(cfg: ClusterBenchConfig, replicas: number, index: numbe
         }),
         gateways: gatewayHops,
         gatewaysTotal: hop(`gateways total (${cluster.gateways.length})`, gatewaysCpu),
-        kafka: hop(`Kafka mock (${cfg.brokers} brokers)`, c1.kafka - c0.kafka),
+        kafka: hop(`Kafka (${cfg.brokers} brokers)`, c1.kafka - c0.kafka),
         redis: hop('redis-server', c1.redis - c0.redis),
         receivers: hop(`receivers (${receivers.length})`, c1.receivers - c0.receivers),
         orchestrator: hop('orchestrator (writer)', c1.self - c0.self),
@@ -879,7 +880,7 @@ function report(cfg: ClusterBenchConfig, results: ConfigResult[]): string {
   const out: string[] = [];
   out.push(
     `Cluster fan-out: 1 doc, ${cfg.rate} writes/s for ${cfg.durationS} s (after ${cfg.warmupS} s warm-up) -> ${cfg.gateways} gateways x ${cfg.clientsPerGateway} clients ` +
-      `(replicant.v1.json), Kafka mock ${cfg.brokers} brokers / ${cfg.partitions} partitions, HOT_DOC_GATEWAYS=${cfg.hotGateways ?? '8 (default)'}; ` +
+      `(replicant.v1.json), Kafka ${cfg.brokers} brokers / ${cfg.partitions} partitions, HOT_DOC_GATEWAYS=${cfg.hotGateways ?? '8 (default)'}; ` +
       `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}, node ${process.version}`,
   );
   const ok = results.filter((r) => r.error === undefined);
@@ -902,7 +903,7 @@ function report(cfg: ClusterBenchConfig, results: ConfigResult[]): string {
         row('CPU-s per 1M deliveries: origin', (r) => `${fmt(r.hops.origin.perMillionDeliveries, 3)} (${fmt(r.hops.origin.msPerWrite, 2)} ms/write)`),
         row('  replicas total', (r) => `${fmt(r.hops.replicasTotal.perMillionDeliveries, 3)} (${fmt(r.hops.replicasTotal.perMillionLinkDeltas, 0)}/1M link deltas)`),
         row('  gateways total', (r) => fmt(r.hops.gatewaysTotal.perMillionDeliveries, 3)),
-        row('  Kafka mock + redis', (r) => fmt(r.hops.kafka.perMillionDeliveries + r.hops.redis.perMillionDeliveries, 3)),
+        row('  Kafka + redis', (r) => fmt(r.hops.kafka.perMillionDeliveries + r.hops.redis.perMillionDeliveries, 3)),
         row('  whole machine', (r) => fmt(r.hops.machine.perMillionDeliveries, 3)),
         row('cores busy: origin / replicas / gateways', (r) => `${fmt(r.hops.origin.cores)} / ${fmt(r.hops.replicasTotal.cores)} / ${fmt(r.hops.gatewaysTotal.cores)}`),
         row('  kafka / redis / receivers / rest', (r) => `${fmt(r.hops.kafka.cores)} / ${fmt(r.hops.redis.cores)} / ${fmt(r.hops.receivers.cores)} / ${fmt(r.hops.rest.cores)}`),

@@ -1,8 +1,8 @@
 /**
  * `npm run bench:writes`: write throughput of the origin, two stream logs side by side in one run.
  *
- *   kafka: `replicant origin` over the test kit's librdkafka mock Kafka cluster (3 brokers, acks=-1,
- *          idempotent producer off: the mock has no controller) and a throwaway redis-server;
+ *   kafka: `replicant origin` over a real Apache Kafka cluster from the test kit (3 KRaft brokers,
+ *          full JIT, acks=-1, idempotent producer on, min.insync.replicas 2) and a redis-server;
  *   file:  `replicant dev` with the embedded file log (group commit, one fsync per batch) and file
  *          snapshots in a temporary DATA_DIR.
  *
@@ -13,13 +13,13 @@
  * non-200 answers, durability operations/s (Kafka produce requests, from
  * `replicant_kafka_send_batch_size_count`; file log fsyncs, from `replicant_log_fsyncs_total`) and
  * writes per operation (the group-commit factor), mean produce latency, and CPU-seconds of the
- * server, the Kafka mock and Redis over the window (/proc/<pid>/stat). A table and one
+ * server, the Kafka brokers (summed) and Redis over the window (/proc/<pid>/stat). A table and one
  * `BENCH_JSON {…}` line.
  *
  * Flags: --writers <n> (16), --duration <s> (10), --warmup <s> (2), --docs <n> (64),
  * --targets kafka,file, --repeat <n> (1; runs alternate targets, the table shows medians),
  * --brokers <n> (3), --partitions <n> (8), --fetch-wait <ms> (KAFKA_FETCH_MAX_WAIT_MS of origin's
- * tail, 20), --wait-quiet <s> (60, quick: 0: before each run wait for the machine to go idle),
+ * tail, 500: a real broker answers a fetch as soon as data arrives), --wait-quiet <s> (60, quick: 0: before each run wait for the machine to go idle),
  * --no-wait-quiet, --quick (3 s window, 1 s warm-up). Env REPLICANT_CLI benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench:writes`.
  */
@@ -64,7 +64,7 @@ function parseArgs(argv: string[]): Config {
     repeat: Math.floor(num('--repeat', 1)),
     brokers: Math.floor(num('--brokers', 3)),
     partitions: Math.floor(num('--partitions', 8)),
-    fetchWaitMs: Math.floor(num('--fetch-wait', 20)),
+    fetchWaitMs: Math.floor(num('--fetch-wait', 500)),
     quietWaitS: argv.includes('--no-wait-quiet') ? 0 : val('--wait-quiet') !== undefined ? num('--wait-quiet', 60) : quick ? 0 : 60,
   };
 }
@@ -72,8 +72,10 @@ function parseArgs(argv: string[]): Config {
 // ---------------------------------------------------------------------------------------------
 // processes
 
-interface KafkaMock {
+interface KafkaCluster {
   readonly bootstraps: string[];
+  readonly nodes: readonly { pid: number | undefined }[];
+  createTopic(name: string, spec: { partitions: number }): Promise<void>;
   stop(): Promise<void>;
 }
 interface RedisServer {
@@ -81,7 +83,8 @@ interface RedisServer {
   close(): Promise<void>;
 }
 interface Testkit {
-  startKafkaMock(opts: { brokers?: number; topics?: { name: string; partitions: number }[] }): Promise<KafkaMock>;
+  KAFKA_VERSION: string;
+  startKafka(opts: { nodes?: number; jit?: 'fast-start' | 'full' }): Promise<KafkaCluster>;
   startRedis(): Promise<RedisServer>;
 }
 
@@ -90,11 +93,11 @@ async function loadTestkit(): Promise<Testkit> {
   try {
     return (await import(spec)) as Testkit;
   } catch (err) {
-    throw new Error(`cannot load ${spec} (build it with \`npx tsc -b\`; it needs gcc, librdkafka-dev and redis-server): ${(err as Error).message}`);
+    throw new Error(`cannot load ${spec} (build it with \`npx tsc -b\`; it needs Java 17 (the Kafka jars are fetched by scripts/install-kafka.sh) and redis-server): ${(err as Error).message}`);
   }
 }
 
-/** this process's descendants whose command name is `name` (the test kit's kafka-mock, redis-server) */
+/** this process's descendants whose command name is `name` (the test kit's redis-server) */
 function descendantsNamed(name: string): number[] {
   const parent = new Map<number, number>();
   const comm = new Map<number, string>();
@@ -289,7 +292,7 @@ interface RunResult {
   /** mean produce latency (kafka) / append-to-durable latency (file), ms */
   durabilityLatencyMs: number;
   serverCores: number;
-  kafkaMockCores?: number;
+  kafkaCores?: number;
   redisCores?: number;
   machineCores: number;
   /** machine cores busy just before the run (the wait-quiet probe; NaN when skipped) */
@@ -316,15 +319,17 @@ async function runTarget(cfg: Config, target: Target, tk: Testkit | undefined, r
   const cleanup: (() => Promise<void>)[] = [];
   try {
     let server: Server;
-    let kafkaPid: number | undefined;
+    let kafkaPids: number[] = [];
     let redisPid: number | undefined;
     if (target === 'kafka') {
-      const before = new Set([...descendantsNamed('kafka-mock'), ...descendantsNamed('redis-server')]);
-      const kafka = await tk!.startKafkaMock({ brokers: cfg.brokers, topics: [{ name: TOPIC, partitions: cfg.partitions }] });
+      const before = new Set(descendantsNamed('redis-server'));
+      // full JIT (C1 + C2): the brokers are measured warm, not at the test kit's fast-start setting
+      const kafka = await tk!.startKafka({ nodes: cfg.brokers, jit: 'full' });
       cleanup.push(() => kafka.stop());
+      await kafka.createTopic(TOPIC, { partitions: cfg.partitions });
       const redis = await tk!.startRedis();
       cleanup.push(() => redis.close());
-      kafkaPid = descendantsNamed('kafka-mock').find((p) => !before.has(p));
+      kafkaPids = kafka.nodes.map((n) => n.pid!);
       redisPid = descendantsNamed('redis-server').find((p) => !before.has(p));
       const adminPort = await freePort();
       server = await startReplicant(
@@ -332,7 +337,6 @@ async function runTarget(cfg: Config, target: Target, tk: Testkit | undefined, r
         {
           KAFKA_BROKERS: kafka.bootstraps.join(','),
           KAFKA_TOPIC: TOPIC,
-          KAFKA_IDEMPOTENT: 'false',
           KAFKA_FETCH_MAX_WAIT_MS: String(cfg.fetchWaitMs),
           REDIS_URL: redis.url,
           NODE_ID: 'bench-origin',
@@ -351,9 +355,9 @@ async function runTarget(cfg: Config, target: Target, tk: Testkit | undefined, r
     let m1 = new Map<string, number>();
     const cpu0: Record<string, number> = {};
     const cpu1: Record<string, number> = {};
-    const pids: Record<string, number | undefined> = { server: server.pid, kafka: kafkaPid, redis: redisPid };
+    const pids: Record<string, number[]> = { server: [server.pid], kafka: kafkaPids, redis: redisPid === undefined ? [] : [redisPid] };
     const sample = (into: Record<string, number>) => {
-      for (const [k, pid] of Object.entries(pids)) if (pid !== undefined) into[k] = cpuSeconds(pid);
+      for (const [k, ps] of Object.entries(pids)) if (ps.length > 0) into[k] = ps.reduce((a, pid) => a + cpuSeconds(pid), 0);
       into.machine = machineBusySeconds();
     };
     const w = await drive(cfg, server.base, `${target}${runIndex}`, async (phase) => {
@@ -386,7 +390,7 @@ async function runTarget(cfg: Config, target: Target, tk: Testkit | undefined, r
       writesPerDurabilityOp: ops > 0 ? opsAppends / ops : NaN,
       durabilityLatencyMs: latCount > 0 ? (latSum / latCount) * 1000 : NaN,
       serverCores: cores('server')!,
-      kafkaMockCores: cores('kafka'),
+      kafkaCores: cores('kafka'),
       redisCores: cores('redis'),
       machineCores: cores('machine')!,
       busyBefore,
@@ -431,7 +435,7 @@ async function main(): Promise<void> {
   const med = (t: Target, f: (x: RunResult) => number | undefined) => median(of(t).map((x) => f(x) ?? NaN));
   const cols = cfg.targets;
   const title: Record<Target, string> = {
-    kafka: `Kafka mock (${cfg.brokers} brokers, acks=-1)`,
+    kafka: `Kafka ${tk?.KAFKA_VERSION ?? ''} (${cfg.brokers} brokers, acks=-1)`,
     file: 'file log (`replicant dev`, fsync)',
   };
   const rows: [string, (t: Target) => string][] = [
@@ -450,7 +454,7 @@ async function main(): Promise<void> {
     ['writes per durability op', (t) => fmt(med(t, (x) => x.writesPerDurabilityOp), 1)],
     ['mean produce request / append-to-fsync latency (ms)', (t) => fmt(med(t, (x) => x.durabilityLatencyMs), 2)],
     ['server CPU (cores busy)', (t) => fmt(med(t, (x) => x.serverCores), 2)],
-    ['Kafka mock / Redis CPU (cores busy)', (t) => (t === 'kafka' ? `${fmt(med(t, (x) => x.kafkaMockCores), 2)} / ${fmt(med(t, (x) => x.redisCores), 2)}` : '–')],
+    ['Kafka brokers / Redis CPU (cores busy)', (t) => (t === 'kafka' ? `${fmt(med(t, (x) => x.kafkaCores), 2)} / ${fmt(med(t, (x) => x.redisCores), 2)}` : '–')],
     ['whole machine (cores busy)', (t) => fmt(med(t, (x) => x.machineCores), 2)],
     ['machine busy before the run (cores)', (t) => fmt(med(t, (x) => x.busyBefore), 2)],
   ];

@@ -7,7 +7,7 @@
  * log head by well under a second.
  */
 import type { Materializer } from './materializer.js';
-import type { SnapshotStore } from './snapshot-store.js';
+import type { SnapshotStore } from '@replicant/stream';
 import { checkpointLagSources, checkpointMetrics, type CheckpointLagSource } from './metrics.js';
 
 export interface CheckpointerOptions {

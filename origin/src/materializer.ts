@@ -9,13 +9,18 @@
  * checkpoint. Pending waitApplied calls are bounded.
  */
 import { ErrorCode, ProtocolError } from '@replicant/protocol';
-import { DEFAULT_KEY_WINDOW, DocState } from './doc-state.js';
-import type { DocSnapshot } from './doc-state.js';
-import type { LogRecord, StreamLog, Tail } from './stream-log.js';
-import type { SnapshotStore } from './snapshot-store.js';
-import { decodeOp } from './op.js';
+import {
+  DEFAULT_KEY_WINDOW,
+  DocState,
+  decodeOp,
+  forEachLimit,
+  type DocSnapshot,
+  type LogRecord,
+  type StreamLog,
+  type Tail,
+  type SnapshotStore,
+} from '@replicant/stream';
 import { originMetrics } from './metrics.js';
-import { forEachLimit } from './limit.js';
 
 export interface MaterializerOptions {
   log: StreamLog;

@@ -1,26 +1,9 @@
 /**
- * Metric sets of the stream logs, the origin write path and its checkpointer (prefix `replicant_`),
- * declared through the one registration path (process-metrics.ts): each is created in the process
- * registry when the first log / origin / checkpointer is constructed.
+ * Metric sets of the origin write path and its checkpointer (prefix `replicant_`), declared
+ * through the one registration path (@replicant/stream process-metrics): each is created in the
+ * process registry when the first origin / checkpointer is constructed.
  */
-import { LATENCY_BUCKETS, defineMetrics } from './process-metrics.js';
-
-export const logMetrics = defineMetrics((m) => ({
-  appends: m.counter({ name: 'replicant_log_appends_total', help: 'Records appended durably to the stream log', labelNames: ['log'] }),
-  appendsShed: m.counter({
-    name: 'replicant_log_appends_shed_total',
-    help: 'Appends rejected because the pending (unsynced) bound was reached or the log was unavailable',
-    labelNames: ['log'],
-  }),
-  fsyncs: m.counter({ name: 'replicant_log_fsyncs_total', help: 'fsyncs (group commits) performed by the stream log', labelNames: ['log'] }),
-  batchSize: m.histogram({
-    name: 'replicant_log_group_commit_batch_size',
-    help: 'Appends covered by one group commit',
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096],
-    labelNames: ['log'],
-  }),
-  appendLatency: m.histogram({ name: 'replicant_log_append_latency_seconds', help: 'Time from append to durability', buckets: LATENCY_BUCKETS, labelNames: ['log'] }),
-}));
+import { LATENCY_BUCKETS, defineMetrics } from '@replicant/stream';
 
 export const originMetrics = defineMetrics((m) => ({
   writes: m.counter({ name: 'replicant_origin_writes_total', help: 'Origin writes by outcome', labelNames: ['result'] }),

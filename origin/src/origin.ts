@@ -12,13 +12,10 @@
  * Meanwhile new writes and reads answer 503 with Retry-After; writes already appended are answered
  * by the rebuilt view.
  */
-import { Backoff, ErrorCode, MAX_ID_LENGTH, ProtocolError, isMalformedSequencedKey, isValidDocId, parsePatch } from '@replicant/protocol';
-import type { JsonObject } from '@replicant/protocol';
-import type { AppendResult, StreamLog } from './stream-log.js';
-import type { SnapshotStore } from './snapshot-store.js';
+import { Backoff, ErrorCode, MAX_ID_LENGTH, ProtocolError, isMalformedSequencedKey, isValidDocId, parsePatch, type JsonObject } from '@replicant/protocol';
+import { encodeOp, type AppendResult, type StreamLog, type SnapshotStore } from '@replicant/stream';
 import { Materializer, MaterializerError } from './materializer.js';
 import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
-import { encodeOp } from './op.js';
 import { originMetrics } from './metrics.js';
 
 export interface OriginOptions {

@@ -7,15 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as uWS from 'uWebSockets.js';
 import { DEDUPE_WINDOW, formatSequencedKey } from '@replicant/protocol';
-import { DocState } from '../src/doc-state.js';
-import { decodeSnapshot, encodeSnapshot } from '../src/snapshot-codec.js';
+import { DocState, FileLog, FileSnapshotStore, MemoryLog, MemorySnapshotStore, decodeSnapshot, encodeSnapshot } from '@replicant/stream';
+import { withTempDir } from '@replicant/testkit';
 import { Origin, OriginError } from '../src/origin.js';
 import { registerOriginHttp } from '../src/http.js';
-import { FileLog } from '../src/stream-log-file.js';
-import { FileSnapshotStore } from '../src/snapshot-store-file.js';
-import { MemoryLog } from '../src/stream-log-memory.js';
-import { MemorySnapshotStore } from '../src/snapshot-store-memory.js';
-import { withTempDir } from './helpers.js';
 
 const key = (client: string, n: number, base = 0n) => formatSequencedKey(client, n, base);
 

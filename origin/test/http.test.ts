@@ -5,9 +5,8 @@ import * as uWS from 'uWebSockets.js';
 import { Origin } from '../src/origin.js';
 import { registerOriginHttp } from '../src/http.js';
 import type { OriginHttpOptions } from '../src/http.js';
-import { MemoryLog } from '../src/stream-log-memory.js';
-import { MemorySnapshotStore } from '../src/snapshot-store-memory.js';
-import { deferred } from './helpers.js';
+import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
+import { deferred } from '@replicant/testkit';
 
 interface Server {
   url: string;

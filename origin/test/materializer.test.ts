@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { processMetrics as register } from '../src/process-metrics.js';
+import { processMetrics as register } from '@replicant/stream';
 import type { JsonObject } from '@replicant/protocol';
 import { Materializer } from '../src/materializer.js';
 import { Checkpointer } from '../src/checkpointer.js';
-import { MemoryLog } from '../src/stream-log-memory.js';
-import { MemorySnapshotStore } from '../src/snapshot-store-memory.js';
-import { encodeOp } from '../src/op.js';
-import type { SnapshotStore } from '../src/snapshot-store.js';
-import { GatedStore, deferred, turns } from './helpers.js';
+import { MemoryLog, MemorySnapshotStore, encodeOp, type SnapshotStore } from '@replicant/stream';
+import { deferred, turns } from '@replicant/testkit';
+import { GatedStore } from './helpers.js';
 
 async function append(log: MemoryLog, doc: string, patch: JsonObject, key = '') {
   return log.append(doc, encodeOp(JSON.stringify(patch), key, Date.now()));

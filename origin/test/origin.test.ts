@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Origin, OriginError } from '../src/origin.js';
-import { MemoryLog } from '../src/stream-log-memory.js';
-import { MemorySnapshotStore } from '../src/snapshot-store-memory.js';
-import { FileLog } from '../src/stream-log-file.js';
-import { FileSnapshotStore } from '../src/snapshot-store-file.js';
-import { GatedStore, deferred, turns, withTempDir } from './helpers.js';
+import { MemoryLog, MemorySnapshotStore, FileLog, FileSnapshotStore } from '@replicant/stream';
+import { deferred, turns, withTempDir } from '@replicant/testkit';
+import { GatedStore } from './helpers.js';
 
 function isOriginError(code: string, status: number) {
   return (e: unknown) => e instanceof OriginError && e.code === code && e.status === status;

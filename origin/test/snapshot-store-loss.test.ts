@@ -10,16 +10,18 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRedis, type RedisServer } from '@replicant/testkit';
 import { applyMergePatch, type JsonObject } from '@replicant/protocol';
-import { RedisSnapshotStore } from '../src/snapshot-store-redis.js';
-import { SnapshotStoreLostError } from '../src/snapshot-store.js';
-import type { SnapshotStore } from '../src/snapshot-store.js';
-import type { DocSnapshot } from '../src/doc-state.js';
-import { MemorySnapshotStore } from '../src/snapshot-store-memory.js';
-import { deferred } from './helpers.js';
-import { MemoryLog } from '../src/stream-log-memory.js';
+import {
+  RedisSnapshotStore,
+  SnapshotStoreLostError,
+  MemorySnapshotStore,
+  MemoryLog,
+  encodeOp,
+  type SnapshotStore,
+  type DocSnapshot,
+} from '@replicant/stream';
+import { deferred } from '@replicant/testkit';
 import { Materializer } from '../src/materializer.js';
 import { Origin, OriginError } from '../src/origin.js';
-import { encodeOp } from '../src/op.js';
 
 const quiet = () => {};
 

@@ -9,12 +9,13 @@
  * A server still running when the test process exits is killed (SIGKILL) and the data directories
  * this module created are removed, so a failing test leaks nothing.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, halt as haltProcess, launch as launchProcess, ownDir, PortInUseError, releaseDir } from './process.js';
+
+export { freePort } from './process.js';
 
 export interface RedisServerOptions {
   /** append-only file, fsynced on every write (default false: nothing is persisted) */
@@ -48,35 +49,6 @@ export interface RedisServer {
 const READY = 'Ready to accept connections';
 const PORT_ATTEMPTS = 5;
 
-const children = new Set<ChildProcess>();
-const ownedDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const c of children) c.kill('SIGKILL');
-    for (const d of ownedDirs) rmSync(d, { recursive: true, force: true });
-  });
-}
-
-/** A port that was free a moment ago (listen on 0, read it, close). The caller retries on a race. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('could not determine a free port'))));
-    });
-  });
-}
-
-class PortInUseError extends Error {}
-
 interface Launch {
   bin: string;
   port: number;
@@ -90,59 +62,21 @@ function launch(l: Launch): Promise<ChildProcess> {
   const args = ['--port', String(l.port), '--bind', '127.0.0.1', '--save', '', '--dir', l.dir];
   if (l.persistence) args.push('--appendonly', 'yes', '--appendfsync', 'always');
   else args.push('--appendonly', 'no');
-  return new Promise((resolve, reject) => {
-    const child = spawn(l.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let out = '';
-    let settled = false;
-    const finish = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err) {
-        child.kill('SIGKILL');
-        reject(err);
-        return;
-      }
-      // keep draining the pipes (a full pipe would block the server) without keeping the test
-      // process alive: the child and its pipes no longer hold the event loop
-      out = '';
-      child.unref();
-      for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
-      resolve(child);
-    };
-    const onData = (chunk: Buffer) => {
-      if (settled) return;
-      out = (out + chunk.toString('utf8')).slice(-8192);
-      if (out.includes(READY)) finish();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('error', (err) => finish(new Error(`redis-server could not be started (${l.bin}): ${err.message}`)));
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      if (settled) return;
-      const msg = `redis-server on port ${l.port} exited (${signal ?? code}) before it was ready:\n${out.trim()}`;
-      finish(/address already in use/i.test(out) ? new PortInUseError(msg) : new Error(msg));
-    });
-    const timer = setTimeout(
-      () => finish(new Error(`redis-server on port ${l.port} not ready after ${l.startTimeoutMs} ms:\n${out.trim()}`)),
-      l.startTimeoutMs,
-    );
+  return launchProcess({
+    name: `redis-server on port ${l.port}`,
+    bin: l.bin,
+    args,
+    ready: READY,
+    startTimeoutMs: l.startTimeoutMs,
+    portInUse: /address already in use/i,
   });
-}
-
-function waitExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /** Starts a redis-server on a free port of 127.0.0.1 and resolves once it accepts connections. */
 export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisServer> {
-  installExitHook();
-  const ownDir = opts.dir === undefined;
+  const owned = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'replicant-redis-'));
-  if (ownDir) ownedDirs.add(dir);
+  if (owned) ownDir(dir);
   const base = {
     bin: opts.bin ?? process.env.REDIS_SERVER_BIN ?? 'redis-server',
     dir,
@@ -159,10 +93,7 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
     } catch (err) {
       // another process took the port between freePort() and redis-server's bind: pick another
       if (err instanceof PortInUseError && attempt < PORT_ATTEMPTS) continue;
-      if (ownDir) {
-        rmSync(dir, { recursive: true, force: true });
-        ownedDirs.delete(dir);
-      }
+      if (owned) releaseDir(dir);
       throw err;
     }
   }
@@ -172,17 +103,7 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
     const c = current;
     if (!c) return;
     current = undefined;
-    c.ref(); // an unref'd child would let the event loop end before its exit is seen
-    const exited = waitExit(c);
-    c.kill(signal);
-    if (signal !== 'SIGKILL') {
-      // a clean shutdown takes milliseconds; never hang a test on it
-      const t = setTimeout(() => c.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(t);
-    } else {
-      await exited;
-    }
+    await haltProcess(c, signal);
   };
   const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
@@ -199,10 +120,7 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
     },
     async close() {
       await halt('SIGTERM');
-      if (ownDir) {
-        rmSync(dir, { recursive: true, force: true });
-        ownedDirs.delete(dir);
-      }
+      if (owned) releaseDir(dir);
     },
   };
   return server;

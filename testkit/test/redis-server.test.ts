@@ -89,7 +89,7 @@ test('a caller-provided data directory is used and kept', async () => {
 });
 
 test('a missing binary rejects with a clear error', async () => {
-  await assert.rejects(startRedis({ bin: '/nonexistent/redis-server' }), /redis-server could not be started \(\/nonexistent\/redis-server\)/);
+  await assert.rejects(startRedis({ bin: '/nonexistent/redis-server' }), /redis-server on port \d+ could not be started \(\/nonexistent\/redis-server\)/);
 });
 
 test('a server left running when the test process exits is killed and its directory removed', async () => {

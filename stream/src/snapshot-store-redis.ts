@@ -30,12 +30,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { backoffDelay, parseSeq } from '@replicant/protocol';
+import { parseSeq } from '@replicant/protocol';
 import type { DocSnapshot } from './doc-state.js';
 import { SnapshotStoreLostError } from './snapshot-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import { forEachLimit } from './limit.js';
+import { redactRedisUrl, redisBackoff } from './redis.js';
 
 export interface RedisSnapshotStoreOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`) */
@@ -147,22 +148,6 @@ function parseLineage(v: unknown): Lineage | undefined {
   if (typeof v !== 'string') return undefined;
   const m = /^(.*):(\d+)$/.exec(v);
   return m ? { id: m[1], gen: Number(m[2]) } : undefined;
-}
-
-/** The URL without its password, for messages. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '<invalid redis url>';
-  }
-}
-
-/** ioredis' retryStrategy: protocol's backoff from 50 ms with equal jitter (never at once). */
-export function redisBackoff(maxDelayMs: number): (attempt: number) => number {
-  return (attempt) => backoffDelay(attempt, 50, maxDelayMs, 'equal', Math.random());
 }
 
 export class RedisSnapshotStore implements SnapshotStore {

@@ -2,7 +2,7 @@
  * The stream-log seam: an append-only, partitioned log of document ops (key = docId).
  *
  * Implementations side by side: stream-log-file.ts (embedded default: segment files, group commit),
- * stream-log-memory.ts (tests), and later stream-log-kafka.ts (kafkajs).
+ * stream-log-memory.ts (tests) and kafka/kafka-log.ts (kafkajs, the distributed log).
  *
  * Offsets are per partition and start at 0, as in Kafka. A document's seq is `offset + 1` of its
  * latest op (so 0 means "never written"; see docs/protocol.md).

@@ -1,4 +1,8 @@
-import { describe, test } from 'node:test';
+/**
+ * The SnapshotStore contract, run against every implementation: in-memory, file, and the Redis
+ * store on a real redis-server (one server for the file, a fresh key prefix per test).
+ */
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +12,14 @@ import type { DocSnapshot } from '../src/doc-state.js';
 import { MemorySnapshotStore } from '../src/snapshot-store-memory.js';
 import { FileSnapshotStore } from '../src/snapshot-store-file.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/snapshot-codec.js';
-import { withTempDir } from './helpers.js';
+import { startRedis, withTempDir, type RedisServer } from '@replicant/testkit';
+import { RedisSnapshotStore } from '../src/snapshot-store-redis.js';
+
+let redis: Promise<RedisServer> | undefined;
+let prefixes = 0;
+after(async () => {
+  await (await redis)?.close();
+});
 
 const BIG = (1n << 60n) + 7n; // past 2^53: must survive as a decimal string
 
@@ -19,6 +30,15 @@ const IMPLS: [string, () => Promise<{ store: SnapshotStore; cleanup(): Promise<v
     async () => {
       const dir = await mkdtemp(join(tmpdir(), 'replicant-snap-'));
       return { store: await FileSnapshotStore.open({ dir }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+    },
+  ],
+  [
+    'RedisSnapshotStore',
+    async () => {
+      redis ??= startRedis();
+      const server = await redis;
+      const store = await RedisSnapshotStore.open({ url: server.url, keyPrefix: `contract${++prefixes}:`, log: () => {} });
+      return { store, cleanup: async () => {} };
     },
   ],
 ];

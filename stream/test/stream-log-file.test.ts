@@ -8,7 +8,7 @@ import { appendFile, readFile, readdir, stat, truncate, utimes, writeFile } from
 import { join } from 'node:path';
 import { FileLog } from '../src/stream-log-file.js';
 import type { LogRecord } from '../src/stream-log.js';
-import { deferred, withTempDir } from './helpers.js';
+import { deferred, withTempDir } from '@replicant/testkit';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -10,6 +10,8 @@ import { LogUnavailableError } from './stream-log.js';
 import type { AppendResult, BatchHandler, LogRecord, StreamLog, Tail, TailOptions } from './stream-log.js';
 import { partitionForKey } from './murmur2.js';
 import { logMetrics } from './metrics.js';
+import { RecentWindow } from './recent-window.js';
+import { Waits } from './waits.js';
 
 export interface LogBounds {
   /** most bytes accepted but not yet durable, over all partitions (default 64 MiB); over it appends shed */
@@ -50,11 +52,8 @@ interface Partition {
   queue: QueuedRecord[];
   flushActive: boolean;
   flushDone: Promise<void>;
-  /** recent durable records, contiguous and ending at durableEnd; live part starts at recentStart */
-  recent: LogRecord[];
-  recentSizes: number[];
-  recentStart: number;
-  recentBytes: number;
+  /** recent durable records, ending at durableEnd */
+  readonly recent: RecentWindow;
   /** tail loops waiting for durableEnd to move */
   wakers: Set<() => void>;
 }
@@ -128,10 +127,7 @@ export abstract class BaseLog implements StreamLog {
       queue: [],
       flushActive: false,
       flushDone: Promise.resolve(),
-      recent: [],
-      recentSizes: [],
-      recentStart: 0,
-      recentBytes: 0,
+      recent: new RecentWindow(this.recentLimit, endOffsets[id] ?? 0n),
       wakers: new Set(),
     }));
   }
@@ -236,8 +232,11 @@ export abstract class BaseLog implements StreamLog {
     this.metrics.appends.inc({ log: this.kind }, batch.length);
     this.metrics.batchSize.observe({ log: this.kind }, batch.length);
     const now = performance.now();
+    part.recent.add(
+      batch.map((r) => ({ partition: part.id, offset: r.offset, key: r.key, value: r.value })),
+      batch.map((r) => r.size),
+    );
     for (const r of batch) {
-      this.remember(part, { partition: part.id, offset: r.offset, key: r.key, value: r.value }, r.size);
       this.metrics.appendLatency.observe({ log: this.kind }, (now - r.t0) / 1000);
       r.resolve({ partition: part.id, offset: r.offset });
     }
@@ -258,21 +257,6 @@ export abstract class BaseLog implements StreamLog {
     this.release(queued);
   }
 
-  private remember(part: Partition, rec: LogRecord, size: number): void {
-    part.recent.push(rec);
-    part.recentSizes.push(size);
-    part.recentBytes += size;
-    while (part.recentBytes > this.recentLimit && part.recentStart < part.recent.length) {
-      part.recentBytes -= part.recentSizes[part.recentStart];
-      part.recentStart++;
-    }
-    if (part.recentStart > 1024 && part.recentStart * 2 > part.recent.length) {
-      part.recent = part.recent.slice(part.recentStart);
-      part.recentSizes = part.recentSizes.slice(part.recentStart);
-      part.recentStart = 0;
-    }
-  }
-
   private part(partition: number): Partition {
     const p = this.parts[partition];
     if (!Number.isInteger(partition) || p === undefined) {
@@ -290,18 +274,8 @@ export abstract class BaseLog implements StreamLog {
     const from = fromOffset < 0n ? 0n : fromOffset;
     const end = part.durableEnd;
     if (from >= end || maxRecords <= 0) return [];
-    const live = part.recent.length - part.recentStart;
-    const first = live > 0 ? part.recent[part.recentStart].offset : end;
-    if (from < first) return this.readStored(partition, from, maxRecords, MAX_BATCH_BYTES, end);
-    // the window is contiguous and ends at durableEnd, so the position is the offset difference
-    const i = part.recentStart + Number(from - first);
-    const out: LogRecord[] = [];
-    let bytes = 0;
-    for (let j = i; j < part.recent.length && out.length < maxRecords && bytes < MAX_BATCH_BYTES; j++) {
-      out.push(part.recent[j]);
-      bytes += part.recentSizes[j];
-    }
-    return out;
+    if (!part.recent.covers(from)) return this.readStored(partition, from, maxRecords, MAX_BATCH_BYTES, end);
+    return part.recent.read(from, maxRecords, MAX_BATCH_BYTES);
   }
 
   async tail(handler: BatchHandler, opts: TailOptions = {}): Promise<Tail> {
@@ -356,11 +330,7 @@ export abstract class BaseLog implements StreamLog {
       } catch (err) {
         if (t.closed) break;
         onError(err, part.id);
-        const delay = backoff.next();
-        await t.wait((w) => {
-          const timer = setTimeout(w, delay);
-          return () => clearTimeout(timer);
-        });
+        await t.sleep(backoff.next());
       }
     }
   }
@@ -382,34 +352,13 @@ export abstract class BaseLog implements StreamLog {
 export const TAIL_RETRY: BackoffOptions = { initialMs: 50, maxMs: 1000, jitter: 'none' };
 
 /** The per-partition loops of one tail, and the waits that close() must interrupt. */
-class TailLoops {
-  closed = false;
+class TailLoops extends Waits {
   loops: Promise<void>[] = [];
   /** per partition, the next offset this tail delivers */
   readonly positions = new Map<number, bigint>();
-  private readonly waits = new Set<() => void>();
 
-  /** Waits until `arm`'s wake-up fires or the tail closes; the disarm function always runs. */
-  wait(arm: (wake: () => void) => () => void): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const armed: { disarm?: () => void; woken?: boolean } = {};
-      const wake = () => {
-        if (armed.woken) return;
-        armed.woken = true;
-        this.waits.delete(wake);
-        armed.disarm?.();
-        resolve();
-      };
-      this.waits.add(wake);
-      armed.disarm = arm(wake);
-      if (armed.woken) armed.disarm(); // woken while arming
-    });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const w of [...this.waits]) w();
+  override async close(): Promise<void> {
+    super.close();
     await Promise.all(this.loops);
   }
 }

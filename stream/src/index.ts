@@ -1,0 +1,17 @@
+export * from './stream-log.js';
+export { BaseLog, AppendBudget, RECORD_OVERHEAD, MAX_BATCH_BYTES, DEFAULT_TAIL_BATCH } from './stream-log-base.js';
+export type { LogBounds, LogStats, QueuedRecord } from './stream-log-base.js';
+export * from './stream-log-memory.js';
+export * from './stream-log-file.js';
+export * from './kafka/kafka-log.js';
+export * from './snapshot-store.js';
+export * from './snapshot-codec.js';
+export * from './snapshot-store-memory.js';
+export * from './snapshot-store-file.js';
+export * from './snapshot-store-redis.js';
+export * from './redis.js';
+export * from './doc-state.js';
+export * from './murmur2.js';
+export * from './op.js';
+export * from './limit.js';
+export * from './process-metrics.js';

@@ -1,0 +1,191 @@
+/**
+ * The append path of the Kafka log: group commit per partition over one kafkajs producer.
+ *
+ * While a produce request of a partition is in flight, new appends queue and go out together in
+ * the next request (`acks: -1`). An append resolves with the offset Kafka assigned (baseOffset +
+ * index in the request) only after the acknowledgement. One request in flight per partition keeps
+ * the acknowledged order equal to the log order (with or without the idempotent producer). A
+ * partition always sends through the same kafkajs producer (its idempotence sequence is per
+ * producer and partition); kafkajs' idempotent producer has one request per broker in flight, so
+ * the log spreads partitions over several producers (KafkaLogOptions.producers).
+ *
+ * Bounds: accepted appends (queued + in flight) by count and bytes (AppendBudget); past the bound
+ * `append` rejects at once with `LogUnavailableError` (HTTP 503 + Retry-After). One request
+ * carries at most `maxRequestBytes` (one record always fits). A failed request (kafkajs has
+ * already retried it) rejects each of its appends with `LogUnavailableError` carrying the broker
+ * error; the log stays usable. Callers may retry: a record that was written although its request
+ * failed becomes a duplicate, harmless because ops carry idempotency keys and materialization dedups.
+ */
+import type { EventEmitter } from 'node:events';
+import type { CompressionTypes, Producer } from 'kafkajs';
+import { LogUnavailableError } from '../stream-log.js';
+import type { AppendResult } from '../stream-log.js';
+import { AppendBudget } from '../stream-log-base.js';
+import { kafkaMetrics } from '../metrics.js';
+import { errorMessage } from './client.js';
+
+interface Pending {
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly size: number;
+  resolve(r: AppendResult): void;
+  reject(e: unknown): void;
+}
+
+interface SendPart {
+  readonly id: number;
+  queue: Pending[];
+  active: boolean;
+  done: Promise<void>;
+}
+
+export interface KafkaAppenderOptions {
+  topic: string;
+  brokers: string[];
+  partitions: number;
+  compression: CompressionTypes;
+  maxInflightAppends: number;
+  maxInflightBytes: number;
+  maxRecordBytes: number;
+  maxRequestBytes: number;
+  lingerMs: number;
+  quiet: boolean;
+  events: EventEmitter;
+}
+
+export interface KafkaAppenderCounts {
+  appends: number;
+  sends: number;
+  sendErrors: number;
+  failedAppends: number;
+  shedAppends: number;
+}
+
+export class KafkaAppender {
+  private readonly metrics = kafkaMetrics();
+  private readonly parts: SendPart[];
+  private readonly budget: AppendBudget;
+  private closed = false;
+  /** partitions whose last produce request failed (cleared by a success, or by the log's health probe) */
+  readonly failing = new Map<number, string>();
+  readonly counts: KafkaAppenderCounts = { appends: 0, sends: 0, sendErrors: 0, failedAppends: 0, shedAppends: 0 };
+
+  /** partition p sends through producers[p mod producers.length] */
+  constructor(
+    private readonly producers: readonly Producer[],
+    private readonly o: KafkaAppenderOptions,
+  ) {
+    this.budget = new AppendBudget(o.maxInflightAppends, o.maxInflightBytes, o.maxRecordBytes);
+    this.parts = Array.from({ length: o.partitions }, (_, id) => ({ id, queue: [], active: false, done: Promise.resolve() }));
+  }
+
+  get pendingAppends(): number {
+    return this.budget.appends;
+  }
+
+  get pendingBytes(): number {
+    return this.budget.bytes;
+  }
+
+  append(partition: number, docId: string, value: Uint8Array): Promise<AppendResult> {
+    if (this.closed) return this.shed('stream log is closed');
+    const admitted = this.budget.admit(docId, value);
+    if (admitted instanceof RangeError) return Promise.reject(admitted);
+    if (admitted === 'full') return this.shed('kafka in-flight append bound reached');
+    this.metrics.inflight.inc();
+    const part = this.parts[partition];
+    return new Promise<AppendResult>((resolve, reject) => {
+      part.queue.push({ key: docId, value, size: admitted.size, resolve, reject });
+      if (!part.active) {
+        part.active = true;
+        part.done = this.sendLoop(part);
+      }
+    });
+  }
+
+  private shed(message: string): Promise<never> {
+    this.counts.shedAppends++;
+    this.metrics.appendsShed.inc();
+    return Promise.reject(new LogUnavailableError(message));
+  }
+
+  /** Group commit: each request takes what queued while the previous one was in flight. */
+  private async sendLoop(part: SendPart): Promise<void> {
+    try {
+      if (this.o.lingerMs > 0) await new Promise((r) => setTimeout(r, this.o.lingerMs));
+      else await new Promise((r) => setImmediate(r));
+      while (part.queue.length > 0) {
+        let n = 0;
+        let bytes = 0;
+        while (n < part.queue.length && (n === 0 || bytes + part.queue[n].size <= this.o.maxRequestBytes)) {
+          bytes += part.queue[n].size;
+          n++;
+        }
+        const batch = part.queue.splice(0, n);
+        await this.send(part.id, batch, bytes);
+      }
+    } finally {
+      // synchronous with the empty-queue check above: an append after this point starts a new loop
+      part.active = false;
+    }
+  }
+
+  private async send(partition: number, batch: Pending[], bytes: number): Promise<void> {
+    const { topic, brokers, quiet } = this.o;
+    const t0 = performance.now();
+    this.counts.sends++;
+    let base: bigint;
+    try {
+      const meta = await this.producers[partition % this.producers.length].send({
+        topic,
+        acks: -1,
+        compression: this.o.compression,
+        messages: batch.map((r) => ({
+          key: r.key,
+          value: Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+          partition,
+        })),
+      });
+      const m = meta.find((x) => x.partition === partition);
+      if (!m || m.errorCode !== 0 || m.baseOffset === undefined) {
+        throw new Error(`unexpected produce response ${JSON.stringify(meta)}`);
+      }
+      base = BigInt(m.baseOffset);
+    } catch (err) {
+      this.release(batch.length, bytes);
+      this.counts.sendErrors++;
+      this.counts.failedAppends += batch.length;
+      this.metrics.sendErrors.inc();
+      this.metrics.appendsFailed.inc(batch.length);
+      const message = errorMessage(err);
+      if (!this.failing.has(partition) && !quiet) {
+        console.error(`kafka log: appends to topic "${topic}" partition ${partition} failing (brokers ${brokers.join(',')}): ${message}`);
+      }
+      this.failing.set(partition, message);
+      this.o.events.emit('send-error', partition, message);
+      const e = new LogUnavailableError(`kafka append to ${topic}[${partition}] failed: ${message}`, 2);
+      for (const r of batch) r.reject(e);
+      return;
+    }
+    this.release(batch.length, bytes);
+    if (this.failing.delete(partition) && !quiet) {
+      console.warn(`kafka log: appends to topic "${topic}" partition ${partition} succeed again`);
+    }
+    this.counts.appends += batch.length;
+    this.metrics.appends.inc(batch.length);
+    this.metrics.batchSize.observe(batch.length);
+    this.metrics.sendLatency.observe((performance.now() - t0) / 1000);
+    for (let i = 0; i < batch.length; i++) batch[i].resolve({ partition, offset: base + BigInt(i) });
+  }
+
+  private release(count: number, bytes: number): void {
+    this.budget.release(count, bytes);
+    this.metrics.inflight.dec(count);
+  }
+
+  /** Refuses new appends and waits until every accepted one was answered (their callers are waiting). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.parts.map((p) => p.done));
+  }
+}
