@@ -122,10 +122,13 @@ test('auth: bad tokens are refused, unauthenticated frames close with 4001, good
   const forged = await sign({ sub: 'mallory', read: ['*'] }, 'not-the-secret-at-all');
   const expired = await sign({ sub: 'bob', read: ['*'], exp: Math.floor(Date.now() / 1000) - 3600 }, secret);
 
+  // a bad ?token= is verified like a first auth frame: error, then 4001 (docs/protocol.md)
   for (const bad of [forged, expired, 'garbage']) {
-    const ws = new WebSocket(`${dev.wsUrl}?token=${bad}`, ['replicant.v1.json']);
-    const [, res] = await once(ws, 'unexpected-response');
-    assert.equal(res.statusCode, 401);
+    const c = await RawClient.open(`${dev.wsUrl}?token=${bad}`);
+    c.send({ type: 'subscribe', doc: 'secret' });
+    assert.match((await c.next((f) => f.type === 'error')).code, /^(unauthorized|token_expired)$/);
+    assert.equal(await c.closed, 4001);
+    assert.equal(c.frames.filter((f) => f.type === 'snapshot').length, 0);
   }
   // no token: a non-auth first frame is refused and the connection closed with 4001
   const anon = await RawClient.open(dev.wsUrl);

@@ -31,6 +31,8 @@ export interface Session {
   expTimer: NodeJS.Timeout | undefined;
   /** token_expired was sent: in the refresh grace, no new subscribe/publish */
   expired: boolean;
+  /** the upgrade's `?token=`, verified (like an auth frame) once the socket is open */
+  urlToken?: string;
   /** CLIENT_PUBLISH_RATE token bucket */
   bucket: Bucket;
 }
