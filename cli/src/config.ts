@@ -36,6 +36,17 @@ export interface Config {
   maxInflightWrites: number;
   /** how long a drain waits between goaway and closing connections */
   drainGraceMs: number;
+  // ---- client hop flow control (docs/protocol.md) ----
+  /** a send buffer over MAX_SEND_BUFFER_BYTES this long closes the connection with 4008 */
+  slowConsumerTimeoutMs: number;
+  /** WebSocket upgrades admitted per second per gateway (token bucket) */
+  admissionRate: number;
+  /** upgrades admitted at once before ADMISSION_RATE applies */
+  admissionBurst: number;
+  /** drain: goaway.reconnectMs is spread over [0, DRAIN_SPREAD_MS) */
+  drainSpreadMs: number;
+  /** coalesce pending ops of a doc into exactly composed deltas (gateway flushes and replica links) */
+  fanoutCoalesce: boolean;
   // ---- cluster mode (extensions, docs/operations.md) ----
   /** gateway: origin's HTTP base URL for publishes */
   originUrl: string;
@@ -92,6 +103,11 @@ const SPECS = {
   checkpointIntervalMs: { env: 'CHECKPOINT_INTERVAL_MS', def: '200' },
   maxInflightWrites: { env: 'MAX_INFLIGHT_WRITES', def: '10000' },
   drainGraceMs: { env: 'DRAIN_GRACE_MS', def: '1000' },
+  slowConsumerTimeoutMs: { env: 'SLOW_CONSUMER_TIMEOUT_MS', def: '30000' },
+  admissionRate: { env: 'ADMISSION_RATE', def: '2000' },
+  admissionBurst: { env: 'ADMISSION_BURST', def: '4000' },
+  drainSpreadMs: { env: 'DRAIN_SPREAD_MS', def: '1000' },
+  fanoutCoalesce: { env: 'FANOUT_COALESCE', def: 'true' },
   originUrl: { env: 'ORIGIN_URL', def: 'http://127.0.0.1:8081' },
   advertiseAddress: { env: 'ADVERTISE_ADDRESS' },
   fanoutPartitions: { env: 'FANOUT_PARTITIONS' },
@@ -223,6 +239,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env)
     checkpointIntervalMs: num('checkpointIntervalMs', 10, 60_000),
     maxInflightWrites: num('maxInflightWrites', 1, 10_000_000),
     drainGraceMs: num('drainGraceMs', 0, 600_000),
+    slowConsumerTimeoutMs: num('slowConsumerTimeoutMs', 100, 3_600_000),
+    admissionRate: num('admissionRate', 1, 1_000_000),
+    admissionBurst: num('admissionBurst', 1, 10_000_000),
+    drainSpreadMs: num('drainSpreadMs', 0, 600_000),
+    fanoutCoalesce: bool('FANOUT_COALESCE', raw('fanoutCoalesce')!),
     originUrl: raw('originUrl')!,
     advertiseAddress: raw('advertiseAddress'),
     fanoutPartitions: raw('fanoutPartitions'),

@@ -46,6 +46,12 @@ export async function startDev(cfg: Config): Promise<DevServer> {
     auth: { jwtSecret: cfg.jwtSecret, jwtPublicKey: cfg.jwtPublicKey },
     maxFrameBytes: cfg.maxFrameBytes,
     maxSendBuffer: cfg.maxSendBuffer,
+    slowConsumerTimeoutMs: cfg.slowConsumerTimeoutMs,
+    coalesce: cfg.fanoutCoalesce,
+    admissionRate: cfg.admissionRate,
+    admissionBurst: cfg.admissionBurst,
+    drainSpreadMs: cfg.drainSpreadMs,
+    drainGraceMs: cfg.drainGraceMs,
     maxSubscriptions: cfg.maxSubscriptions,
     historySize: cfg.historySize,
   });
@@ -74,7 +80,7 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   const stop = () =>
     (stopped ??= (async () => {
       draining = true;
-      await gateway.drain({ graceMs: cfg.drainGraceMs });
+      await gateway.drain();
       main.close();
       admin?.close();
       // Origin drains in-flight writes (each already fsynced before its ack) and checkpoints.

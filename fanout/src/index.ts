@@ -2,7 +2,7 @@ export * from './delta.js';
 export * from './history-ring.js';
 export * from './upstream.js';
 export * from './replica.js';
-export { applyMergePatch } from '@replicant/origin';
+export { applyMergePatch, composeMergePatch } from '@replicant/origin';
 export * from './link-codec.js';
 export * from './link-server.js';
 export * from './registry.js';

@@ -7,12 +7,14 @@
  * that cannot be sent wait in a per-doc backlog; a backlog over its bound collapses: the queued
  * deltas are dropped and the doc is marked for a fresh base, taken from the replica's current state
  * when credit returns. The gateway therefore sees a snapshot, never a gap, and the replica's memory
- * per link is bounded by (subscribed docs x backlog bound).
+ * per link is bounded by (subscribed docs x backlog bound). Deltas that waited are sent coalesced:
+ * a run of a doc's queued ops goes out as one exactly composed delta (split only where merge patches
+ * do not compose exactly), so a gateway that fell behind gets fewer, larger frames.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { Counter, Gauge } from 'prom-client';
 import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
-import type { Delta } from './delta.js';
+import { coalesceDeltas, type Delta } from './delta.js';
 import { deltaToLink, encodeLinkFrame, LinkFrameError, LinkFrameReader, MAX_LINK_FRAME_BYTES, type LinkFrame } from './link-codec.js';
 import type { Replica } from './replica.js';
 import type { UpstreamListener } from './upstream.js';
@@ -33,6 +35,8 @@ export interface LinkServerOptions {
   hotThreshold?: number;
   /** how many replicas gateways spread a hot doc over (default 3) */
   hotSpread?: number;
+  /** send a doc's queued deltas as one exactly composed delta per run (FANOUT_COALESCE, default true) */
+  coalesce?: boolean;
 }
 
 /** which links watch which doc, across the sessions of one server (hot-doc detection) */
@@ -302,6 +306,12 @@ class LinkSession implements UpstreamListener {
         this.credit--;
         sent++;
       }
+      if (this.o.coalesce && d.backlog.length > 1) {
+        // several ops waited (credit or socket high-water): one frame per composable run
+        const runs = coalesceDeltas(d.backlog)!;
+        this.queuedDeltas -= d.backlog.length - runs.length;
+        d.backlog = runs;
+      }
       while (d.backlog.length > 0 && this.credit > 0) {
         this.socket.write(d.backlog.shift()!.linkFrame());
         this.queuedDeltas--;
@@ -373,6 +383,7 @@ export class LinkServer {
       maxFrameBytes: opts.maxFrameBytes ?? MAX_LINK_FRAME_BYTES,
       hotThreshold: opts.hotThreshold ?? 8,
       hotSpread: opts.hotSpread ?? 3,
+      coalesce: opts.coalesce ?? true,
     };
     this.watchers = new DocWatchers(this.o.hotThreshold, this.o.hotSpread);
   }
