@@ -13,7 +13,12 @@
  * Flags: --quick (or BENCH_QUICK=1), --n, --rate, --duration <s>, --warmup <s>, --receivers,
  * --idle <per server>, --repeat <runs per target, medians reported>, --targets replicant,bare,
  * --no-fanout, --no-memory, --wait-quiet <s> (default 60: wait for an idle machine before each
- * phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js> benchmarks another build.
+ * phase), --no-wait-quiet.
+ *  3. Hot doc (the client hop's coalescing): ONE doc written at --hot-rates (default 1000,20)
+ *     writes/s to --hot-n (2000) subscribers for --hot-duration (10 s): ops delivered/s, frames/s,
+ *     ops per frame, latency p50/p99 (of the newest op in each frame), payload bytes, and server
+ *     CPU-seconds per million OPS delivered, Replicant (coalescing on) against bare uWS publishing
+ *     every op, same run. --no-hot skips it. Env REPLICANT_CLI=<path to cli/dist/src/main.js> benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -55,6 +60,11 @@ export interface BenchConfig {
   /** before each phase, wait up to this long for the machine to be idle (0 = don't) */
   quietWaitS: number;
   doc: string;
+  /** phase 3: the hot doc */
+  hot: boolean;
+  hotN: number;
+  hotRates: number[];
+  hotDurationS: number;
 }
 
 function parseConfig(argv: string[]): BenchConfig {
@@ -77,7 +87,12 @@ function parseConfig(argv: string[]): BenchConfig {
     repeat: Math.round(num('--repeat', 1)),
     quietWaitS: has('--no-wait-quiet') ? 0 : num('--wait-quiet', 60) * (quick && val('--wait-quiet') === undefined ? 0 : 1),
     doc: 'bench',
+    hot: !has('--no-hot'),
+    hotN: num('--hot-n', quick ? 200 : 2000),
+    hotRates: (val('--hot-rates') ?? '1000,20').split(',').map((x) => Number(x.trim())),
+    hotDurationS: num('--hot-duration', quick ? 3 : 10),
   };
+  if (cfg.hotRates.some((r) => !(r > 0))) throw new Error('--hot-rates must list positive numbers');
   const perProc = Math.max(cfg.n / cfg.receivers, cfg.idlePerServer / cfg.idleReceiversPerServer);
   if (perProc > 19000) throw new Error(`more than 19000 sockets per receiver process (fd limit): add receivers`);
   if (cfg.idlePerServer > 19000) throw new Error('--idle must stay below 19000 per server process (fd limit)');
@@ -172,6 +187,12 @@ export interface FanoutResult {
   firstWriteError: string | null;
   expectedDeliveries: number;
   delivered: number;
+  /** ops the delivered deltas covered (= delivered unless the server coalesced) */
+  opsDelivered: number;
+  /** payload bytes the receivers got in the window */
+  bytesDelivered: number;
+  /** server CPU-s per million ops delivered (the hot-doc phase's figure) */
+  cpuSPerMillionOps: number;
   completeness: number;
   windowS: number;
   deliveredPerSec: number;
@@ -290,7 +311,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     // wait for the tail of the deliveries (bounded)
     const drainUntil = Date.now() + 10000;
     let stats = await allStats(receivers);
-    while (Date.now() < drainUntil && stats.reduce((a, s) => a + s.windowDeltas, 0) < expected) {
+    while (Date.now() < drainUntil && stats.reduce((a, s) => a + s.windowOps, 0) < expected) {
       await sleep(100);
       stats = await allStats(receivers);
     }
@@ -303,6 +324,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     const lat = new Histogram();
     for (const s of stats) lat.merge(s.latency);
     const delivered = stats.reduce((a, s) => a + s.windowDeltas, 0);
+    const opsDelivered = stats.reduce((a, s) => a + s.windowOps, 0);
     const lastRecv = Math.max(...stats.map((s) => s.lastWindowRecvAt));
     const windowS = ((lastRecv > 0 ? lastRecv : t1) - t0) / 1000;
     const serverCpuS = cpu1 - cpu0;
@@ -319,7 +341,10 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
       firstWriteError: w.firstError,
       expectedDeliveries: expected,
       delivered,
-      completeness: expected > 0 ? delivered / expected : 0,
+      opsDelivered,
+      bytesDelivered: stats.reduce((a, s) => a + s.bytes, 0),
+      cpuSPerMillionOps: round(opsDelivered > 0 ? serverCpuS / (opsDelivered / 1e6) : NaN, 3),
+      completeness: expected > 0 ? opsDelivered / expected : 0,
       windowS: round(windowS, 3),
       deliveredPerSec: round(delivered / windowS, 0),
       latencyMs: {
@@ -371,6 +396,7 @@ function summarize(runs: FanoutResult[]): FanoutResult {
   const range = (f: (r: FanoutResult) => number): [number, number] => [Math.min(...ok.map(f)), Math.max(...ok.map(f))];
   const expected = sum((r) => r.expectedDeliveries);
   const delivered = sum((r) => r.delivered);
+  const opsDelivered = sum((r) => r.opsDelivered);
   const failedRuns = runs.length - ok.length;
   return {
     ...ok[0],
@@ -383,7 +409,10 @@ function summarize(runs: FanoutResult[]): FanoutResult {
     firstWriteError: ok.find((r) => r.firstWriteError !== null)?.firstWriteError ?? (failedRuns > 0 ? `${failedRuns} run(s) failed: ${runs.find((r) => r.error)?.error}` : null),
     expectedDeliveries: expected,
     delivered,
-    completeness: expected > 0 ? delivered / expected : 0,
+    opsDelivered,
+    bytesDelivered: sum((r) => r.bytesDelivered),
+    cpuSPerMillionOps: round(med((r) => r.cpuSPerMillionOps), 3),
+    completeness: expected > 0 ? opsDelivered / expected : 0,
     windowS: round(med((r) => r.windowS), 3),
     deliveredPerSec: round(med((r) => r.deliveredPerSec), 0),
     latencyMs: {
@@ -562,6 +591,87 @@ function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): str
 }
 
 // ---------------------------------------------------------------------------------------------
+// phase 3: one hot doc (coalescing in the client hop)
+// ---------------------------------------------------------------------------------------------
+
+export interface HotResult {
+  rate: number;
+  results: FanoutResult[];
+}
+
+/**
+ * The fan-out phase run on one hot doc at each of cfg.hotRates, alternating target order per
+ * rate. The figure of merit is server CPU per op DELIVERED: bare uWS publishes every op to every
+ * subscriber; Replicant sends each subscriber one exactly composed delta per flush for the ops
+ * that arrived since the last one (encoded once, same bytes to all), so at high rates it sends
+ * fewer, larger frames and every op still reaches every subscriber.
+ */
+async function hotDocPhases(cfg: BenchConfig, firstBlock: number): Promise<HotResult[]> {
+  const out: HotResult[] = [];
+  let block = firstBlock;
+  for (const [k, rate] of cfg.hotRates.entries()) {
+    const hc: BenchConfig = { ...cfg, n: cfg.hotN, rate, durationS: cfg.hotDurationS, warmupS: Math.min(cfg.warmupS, 2), doc: 'hot', repeat: 1 };
+    const results: FanoutResult[] = [];
+    for (const t of k % 2 === 0 ? cfg.targets : [...cfg.targets].reverse()) {
+      log(`[${t}] hot doc: ${rate} writes/s to ${cfg.hotN} subscribers`);
+      try {
+        results.push(await fanoutPhase(t, hc, block));
+      } catch (err) {
+        results.push({ target: t, error: err instanceof Error ? err.message : String(err), runs: 0 } as FanoutResult);
+      }
+      block += cfg.receivers;
+      if (block > 200) block = 10;
+    }
+    out.push({ rate, results });
+  }
+  return out;
+}
+
+function hotRatio(h: HotResult): number | null {
+  const r = h.results.find((x) => x.target === 'replicant' && x.error === undefined);
+  const b = h.results.find((x) => x.target === 'bare' && x.error === undefined);
+  return r && b ? round(r.cpuSPerMillionOps / b.cpuSPerMillionOps, 3) : null;
+}
+
+function hotReport(cfg: BenchConfig, hot: HotResult[]): string {
+  const out: string[] = [];
+  out.push(`Hot doc: one doc, ${cfg.hotN} subscribers (replicant.v1.json), ${cfg.hotDurationS} s per rate; Replicant coalesces, bare uWS publishes every op`);
+  for (const h of hot) {
+    const cols = h.results.map((x) => x.target);
+    const head = [`${h.rate} writes/s`, ...cols.map((c) => (c === 'bare' ? 'bare uWS' : c))];
+    const ratio = hotRatio(h);
+    if (ratio !== null) head.push('replicant/bare');
+    const r = h.results.find((x) => x.target === 'replicant');
+    const b = h.results.find((x) => x.target === 'bare');
+    const row = (label: string, f: (x: FanoutResult) => string, rf?: (r: FanoutResult, b: FanoutResult) => string): string[] => {
+      const cells = [label, ...h.results.map((x) => (x.error !== undefined ? 'error' : f(x)))];
+      if (ratio !== null) cells.push(rf && r && b ? rf(r, b) : '');
+      return cells;
+    };
+    out.push(
+      table([
+        head,
+        row('subscribers ready', (x) => fmtInt(x.subscribers)),
+        row('writes acked / sent', (x) => `${x.writesAcked}/${x.writesSent}`),
+        row('ops delivered (of expected)', (x) => `${fmtInt(x.opsDelivered)} (${fmt(x.completeness * 100, 1)}%)`),
+        row('ops delivered/s', (x) => fmtInt(x.opsDelivered / x.windowS), (r, b) => fmt(r.opsDelivered / r.windowS / (b.opsDelivered / b.windowS))),
+        row('frames delivered/s', (x) => fmtInt(x.deliveredPerSec)),
+        row('ops per frame', (x) => fmt(x.opsDelivered / Math.max(1, x.delivered))),
+        row('latency p50 ms (newest op)', (x) => fmt(x.latencyMs.p50)),
+        row('latency p99 ms (newest op)', (x) => fmt(x.latencyMs.p99)),
+        row('payload MB received', (x) => fmt(x.bytesDelivered / 1e6, 1), (r, b) => fmt(r.bytesDelivered / b.bytesDelivered)),
+        row('server CPU-s per 1M ops delivered', (x) => fmt(x.cpuSPerMillionOps, 3), () => fmt(ratio!)),
+        row('server CPU (cores busy)', (x) => fmt(x.serverCpuUtil)),
+        row('seq checks (sampled) / violations', (x) => `${fmtInt(x.sampledDeltas)}/${x.seqViolations}`),
+      ]),
+    );
+    for (const x of h.results) if (x.error !== undefined) out.push(`${x.target}: ${x.error}`);
+    for (const x of h.results) if (x.firstViolation != null) out.push(`${x.target}: first violation: ${x.firstViolation}`);
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const cfg = parseConfig(process.argv.slice(2));
@@ -602,8 +712,10 @@ async function main(): Promise<void> {
       if (block > 200) block = 10;
     }
   }
+  const hot = cfg.hot ? await hotDocPhases(cfg, block) : [];
   agent.destroy();
   process.stdout.write(`${report(cfg, fan, mem)}\n`);
+  if (hot.length > 0) process.stdout.write(`\n${hotReport(cfg, hot)}\n`);
   const r = fan.find((f) => f.target === 'replicant' && f.error === undefined);
   const b = fan.find((f) => f.target === 'bare' && f.error === undefined);
   const json = {
@@ -614,6 +726,7 @@ async function main(): Promise<void> {
     host: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', node: process.version, clkTck: clockTicks() },
     fanout: fan,
     memory: mem,
+    hot: hot.map((h) => ({ rate: h.rate, results: h.results, cpuPerOpRatio: hotRatio(h) })),
     runs: cfg.repeat > 1 ? allRuns : undefined,
     ratios:
       r && b
@@ -621,7 +734,8 @@ async function main(): Promise<void> {
         : null,
   };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
-  const failed = fan.some((f) => f.error !== undefined) || mem.some((m) => m.error !== undefined);
+  const failed =
+    fan.some((f) => f.error !== undefined) || mem.some((m) => m.error !== undefined) || hot.some((h) => h.results.some((r) => r.error !== undefined));
   process.exitCode = failed ? 1 : 0;
 }
 

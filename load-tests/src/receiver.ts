@@ -48,6 +48,8 @@ export interface StatsMsg {
   ev: 'stats';
   /** deltas with n in the window */
   windowDeltas: number;
+  /** ops those deltas covered (seq - prevSeq: the bench doc's seqs are contiguous; > 1 per delta when coalesced) */
+  windowOps: number;
   /** wall ms of the last in-window delta */
   lastWindowRecvAt: number;
   /** all deltas since the last window command */
@@ -72,6 +74,8 @@ export interface StatsMsg {
 const PREFIX = Buffer.from('{"type":"');
 const PATCH_T = Buffer.from('"patch":{"t":');
 const N_KEY = Buffer.from('"n":');
+const SEQ_KEY = Buffer.from('"seq":"');
+const PREV_KEY = Buffer.from('"prevSeq":"');
 const CH_D = 0x64;
 const CH_S = 0x73;
 const CH_E = 0x65;
@@ -96,6 +100,8 @@ export interface FastParse {
   kind: 'delta' | 'snapshot' | 'error' | 'goaway' | 'other';
   t: number;
   n: number;
+  /** for a delta: seq - prevSeq (ops covered on a doc with contiguous seqs), else NaN */
+  ops?: number;
 }
 export function fastParse(b: Buffer, out: FastParse): FastParse {
   out.t = NaN;
@@ -107,6 +113,13 @@ export function fastParse(b: Buffer, out: FastParse): FastParse {
   const k = b[9];
   if (k === CH_D) {
     out.kind = 'delta';
+    out.ops = NaN;
+    const sq = b.indexOf(SEQ_KEY, 10);
+    if (sq >= 0) {
+      const seq = scanNumber(b, sq + SEQ_KEY.length);
+      const pq = b.indexOf(PREV_KEY, scanEnd);
+      if (pq >= 0) out.ops = seq - scanNumber(b, pq + PREV_KEY.length);
+    }
     const p = b.indexOf(PATCH_T, 10);
     if (p >= 0) {
       out.t = scanNumber(b, p + PATCH_T.length);
@@ -128,6 +141,7 @@ function slowParse(b: Buffer, out: FastParse): FastParse {
   try {
     const f = JSON.parse(b.toString('utf8'));
     if (f.type === 'delta' || f.type === 'snapshot' || f.type === 'error' || f.type === 'goaway') out.kind = f.type;
+    if (f.type === 'delta') out.ops = Number(f.seq) - Number(f.prevSeq);
     if (f.type === 'delta' && f.patch !== null && typeof f.patch === 'object') {
       out.t = typeof f.patch.t === 'number' ? f.patch.t : NaN;
       out.n = typeof f.patch.n === 'number' ? f.patch.n : NaN;
@@ -156,6 +170,7 @@ function runChild(): void {
   let minN = Infinity;
   let maxN = -Infinity;
   let windowDeltas = 0;
+  let windowOps = 0;
   let lastWindowRecvAt = 0;
   let deltas = 0;
   let bytes = 0;
@@ -210,6 +225,7 @@ function runChild(): void {
         if (n >= minN && n <= maxN) {
           const now = wallMs();
           windowDeltas++;
+          windowOps += Number.isFinite(r.ops) ? r.ops! : 1;
           lastWindowRecvAt = now;
           lat.record(now - r.t);
         }
@@ -320,7 +336,7 @@ function runChild(): void {
       case 'window':
         minN = m.minN;
         maxN = m.maxN;
-        windowDeltas = deltas = bytes = resyncSnapshots = errorFrames = goaways = closedAfterReady = 0;
+        windowDeltas = windowOps = deltas = bytes = resyncSnapshots = errorFrames = goaways = closedAfterReady = 0;
         sampledDeltas = seqViolations = 0;
         firstViolation = null;
         lastWindowRecvAt = 0;
@@ -334,6 +350,7 @@ function runChild(): void {
         const msg: StatsMsg = {
           ev: 'stats',
           windowDeltas,
+          windowOps,
           lastWindowRecvAt,
           deltas,
           bytes,
