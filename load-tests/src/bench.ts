@@ -65,6 +65,10 @@ export interface BenchConfig {
   hotN: number;
   hotRates: number[];
   hotDurationS: number;
+  /** fan-out runs: every k-th subscriber stalled (0 = none) */
+  stallEvery: number;
+  /** phase 4: p99 of healthy subscribers with 10 % stalled vs none */
+  stalledPhase: boolean;
 }
 
 function parseConfig(argv: string[]): BenchConfig {
@@ -91,6 +95,8 @@ function parseConfig(argv: string[]): BenchConfig {
     hotN: num('--hot-n', quick ? 200 : 2000),
     hotRates: (val('--hot-rates') ?? '1000,20').split(',').map((x) => Number(x.trim())),
     hotDurationS: num('--hot-duration', quick ? 3 : 10),
+    stallEvery: 0,
+    stalledPhase: !has('--no-stalled'),
   };
   if (cfg.hotRates.some((r) => !(r > 0))) throw new Error('--hot-rates must list positive numbers');
   const perProc = Math.max(cfg.n / cfg.receivers, cfg.idlePerServer / cfg.idleReceiversPerServer);
@@ -178,6 +184,8 @@ export interface FanoutResult {
   target: ServerKind;
   error?: string;
   subscribers: number;
+  /** of the subscribers, stalled ones (window 4, never granting credit; not measured) */
+  stalled: number;
   writeRate: number;
   durationS: number;
   writesSent: number;
@@ -232,7 +240,8 @@ async function connectReceivers(
   doc: string,
   addrBlock: number,
   sampleEvery: number,
-): Promise<{ receivers: Receiver[]; ready: number; ms: number; failedAttempts: number; firstError: string | null }> {
+  stallEvery = 0,
+): Promise<{ receivers: Receiver[]; ready: number; stalled: number; ms: number; failedAttempts: number; firstError: string | null }> {
   const receivers = counts.map(() => new Receiver());
   const t0 = Date.now();
   const results = await Promise.all(
@@ -248,6 +257,7 @@ async function connectReceivers(
         localAddresses: addrs(addrBlock + i, 4),
         concurrency: 128,
         sampleEvery,
+        stallEvery,
         deadlineMs: 90000,
       }),
     ),
@@ -255,6 +265,7 @@ async function connectReceivers(
   return {
     receivers,
     ready: results.reduce((a, m) => a + m.ready, 0),
+    stalled: results.reduce((a, m) => a + m.stalled, 0),
     ms: Date.now() - t0,
     failedAttempts: results.reduce((a, m) => a + m.failedAttempts, 0),
     firstError: results.find((m) => m.firstError !== null)?.firstError ?? null,
@@ -287,7 +298,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
   const server = await startServer(kind);
   let receivers: Receiver[] = [];
   try {
-    const conn = await connectReceivers(server, split(cfg.n, cfg.receivers), cfg.doc, addrBlock, 50);
+    const conn = await connectReceivers(server, split(cfg.n, cfg.receivers), cfg.doc, addrBlock, 50, cfg.stallEvery);
     receivers = conn.receivers;
     log(`[${kind}] ${conn.ready}/${cfg.n} subscribers ready in ${conn.ms} ms (${conn.failedAttempts} failed attempts${conn.firstError ? `, first: ${conn.firstError}` : ''})`);
     if (conn.ready === 0) throw new Error(`no subscriber became ready: ${conn.firstError}`);
@@ -307,7 +318,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     const t0 = wallMs();
     log(`[${kind}] measuring: ${total} writes at ${cfg.rate}/s to ${conn.ready} subscribers`);
     const w = await writeAtRate(server.port, cfg.doc, cfg.rate, cfg.durationS, warmN);
-    const expected = w.acked * conn.ready;
+    const expected = w.acked * (conn.ready - conn.stalled);
     // wait for the tail of the deliveries (bounded)
     const drainUntil = Date.now() + 10000;
     let stats = await allStats(receivers);
@@ -332,6 +343,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     return {
       target: kind,
       subscribers: conn.ready,
+      stalled: conn.stalled,
       writeRate: cfg.rate,
       durationS: cfg.durationS,
       writesSent: w.sent,
@@ -672,6 +684,56 @@ function hotReport(cfg: BenchConfig, hot: HotResult[]): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// phase 4: healthy subscribers next to stalled ones
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Replicant alone, 1,000 subscribers of one doc at 50 writes/s: once with none stalled, once with
+ * every 10th stalled (window 4, never granting credit). The healthy ones' p99 should not notice:
+ * a stalled connection is inactive, so the gateway does no work for it per write.
+ */
+async function stalledPhases(cfg: BenchConfig, firstBlock: number): Promise<FanoutResult[]> {
+  const out: FanoutResult[] = [];
+  let block = firstBlock;
+  for (const stallEvery of [0, 10, 0, 10]) {
+    const sc: BenchConfig = { ...cfg, n: cfg.quick ? 200 : 1000, rate: 50, durationS: cfg.quick ? 3 : 10, warmupS: Math.min(cfg.warmupS, 2), doc: 'mixed', stallEvery };
+    log(`[replicant] ${stallEvery === 0 ? 'no' : '10 %'} stalled subscribers`);
+    try {
+      out.push(await fanoutPhase('replicant', sc, block));
+    } catch (err) {
+      out.push({ target: 'replicant', stalled: stallEvery, error: err instanceof Error ? err.message : String(err), runs: 0 } as FanoutResult);
+    }
+    block += cfg.receivers;
+    if (block > 200) block = 10;
+  }
+  return out;
+}
+
+function stalledReport(rs: FanoutResult[]): string {
+  const none = rs.filter((r) => r.error === undefined && r.stalled === 0);
+  const some = rs.filter((r) => r.error === undefined && r.stalled > 0);
+  const rows: string[][] = [['run', 'subscribers', 'stalled', 'ops delivered (of expected)', 'p50 ms', 'p99 ms', 'CPU-s per 1M ops']];
+  for (const r of rs) {
+    if (r.error !== undefined) {
+      rows.push([r.stalled > 0 ? '10 % stalled' : 'none stalled', 'error', '', r.error, '', '', '']);
+      continue;
+    }
+    rows.push([
+      r.stalled > 0 ? '10 % stalled' : 'none stalled',
+      fmtInt(r.subscribers),
+      fmtInt(r.stalled),
+      `${fmtInt(r.opsDelivered)} (${fmt(r.completeness * 100, 1)}%)`,
+      fmt(r.latencyMs.p50),
+      fmt(r.latencyMs.p99),
+      fmt(r.cpuSPerMillionOps, 3),
+    ]);
+  }
+  const med = (xs: FanoutResult[]) => median(xs.map((x) => x.latencyMs.p99));
+  const ratio = none.length > 0 && some.length > 0 ? fmt(med(some) / med(none)) : 'n/a';
+  return `Stalled subscribers: Replicant, one doc, 50 writes/s; healthy subscribers' latency with every 10th subscriber stalled vs none\n${table(rows)}\np99 (median of runs) stalled/none: ${ratio}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const cfg = parseConfig(process.argv.slice(2));
@@ -713,9 +775,11 @@ async function main(): Promise<void> {
     }
   }
   const hot = cfg.hot ? await hotDocPhases(cfg, block) : [];
+  const stalled = cfg.stalledPhase && cfg.targets.includes('replicant') ? await stalledPhases(cfg, block + 20) : [];
   agent.destroy();
   process.stdout.write(`${report(cfg, fan, mem)}\n`);
   if (hot.length > 0) process.stdout.write(`\n${hotReport(cfg, hot)}\n`);
+  if (stalled.length > 0) process.stdout.write(`\n${stalledReport(stalled)}\n`);
   const r = fan.find((f) => f.target === 'replicant' && f.error === undefined);
   const b = fan.find((f) => f.target === 'bare' && f.error === undefined);
   const json = {
@@ -727,6 +791,7 @@ async function main(): Promise<void> {
     fanout: fan,
     memory: mem,
     hot: hot.map((h) => ({ rate: h.rate, results: h.results, cpuPerOpRatio: hotRatio(h) })),
+    stalled,
     runs: cfg.repeat > 1 ? allRuns : undefined,
     ratios:
       r && b
@@ -735,7 +800,7 @@ async function main(): Promise<void> {
   };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
   const failed =
-    fan.some((f) => f.error !== undefined) || mem.some((m) => m.error !== undefined) || hot.some((h) => h.results.some((r) => r.error !== undefined));
+    fan.some((f) => f.error !== undefined) || mem.some((m) => m.error !== undefined) || hot.some((h) => h.results.some((r) => r.error !== undefined)) || stalled.some((r) => r.error !== undefined);
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -28,6 +28,11 @@ export interface ConnectCmd {
   sampleEvery: number;
   /** give up connecting after this long (ms) */
   deadlineMs: number;
+  /**
+   * every k-th socket (k > 0) is a stalled subscriber: it says hello with window 4 and never grants
+   * credit (an SDK client whose application stopped); its frames are not measured
+   */
+  stallEvery?: number;
 }
 export interface WindowCmd {
   cmd: 'window';
@@ -40,6 +45,8 @@ export type ReceiverCmd = ConnectCmd | WindowCmd | { cmd: 'stats' } | { cmd: 'ex
 export interface ConnectedMsg {
   ev: 'connected';
   ready: number;
+  /** of the ready ones, stalled (not measured) */
+  stalled: number;
   failedAttempts: number;
   firstError: string | null;
   ms: number;
@@ -161,6 +168,7 @@ interface Conn {
   ready: boolean;
   sampled: boolean;
   lastSeq: bigint | null;
+  stalled: boolean;
 }
 
 function runChild(): void {
@@ -214,6 +222,15 @@ function runChild(): void {
   };
 
   const onMessage = (c: Conn, data: Buffer): void => {
+    if (c.stalled) {
+      // counted as ready on its snapshot, otherwise not measured
+      if (!c.ready && data.compare(PREFIX, 0, 9, 0, 9) === 0 && data[9] === CH_S) {
+        c.ready = true;
+        stalledReady++;
+        onReady();
+      }
+      return;
+    }
     bytes += data.length;
     let r = fastParse(data, fp);
     if (r.kind === 'other' || (r.kind === 'delta' && Number.isNaN(r.n))) r = slowParse(data, fp);
@@ -248,6 +265,7 @@ function runChild(): void {
   };
 
   let readyCount = 0;
+  let stalledReady = 0;
   const onReady = (): void => {
     readyCount++;
   };
@@ -265,7 +283,7 @@ function runChild(): void {
       if (reported) return;
       reported = true;
       clearTimeout(deadline);
-      const msg: ConnectedMsg = { ev: 'connected', ready: readyCount, failedAttempts, firstError, ms: Date.now() - started };
+      const msg: ConnectedMsg = { ev: 'connected', ready: readyCount, stalled: stalledReady, failedAttempts, firstError, ms: Date.now() - started };
       process.send!(msg);
     };
     const deadline = setTimeout(report, cmd.deadlineMs);
@@ -280,7 +298,8 @@ function runChild(): void {
         localAddress: cmd.localAddresses[i % cmd.localAddresses.length],
         handshakeTimeoutMs: 15000,
       });
-      const c: Conn = { ws, ready: false, sampled: cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0, lastSeq: null };
+      const stalled = (cmd.stallEvery ?? 0) > 0 && i % cmd.stallEvery! === 0;
+      const c: Conn = { ws, ready: false, sampled: !stalled && cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0, lastSeq: null, stalled };
       conns[i] = c;
       let settled = false;
       const settle = (): void => {
@@ -290,6 +309,7 @@ function runChild(): void {
         pump();
       };
       ws.onopen = () => {
+        if (c.stalled) ws.send('{"type":"hello","window":4}');
         ws.send(`{"type":"subscribe","doc":"${cmd.doc}"}`);
       };
       ws.onmessage = (data) => {
