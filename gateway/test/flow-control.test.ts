@@ -316,3 +316,24 @@ test('invalid hello and credit frames get bad_frame and change nothing', async (
   assert.equal(c.data().length, 2);
   c.ws.close();
 });
+
+test('over ADMISSION_BURST an upgrade is refused with 503, Retry-After and an error body; admitted ones carry on', async (t) => {
+  const s = await setup({ admissionRate: 1, admissionBurst: 2 });
+  t.after(() => s.close());
+  const a = await s.open();
+  const b = await s.open();
+  const refused = new WebSocket(`ws://127.0.0.1:${s.port}/v1/stream`, ['replicant.v1.json']);
+  const [, res] = await once(refused, 'unexpected-response');
+  assert.equal(res.statusCode, 503);
+  assert.match(String(res.headers['retry-after']), /^[1-9]\d*$/);
+  const body = await new Promise<string>((resolve) => {
+    let text = '';
+    res.on('data', (c: Buffer) => (text += c.toString()));
+    res.on('end', () => resolve(text));
+  });
+  assert.equal(JSON.parse(body).error.code, 'unavailable');
+  assert.equal(s.gateway.admissionRefusals, 1);
+  for (const c of [a, b]) await c.sync();
+  a.ws.close();
+  b.ws.close();
+});
