@@ -147,6 +147,7 @@ export async function runFanout(cfg: Config): Promise<void> {
     hotThreshold: cfg.hotDocGateways,
     hotSpread: cfg.hotDocSpread,
     clusterSecret: cfg.clusterSecret,
+    coalesce: cfg.fanoutCoalesce,
   }));
   const port = await links.listen();
   const address = cfg.advertiseAddress ?? `${cfg.host}:${port}`;
@@ -191,6 +192,12 @@ export async function runGateway(cfg: Config): Promise<void> {
     publishRate: cfg.clientPublishRate,
     maxFrameBytes: cfg.maxFrameBytes,
     maxSendBuffer: cfg.maxSendBuffer,
+    slowConsumerTimeoutMs: cfg.slowConsumerTimeoutMs,
+    coalesce: cfg.fanoutCoalesce,
+    admissionRate: cfg.admissionRate,
+    admissionBurst: cfg.admissionBurst,
+    drainSpreadMs: cfg.drainSpreadMs,
+    drainGraceMs: cfg.drainGraceMs,
     maxSubscriptions: cfg.maxSubscriptions,
     historySize: cfg.historySize,
   });
@@ -222,7 +229,7 @@ export async function runGateway(cfg: Config): Promise<void> {
   announce(cfg, main.port, `WebSocket ${isTls(cfg) ? 'wss' : 'ws'}://${cfg.host}:${main.port}/v1/stream, origin ${cfg.originUrl}, ${registry.list().length} replicas`);
   onShutdown(async () => {
     draining = true;
-    await gateway.drain({ graceMs: cfg.drainGraceMs });
+    await gateway.drain();
     main.close();
     admin?.close();
     upstream.close();

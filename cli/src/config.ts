@@ -227,6 +227,24 @@ export const SETTINGS = {
   checkpointIntervalMs: set({ env: 'CHECKPOINT_INTERVAL_MS', parser: int(10, 60_000), def: '200', roles: ['dev', 'origin'], help: 'snapshot checkpoint period (bounded lag)' }),
   maxInflightWrites: set({ env: 'MAX_INFLIGHT_WRITES', parser: int(1, 10_000_000), def: '10000', roles: ['dev', 'origin'], help: 'writes awaiting durability before the write API sheds with 503' }),
   drainGraceMs: set({ env: 'DRAIN_GRACE_MS', parser: int(0, 600_000), def: '1000', roles: ['dev', 'gateway'], help: 'time between goaway and closing connections on SIGTERM' }),
+  // ---- client hop flow control (docs/protocol.md "Flow control") ----
+  slowConsumerTimeoutMs: set({
+    env: 'SLOW_CONSUMER_TIMEOUT_MS',
+    parser: int(100, 3_600_000),
+    def: '30000',
+    roles: ['dev', 'gateway'],
+    help: 'a send buffer over MAX_SEND_BUFFER_BYTES this long closes the connection with 4008 (a client withholding credit is never closed)',
+  }),
+  admissionRate: set({ env: 'ADMISSION_RATE', parser: int(1, 1_000_000), def: '2000', roles: ['dev', 'gateway'], help: 'WebSocket upgrades admitted per second (token bucket); over it 503 + Retry-After' }),
+  admissionBurst: set({ env: 'ADMISSION_BURST', parser: int(1, 10_000_000), def: '4000', roles: ['dev', 'gateway'], help: 'upgrades admitted at once before ADMISSION_RATE applies' }),
+  drainSpreadMs: set({ env: 'DRAIN_SPREAD_MS', parser: int(0, 600_000), def: '1000', roles: ['dev', 'gateway'], help: 'drain: goaway.reconnectMs is spread uniformly over [0, DRAIN_SPREAD_MS)' }),
+  fanoutCoalesce: set({
+    env: 'FANOUT_COALESCE',
+    parser: bool,
+    def: 'true',
+    roles: ['dev', 'fanout', 'gateway'],
+    help: "coalesce a doc's pending ops into exactly composed deltas (gateway flushes and replica links)",
+  }),
   logRetentionBytes: set({
     env: 'LOG_RETENTION_BYTES',
     parser: int(0, Number.MAX_SAFE_INTEGER),

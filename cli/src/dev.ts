@@ -56,6 +56,12 @@ export async function startDev(cfg: Config): Promise<DevServer> {
     publishRate: cfg.clientPublishRate,
     maxFrameBytes: cfg.maxFrameBytes,
     maxSendBuffer: cfg.maxSendBuffer,
+    slowConsumerTimeoutMs: cfg.slowConsumerTimeoutMs,
+    coalesce: cfg.fanoutCoalesce,
+    admissionRate: cfg.admissionRate,
+    admissionBurst: cfg.admissionBurst,
+    drainSpreadMs: cfg.drainSpreadMs,
+    drainGraceMs: cfg.drainGraceMs,
     maxSubscriptions: cfg.maxSubscriptions,
     historySize: cfg.historySize,
   });
@@ -85,7 +91,7 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   const stop = () =>
     (stopped ??= (async () => {
       draining = true;
-      await gateway.drain({ graceMs: cfg.drainGraceMs });
+      await gateway.drain();
       main.close();
       admin?.close();
       // Origin drains in-flight writes (each already fsynced before its ack) and checkpoints.

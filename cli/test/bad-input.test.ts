@@ -101,7 +101,8 @@ test('bad input gets clear errors; the process and other clients carry on', asyn
   const last = await good.next((f) => f.type === 'delta' && f.seq === fin.seq);
   assert.equal(last.patch.n, writes);
   const deltas = good.frames.filter((f) => f.type === 'delta');
-  assert.equal(deltas.length, writes);
+  // one delta per write, or fewer if the replica's tail picked up two writes for one flush (coalesced)
+  assert.ok(deltas.length >= 1 && deltas.length <= writes, `${deltas.length} deltas for ${writes} writes`);
   for (let i = 1; i < deltas.length; i++) assert.equal(deltas[i].prevSeq, deltas[i - 1].seq);
   assert.equal(good.frames.filter((f) => f.type === 'error').length, 0);
   good.close();

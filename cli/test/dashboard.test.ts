@@ -14,8 +14,7 @@ const ROOT = new URL('../../../', import.meta.url).pathname;
 
 function definedNames(): Set<string> {
   const out = new Set<string>();
-  for (const pkg of ['origin', 'fanout', 'gateway']) {
-    const dir = join(ROOT, pkg, 'src');
+  for (const dir of ['stream/src', 'stream/src/kafka', 'origin/src', 'fanout/src', 'gateway/src'].map((d) => join(ROOT, d))) {
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
       for (const m of readFileSync(join(dir, f), 'utf8').matchAll(/name: '(replicant_[a-z0-9_]+)'/g)) out.add(m[1]);
     }

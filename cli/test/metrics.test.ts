@@ -27,7 +27,7 @@ function sample(text: string, series: string): number | undefined {
 test('a process that only loads a gateway exposes gateway metrics, no replica, origin or log series', () => {
   // a child process: this test process's registry already holds every tier the other tests ran
   const script = `
-    import { processMetrics } from '@replicant/origin';
+    import { processMetrics } from '@replicant/stream';
     import { Gateway } from '@replicant/gateway';
     const before = (await processMetrics.getMetricsAsJSON()).map((m) => m.name);
     new Gateway({ upstream: { subscribe() {}, unsubscribe() {} }, writer: { write: async () => 1n } });

@@ -1,6 +1,7 @@
 /**
- * Acceptance: a client that disconnects, misses 50 writes and reconnects with lastSeq gets exactly
- * the 50 missed deltas (no snapshot) while the history ring covers it, and a snapshot when not.
+ * Acceptance: a client that disconnects, misses 50 writes and reconnects with lastSeq gets the
+ * missed ops as deltas (no snapshot) while the history ring covers it — one delta composing all 50
+ * by default, exactly the 50 with FANOUT_COALESCE=false — and a snapshot when not.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,9 +28,24 @@ async function missThenResume(dev: { url: string; wsUrl: string }, doc: string, 
   return { snap, last, fin, frames: b.frames.filter((f) => f.type !== 'pong') };
 }
 
-test('resume inside the history ring gets exactly the missed deltas', async (t) => {
+test('resume inside the history ring gets one delta covering the missed ops (coalesced)', async (t) => {
   const tmp = tempDir();
   const dev = await startDevProcess({ dataDir: tmp.dir, env: { HISTORY_SIZE: '100' } });
+  t.after(async () => {
+    await dev.stop();
+    tmp.cleanup();
+  });
+  const { last, fin, frames } = await missThenResume(dev, 'resume-in', 'replicant.v1.json');
+  assert.equal(frames.length, 1, 'one frame');
+  assert.equal(frames[0].type, 'delta', 'no snapshot');
+  assert.equal(frames[0].prevSeq, last.seq);
+  assert.equal(frames[0].seq, fin.seq);
+  assert.deepEqual(frames[0].patch, { missed: 49 }, 'the exact composition of the 50 ops');
+});
+
+test('resume inside the history ring with FANOUT_COALESCE=false gets exactly the missed deltas', async (t) => {
+  const tmp = tempDir();
+  const dev = await startDevProcess({ dataDir: tmp.dir, env: { HISTORY_SIZE: '100', FANOUT_COALESCE: 'false' } });
   t.after(async () => {
     await dev.stop();
     tmp.cleanup();

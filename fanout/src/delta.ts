@@ -3,7 +3,7 @@
  * once per subprotocol, and cached on the object: every gateway session of that subprotocol is sent
  * the very same bytes.
  */
-import { encodeServerBinary, encodeServerJson, longToSeq, parsePatch, ProtocolError, seqToLong, type JsonObject, type replicant } from '@replicant/protocol';
+import { composeMergePatch, encodeServerBinary, encodeServerJson, longToSeq, parsePatch, ProtocolError, seqToLong, type JsonObject, type replicant } from '@replicant/protocol';
 import { encodeLinkFrame, LinkFrameError } from './link-codec.js';
 
 export class Delta {
@@ -21,6 +21,8 @@ export class Delta {
     readonly patchObj: JsonObject,
     /** wall-clock ms when origin accepted the write (end-to-end latency) */
     readonly tsMs: number,
+    /** ops this delta covers (> 1 when coalesced) */
+    readonly ops = 1,
   ) {}
 
   jsonFrame(): string {
@@ -58,4 +60,42 @@ export function deltaToLink(d: Delta): replicant.v1.ILinkDelta {
     patch: Buffer.from(d.patch),
     tsMs: seqToLong(BigInt(d.tsMs)),
   };
+}
+
+/**
+ * Coalescing: a chained run of deltas (each `prevSeq` = the previous `seq`) as as few deltas as
+ * the exact composition allows: one delta from the run's first `prevSeq` to its last `seq` when
+ * every patch composes, else the run is split where composition would change the result (see
+ * composeMergePatch). A single delta is returned as is (its cached frames are reused). `max`
+ * bounds the number of output deltas: past it the result is undefined (the caller sends a
+ * snapshot instead). The composed delta carries the newest op's timestamp.
+ */
+export function coalesceDeltas(run: readonly Delta[], max = Infinity): Delta[] | undefined {
+  if (run.length <= 1) return run.length <= max ? (run as Delta[]) : undefined;
+  const out: Delta[] = [];
+  let start = 0;
+  let acc: JsonObject = run[0].patchObj;
+  const close = (end: number): boolean => {
+    out.push(end === start ? run[start] : composed(run, start, end, acc));
+    return out.length <= max;
+  };
+  for (let i = 1; i < run.length; i++) {
+    const c = composeMergePatch(acc, run[i].patchObj);
+    if (c !== undefined) {
+      acc = c;
+      continue;
+    }
+    if (!close(i - 1)) return undefined;
+    start = i;
+    acc = run[i].patchObj;
+  }
+  return close(run.length - 1) ? out : undefined;
+}
+
+function composed(run: readonly Delta[], start: number, end: number, patch: JsonObject): Delta {
+  let ops = 0;
+  for (let i = start; i <= end; i++) ops += run[i].ops;
+  const first = run[start];
+  const last = run[end];
+  return new Delta(first.doc, last.seq, first.prevSeq, JSON.stringify(patch), patch, last.tsMs, ops);
 }

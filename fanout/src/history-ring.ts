@@ -46,26 +46,33 @@ export class HistoryRing {
     return out;
   }
 
+  private upTo(from: number, currentSeq: bigint): Delta[] {
+    const out: Delta[] = [];
+    for (let i = from; i < this.len; i++) {
+      const d = this.at(i);
+      if (d.seq > currentSeq) break;
+      out.push(d);
+    }
+    return out;
+  }
+
   /**
    * The deltas a receiver at `lastSeq` is missing to reach `currentSeq`: [] when it is current,
    * undefined when the ring does not reach back to `lastSeq` (the receiver needs a snapshot).
+   * Entries after `currentSeq` (not yet delivered to the caller's receivers) are left out.
    */
   since(lastSeq: bigint, currentSeq: bigint): Delta[] | undefined {
     if (lastSeq === currentSeq) return [];
     if (lastSeq > currentSeq || this.len === 0) return undefined;
     // seqs are log positions, strictly increasing but not contiguous: lastSeq must be a seq the
     // ring knows (the prevSeq of the oldest entry or the seq of an entry).
-    if (this.at(0).prevSeq === lastSeq) return this.all();
+    if (this.at(0).prevSeq === lastSeq) return this.upTo(0, currentSeq);
     let lo = 0;
     let hi = this.len - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const s = this.at(mid).seq;
-      if (s === lastSeq) {
-        const out: Delta[] = [];
-        for (let i = mid + 1; i < this.len; i++) out.push(this.at(i));
-        return out;
-      }
+      if (s === lastSeq) return this.upTo(mid + 1, currentSeq);
       if (s < lastSeq) lo = mid + 1;
       else hi = mid - 1;
     }

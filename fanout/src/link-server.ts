@@ -13,12 +13,16 @@
  * replica's challenge with the right MAC (@replicant/auth cluster-secret.ts): the first frame a
  * connection gets is the challenge (a random nonce, no document data); any other first frame, a
  * wrong proof, or no answer within `authTimeoutMs` ends the connection.
+ *
+ * Deltas that waited are sent coalesced:
+ * a run of a doc's queued ops goes out as one exactly composed delta (split only where merge patches
+ * do not compose exactly), so a gateway that fell behind gets fewer, larger frames.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { defineMetrics } from '@replicant/stream';
 import { linkProof, newNonce, proofMatches } from '@replicant/auth';
 import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
-import { deltaToLink, type Delta } from './delta.js';
+import { coalesceDeltas, deltaToLink, type Delta } from './delta.js';
 import { encodeLinkFrame, LinkFrameError, LinkFrameReader, MAX_LINK_FRAME_BYTES, type LinkFrame } from './link-codec.js';
 import type { Replica } from './replica.js';
 import type { UpstreamListener } from './upstream.js';
@@ -43,6 +47,8 @@ export interface LinkServerOptions {
   clusterSecret?: string;
   /** time a new link has to complete the handshake (default 5 s) */
   authTimeoutMs?: number;
+  /** send a doc's queued deltas as one exactly composed delta per run (FANOUT_COALESCE, default true) */
+  coalesce?: boolean;
 }
 
 /** which links watch which doc, across the sessions of one server (hot-doc detection) */
@@ -370,6 +376,12 @@ class LinkSession implements UpstreamListener {
         this.credit--;
         sent++;
       }
+      if (this.o.coalesce && d.backlog.length > 1) {
+        // several ops waited (credit or socket high-water): one frame per composable run
+        const runs = coalesceDeltas(d.backlog)!;
+        this.queuedDeltas -= d.backlog.length - runs.length;
+        d.backlog = runs;
+      }
       while (d.backlog.length > 0 && this.credit > 0) {
         this.socket.write(d.backlog.shift()!.linkFrame());
         this.queuedDeltas--;
@@ -449,6 +461,7 @@ export class LinkServer {
       hotSpread: opts.hotSpread ?? 3,
       clusterSecret: opts.clusterSecret ?? '',
       authTimeoutMs: opts.authTimeoutMs ?? 5000,
+      coalesce: opts.coalesce ?? true,
     };
     this.watchers = new DocWatchers(this.o.hotThreshold, this.o.hotSpread);
   }

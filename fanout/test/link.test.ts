@@ -50,11 +50,11 @@ async function metric(name: string): Promise<number> {
 
 const seqOf = (f: LinkFrame) => longToSeq((f.delta ?? f.snapshot)!.seq);
 
-async function setup(opts: { maxBacklogPerDoc?: number } = {}) {
+async function setup(opts: { maxBacklogPerDoc?: number; coalesce?: boolean } = {}) {
   const log = new MemoryLog({ partitions: 2 });
   const store = new MemorySnapshotStore();
   const replica = await Replica.start({ log, store });
-  const server = new LinkServer(replica, { maxBacklogPerDoc: opts.maxBacklogPerDoc ?? 256 });
+  const server = new LinkServer(replica, { maxBacklogPerDoc: opts.maxBacklogPerDoc ?? 256, coalesce: opts.coalesce });
   const port = await server.listen();
   const write = async (doc: string, patch: object) => (await log.append(doc, encodeOp(JSON.stringify(patch), '', Date.now()))).offset + 1n;
   return {
@@ -71,8 +71,8 @@ async function setup(opts: { maxBacklogPerDoc?: number } = {}) {
   };
 }
 
-test('a link gets a base, then ordered deltas within its credit', async () => {
-  const s = await setup();
+test('a link gets a base, then ordered deltas within its credit (FANOUT_COALESCE=false: one per op)', async () => {
+  const s = await setup({ coalesce: false });
   const l = await RawLink.open(s.port);
   l.send({ hello: { nodeId: 'gw-1', window: 1000 } });
   l.send({ subscribe: { doc: 'd1' } });
@@ -125,6 +125,27 @@ test('without credit the backlog stays bounded and collapses; credit brings a sn
   const d = await l.next((f) => f.frame === 'delta', from);
   assert.equal(seqOf(d), live);
   assert.equal(longToSeq(d.delta!.prevSeq), last);
+  l.socket.destroy();
+  await s.close();
+});
+
+test('ops queued for want of credit are sent as one exactly composed delta (coalescing)', async () => {
+  const s = await setup({ maxBacklogPerDoc: 64 });
+  const l = await RawLink.open(s.port);
+  l.send({ hello: { nodeId: 'gw-co', window: 1 } }); // the base only
+  l.send({ subscribe: { doc: 'co' } });
+  const base = await l.next((f) => f.frame === 'snapshot');
+  let last = 0n;
+  for (let i = 0; i < 20; i++) last = await s.write('co', { i, [`k${i % 3}`]: i });
+  // the replica tails the log asynchronously: wait until all 20 are queued on the link
+  while (s.server.stats()[0].queuedDeltas < 20) await new Promise((r) => setImmediate(r));
+  const from = l.frames.length;
+  l.send({ credit: { n: 1 } });
+  const d = await l.next((f) => f.frame === 'delta', from);
+  assert.equal(longToSeq(d.delta!.prevSeq as any), seqOf(base));
+  assert.equal(seqOf(d), last, 'one frame covers all 20 ops');
+  assert.deepEqual(JSON.parse(Buffer.from(d.delta!.patch!).toString()), { i: 19, k0: 18, k1: 19, k2: 17 });
+  assert.equal(s.server.stats()[0].queuedDeltas, 0);
   l.socket.destroy();
   await s.close();
 });

@@ -32,6 +32,7 @@ import {
 import type { Upstream, UpstreamListener } from '@replicant/fanout';
 import { AuthError, FULL_ACCESS, TokenVerifier, type AuthConfig, type Principal } from '@replicant/auth';
 import { newBucket, takeToken } from './publish-rate.js';
+import { Admission } from './admission.js';
 import { LocalFanout } from './local-fanout.js';
 import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.js';
 
@@ -63,6 +64,19 @@ export interface GatewayOptions {
   refreshGraceMs?: number;
   /** CLIENT_PUBLISH_RATE: publishes per second per connection, burst 2x (default 100) */
   publishRate?: number;
+  // ---- client hop (docs/protocol.md "Flow control") ----
+  /** a send buffer over maxSendBuffer for this long closes the connection with 4008 (default 30000) */
+  slowConsumerTimeoutMs?: number;
+  /** coalesce a doc's pending ops into exactly composed deltas (default true) */
+  coalesce?: boolean;
+  /** WebSocket upgrades admitted per second (token bucket; default 2000) */
+  admissionRate?: number;
+  /** upgrades admitted at once before the rate applies (default 4000) */
+  admissionBurst?: number;
+  /** drain: goaway.reconnectMs is spread uniformly over [0, this) (default 1000) */
+  drainSpreadMs?: number;
+  /** drain: a connection is closed at the latest this long after goaway (default 1000) */
+  drainGraceMs?: number;
 }
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
@@ -85,6 +99,7 @@ const gatewayMetrics = defineMetrics((m) => ({
     help: "End to end: from the origin accepting the write (the op's timestamp) to the gateway handing the delta to its subscribers' sockets",
     buckets: LATENCY_BUCKETS,
   }),
+  admissionRefusals: m.counter({ name: 'replicant_gateway_admission_refusals_total', help: 'WebSocket upgrades refused by admission control (503 + Retry-After)' }),
   sendBuffer: m.gauge({
     name: 'replicant_gateway_send_buffer_bytes',
     help: 'Client send queues: bytes buffered per connection, the largest (stat="max") and all together (stat="sum")',
@@ -120,6 +135,9 @@ function timedUpstream(upstream: Upstream, latency: Histogram): Upstream {
   };
 }
 
+/** how long after its reconnectMs a draining gateway still keeps a client's connection */
+const DRAIN_SLACK_MS = 500;
+
 const FRAME_TYPES = ['auth', 'hello', 'credit', 'subscribe', 'unsubscribe', 'publish', 'ping', 'invalid'] as const;
 
 export class Gateway {
@@ -130,9 +148,11 @@ export class Gateway {
   private nextId = 1;
   private draining = false;
   private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer'>>;
+  private readonly admission: Admission;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly typeCounters: Map<string, Counter.Internal>;
   private lastDeliveries = 0;
+  private lastRefused = 0;
 
   constructor(private readonly opts: GatewayOptions) {
     this.o = {
@@ -145,12 +165,21 @@ export class Gateway {
       idleTimeoutSec: opts.idleTimeoutSec ?? 120,
       refreshGraceMs: opts.refreshGraceMs ?? 10_000,
       publishRate: opts.publishRate ?? 100,
+      slowConsumerTimeoutMs: opts.slowConsumerTimeoutMs ?? 30_000,
+      coalesce: opts.coalesce ?? true,
+      admissionRate: opts.admissionRate ?? 2000,
+      admissionBurst: opts.admissionBurst ?? 4000,
+      drainSpreadMs: opts.drainSpreadMs ?? 1000,
+      drainGraceMs: opts.drainGraceMs ?? 1000,
     };
+    this.admission = new Admission(this.o.admissionRate, this.o.admissionBurst);
     this.auth = new TokenVerifier(opts.auth ?? {});
     this.fanout = new LocalFanout({
       upstream: timedUpstream(opts.upstream, this.metrics.deliveryLatency),
       historySize: this.o.historySize,
       maxSendBuffer: this.o.maxSendBuffer,
+      slowConsumerTimeoutMs: this.o.slowConsumerTimeoutMs,
+      coalesce: this.o.coalesce,
       onSlowConsumer: (ws) => this.forceClose(ws, CloseCode.SlowConsumer, 'slow consumer: send buffer full', 'slow_consumer'),
       onDocError: (ws, doc, code, message) => {
         ws.getUserData().subs?.delete(doc);
@@ -178,10 +207,39 @@ export class Gateway {
     }
     this.metrics.sendBuffer.set({ stat: 'max' }, max);
     this.metrics.sendBuffer.set({ stat: 'sum' }, sum);
+    this.metrics.admissionRefusals.inc(this.admission.refused - this.lastRefused);
+    this.lastRefused = this.admission.refused;
+  }
+
+  /** upgrades refused by admission control so far */
+  get admissionRefusals(): number {
+    return this.admission.refused;
   }
 
   get connectionCount(): number {
     return this.sockets.size;
+  }
+
+  /**
+   * Client-hop flow control across connections (tests, admin): how many are inactive, the largest
+   * user-space send buffer, and the most per-doc seqs any inactive connection holds.
+   */
+  flowStats(): { connections: number; inactive: number; maxBuffered: number; maxTrackedDocs: number; catchUpDeltas: number; catchUpSnapshots: number } {
+    let maxBuffered = 0;
+    let maxTrackedDocs = 0;
+    for (const ws of this.sockets) {
+      const c = this.fanout.connectionState(ws);
+      if (c.buffered > maxBuffered) maxBuffered = c.buffered;
+      if (c.trackedDocs > maxTrackedDocs) maxTrackedDocs = c.trackedDocs;
+    }
+    return {
+      connections: this.sockets.size,
+      inactive: this.fanout.inactiveCount,
+      maxBuffered,
+      maxTrackedDocs,
+      catchUpDeltas: this.fanout.catchUpDeltas,
+      catchUpSnapshots: this.fanout.catchUpSnapshots,
+    };
   }
 
   attach(app: TemplatedApp): void {
@@ -190,33 +248,48 @@ export class Gateway {
       // uWS cuts a connection off without a close frame (1006) past maxPayloadLength; the hard
       // cap sits above our limit so over-limit frames usually get a proper 1009 close from us.
       maxPayloadLength: this.o.maxFrameBytes * 2,
-      // uWS drops (send() === 2) past maxBackpressure; keep it above our own bound so the
-      // gateway's policy (close as slow consumer) decides, never a silent drop.
-      maxBackpressure: this.o.maxSendBuffer * 2 + 64 * 1024,
+      // uWS drops (send() === 2) past maxBackpressure. A connection over our own bound is made
+      // inactive (nothing more is queued), so this is only a safety net well above it; a drop is
+      // still handled (that doc is caught up with a snapshot), never a silent gap.
+      maxBackpressure: Math.max(this.o.maxSendBuffer * 4, 16 * 1024 * 1024),
       closeOnBackpressureLimit: false,
       idleTimeout: this.o.idleTimeoutSec,
       sendPingsAutomatically: true,
       upgrade: (res, req, ctx) => this.upgrade(res, req, ctx),
       open: (ws) => this.onOpen(ws),
       message: (ws, message, isBinary) => this.onMessage(ws, message, isBinary),
+      drain: (ws) => this.fanout.onDrain(ws),
       close: (ws) => this.onClose(ws),
     });
   }
 
   /**
    * Graceful drain: stop accepting, tell every client to reconnect elsewhere (`goaway` with a
-   * jittered delay so they do not all come back at once), then close them.
+   * `reconnectMs` spread uniformly over `spreadMs`, so they do not all arrive at once elsewhere),
+   * keep each connection until its client has had its reconnectMs (plus a little slack; the
+   * client moves and resumes by itself), closing what is left at `graceMs` at the latest.
+   * Resolves when every connection is closed.
    */
-  async drain(opts: { reconnectMs?: number; graceMs?: number } = {}): Promise<void> {
+  async drain(opts: { spreadMs?: number; graceMs?: number } = {}): Promise<void> {
     this.draining = true;
-    const spread = opts.reconnectMs ?? 2000;
-    for (const ws of this.sockets) {
-      this.sendFrame(ws, { type: 'goaway', reconnectMs: Math.floor(Math.random() * spread) });
+    const spread = opts.spreadMs ?? this.o.drainSpreadMs;
+    const grace = opts.graceMs ?? this.o.drainGraceMs;
+    const timers: NodeJS.Timeout[] = [];
+    const allClosed = new Promise<void>((resolve) => (this.onAllClosed = resolve));
+    if (this.sockets.size === 0) this.onAllClosed?.();
+    for (const ws of [...this.sockets]) {
+      const reconnectMs = Math.floor(Math.random() * spread);
+      this.sendFrame(ws, { type: 'goaway', reconnectMs });
+      const closeAt = Math.min(reconnectMs + DRAIN_SLACK_MS, grace);
+      if (closeAt <= 0) this.forceClose(ws, CloseCode.GoingAway, 'server shutting down', 'drain');
+      else timers.push(setTimeout(() => this.forceClose(ws, CloseCode.GoingAway, 'server shutting down', 'drain'), closeAt));
     }
-    const grace = opts.graceMs ?? 250;
-    if (this.sockets.size > 0 && grace > 0) await new Promise((r) => setTimeout(r, grace));
-    for (const ws of [...this.sockets]) this.forceClose(ws, CloseCode.GoingAway, 'server shutting down', 'drain');
+    await allClosed;
+    for (const t of timers) clearTimeout(t);
+    this.fanout.close();
   }
+
+  private onAllClosed: (() => void) | undefined;
 
   // ---- connection lifecycle ----
 
@@ -225,7 +298,10 @@ export class Gateway {
     const offered = req.getHeader('sec-websocket-protocol');
     const ext = req.getHeader('sec-websocket-extensions');
     const query = req.getQuery() ?? '';
-    if (this.draining) return httpError(res, '503 Service Unavailable', ErrorCode.Unavailable, 'gateway is draining; reconnect');
+    if (this.draining) return httpError(res, '503 Service Unavailable', ErrorCode.Unavailable, 'gateway is draining; reconnect', this.admission.retryAfterSec());
+    if (!this.admission.take()) {
+      return httpError(res, '503 Service Unavailable', ErrorCode.Unavailable, 'too many connection attempts; retry later', this.admission.retryAfterSec());
+    }
     let proto: string;
     if (offered === '') proto = '';
     else {
@@ -251,6 +327,10 @@ export class Gateway {
       expTimer: undefined,
       expired: false,
       bucket: newBucket(this.o.publishRate, Date.now()),
+      credit: Infinity,
+      inactive: 0,
+      lastSeqs: undefined,
+      fullSince: 0,
     };
     // A `?token=` is verified like a first `auth` frame, after the upgrade: verification is
     // asynchronous (jose), and upgrades completed asynchronously were seen to drop the new
@@ -287,6 +367,8 @@ export class Gateway {
     this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
     s.subs = undefined;
+    this.fanout.onClose(ws);
+    if (this.sockets.size === 0) this.onAllClosed?.();
   }
 
   private onMessage(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
@@ -380,9 +462,14 @@ export class Gateway {
         this.sendFrame(ws, { type: 'pong' });
         return;
       case 'hello':
+        // the codec validated the window; a second hello would make the allowance ambiguous
+        if (s.credit !== Infinity) return this.badFrame(ws, 'hello may be sent once per connection');
+        this.fanout.setWindow(ws, frame.window);
+        return;
       case 'credit':
-        // Credit flow control is accepted for compatibility; the skeleton bounds each connection
-        // by its send buffer instead (docs/protocol.md).
+        if (s.credit === Infinity) return this.badFrame(ws, 'credit before hello: send {"type":"hello","window":N} first');
+        if (s.credit + frame.n > MAX_CREDIT) return this.badFrame(ws, `credit outstanding would exceed ${MAX_CREDIT}`);
+        this.fanout.addCredit(ws, frame.n);
         return;
     }
   }
@@ -514,6 +601,11 @@ export class Gateway {
     );
   }
 
+  private badFrame(ws: Socket, message: string): void {
+    this.typeCounters.get('invalid')!.inc();
+    this.sendFrame(ws, { type: 'error', code: ErrorCode.BadFrame, message });
+  }
+
   private sendFrame(ws: Socket, f: ServerFrame): void {
     const s = ws.getUserData();
     if (s.closed) return;
@@ -533,8 +625,13 @@ export class Gateway {
   }
 }
 
-function httpError(res: HttpResponse, status: string, code: string, message: string): void {
+/** outstanding credit a connection may hold (window plus granted, minus sent) */
+const MAX_CREDIT = 2 ** 31 - 1;
+
+function httpError(res: HttpResponse, status: string, code: string, message: string, retryAfterSec?: number): void {
   res.cork(() => {
-    res.writeStatus(status).writeHeader('Content-Type', 'application/json').end(JSON.stringify({ error: { code, message } }));
+    res.writeStatus(status).writeHeader('Content-Type', 'application/json');
+    if (retryAfterSec !== undefined) res.writeHeader('Retry-After', String(retryAfterSec));
+    res.end(JSON.stringify({ error: { code, message } }));
   });
 }

@@ -1,21 +1,43 @@
 /**
  * Local fan-out: one upstream subscription per document however many local subscribers, a mirror
  * of the document's state (to serve snapshots to joiners without asking upstream) and a bounded
- * history ring (to serve resumes). Each delta is encoded once per subprotocol; the same bytes go
- * to every local subscriber. Deltas that arrive in one event-loop turn are flushed together, one
- * corked write per socket, so a burst costs one syscall per subscriber instead of one per delta.
+ * history ring (to serve resumes and catch-ups). It also runs the client hop's flow control.
+ *
+ * Invariants and bounds:
+ *  - Encode once: the ops of a doc pending for one flush are coalesced into as few deltas as the
+ *    exact merge-patch composition allows (usually one), each encoded once per subprotocol; every
+ *    active subscriber (all of them at the doc's `flushedSeq`) gets the very same bytes, one corked
+ *    write per socket per flush. No closure is created per socket or per message.
+ *  - Credit: after `hello{window}` a connection receives at most `window` data frames beyond the
+ *    credit it granted (`Session.credit` is the remaining allowance); control frames never count.
+ *  - Inactive connections: a connection out of credit, or whose uWS send buffer is over
+ *    `maxSendBuffer`, is moved out of its docs' send sets: nothing is queued for it, only the seq it
+ *    last received per subscribed doc is kept (`Session.lastSeqs`, O(subscriptions)). When it can
+ *    send again (credit, uWS `drain`), every doc that moved on gets ONE frame to the latest state: a
+ *    delta composed from the ring when the ring covers the client's seq, else a snapshot.
+ *  - A buffer that stays over the bound for `slowConsumerTimeoutMs` closes the connection (4008);
+ *    withholding credit never does.
+ *  - A receiver never goes backwards: a resume whose `lastSeq` is ahead of this gateway's copy
+ *    waits (nothing is sent) until the doc has passed `lastSeq`, then gets what follows it.
+ *  - User-space bytes per connection: at most `maxSendBuffer` plus one flush's frames (the check
+ *    runs after every send); uWS's own limit (maxBackpressure) sits far above as a safety net.
  */
+import { defineMetrics } from '@replicant/stream';
 import { encodeServerBinary, encodeServerJson, type JsonObject } from '@replicant/protocol';
-import { applyMergePatch, HistoryRing, type Delta, type Upstream, type UpstreamListener } from '@replicant/fanout';
-import { PROTO_BINARY, type Socket } from './session.js';
+import { applyMergePatch, coalesceDeltas, HistoryRing, type Delta, type Upstream, type UpstreamListener } from '@replicant/fanout';
+import { INACTIVE_BUFFER, INACTIVE_CREDIT, PROTO_BINARY, type Session, type Socket } from './session.js';
 
 export interface LocalFanoutOptions {
   upstream: Upstream;
   /** deltas kept per doc for client resume (default 1024) */
   historySize?: number;
-  /** per-connection send buffer bound in bytes; a connection over it is closed as a slow consumer */
+  /** per-connection send buffer bound in bytes: over it the connection is inactive */
   maxSendBuffer: number;
-  /** called for a connection that overflowed its send buffer (closes it) */
+  /** a send buffer over the bound for this long closes the connection (default 30000) */
+  slowConsumerTimeoutMs?: number;
+  /** coalesce pending ops into composed deltas (FANOUT_COALESCE, default true) */
+  coalesce?: boolean;
+  /** called for a connection whose send buffer stayed full too long (closes it with 4008) */
   onSlowConsumer: (ws: Socket) => void;
   /** called to tell a subscriber its subscription failed upstream */
   onDocError: (ws: Socket, doc: string, code: string, message: string) => void;
@@ -26,55 +48,106 @@ interface Waiter {
   lastSeq: bigint | undefined;
 }
 
+/** a connection's seq for a doc meaning "has nothing usable: send a snapshot" */
+const NEEDS_SNAPSHOT = -1n;
+
+const localFanoutMetrics = defineMetrics((m) => ({
+  inactive: m.gauge({ name: 'replicant_gateway_inactive_connections', help: 'Connections out of credit or over their send-buffer bound (nothing queued for them)' }),
+  catchUps: m.counter({ name: 'replicant_gateway_catchup_frames_total', help: 'One-frame catch-ups sent to connections that became active again or resumed', labelNames: ['kind'] }),
+  coalesced: m.histogram({
+    name: 'replicant_gateway_coalesced_ops',
+    help: 'Ops covered by each delta a flush sent (1 = nothing coalesced)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024],
+  }),
+  resumeAhead: m.counter({ name: 'replicant_gateway_resume_ahead_total', help: 'Resumes with a lastSeq ahead of this gateway (held until it caught up)' }),
+}));
+
 class LocalDoc {
   seq = 0n;
+  /** the seq every active subscriber is at (seq minus the pending ops) */
+  flushedSeq = 0n;
   state: JsonObject | undefined; // undefined until the upstream base arrives
-  // subscribers split by subprotocol, so the send loop needs no per-socket lookup
-  readonly subsJson = new Set<Socket>();
-  readonly subsBin = new Set<Socket>();
+  // active subscribers, split by subprotocol and by flow control, so the send loops need no
+  // per-socket lookup: without credit (no hello) and with credit
+  readonly json = new Set<Socket>();
+  readonly bin = new Set<Socket>();
+  readonly credJson = new Set<Socket>();
+  readonly credBin = new Set<Socket>();
+  /** inactive subscribers (their seq is in their Session.lastSeqs) */
+  readonly idle = new Set<Socket>();
+  /** before the base arrived, or resumes ahead of us */
   waiting: Waiter[] = [];
-  get size(): number {
-    return this.subsJson.size + this.subsBin.size;
-  }
-  // frames queued for the next flush (only for the subprotocols in use)
-  pendJson: string[] = [];
-  pendBin: Uint8Array[] = [];
+  /** ops after flushedSeq, sent at the next flush */
+  pending: Delta[] = [];
   queued = false;
   // snapshot encodings of (seq, state), built on demand and dropped on the next delta
   snapText: string | undefined;
   snapJson: string | undefined;
   snapBin: Uint8Array | undefined;
+  /** composed catch-up deltas to `seq` by the receiver's seq (null = not composable); reset per seq */
+  catchUp: Map<bigint, Delta | null> | undefined;
+  catchUpSeq = -1n;
   constructor(
     readonly doc: string,
     readonly ring: HistoryRing,
   ) {}
+  get active(): number {
+    return this.json.size + this.bin.size + this.credJson.size + this.credBin.size;
+  }
+  get size(): number {
+    return this.active + this.idle.size;
+  }
 }
 
-// Flush state lives at module level so the per-socket cork callback is one function, not a
+// Send state lives at module level so the per-socket cork callback is one function, not a
 // closure per socket per flush.
 let curFrames: (string | Uint8Array)[] = [];
+let curCount = 0;
 let curBinary = false;
 let curWs: Socket | undefined;
+/** 1 = all sent, 0 = backpressure built up, 2 = uWS dropped a frame */
 let curStatus = 1;
 function sendCurrent(): void {
   const ws = curWs!;
-  for (let i = 0; i < curFrames.length; i++) {
+  for (let i = 0; i < curCount; i++) {
     const st = ws.send(curFrames[i], curBinary, false);
     if (st !== 1 && curStatus !== 2) curStatus = st;
   }
 }
 
 export class LocalFanout implements UpstreamListener {
+  private readonly metrics = localFanoutMetrics();
+  private readonly catchUpDelta = this.metrics.catchUps.labels('delta');
+  private readonly catchUpSnapshot = this.metrics.catchUps.labels('snapshot');
   private readonly docs = new Map<string, LocalDoc>();
   private readonly dirty: LocalDoc[] = [];
   private flushScheduled = false;
   private readonly historySize: number;
+  private readonly coalesce: boolean;
+  private readonly slowMs: number;
+  /** an inactive-by-buffer connection is resumed once its buffer is at or below this */
+  private readonly lowWater: number;
+  /** connections inactive because of their send buffer (swept for the slow-consumer timeout) */
+  private readonly stalled = new Set<Socket>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  // connections found over their bound during a send loop, parked after it
+  private parkWs: Socket[] = [];
+  private parkSeq: bigint[] = [];
   /** messages handed to sockets (deliveries), read by metrics */
   deliveries = 0;
   slowConsumers = 0;
+  /** connections currently inactive */
+  inactiveCount = 0;
+  /** catch-up frames sent, by kind */
+  catchUpDeltas = 0;
+  catchUpSnapshots = 0;
 
   constructor(private readonly opts: LocalFanoutOptions) {
     this.historySize = opts.historySize ?? 1024;
+    this.coalesce = opts.coalesce ?? true;
+    this.slowMs = opts.slowConsumerTimeoutMs ?? 30_000;
+    this.lowWater = Math.floor(opts.maxSendBuffer / 2);
+    this.metrics.inactive.set(0);
   }
 
   get docCount(): number {
@@ -93,21 +166,63 @@ export class LocalFanout implements UpstreamListener {
       d.waiting.push({ ws, lastSeq });
       return;
     }
-    // Frames queued for the current subscribers include seqs the joiner will be caught up to:
-    // flush them first so it never receives them twice.
-    if (d.queued) this.flushDoc(d);
-    this.catchUp(ws, d, lastSeq);
-    this.addSub(ws, d);
+    this.join(ws, d, lastSeq);
   }
 
   unsubscribe(ws: Socket, doc: string): void {
     const d = this.docs.get(doc);
     if (!d) return;
-    if (!d.subsJson.delete(ws) && !d.subsBin.delete(ws)) d.waiting = d.waiting.filter((w) => w.ws !== ws);
+    ws.getUserData().lastSeqs?.delete(doc);
+    if (!this.removeActive(ws, d) && !d.idle.delete(ws)) d.waiting = d.waiting.filter((w) => w.ws !== ws);
     if (d.size === 0 && d.waiting.length === 0) {
       this.docs.delete(doc);
       this.opts.upstream.unsubscribe(doc, this);
     }
+  }
+
+  /** `hello{window}`: from now on the connection gets data frames only within its credit */
+  setWindow(ws: Socket, window: number): void {
+    const s = ws.getUserData();
+    s.credit = window;
+    if (s.inactive !== 0 || !s.subs) return;
+    for (const doc of s.subs) {
+      const d = this.docs.get(doc);
+      if (d && this.removeActive(ws, d)) this.addActive(ws, s, d); // now into the credited set
+    }
+  }
+
+  /** `credit{n}` */
+  addCredit(ws: Socket, n: number): void {
+    const s = ws.getUserData();
+    s.credit += n;
+    if (s.inactive !== 0) this.activate(ws);
+  }
+
+  /** uWS `drain`: the send buffer went down */
+  onDrain(ws: Socket): void {
+    const s = ws.getUserData();
+    if ((s.inactive & INACTIVE_BUFFER) !== 0) this.activate(ws);
+  }
+
+  /** the connection closed (after the gateway unsubscribed its docs) */
+  onClose(ws: Socket): void {
+    const s = ws.getUserData();
+    if (s.inactive !== 0) this.inactiveCount--;
+    s.inactive = 0;
+    s.lastSeqs = undefined;
+    this.stalled.delete(ws);
+    this.metrics.inactive.set(this.inactiveCount);
+  }
+
+  /** flow-control state of one connection (tests, admin) */
+  connectionState(ws: Socket): { inactive: number; credit: number; trackedDocs: number; buffered: number } {
+    const s = ws.getUserData();
+    return { inactive: s.inactive, credit: s.credit, trackedDocs: s.lastSeqs?.size ?? 0, buffered: s.closed ? 0 : ws.getBufferedAmount() };
+  }
+
+  close(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
   }
 
   // ---- UpstreamListener ----
@@ -127,20 +242,17 @@ export class LocalFanout implements UpstreamListener {
       if (missing) {
         for (const m of missing) this.onDelta(m);
       } else {
-        if (d.queued) this.flushDoc(d);
+        if (d.pending.length > 0) this.flushDoc(d);
         this.setBase(d, seq, state, history);
-        for (const ws of d.subsJson) this.sendSnapshot(ws, d);
-        for (const ws of d.subsBin) this.sendSnapshot(ws, d);
+        for (const set of [d.json, d.bin, d.credJson, d.credBin]) {
+          for (const ws of [...set]) this.deliverCatchUp(ws, ws.getUserData(), d, NEEDS_SNAPSHOT);
+        }
+        this.applyParks();
       }
     } else {
       this.setBase(d, seq, state, history);
     }
-    const waiting = d.waiting;
-    d.waiting = [];
-    for (const w of waiting) {
-      this.catchUp(w.ws, d, w.lastSeq);
-      this.addSub(w.ws, d);
-    }
+    this.admitWaiters(d);
   }
 
   onDelta(delta: Delta): void {
@@ -156,128 +268,400 @@ export class LocalFanout implements UpstreamListener {
     d.seq = delta.seq;
     d.ring.push(delta);
     d.snapText = d.snapJson = d.snapBin = undefined;
-    if (d.subsJson.size > 0) d.pendJson.push(delta.jsonFrame());
-    if (d.subsBin.size > 0) d.pendBin.push(delta.binaryFrame());
-    if (d.pendJson.length === 0 && d.pendBin.length === 0) return;
-    if (!d.queued) {
-      d.queued = true;
-      this.dirty.push(d);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
+    if (d.active === 0) d.flushedSeq = d.seq;
+    else {
+      d.pending.push(delta);
+      if (!d.queued) {
+        d.queued = true;
+        this.dirty.push(d);
+        if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          setImmediate(this.flush);
+        }
       }
     }
+    if (d.waiting.length > 0) this.admitWaiters(d);
   }
 
   onError(doc: string, code: string, message: string): void {
     const d = this.docs.get(doc);
     if (!d) return;
     this.docs.delete(doc);
-    for (const ws of d.subsJson) this.opts.onDocError(ws, doc, code, message);
-    for (const ws of d.subsBin) this.opts.onDocError(ws, doc, code, message);
+    for (const set of [d.json, d.bin, d.credJson, d.credBin, d.idle]) {
+      for (const ws of set) {
+        ws.getUserData().lastSeqs?.delete(doc);
+        this.opts.onDocError(ws, doc, code, message);
+      }
+    }
     for (const w of d.waiting) this.opts.onDocError(w.ws, doc, code, message);
   }
 
-  // ---- internals ----
+  // ---- joining ----
 
   private setBase(d: LocalDoc, seq: bigint, state: JsonObject, history: Delta[]): void {
     d.state = structuredClone(state); // upstream keeps mutating its own copy
     d.seq = seq;
+    d.flushedSeq = seq;
     d.ring.clear();
     for (const h of history) d.ring.push(h);
     d.snapText = d.snapJson = d.snapBin = undefined;
+    d.catchUp = undefined;
   }
 
-  private addSub(ws: Socket, d: LocalDoc): void {
+  /** waiters whose lastSeq this doc has reached join; those ahead of it keep waiting */
+  private admitWaiters(d: LocalDoc): void {
+    if (d.state === undefined) return;
+    const waiting = d.waiting;
+    d.waiting = [];
+    for (const w of waiting) {
+      if (w.lastSeq !== undefined && w.lastSeq > d.seq) d.waiting.push(w);
+      else this.join(w.ws, d, w.lastSeq);
+    }
+  }
+
+  /** a subscriber joins a doc whose base is here: catch it up from lastSeq, then send it live ops */
+  private join(ws: Socket, d: LocalDoc, lastSeq: bigint | undefined): void {
     const s = ws.getUserData();
     if (s.closed) return;
-    (s.proto === PROTO_BINARY ? d.subsBin : d.subsJson).add(ws);
-  }
-
-  /** brings a joiner to d.seq: the missed deltas when the ring covers lastSeq, else a snapshot */
-  private catchUp(ws: Socket, d: LocalDoc, lastSeq: bigint | undefined): void {
-    if (ws.getUserData().closed) return;
-    const missed = lastSeq === undefined ? undefined : d.ring.since(lastSeq, d.seq);
-    if (missed === undefined) {
-      this.sendSnapshot(ws, d);
+    if (lastSeq !== undefined && lastSeq > d.seq) {
+      // the client has seen more than we have (e.g. its gateway died and our copy lags): a
+      // snapshot now would take it backwards, so it gets nothing until we passed its seq
+      this.metrics.resumeAhead.inc();
+      d.waiting.push({ ws, lastSeq });
       return;
     }
-    if (missed.length === 0) return;
-    const bin = ws.getUserData().proto === PROTO_BINARY;
-    curFrames = missed.map((m) => (bin ? m.binaryFrame() : m.jsonFrame()));
-    this.sendFrames(ws, bin);
-  }
-
-  private sendSnapshot(ws: Socket, d: LocalDoc): void {
-    const bin = ws.getUserData().proto === PROTO_BINARY;
-    d.snapText ??= JSON.stringify(d.state);
-    let frame: string | Uint8Array;
-    if (bin) {
-      frame = d.snapBin ??= encodeServerBinary({ type: 'snapshot', doc: d.doc, seq: d.seq, state: d.snapText });
+    const from = lastSeq ?? NEEDS_SNAPSHOT;
+    if (s.inactive !== 0) {
+      // caught up with its other docs when it can receive again
+      d.idle.add(ws);
+      s.lastSeqs!.set(d.doc, from);
+      return;
+    }
+    if (d.pending.length > 0) this.flushDoc(d); // so the catch-up target is d.seq for everyone
+    if (from !== d.seq) {
+      if (s.credit === Infinity && from !== NEEDS_SNAPSHOT && this.sendMissed(ws, s, d, from)) {
+        this.addActive(ws, s, d);
+        this.applyParks();
+        return;
+      }
+      this.addActive(ws, s, d);
+      this.deliverCatchUp(ws, s, d, from);
     } else {
-      frame = d.snapJson ??= encodeServerJson({ type: 'snapshot', doc: d.doc, seq: d.seq, state: d.snapText });
+      this.addActive(ws, s, d);
     }
-    curFrames = [frame];
-    this.sendFrames(ws, bin);
+    this.applyParks();
   }
 
-  /** sends curFrames to one socket, corked; enforces the send-buffer bound */
-  private sendFrames(ws: Socket, binary: boolean): void {
-    curWs = ws;
-    curBinary = binary;
-    curStatus = 1;
-    ws.cork(sendCurrent);
-    this.deliveries += curFrames.length;
-    if (curStatus !== 1 && (curStatus === 2 || ws.getBufferedAmount() > this.opts.maxSendBuffer)) {
-      this.slowConsumers++;
-      this.opts.onSlowConsumer(ws);
-    }
-    curWs = undefined;
+  /**
+   * A resume of a connection without flow control: the missed ops as coalesced deltas (several
+   * frames only where composition had to split, or all of them with coalescing off). False when
+   * the ring does not cover `from` (the caller sends a snapshot).
+   */
+  private sendMissed(ws: Socket, s: Session, d: LocalDoc, from: bigint): boolean {
+    const missed = d.ring.since(from, d.seq);
+    if (missed === undefined) return false;
+    const one = this.coalesce ? this.composedSince(d, from) : missed.length === 1 ? missed[0] : undefined;
+    const runs = one !== undefined ? [one] : this.coalesce ? coalesceDeltas(missed)! : missed;
+    const bin = s.proto === PROTO_BINARY;
+    curFrames = runs.map((r) => (bin ? r.binaryFrame() : r.jsonFrame()));
+    this.catchUpDelta.inc(runs.length);
+    this.catchUpDeltas += runs.length;
+    this.sendTo(ws, curFrames.length, bin);
+    this.checkAfterSend(ws, s, d, d.seq);
+    return true;
   }
 
-  private flushDoc(d: LocalDoc): void {
-    d.queued = false;
-    const json = d.pendJson;
-    const bin = d.pendBin;
-    d.pendJson = [];
-    d.pendBin = [];
-    let slow: Socket[] | undefined;
-    if (json.length > 0) slow = this.sendAll(d.subsJson, json, false, slow);
-    if (bin.length > 0) slow = this.sendAll(d.subsBin, bin, true, slow);
-    if (slow) {
-      for (const ws of slow) {
-        this.slowConsumers++;
-        this.opts.onSlowConsumer(ws);
+  /**
+   * One data frame bringing `ws` from `from` to d.seq: the composed delta when the ring covers
+   * `from` and the ops compose exactly, else a snapshot. The caller has flushed d.
+   */
+  private deliverCatchUp(ws: Socket, s: Session, d: LocalDoc, from: bigint): void {
+    const bin = s.proto === PROTO_BINARY;
+    const delta = from === NEEDS_SNAPSHOT ? undefined : this.composedSince(d, from);
+    if (delta !== undefined) {
+      curFrames = [bin ? delta.binaryFrame() : delta.jsonFrame()];
+      this.catchUpDelta.inc();
+      this.catchUpDeltas++;
+    } else {
+      curFrames = [this.snapshotFrame(d, bin)];
+      if (from !== NEEDS_SNAPSHOT) {
+        this.catchUpSnapshot.inc();
+        this.catchUpSnapshots++;
+      }
+    }
+    this.sendTo(ws, 1, bin);
+    if (s.credit !== Infinity) s.credit--;
+    this.checkAfterSend(ws, s, d, d.seq);
+  }
+
+  /** the one delta from `from` to d.seq (cached per seq: a reconnect storm composes once per lastSeq) */
+  private composedSince(d: LocalDoc, from: bigint): Delta | undefined {
+    if (d.catchUpSeq !== d.seq) {
+      d.catchUp = undefined;
+      d.catchUpSeq = d.seq;
+    }
+    const hit = d.catchUp?.get(from);
+    if (hit !== undefined) return hit ?? undefined;
+    const missed = d.ring.since(from, d.seq);
+    let one: Delta | undefined;
+    if (missed !== undefined && missed.length > 0) {
+      one = this.coalesce ? coalesceDeltas(missed, 1)?.[0] : missed.length === 1 ? missed[0] : undefined;
+    }
+    // bounded: one entry per seq the ring holds, dropped on the next op
+    (d.catchUp ??= new Map()).set(from, one ?? null);
+    return one;
+  }
+
+  private snapshotFrame(d: LocalDoc, bin: boolean): string | Uint8Array {
+    d.snapText ??= JSON.stringify(d.state);
+    if (bin) return (d.snapBin ??= encodeServerBinary({ type: 'snapshot', doc: d.doc, seq: d.seq, state: d.snapText }));
+    return (d.snapJson ??= encodeServerJson({ type: 'snapshot', doc: d.doc, seq: d.seq, state: d.snapText }));
+  }
+
+  // ---- active / inactive ----
+
+  private addActive(ws: Socket, s: Session, d: LocalDoc): void {
+    const bin = s.proto === PROTO_BINARY;
+    if (s.credit === Infinity) (bin ? d.bin : d.json).add(ws);
+    else (bin ? d.credBin : d.credJson).add(ws);
+  }
+
+  private removeActive(ws: Socket, d: LocalDoc): boolean {
+    return d.json.delete(ws) || d.bin.delete(ws) || d.credJson.delete(ws) || d.credBin.delete(ws);
+  }
+
+  /** after a send to one socket (curStatus set): park it when out of credit or over its bound */
+  private checkAfterSend(ws: Socket, s: Session, d: LocalDoc, seqIfSent: bigint): void {
+    if (curStatus === 2) this.queuePark(ws, NEEDS_SNAPSHOT); // uWS dropped it: the client needs a snapshot
+    else if (curStatus === 0 && ws.getBufferedAmount() > this.opts.maxSendBuffer) this.queuePark(ws, seqIfSent);
+    else if (s.credit <= 0) this.queuePark(ws, seqIfSent);
+    this.parkDoc = d; // the seq is for `d`; other docs are at their flushedSeq
+  }
+
+  private parkDoc: LocalDoc | undefined;
+
+  private queuePark(ws: Socket, seq: bigint): void {
+    this.parkWs.push(ws);
+    this.parkSeq.push(seq);
+  }
+
+  /** parks the connections queued by the last send loop (all for the doc `parkDoc`) */
+  private applyParks(): void {
+    const d = this.parkDoc;
+    this.parkDoc = undefined;
+    if (this.parkWs.length === 0) return;
+    const wss = this.parkWs;
+    const seqs = this.parkSeq;
+    this.parkWs = [];
+    this.parkSeq = [];
+    for (let i = 0; i < wss.length; i++) this.park(wss[i], d!, seqs[i]);
+  }
+
+  /**
+   * Makes a connection inactive: out of every doc's send set, remembering per doc only the seq it
+   * has (for `d`: `seq`; for the others: their flushedSeq, which every active subscriber is at).
+   */
+  private park(ws: Socket, d: LocalDoc, seq: bigint): void {
+    const s = ws.getUserData();
+    if (s.closed) return;
+    let reason = 0;
+    if (s.credit <= 0) reason |= INACTIVE_CREDIT;
+    if (seq === NEEDS_SNAPSHOT || ws.getBufferedAmount() > this.opts.maxSendBuffer) reason |= INACTIVE_BUFFER;
+    if (reason === 0) return;
+    if ((reason & INACTIVE_BUFFER) !== 0 && s.fullSince === 0) {
+      s.fullSince = Date.now();
+      this.stalled.add(ws);
+      this.armSweep();
+    }
+    if (s.inactive !== 0) {
+      // already inactive (a catch-up in progress): just record what this doc got
+      s.inactive |= reason;
+      if (s.lastSeqs!.has(d.doc)) s.lastSeqs!.set(d.doc, seq);
+      return;
+    }
+    s.inactive = reason;
+    this.inactiveCount++;
+    this.metrics.inactive.set(this.inactiveCount);
+    const seqs = (s.lastSeqs = new Map());
+    if (s.subs) {
+      for (const doc of s.subs) {
+        const x = this.docs.get(doc);
+        if (x === undefined || !this.removeActive(ws, x)) continue; // waiting docs join later
+        x.idle.add(ws);
+        seqs.set(doc, x === d ? seq : x.flushedSeq);
       }
     }
   }
 
   /**
-   * The hot loop: the same frames to every socket of one subprotocol. One frame goes out with a
-   * single native call per socket; several are corked into one write. The buffered amount is only
-   * read when uWS reports built-up backpressure.
+   * Credit arrived or the buffer drained: every doc that moved on gets one frame to its latest
+   * state; once all are current and the connection still has credit and room, it is active again.
    */
-  private sendAll(subs: Set<Socket>, frames: (string | Uint8Array)[], binary: boolean, slow: Socket[] | undefined): Socket[] | undefined {
+  private activate(ws: Socket): void {
+    const s = ws.getUserData();
+    if (s.closed || s.inactive === 0) return;
+    if ((s.inactive & INACTIVE_BUFFER) !== 0) {
+      if (ws.getBufferedAmount() > this.lowWater) return;
+      s.inactive &= ~INACTIVE_BUFFER;
+      s.fullSince = 0;
+      this.stalled.delete(ws);
+    }
+    if (s.credit > 0) s.inactive &= ~INACTIVE_CREDIT;
+    if (s.inactive !== 0) return;
+    const seqs = s.lastSeqs!;
+    for (const [doc, seq] of seqs) {
+      const d = this.docs.get(doc);
+      if (d === undefined || d.state === undefined) {
+        seqs.delete(doc);
+        continue;
+      }
+      if (d.pending.length > 0) this.flushDoc(d); // its active subscribers first; then d.flushedSeq = d.seq
+      if (seq === d.seq) continue;
+      this.deliverCatchUp(ws, s, d, seq);
+      seqs.set(doc, d.seq);
+      const over = curStatus === 2 || (curStatus === 0 && ws.getBufferedAmount() > this.opts.maxSendBuffer);
+      // decided here rather than by a park: the connection is already out of the send sets
+      this.parkWs = [];
+      this.parkSeq = [];
+      this.parkDoc = undefined;
+      if (over || s.credit <= 0) {
+        if (curStatus === 2) seqs.set(doc, NEEDS_SNAPSHOT);
+        s.inactive = (s.credit <= 0 ? INACTIVE_CREDIT : 0) | (over ? INACTIVE_BUFFER : 0);
+        if (over && s.fullSince === 0) {
+          s.fullSince = Date.now();
+          this.stalled.add(ws);
+          this.armSweep();
+        }
+        return; // still inactive; the remaining docs are caught up at the next chance
+      }
+    }
+    // everything current: back into the send sets
+    for (const doc of seqs.keys()) {
+      const d = this.docs.get(doc)!;
+      d.idle.delete(ws);
+      this.addActive(ws, s, d);
+    }
+    s.lastSeqs = undefined;
+    this.inactiveCount--;
+    this.metrics.inactive.set(this.inactiveCount);
+  }
+
+  private armSweep(): void {
+    if (this.sweepTimer) return;
+    const every = Math.max(10, Math.min(1000, Math.floor(this.slowMs / 4)));
+    this.sweepTimer = setInterval(this.sweep, every);
+    this.sweepTimer.unref();
+  }
+
+  /** slow-consumer timeout for connections whose buffer stays full; a missed drain is caught here too */
+  private readonly sweep = (): void => {
+    const now = Date.now();
+    for (const ws of this.stalled) {
+      const s = ws.getUserData();
+      if (s.closed || (s.inactive & INACTIVE_BUFFER) === 0) {
+        this.stalled.delete(ws);
+        continue;
+      }
+      if (ws.getBufferedAmount() <= this.lowWater) this.activate(ws);
+      else if (now - s.fullSince >= this.slowMs) {
+        this.stalled.delete(ws);
+        this.slowConsumers++;
+        this.opts.onSlowConsumer(ws);
+      }
+    }
+    if (this.stalled.size === 0 && this.sweepTimer) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
+  };
+
+  // ---- sending ----
+
+  /** sends curFrames[0..count) to one socket, corked; sets curStatus */
+  private sendTo(ws: Socket, count: number, binary: boolean): void {
+    curWs = ws;
+    curBinary = binary;
+    curCount = count;
+    curStatus = 1;
+    ws.cork(sendCurrent);
+    this.deliveries += count;
+    curWs = undefined;
+  }
+
+  private flushDoc(d: LocalDoc): void {
+    d.queued = false;
+    const pend = d.pending;
+    d.pending = [];
+    if (pend.length === 0) return;
+    const runs = this.coalesce && pend.length > 1 ? coalesceDeltas(pend)! : pend;
+    for (let i = 0; i < runs.length; i++) this.metrics.coalesced.observe(runs[i].ops);
+    d.flushedSeq = d.seq;
+    this.parkDoc = d;
+    if (d.json.size > 0 || d.credJson.size > 0) {
+      const frames = runs.map((r) => r.jsonFrame());
+      if (d.json.size > 0) this.sendAll(d.json, frames, false, d.seq);
+      if (d.credJson.size > 0) this.sendCredited(d.credJson, frames, runs, false);
+    }
+    if (d.bin.size > 0 || d.credBin.size > 0) {
+      const frames = runs.map((r) => r.binaryFrame());
+      if (d.bin.size > 0) this.sendAll(d.bin, frames, true, d.seq);
+      if (d.credBin.size > 0) this.sendCredited(d.credBin, frames, runs, true);
+    }
+    this.applyParks();
+  }
+
+  /**
+   * The hot loop: the same frames to every socket of one subprotocol without flow control. One
+   * frame goes out with a single native call per socket; several are corked into one write. The
+   * buffered amount is only read when uWS reports built-up backpressure.
+   */
+  private sendAll(subs: Set<Socket>, frames: (string | Uint8Array)[], binary: boolean, seq: bigint): void {
     const max = this.opts.maxSendBuffer;
     if (frames.length === 1) {
       const f = frames[0];
       for (const ws of subs) {
         const st = ws.send(f, binary, false);
-        if (st !== 1 && (st === 2 || ws.getBufferedAmount() > max)) (slow ??= []).push(ws);
+        if (st !== 1) {
+          if (st === 2) this.queuePark(ws, NEEDS_SNAPSHOT);
+          else if (ws.getBufferedAmount() > max) this.queuePark(ws, seq);
+        }
       }
     } else {
       curFrames = frames;
+      curCount = frames.length;
       curBinary = binary;
       for (const ws of subs) {
         curWs = ws;
         curStatus = 1;
         ws.cork(sendCurrent);
-        if (curStatus !== 1 && (curStatus === 2 || ws.getBufferedAmount() > max)) (slow ??= []).push(ws);
+        if (curStatus !== 1) {
+          if (curStatus === 2) this.queuePark(ws, NEEDS_SNAPSHOT);
+          else if (ws.getBufferedAmount() > max) this.queuePark(ws, seq);
+        }
       }
       curWs = undefined;
     }
     this.deliveries += frames.length * subs.size;
-    return slow;
+  }
+
+  /** the same frames to connections with credit: each gets what its credit allows, then parks at 0 */
+  private sendCredited(subs: Set<Socket>, frames: (string | Uint8Array)[], runs: Delta[], binary: boolean): void {
+    const max = this.opts.maxSendBuffer;
+    curFrames = frames;
+    curBinary = binary;
+    for (const ws of subs) {
+      const s = ws.getUserData();
+      const n = s.credit < frames.length ? s.credit : frames.length;
+      s.credit -= n;
+      curWs = ws;
+      curCount = n;
+      curStatus = 1;
+      ws.cork(sendCurrent);
+      this.deliveries += n;
+      if (curStatus === 2) this.queuePark(ws, NEEDS_SNAPSHOT);
+      else if (s.credit <= 0 || (curStatus === 0 && ws.getBufferedAmount() > max)) this.queuePark(ws, runs[n - 1].seq);
+    }
+    curWs = undefined;
   }
 
   private readonly flush = (): void => {
@@ -286,4 +670,3 @@ export class LocalFanout implements UpstreamListener {
     for (const d of dirty) if (d.queued) this.flushDoc(d);
   };
 }
-

@@ -1,6 +1,7 @@
 /**
  * The gateway's per-connection bounds, in process over real sockets: a connection whose send
- * buffer overflows is closed with 4008 (slow consumer) while others carry on; subscriptions per
+ * buffer stays over its bound is inactive, then closed with 4008 (slow consumer) after the
+ * timeout, while others carry on; subscriptions per
  * connection and unacknowledged publishes are bounded with their specified errors.
  */
 import { test } from 'node:test';
@@ -52,8 +53,8 @@ const waitFor = async (pred: () => boolean, what: string, ms = 10_000) => {
   }
 };
 
-test('a slow consumer is closed with 4008 at its send-buffer bound; others carry on', async (t) => {
-  const s = await setup({ maxSendBuffer: 64 * 1024 });
+test('a reader whose send buffer stays over the bound becomes inactive, then is closed 4008 after SLOW_CONSUMER_TIMEOUT_MS; others carry on', async (t) => {
+  const s = await setup({ maxSendBuffer: 64 * 1024, slowConsumerTimeoutMs: 1500 });
   t.after(() => s.close());
   const slow = await s.open();
   const fast = await s.open();
@@ -64,13 +65,19 @@ test('a slow consumer is closed with 4008 at its send-buffer bound; others carry
   const closed = once(slow.ws, 'close');
   const pad = 'x'.repeat(16 * 1024);
   let last = 0n;
-  for (let i = 0; i < 400 && s.gateway.connectionCount === 2; i++) last = await s.origin.write('big', JSON.stringify({ i, pad }));
-  assert.equal(s.gateway.connectionCount, 1, 'the slow consumer was dropped');
-  for (let i = 0; i < 5; i++) last = await s.origin.write('big', JSON.stringify({ after: i }));
+  for (let i = 0; i < 2000 && s.gateway.fanout.inactiveCount === 0; i++) last = await s.origin.write('big', JSON.stringify({ i, pad }));
+  assert.equal(s.gateway.fanout.inactiveCount, 1, 'the stalled reader is inactive: nothing more is queued for it');
+  const inactiveAt = Date.now();
+  const buffered = s.gateway.flowStats().maxBuffered;
+  for (let i = 0; i < 50; i++) last = await s.origin.write('big', JSON.stringify({ after: i, pad }));
+  assert.ok(s.gateway.flowStats().maxBuffered <= buffered, 'its buffer did not grow while inactive');
+  assert.equal(s.gateway.connectionCount, 2, 'not closed before the timeout');
+  await waitFor(() => s.gateway.connectionCount === 1, 'the slow consumer to be closed', 10_000);
+  assert.ok(Date.now() - inactiveAt >= 1000, 'closed only after the timeout');
   (slow.ws as any)._socket.resume();
   const [code] = await closed;
   assert.equal(code, 4008);
-  await waitFor(() => fast.frames.some((f) => f.type === 'delta' && f.seq === String(last)), 'the fast client to get every delta');
+  await waitFor(() => fast.frames.some((f) => f.seq === String(last)), 'the fast client to get every state');
   const deltas = fast.frames.filter((f) => f.type === 'delta');
   for (let i = 1; i < deltas.length; i++) assert.equal(deltas[i].prevSeq, deltas[i - 1].seq);
   fast.ws.close();

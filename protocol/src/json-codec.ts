@@ -12,6 +12,8 @@ import type { ClientFrame, JsonObject, PublishFrame, ReceivedFrame, ServerFrame 
 
 export const MAX_ID_LENGTH = 256;
 export const MAX_TOKEN_LENGTH = 8192;
+/** largest credit window a client may ask for in `hello` (DESIGN: 1 <= W <= 65536) */
+export const MAX_WINDOW = 65536;
 
 export function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -56,9 +58,10 @@ export function validateClientFrame(o: unknown): ClientFrame | ProtocolError {
       return f;
     }
     case 'hello': {
+      // DESIGN: 1 <= W <= 65536
       const w = o.window;
-      if (!Number.isInteger(w) || (w as number) < 1 || (w as number) > 1_000_000) {
-        return new ProtocolError(ErrorCode.BadFrame, 'hello.window must be an integer in [1, 1000000]');
+      if (!Number.isInteger(w) || (w as number) < 1 || (w as number) > MAX_WINDOW) {
+        return new ProtocolError(ErrorCode.BadFrame, `hello.window must be an integer in [1, ${MAX_WINDOW}]`);
       }
       return { type: 'hello', window: w as number };
     }

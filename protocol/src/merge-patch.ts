@@ -68,3 +68,30 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 export function mergeObjectPatch(state: JsonObject, patch: JsonObject): JsonObject {
   return mergePatch(state, patch) as JsonObject;
 }
+
+/**
+ * Exact composition of two merge patches: a patch `c` with apply(apply(s, a), b) === apply(s, c)
+ * for EVERY state s, or undefined when no single merge patch can do that. Used to coalesce a run
+ * of ops into one delta (gateway flushes, catch-up, replica links). Exactness is the whole point:
+ * where `a` sets a key to a scalar/array or deletes it and `b` then patches that key with an
+ * object, the result is b's object alone (the old value is gone), which a merge into an unknown
+ * state cannot express, so the caller must split the run there. Neither argument is modified; the
+ * result may share unmodified subtrees with them (patches are read-only once parsed).
+ */
+export function composeMergePatch(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(a)) setOwn(out, k, a[k]);
+  for (const k of Object.keys(b)) {
+    const bv = b[k];
+    if (!isObject(bv) || !Object.hasOwn(a, k)) {
+      setOwn(out, k, bv); // null deletes, a scalar/array replaces: whatever `a` did to k is moot
+      continue;
+    }
+    const av = a[k];
+    if (!isObject(av)) return undefined; // k was replaced or deleted, then merged into: not expressible
+    const c = composeMergePatch(av, bv);
+    if (c === undefined) return undefined;
+    setOwn(out, k, c);
+  }
+  return out;
+}

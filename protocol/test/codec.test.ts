@@ -102,6 +102,7 @@ test('malformed input becomes a typed ProtocolError, never an exception', () => 
     ['{"type":"publish","doc":"d","patch":{},"ifSeq":42}', 'bad_seq'],
     ['{"type":"publish","doc":"d","patch":{},"ifSeq":"-1"}', 'bad_seq'],
     ['{"type":"hello","window":0}', 'bad_frame'],
+    ['{"type":"hello","window":65537}', 'bad_frame'],
     ['{"type":"credit","n":1.5}', 'bad_frame'],
     ['{"type":"auth"}', 'bad_frame'],
     ['{"type":"launch"}', 'bad_frame'],

@@ -27,6 +27,7 @@ import { memoryStorage, type OutboxStorage, type StoredOp } from './storage.js';
 import {
   decodeFrame,
   encodeFrame,
+  watchRefusal,
   resolveWebSocket,
   streamUrl,
   subprotocolOf,
@@ -40,6 +41,8 @@ import {
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** wall clock in ms (default Date.now), for how long a connection stayed healthy */
+  now?(): number;
 }
 
 export interface ClientOptions {
@@ -57,11 +60,16 @@ export interface ClientOptions {
   /** WebSocket implementation; default the global one, else the `ws` package (Node) */
   WebSocket?: WebSocketConstructor;
   /**
-   * reconnect backoff. `resetAfterMs` (default 5000): a connection that stayed open this long
-   * counts as healthy even if it carried no data, so its loss starts again from a short delay
+   * reconnect backoff. `resetAfterMs` (default 5000): only a connection that stayed open this long
+   * (and was not closed as a slow consumer) counts as healthy and resets the backoff; receiving a
+   * snapshot does not, so a client that cannot keep up never loops connect -> snapshot -> close
    */
   backoff?: BackoffOptions & { resetAfterMs?: number };
-  /** opt in to credit flow control with this window (data frames in flight), 1..1000000 */
+  /**
+   * credit flow control: the gateway sends at most this many data frames ahead of the credit the
+   * client returns as its application consumes them (1..65536, default 256; 0 turns it off). It
+   * bounds what a stalled client can have in flight, kernel buffers included.
+   */
   window?: number;
   /** send `ping` this often while open; a connection silent for a whole interval is dropped */
   pingIntervalMs?: number;
@@ -103,6 +111,9 @@ interface DocEntry {
 }
 
 const DEFAULT_RESET_AFTER_MS = 5000;
+const DEFAULT_WINDOW = 256;
+/** WebSocket close code of a slow consumer (protocol CloseCode.SlowConsumer) */
+const CLOSE_SLOW_CONSUMER = 4008;
 
 const defaultTimers: Timers = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
@@ -142,6 +153,8 @@ export class ReplicantClient {
   /** token to send in the first frame once the socket opens */
   private openToken: string | undefined;
   private refreshTimer: unknown;
+  /** Retry-After of a refused upgrade (HTTP 503 from admission control), ms; used once */
+  private retryAfterMs: number | undefined;
 
   /** Use `connect()`; the constructor starts connecting. */
   constructor(
@@ -149,15 +162,16 @@ export class ReplicantClient {
     private readonly opts: ClientOptions = {},
   ) {
     streamUrl(url); // throws now on an unusable URL rather than failing every reconnect
-    if (opts.window !== undefined && (!Number.isInteger(opts.window) || opts.window < 1 || opts.window > 1_000_000)) {
-      throw new RangeError('window must be an integer in [1, 1000000]');
+    if (opts.window !== undefined && (!Number.isInteger(opts.window) || opts.window < 0 || opts.window > 65536)) {
+      throw new RangeError('window must be an integer in [0, 65536] (0 = no credit flow control)');
     }
     this.protocol = opts.protocol ?? 'binary';
     this.random = opts.random ?? Math.random;
     this.timers = opts.timers ?? defaultTimers;
     this.backoff = new Backoff(opts.backoff, this.random);
     this.resetAfterMs = opts.backoff?.resetAfterMs ?? DEFAULT_RESET_AFTER_MS;
-    this.credit = opts.window !== undefined ? new CreditWindow(opts.window) : undefined;
+    const window = opts.window ?? DEFAULT_WINDOW;
+    this.credit = window > 0 ? new CreditWindow(window) : undefined;
     this.outbox = new Outbox({
       storage: opts.storage ?? memoryStorage(),
       owner: this.clientId,
@@ -401,6 +415,9 @@ export class ReplicantClient {
     }
     sock.binaryType = 'arraybuffer';
     this.ws = sock;
+    watchRefusal(sock, (ms) => {
+      if (this.ws === sock) this.retryAfterMs = ms;
+    });
     // Handlers of a socket that was replaced or abandoned see `this.ws !== sock` and do nothing.
     sock.onopen = () => {
       if (this.ws === sock) this.handleOpen();
@@ -416,8 +433,12 @@ export class ReplicantClient {
     };
   }
 
+  private now(): number {
+    return this.timers.now ? this.timers.now() : Date.now();
+  }
+
   private handleOpen(): void {
-    this.openedAt = Date.now();
+    this.openedAt = this.now();
     const token = this.openToken;
     this.openToken = undefined;
     if (token) {
@@ -443,7 +464,8 @@ export class ReplicantClient {
     this.ws = null;
     this.clearTimer('pingTimer');
     this.clearTimer('refreshTimer');
-    if (this.openedAt !== undefined && Date.now() - this.openedAt >= this.resetAfterMs) this.backoff.reset();
+    // healthy = stayed open long enough, and not dropped for failing to keep up
+    if (this.openedAt !== undefined && code !== CLOSE_SLOW_CONSUMER && this.now() - this.openedAt >= this.resetAfterMs) this.backoff.reset();
     this.openedAt = undefined;
     this.setStatus('connecting', code, reason);
     // After a goaway the reconnect is already scheduled at the time the server asked for.
@@ -454,7 +476,12 @@ export class ReplicantClient {
     if (this._status === 'closed') return;
     this.clearTimer('reconnectTimer');
     const attempt = this.backoff.attempts;
-    const delayMs = this.backoff.next();
+    let delayMs = this.backoff.next();
+    const ra = this.retryAfterMs;
+    this.retryAfterMs = undefined;
+    // refused by admission control: not before Retry-After, plus up to as much again of jitter so
+    // the refused crowd does not come back in one wave
+    if (ra !== undefined) delayMs = Math.max(delayMs, Math.floor(ra + this.random() * ra));
     this.events.emit({ type: 'reconnect', attempt, delayMs, cause });
     this.reconnectTimer = this.timers.setTimeout(() => {
       this.reconnectTimer = undefined;
@@ -569,17 +596,14 @@ export class ReplicantClient {
     }
     switch (f.type) {
       case 'snapshot':
-        this.backoff.reset();
         this.handleSnapshot(f);
         this.consumeCredit();
         break;
       case 'delta':
-        this.backoff.reset();
         this.handleDelta(f);
         this.consumeCredit();
         break;
       case 'ack': {
-        this.backoff.reset();
         this.events.emit(f);
         const e = this.outbox.ack(f.id, f.seq);
         if (e) this.settled(e, f.seq);
@@ -598,7 +622,6 @@ export class ReplicantClient {
         this.handleGoaway(f.reconnectMs);
         break;
       case 'pong':
-        this.backoff.reset();
         break;
     }
   }

@@ -76,3 +76,24 @@ export function decodeFrame(data: unknown): ReceivedFrame | ProtocolError {
   if (ArrayBuffer.isView(data)) return decodeServerBinary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   return new ProtocolError(ErrorCode.BadFrame, 'unsupported WebSocket message type');
 }
+
+/**
+ * Calls `onRetryAfter(ms)` when the server refused the upgrade with a `Retry-After` (HTTP 503 from
+ * admission control). Browsers do not expose the refused response, so there the client falls back
+ * to its backoff; the Node `ws` implementation reports it as `unexpected-response`, after which the
+ * handshake is aborted as `ws` would (error + close events follow).
+ */
+export function watchRefusal(sock: WebSocketLike, onRetryAfter: (ms: number) => void): void {
+  const s = sock as WebSocketLike & {
+    on?: (ev: string, fn: (req: unknown, res: { statusCode?: number; headers: Record<string, string | string[] | undefined>; resume?: () => void }) => void) => void;
+    terminate?: () => void;
+  };
+  if (typeof s.on !== 'function' || typeof s.terminate !== 'function') return;
+  s.on('unexpected-response', (_req, res) => {
+    const h = res.headers['retry-after'];
+    const sec = Number(Array.isArray(h) ? h[0] : h);
+    if (res.statusCode === 503 && Number.isFinite(sec) && sec >= 0) onRetryAfter(Math.min(sec, 3600) * 1000);
+    res.resume?.();
+    s.terminate!();
+  });
+}

@@ -28,7 +28,7 @@ afterEach(async () => {
 
 /** Opens a client that reconnects immediately unless a test says otherwise. */
 function open(opts: ClientOptions = {}, url = server.url): ReplicantClient {
-  const c = connect(url, { random: () => 0, ...opts });
+  const c = connect(url, { random: () => 0, window: 0, ...opts });
   clients.push(c);
   return c;
 }
@@ -316,31 +316,56 @@ test('reconnect delays follow exponential backoff with full jitter', async () =>
   assert.deepEqual(timers.delays.slice(0, 6), [50, 50, 200, 400, 999, 500]);
 });
 
-test('the backoff attempt resets once a connection carried data', async () => {
-  const timers = new ImmediateTimers();
-  const c = open({ timers, random: () => 0.5, backoff: { initialMs: 100, maxMs: 10_000 } });
+test('the backoff resets only after a connection stayed healthy, not on a snapshot, never after 4008', async () => {
+  const timers = new (class extends ImmediateTimers {
+    clock = 0;
+    now(): number {
+      return this.clock;
+    }
+  })();
+  const c = open({ timers, random: () => 0.5, backoff: { initialMs: 100, maxMs: 10_000, resetAfterMs: 5000 } });
   c.subscribe('flappy', () => {});
   const attempts: number[] = [];
   c.on('reconnect', (ev) => attempts.push(ev.attempt));
-  // Two connections die before sending anything: the window keeps doubling.
-  for (let k = 0; k < 2; k++) {
+  const cycle = async (withSnapshot: boolean, openForMs: number, code: number) => {
     const conn = await server.connections.next();
     await conn.frames.next();
-    conn.ws.close(1011);
+    if (withSnapshot) {
+      const snap = nextEvent(c, 'snapshot');
+      conn.send(snapshot('flappy', 1n, { ok: true }));
+      await snap;
+    }
+    timers.clock += openForMs;
+    conn.ws.close(code);
     await nextEvent(c, 'reconnect');
-  }
-  // The third one delivers a snapshot before it goes: the next retry starts from attempt 0.
-  const conn = await server.connections.next();
-  await conn.frames.next();
-  const snap = nextEvent(c, 'snapshot');
-  conn.send(snapshot('flappy', 1n, { ok: true }));
-  await snap;
-  conn.ws.close(1011);
-  await nextEvent(c, 'reconnect');
-  assert.deepEqual(attempts, [0, 1, 0]);
-  assert.deepEqual(timers.delays, [50, 100, 50]);
-  const last = await server.connections.next();
-  assert.deepEqual(await last.frames.next(), { type: 'subscribe', doc: 'flappy', lastSeq: 1n });
+  };
+  await cycle(false, 0, 1011); // dies at once: attempt 0
+  await cycle(true, 10, 1011); // a snapshot, then dies at once: still widening (attempt 1)
+  await cycle(true, 60_000, 4008); // long-lived but dropped as a slow consumer: attempt 2
+  await cycle(false, 5000, 1011); // stayed open 5 s: healthy, the next retry starts from attempt 0
+  assert.deepEqual(attempts, [0, 1, 2, 0]);
+  assert.deepEqual(timers.delays, [50, 100, 200, 50]);
+});
+
+test('an upgrade refused with 503 + Retry-After is retried no earlier than Retry-After, with jitter', async () => {
+  const http = await import('node:http');
+  let refusals = 0;
+  const refuser = http.createServer((_req, res) => res.writeHead(404).end());
+  refuser.on('upgrade', (_req, socket) => {
+    refusals++;
+    socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+  await new Promise<void>((r) => refuser.listen(0, '127.0.0.1', () => r()));
+  const port = (refuser.address() as { port: number }).port;
+  const timers = new ManualTimers();
+  const c = open({ timers, random: () => 0.25, backoff: { initialMs: 100 } }, `ws://127.0.0.1:${port}/v1/stream`);
+  const ev = await nextEvent(c, 'reconnect');
+  assert.equal(refusals, 1);
+  // 2 s Retry-After plus 0.25 x 2 s of jitter, instead of the 25 ms backoff step
+  assert.equal(ev.delayMs, 2500);
+  assert.deepEqual(timers.delays, [2500]);
+  await c.close();
+  await new Promise<void>((r) => refuser.close(() => r()));
 });
 
 test('with a window the client says hello and returns credit in half-window batches', async () => {

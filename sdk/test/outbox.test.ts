@@ -26,7 +26,7 @@ afterEach(async () => {
 });
 
 function open(opts: ClientOptions = {}): ReplicantClient {
-  const c = connect(server.url, { random: () => 0, protocol: 'json', ...opts });
+  const c = connect(server.url, { random: () => 0, protocol: 'json', window: 0, ...opts });
   clients.push(c);
   return c;
 }
@@ -97,7 +97,7 @@ test('bounds: over maxPendingPublishes or maxPendingBytes a publish rejects with
   const dead = await ScriptedServer.start();
   const url = dead.url;
   await dead.stop();
-  const c = connect(url, { storage, maxPendingPublishes: 3, maxPendingBytes: 32, random: () => 0.5 });
+  const c = connect(url, { storage, maxPendingPublishes: 3, maxPendingBytes: 32, random: () => 0.5, window: 0 });
   clients.push(c);
   const kept = [c.publish('b', { x: 1 }), c.publish('b', { y: 'abcdefghij' })];
   for (const p of kept) p.catch(() => {});
