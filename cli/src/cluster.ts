@@ -12,7 +12,8 @@ import { LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream } from '@replicant/gateway';
 import { servedPartitions, type Config } from './config.js';
 import { registerAdmin, type AdminHooks } from './admin.js';
-import { authConfig, httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
+import { httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
+import { gatewayOptions } from './gateway-options.js';
 import { listen, listenAdmin, onShutdown, type Listening } from './server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -187,19 +188,7 @@ export async function runGateway(cfg: Config): Promise<void> {
   const gateway = new Gateway({
     upstream,
     writer,
-    auth: authConfig(cfg),
-    refreshGraceMs: cfg.authRefreshGraceMs,
-    publishRate: cfg.clientPublishRate,
-    maxFrameBytes: cfg.maxFrameBytes,
-    maxSendBuffer: cfg.maxSendBuffer,
-    slowConsumerTimeoutMs: cfg.slowConsumerTimeoutMs,
-    coalesce: cfg.fanoutCoalesce,
-    admissionRate: cfg.admissionRate,
-    admissionBurst: cfg.admissionBurst,
-    drainSpreadMs: cfg.drainSpreadMs,
-    drainGraceMs: cfg.drainGraceMs,
-    maxSubscriptions: cfg.maxSubscriptions,
-    historySize: cfg.historySize,
+    ...gatewayOptions(cfg),
   });
   const hooks: AdminHooks = {
     ready: () => ready && !draining && registry.list().length > 0,

@@ -12,7 +12,8 @@ import type { Config } from './config.js';
 import { registerAdmin } from './admin.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { listen, listenAdmin, onShutdown } from './server.js';
-import { authConfig, httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
+import { httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
+import { gatewayOptions } from './gateway-options.js';
 
 /** the browser bundle of @replicant/sdk built by scripts/bundle-sdk.mjs */
 function loadBrowserSdk(): Buffer | undefined {
@@ -51,19 +52,7 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   const gateway = new Gateway({
     upstream: replica,
     writer: origin,
-    auth: authConfig(cfg),
-    refreshGraceMs: cfg.authRefreshGraceMs,
-    publishRate: cfg.clientPublishRate,
-    maxFrameBytes: cfg.maxFrameBytes,
-    maxSendBuffer: cfg.maxSendBuffer,
-    slowConsumerTimeoutMs: cfg.slowConsumerTimeoutMs,
-    coalesce: cfg.fanoutCoalesce,
-    admissionRate: cfg.admissionRate,
-    admissionBurst: cfg.admissionBurst,
-    drainSpreadMs: cfg.drainSpreadMs,
-    drainGraceMs: cfg.drainGraceMs,
-    maxSubscriptions: cfg.maxSubscriptions,
-    historySize: cfg.historySize,
+    ...gatewayOptions(cfg),
   });
 
   let draining = false;

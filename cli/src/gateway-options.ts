@@ -1,0 +1,22 @@
+/** The gateway's settings from the config table: one mapping for `dev` and `gateway`. */
+import type { GatewayOptions } from '@replicant/gateway';
+import type { Config } from './config.js';
+import { authConfig } from './security.js';
+
+export function gatewayOptions(cfg: Config): Omit<GatewayOptions, 'upstream' | 'writer'> {
+  return {
+    auth: authConfig(cfg),
+    refreshGraceMs: cfg.authRefreshGraceMs,
+    publishRate: cfg.clientPublishRate,
+    maxFrameBytes: cfg.maxFrameBytes,
+    maxSendBuffer: cfg.maxSendBuffer,
+    slowConsumerTimeoutMs: cfg.slowConsumerTimeoutMs,
+    coalesce: cfg.fanoutCoalesce,
+    admissionRate: cfg.admissionRate,
+    admissionBurst: cfg.admissionBurst,
+    drainSpreadMs: cfg.drainSpreadMs,
+    drainGraceMs: cfg.drainGraceMs,
+    maxSubscriptions: cfg.maxSubscriptions,
+    historySize: cfg.historySize,
+  };
+}
