@@ -86,7 +86,7 @@ describe('Kafka broker down and back up during 5,000 writes (origin + fanout + g
             faults.push(
               (async () => {
                 await faults[1];
-                c.kafka.pause(staller);
+                await c.kafka.pause(staller);
                 // the stall's length is the fault itself, not a synchronisation
                 await new Promise((res) => setTimeout(res, STALL_MS));
                 c.kafka.resume(staller);

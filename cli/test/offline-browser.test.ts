@@ -13,12 +13,16 @@ import { launchChromium } from './chromium.js';
 import { getDoc, startDevOnFixedPort, startDevProcess, tempDir, type DevProcess } from './harness.js';
 import { startStatic, type StaticServer } from './static-server.js';
 
+// one delta per op (no coalescing), so an op applied twice would show as an extra delta
+const ONE_DELTA_PER_OP = { FANOUT_COALESCE: 'false' };
+
 // The test page: the SDK on indexedDbStorage, through a WebSocket wrapper that records every
 // publish it sends and refuses to connect while `window.online` is false (sessionStorage keeps
 // that across a reload), so the test decides when the page may reach the gateway again.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>offline</title>
 <script type="module">
 import { connect, indexedDbStorage } from '/sdk.js';
+
 const q = new URLSearchParams(location.search);
 if (q.get('online') === '0' && sessionStorage.getItem('online') === null) sessionStorage.setItem('online', '0');
 window.online = sessionStorage.getItem('online') !== '0';
@@ -54,7 +58,7 @@ interface Env {
 async function setup(t: { after(fn: () => unknown): void }): Promise<Env> {
   const data = tempDir();
   const env: Env = {
-    dev: await startDevOnFixedPort({ dataDir: data.dir }),
+    dev: await startDevOnFixedPort({ dataDir: data.dir, env: ONE_DELTA_PER_OP }),
     web: await startStatic({ '/offline.html': ['text/html', PAGE] }),
     browser: await launchChromium(),
   };
@@ -130,7 +134,7 @@ test('Chromium + indexedDbStorage: offline publishes survive a reload and apply 
   for (let i = 1; i <= 10; i++) assert.equal(reloaded.state[`op${i}`], i, 'and still shown');
 
   const port = env.dev.port;
-  const dev = await startDevProcess({ dataDir: env.dev.dataDir, env: { PORT: String(port) } });
+  const dev = await startDevProcess({ dataDir: env.dev.dataDir, env: { ...ONE_DELTA_PER_OP, PORT: String(port) } });
   env.dev = dev; // stopped by the cleanup
   assert.equal(dev.port, port);
   const w = await watch(dev.url, doc, t);

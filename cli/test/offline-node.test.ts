@@ -12,6 +12,9 @@ import { createInterface } from 'node:readline';
 import { connect, type DeltaEvent } from '@replicant/sdk';
 import { getDoc, post, startDevOnFixedPort, startDevProcess, tempDir } from './harness.js';
 
+// one delta per op (no coalescing), so an op applied twice would show as an extra delta
+const ONE_DELTA_PER_OP = { FANOUT_COALESCE: 'false' };
+
 const CLIENT = new URL('./offline-client.js', import.meta.url).pathname;
 
 /** runs the client script; resolves with its JSON lines once it printed `until` */
@@ -38,7 +41,7 @@ test('fileStorage: 10 ops published offline survive a client crash and apply exa
     outbox.cleanup();
   });
   const doc = 'offline-node';
-  let dev = await startDevOnFixedPort({ dataDir: data.dir });
+  let dev = await startDevOnFixedPort({ dataDir: data.dir, env: ONE_DELTA_PER_OP });
   const port = dev.port;
   assert.equal((await post(dev.url, doc, { before: true })).status, 200);
   await dev.kill9(); // the server is gone
@@ -51,7 +54,7 @@ test('fileStorage: 10 ops published offline survive a client crash and apply exa
   a.proc.kill('SIGKILL'); // the client process dies with its ops unsent
   await a.exited;
 
-  const restarted = startDevProcess({ dataDir: data.dir, env: { PORT: String(port) } });
+  const restarted = startDevProcess({ dataDir: data.dir, env: { ...ONE_DELTA_PER_OP, PORT: String(port) } });
   t.after(async () => (await restarted).stop());
   dev = await restarted;
   assert.equal(dev.port, port);

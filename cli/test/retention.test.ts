@@ -35,6 +35,8 @@ test('LOG_RETENTION_BYTES bounds the embedded log; subscribers converge; old res
     LOG_SEGMENT_BYTES: String(SEGMENT),
     LOG_RETENTION_BYTES: String(RETAIN),
     CHECKPOINT_INTERVAL_MS: '50',
+    // one delta per write: the test counts that every write reached every subscriber once
+    FANOUT_COALESCE: 'false',
   };
   let dev = await startDevProcess({ dataDir: tmp.dir, env });
   t.after(async () => {

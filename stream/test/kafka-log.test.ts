@@ -521,7 +521,7 @@ describe('KafkaLog with broker faults (SIGKILL + restart, SIGSTOP)', () => {
     );
     try {
       await log.append(docIn(0, 2), bytes('before')); // the producer knows the leaders
-      cluster.pause(victim);
+      await cluster.pause(victim);
       try {
         await assert.rejects(log.append(docIn(0, 2), bytes('x')), LogUnavailableError);
         const probed = once(log.events, 'probe');

@@ -20,7 +20,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +82,7 @@ export interface KafkaCluster {
   /** starts a stopped node again on the same ports with the same data; resolves once it is up */
   restart(id: number): Promise<void>;
   /** SIGSTOP node `id`: the process stalls with its sockets open */
-  pause(id: number): void;
+  pause(id: number): Promise<void>;
   /** SIGCONT node `id` */
   resume(id: number): void;
   /** stops every node (SIGTERM, SIGKILL after a grace period) and removes the data; idempotent */
@@ -90,6 +90,18 @@ export interface KafkaCluster {
 }
 
 const OFFSETS_PARTITIONS = 4;
+
+/**
+ * Resolves once the kernel reports `pid` stopped ('T' in /proc/<pid>/stat). SIGSTOP is delivered
+ * asynchronously and the kernel offers no event for it, so this polls, bounded to 5 s.
+ */
+async function stoppedState(pid: number): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (/^\d+ \([^)]*\) T /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`kafka node pid ${pid} did not stop within 5 s of SIGSTOP`);
+}
 
 /** Java's String.hashCode, which places a consumer group on a partition of __consumer_offsets. */
 function javaHash(s: string): number {
@@ -442,11 +454,12 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
       }
       await start(n);
     },
-    pause(id) {
+    async pause(id) {
       const n = node(id);
       if (!n.child) throw new Error(`kafka node ${id} is not running`);
       n.child.kill('SIGSTOP');
       n.paused = true;
+      await stoppedState(n.child.pid!);
     },
     resume(id) {
       const n = node(id);

@@ -99,7 +99,7 @@ describe('real Kafka cluster (3 KRaft nodes)', () => {
     const pid = cluster.nodes[victim - 1].pid!;
     // the producer learns the topic's leaders first (a metadata request to a stalled node would hang)
     for (let p = 0; p < 6; p++) await producer.send({ topic, acks: -1, messages: [{ value: `warm${p}`, partition: p }] });
-    cluster.pause(victim);
+    await cluster.pause(victim);
     let stalled: Promise<unknown> | undefined;
     try {
       assert.equal(cluster.nodes[victim - 1].state, 'paused');
