@@ -8,14 +8,28 @@
  *     write→receive latency p50/p99 (receiver wall clock minus the writer's `t`), server
  *     CPU-seconds per million deliveries (/proc/<pid>/stat utime+stime over the measured window),
  *     wire bytes per delivery, and the Replicant/ceiling and Replicant/Centrifugo ratios.
+ *     Target `replicant-auth` is the same server with auth on (every subscriber its own scoped JWT
+ *     in its first frame, the writer an API key): its CPU per delivery is printed over the open
+ *     run's (issue target: within 3 %).
  *  2. Idle memory: 2 server processes × M subscribed idle connections (one process can hold at most
  *     20 000 fds), RSS (/proc/<pid>/status VmRSS) before and after connecting → bytes/connection.
+ *     Not run for `replicant-auth` (measured open only).
+ *  3. Hot doc (the client hop's coalescing): ONE doc written at --hot-rates (default 1000,20)
+ *     writes/s to --hot-n (2000) subscribers for --hot-duration (10 s): ops delivered/s, frames/s,
+ *     ops per frame, latency p50/p99 (of the newest op in each frame), payload bytes, and server
+ *     CPU-seconds per million OPS delivered, Replicant (coalescing on) against bare uWS publishing
+ *     every op, same run (only those two of --targets). --no-hot skips it.
+ *  4. Stalled subscribers: Replicant, --stalled-n (1000) subscribers at 50 writes/s, twice with none
+ *     stalled and twice with every 10th stalled (window 4, never granting credit): the healthy
+ *     subscribers' p99, stalled/none. Runs when `replicant` is in --targets; --no-stalled skips it.
  *
  * Flags: --quick (or BENCH_QUICK=1), --n, --rate, --duration <s>, --warmup <s>, --receivers,
  * --idle <per server>, --repeat <runs per target, medians reported>, --targets <list|all> (default
- * all: replicant,bare,centrifugo,socketio,ws),
- * --no-fanout, --no-memory, --wait-quiet <s> (default 60: wait for an idle machine before each
- * phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js> benchmarks another build.
+ * all: replicant,replicant-auth,bare,centrifugo,socketio,ws),
+ * --no-fanout, --no-memory, --no-hot, --hot-n, --hot-rates, --hot-duration <s>, --no-stalled,
+ * --stalled-n, --stalled-duration <s>, --wait-quiet <s> (default 60: wait for an idle machine
+ * before each phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js>
+ * benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -58,6 +72,17 @@ export interface BenchConfig {
   /** before each phase, wait up to this long for the machine to be idle (0 = don't) */
   quietWaitS: number;
   doc: string;
+  /** phase 3: the hot doc */
+  hot: boolean;
+  hotN: number;
+  hotRates: number[];
+  hotDurationS: number;
+  /** fan-out runs: every k-th subscriber stalled (0 = none) */
+  stallEvery: number;
+  /** phase 4: p99 of healthy subscribers with 10 % stalled vs none */
+  stalledPhase: boolean;
+  stalledN: number;
+  stalledDurationS: number;
 }
 
 function parseConfig(argv: string[]): BenchConfig {
@@ -79,9 +104,18 @@ function parseConfig(argv: string[]): BenchConfig {
     repeat: Math.round(num('--repeat', 1)),
     quietWaitS: has('--no-wait-quiet') ? 0 : num('--wait-quiet', 60) * (quick && val('--wait-quiet') === undefined ? 0 : 1),
     doc: 'bench',
+    hot: !has('--no-hot'),
+    hotN: num('--hot-n', quick ? 200 : 2000),
+    hotRates: (val('--hot-rates') ?? '1000,20').split(',').map((x) => Number(x.trim())),
+    hotDurationS: num('--hot-duration', quick ? 3 : 10),
+    stallEvery: 0,
+    stalledPhase: !has('--no-stalled'),
+    stalledN: num('--stalled-n', quick ? 200 : 1000),
+    stalledDurationS: num('--stalled-duration', quick ? 3 : 10),
   };
+  if (cfg.hotRates.some((r) => !(r > 0))) throw new Error('--hot-rates must list positive numbers');
   const perProc = Math.max(cfg.n / cfg.receivers, cfg.idlePerServer / cfg.idleReceiversPerServer);
-  if (perProc > 19000) throw new Error(`more than 19000 sockets per receiver process (fd limit): add receivers`);
+  if (Math.max(perProc, cfg.hotN / cfg.receivers, cfg.stalledN / cfg.receivers) > 19000) throw new Error(`more than 19000 sockets per receiver process (fd limit): add receivers`);
   if (cfg.idlePerServer > 19000) throw new Error('--idle must stay below 19000 per server process (fd limit)');
   return cfg;
 }
@@ -165,6 +199,8 @@ export interface FanoutResult {
   target: ServerKind;
   error?: string;
   subscribers: number;
+  /** of the subscribers, stalled ones (window 4, never granting credit; not measured) */
+  stalled: number;
   writeRate: number;
   durationS: number;
   writesSent: number;
@@ -172,8 +208,16 @@ export interface FanoutResult {
   writesFailed: number;
   writesSkipped: number;
   firstWriteError: string | null;
+  /** acked writes × healthy subscribers: the ops every one of them must get */
   expectedDeliveries: number;
   delivered: number;
+  /** ops the delivered deltas covered (= delivered unless the server coalesced) */
+  opsDelivered: number;
+  /** payload bytes the (healthy) receivers got in the window */
+  bytesDelivered: number;
+  /** server CPU-s per million ops delivered (the hot-doc phase's figure) */
+  cpuSPerMillionOps: number;
+  /** opsDelivered / expectedDeliveries */
   completeness: number;
   windowS: number;
   deliveredPerSec: number;
@@ -215,7 +259,11 @@ async function connectReceivers(
   doc: string,
   addrBlock: number,
   sampleEvery: number,
-): Promise<{ receivers: Receiver[]; ready: number; ms: number; failedAttempts: number; firstError: string | null }> {
+  stallEvery = 0,
+): Promise<{ receivers: Receiver[]; ready: number; stalled: number; ms: number; failedAttempts: number; firstError: string | null }> {
+  // a target with auth on: one credential per subscriber, each receiver gets its slice
+  const tokens = server.tokens ? await server.tokens(counts.reduce((a, b) => a + b, 0), doc) : undefined;
+  const firsts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
   const receivers = counts.map(() => new Receiver());
   const t0 = Date.now();
   const results = await Promise.all(
@@ -232,6 +280,8 @@ async function connectReceivers(
         localAddresses: addrs(addrBlock + i, 4),
         concurrency: 128,
         sampleEvery,
+        stallEvery,
+        tokens: tokens?.slice(firsts[i], firsts[i] + counts[i]),
         deadlineMs: 90000,
       }),
     ),
@@ -239,6 +289,7 @@ async function connectReceivers(
   return {
     receivers,
     ready: results.reduce((a, m) => a + m.ready, 0),
+    stalled: results.reduce((a, m) => a + m.stalled, 0),
     ms: Date.now() - t0,
     failedAttempts: results.reduce((a, m) => a + m.failedAttempts, 0),
     firstError: results.find((m) => m.firstError !== null)?.firstError ?? null,
@@ -271,7 +322,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
   const server = await startServer(kind);
   let receivers: Receiver[] = [];
   try {
-    const conn = await connectReceivers(server, split(cfg.n, cfg.receivers), cfg.doc, addrBlock, 50);
+    const conn = await connectReceivers(server, split(cfg.n, cfg.receivers), cfg.doc, addrBlock, 50, cfg.stallEvery);
     receivers = conn.receivers;
     log(`[${kind}] ${conn.ready}/${cfg.n} subscribers ready in ${conn.ms} ms (${conn.failedAttempts} failed attempts${conn.firstError ? `, first: ${conn.firstError}` : ''})`);
     if (conn.ready === 0) throw new Error(`no subscriber became ready: ${conn.firstError}`);
@@ -291,11 +342,11 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     const t0 = wallMs();
     log(`[${kind}] measuring: ${total} writes at ${cfg.rate}/s to ${conn.ready} subscribers`);
     const w = await writeAtRate(server.publisher, cfg.doc, cfg.rate, cfg.durationS, warmN);
-    const expected = w.acked * conn.ready;
+    const expected = w.acked * (conn.ready - conn.stalled);
     // wait for the tail of the deliveries (bounded)
     const drainUntil = Date.now() + 10000;
     let stats = await allStats(receivers);
-    while (Date.now() < drainUntil && stats.reduce((a, s) => a + s.windowDeltas, 0) < expected) {
+    while (Date.now() < drainUntil && stats.reduce((a, s) => a + s.windowOps, 0) < expected) {
       await sleep(100);
       stats = await allStats(receivers);
     }
@@ -308,6 +359,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     const lat = new Histogram();
     for (const s of stats) lat.merge(s.latency);
     const delivered = stats.reduce((a, s) => a + s.windowDeltas, 0);
+    const opsDelivered = stats.reduce((a, s) => a + s.windowOps, 0);
     const lastRecv = Math.max(...stats.map((s) => s.lastWindowRecvAt));
     const windowS = ((lastRecv > 0 ? lastRecv : t1) - t0) / 1000;
     const serverCpuS = cpu1 - cpu0;
@@ -315,6 +367,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     return {
       target: kind,
       subscribers: conn.ready,
+      stalled: conn.stalled,
       writeRate: cfg.rate,
       durationS: cfg.durationS,
       writesSent: w.sent,
@@ -324,7 +377,10 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
       firstWriteError: w.firstError,
       expectedDeliveries: expected,
       delivered,
-      completeness: expected > 0 ? delivered / expected : 0,
+      opsDelivered,
+      bytesDelivered: sum((s) => s.bytes),
+      cpuSPerMillionOps: round(opsDelivered > 0 ? serverCpuS / (opsDelivered / 1e6) : NaN, 3),
+      completeness: expected > 0 ? opsDelivered / expected : 0,
       windowS: round(windowS, 3),
       deliveredPerSec: round(delivered / windowS, 0),
       latencyMs: {
@@ -377,6 +433,7 @@ function summarize(runs: FanoutResult[]): FanoutResult {
   const range = (f: (r: FanoutResult) => number): [number, number] => [Math.min(...ok.map(f)), Math.max(...ok.map(f))];
   const expected = sum((r) => r.expectedDeliveries);
   const delivered = sum((r) => r.delivered);
+  const opsDelivered = sum((r) => r.opsDelivered);
   const failedRuns = runs.length - ok.length;
   return {
     ...ok[0],
@@ -389,7 +446,10 @@ function summarize(runs: FanoutResult[]): FanoutResult {
     firstWriteError: ok.find((r) => r.firstWriteError !== null)?.firstWriteError ?? (failedRuns > 0 ? `${failedRuns} run(s) failed: ${runs.find((r) => r.error)?.error}` : null),
     expectedDeliveries: expected,
     delivered,
-    completeness: expected > 0 ? delivered / expected : 0,
+    opsDelivered,
+    bytesDelivered: sum((r) => r.bytesDelivered),
+    cpuSPerMillionOps: round(med((r) => r.cpuSPerMillionOps), 3),
+    completeness: expected > 0 ? opsDelivered / expected : 0,
     windowS: round(med((r) => r.windowS), 3),
     deliveredPerSec: round(med((r) => r.deliveredPerSec), 0),
     latencyMs: {
@@ -512,6 +572,15 @@ const RATIOS: Ratio[] = [
 /** issue 8's targets against Centrifugo */
 const TARGET_CPU_RATIO = 1 / 3;
 const TARGET_RSS_RATIO = 1 / 5;
+/** auth and scopes on may cost at most 3 % more server CPU per delivery than the open server */
+const TARGET_AUTH_RATIO = 1.03;
+
+/** replicant-auth's CPU per delivery over the open run's, when both ran */
+function authVsOpen(fan: FanoutResult[]): { auth: number; open: number; ratio: number } | null {
+  const r = okOf(fan, 'replicant');
+  const a = okOf(fan, 'replicant-auth');
+  return r && a ? { auth: a.cpuSPerMillion, open: r.cpuSPerMillion, ratio: a.cpuSPerMillion / r.cpuSPerMillion } : null;
+}
 
 const label = (t: ServerKind): string => TARGETS[t].label;
 /** the result of target `t`, unless it failed */
@@ -540,7 +609,8 @@ function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): str
         head,
         row('subscribers ready', (x) => fmtInt(x.subscribers)),
         row('writes acked / sent', (x) => `${x.writesAcked}/${x.writesSent}`),
-        row('deliveries (of expected)', (x) => `${fmtInt(x.delivered)} (${fmt(x.completeness * 100, 1)}%)`),
+        // a busy Replicant may coalesce even at 20 writes/s: completeness counts ops, not frames
+        row('deliveries / ops (of expected)', (x) => `${fmtInt(x.delivered)}/${fmtInt(x.opsDelivered)} (${fmt(x.completeness * 100, 1)}%)`),
         row('delivered msgs/s', (x) => fmtInt(x.deliveredPerSec) + spreadOf(x, 'deliveredPerSec', 0), (r, b) => fmt(r.deliveredPerSec / b.deliveredPerSec)),
         row('latency p50 ms', (x) => fmt(x.latencyMs.p50), (r, b) => fmt(r.latencyMs.p50 / b.latencyMs.p50)),
         row('latency p99 ms', (x) => fmt(x.latencyMs.p99) + spreadOf(x, 'latencyP99', 1), (r, b) => fmt(r.latencyMs.p99 / b.latencyMs.p99)),
@@ -556,6 +626,13 @@ function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): str
         row('seq checks (sampled) / violations', (x) => `${fmtInt(x.sampledDeltas)}/${x.seqViolations}`),
       ]),
     );
+    const a = authVsOpen(fan);
+    if (a !== null) {
+      out.push(
+        `auth+scopes vs open: server CPU-s per 1M deliveries ${fmt(a.auth, 3)} vs ${fmt(a.open, 3)} = ${fmt(a.ratio, 3)} ` +
+          `(${a.ratio >= 1 ? '+' : ''}${fmt((a.ratio - 1) * 100, 1)} %; target <= ${fmt(TARGET_AUTH_RATIO, 2)}): ${a.ratio <= TARGET_AUTH_RATIO ? 'met' : 'NOT met'}`,
+      );
+    }
     for (const f of fan) if (f.error !== undefined) out.push(`${f.target}: ${f.error}`);
     for (const f of fan) if (f.firstViolation != null) out.push(`${f.target}: first violation: ${f.firstViolation}`);
     for (const f of fan) if (f.firstWriteError != null) out.push(`${f.target}: first write error: ${f.firstWriteError}`);
@@ -608,6 +685,150 @@ function targetCheck(fan: FanoutResult[], mem: MemoryResult[]): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// phase 3: one hot doc (coalescing in the client hop)
+// ---------------------------------------------------------------------------------------------
+
+export interface HotResult {
+  rate: number;
+  results: FanoutResult[];
+}
+
+/** the hot-doc phase compares these two: coalescing against publishing every op */
+const HOT_TARGETS: readonly ServerKind[] = ['replicant', 'bare'];
+
+/**
+ * The fan-out phase run on one hot doc at each of cfg.hotRates, alternating target order per
+ * rate. The figure of merit is server CPU per op DELIVERED: bare uWS publishes every op to every
+ * subscriber; Replicant sends each subscriber one exactly composed delta per flush for the ops
+ * that arrived since the last one (encoded once, same bytes to all), so at high rates it sends
+ * fewer, larger frames and every op still reaches every subscriber.
+ */
+async function hotDocPhases(cfg: BenchConfig, targets: ServerKind[], firstBlock: number): Promise<HotResult[]> {
+  const out: HotResult[] = [];
+  let block = firstBlock;
+  for (const [k, rate] of cfg.hotRates.entries()) {
+    const hc: BenchConfig = { ...cfg, n: cfg.hotN, rate, durationS: cfg.hotDurationS, warmupS: Math.min(cfg.warmupS, 2), doc: 'hot', repeat: 1 };
+    const results: FanoutResult[] = [];
+    for (const t of k % 2 === 0 ? targets : [...targets].reverse()) {
+      log(`[${t}] hot doc: ${rate} writes/s to ${cfg.hotN} subscribers`);
+      try {
+        results.push(await fanoutPhase(t, hc, block));
+      } catch (err) {
+        results.push({ target: t, error: err instanceof Error ? err.message : String(err), runs: 0 } as FanoutResult);
+      }
+      block += cfg.receivers;
+      if (block > 200) block = 10;
+    }
+    const order = (x: FanoutResult): number => targets.indexOf(x.target);
+    results.sort((p, q) => order(p) - order(q));
+    out.push({ rate, results });
+  }
+  return out;
+}
+
+function hotRatio(h: HotResult): number | null {
+  const r = okOf(h.results, 'replicant');
+  const b = okOf(h.results, 'bare');
+  return r && b ? round(r.cpuSPerMillionOps / b.cpuSPerMillionOps, 3) : null;
+}
+
+function hotReport(cfg: BenchConfig, hot: HotResult[]): string {
+  const out: string[] = [];
+  out.push(`Hot doc: one doc, ${cfg.hotN} subscribers (replicant.v1.json), ${cfg.hotDurationS} s per rate; Replicant coalesces, bare uWS publishes every op`);
+  for (const h of hot) {
+    const head = [`${h.rate} writes/s`, ...h.results.map((x) => label(x.target))];
+    const ratio = hotRatio(h);
+    if (ratio !== null) head.push('Replicant/bare');
+    const r = okOf(h.results, 'replicant');
+    const b = okOf(h.results, 'bare');
+    const row = (name: string, f: (x: FanoutResult) => string, rf?: (r: FanoutResult, b: FanoutResult) => string): string[] => {
+      const cells = [name, ...h.results.map((x) => (x.error !== undefined ? 'error' : f(x)))];
+      if (ratio !== null) cells.push(rf && r && b ? rf(r, b) : '');
+      return cells;
+    };
+    out.push(
+      table([
+        head,
+        row('subscribers ready', (x) => fmtInt(x.subscribers)),
+        row('writes acked / sent', (x) => `${x.writesAcked}/${x.writesSent}`),
+        row('ops delivered (of expected)', (x) => `${fmtInt(x.opsDelivered)} (${fmt(x.completeness * 100, 1)}%)`),
+        row('ops delivered/s', (x) => fmtInt(x.opsDelivered / x.windowS), (r, b) => fmt(r.opsDelivered / r.windowS / (b.opsDelivered / b.windowS))),
+        row('frames delivered/s', (x) => fmtInt(x.deliveredPerSec)),
+        row('ops per frame', (x) => fmt(x.opsDelivered / Math.max(1, x.delivered))),
+        row('latency p50 ms (newest op)', (x) => fmt(x.latencyMs.p50)),
+        row('latency p99 ms (newest op)', (x) => fmt(x.latencyMs.p99)),
+        row('payload MB received', (x) => fmt(x.bytesDelivered / 1e6, 1), (r, b) => fmt(r.bytesDelivered / b.bytesDelivered)),
+        row('server CPU-s per 1M ops delivered', (x) => fmt(x.cpuSPerMillionOps, 3), () => fmt(ratio!)),
+        row('server CPU (cores busy)', (x) => fmt(x.serverCpuUtil)),
+        row('seq checks (sampled) / violations', (x) => `${fmtInt(x.sampledDeltas)}/${x.seqViolations}`),
+      ]),
+    );
+    for (const x of h.results) if (x.error !== undefined) out.push(`${x.target}: ${x.error}`);
+    for (const x of h.results) if (x.firstViolation != null) out.push(`${x.target}: first violation: ${x.firstViolation}`);
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// phase 4: healthy subscribers next to stalled ones
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Replicant alone, cfg.stalledN subscribers of one doc at 50 writes/s: twice with none stalled,
+ * twice with every 10th stalled (window 4, never granting credit), interleaved. The healthy ones'
+ * p99 should not notice: a stalled connection is inactive, so the gateway does no work for it per write.
+ */
+async function stalledPhases(cfg: BenchConfig, firstBlock: number): Promise<FanoutResult[]> {
+  const out: FanoutResult[] = [];
+  let block = firstBlock;
+  for (const stallEvery of [0, 10, 0, 10]) {
+    const sc: BenchConfig = { ...cfg, n: cfg.stalledN, rate: 50, durationS: cfg.stalledDurationS, warmupS: Math.min(cfg.warmupS, 2), doc: 'mixed', stallEvery, repeat: 1 };
+    log(`[replicant] ${stallEvery === 0 ? 'no' : '10 %'} stalled subscribers`);
+    try {
+      out.push(await fanoutPhase('replicant', sc, block));
+    } catch (err) {
+      out.push({ target: 'replicant', stalled: stallEvery, error: err instanceof Error ? err.message : String(err), runs: 0 } as FanoutResult);
+    }
+    block += cfg.receivers;
+    if (block > 200) block = 10;
+  }
+  return out;
+}
+
+/** healthy p99 with every 10th stalled over none stalled (medians of the runs), or null */
+function stalledRatio(rs: FanoutResult[]): number | null {
+  const p99 = (xs: FanoutResult[]): number => median(xs.map((x) => x.latencyMs.p99));
+  const none = rs.filter((r) => r.error === undefined && r.stalled === 0);
+  const some = rs.filter((r) => r.error === undefined && r.stalled > 0);
+  return none.length > 0 && some.length > 0 ? round(p99(some) / p99(none), 3) : null;
+}
+
+function stalledReport(rs: FanoutResult[]): string {
+  const rows: string[][] = [['run', 'subscribers', 'stalled', 'ops delivered (of expected)', 'p50 ms', 'p99 ms', 'CPU-s per 1M ops']];
+  for (const r of rs) {
+    const name = r.stalled > 0 ? '10 % stalled' : 'none stalled';
+    if (r.error !== undefined) {
+      rows.push([name, 'error', '', r.error.split('\n')[0], '', '', '']);
+      continue;
+    }
+    rows.push([
+      name,
+      fmtInt(r.subscribers),
+      fmtInt(r.stalled),
+      `${fmtInt(r.opsDelivered)} (${fmt(r.completeness * 100, 1)}%)`,
+      fmt(r.latencyMs.p50),
+      fmt(r.latencyMs.p99),
+      fmt(r.cpuSPerMillionOps, 3),
+    ]);
+  }
+  const ratio = stalledRatio(rs);
+  return (
+    `Stalled subscribers: Replicant, one doc, 50 writes/s; healthy subscribers' latency with every 10th subscriber stalled vs none\n${table(rows)}\n` +
+    `p99 (median of runs) stalled/none: ${ratio === null ? 'n/a' : fmt(ratio)}`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const cfg = parseConfig(process.argv.slice(2));
@@ -617,7 +838,9 @@ async function main(): Promise<void> {
   // every target gets ready before any measuring (the first Centrifugo build takes minutes); one
   // that cannot run here is reported as an error with its reason, the others carry on
   const unavailable = new Map<ServerKind, string>();
-  for (const t of cfg.targets) {
+  // with only the hot-doc and stalled phases asked for, only their targets need preparing
+  const needed = cfg.fanout || cfg.memory ? cfg.targets : cfg.targets.filter((t) => HOT_TARGETS.includes(t));
+  for (const t of needed) {
     try {
       TARGETS[t].prepare();
     } catch (err) {
@@ -629,7 +852,7 @@ async function main(): Promise<void> {
     if (cfg.fanout) fan.push({ target: t, error: why, runs: 0 } as FanoutResult);
     if (cfg.memory) mem.push({ target: t, error: why, servers: [], connections: 0, bytesPerConn: NaN });
   }
-  const runnable = cfg.targets.filter((t) => !unavailable.has(t));
+  const runnable = needed.filter((t) => !unavailable.has(t));
   let block = 10;
   const allRuns: FanoutResult[] = [];
   if (cfg.fanout) {
@@ -650,7 +873,9 @@ async function main(): Promise<void> {
     for (const t of runnable) fan.push(summarize(allRuns.filter((r) => r.target === t)));
   }
   if (cfg.memory) {
+    // idle memory is measured open only: auth adds a principal per connection, not per delivery
     for (const t of runnable) {
+      if (t === 'replicant-auth') continue;
       try {
         mem.push(await memoryPhase(t, cfg, block));
       } catch (err) {
@@ -660,12 +885,18 @@ async function main(): Promise<void> {
       if (block > 200) block = 10;
     }
   }
+  const hot = cfg.hot ? await hotDocPhases(cfg, HOT_TARGETS.filter((t) => runnable.includes(t)), block) : [];
+  block += 10;
+  if (block > 200) block = 10;
+  const stalled = cfg.stalledPhase && runnable.includes('replicant') ? await stalledPhases(cfg, block) : [];
   agent.destroy();
   // the report lists targets in the order asked for
   const order = (x: { target: ServerKind }): number => cfg.targets.indexOf(x.target);
   fan.sort((p, q) => order(p) - order(q));
   mem.sort((p, q) => order(p) - order(q));
-  process.stdout.write(`${report(cfg, fan, mem)}\n`);
+  const sections = [report(cfg, fan, mem), hot.length > 0 ? hotReport(cfg, hot) : '', stalled.length > 0 ? stalledReport(stalled) : ''];
+  process.stdout.write(`${sections.filter((x) => x !== '').join('\n\n')}\n`);
+  const auth = authVsOpen(fan);
   const r = okOf(fan, 'replicant');
   const b = okOf(fan, 'bare');
   const c = okOf(fan, 'centrifugo');
@@ -674,16 +905,33 @@ async function main(): Promise<void> {
   const json = {
     bench: 'replicant-fanout',
     quick: cfg.quick,
-    config: { n: cfg.n, rate: cfg.rate, durationS: cfg.durationS, warmupS: cfg.warmupS, receivers: cfg.receivers, idlePerServer: cfg.idlePerServer, repeat: cfg.repeat },
+    config: {
+      n: cfg.n,
+      rate: cfg.rate,
+      durationS: cfg.durationS,
+      warmupS: cfg.warmupS,
+      receivers: cfg.receivers,
+      idlePerServer: cfg.idlePerServer,
+      repeat: cfg.repeat,
+      hotN: cfg.hotN,
+      hotRates: cfg.hotRates,
+      hotDurationS: cfg.hotDurationS,
+      stalledN: cfg.stalledN,
+      stalledDurationS: cfg.stalledDurationS,
+    },
     replicantCli: cfg.targets.includes('replicant') ? CLI_MAIN : null,
     host: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', node: process.version, clkTck: clockTicks() },
     fanout: fan,
     memory: mem,
+    hot: hot.map((h) => ({ rate: h.rate, results: h.results, cpuPerOpRatio: hotRatio(h) })),
+    stalled,
+    stalledP99Ratio: stalledRatio(stalled),
     runs: cfg.repeat > 1 ? allRuns : undefined,
     ratios:
       r && b
         ? { cpuPerDelivery: round(r.cpuSPerMillion / b.cpuSPerMillion, 3), throughput: round(r.deliveredPerSec / b.deliveredPerSec, 3) }
         : null,
+    authVsOpenCpuPerDelivery: auth ? round(auth.ratio, 3) : null,
     vsCentrifugo: {
       cpuPerDelivery: r && c ? round(r.cpuSPerMillion / c.cpuSPerMillion, 3) : null,
       rssPerIdleConnection: rm && cm ? round(rm.bytesPerConn / cm.bytesPerConn, 3) : null,
@@ -691,7 +939,11 @@ async function main(): Promise<void> {
     },
   };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
-  const failed = fan.some((f) => f.error !== undefined) || mem.some((m) => m.error !== undefined);
+  const failed =
+    fan.some((f) => f.error !== undefined) ||
+    mem.some((m) => m.error !== undefined) ||
+    hot.some((h) => h.results.some((r) => r.error !== undefined)) ||
+    stalled.some((r) => r.error !== undefined);
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -6,7 +6,12 @@
  *    writer's timestamp and write index are scanned out of the payload `{"t":<ms>,"n":<i>` (the
  *    bench's patch shape); latency = wallMs() - t;
  *  - full check on a sample (every `sampleEvery`-th socket): JSON.parse, seq strictly increasing
- *    and prevSeq === the previous frame's seq (snapshot or delta; Centrifugo: offsets contiguous).
+ *    and prevSeq === the previous frame's seq (snapshot or delta; Centrifugo: offsets contiguous);
+ *  - ops per delta: seq - prevSeq on the replicant wire (a coalesced delta covers several ops),
+ *    1 elsewhere; `windowOps` is what completeness and CPU per op are computed from;
+ *  - auth (`tokens`): socket i sends `{"type":"auth","token":tokens[i]}` before its opening frame;
+ *  - stalled subscribers (`stallEvery`): every k-th socket says hello with window 4 and never grants
+ *    credit; it counts as ready at its snapshot and is otherwise not measured.
  *
  * IPC protocol (process.send): parent → child `connect` / `window` / `stats` / `exit`;
  * child → parent `connected` / `stats`.
@@ -37,6 +42,11 @@ export interface ConnectCmd {
   deadlineMs: number;
   /** socket i sends `auth` with tokens[i] first (the bench's auth-on run); none = open server */
   tokens?: string[];
+  /**
+   * every k-th socket (k > 0) is a stalled subscriber: it says hello with window 4 and never grants
+   * credit (an SDK client whose application stopped); its frames are not measured. Replicant wire.
+   */
+  stallEvery?: number;
 }
 export interface WindowCmd {
   cmd: 'window';
@@ -49,6 +59,8 @@ export type ReceiverCmd = ConnectCmd | WindowCmd | { cmd: 'stats' } | { cmd: 'ex
 export interface ConnectedMsg {
   ev: 'connected';
   ready: number;
+  /** of the ready ones, stalled (not measured) */
+  stalled: number;
   failedAttempts: number;
   firstError: string | null;
   ms: number;
@@ -57,6 +69,8 @@ export interface StatsMsg {
   ev: 'stats';
   /** deltas with n in the window */
   windowDeltas: number;
+  /** ops those deltas covered (FastParse.ops; = windowDeltas unless the server coalesced) */
+  windowOps: number;
   /** wall ms of the last in-window delta */
   lastWindowRecvAt: number;
   /** all deltas since the last window command */
@@ -88,6 +102,7 @@ interface Conn {
   ready: boolean;
   sampled: boolean;
   lastSeq: bigint | null;
+  stalled: boolean;
 }
 
 function runChild(): void {
@@ -97,6 +112,7 @@ function runChild(): void {
   let minN = Infinity;
   let maxN = -Infinity;
   let windowDeltas = 0;
+  let windowOps = 0;
   let lastWindowRecvAt = 0;
   let deltas = 0;
   let bytes = 0;
@@ -151,6 +167,8 @@ function runChild(): void {
         if (n >= minN && n <= maxN) {
           const now = wallMs();
           windowDeltas++;
+          const ops = r.ops;
+          windowOps += ops !== undefined && ops > 0 ? ops : 1;
           lastWindowRecvAt = now;
           lat.record(now - r.t);
         }
@@ -172,7 +190,19 @@ function runChild(): void {
     }
   };
 
+  /** a stalled socket's messages: ready at its snapshot, replies (pongs) sent, nothing measured */
+  const onStalledMessage = (c: Conn, msg: Buffer): void => {
+    const r = c.wire.parse(msg, fp);
+    if (r.reply) c.ws.send(r.reply);
+    if (r.kind === 'snapshot' && !c.ready) {
+      c.ready = true;
+      stalledReady++;
+      onReady();
+    }
+  };
+
   let readyCount = 0;
+  let stalledReady = 0;
   const onReady = (): void => {
     readyCount++;
   };
@@ -191,7 +221,7 @@ function runChild(): void {
       if (reported) return;
       reported = true;
       clearTimeout(deadline);
-      const msg: ConnectedMsg = { ev: 'connected', ready: readyCount, failedAttempts, firstError, ms: Date.now() - started };
+      const msg: ConnectedMsg = { ev: 'connected', ready: readyCount, stalled: stalledReady, failedAttempts, firstError, ms: Date.now() - started };
       process.send!(msg);
     };
     const deadline = setTimeout(report, cmd.deadlineMs);
@@ -206,7 +236,9 @@ function runChild(): void {
         localAddress: cmd.localAddresses[i % cmd.localAddresses.length],
         handshakeTimeoutMs: 15000,
       });
-      const c: Conn = { ws, wire, ready: false, sampled: cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0, lastSeq: null };
+      const stallEvery = cmd.stallEvery ?? 0;
+      const stalled = stallEvery > 0 && i % stallEvery === 0;
+      const c: Conn = { ws, wire, ready: false, sampled: !stalled && cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0, lastSeq: null, stalled };
       conns[i] = c;
       let settled = false;
       const settle = (): void => {
@@ -215,12 +247,16 @@ function runChild(): void {
         inflight--;
         pump();
       };
-      const part = (msg: Buffer): void => onMessage(c, msg);
+      const part = stalled ? (msg: Buffer): void => onStalledMessage(c, msg) : (msg: Buffer): void => onMessage(c, msg);
+      const token = cmd.tokens !== undefined && cmd.tokens.length > 0 ? cmd.tokens[i % cmd.tokens.length] : undefined;
       ws.onopen = () => {
+        // frames are handled in order: the auth frame is verified before the subscribe is served
+        if (token !== undefined) ws.send(`{"type":"auth","token":"${token}"}`);
+        if (stalled) ws.send('{"type":"hello","window":4}');
         if (wire.opening !== null) ws.send(wire.opening);
       };
       ws.onmessage = (data) => {
-        bytes += data.length;
+        if (!stalled) bytes += data.length;
         const wasReady = c.ready;
         wire.each(data, part);
         if (!wasReady && c.ready) settle();
@@ -264,7 +300,7 @@ function runChild(): void {
       case 'window':
         minN = m.minN;
         maxN = m.maxN;
-        windowDeltas = deltas = bytes = resyncSnapshots = errorFrames = goaways = closedAfterReady = 0;
+        windowDeltas = windowOps = deltas = bytes = resyncSnapshots = errorFrames = goaways = closedAfterReady = 0;
         sampledDeltas = seqViolations = 0;
         firstViolation = null;
         lastWindowRecvAt = 0;
@@ -278,6 +314,7 @@ function runChild(): void {
         const msg: StatsMsg = {
           ev: 'stats',
           windowDeltas,
+          windowOps,
           lastWindowRecvAt,
           deltas,
           bytes,

@@ -40,6 +40,8 @@ export interface ServerProc {
   stream: StreamEndpoint;
   /** how a write reaches it */
   publisher: Publisher;
+  /** subscriber credentials (Launch.tokens); undefined = open server */
+  tokens?: (count: number, doc: string) => Promise<string[]>;
   child: ChildProcess;
   /** true once the process has exited */
   readonly exited: boolean;
@@ -125,6 +127,7 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
     dataDir,
     stream: launch.stream,
     publisher: launch.publisher,
+    tokens: launch.tokens,
     child,
     get exited() {
       return exited;

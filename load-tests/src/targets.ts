@@ -5,6 +5,8 @@
  * nothing else about a target, so every target is measured by the same code.
  *
  *  - `replicant`: `replicant dev` (the product: durable file log, materializer, fan-out, gateway);
+ *  - `replicant-auth`: the same with auth on (AUTH_JWT_SECRET, API_KEYS): every subscriber sends its
+ *    own scoped HS256 token (signed with jose) in its first frame, the writer an API key;
  *  - `bare`: the bare uWebSockets.js ceiling (bare-uws.ts);
  *  - `centrifugo`: Centrifugo v6 (centrifugo.ts), its JSON protocol, writes through its server API;
  *  - `socketio`: Socket.IO 4 (peer-socketio.ts), WebSocket transport, room broadcast;
@@ -17,10 +19,11 @@ import { replicantPublisher } from './open-loop-writer.js';
 import type { WireKind } from './wire.js';
 import { BARE_MAIN, CLI_MAIN, PEER_SOCKETIO_MAIN, PEER_WS_MAIN, replicantBuilt } from './paths.js';
 import { centrifugoBinary, centrifugoPublisher, writeCentrifugoConfig } from './centrifugo.js';
+import { SignJWT } from 'jose';
 
-export type TargetName = 'replicant' | 'bare' | 'centrifugo' | 'socketio' | 'ws';
+export type TargetName = 'replicant' | 'replicant-auth' | 'bare' | 'centrifugo' | 'socketio' | 'ws';
 /** every target, in the order the bench runs and prints them */
-export const TARGET_NAMES: readonly TargetName[] = ['replicant', 'bare', 'centrifugo', 'socketio', 'ws'];
+export const TARGET_NAMES: readonly TargetName[] = ['replicant', 'replicant-auth', 'bare', 'centrifugo', 'socketio', 'ws'];
 
 /** what subscribers connect to */
 export interface StreamEndpoint {
@@ -40,6 +43,8 @@ export interface Launch {
   ready: RegExp;
   stream: StreamEndpoint;
   publisher: Publisher;
+  /** subscriber credentials: `count` tokens for subscribers of `doc`, socket i sends the i-th (none = open) */
+  tokens?: (count: number, doc: string) => Promise<string[]>;
 }
 
 export interface Target {
@@ -67,22 +72,51 @@ function nodeTarget(name: TargetName, label: string, main: string, stream: Strea
   };
 }
 
+// bench-only secrets for a server on 127.0.0.1 that lives for one run
+const AUTH_SECRET = 'bench-jwt-secret-0123456789';
+const AUTH_API_KEY = 'bench-api-key-0123456789';
+
+/** one token per subscriber, as an app would issue them: the bench doc plus the user's own namespace */
+async function scopedTokens(count: number, doc: string): Promise<string[]> {
+  const key = new TextEncoder().encode(AUTH_SECRET);
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      new SignJWT({ sub: `s${i}`, read: [doc, 'user:{sub}:*', 'room:*'], write: ['user:{sub}:*'], exp }).setProtectedHeader({ alg: 'HS256' }).sign(key),
+    ),
+  );
+}
+
+function replicantLaunch(port: number, dir: string | undefined): Launch {
+  return { command: process.execPath, args: [CLI_MAIN, 'dev'], env: { DATA_DIR: dir! }, ready: READY, stream: REPLICANT_STREAM, publisher: replicantPublisher(port) };
+}
+
+function prepareReplicant(): void {
+  if (!replicantBuilt()) throw new Error(`${CLI_MAIN} does not exist: run \`npm run build\` first`);
+}
+
 export const TARGETS: Record<TargetName, Target> = {
   replicant: {
     name: 'replicant',
     label: 'Replicant',
     needsDir: true,
-    prepare() {
-      if (!replicantBuilt()) throw new Error(`${CLI_MAIN} does not exist: run \`npm run build\` first`);
+    prepare: prepareReplicant,
+    launch: replicantLaunch,
+  },
+  'replicant-auth': {
+    name: 'replicant-auth',
+    label: 'Replicant auth+scopes',
+    needsDir: true,
+    prepare: prepareReplicant,
+    launch(port, dir) {
+      const open = replicantLaunch(port, dir);
+      return {
+        ...open,
+        env: { ...open.env, AUTH_JWT_SECRET: AUTH_SECRET, API_KEYS: AUTH_API_KEY },
+        publisher: { ...open.publisher, headers: { authorization: `Bearer ${AUTH_API_KEY}` } },
+        tokens: scopedTokens,
+      };
     },
-    launch: (port, dir) => ({
-      command: process.execPath,
-      args: [CLI_MAIN, 'dev'],
-      env: { DATA_DIR: dir! },
-      ready: READY,
-      stream: REPLICANT_STREAM,
-      publisher: replicantPublisher(port),
-    }),
   },
   bare: nodeTarget('bare', 'bare uWS', BARE_MAIN),
   centrifugo: {

@@ -24,6 +24,11 @@ export interface FastParse {
   kind: 'delta' | 'snapshot' | 'error' | 'goaway' | 'other';
   t: number;
   n: number;
+  /**
+   * replicant wire, a delta: the ops it covers, seq - prevSeq (the bench writes one doc per server,
+   * so its seqs are contiguous; > 1 when the server coalesced). Unset or NaN: count 1.
+   */
+  ops?: number;
   reply?: string | null;
 }
 
@@ -86,17 +91,26 @@ const one = (data: Buffer, fn: (msg: Buffer) => void): void => fn(data);
 
 const PREFIX = Buffer.from('{"type":"');
 const PATCH_T = Buffer.from('"patch":{"t":');
+const SEQ_KEY = Buffer.from('"seq":"');
+const PREV_KEY = Buffer.from('"prevSeq":"');
 const CH_D = 0x64;
 const CH_S = 0x73;
 const CH_E = 0x65;
 const CH_G = 0x67;
 
-/** The replicant.v1.json fast path: kind of frame and, for a bench delta, its t and n. */
+/** The replicant.v1.json fast path: kind of frame and, for a bench delta, its t, n and ops covered. */
 export function fastParse(b: Buffer, out: FastParse): FastParse {
   if (b.length < 12 || b.compare(PREFIX, 0, 9, 0, 9) !== 0) return reset(out, 'other');
   const k = b[9];
   if (k === CH_D) {
     reset(out, 'delta');
+    out.ops = NaN;
+    const sq = b.indexOf(SEQ_KEY, 10);
+    if (sq >= 0) {
+      const seq = scanNumber(b, sq + SEQ_KEY.length);
+      const pq = b.indexOf(PREV_KEY, scanEnd);
+      if (pq >= 0) out.ops = seq - scanNumber(b, pq + PREV_KEY.length);
+    }
     scanTN(b, PATCH_T, 10, out);
   } else if (k === CH_S) reset(out, 'snapshot');
   else if (k === CH_E) reset(out, 'error');
@@ -111,7 +125,10 @@ function slowParse(b: Buffer, out: FastParse): FastParse {
   try {
     const f = JSON.parse(b.toString('utf8'));
     if (f.type === 'delta' || f.type === 'snapshot' || f.type === 'error' || f.type === 'goaway') out.kind = f.type;
-    if (f.type === 'delta') readTN(f.patch, out);
+    if (f.type === 'delta') {
+      out.ops = Number(f.seq) - Number(f.prevSeq);
+      readTN(f.patch, out);
+    }
   } catch {
     // counted as other
   }

@@ -36,10 +36,14 @@ test('bare server HTTP: POST assigns increasing seqs, GET returns the folded sta
   }
 });
 
-test('receiver fast path reads kind, t and n without JSON.parse', () => {
+test('receiver fast path reads kind, t, n and ops covered without JSON.parse', () => {
   const out: FastParse = { kind: 'other', t: NaN, n: NaN };
   const delta = Buffer.from(encodeServerJson({ type: 'delta', doc: 'bench', seq: 99n, prevSeq: 98n, patch: '{"t":1732240000123.456,"n":42}' }));
-  assert.deepEqual({ ...fastParse(delta, out) }, { kind: 'delta', t: 1732240000123.456, n: 42 });
+  assert.deepEqual({ ...fastParse(delta, out) }, { kind: 'delta', t: 1732240000123.456, n: 42, ops: 1 });
+  // a coalesced delta covering 7 ops of the bench doc (contiguous seqs)
+  const coalesced = Buffer.from(encodeServerJson({ type: 'delta', doc: 'hot', seq: 1007n, prevSeq: 1000n, patch: '{"t":5,"n":48}' }));
+  assert.equal(fastParse(coalesced, out).ops, 7);
+  assert.equal(out.n, 48);
   const snap = Buffer.from(encodeServerJson({ type: 'snapshot', doc: 'bench', seq: 99n, state: '{"t":1,"n":2}' }));
   assert.equal(fastParse(snap, out).kind, 'snapshot');
   assert.ok(Number.isNaN(out.n));

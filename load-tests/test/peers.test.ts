@@ -1,5 +1,5 @@
 /**
- * Every bench target (Replicant, bare uWS, Centrifugo, Socket.IO, ws) through the bench's own
+ * Every bench target (Replicant open and with auth, bare uWS, Centrifugo, Socket.IO, ws) through the bench's own
  * pieces: the launcher starts it, a real receiver child process connects and subscribes over the
  * target's wire, the target's publisher writes, and the receiver measures every delivery in order
  * with the sampled seq check. Keeps the peer drivers from rotting; the numbers are `npm run bench`'s.
@@ -56,6 +56,7 @@ for (const kind of TARGET_NAMES) {
         concurrency: subscribers,
         sampleEvery: 1,
         deadlineMs: 10000,
+        tokens: await server.tokens?.(subscribers, 'smoke'),
       };
       const c = await ask<ConnectedMsg>(rx, connect, 'connected');
       assert.equal(c.ready, subscribers, `ready ${c.ready}/${subscribers}: ${c.firstError}`);
@@ -85,6 +86,79 @@ for (const kind of TARGET_NAMES) {
     }
   });
 }
+
+/** a receiver child process subscribed to `doc` on `server` with `extra` connect options */
+async function subscribed(server: Awaited<ReturnType<typeof startServer>>, doc: string, count: number, extra: Partial<ConnectCmd>) {
+  const rx = fork(RECEIVER, [], { env: { ...process.env, REPLICANT_RECEIVER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((r) => rx.once('exit', () => r()));
+  const connect: ConnectCmd = {
+    cmd: 'connect',
+    host: '127.0.0.1',
+    port: server.port,
+    path: server.stream.path,
+    protocol: server.stream.protocol,
+    wire: server.stream.wire,
+    doc,
+    count,
+    localAddresses: ['127.0.0.1'],
+    concurrency: count,
+    sampleEvery: 1,
+    deadlineMs: 10000,
+    ...extra,
+  };
+  const c = await ask<ConnectedMsg>(rx, connect, 'connected', connect.deadlineMs + 5000);
+  const close = async (): Promise<void> => {
+    if (rx.connected) rx.send({ cmd: 'exit' });
+    await exited;
+  };
+  return { rx, c, close };
+}
+
+test('receiver stallEvery: every k-th socket says hello window 4 and stalls; the healthy ones get every write, in order', async () => {
+  const server = await startServer('replicant', { readyTimeoutMs: 20000 });
+  const { rx, c, close } = await subscribed(server, 'stall', 6, { stallEvery: 3 });
+  try {
+    assert.equal(c.ready, 6, `ready ${c.ready}/6: ${c.firstError}`);
+    assert.equal(c.stalled, 2, 'sockets 0 and 3 are stalled');
+    const writes = 10; // more than the stalled sockets' window of 4
+    rx.send({ cmd: 'window', minN: 0, maxN: writes - 1 });
+    await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats');
+    for (let n = 0; n < writes; n++) {
+      const r = await publish(server.publisher, 'stall', `{"t":${wallMs().toFixed(3)},"n":${n}}`);
+      assert.ok(server.publisher.acked(r.status, r.body), `write ${n}: HTTP ${r.status} ${r.body}`);
+    }
+    const healthy = 4;
+    const until = Date.now() + 10000;
+    let s = await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats');
+    while (s.windowOps < healthy * writes && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+      s = await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats');
+    }
+    // only the healthy sockets are measured: every op exactly once, the seq chain unbroken
+    assert.equal(s.windowOps, healthy * writes, JSON.stringify(s));
+    assert.equal(s.seqViolations, 0, s.firstViolation ?? '');
+    assert.equal(s.errorFrames + s.goaways + s.closedAfterReady + s.resyncSnapshots, 0, JSON.stringify(s));
+    assert.equal(s.open, 6, 'the stalled sockets stay connected');
+  } finally {
+    await close();
+    await server.stop(5000);
+  }
+});
+
+test('replicant-auth has auth on: no token, no subscription; no API key, no write', async () => {
+  const server = await startServer('replicant-auth', { readyTimeoutMs: 20000 });
+  const { c, close } = await subscribed(server, 'smoke', 1, { deadlineMs: 2000 });
+  try {
+    assert.equal(c.ready, 0, 'an unauthenticated subscribe is refused');
+    assert.ok(c.firstError !== null);
+    const { headers: _, ...noKey } = server.publisher;
+    const r = await publish(noKey, 'smoke', '{"t":0,"n":0}');
+    assert.equal(r.status, 401, r.body);
+  } finally {
+    await close();
+    await server.stop(5000);
+  }
+});
 
 test('targets: all, a list, and a clear error for an unknown name', () => {
   assert.deepEqual(parseTargets('all'), [...TARGET_NAMES]);
