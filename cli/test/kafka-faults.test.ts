@@ -143,7 +143,7 @@ describe('Kafka broker down and back up during 5,000 writes (origin + fanout + g
       for (const d of docs) finals.set(d, await getDoc(c.origin.url, d));
       for (const o of acked) {
         const st = finals.get(o.doc)!;
-        assert.equal(st.state[o.field], Number(o.field.slice(1)), `acknowledged ${o.field} in ${o.doc}`);
+        assert.equal(st.state[o.field], Number(o.field.slice(1)), `acknowledged ${o.field} in ${o.doc}: ${JSON.stringify({ ...o, docSeq: st.seq, keys: Object.keys(st.state).length })}`);
         assert.ok(BigInt(st.seq) >= BigInt(o.seq!), `${o.doc} seq ${st.seq} covers the ack ${o.seq}`);
       }
       let landedAnyway = 0;
