@@ -122,7 +122,9 @@ test('the browser page shows the live document and publishes to it', async (t) =
   await tab.waitForFunction((s) => document.getElementById('seq')!.textContent === s, seq);
   assert.deepEqual(JSON.parse((await tab.textContent('#state'))!), { count: 41 });
   await tab.click('#inc');
+  // the view shows 42 at once (the optimistic view); the server has it once the page's seq moves
   await tab.waitForFunction(() => document.getElementById('state')!.textContent!.includes('42'));
+  await tab.waitForFunction((s) => document.getElementById('seq')!.textContent !== s, seq);
   const r = (await (await fetch(`${base}/v1/docs/counter`)).json()) as { state: unknown };
   assert.deepEqual(r.state, { count: 42 });
   assert.deepEqual(errors, []);
