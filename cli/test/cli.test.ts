@@ -96,7 +96,7 @@ test('a flag wins over the env, the env over the default; defaults are per mode'
   assert.throws(() => loadConfig(['dev', 'extra']), ConfigError);
 });
 
-test('fresh clone: `npm install` then `npx replicant` works', { timeout: 600_000 }, (t) => {
+test('fresh clone: `npm install` leaves the lock as committed, then `npx replicant` works', { timeout: 600_000 }, (t) => {
   const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
   const dir = mkdtempSync(join(tmpdir(), 'replicant-clone-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,6 +110,10 @@ test('fresh clone: `npm install` then `npx replicant` works', { timeout: 600_000
     timeout: 540_000,
   });
   assert.equal(install.status, 0, `npm install failed:\n${install.stdout}\n${install.stderr}`);
+  // the committed lock is exactly what npm derives from the package.json files: a drifted lock
+  // makes `npm ci` (the image build) refuse to install
+  const drift = execFileSync('git', ['status', '--porcelain'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(drift, '', `npm install changed tracked files (commit the lock it writes):\n${drift}`);
   assert.ok(existsSync(join(dir, 'node_modules', '.bin', 'replicant')), 'node_modules/.bin/replicant not linked');
   const help = run(['replicant', '--help'], cleanEnv(), dir, 'npx', ['--no-install']);
   assert.equal(help.code, 0, help.stderr);
