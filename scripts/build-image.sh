@@ -54,6 +54,7 @@ npm run build
 # 3. Cut the root to the workspaces `replicant` needs at run time (cli and the @replicant/*
 #    packages in the "dependencies" of those, transitively) and prune to production dependencies:
 #    npm removes the other workspaces' links and every package only they or devDependencies need.
+# shellcheck disable=SC2016 # JavaScript, not shell
 runtime=$(node --input-type=module -e '
 import { readFileSync, writeFileSync } from "node:fs";
 const read = (p) => JSON.parse(readFileSync(p, "utf8"));
