@@ -56,7 +56,6 @@ export function templateArgs(o: RenderOptions = {}): string[] {
 }
 
 /** A Kubernetes object as rendered (only what the tests read is typed). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: any };
 
 /** renders the chart and parses every document; throws with Helm's message when it fails */
@@ -109,7 +108,6 @@ export function workload(objs: K8sObject[], tier: string): K8sObject {
 export interface EnvVar {
   name: string;
   value?: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   valueFrom?: any;
 }
 
