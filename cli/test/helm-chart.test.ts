@@ -23,6 +23,7 @@ import {
   helm,
   render,
   templateArgs,
+  unknownFields,
   validateObject,
   workload,
   type EnvVar,
@@ -72,6 +73,17 @@ describe('every rendered object validates against the Kubernetes OpenAPI schema'
       }
     });
   }
+});
+
+test('no rendered object has a field its Kubernetes type lacks (what strict field validation refuses)', () => {
+  const objs = CASES.flatMap(([, o]) => render(o));
+  assert.deepEqual(unknownFields(objs), []);
+  // and a misspelt field deep in a pod template is named
+  const d = structuredClone(workload(objs, 'gateway'));
+  d.spec.template.spec.containers[0].securityContxt = {};
+  const problems = unknownFields([d]);
+  assert.equal(problems.length, 1, problems.join('\n'));
+  assert.match(problems[0], /^Deployment rt-replicant-gateway: .*'"securityContxt"' does not exist in type 'IContainer'/);
 });
 
 test('the validator rejects what the API server would (it is not vacuous)', () => {
@@ -131,6 +143,9 @@ test('default drain sizing: preStop 5 s + 1 s drain + 5 s slack; HPA replaces th
   const hpa = find(objs, 'HorizontalPodAutoscaler', 'rt-replicant-gateway');
   assert.equal(hpa.spec.scaleTargetRef.name, 'rt-replicant-gateway');
   assert.equal(find(objs, 'PodDisruptionBudget', 'rt-replicant-gateway').spec.maxUnavailable, 1);
+  // a DRAIN_* given as a setting is what the pod runs with, so it sizes the grace period too
+  const viaEnv = render({ sets: [...REQUIRED_CLUSTER_SETS, 'gateway.env.DRAIN_SPREAD_MS=60000', 'env.DRAIN_GRACE_MS=30000'] });
+  assert.equal(workload(viaEnv, 'gateway').spec.template.spec.terminationGracePeriodSeconds, 5 + 30 + 5);
 });
 
 test('mode=dev: one pod, the embedded log under DATA_DIR on a PersistentVolumeClaim, no cluster tiers', () => {

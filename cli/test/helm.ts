@@ -4,10 +4,16 @@
  * every object against the Kubernetes OpenAPI schemas that npm `kubernetes-models` ships (the
  * Kubernetes 1.34 API; ServiceMonitor from @kubernetes-models/prometheus-operator). Nothing is
  * fetched at run time.
+ *
+ * The schema validators accept fields the API does not have (they allow additional properties),
+ * while the API server refuses them (strict field validation). `unknownFields` closes that gap with
+ * the same package's TypeScript types: every object becomes an object literal of its kind's type,
+ * and the compiler's excess-property check names any field the type lacks, at any depth.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import ts from 'typescript';
 import * as coreV1 from 'kubernetes-models/v1';
 import * as appsV1 from 'kubernetes-models/apps/v1';
 import * as policyV1 from 'kubernetes-models/policy/v1';
@@ -72,6 +78,15 @@ export function render(o: RenderOptions = {}): K8sObject[] {
 }
 
 type Model = new (data: unknown) => { validate(): void };
+/** the import path of each apiVersion's models */
+const MODEL_PATHS: Record<string, string> = {
+  v1: 'kubernetes-models/v1',
+  'apps/v1': 'kubernetes-models/apps/v1',
+  'policy/v1': 'kubernetes-models/policy/v1',
+  'autoscaling/v2': 'kubernetes-models/autoscaling/v2',
+  'networking.k8s.io/v1': 'kubernetes-models/networking.k8s.io/v1',
+  'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1',
+};
 const MODELS: Record<string, Record<string, unknown>> = {
   v1: coreV1,
   'apps/v1': appsV1,
@@ -114,4 +129,39 @@ export interface EnvVar {
 /** the env of a tier's (only) container */
 export function containerEnv(objs: K8sObject[], tier: string): EnvVar[] {
   return workload(objs, tier).spec.template.spec.containers[0].env as EnvVar[];
+}
+
+/**
+ * Type-checks the objects against kubernetes-models' TypeScript types (an in-memory module next
+ * to this file, so the package resolves); returns the compiler's messages, one per problem, each
+ * naming the object. Empty when every field of every object exists in its kind's type.
+ */
+export function unknownFields(objs: K8sObject[]): string[] {
+  const file = join(ROOT, 'cli', 'test', '__rendered-objects.ts');
+  const lines: string[] = [];
+  objs.forEach((o, i) => {
+    const path = MODEL_PATHS[o.apiVersion];
+    if (path === undefined) throw new Error(`${o.kind} ${o.metadata.name}: no types for ${o.apiVersion}`);
+    lines.push(`import type { I${o.kind} as T${i} } from '${path}/${o.kind}';`);
+    lines.push(`// ${o.kind} ${o.metadata.name}`, `export const o${i}: T${i} = ${JSON.stringify(o)};`);
+  });
+  const text = lines.join('\n') + '\n';
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    skipLibCheck: true,
+    types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, lang, ...rest) => (name === file ? ts.createSourceFile(name, text, lang) : read(name, lang, ...rest));
+  const program = ts.createProgram([file], options, host);
+  const source = text.split('\n');
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : -1;
+    return `${line > 0 ? source[line - 1].slice(3) : '?'}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`;
+  });
 }
