@@ -9,6 +9,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { ownDir } from '@replicant/testkit';
 import { parse } from 'yaml';
@@ -21,6 +24,7 @@ import {
   containerEnv,
   find,
   helm,
+  helmAsync,
   render,
   templateArgs,
   unknownFields,
@@ -280,9 +284,60 @@ test('the chart Secret: given values are used, missing ones generated (16+ chara
   assert.equal(secretOf(existing), undefined);
   const ref = containerEnv(existing, 'gateway').find((e) => e.name === 'CLUSTER_SECRET')!;
   assert.deepEqual(ref.valueFrom.secretKeyRef, { name: 'mine', key: 'cluster-secret' });
-  // the Secret template keeps what a cluster already has: lookup, then the value, then random
-  const tpl = readFileSync(join(CHART, 'templates', 'secret.yaml'), 'utf8');
-  assert.match(tpl, /lookup "v1" "Secret" \.Release\.Namespace \$name/);
+});
+
+test('an upgrade keeps the generated secrets: `lookup` reads them back from the Secret in the cluster', async () => {
+  // The one API call lookup makes (plus discovery), answered for the release's Secret as a cluster
+  // that has it would; `helm template --dry-run=server` runs lookup against it, as an upgrade does.
+  const b64 = (v: string) => Buffer.from(v).toString('base64');
+  const existing = { 'cluster-secret': 'existing-cluster-secret-0123', 'jwt-secret': 'existing-jwt-secret-0123', 'api-keys': 'existing-api-key-0123' };
+  const seen: string[] = [];
+  const api = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    seen.push(`${req.method} ${path}`);
+    const body: Record<string, unknown> = {
+      '/api/v1': { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'secrets', singularName: 'secret', namespaced: true, kind: 'Secret', verbs: ['get'] }] },
+      '/api/v1/namespaces/replicant/secrets/rt-replicant-secrets': {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'rt-replicant-secrets', namespace: 'replicant' },
+        data: Object.fromEntries(Object.entries({ ...existing, 'redis-url': 'redis://old:6379' }).map(([k, v]) => [k, b64(v)])),
+      },
+    };
+    const answer = body[path];
+    res.writeHead(answer ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(answer ?? { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
+  });
+  api.listen(0, '127.0.0.1');
+  await once(api, 'listening');
+  try {
+    const port = (api.address() as AddressInfo).port;
+    const kubeconfig = join(tmpDirOnce(), 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` } }],
+        users: [{ name: 'u', user: {} }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'u', namespace: 'replicant' } }],
+        'current-context': 'c',
+      }),
+    );
+    const upgrade = async (sets: string[]) => {
+      // spawnSync would block the event loop this server answers on
+      const r = await helmAsync(templateArgs({ sets: [...REQUIRED_CLUSTER_SETS, ...sets], extraArgs: ['--kubeconfig', kubeconfig, '--dry-run=server'] }));
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    const kept = await upgrade([]);
+    for (const [k, v] of Object.entries(existing)) assert.match(kept, new RegExp(`  ${k}: "${v}"`), `${k} kept`);
+    assert.match(kept, /redis-url: "redis:\/\/redis-master\.redis\.svc:6379"/, 'redis.url is a value, not generated: the new one applies');
+    assert.ok(seen.includes('GET /api/v1/namespaces/replicant/secrets/rt-replicant-secrets'), seen.join(', '));
+    // a value given on the upgrade replaces the kept one
+    assert.match(await upgrade(['auth.clusterSecret=rotated-cluster-secret-0123']), /cluster-secret: "rotated-cluster-secret-0123"/);
+  } finally {
+    api.close();
+  }
 });
 
 test('the README values table lists every top-level value', () => {

@@ -10,7 +10,7 @@
  * the same package's TypeScript types: every object becomes an object literal of its kind's type,
  * and the compiler's excess-property check names any field the type lacks, at any depth.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import ts from 'typescript';
@@ -46,11 +46,23 @@ export function helm(args: string[]): HelmResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `helm` without blocking the event loop (for tests that serve something Helm calls) */
+export function helmAsync(args: string[]): Promise<HelmResult> {
+  return new Promise((resolve) => {
+    execFile(helmBinary(), args, { encoding: 'utf8', cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null;
+      resolve({ status: code, stdout, stderr });
+    });
+  });
+}
+
 export interface RenderOptions {
   files?: string[];
   sets?: string[];
   release?: string;
   namespace?: string;
+  /** more `helm template` flags (e.g. --kubeconfig, --dry-run=server) */
+  extraArgs?: string[];
 }
 
 /** `helm template` arguments for a render */
@@ -58,6 +70,7 @@ export function templateArgs(o: RenderOptions = {}): string[] {
   const args = ['template', o.release ?? 'rt', CHART, '--namespace', o.namespace ?? 'replicant'];
   for (const f of o.files ?? []) args.push('-f', f);
   for (const s of o.sets ?? []) args.push('--set', s);
+  args.push(...(o.extraArgs ?? []));
   return args;
 }
 
