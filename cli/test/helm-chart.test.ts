@@ -39,6 +39,8 @@ const CASES: [string, RenderOptions][] = [
   ['the least cluster install (defaults + brokers and Redis)', { sets: REQUIRED_CLUSTER_SETS }],
   ['mode=dev', { sets: ['mode=dev'] }],
   ['production-like values', { files: [PRODUCTION_VALUES] }],
+  ['mode=dev without persistence, with Ingress, ServiceMonitor and dashboard', { sets: ['mode=dev', 'dev.persistence.enabled=false', 'ingress.enabled=true', 'metrics.serviceMonitor.enabled=true', 'metrics.grafanaDashboard.enabled=true'] }],
+  ['gateway autoscaling, pod-IP replica addresses', { sets: [...REQUIRED_CLUSTER_SETS, 'gateway.autoscaling.enabled=true', 'fanout.advertise=podIP', 'networkPolicy.enabled=true'] }],
 ];
 
 test('helm lint --strict passes for each case', () => {
@@ -164,6 +166,9 @@ test('mode=dev: one pod, the embedded log under DATA_DIR on a PersistentVolumeCl
   assert.equal(c.env.find((e: EnvVar) => e.name === 'DATA_DIR').value, '/data');
   assert.deepEqual(objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'gateway'), []);
   assert.ok(!c.env.some((e: EnvVar) => e.name === 'KAFKA_BROKERS' || e.name === 'REDIS_URL'));
+  const withIngress = render({ sets: ['mode=dev', 'ingress.enabled=true', 'dev.persistence.enabled=false'] });
+  assert.deepEqual(find(withIngress, 'Ingress', 'rt-replicant').spec.rules[0].http.paths[0].backend.service, { name: 'rt-replicant-dev', port: { name: 'http' } });
+  assert.deepEqual(workload(withIngress, 'dev').spec.template.spec.volumes.find((v: { name: string }) => v.name === 'data'), { name: 'data', emptyDir: {} });
 });
 
 describe('bad values fail helm template with the schema message', () => {
