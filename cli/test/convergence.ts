@@ -23,6 +23,10 @@ export interface ConvergenceOptions {
   extraSnapshots?: number;
   /** fail if any client emits an `error` event (default: errors are not checked) */
   noErrors?: boolean;
+  /** client token for every SDK connection (a cluster with client auth) */
+  token?: string;
+  /** headers of every HTTP write and read, e.g. `authorization: Bearer <API key>` */
+  headers?: Record<string, string>;
 }
 
 export interface ConvergenceResult {
@@ -39,7 +43,7 @@ export async function runConvergence(o: ConvergenceOptions): Promise<Convergence
   try {
     for (let i = 0; i < o.clients; i++) {
       const doc = docs[i % o.docs];
-      const c = connect(o.wsUrls[i % o.wsUrls.length], { protocol: i % 2 === 0 ? 'binary' : 'json' });
+      const c = connect(o.wsUrls[i % o.wsUrls.length], { protocol: i % 2 === 0 ? 'binary' : 'json', token: o.token });
       clients.push(c);
       const ob = { doc, seqs: [] as bigint[], snapshots: 0, bad: [] as string[] };
       observed.push(ob);
@@ -76,7 +80,7 @@ export async function runConvergence(o: ConvergenceOptions): Promise<Convergence
         if (i % 10 === 0) patch[`k${(i + 1) % 37}`] = null;
         // retry 503s with the same idempotency key: the write lands once
         for (let attempt = 0; ; attempt++) {
-          const r = await post(o.originUrl, doc, patch, { 'idempotency-key': `${o.prefix}-w-${i}` });
+          const r = await post(o.originUrl, doc, patch, { ...o.headers, 'idempotency-key': `${o.prefix}-w-${i}` });
           if (r.status === 200) break;
           assert.equal(r.status, 503, JSON.stringify(r.body));
           assert.ok(attempt < 200, 'write kept failing');
@@ -88,7 +92,7 @@ export async function runConvergence(o: ConvergenceOptions): Promise<Convergence
     await midwayDone;
 
     const finals = new Map<string, { seq: string; state: unknown }>();
-    for (const d of docs) finals.set(d, await getDoc(o.originUrl, d));
+    for (const d of docs) finals.set(d, await getDoc(o.originUrl, d, o.headers));
     await Promise.all(
       clients.map(
         (c, i) =>

@@ -149,8 +149,8 @@ export async function post(base: string, doc: string, patch: unknown, headers: R
   return { status: r.status, body };
 }
 
-export async function getDoc(base: string, doc: string): Promise<{ seq: string; state: any }> {
-  const r = await fetch(`${base}/v1/docs/${doc}`);
+export async function getDoc(base: string, doc: string, headers: Record<string, string> = {}): Promise<{ seq: string; state: any }> {
+  const r = await fetch(`${base}/v1/docs/${doc}`, { headers });
   if (r.status !== 200) throw new Error(`GET ${doc}: ${r.status} ${await r.text()}`);
   return (await r.json()) as { seq: string; state: any };
 }

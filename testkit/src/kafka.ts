@@ -294,7 +294,11 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
     );
   }
 
-  const clusterId = randomBytes(16).toString('base64url');
+  // an id starting with '-' would be read as an option by kafka-storage (`-t -x…`: "expected one
+  // argument", 1 start in 64); Kafka's own Uuid.randomUuid() skips those too
+  let clusterId: string;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   const start = async (n: NodeState) => {
     const child = await launch({
       name: `kafka node ${n.id} (port ${n.port})`,
