@@ -150,9 +150,11 @@ export function watch(spec: WatchSpec): Watched {
   };
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
+  const failure = (re: RegExp): Error =>
+    new Error(ended!.startsWith('could not') ? `${spec.name} ${ended}` : `${spec.name} ${ended} before printing ${re}:\n${out.trim()}`);
   const end = (why: string): void => {
     ended ??= why;
-    for (const w of waiters) w.reject(new Error(`${spec.name} ${ended} before printing ${w.re}:\n${out.trim()}`));
+    for (const w of waiters) w.reject(failure(w.re));
     waiters = [];
   };
   const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
@@ -161,7 +163,7 @@ export function watch(spec: WatchSpec): Watched {
       if (child.pid !== undefined) return;
       exited = true;
       children.delete(child);
-      end(`could not be started (${spec.bin}: ${err.message})`);
+      end(`could not be started (${spec.bin}): ${err.message}`);
       resolve([null, null]);
     });
     child.once('exit', (code, signal) => {
@@ -184,7 +186,7 @@ export function watch(spec: WatchSpec): Watched {
       const re = typeof pattern === 'string' ? new RegExp(escapeRe(pattern)) : pattern;
       const m = re.exec(out);
       if (m) return Promise.resolve(m);
-      if (ended !== undefined) return Promise.reject(new Error(`${spec.name} ${ended} before printing ${re}:\n${out.trim()}`));
+      if (ended !== undefined) return Promise.reject(failure(re));
       return new Promise((resolve, reject) => {
         const timer =
           timeoutMs === undefined
