@@ -37,8 +37,8 @@ import { Histogram, wallMs } from './histogram.js';
 import { cpuSeconds, rssBytes, machineBusySeconds, waitQuiet } from './procfs.js';
 import { startServer, CLI_MAIN, type ServerKind } from './servers.js';
 import type { StatsMsg } from './receiver.js';
-import { MAX_SOCKETS_PER_RECEIVER, connectReceivers, setWindow, split, statsUntil, sumOf, type Receiver } from './receivers.js';
-import { agent, publish, writeAtRate } from './open-loop-writer.js';
+import { MAX_SOCKETS_PER_RECEIVER, connectReceivers, receiverCounts, setWindow, split, statsUntil, sumOf, type Receiver, type ReceiverCounts } from './receivers.js';
+import { agent, publish, writeAtRate, writeCounts, type WriteCounts } from './open-loop-writer.js';
 import { TARGETS, parseTargets } from './targets.js';
 import { readArgs } from './args.js';
 import { fmt, fmtInt, hostInfo, log, median, round, sleep, table } from './report.js';
@@ -120,19 +120,12 @@ function parseConfig(argv: string[]): BenchConfig {
 // phase 1: fan-out
 // ---------------------------------------------------------------------------------------------
 
-export interface FanoutResult {
+export interface FanoutResult extends WriteCounts, ReceiverCounts {
   target: ServerKind;
   error?: string;
   subscribers: number;
   /** of the subscribers, stalled ones (window 4, never granting credit; not measured) */
   stalled: number;
-  writeRate: number;
-  durationS: number;
-  writesSent: number;
-  writesAcked: number;
-  writesFailed: number;
-  writesSkipped: number;
-  firstWriteError: string | null;
   /** acked writes × healthy subscribers: the ops every one of them must get */
   expectedDeliveries: number;
   delivered: number;
@@ -147,7 +140,6 @@ export interface FanoutResult {
   windowS: number;
   deliveredPerSec: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
-  writeAckMs: { p50: number; p99: number };
   /** WebSocket payload bytes received per in-window delivery (framing of each target's protocol) */
   bytesPerDelivery: number;
   serverCpuS: number;
@@ -157,13 +149,6 @@ export interface FanoutResult {
   /** cores busy outside the server, the receivers and this process during the window (other
    * processes on the box, ksoftirqd): a noisy-neighbour indicator */
   otherCpuUtil: number;
-  resyncSnapshots: number;
-  closedAfterReady: number;
-  errorFrames: number;
-  goaways: number;
-  sampledDeltas: number;
-  seqViolations: number;
-  firstViolation: string | null;
   connectMs: number;
   /** runs aggregated into this result (medians of rates, latencies and CPU; sums of counts) */
   runs: number;
@@ -217,13 +202,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
       target: kind,
       subscribers: conn.ready,
       stalled: conn.stalled,
-      writeRate: cfg.rate,
-      durationS: cfg.durationS,
-      writesSent: w.sent,
-      writesAcked: w.acked,
-      writesFailed: w.failed,
-      writesSkipped: w.skipped,
-      firstWriteError: w.firstError,
+      ...writeCounts(w, cfg.rate, cfg.durationS),
       expectedDeliveries: expected,
       delivered,
       opsDelivered,
@@ -239,7 +218,6 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
         max: round(lat.max),
         mean: round(lat.mean),
       },
-      writeAckMs: { p50: round(w.ack.quantile(0.5)), p99: round(w.ack.quantile(0.99)) },
       bytesPerDelivery: round(delivered > 0 ? sum((s) => s.bytes) / delivered : NaN, 1),
       serverCpuS: round(serverCpuS, 2),
       serverCpuUtil: round(serverCpuS / ((t1 - t0) / 1000), 3),
@@ -249,13 +227,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
         (machine1 - machine0 - serverCpuS - sum((s) => s.cpuSeconds) - (selfCpu.user + selfCpu.system) / 1e6) / ((t1 - t0) / 1000),
         3,
       ),
-      resyncSnapshots: sum((s) => s.resyncSnapshots),
-      closedAfterReady: sum((s) => s.closedAfterReady),
-      errorFrames: sum((s) => s.errorFrames),
-      goaways: sum((s) => s.goaways),
-      sampledDeltas: sum((s) => s.sampledDeltas),
-      seqViolations: sum((s) => s.seqViolations),
-      firstViolation: stats.find((s) => s.firstViolation !== null)?.firstViolation ?? null,
+      ...receiverCounts(stats),
       connectMs: conn.ms,
       runs: 1,
     };
@@ -308,13 +280,7 @@ function summarize(runs: FanoutResult[]): FanoutResult {
     cpuSPerMillion: round(med((r) => r.cpuSPerMillion), 3),
     receiverCpuUtil: round(med((r) => r.receiverCpuUtil), 3),
     otherCpuUtil: round(med((r) => r.otherCpuUtil), 3),
-    resyncSnapshots: sum((r) => r.resyncSnapshots),
-    closedAfterReady: sum((r) => r.closedAfterReady),
-    errorFrames: sum((r) => r.errorFrames),
-    goaways: sum((r) => r.goaways),
-    sampledDeltas: sum((r) => r.sampledDeltas),
-    seqViolations: sum((r) => r.seqViolations),
-    firstViolation: ok.find((r) => r.firstViolation !== null)?.firstViolation ?? null,
+    ...receiverCounts(ok),
     connectMs: round(med((r) => r.connectMs), 0),
     runs: ok.length,
     spread: {

@@ -10,9 +10,8 @@ import { allProcessTicks, cpuSeconds, machineBusySeconds, topOthers, waitQuiet }
 import { startCluster, type Cluster } from './cluster.js';
 import { fanoutStats, settleSpread, spreadOf, type ReplicaSpread } from './cluster-placement.js';
 import type { ClusterBenchConfig } from './cluster-config.js';
-import { connectReceivers, setWindow, split, statsUntil, sumOf, type Receiver } from './receivers.js';
-import type { StatsMsg } from './receiver.js';
-import { post, writeAtRate } from './open-loop-writer.js';
+import { connectReceivers, receiverCounts, setWindow, split, statsUntil, sumOf, type Receiver, type ReceiverCounts } from './receivers.js';
+import { post, writeAtRate, writeCounts, type WriteCounts } from './open-loop-writer.js';
 import { getText, metric } from './prom.js';
 import { log, round, sleep } from './report.js';
 
@@ -33,7 +32,7 @@ export interface Hop {
   msPerWrite?: number;
 }
 
-export interface ConfigResult {
+export interface ConfigResult extends WriteCounts, ReceiverCounts {
   name: string;
   replicas: number;
   error?: string;
@@ -47,13 +46,6 @@ export interface ConfigResult {
   replicasUsed: number;
   spreadOk: boolean;
   hotThreshold: number;
-  writeRate: number;
-  durationS: number;
-  writesSent: number;
-  writesAcked: number;
-  writesFailed: number;
-  writesSkipped: number;
-  firstWriteError: string | null;
   expectedDeliveries: number;
   delivered: number;
   completeness: number;
@@ -65,14 +57,6 @@ export interface ConfigResult {
   deliveredPerSec: number;
   /** p1: the first sockets of each burst, close to the pipeline's latency without the fan-out burst */
   latencyMs: { p1: number; p50: number; p90: number; p99: number; max: number; mean: number };
-  writeAckMs: { p50: number; p99: number };
-  resyncSnapshots: number;
-  closedAfterReady: number;
-  errorFrames: number;
-  goaways: number;
-  sampledDeltas: number;
-  seqViolations: number;
-  firstViolation: string | null;
   linkCollapses: number;
   hops: {
     origin: Hop;
@@ -230,7 +214,6 @@ export async function runConfig(cfg: ClusterBenchConfig, replicas: number, index
     const lat = new Histogram();
     for (const s of stats) lat.merge(s.latency);
     const delivered = sumOf(stats, (s) => s.windowDeltas);
-    const sum = (f: (s: StatsMsg) => number): number => sumOf(stats, f);
     const lastRecv = Math.max(...stats.map((s) => s.lastWindowRecvAt));
     const windowS = ((lastRecv > 0 ? lastRecv : c1.at) - c0.at) / 1000;
     const cpuWindowS = (c1.at - c0.at) / 1000;
@@ -275,13 +258,7 @@ export async function runConfig(cfg: ClusterBenchConfig, replicas: number, index
       replicasUsed,
       spreadOk: expectSpread ? replicasUsed > 1 : true,
       hotThreshold,
-      writeRate: cfg.rate,
-      durationS: cfg.durationS,
-      writesSent: w.sent,
-      writesAcked: w.acked,
-      writesFailed: w.failed,
-      writesSkipped: w.skipped,
-      firstWriteError: w.firstError,
+      ...writeCounts(w, cfg.rate, cfg.durationS),
       expectedDeliveries: expected,
       delivered,
       completeness: expected > 0 ? delivered / expected : 0,
@@ -290,14 +267,7 @@ export async function runConfig(cfg: ClusterBenchConfig, replicas: number, index
       cpuWindowS: round(cpuWindowS, 3),
       deliveredPerSec: round(delivered / windowS, 0),
       latencyMs: { p1: round(lat.quantile(0.01)), p50: round(lat.quantile(0.5)), p90: round(lat.quantile(0.9)), p99: round(lat.quantile(0.99)), max: round(lat.max), mean: round(lat.mean) },
-      writeAckMs: { p50: round(w.ack.quantile(0.5)), p99: round(w.ack.quantile(0.99)) },
-      resyncSnapshots: sum((s) => s.resyncSnapshots),
-      closedAfterReady: sum((s) => s.closedAfterReady),
-      errorFrames: sum((s) => s.errorFrames),
-      goaways: sum((s) => s.goaways),
-      sampledDeltas: sum((s) => s.sampledDeltas),
-      seqViolations: sum((s) => s.seqViolations),
-      firstViolation: stats.find((s) => s.firstViolation !== null)?.firstViolation ?? null,
+      ...receiverCounts(stats),
       linkCollapses: finalStats.reduce((a, s) => a + s.links.reduce((b, l) => b + l.collapses, 0), 0),
       hops: {
         origin: hop('origin', originCpu, { msPerWrite: round(w.acked > 0 ? (originCpu * 1000) / w.acked : NaN, 3) }),

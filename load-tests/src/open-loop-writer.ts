@@ -8,6 +8,7 @@
  */
 import * as http from 'node:http';
 import { Histogram, wallMs } from './histogram.js';
+import { round } from './report.js';
 
 export interface WriteResult {
   sent: number;
@@ -127,4 +128,29 @@ export async function writeAtRate(target: number | Publisher, doc: string, rate:
   await Promise.all([...pending]);
   r.elapsedS = (performance.now() - t0) / 1000;
   return r;
+}
+
+/** A run's writes as the benches report them (flat fields of every result in BENCH_JSON). */
+export interface WriteCounts {
+  writeRate: number;
+  durationS: number;
+  writesSent: number;
+  writesAcked: number;
+  writesFailed: number;
+  writesSkipped: number;
+  firstWriteError: string | null;
+  writeAckMs: { p50: number; p99: number };
+}
+
+export function writeCounts(w: WriteResult, rate: number, durationS: number): WriteCounts {
+  return {
+    writeRate: rate,
+    durationS,
+    writesSent: w.sent,
+    writesAcked: w.acked,
+    writesFailed: w.failed,
+    writesSkipped: w.skipped,
+    firstWriteError: w.firstError,
+    writeAckMs: { p50: round(w.ack.quantile(0.5)), p99: round(w.ack.quantile(0.99)) },
+  };
 }

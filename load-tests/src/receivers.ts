@@ -110,6 +110,31 @@ export async function statsUntil(rs: Receiver[], done: (stats: StatsMsg[]) => bo
 /** the sum of one counter over the receivers' stats */
 export const sumOf = (stats: StatsMsg[], f: (s: StatsMsg) => number): number => stats.reduce((a, s) => a + f(s), 0);
 
+/** What the receivers saw besides the measured deliveries: all 0 (and no violation) in a clean run. */
+export interface ReceiverCounts {
+  resyncSnapshots: number;
+  closedAfterReady: number;
+  errorFrames: number;
+  goaways: number;
+  sampledDeltas: number;
+  seqViolations: number;
+  firstViolation: string | null;
+}
+
+/** the counts summed over receivers' stats (or over runs' results), the first violation kept */
+export function receiverCounts(xs: ReceiverCounts[]): ReceiverCounts {
+  const sum = (f: (x: ReceiverCounts) => number): number => xs.reduce((a, x) => a + f(x), 0);
+  return {
+    resyncSnapshots: sum((x) => x.resyncSnapshots),
+    closedAfterReady: sum((x) => x.closedAfterReady),
+    errorFrames: sum((x) => x.errorFrames),
+    goaways: sum((x) => x.goaways),
+    sampledDeltas: sum((x) => x.sampledDeltas),
+    seqViolations: sum((x) => x.seqViolations),
+    firstViolation: xs.find((x) => x.firstViolation !== null)?.firstViolation ?? null,
+  };
+}
+
 /** `total` split into `parts` counts as even as possible */
 export function split(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));

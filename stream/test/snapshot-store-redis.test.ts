@@ -21,6 +21,12 @@ function open(server: RedisServer, opts: Partial<RedisSnapshotStoreOptions> = {}
   return RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${++prefixes}:`, log: quiet, maxReconnectDelayMs: 100, ...opts });
 }
 
+/** two stores on one prefix: what two checkpointers of one topic are */
+async function twoCheckpointers(server: RedisServer): Promise<[RedisSnapshotStore, RedisSnapshotStore]> {
+  const s1 = await open(server);
+  return [s1, await RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${prefixes}:`, log: quiet })];
+}
+
 describe('RedisSnapshotStore on one redis-server', () => {
   const redis = redisPerSuite();
 
@@ -77,8 +83,7 @@ describe('RedisSnapshotStore on one redis-server', () => {
   });
 
   test('covered offsets never move backwards, also between two stores (two checkpointers)', async () => {
-    const s1 = await open(redis.server);
-    const s2 = await RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: `t${prefixes}:`, log: quiet });
+    const [s1, s2] = await twoCheckpointers(redis.server);
     try {
       await s1.commit([], new Map([[0, 10n], [1, 99n]]));
       await s2.commit([], new Map([[0, 5n], [1, 100n], [2, 1n]]));
@@ -103,8 +108,7 @@ describe('RedisSnapshotStore on one redis-server', () => {
   });
 
   test('an older snapshot never overwrites a newer one (seq compared as 64-bit decimals)', async () => {
-    const s1 = await open(redis.server);
-    const s2 = await RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: `t${prefixes}:`, log: quiet });
+    const [s1, s2] = await twoCheckpointers(redis.server);
     try {
       await s1.commit([snap('d', 10n, { v: 10 })], new Map());
       await s2.commit([snap('d', 9n, { v: 9 })], new Map());
