@@ -167,7 +167,9 @@ async function runTarget(cfg: Config, target: Target, runIndex: number): Promise
       kafkaPids = b.kafkaPids;
       redisPid = b.redisPid;
       metricsPort = await freePort();
-      server = await startNode('origin', 'bench-origin', { ...b.env, KAFKA_FETCH_MAX_WAIT_MS: String(cfg.fetchWaitMs) }, metricsPort);
+      // open, as `replicant dev` is: the write path is measured, not auth (bench:cluster measures
+      // authenticated links; `npm run bench` auth vs open)
+      server = await startNode('origin', 'bench-origin', { ...b.env, KAFKA_FETCH_MAX_WAIT_MS: String(cfg.fetchWaitMs), AUTH_DISABLED: 'true' }, metricsPort);
     } else {
       const tmp = benchDir('replicant-bench-writes-');
       cleanup.push(async () => tmp.remove());
