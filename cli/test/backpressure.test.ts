@@ -13,7 +13,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCluster, scrape, metric, rssBytes, redisPid, type Cluster } from './cluster-harness.js';
+import { startCluster, scrape, metric, rssBytes, type Cluster } from './cluster-harness.js';
 import { getDoc } from './harness.js';
 
 const MAX_INFLIGHT = 200;
@@ -89,7 +89,7 @@ describe('write backpressure with the materializer stalled (origin process, MAX_
     const shed: Result[] = [];
     let acceptedResults: Result[];
     try {
-      const redis = redisPid(c.redis.port);
+      const redis = c.redis.pid!;
       process.kill(redis, 'SIGSTOP');
       try {
         for (let w = 0; w < WAVES; w++) {

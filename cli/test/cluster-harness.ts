@@ -4,7 +4,7 @@
  * and M `replicant gateway` processes, all on free 127.0.0.1 ports. Smaller variants (origin only,
  * origin + one replica + one gateway) come from `fanouts` / `gateways`.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { startKafka, startRedis, freePort, type KafkaCluster, type RedisServer } from '@replicant/testkit';
 import { startProcess, type DevProcess } from './harness.js';
 
@@ -125,23 +125,4 @@ export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) * 1024;
-}
-
-/** the pid of the redis-server listening on `port` (one the test started), found through /proc */
-export function redisPid(port: number): number {
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let argv: string[];
-    try {
-      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue; // exited meanwhile
-    }
-    if (!argv[0]?.includes('redis-server')) continue;
-    // redis-server rewrites its title to `redis-server <bind>:<port>`
-    if (argv[0].endsWith(`:${port}`)) return Number(name);
-    const i = argv.indexOf('--port');
-    if (i >= 0 && argv[i + 1] === String(port)) return Number(name);
-  }
-  throw new Error(`no redis-server with --port ${port}`);
 }

@@ -2,12 +2,13 @@
  * Test harness: runs the real `replicant` CLI as a child process on a free port with a temp
  * DATA_DIR, waits for its `ready` line, and offers small WebSocket/HTTP helpers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import WebSocket from 'ws';
+import { spawnReplicant } from '@replicant/testkit';
 
 const MAIN = new URL('../src/main.js', import.meta.url).pathname;
 
@@ -52,55 +53,22 @@ export async function startDevOnFixedPort(opts: { dataDir: string; env?: Record<
 /** a `replicant <mode>` child that may not be ready (yet): its output, and a wait for patterns in it */
 export interface SpawnedProcess {
   proc: ChildProcess;
-  /** stdout and stderr so far, interleaved as received */
+  /** stdout and stderr so far, interleaved as received (the last OUTPUT_LIMIT characters) */
   output: () => string;
   /** resolves with the first match of `re` in the output (already printed or future); rejects if the process exits first */
   waitFor(re: RegExp): Promise<RegExpExecArray>;
   /** resolves with the main port once the ready line is printed */
   ready: Promise<number>;
-  exited: Promise<unknown[]>;
+  exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
+
+/** output kept per process: enough for every line a test waits for */
+const OUTPUT_LIMIT = 1 << 20;
 
 /** starts `replicant <mode>` with PORT=0 and the given env, without waiting for it to be ready */
 export function spawnProcess(mode: string, env: Record<string, string>): SpawnedProcess {
-  const proc = spawn(process.execPath, [MAIN, mode], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let exitCode: number | null | undefined;
-  let waiters: { re: RegExp; resolve(m: RegExpExecArray): void; reject(e: Error): void }[] = [];
-  const check = () => {
-    waiters = waiters.filter((w) => {
-      const m = w.re.exec(out);
-      if (!m) return true;
-      w.resolve(m);
-      return false;
-    });
-  };
-  const exited = once(proc, 'exit');
-  proc.stdout!.on('data', (b: Buffer) => {
-    out += b.toString();
-    check();
-  });
-  proc.stderr!.on('data', (b: Buffer) => {
-    out += b.toString();
-    check();
-  });
-  proc.once('exit', (code) => {
-    exitCode = code;
-    for (const w of waiters) w.reject(new Error(`replicant ${mode} exited (${code}) before printing ${w.re}:\n${out}`));
-    waiters = [];
-  });
-  const waitFor = (re: RegExp): Promise<RegExpExecArray> => {
-    const m = re.exec(out);
-    if (m) return Promise.resolve(m);
-    if (exitCode !== undefined) return Promise.reject(new Error(`replicant ${mode} exited (${exitCode}) before printing ${re}:\n${out}`));
-    return new Promise((resolve, reject) => waiters.push({ re, resolve, reject }));
-  };
-  const ready = waitFor(/ready on (?:https?:\/\/)?127\.0\.0\.1:(\d+)/).then((m) => Number(m[1]));
-  ready.catch(() => {}); // observed by whoever awaits it
-  return { proc, output: () => out, waitFor, ready, exited };
+  const p = spawnReplicant({ cli: MAIN, mode, env, outputLimit: OUTPUT_LIMIT });
+  return { proc: p.child, output: p.output, waitFor: (re) => p.waitFor(re), ready: p.ready, exited: p.exit };
 }
 
 /** runs `replicant <mode>` with PORT=0 and the given env; resolves once it printed its ready line */
@@ -123,7 +91,7 @@ export function asDevProcess(sp: SpawnedProcess, port: number, dataDir = ''): De
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill('SIGTERM');
       const [code] = await exited;
-      return code as number | null;
+      return code;
     },
     async kill9() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;

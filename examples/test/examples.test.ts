@@ -1,50 +1,46 @@
 /**
  * Every example runs as a user would run it, against a real `replicant dev` process: the Node
  * watcher prints the states a document reaches, the token backend's tokens (signed with `jose`)
- * are accepted by the gateway, and the browser page shows a live document and publishes to it.
+ * are accepted by the gateway, the browser page shows a live document and publishes to it, and the
+ * k6 script runs to the end with every check and threshold passed (under the repo's k6 shim, which
+ * is what `npm run k6` runs).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { jwtVerify } from 'jose';
 import { chromium } from 'playwright-core';
+import { watch } from '@replicant/testkit';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const EXAMPLES = join(ROOT, 'examples');
 const SECRET = 'examples-test-secret-0123456789';
 
-/** a running child whose stdout lines can be awaited */
+/** a running child whose output lines can be awaited */
 interface Child {
   proc: ChildProcess;
-  /** resolves with the first line (printed so far or later) matching `re` */
+  /** resolves with the first line (printed so far or later) matching `re`; rejects if the child exits first */
   line(re: RegExp): Promise<string>;
+  /** resolves with the exit code once the child has exited on its own */
+  exit: Promise<number | null>;
+  output(): string;
   stop(): Promise<void>;
 }
 
+/** `node <args>` from the repo root, through the test kit's one launcher */
 function run(args: string[], env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  let waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  createInterface({ input: proc.stdout! }).on('line', (l) => {
-    lines.push(l);
-    waiters = waiters.filter((w) => (w.re.test(l) ? (w.resolve(l), false) : true));
-  });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const w = watch({ name: `node ${args[0].slice(ROOT.length)}`, bin: process.execPath, args, cwd: ROOT, env: { ...process.env, ...env }, outputLimit: 1 << 20 });
   return {
-    proc,
-    line: (re) => {
-      const seen = lines.find((l) => re.test(l));
-      return seen !== undefined ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ re, resolve }));
-    },
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-      await exited;
-    },
+    proc: w.child,
+    // the whole line around the first match
+    line: (re) => w.waitFor(new RegExp(`^.*(?:${re.source}).*$`, 'm')).then((m) => m[0]),
+    exit: w.exit.then(([code]) => code),
+    output: w.output,
+    stop: () => w.stop('SIGTERM'),
   };
 }
 
@@ -128,4 +124,22 @@ test('the browser page shows the live document and publishes to it', async (t) =
   const r = (await (await fetch(`${base}/v1/docs/counter`)).json()) as { state: unknown };
   assert.deepEqual(r.state, { count: 42 });
   assert.deepEqual(errors, []);
+});
+
+test('the k6 example runs under `npm run k6` (the shim) with every check and threshold passed', async (t) => {
+  const base = await dev(t);
+  const k6 = run(
+    [join(ROOT, 'load-tests', 'dist', 'src', 'k6-shim.js'), join(EXAMPLES, 'k6', 'watch-and-write.js')].concat(
+      ...Object.entries({ BASE_URL: base, DOC: 'k6-example', VIEWERS: '3', WRITES_PER_S: '10', DURATION: '3s', SESSION_MS: '1500' }).map(([k, v]) => ['-e', `${k}=${v}`]),
+    ),
+  );
+  t.after(() => k6.stop());
+  assert.equal(await k6.exit, 0, k6.output());
+  const out = k6.output();
+  for (const check of ['stream opened (101)', 'delta follows the seq the viewer holds', 'write acknowledged (200)']) assert.match(out, new RegExp(`✓ ${check.replace(/[()]/g, '\\$&')}`), out);
+  assert.doesNotMatch(out, /✗/, out);
+  // the viewers saw the writes: the server holds the last one, and views_updated counted deltas
+  const r = (await (await fetch(`${base}/v1/docs/k6-example`)).json()) as { state: { sentAt?: number } };
+  assert.equal(typeof r.state.sentAt, 'number');
+  assert.match(out, /✓ views_updated: count>0 \([1-9]/, out);
 });

@@ -1,9 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { freePort, startRedis } from '@replicant/testkit';
-import type { RedisServer } from '@replicant/testkit';
+import { freePort, redisPerSuite, startRedis } from '@replicant/testkit';
 import { RedisRegistry } from '../src/registry-redis.js';
 import type { RedisRegistryOptions } from '../src/registry-redis.js';
 import type { Registry, ReplicaInfo } from '../src/registry.js';
@@ -46,18 +45,9 @@ async function eventually(pred: () => Promise<boolean> | boolean, timeoutMs: num
 let prefixes = 0;
 
 describe('RedisRegistry on one redis-server', () => {
-  let server: RedisServer;
-  let raw: Redis;
-  before(async () => {
-    server = await startRedis();
-    raw = new Redis(server.url);
-  });
-  after(async () => {
-    raw.disconnect();
-    await server.close();
-  });
+  const redis = redisPerSuite();
   const make = (prefix: string, opts: Partial<RedisRegistryOptions> = {}) =>
-    new RedisRegistry({ url: server.url, keyPrefix: prefix, ttlMs: TTL, log: quiet, maxReconnectDelayMs: 100, ...opts });
+    new RedisRegistry({ url: redis.server.url, keyPrefix: prefix, ttlMs: TTL, log: quiet, maxReconnectDelayMs: 100, ...opts });
 
   test('register: key with TTL, index, announcement; watchers see it at once and keep it while it heartbeats', async () => {
     const prefix = `r${++prefixes}:`;
@@ -67,7 +57,7 @@ describe('RedisRegistry on one redis-server', () => {
     assert.equal(watcher.ready, true);
     assert.deepEqual(watcher.list(), []);
     const messages: string[] = [];
-    const sub = new Redis(server.url);
+    const sub = new Redis(redis.server.url);
     await sub.subscribe(`${prefix}replicas`);
     sub.on('message', (_c: string, m: string) => messages.push(m));
     try {
@@ -80,11 +70,11 @@ describe('RedisRegistry on one redis-server', () => {
       assert.deepEqual({ ...got, updatedAt: 0 }, { id: 'alpha', address: '127.0.0.1:7005', partitions: [1, 3], load: 1, updatedAt: 0 });
       assert.ok(got.updatedAt >= t0);
 
-      const stored = JSON.parse((await raw.get(`${prefix}replica:alpha`))!);
+      const stored = JSON.parse((await redis.raw.get(`${prefix}replica:alpha`))!);
       assert.equal(stored.id, 'alpha');
-      const pttl = await raw.pttl(`${prefix}replica:alpha`);
+      const pttl = await redis.raw.pttl(`${prefix}replica:alpha`);
       assert.ok(pttl > 0 && pttl <= TTL, `pttl ${pttl}`);
-      assert.deepEqual(await raw.zrange(`${prefix}replicas`, 0, -1), ['alpha']);
+      assert.deepEqual(await redis.raw.zrange(`${prefix}replicas`, 0, -1), ['alpha']);
       await eventually(() => messages.length > 0, 2_000, 'the up message');
       assert.equal(JSON.parse(messages[0]).op, 'up');
 
@@ -97,7 +87,7 @@ describe('RedisRegistry on one redis-server', () => {
       await sleep(TTL * 2.5);
       assert.deepEqual(ids(watcher), ['alpha']);
       assert.equal(changes, 0, 'no flapping');
-      assert.ok(JSON.parse((await raw.get(`${prefix}replica:alpha`))!).updatedAt > got.updatedAt, 'heartbeats rewrite the entry');
+      assert.ok(JSON.parse((await redis.raw.get(`${prefix}replica:alpha`))!).updatedAt > got.updatedAt, 'heartbeats rewrite the entry');
     } finally {
       sub.disconnect();
       await replica.close();
@@ -120,8 +110,8 @@ describe('RedisRegistry on one redis-server', () => {
     await replica.deregister('a');
     assert.deepEqual(ids(replica), ['b', 'c']);
     await gone;
-    assert.equal(await raw.exists(`${prefix}replica:a`), 0);
-    assert.deepEqual(await raw.zrange(`${prefix}replicas`, 0, -1), ['b', 'c']);
+    assert.equal(await redis.raw.exists(`${prefix}replica:a`), 0);
+    assert.deepEqual(await redis.raw.zrange(`${prefix}replicas`, 0, -1), ['b', 'c']);
 
     const closed = until(watcher, (l) => l.length === 1);
     await replica.close(); // deregisters b
@@ -130,7 +120,7 @@ describe('RedisRegistry on one redis-server', () => {
     await assert.rejects(replica.register(info('z')), /redis registry redis:\/\/127\.0\.0\.1:\d+: start failed: registry is closed/);
     await other.close();
     await watcher.close();
-    assert.deepEqual(await raw.keys(`${prefix}*`), []);
+    assert.deepEqual(await redis.raw.keys(`${prefix}*`), []);
   });
 
   test('a kill -9 replica (heartbeats stop, no deregister) leaves the view about one TTL later', async () => {
@@ -140,7 +130,7 @@ describe('RedisRegistry on one redis-server', () => {
     const mod = new URL('../src/registry-redis.js', import.meta.url).href;
     const script = `
       const { RedisRegistry } = await import(${JSON.stringify(mod)});
-      const r = new RedisRegistry({ url: ${JSON.stringify(server.url)}, keyPrefix: ${JSON.stringify(prefix)}, ttlMs: ${TTL}, log: () => {} });
+      const r = new RedisRegistry({ url: ${JSON.stringify(redis.server.url)}, keyPrefix: ${JSON.stringify(prefix)}, ttlMs: ${TTL}, log: () => {} });
       await r.register({ id: 'doomed', address: '127.0.0.1:9', partitions: [0], load: 0 });
       console.log('registered');`;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -158,7 +148,7 @@ describe('RedisRegistry on one redis-server', () => {
       const elapsed = Date.now() - t0;
       // its last heartbeat was at most ttl/3 before the kill; the key expires ttl after it
       assert.ok(elapsed >= TTL / 2 && elapsed <= TTL + 500, `left after ${elapsed} ms (ttl ${TTL})`);
-      assert.equal(await raw.exists(`${prefix}replica:doomed`), 0);
+      assert.equal(await redis.raw.exists(`${prefix}replica:doomed`), 0);
     } finally {
       child.kill('SIGKILL');
       await exited;
@@ -172,18 +162,18 @@ describe('RedisRegistry on one redis-server', () => {
     await watcher.start();
     // a replica announced without a message (as if the watcher's subscriber had missed it)
     const entry = { ...info('silent'), updatedAt: Date.now() };
-    const time = await raw.time();
+    const time = await redis.raw.time();
     const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    await raw.set(`${prefix}replica:silent`, JSON.stringify(entry), 'PX', 60_000);
-    await raw.zadd(`${prefix}replicas`, nowMs + 60_000, 'silent');
+    await redis.raw.set(`${prefix}replica:silent`, JSON.stringify(entry), 'PX', 60_000);
+    await redis.raw.zadd(`${prefix}replicas`, nowMs + 60_000, 'silent');
     await until(watcher, (l) => l.some((r) => r.id === 'silent'), 2_000, 'resync to find the unannounced replica');
     // ... and removed without a message
-    await raw.del(`${prefix}replica:silent`);
+    await redis.raw.del(`${prefix}replica:silent`);
     await until(watcher, (l) => l.length === 0, 2_000, 'resync to drop the silently removed replica');
     // garbage in Redis is ignored, not fatal
-    await raw.set(`${prefix}replica:junk`, 'not json', 'PX', 60_000);
-    await raw.zadd(`${prefix}replicas`, nowMs + 60_000, 'junk');
-    await raw.publish(`${prefix}replicas`, '{broken');
+    await redis.raw.set(`${prefix}replica:junk`, 'not json', 'PX', 60_000);
+    await redis.raw.zadd(`${prefix}replicas`, nowMs + 60_000, 'junk');
+    await redis.raw.publish(`${prefix}replicas`, '{broken');
     const ok = make(prefix);
     await ok.register(info('ok'));
     await until(watcher, (l) => l.some((r) => r.id === 'ok'));

@@ -18,6 +18,7 @@ import http from 'k6/http';
 import ws from 'k6/ws';
 import { check } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
+import { DECIMAL, parseJson, seqGt } from './lib.js';
 
 const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:8080';
 const WS_URL = __ENV.WS_URL || `${BASE_URL.replace(/^http/, 'ws')}/v1/stream`;
@@ -27,7 +28,6 @@ const RAMP = __ENV.RAMP || '10s';
 const HOLD = __ENV.HOLD || '60s';
 const SESSION_MS = parseInt(__ENV.SESSION_MS || '20000', 10);
 const TOKEN = __ENV.TOKEN || '';
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
 export const options = {
   scenarios: {
@@ -71,20 +71,6 @@ const gaps = new Counter('replicant_gaps');
 const goaways = new Counter('replicant_goaways');
 const errorFrames = new Counter('replicant_error_frames');
 const latency = new Trend('replicant_delta_latency', true);
-
-/** JSON.parse that reports failure instead of throwing: { ok, value } or { ok: false, error } */
-function parseJson(text) {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    return { ok: false, error: String(e) };
-  }
-}
-
-/** a > b for unsigned decimal strings of any length */
-function seqGt(a, b) {
-  return a.length !== b.length ? a.length > b.length : a > b;
-}
 
 export function setup() {
   const doc = __ENV.DOC || `k6-fanout-${Date.now()}`;

@@ -16,6 +16,7 @@
 import http from 'k6/http';
 import { check } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
+import { DECIMAL, parseJson, seconds, seqGt } from './lib.js';
 
 const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:8080';
 const RATE = parseInt(__ENV.RATE || '100', 10);
@@ -23,15 +24,6 @@ const DOCS = parseInt(__ENV.DOCS || '100', 10);
 const RAMP = __ENV.RAMP || '10s';
 const HOLD = __ENV.HOLD || '60s';
 const BAD_RATE = parseInt(__ENV.BAD_RATE || '2', 10);
-const DECIMAL = /^(0|[1-9][0-9]*)$/;
-
-function seconds(d) {
-  let s = 0;
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let m;
-  while ((m = re.exec(d)) !== null) s += parseFloat(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2]];
-  return s;
-}
 
 export const options = {
   scenarios: {
@@ -70,19 +62,6 @@ export const options = {
 const acked = new Counter('replicant_writes_acked');
 const regressions = new Counter('replicant_write_seq_regressions');
 const ackLatency = new Trend('replicant_write_ack', true);
-
-/** JSON.parse that reports failure instead of throwing: { ok, value } or { ok: false, error } */
-function parseJson(text) {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    return { ok: false, error: String(e) };
-  }
-}
-
-function seqGt(a, b) {
-  return a.length !== b.length ? a.length > b.length : a > b;
-}
 
 export function setup() {
   const prefix = __ENV.DOC_PREFIX || `k6-writes-${Date.now()}`;

@@ -23,17 +23,17 @@
  * --no-wait-quiet, --quick (3 s window, 1 s warm-up). Env REPLICANT_CLI benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench:writes`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
-import * as os from 'node:os';
-import { join } from 'node:path';
+import { freePort } from '@replicant/testkit';
 import { Histogram } from './histogram.js';
-import { clockTicks, cpuSeconds, machineBusySeconds } from './procfs.js';
-import { CLI_MAIN, REPO_ROOT, freePort, replicantBuilt } from './servers.js';
+import { cpuSeconds, machineBusySeconds, waitQuiet } from './procfs.js';
+import { CLI_MAIN, benchDir, replicantBuilt } from './servers.js';
+import { KAFKA_VERSION, startBackends, startNode, type NodeProc } from './cluster.js';
+import { post } from './open-loop-writer.js';
+import { getText, metric } from './prom.js';
 import { readArgs } from './args.js';
+import { hostInfo, median } from './report.js';
 
-const TOPIC = 'replicant.docs';
 type Target = 'kafka' | 'file';
 
 interface Config {
@@ -70,132 +70,6 @@ function parseArgs(argv: string[]): Config {
 }
 
 // ---------------------------------------------------------------------------------------------
-// processes
-
-interface KafkaCluster {
-  readonly bootstraps: string[];
-  readonly nodes: readonly { pid: number | undefined }[];
-  createTopic(name: string, spec: { partitions: number }): Promise<void>;
-  stop(): Promise<void>;
-}
-interface RedisServer {
-  readonly url: string;
-  close(): Promise<void>;
-}
-interface Testkit {
-  KAFKA_VERSION: string;
-  startKafka(opts: { nodes?: number; jit?: 'fast-start' | 'full' }): Promise<KafkaCluster>;
-  startRedis(): Promise<RedisServer>;
-}
-
-async function loadTestkit(): Promise<Testkit> {
-  const spec = '@replicant/testkit';
-  try {
-    return (await import(spec)) as Testkit;
-  } catch (err) {
-    throw new Error(`cannot load ${spec} (build it with \`npx tsc -b\`; it needs Java 17 (the Kafka jars are fetched by scripts/install-kafka.sh) and redis-server): ${(err as Error).message}`);
-  }
-}
-
-/** this process's descendants whose command name is `name` (the test kit's redis-server) */
-function descendantsNamed(name: string): number[] {
-  const parent = new Map<number, number>();
-  const comm = new Map<number, string>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const open = s.indexOf('(');
-      const close = s.lastIndexOf(')');
-      comm.set(Number(d), s.slice(open + 1, close));
-      parent.set(Number(d), Number(s.slice(close + 2).split(' ')[1]));
-    } catch {
-      // exited
-    }
-  }
-  const out: number[] = [];
-  for (const [pid, c] of comm) {
-    if (!c.startsWith(name.slice(0, 15))) continue;
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
-      if (p === process.pid) {
-        out.push(pid);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-interface Server {
-  pid: number;
-  base: string;
-  metricsUrl: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** runs `replicant <mode>` and resolves once it printed its ready line */
-async function startReplicant(mode: 'dev' | 'origin', env: Record<string, string>, metricsPort: number | 'main'): Promise<Server> {
-  const fullEnv: Record<string, string | undefined> = { ...process.env };
-  for (const k of ['KAFKA_BROKERS', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'ADMIN_PORT', 'NODE_ID', 'PORT', 'DATA_DIR']) {
-    delete fullEnv[k];
-  }
-  Object.assign(fullEnv, { HOST: '127.0.0.1', PORT: String(await freePort()) }, env);
-  const child: ChildProcess = spawn(process.execPath, [CLI_MAIN, mode], { cwd: REPO_ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`replicant ${mode} not ready after 60 s:\n${out.slice(-3000)}`)), 60_000);
-    const onData = (b: Buffer) => {
-      out = (out + b.toString()).slice(-20_000);
-      const m = /ready on (?:http:\/\/)?127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`replicant ${mode} exited (${code}) before ready:\n${out.slice(-3000)}`));
-    });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  return {
-    pid: child.pid!,
-    base,
-    metricsUrl: metricsPort === 'main' ? `${base}/metrics` : `http://127.0.0.1:${metricsPort}/metrics`,
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    },
-  };
-}
-
-async function metrics(url: string): Promise<Map<string, number>> {
-  const text = await new Promise<string>((resolve, reject) => {
-    http.get(url, (res) => {
-      let s = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (s += c));
-      res.on('end', () => resolve(s));
-    }).on('error', reject);
-  });
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line === '') continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
 // the writers
 
 interface WindowResult {
@@ -206,29 +80,8 @@ interface WindowResult {
   seconds: number;
 }
 
-function post(agent: http.Agent, base: string, doc: string, body: string, key: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      `${base}/v1/docs/${doc}`,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'idempotency-key': key },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** closed loop: each writer sends its next write when the previous one is answered */
-async function drive(cfg: Config, base: string, tag: string, onWindow: (phase: 'start' | 'end') => Promise<void>): Promise<WindowResult> {
+async function drive(cfg: Config, port: number, tag: string, onWindow: (phase: 'start' | 'end') => Promise<void>): Promise<WindowResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: cfg.writers });
   const latency = new Histogram();
   const t0 = performance.now();
@@ -245,11 +98,11 @@ async function drive(cfg: Config, base: string, tag: string, onWindow: (phase: '
       const i = n++;
       const body = JSON.stringify({ w, n: i });
       const s = performance.now();
-      let r: { status: number; text: string };
+      let r: { status: number; body: string };
       try {
-        r = await post(agent, base, `bw-${tag}-${i % cfg.docs}`, body, `bw-${tag}-${i}`);
+        r = await post(port, `/v1/docs/bw-${tag}-${i % cfg.docs}`, body, { 'idempotency-key': `bw-${tag}-${i}` }, agent);
       } catch (err) {
-        r = { status: 0, text: (err as Error).message };
+        r = { status: 0, body: (err as Error).message };
       }
       const e = performance.now();
       if (!started && e >= winStart) {
@@ -262,7 +115,7 @@ async function drive(cfg: Config, base: string, tag: string, onWindow: (phase: '
         latency.record(e - s);
       } else {
         errors++;
-        if (errorSamples.length < 5) errorSamples.push(`${r.status} ${r.text.slice(0, 200)}`);
+        if (errorSamples.length < 5) errorSamples.push(`${r.status} ${r.body.slice(0, 200)}`);
       }
     }
   };
@@ -299,60 +152,34 @@ interface RunResult {
   busyBefore: number;
 }
 
-/** On a shared box: wait (bounded) until the machine is nearly idle before a run. */
-async function waitQuiet(cfg: Config, label: string): Promise<number> {
-  let busy = NaN;
-  if (cfg.quietWaitS <= 0) return busy;
-  const until = Date.now() + cfg.quietWaitS * 1000;
-  while (Date.now() < until) {
-    const b0 = machineBusySeconds();
-    await new Promise((r) => setTimeout(r, 1000));
-    busy = machineBusySeconds() - b0;
-    if (busy < 0.25) return busy;
-  }
-  console.log(`  [${label}] machine still busy (${busy.toFixed(2)} cores) after ${cfg.quietWaitS} s: measuring anyway`);
-  return busy;
-}
-
-async function runTarget(cfg: Config, target: Target, tk: Testkit | undefined, runIndex: number): Promise<RunResult> {
-  const busyBefore = await waitQuiet(cfg, target);
+async function runTarget(cfg: Config, target: Target, runIndex: number): Promise<RunResult> {
+  const busyBefore = await waitQuiet(cfg.quietWaitS, target);
   const cleanup: (() => Promise<void>)[] = [];
   try {
-    let server: Server;
+    let server: NodeProc;
+    /** where its /metrics are: origin's ADMIN_PORT, dev's main port */
+    let metricsPort: number;
     let kafkaPids: number[] = [];
     let redisPid: number | undefined;
     if (target === 'kafka') {
-      const before = new Set(descendantsNamed('redis-server'));
-      // full JIT (C1 + C2): the brokers are measured warm, not at the test kit's fast-start setting
-      const kafka = await tk!.startKafka({ nodes: cfg.brokers, jit: 'full' });
-      cleanup.push(() => kafka.stop());
-      await kafka.createTopic(TOPIC, { partitions: cfg.partitions });
-      const redis = await tk!.startRedis();
-      cleanup.push(() => redis.close());
-      kafkaPids = kafka.nodes.map((n) => n.pid!);
-      redisPid = descendantsNamed('redis-server').find((p) => !before.has(p));
-      const adminPort = await freePort();
-      server = await startReplicant(
-        'origin',
-        {
-          KAFKA_BROKERS: kafka.bootstraps.join(','),
-          KAFKA_TOPIC: TOPIC,
-          KAFKA_FETCH_MAX_WAIT_MS: String(cfg.fetchWaitMs),
-          REDIS_URL: redis.url,
-          NODE_ID: 'bench-origin',
-          ADMIN_PORT: String(adminPort),
-        },
-        adminPort,
-      );
+      const b = await startBackends(cfg.brokers, cfg.partitions);
+      cleanup.push(() => b.stop());
+      kafkaPids = b.kafkaPids;
+      redisPid = b.redisPid;
+      metricsPort = await freePort();
+      // open, as `replicant dev` is: the write path is measured, not auth (bench:cluster measures
+      // authenticated links; `npm run bench` auth vs open)
+      server = await startNode('origin', 'bench-origin', { ...b.env, KAFKA_FETCH_MAX_WAIT_MS: String(cfg.fetchWaitMs), AUTH_DISABLED: 'true' }, metricsPort);
     } else {
-      const dir = mkdtempSync(join(os.tmpdir(), 'replicant-bench-writes-'));
-      cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-      server = await startReplicant('dev', { DATA_DIR: dir }, 'main');
+      const tmp = benchDir('replicant-bench-writes-');
+      cleanup.push(async () => tmp.remove());
+      server = await startNode('dev', 'bench-dev', { DATA_DIR: tmp.dir });
+      metricsPort = server.port;
     }
-    cleanup.unshift(() => server.stop());
+    cleanup.unshift(() => server.stop(10_000));
 
-    let m0 = new Map<string, number>();
-    let m1 = new Map<string, number>();
+    let m0 = '';
+    let m1 = '';
     const cpu0: Record<string, number> = {};
     const cpu1: Record<string, number> = {};
     const pids: Record<string, number[]> = { server: [server.pid], kafka: kafkaPids, redis: redisPid === undefined ? [] : [redisPid] };
@@ -360,21 +187,21 @@ async function runTarget(cfg: Config, target: Target, tk: Testkit | undefined, r
       for (const [k, ps] of Object.entries(pids)) if (ps.length > 0) into[k] = ps.reduce((a, pid) => a + cpuSeconds(pid), 0);
       into.machine = machineBusySeconds();
     };
-    const w = await drive(cfg, server.base, `${target}${runIndex}`, async (phase) => {
+    const w = await drive(cfg, server.port, `${target}${runIndex}`, async (phase) => {
       if (phase === 'start') {
         sample(cpu0);
-        m0 = await metrics(server.metricsUrl);
+        m0 = await getText(metricsPort, '/metrics');
       } else {
         sample(cpu1);
-        m1 = await metrics(server.metricsUrl);
+        m1 = await getText(metricsPort, '/metrics');
       }
     });
-    const d = (name: string) => (m1.get(name) ?? 0) - (m0.get(name) ?? 0);
-    const ops =
-      target === 'kafka' ? d('replicant_kafka_send_batch_size_count') : d('replicant_log_fsyncs_total{log="file"}');
-    const opsAppends = target === 'kafka' ? d('replicant_kafka_send_batch_size_sum') : d('replicant_log_group_commit_batch_size_sum{log="file"}');
-    const latSum = target === 'kafka' ? d('replicant_kafka_send_latency_seconds_sum') : d('replicant_log_append_latency_seconds_sum{log="file"}');
-    const latCount = target === 'kafka' ? d('replicant_kafka_send_latency_seconds_count') : d('replicant_log_append_latency_seconds_count{log="file"}');
+    const file = 'log="file"';
+    const d = (name: string, labels = '') => metric(m1, name, labels) - metric(m0, name, labels);
+    const ops = target === 'kafka' ? d('replicant_kafka_send_batch_size_count') : d('replicant_log_fsyncs_total', file);
+    const opsAppends = target === 'kafka' ? d('replicant_kafka_send_batch_size_sum') : d('replicant_log_group_commit_batch_size_sum', file);
+    const latSum = target === 'kafka' ? d('replicant_kafka_send_latency_seconds_sum') : d('replicant_log_append_latency_seconds_sum', file);
+    const latCount = target === 'kafka' ? d('replicant_kafka_send_latency_seconds_count') : d('replicant_log_append_latency_seconds_count', file);
     const cores = (k: string) => (cpu1[k] !== undefined && cpu0[k] !== undefined ? (cpu1[k] - cpu0[k]) / w.seconds : undefined);
     return {
       target,
@@ -402,18 +229,12 @@ async function runTarget(cfg: Config, target: Target, tk: Testkit | undefined, r
 
 // ---------------------------------------------------------------------------------------------
 
-const median = (xs: number[]) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (x: number | undefined, digits = 0) =>
   x === undefined || !Number.isFinite(x) ? '–' : x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
   if (!replicantBuilt()) throw new Error(`${CLI_MAIN} does not exist: run \`npx tsc -b\` first`);
-  const tk = cfg.targets.includes('kafka') ? await loadTestkit() : undefined;
   console.log(
     `bench:writes: ${cfg.writers} closed-loop writers, ${cfg.docs} docs, ${cfg.warmupS} s warm-up + ${cfg.durationS} s window, ` +
       `targets ${cfg.targets.join(', ')}, ${cfg.repeat} run(s) each; cli ${CLI_MAIN}`,
@@ -422,7 +243,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < cfg.repeat; r++) {
     const order = r % 2 === 0 ? cfg.targets : [...cfg.targets].reverse();
     for (const t of order) {
-      const res = await runTarget(cfg, t, tk, r);
+      const res = await runTarget(cfg, t, r);
       runs.push(res);
       console.log(
         `  run ${r + 1} ${t}: ${fmt(res.writesPerS)} writes/s, p50 ${fmt(res.p50, 2)} ms, p99 ${fmt(res.p99, 2)} ms, ` +
@@ -435,7 +256,7 @@ async function main(): Promise<void> {
   const med = (t: Target, f: (x: RunResult) => number | undefined) => median(of(t).map((x) => f(x) ?? NaN));
   const cols = cfg.targets;
   const title: Record<Target, string> = {
-    kafka: `Kafka ${tk?.KAFKA_VERSION ?? ''} (${cfg.brokers} brokers, acks=-1)`,
+    kafka: `Kafka ${KAFKA_VERSION} (${cfg.brokers} brokers, acks=-1)`,
     file: 'file log (`replicant dev`, fsync)',
   };
   const rows: [string, (t: Target) => string][] = [
@@ -462,14 +283,13 @@ async function main(): Promise<void> {
   console.log(`| ${cfg.repeat > 1 ? `medians of ${cfg.repeat} runs` : ''} | ${cols.map((t) => title[t]).join(' | ')} |`);
   console.log(`| --- | ${cols.map(() => '---:').join(' | ')} |`);
   for (const [label, f] of rows) console.log(`| ${label} | ${cols.map(f).join(' | ')} |`);
-  const cpus = os.cpus();
   console.log(
     `BENCH_JSON ${JSON.stringify({
       bench: 'writes',
       config: cfg,
       runs,
       cli: CLI_MAIN,
-      host: { cores: cpus.length, cpu: cpus[0]?.model, node: process.version, clkTck: clockTicks() },
+      host: hostInfo(),
     })}`,
   );
   process.exitCode = runs.some((x) => x.acked === 0) ? 1 : 0;

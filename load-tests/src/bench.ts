@@ -32,20 +32,16 @@
  * benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench`.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Histogram, wallMs } from './histogram.js';
-import { cpuSeconds, rssBytes, clockTicks, machineBusySeconds } from './procfs.js';
-import { killAllServers, startServer, CLI_MAIN, type ServerKind, type ServerProc } from './servers.js';
-import type { ConnectCmd, ConnectedMsg, ReceiverCmd, StatsMsg } from './receiver.js';
-import { agent, publish, writeAtRate } from './open-loop-writer.js';
+import { cpuSeconds, rssBytes, machineBusySeconds, waitQuiet } from './procfs.js';
+import { startServer, CLI_MAIN, type ServerKind } from './servers.js';
+import type { StatsMsg } from './receiver.js';
+import { MAX_SOCKETS_PER_RECEIVER, connectReceivers, receiverCounts, setWindow, split, statsUntil, sumOf, type Receiver, type ReceiverCounts } from './receivers.js';
+import { agent, publish, writeAtRate, writeCounts, type WriteCounts } from './open-loop-writer.js';
 import { TARGETS, parseTargets } from './targets.js';
 import { readArgs } from './args.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const RECEIVER_MAIN = join(here, 'receiver.js');
+import { fmt, fmtInt, hostInfo, log, median, round, sleep, table } from './report.js';
 
 // ---------------------------------------------------------------------------------------------
 // configuration
@@ -115,99 +111,21 @@ function parseConfig(argv: string[]): BenchConfig {
   };
   if (cfg.hotRates.some((r) => !(r > 0))) throw new Error('--hot-rates must list positive numbers');
   const perProc = Math.max(cfg.n / cfg.receivers, cfg.idlePerServer / cfg.idleReceiversPerServer);
-  if (Math.max(perProc, cfg.hotN / cfg.receivers, cfg.stalledN / cfg.receivers) > 19000) throw new Error(`more than 19000 sockets per receiver process (fd limit): add receivers`);
-  if (cfg.idlePerServer > 19000) throw new Error('--idle must stay below 19000 per server process (fd limit)');
+  if (Math.max(perProc, cfg.hotN / cfg.receivers, cfg.stalledN / cfg.receivers) > MAX_SOCKETS_PER_RECEIVER) throw new Error(`more than ${MAX_SOCKETS_PER_RECEIVER} sockets per receiver process (fd limit): add receivers`);
+  if (cfg.idlePerServer > MAX_SOCKETS_PER_RECEIVER) throw new Error(`--idle must stay below ${MAX_SOCKETS_PER_RECEIVER} per server process (fd limit)`);
   return cfg;
 }
-
-// ---------------------------------------------------------------------------------------------
-// receivers
-// ---------------------------------------------------------------------------------------------
-
-class Receiver {
-  readonly child: ChildProcess;
-  private waiters = new Map<string, ((m: any) => void)[]>();
-  private exited = false;
-
-  constructor() {
-    this.child = fork(RECEIVER_MAIN, [], {
-      env: { ...process.env, REPLICANT_RECEIVER: '1' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.child.on('message', (m: { ev: string }) => {
-      const list = this.waiters.get(m.ev);
-      const w = list?.shift();
-      if (w !== undefined) w(m);
-    });
-    this.child.on('exit', () => {
-      this.exited = true;
-    });
-  }
-
-  send(cmd: ReceiverCmd): void {
-    this.child.send(cmd);
-  }
-
-  next<T>(ev: string, timeoutMs = 120000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`receiver ${this.child.pid}: no ${ev} after ${timeoutMs} ms`)), timeoutMs);
-      const list = this.waiters.get(ev) ?? [];
-      list.push((m) => {
-        clearTimeout(t);
-        resolve(m as T);
-      });
-      this.waiters.set(ev, list);
-    });
-  }
-
-  async connect(cmd: ConnectCmd): Promise<ConnectedMsg> {
-    const p = this.next<ConnectedMsg>('connected', cmd.deadlineMs + 10000);
-    this.send(cmd);
-    return p;
-  }
-
-  async stats(): Promise<StatsMsg> {
-    const p = this.next<StatsMsg>('stats', 30000);
-    this.send({ cmd: 'stats' });
-    return p;
-  }
-
-  async exit(): Promise<void> {
-    if (this.exited) return;
-    const done = new Promise<void>((r) => this.child.once('exit', () => r()));
-    this.send({ cmd: 'exit' });
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(t);
-  }
-}
-
-async function allStats(rs: Receiver[]): Promise<StatsMsg[]> {
-  return Promise.all(rs.map((r) => r.stats()));
-}
-
-// ---------------------------------------------------------------------------------------------
-// the writer (open loop: write i is sent at t0 + i/rate whatever the server's latency)
-// ---------------------------------------------------------------------------------------------
-
 
 // ---------------------------------------------------------------------------------------------
 // phase 1: fan-out
 // ---------------------------------------------------------------------------------------------
 
-export interface FanoutResult {
+export interface FanoutResult extends WriteCounts, ReceiverCounts {
   target: ServerKind;
   error?: string;
   subscribers: number;
   /** of the subscribers, stalled ones (window 4, never granting credit; not measured) */
   stalled: number;
-  writeRate: number;
-  durationS: number;
-  writesSent: number;
-  writesAcked: number;
-  writesFailed: number;
-  writesSkipped: number;
-  firstWriteError: string | null;
   /** acked writes × healthy subscribers: the ops every one of them must get */
   expectedDeliveries: number;
   delivered: number;
@@ -222,7 +140,6 @@ export interface FanoutResult {
   windowS: number;
   deliveredPerSec: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
-  writeAckMs: { p50: number; p99: number };
   /** WebSocket payload bytes received per in-window delivery (framing of each target's protocol) */
   bytesPerDelivery: number;
   serverCpuS: number;
@@ -232,13 +149,6 @@ export interface FanoutResult {
   /** cores busy outside the server, the receivers and this process during the window (other
    * processes on the box, ksoftirqd): a noisy-neighbour indicator */
   otherCpuUtil: number;
-  resyncSnapshots: number;
-  closedAfterReady: number;
-  errorFrames: number;
-  goaways: number;
-  sampledDeltas: number;
-  seqViolations: number;
-  firstViolation: string | null;
   connectMs: number;
   /** runs aggregated into this result (medians of rates, latencies and CPU; sums of counts) */
   runs: number;
@@ -246,83 +156,13 @@ export interface FanoutResult {
   spread?: { cpuSPerMillion: [number, number]; latencyP99: [number, number]; deliveredPerSec: [number, number]; otherCpuUtil: [number, number] };
 }
 
-const round = (x: number, d = 2): number => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
-
-function addrs(block: number, count: number): string[] {
-  // 127.<block>.<k>.1: distinct source addresses spread the ephemeral ports
-  return Array.from({ length: count }, (_, k) => `127.${block}.${k + 1}.1`);
-}
-
-async function connectReceivers(
-  server: ServerProc,
-  counts: number[],
-  doc: string,
-  addrBlock: number,
-  sampleEvery: number,
-  stallEvery = 0,
-): Promise<{ receivers: Receiver[]; ready: number; stalled: number; ms: number; failedAttempts: number; firstError: string | null }> {
-  // a target with auth on: one credential per subscriber, each receiver gets its slice
-  const tokens = server.tokens ? await server.tokens(counts.reduce((a, b) => a + b, 0), doc) : undefined;
-  const firsts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
-  const receivers = counts.map(() => new Receiver());
-  const t0 = Date.now();
-  const results = await Promise.all(
-    receivers.map((r, i) =>
-      r.connect({
-        cmd: 'connect',
-        host: '127.0.0.1',
-        port: server.port,
-        path: server.stream.path,
-        protocol: server.stream.protocol,
-        wire: server.stream.wire,
-        doc,
-        count: counts[i],
-        localAddresses: addrs(addrBlock + i, 4),
-        concurrency: 128,
-        sampleEvery,
-        stallEvery,
-        tokens: tokens?.slice(firsts[i], firsts[i] + counts[i]),
-        deadlineMs: 90000,
-      }),
-    ),
-  );
-  return {
-    receivers,
-    ready: results.reduce((a, m) => a + m.ready, 0),
-    stalled: results.reduce((a, m) => a + m.stalled, 0),
-    ms: Date.now() - t0,
-    failedAttempts: results.reduce((a, m) => a + m.failedAttempts, 0),
-    firstError: results.find((m) => m.firstError !== null)?.firstError ?? null,
-  };
-}
-
-function split(total: number, parts: number): number[] {
-  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** On a shared box: wait (bounded) until the machine is nearly idle before a measured phase. */
-async function waitQuiet(cfg: BenchConfig, label: string): Promise<void> {
-  if (cfg.quietWaitS <= 0) return;
-  const until = Date.now() + cfg.quietWaitS * 1000;
-  let busy = NaN;
-  while (Date.now() < until) {
-    const b0 = machineBusySeconds();
-    await sleep(1000);
-    busy = machineBusySeconds() - b0;
-    if (busy < 0.25) return;
-  }
-  log(`[${label}] machine still busy (${busy.toFixed(2)} cores) after ${cfg.quietWaitS} s: measuring anyway`);
-}
-
 async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number): Promise<FanoutResult> {
-  await waitQuiet(cfg, kind);
+  await waitQuiet(cfg.quietWaitS, kind);
   log(`[${kind}] fan-out: starting server`);
   const server = await startServer(kind);
   let receivers: Receiver[] = [];
   try {
-    const conn = await connectReceivers(server, split(cfg.n, cfg.receivers), cfg.doc, addrBlock, 50, cfg.stallEvery);
+    const conn = await connectReceivers(server, split(cfg.n, cfg.receivers), { doc: cfg.doc, addrBlock, sampleEvery: 50, stallEvery: cfg.stallEvery });
     receivers = conn.receivers;
     log(`[${kind}] ${conn.ready}/${cfg.n} subscribers ready in ${conn.ms} ms (${conn.failedAttempts} failed attempts${conn.firstError ? `, first: ${conn.firstError}` : ''})`);
     if (conn.ready === 0) throw new Error(`no subscriber became ready: ${conn.firstError}`);
@@ -334,8 +174,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     await sleep(1000);
 
     const total = Math.round(cfg.rate * cfg.durationS);
-    for (const r of receivers) r.send({ cmd: 'window', minN: warmN, maxN: warmN + total - 1 });
-    await allStats(receivers); // barrier: IPC is ordered, so every receiver has reset its counters
+    await setWindow(receivers, warmN, warmN + total - 1);
     const cpu0 = cpuSeconds(server.pid);
     const machine0 = machineBusySeconds();
     const self0 = process.cpuUsage();
@@ -344,12 +183,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     const w = await writeAtRate(server.publisher, cfg.doc, cfg.rate, cfg.durationS, warmN);
     const expected = w.acked * (conn.ready - conn.stalled);
     // wait for the tail of the deliveries (bounded)
-    const drainUntil = Date.now() + 10000;
-    let stats = await allStats(receivers);
-    while (Date.now() < drainUntil && stats.reduce((a, s) => a + s.windowOps, 0) < expected) {
-      await sleep(100);
-      stats = await allStats(receivers);
-    }
+    const stats = await statsUntil(receivers, (st) => sumOf(st, (s) => s.windowOps) >= expected, 10000);
     const cpu1 = cpuSeconds(server.pid);
     const machine1 = machineBusySeconds();
     const selfCpu = process.cpuUsage(self0);
@@ -368,13 +202,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
       target: kind,
       subscribers: conn.ready,
       stalled: conn.stalled,
-      writeRate: cfg.rate,
-      durationS: cfg.durationS,
-      writesSent: w.sent,
-      writesAcked: w.acked,
-      writesFailed: w.failed,
-      writesSkipped: w.skipped,
-      firstWriteError: w.firstError,
+      ...writeCounts(w, cfg.rate, cfg.durationS),
       expectedDeliveries: expected,
       delivered,
       opsDelivered,
@@ -390,7 +218,6 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
         max: round(lat.max),
         mean: round(lat.mean),
       },
-      writeAckMs: { p50: round(w.ack.quantile(0.5)), p99: round(w.ack.quantile(0.99)) },
       bytesPerDelivery: round(delivered > 0 ? sum((s) => s.bytes) / delivered : NaN, 1),
       serverCpuS: round(serverCpuS, 2),
       serverCpuUtil: round(serverCpuS / ((t1 - t0) / 1000), 3),
@@ -400,13 +227,7 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
         (machine1 - machine0 - serverCpuS - sum((s) => s.cpuSeconds) - (selfCpu.user + selfCpu.system) / 1e6) / ((t1 - t0) / 1000),
         3,
       ),
-      resyncSnapshots: sum((s) => s.resyncSnapshots),
-      closedAfterReady: sum((s) => s.closedAfterReady),
-      errorFrames: sum((s) => s.errorFrames),
-      goaways: sum((s) => s.goaways),
-      sampledDeltas: sum((s) => s.sampledDeltas),
-      seqViolations: sum((s) => s.seqViolations),
-      firstViolation: stats.find((s) => s.firstViolation !== null)?.firstViolation ?? null,
+      ...receiverCounts(stats),
       connectMs: conn.ms,
       runs: 1,
     };
@@ -414,13 +235,6 @@ async function fanoutPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     await Promise.all(receivers.map((r) => r.exit()));
     await server.stop();
   }
-}
-
-function median(xs: number[]): number {
-  const a = xs.filter((x) => Number.isFinite(x)).sort((p, q) => p - q);
-  if (a.length === 0) return NaN;
-  const m = Math.floor(a.length / 2);
-  return a.length % 2 === 1 ? a[m] : (a[m - 1] + a[m]) / 2;
 }
 
 /** one result per target out of repeated runs: medians of rates/latencies/CPU, sums of counts */
@@ -466,13 +280,7 @@ function summarize(runs: FanoutResult[]): FanoutResult {
     cpuSPerMillion: round(med((r) => r.cpuSPerMillion), 3),
     receiverCpuUtil: round(med((r) => r.receiverCpuUtil), 3),
     otherCpuUtil: round(med((r) => r.otherCpuUtil), 3),
-    resyncSnapshots: sum((r) => r.resyncSnapshots),
-    closedAfterReady: sum((r) => r.closedAfterReady),
-    errorFrames: sum((r) => r.errorFrames),
-    goaways: sum((r) => r.goaways),
-    sampledDeltas: sum((r) => r.sampledDeltas),
-    seqViolations: sum((r) => r.seqViolations),
-    firstViolation: ok.find((r) => r.firstViolation !== null)?.firstViolation ?? null,
+    ...receiverCounts(ok),
     connectMs: round(med((r) => r.connectMs), 0),
     runs: ok.length,
     spread: {
@@ -508,7 +316,7 @@ async function sampleRss(pid: number, samples = 5, gapMs = 200): Promise<number>
 }
 
 async function memoryPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number): Promise<MemoryResult> {
-  await waitQuiet(cfg, kind);
+  await waitQuiet(cfg.quietWaitS, kind);
   log(`[${kind}] idle memory: starting 2 servers`);
   const servers = await Promise.all([startServer(kind), startServer(kind)]);
   const receivers: Receiver[] = [];
@@ -522,7 +330,7 @@ async function memoryPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
     const before = await Promise.all(servers.map((s) => sampleRss(s.pid)));
     const counts = split(cfg.idlePerServer, cfg.idleReceiversPerServer);
     const conns = await Promise.all(
-      servers.map((s, i) => connectReceivers(s, counts, 'idle', addrBlock + i * cfg.idleReceiversPerServer, 0)),
+      servers.map((s, i) => connectReceivers(s, counts, { doc: 'idle', addrBlock: addrBlock + i * cfg.idleReceiversPerServer, sampleEvery: 0 })),
     );
     for (const c of conns) receivers.push(...c.receivers);
     log(`[${kind}] idle connections ready: ${conns.map((c) => `${c.ready} in ${c.ms} ms`).join(', ')}`);
@@ -547,18 +355,6 @@ async function memoryPhase(kind: ServerKind, cfg: BenchConfig, addrBlock: number
 // ---------------------------------------------------------------------------------------------
 // report
 // ---------------------------------------------------------------------------------------------
-
-function log(msg: string): void {
-  process.stderr.write(`${msg}\n`);
-}
-
-const fmtInt = (x: number): string => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
-const fmt = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ')).join('\n');
-}
 
 /** Replicant over a reference target, for the ratio columns (absent when either side failed) */
 interface Ratio {
@@ -920,7 +716,7 @@ async function main(): Promise<void> {
       stalledDurationS: cfg.stalledDurationS,
     },
     replicantCli: cfg.targets.includes('replicant') ? CLI_MAIN : null,
-    host: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', node: process.version, clkTck: clockTicks() },
+    host: hostInfo(),
     fanout: fan,
     memory: mem,
     hot: hot.map((h) => ({ rate: h.rate, results: h.results, cpuPerOpRatio: hotRatio(h) })),
@@ -949,8 +745,8 @@ async function main(): Promise<void> {
 
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    // receivers exit on their own when the IPC channel closes; servers are killed here
-    killAllServers();
+    // receivers exit on their own when the IPC channel closes; the servers are SIGKILLed by the
+    // test kit's exit hook
     process.exit(130);
   });
 }

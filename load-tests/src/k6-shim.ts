@@ -151,26 +151,17 @@ function vuMain(wd: VuWorkerData): Promise<void> {
       post({ kind: 'sample', name: this.name, value: typeof value === 'boolean' ? (value ? 1 : 0) : Number(value), tags: { ...currentTags, ...(tags ?? {}) } });
     }
   }
-  class Counter extends Metric {
-    constructor(name: string) {
-      super(name, 'counter');
-    }
-  }
-  class Gauge extends Metric {
-    constructor(name: string, isTime = false) {
-      super(name, 'gauge', isTime);
-    }
-  }
-  class Rate extends Metric {
-    constructor(name: string) {
-      super(name, 'rate');
-    }
-  }
-  class Trend extends Metric {
-    constructor(name: string, isTime = false) {
-      super(name, 'trend', isTime);
-    }
-  }
+  // k6's four metric classes differ only in their type (`isTime` matters for Gauge and Trend)
+  const metricClass = (type: MetricType) =>
+    class extends Metric {
+      constructor(name: string, isTime = false) {
+        super(name, type, isTime);
+      }
+    };
+  const Counter = metricClass('counter');
+  const Gauge = metricClass('gauge');
+  const Rate = metricClass('rate');
+  const Trend = metricClass('trend');
   const checksMetric = new Rate('checks');
 
   // ---- k6 ----

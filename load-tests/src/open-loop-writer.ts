@@ -1,12 +1,14 @@
 /**
  * The benchmarks' writer: open loop (write i is sent at t0 + i/rate whatever the server's latency),
  * each patch carrying the writer's wall-clock timestamp `t` and index `n` for the receivers'
- * latency measurement, over one keep-alive agent. Shared by bench.ts and bench-cluster.ts.
+ * latency measurement, over one keep-alive agent. Shared by bench.ts and bench-cluster.ts; its
+ * `post` is also bench-writes' (closed-loop) write and the peer tests'.
  * Where the write goes is a `Publisher`: Replicant's `POST /v1/docs/{doc}` by default, or a peer's
  * own API (Centrifugo's `/api/publish`) with the same patch as its payload.
  */
 import * as http from 'node:http';
 import { Histogram, wallMs } from './histogram.js';
+import { round } from './report.js';
 
 export interface WriteResult {
   sent: number;
@@ -49,7 +51,8 @@ export function publish(p: Publisher, doc: string, patchJson: string): Promise<{
   return post(p.port, p.path(doc), p.body(doc, patchJson), p.headers);
 }
 
-export function post(port: number, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+/** The one HTTP write of the benches: POST `body` to 127.0.0.1:`port``path` over `via` (keep-alive), 30 s timeout. */
+export function post(port: number, path: string, body: string, headers: Record<string, string> = {}, via: http.Agent = agent): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -57,7 +60,7 @@ export function post(port: number, path: string, body: string, headers: Record<s
         port,
         path,
         method: 'POST',
-        agent,
+        agent: via,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
       },
       (res) => {
@@ -125,4 +128,29 @@ export async function writeAtRate(target: number | Publisher, doc: string, rate:
   await Promise.all([...pending]);
   r.elapsedS = (performance.now() - t0) / 1000;
   return r;
+}
+
+/** A run's writes as the benches report them (flat fields of every result in BENCH_JSON). */
+export interface WriteCounts {
+  writeRate: number;
+  durationS: number;
+  writesSent: number;
+  writesAcked: number;
+  writesFailed: number;
+  writesSkipped: number;
+  firstWriteError: string | null;
+  writeAckMs: { p50: number; p99: number };
+}
+
+export function writeCounts(w: WriteResult, rate: number, durationS: number): WriteCounts {
+  return {
+    writeRate: rate,
+    durationS,
+    writesSent: w.sent,
+    writesAcked: w.acked,
+    writesFailed: w.failed,
+    writesSkipped: w.skipped,
+    firstWriteError: w.firstError,
+    writeAckMs: { p50: round(w.ack.quantile(0.5)), p99: round(w.ack.quantile(0.99)) },
+  };
 }

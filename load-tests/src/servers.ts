@@ -5,30 +5,19 @@
  * RSS), its subscribe endpoint and its publisher. Shared by the bench, the k6 smoke test and the
  * peer tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import * as net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, ownDir, releaseDir, watch } from '@replicant/testkit';
 import { REPO_ROOT } from './paths.js';
 import { TARGETS, type StreamEndpoint, type TargetName } from './targets.js';
 import type { Publisher } from './open-loop-writer.js';
 
 export { REPO_ROOT, CLI_MAIN, BARE_MAIN, replicantBuilt } from './paths.js';
+export { freePort } from '@replicant/testkit';
 
 export type ServerKind = TargetName;
-
-/** A free TCP port on 127.0.0.1 (bind to 0, read, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ServerProc {
   kind: ServerKind;
@@ -59,7 +48,14 @@ export interface StartOptions {
 }
 
 /** Variables that would switch `replicant dev` away from the embedded, unauthenticated setup. */
-const SCRUB = ['KAFKA_BROKERS', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'AUTH_JWKS_URL', 'API_KEYS', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'ADMIN_PORT', 'NODE_ID'];
+export const SCRUB = ['KAFKA_BROKERS', 'REDIS_URL', 'AUTH_JWT_SECRET', 'AUTH_JWT_PUBLIC_KEY', 'AUTH_JWKS_URL', 'API_KEYS', 'TLS_CERT_FILE', 'TLS_KEY_FILE', 'ADMIN_PORT', 'NODE_ID'] as const;
+
+/** A temporary directory removed at process exit at the latest (testkit's ownDir). */
+export function benchDir(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  ownDir(dir);
+  return { dir, remove: () => releaseDir(dir) };
+}
 
 export async function startServer(kind: ServerKind, opts: StartOptions = {}): Promise<ServerProc> {
   const target = TARGETS[kind];
@@ -69,100 +65,39 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
   for (const k of SCRUB) delete env[k];
   env.PORT = String(port);
   env.HOST = '127.0.0.1';
-  let dataDir: string | undefined;
-  if (target.needsDir) {
-    dataDir = mkdtempSync(join(tmpdir(), `replicant-bench-${kind}-`));
-    dataDirs.add(dataDir);
-  }
+  const tmp = target.needsDir ? benchDir(`replicant-bench-${kind}-`) : undefined;
   let launch;
   try {
-    launch = target.launch(port, dataDir);
+    launch = target.launch(port, tmp?.dir);
   } catch (err) {
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    tmp?.remove();
     throw err;
   }
   Object.assign(env, launch.env, opts.env ?? {});
-  const child = spawn(launch.command, launch.args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let exited = false;
-  let readyResolve!: () => void;
-  let readyReject!: (e: Error) => void;
-  const ready = new Promise<void>((res, rej) => {
-    readyResolve = res;
-    readyReject = rej;
-  });
-  // keep draining both pipes for the whole life of the server: a full pipe would block it
-  const onChunk = (() => {
-    let partial = '';
-    return (d: Buffer): void => {
-      const text = partial + d.toString('utf8');
-      const parts = text.split('\n');
-      partial = parts.pop() ?? '';
-      for (const line of parts) {
-        lines.push(line);
-        if (lines.length > 200) lines.shift();
-        if (launch.ready.test(line)) readyResolve();
-      }
-    };
-  })();
-  child.stdout!.on('data', onChunk);
-  child.stderr!.on('data', onChunk);
-  // a command that cannot start (ENOENT, EACCES) emits 'error' and may never emit 'exit'
-  child.on('error', (err) => readyReject(new Error(`${kind}: cannot start ${launch.command}: ${err.message}`)));
-  const exitPromise = new Promise<void>((resolve) => {
-    child.on('exit', (code, signal) => {
-      exited = true;
-      readyReject(new Error(`${kind} exited (code ${code}, signal ${signal}) before ready:\n${lines.slice(-30).join('\n')}`));
-      resolve();
-    });
-  });
-  live.add(child);
-  child.on('exit', () => live.delete(child));
-  const timeoutMs = opts.readyTimeoutMs ?? 30000;
-  const timer = setTimeout(() => readyReject(new Error(`${kind} not ready after ${timeoutMs} ms:\n${lines.slice(-30).join('\n')}`)), timeoutMs);
+  const w = watch({ name: kind, bin: launch.command, args: launch.args, env, cwd: REPO_ROOT });
   const proc: ServerProc = {
     kind,
-    pid: child.pid!,
+    pid: w.pid,
     port,
-    dataDir,
+    dataDir: tmp?.dir,
     stream: launch.stream,
     publisher: launch.publisher,
     tokens: launch.tokens,
-    child,
+    child: w.child,
     get exited() {
-      return exited;
+      return w.exited;
     },
-    output: () => lines.join('\n'),
+    output: w.output,
     stop: async (graceMs = 10000) => {
-      if (!exited) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-        await exitPromise;
-        clearTimeout(t);
-      }
-      if (dataDir !== undefined) {
-        rmSync(dataDir, { recursive: true, force: true });
-        dataDirs.delete(dataDir);
-      }
+      await w.stop('SIGTERM', graceMs);
+      tmp?.remove();
     },
   };
   try {
-    await ready;
+    await w.waitFor(launch.ready, opts.readyTimeoutMs ?? 30000);
   } catch (err) {
     await proc.stop(1000);
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
   return proc;
 }
-
-// children still running when this process exits are killed
-const live = new Set<ChildProcess>();
-/** SIGKILLs every server this process started that is still running */
-export function killAllServers(): void {
-  for (const c of live) c.kill('SIGKILL');
-  for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
-}
-const dataDirs = new Set<string>();
-process.on('exit', killAllServers);

@@ -7,111 +7,61 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, execFileSync, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startServer } from '../src/servers.js';
+import { execFileSync } from 'node:child_process';
+import { startServer, type ServerProc } from '../src/servers.js';
 import { TARGET_NAMES, parseTargets } from '../src/targets.js';
 import { publish } from '../src/open-loop-writer.js';
 import { wallMs } from '../src/histogram.js';
 import { makeWire, type FastParse } from '../src/wire.js';
 import { INSTALL_GO_TOOL } from '../src/paths.js';
-import type { ConnectCmd, ConnectedMsg, StatsMsg } from '../src/receiver.js';
+import { connectReceivers, setWindow, statsUntil, type ConnectOptions, type Endpoint } from '../src/receivers.js';
+import type { StatsMsg } from '../src/receiver.js';
 
-const RECEIVER = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'receiver.js');
+/** one receiver child process with `count` subscribers of `doc` on `server` (with its credentials, if any), every socket fully checked */
+async function subscribed(server: Endpoint, doc: string, count: number, extra: Partial<ConnectOptions> = {}) {
+  const c = await connectReceivers(server, [count], { doc, addrBlock: 0, addrsPerReceiver: 0, concurrency: count, sampleEvery: 1, deadlineMs: 10000, ...extra });
+  const [rx] = c.receivers;
+  return { rx, c, close: () => rx.exit() };
+}
 
-/** sends `cmd` and resolves with the child's next message of kind `ev` */
-function ask<T>(child: ChildProcess, cmd: object, ev: string, timeoutMs = 20000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`receiver: no ${ev} after ${timeoutMs} ms`)), timeoutMs);
-    const on = (m: { ev: string }): void => {
-      if (m.ev !== ev) return;
-      clearTimeout(t);
-      child.off('message', on);
-      resolve(m as T);
-    };
-    child.on('message', on);
-    child.send(cmd);
-  });
+/** `writes` publishes of the bench patch shape `{"t":…,"n":i}` to `doc`, each acknowledged */
+async function publishAll(server: ServerProc, doc: string, writes: number): Promise<void> {
+  for (let n = 0; n < writes; n++) {
+    const r = await publish(server.publisher, doc, `{"t":${wallMs().toFixed(3)},"n":${n}}`);
+    assert.ok(server.publisher.acked(r.status, r.body), `write ${n}: HTTP ${r.status} ${r.body}`);
+  }
+}
+
+/** nothing but deliveries: no error frame, goaway, close or resync */
+function assertClean(s: StatsMsg): void {
+  assert.equal(s.seqViolations, 0, s.firstViolation ?? '');
+  assert.equal(s.errorFrames + s.goaways + s.closedAfterReady + s.resyncSnapshots, 0, JSON.stringify(s));
 }
 
 for (const kind of TARGET_NAMES) {
   test(`${kind}: a receiver subscribes over its wire and measures every publish, in order`, async () => {
     const server = await startServer(kind, { readyTimeoutMs: 20000 });
-    const rx = fork(RECEIVER, [], { env: { ...process.env, REPLICANT_RECEIVER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const exited = new Promise<void>((r) => rx.once('exit', () => r()));
     try {
       const subscribers = 4;
       const writes = 5;
-      const connect: ConnectCmd = {
-        cmd: 'connect',
-        host: '127.0.0.1',
-        port: server.port,
-        path: server.stream.path,
-        protocol: server.stream.protocol,
-        wire: server.stream.wire,
-        doc: 'smoke',
-        count: subscribers,
-        localAddresses: ['127.0.0.1'],
-        concurrency: subscribers,
-        sampleEvery: 1,
-        deadlineMs: 10000,
-        tokens: await server.tokens?.(subscribers, 'smoke'),
-      };
-      const c = await ask<ConnectedMsg>(rx, connect, 'connected');
-      assert.equal(c.ready, subscribers, `ready ${c.ready}/${subscribers}: ${c.firstError}`);
-      rx.send({ cmd: 'window', minN: 0, maxN: writes - 1 });
-      await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats'); // barrier: IPC is ordered, the window is set before any write
-      for (let n = 0; n < writes; n++) {
-        const r = await publish(server.publisher, 'smoke', `{"t":${wallMs().toFixed(3)},"n":${n}}`);
-        assert.ok(server.publisher.acked(r.status, r.body), `write ${n}: HTTP ${r.status} ${r.body}`);
+      const { rx, c, close } = await subscribed(server, 'smoke', subscribers);
+      try {
+        assert.equal(c.ready, subscribers, `ready ${c.ready}/${subscribers}: ${c.firstError}`);
+        await setWindow([rx], 0, writes - 1); // the window is set before any write
+        await publishAll(server, 'smoke', writes);
+        const [s] = await statsUntil([rx], ([x]) => x.windowDeltas >= subscribers * writes, 10000, 50);
+        assert.equal(s.windowDeltas, subscribers * writes, JSON.stringify(s));
+        assert.equal(s.sampledDeltas, subscribers * writes, 'every delta went through the full seq check');
+        assertClean(s);
+        assert.ok(s.latency.count === subscribers * writes, 'every delivery has a latency');
+        assert.equal(server.exited, false);
+      } finally {
+        await close();
       }
-      // the receiver has no delivery event to await: ask for its counters until all arrived (bounded)
-      const until = Date.now() + 10000;
-      let s = await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats');
-      while (s.windowDeltas < subscribers * writes && Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 50));
-        s = await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats');
-      }
-      assert.equal(s.windowDeltas, subscribers * writes, JSON.stringify(s));
-      assert.equal(s.sampledDeltas, subscribers * writes, 'every delta went through the full seq check');
-      assert.equal(s.seqViolations, 0, s.firstViolation ?? '');
-      assert.equal(s.errorFrames + s.goaways + s.closedAfterReady + s.resyncSnapshots, 0, JSON.stringify(s));
-      assert.ok(s.latency.count === subscribers * writes, 'every delivery has a latency');
-      assert.equal(server.exited, false);
     } finally {
-      if (rx.connected) rx.send({ cmd: 'exit' });
-      await exited;
       await server.stop(5000);
     }
   });
-}
-
-/** a receiver child process subscribed to `doc` on `server` with `extra` connect options */
-async function subscribed(server: Awaited<ReturnType<typeof startServer>>, doc: string, count: number, extra: Partial<ConnectCmd>) {
-  const rx = fork(RECEIVER, [], { env: { ...process.env, REPLICANT_RECEIVER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise<void>((r) => rx.once('exit', () => r()));
-  const connect: ConnectCmd = {
-    cmd: 'connect',
-    host: '127.0.0.1',
-    port: server.port,
-    path: server.stream.path,
-    protocol: server.stream.protocol,
-    wire: server.stream.wire,
-    doc,
-    count,
-    localAddresses: ['127.0.0.1'],
-    concurrency: count,
-    sampleEvery: 1,
-    deadlineMs: 10000,
-    ...extra,
-  };
-  const c = await ask<ConnectedMsg>(rx, connect, 'connected', connect.deadlineMs + 5000);
-  const close = async (): Promise<void> => {
-    if (rx.connected) rx.send({ cmd: 'exit' });
-    await exited;
-  };
-  return { rx, c, close };
 }
 
 test('receiver stallEvery: every k-th socket says hello window 4 and stalls; the healthy ones get every write, in order', async () => {
@@ -121,23 +71,13 @@ test('receiver stallEvery: every k-th socket says hello window 4 and stalls; the
     assert.equal(c.ready, 6, `ready ${c.ready}/6: ${c.firstError}`);
     assert.equal(c.stalled, 2, 'sockets 0 and 3 are stalled');
     const writes = 10; // more than the stalled sockets' window of 4
-    rx.send({ cmd: 'window', minN: 0, maxN: writes - 1 });
-    await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats');
-    for (let n = 0; n < writes; n++) {
-      const r = await publish(server.publisher, 'stall', `{"t":${wallMs().toFixed(3)},"n":${n}}`);
-      assert.ok(server.publisher.acked(r.status, r.body), `write ${n}: HTTP ${r.status} ${r.body}`);
-    }
+    await setWindow([rx], 0, writes - 1);
+    await publishAll(server, 'stall', writes);
     const healthy = 4;
-    const until = Date.now() + 10000;
-    let s = await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats');
-    while (s.windowOps < healthy * writes && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 50));
-      s = await ask<StatsMsg>(rx, { cmd: 'stats' }, 'stats');
-    }
+    const [s] = await statsUntil([rx], ([x]) => x.windowOps >= healthy * writes, 10000, 50);
     // only the healthy sockets are measured: every op exactly once, the seq chain unbroken
     assert.equal(s.windowOps, healthy * writes, JSON.stringify(s));
-    assert.equal(s.seqViolations, 0, s.firstViolation ?? '');
-    assert.equal(s.errorFrames + s.goaways + s.closedAfterReady + s.resyncSnapshots, 0, JSON.stringify(s));
+    assertClean(s);
     assert.equal(s.open, 6, 'the stalled sockets stay connected');
   } finally {
     await close();
@@ -147,7 +87,8 @@ test('receiver stallEvery: every k-th socket says hello window 4 and stalls; the
 
 test('replicant-auth has auth on: no token, no subscription; no API key, no write', async () => {
   const server = await startServer('replicant-auth', { readyTimeoutMs: 20000 });
-  const { c, close } = await subscribed(server, 'smoke', 1, { deadlineMs: 2000 });
+  // no credentials: the endpoint without the target's tokens
+  const { c, close } = await subscribed({ port: server.port, stream: server.stream }, 'smoke', 1, { deadlineMs: 2000 });
   try {
     assert.equal(c.ready, 0, 'an unauthenticated subscribe is refused');
     assert.ok(c.firstError !== null);

@@ -48,7 +48,7 @@ export function decodeClientBinary(bytes: Uint8Array): ClientFrame | ProtocolErr
         return new ProtocolError(ErrorCode.BadPatch, 'patch is not valid UTF-8 JSON', p.doc ?? '', p.id || undefined);
       }
       const o: Record<string, unknown> = { type: 'publish', doc: p.doc, patch, id: p.id };
-      if (p.ifSeq != null) o.ifSeq = String(longToSeq(p.ifSeq as any));
+      if (p.ifSeq != null) o.ifSeq = String(longToSeq(p.ifSeq));
       return validateClientFrame(o);
     }
     case 'hello':
@@ -99,7 +99,7 @@ export function encodeClientBinary(f: ClientFrame): Uint8Array {
         publish:
           f.ifSeq === undefined
             ? { doc: f.doc, patch: utf8Encode(f.patch), id: f.id ?? '' }
-            : { doc: f.doc, patch: utf8Encode(f.patch), id: f.id ?? '', ifSeq: seqToLong(f.ifSeq) as any },
+            : { doc: f.doc, patch: utf8Encode(f.patch), id: f.id ?? '', ifSeq: seqToLong(f.ifSeq) },
       }).finish();
     case 'hello':
       return pb.ClientFrame.encode({ hello: { window: f.window } }).finish();

@@ -1,4 +1,4 @@
-import { test, beforeEach, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON, type JsonObject } from '@replicant/protocol';
 import {
@@ -11,20 +11,10 @@ import {
   type Timers,
 } from '../src/index.js';
 import { ScriptedServer, snapshot, delta, type Conn } from './scripted-server.js';
+import { serverPerTest } from './per-test-server.js';
 
-// A fresh server per test, so a client left reconnecting cannot hand its connection to the next test.
-let server: ScriptedServer;
-let clients: ReplicantClient[] = [];
-
-beforeEach(async () => {
-  server = await ScriptedServer.start();
-});
-
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  clients = [];
-  await server.stop();
-});
+let server!: ScriptedServer;
+const clients = serverPerTest((s) => (server = s));
 
 /** Opens a client that reconnects immediately unless a test says otherwise. */
 function open(opts: ClientOptions = {}, url = server.url): ReplicantClient {

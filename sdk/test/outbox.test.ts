@@ -3,7 +3,7 @@
  * bounds, rebase on server moves, rejection, retries of overload answers, the send span, and
  * storage handed to the next client instance (what a reload or restart does).
  */
-import { test, beforeEach, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,19 +11,10 @@ import { join } from 'node:path';
 import { parseSequencedKey, SEND_SPAN, type ClientFrame, type JsonObject } from '@replicant/protocol';
 import { connect, fileStorage, memoryStorage, ReplicantError, type ClientOptions, type ReplicantClient, type OutboxStorage, type StoredOp } from '../src/index.js';
 import { ScriptedServer, snapshot, delta, type Conn } from './scripted-server.js';
+import { serverPerTest } from './per-test-server.js';
 
-let server: ScriptedServer;
-let clients: ReplicantClient[] = [];
-
-beforeEach(async () => {
-  server = await ScriptedServer.start();
-});
-
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  clients = [];
-  await server.stop();
-});
+let server!: ScriptedServer;
+const clients = serverPerTest((s) => (server = s));
 
 function open(opts: ClientOptions = {}): ReplicantClient {
   const c = connect(server.url, { random: () => 0, protocol: 'json', window: 0, ...opts });

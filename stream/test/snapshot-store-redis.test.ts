@@ -1,7 +1,6 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
-import { freePort, startRedis } from '@replicant/testkit';
+import { freePort, redisPerSuite, startRedis } from '@replicant/testkit';
 import type { RedisServer } from '@replicant/testkit';
 import type { DocSnapshot } from '../src/doc-state.js';
 import { SnapshotStoreLostError } from '../src/snapshot-store.js';
@@ -22,20 +21,17 @@ function open(server: RedisServer, opts: Partial<RedisSnapshotStoreOptions> = {}
   return RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${++prefixes}:`, log: quiet, maxReconnectDelayMs: 100, ...opts });
 }
 
+/** two stores on one prefix: what two checkpointers of one topic are */
+async function twoCheckpointers(server: RedisServer): Promise<[RedisSnapshotStore, RedisSnapshotStore]> {
+  const s1 = await open(server);
+  return [s1, await RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${prefixes}:`, log: quiet })];
+}
+
 describe('RedisSnapshotStore on one redis-server', () => {
-  let server: RedisServer;
-  let raw: Redis;
-  before(async () => {
-    server = await startRedis();
-    raw = new Redis(server.url);
-  });
-  after(async () => {
-    raw.disconnect();
-    await server.close();
-  });
+  const redis = redisPerSuite();
 
   test('round trip: bigints intact, unknown docs and partitions are undefined and 0n, own copies', async () => {
-    const store = await open(server);
+    const store = await open(redis.server);
     try {
       assert.equal(store.ready, true);
       assert.equal(await store.get('nope'), undefined);
@@ -63,22 +59,22 @@ describe('RedisSnapshotStore on one redis-server', () => {
   });
 
   test('key layout: <prefix>snap:<doc> = {seq, json}; <prefix>covered:<topic> = partition -> offset', async () => {
-    const store = await RedisSnapshotStore.open({ url: server.url, keyPrefix: 'layout:', topic: 'my.topic', log: quiet });
-    const other = await RedisSnapshotStore.open({ url: server.url, keyPrefix: 'layout:', topic: 'other.topic', log: quiet });
+    const store = await RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: 'layout:', topic: 'my.topic', log: quiet });
+    const other = await RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: 'layout:', topic: 'other.topic', log: quiet });
     try {
       await store.commit([snap('d1', 42n, { a: 1 })], new Map([[0, 43n], [5, 7n]]));
-      assert.deepEqual(await raw.hgetall('layout:snap:d1'), {
+      assert.deepEqual(await redis.raw.hgetall('layout:snap:d1'), {
         seq: '42',
         json: '{"doc":"d1","seq":"42","state":{"a":1},"keys":[]}',
       });
-      assert.deepEqual(await raw.hgetall('layout:covered:my.topic'), { '0': '43', '5': '7' });
+      assert.deepEqual(await redis.raw.hgetall('layout:covered:my.topic'), { '0': '43', '5': '7' });
       // covered offsets are per topic; snapshots are per doc (doc ids are global)
       assert.equal(await other.covered(0), 0n);
       assert.deepEqual((await other.get('d1'))?.state, { a: 1 });
-      const defaults = await RedisSnapshotStore.open({ url: server.url, log: quiet });
+      const defaults = await RedisSnapshotStore.open({ url: redis.server.url, log: quiet });
       await defaults.commit([], new Map([[1, 1n]]));
-      assert.equal(await raw.hget('replicant:covered:replicant.docs', '1'), '1');
-      await raw.del('replicant:covered:replicant.docs');
+      assert.equal(await redis.raw.hget('replicant:covered:replicant.docs', '1'), '1');
+      await redis.raw.del('replicant:covered:replicant.docs');
       await defaults.close();
     } finally {
       await store.close();
@@ -87,8 +83,7 @@ describe('RedisSnapshotStore on one redis-server', () => {
   });
 
   test('covered offsets never move backwards, also between two stores (two checkpointers)', async () => {
-    const s1 = await open(server);
-    const s2 = await RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${prefixes}:`, log: quiet });
+    const [s1, s2] = await twoCheckpointers(redis.server);
     try {
       await s1.commit([], new Map([[0, 10n], [1, 99n]]));
       await s2.commit([], new Map([[0, 5n], [1, 100n], [2, 1n]]));
@@ -113,8 +108,7 @@ describe('RedisSnapshotStore on one redis-server', () => {
   });
 
   test('an older snapshot never overwrites a newer one (seq compared as 64-bit decimals)', async () => {
-    const s1 = await open(server);
-    const s2 = await RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${prefixes}:`, log: quiet });
+    const [s1, s2] = await twoCheckpointers(redis.server);
     try {
       await s1.commit([snap('d', 10n, { v: 10 })], new Map());
       await s2.commit([snap('d', 9n, { v: 9 })], new Map());
@@ -143,12 +137,12 @@ describe('RedisSnapshotStore on one redis-server', () => {
   });
 
   test('large batches are chunked: every snapshot is stored', async () => {
-    const store = await open(server, { chunkSize: 64, chunkBytes: 4096, concurrency: 3 });
+    const store = await open(redis.server, { chunkSize: 64, chunkBytes: 4096, concurrency: 3 });
     try {
       const snaps = Array.from({ length: 1000 }, (_, i) => snap(`doc-${i}`, BigInt(i + 1), { i, pad: 'x'.repeat(i % 50) }));
       await store.commit(snaps, new Map([[0, 1001n]]));
       for (const i of [0, 1, 63, 64, 65, 500, 999]) assert.deepEqual(await store.get(`doc-${i}`), snaps[i]);
-      const keys = await raw.keys(`t${prefixes}:snap:*`);
+      const keys = await redis.raw.keys(`t${prefixes}:snap:*`);
       assert.equal(keys.length, 1000);
       assert.equal(await store.covered(0), 1001n);
     } finally {
@@ -157,7 +151,7 @@ describe('RedisSnapshotStore on one redis-server', () => {
   });
 
   test('after close every call fails', async () => {
-    const store = await open(server);
+    const store = await open(redis.server);
     await store.close();
     await store.close();
     assert.equal(store.ready, false);
@@ -167,11 +161,11 @@ describe('RedisSnapshotStore on one redis-server', () => {
   });
 
   test('a stored snapshot under the wrong key, or unreadable, is reported, not returned', async () => {
-    const store = await open(server);
+    const store = await open(redis.server);
     try {
-      await raw.hset(`t${prefixes}:snap:x`, 'seq', '1', 'json', '{"doc":"y","seq":"1","state":{},"keys":[]}');
+      await redis.raw.hset(`t${prefixes}:snap:x`, 'seq', '1', 'json', '{"doc":"y","seq":"1","state":{},"keys":[]}');
       await assert.rejects(store.get('x'), /snapshot under x holds y/);
-      await raw.hset(`t${prefixes}:snap:z`, 'seq', '1', 'json', '{"doc":"z"');
+      await redis.raw.hset(`t${prefixes}:snap:z`, 'seq', '1', 'json', '{"doc":"z"');
       await assert.rejects(store.get('z'), /redis snapshot store redis:\/\/127\.0\.0\.1:\d+: stored snapshot of z is unreadable/);
     } finally {
       await store.close();
@@ -239,30 +233,21 @@ test('Redis down: calls fail fast with a clear error (nothing queued); after a r
 });
 
 describe('RedisSnapshotStore lineage: a store that lost its contents is noticed, never mixed', () => {
-  let server: RedisServer;
-  let raw: Redis;
-  before(async () => {
-    server = await startRedis();
-    raw = new Redis(server.url);
-  });
-  after(async () => {
-    raw.disconnect();
-    await server.close();
-  });
+  const redis = redisPerSuite();
 
   test('<prefix>lineage:<topic> = <id>:<generation>; commits that advance covered offsets bump the generation', async () => {
-    const store = await open(server);
+    const store = await open(redis.server);
     try {
       const key = `t${prefixes}:lineage:replicant.docs`;
-      const first = await raw.get(key);
+      const first = await redis.raw.get(key);
       assert.match(first ?? '', /^[0-9a-f]{16}:0$/);
       await store.commit([snap('d', 1n, {})], new Map());
-      assert.equal(await raw.get(key), first, 'snapshots alone do not bump it');
+      assert.equal(await redis.raw.get(key), first, 'snapshots alone do not bump it');
       await store.commit([], new Map([[0, 2n]]));
       await store.commit([], new Map([[0, 3n]]));
-      assert.equal(await raw.get(key), first!.replace(/:0$/, ':2'));
+      assert.equal(await redis.raw.get(key), first!.replace(/:0$/, ':2'));
       // a second store (a replica) sees the same lineage and follows the generation
-      const other = await RedisSnapshotStore.open({ url: server.url, keyPrefix: `t${prefixes}:`, log: quiet });
+      const other = await RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: `t${prefixes}:`, log: quiet });
       assert.equal(await other.covered(0), 3n);
       await store.commit([], new Map([[0, 4n]]));
       assert.equal(await other.covered(0), 4n);
@@ -273,14 +258,14 @@ describe('RedisSnapshotStore lineage: a store that lost its contents is noticed,
   });
 
   test('a reader: the first call after the loss fails, later calls read the new contents', async () => {
-    const owner = await open(server);
+    const owner = await open(redis.server);
     const prefix = `t${prefixes}:`;
-    const reader = await RedisSnapshotStore.open({ url: server.url, keyPrefix: prefix, log: quiet });
+    const reader = await RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: prefix, log: quiet });
     try {
       await owner.commit([snap('d', 5n, { v: 5 })], new Map([[0, 6n]]));
       assert.equal(await reader.covered(0), 6n);
       // gone: as after a restart without persistence (FLUSHALL on this prefix only)
-      for (const k of await raw.keys(`${prefix}*`)) await raw.del(k);
+      for (const k of await redis.raw.keys(`${prefix}*`)) await redis.raw.del(k);
       // a covered offset read before the loss must not be combined with a snapshot read after it
       await assert.rejects(reader.get('d'), (err: Error) => {
         assert.ok(err instanceof SnapshotStoreLostError);
@@ -296,17 +281,17 @@ describe('RedisSnapshotStore lineage: a store that lost its contents is noticed,
   });
 
   test('the owner (onLoss): every call fails from the loss until adopt(); nothing is written meanwhile', async () => {
-    const owner = await open(server);
+    const owner = await open(redis.server);
     const prefix = `t${prefixes}:`;
     const losses: Error[] = [];
     owner.onLoss((err) => losses.push(err));
     try {
       await owner.commit([snap('a', 1n, { v: 1 }), snap('b', 2n, { v: 2 })], new Map([[0, 3n]]));
-      for (const k of await raw.keys(`${prefix}*`)) await raw.del(k);
+      for (const k of await redis.raw.keys(`${prefix}*`)) await redis.raw.del(k);
       // a checkpoint after the loss would advance covered offsets over snapshots that are gone
       await assert.rejects(owner.commit([snap('a', 4n, { v: 4 })], new Map([[0, 5n]])), SnapshotStoreLostError);
       assert.equal(losses.length, 1);
-      assert.deepEqual(await raw.keys(`${prefix}*`), [], 'the failed commit wrote nothing');
+      assert.deepEqual(await redis.raw.keys(`${prefix}*`), [], 'the failed commit wrote nothing');
       await assert.rejects(owner.get('a'), SnapshotStoreLostError);
       await assert.rejects(owner.covered(0), SnapshotStoreLostError);
       await owner.adopt();
@@ -321,20 +306,20 @@ describe('RedisSnapshotStore lineage: a store that lost its contents is noticed,
   });
 
   test('a rollback (restored from an older dump: lower generation) and a replaced lineage are noticed too', async () => {
-    const owner = await open(server);
+    const owner = await open(redis.server);
     const prefix = `t${prefixes}:`;
     const key = `${prefix}lineage:replicant.docs`;
     const losses: string[] = [];
     owner.onLoss((err) => losses.push(err.message));
     try {
       await owner.commit([], new Map([[0, 1n]]));
-      const dump = await raw.get(key); // generation 1
+      const dump = await redis.raw.get(key); // generation 1
       await owner.commit([], new Map([[0, 2n]]));
-      await raw.set(key, dump!);
+      await redis.raw.set(key, dump!);
       await assert.rejects(owner.covered(0), /went back in time \(generation 1 < 2/);
       await owner.adopt();
       assert.equal(await owner.covered(0), 2n);
-      await raw.set(key, 'someone-else:7');
+      await redis.raw.set(key, 'someone-else:7');
       await assert.rejects(owner.get('x'), /were replaced \(lineage [0-9a-f]{16} -> someone-else\)/);
       assert.equal(losses.length, 2);
     } finally {

@@ -1,11 +1,14 @@
 /**
- * The one launcher of the test kit's server processes (redis-server, Kafka brokers): spawn, wait
- * for the line that says the server is ready, keep draining its output without holding the event
- * loop, stop it with a signal, and make sure nothing outlives the test process.
+ * The one launcher of every long-running process the tests and benchmarks start: the test kit's
+ * servers (redis-server, Kafka brokers), the `replicant` processes of cli/test/harness.ts and the
+ * load-tests' servers and clusters. `watch` spawns, keeps draining the output without holding the
+ * event loop, lets a caller await a line, and stops with a signal; `launch` is `watch` plus "resolve
+ * once ready". Nothing outlives the test process.
  *
- * Bounds: at most `OUTPUT_TAIL` characters of a process's output are kept (for error messages).
- * A process still running when the test process exits is SIGKILLed, and directories registered
- * with `ownDir` are removed, so a failing test leaks neither processes nor data.
+ * Bounds: at most `OUTPUT_TAIL` characters of a process's output are kept (or the spec's
+ * `outputLimit`), for error messages and `waitFor`. A process still running when the test process
+ * exits is SIGKILLed, and directories registered with `ownDir` are removed, so a failing test leaks
+ * neither processes nor data.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -82,51 +85,147 @@ export function orphanSafe(bin: string, args: string[]): [string, string[]] {
   return existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'KILL', bin, ...args]] : [bin, args];
 }
 
-/** Spawns a server process and resolves once it printed its ready line; rejects with its output otherwise. */
-export function launch(spec: LaunchSpec): Promise<ChildProcess> {
+export interface WatchSpec {
+  /** what the process is, for messages ("replicant gateway gateway-1") */
+  name: string;
+  bin: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** see LaunchSpec.dieWithParent */
+  dieWithParent?: boolean;
+  /** characters of output kept (the tail; default OUTPUT_TAIL): what `output()` and `waitFor` see */
+  outputLimit?: number;
+}
+
+/** A running child whose output is drained for its whole life and can be awaited. */
+export interface Watched {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** true once the process has exited (or could not be started) */
+  readonly exited: boolean;
+  /** resolves with [code, signal] when the process has exited (or could not be started) */
+  readonly exit: Promise<[number | null, NodeJS.Signals | null]>;
+  /** the last `outputLimit` characters of stdout and stderr, interleaved as received */
+  output(): string;
+  /**
+   * The first match of `pattern` in the output kept (already printed or future). Rejects with the
+   * output when the process exits first or after `timeoutMs` (default: no timeout).
+   */
+  waitFor(pattern: string | RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** `signal` (default SIGTERM), SIGKILL after `graceMs`, and wait for the exit (see halt) */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
+}
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Spawns a process and keeps draining both pipes for its whole life (a full pipe would block it),
+ * keeping only the tail of its output. The one spawn of every long-running process the tests and
+ * benchmarks start; it is killed at test-process exit like every other child of this module.
+ */
+export function watch(spec: WatchSpec): Watched {
   installExitHook();
-  return new Promise((resolve, reject) => {
-    const [bin, args] = spec.dieWithParent ? orphanSafe(spec.bin, spec.args) : [spec.bin, spec.args];
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: spec.env ?? process.env });
-    children.add(child);
-    let out = '';
-    let settled = false;
-    const isReady = (s: string) => (typeof spec.ready === 'string' ? s.includes(spec.ready) : spec.ready.test(s));
-    const finish = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err) {
-        child.kill('SIGKILL');
-        reject(err);
-        return;
-      }
-      // keep draining the pipes (a full pipe would block the server) without keeping the test
-      // process alive: the child and its pipes no longer hold the event loop
-      out = '';
-      child.unref();
-      for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
-      resolve(child);
-    };
-    const onData = (chunk: Buffer) => {
-      if (settled) return;
-      out = (out + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
-      if (isReady(out)) finish();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('error', (err) => finish(new Error(`${spec.name} could not be started (${spec.bin}): ${err.message}`)));
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      if (settled) return;
-      const msg = `${spec.name} exited (${signal ?? code}) before it was ready:\n${out.trim()}`;
-      finish(spec.portInUse?.test(out) ? new PortInUseError(msg) : new Error(msg));
+  const limit = spec.outputLimit ?? OUTPUT_TAIL;
+  const [bin, args] = spec.dieWithParent ? orphanSafe(spec.bin, spec.args) : [spec.bin, spec.args];
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: spec.env ?? process.env, cwd: spec.cwd });
+  children.add(child);
+  let out = '';
+  let ended: string | undefined; // why no future output will come
+  let exited = false;
+  let waiters: { re: RegExp; resolve(m: RegExpExecArray): void; reject(e: Error): void }[] = [];
+  const check = (): void => {
+    if (waiters.length === 0) return;
+    waiters = waiters.filter((w) => {
+      const m = w.re.exec(out);
+      if (m) w.resolve(m);
+      return !m;
     });
-    const timer = setTimeout(
-      () => finish(new Error(`${spec.name} not ready after ${spec.startTimeoutMs} ms:\n${out.trim()}`)),
-      spec.startTimeoutMs,
-    );
+  };
+  const onData = (chunk: Buffer): void => {
+    out += chunk.toString('utf8');
+    if (out.length > limit) out = out.slice(-limit);
+    check();
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const failure = (re: RegExp): Error =>
+    new Error(ended!.startsWith('could not') ? `${spec.name} ${ended}` : `${spec.name} ${ended} before printing ${re}:\n${out.trim()}`);
+  const end = (why: string): void => {
+    ended ??= why;
+    for (const w of waiters) w.reject(failure(w.re));
+    waiters = [];
+  };
+  const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    // a command that cannot start (ENOENT, EACCES) emits 'error' and may never emit 'exit'
+    child.once('error', (err) => {
+      if (child.pid !== undefined) return;
+      exited = true;
+      children.delete(child);
+      end(`could not be started (${spec.bin}): ${err.message}`);
+      resolve([null, null]);
+    });
+    child.once('exit', (code, signal) => {
+      exited = true;
+      children.delete(child);
+      end(`exited (${signal ?? code})`);
+      resolve([code, signal]);
+    });
   });
+  return {
+    name: spec.name,
+    child,
+    pid: child.pid ?? 0,
+    get exited() {
+      return exited;
+    },
+    exit,
+    output: () => out,
+    waitFor(pattern, timeoutMs) {
+      const re = typeof pattern === 'string' ? new RegExp(escapeRe(pattern)) : pattern;
+      const m = re.exec(out);
+      if (m) return Promise.resolve(m);
+      if (ended !== undefined) return Promise.reject(failure(re));
+      return new Promise((resolve, reject) => {
+        const timer =
+          timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                waiters = waiters.filter((w) => w !== waiter);
+                reject(new Error(`${spec.name} did not print ${re} within ${timeoutMs} ms:\n${out.trim()}`));
+              }, timeoutMs);
+        const waiter = {
+          re,
+          resolve: (x: RegExpExecArray) => {
+            clearTimeout(timer);
+            resolve(x);
+          },
+          reject: (e: Error) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        };
+        waiters.push(waiter);
+      });
+    },
+    stop: (signal = 'SIGTERM', graceMs) => (exited ? Promise.resolve() : halt(child, signal, graceMs)),
+  };
+}
+
+/** Spawns a server process and resolves once it printed its ready line; rejects with its output otherwise. */
+export async function launch(spec: LaunchSpec): Promise<ChildProcess> {
+  const w = watch(spec);
+  try {
+    await w.waitFor(spec.ready, spec.startTimeoutMs);
+  } catch (err) {
+    await w.stop('SIGKILL');
+    throw spec.portInUse?.test(w.output()) ? new PortInUseError((err as Error).message) : err;
+  }
+  // the pipes stay drained, but neither the child nor its pipes hold the test process's event loop
+  w.child.unref();
+  for (const s of [w.child.stdout, w.child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+  return w.child;
 }
 
 /** Runs a command to completion (e.g. a storage formatter); rejects with its output on failure. */

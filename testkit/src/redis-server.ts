@@ -36,6 +36,8 @@ export interface RedisServer {
   readonly dir: string;
   /** whether the process is running */
   readonly running: boolean;
+  /** the redis-server process id while it runs (for /proc CPU readings) */
+  readonly pid: number | undefined;
   /** SIGTERM and wait for the exit; the port and the data directory are kept for restart() */
   stop(): Promise<void>;
   /** stops the server if it runs, then starts it again on the same port with the same data directory */
@@ -111,6 +113,9 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
     dir,
     get running() {
       return current !== undefined;
+    },
+    get pid() {
+      return current?.pid;
     },
     stop: () => halt('SIGTERM'),
     kill9: () => halt('SIGKILL'),

@@ -1,0 +1,30 @@
+/**
+ * Helpers shared by the k6 scenarios (fanout.js, writes.js): plain functions, no k6 module, so the
+ * same file loads under real k6 and under the repo's Node shim (load-tests/src/k6-shim.ts).
+ */
+
+/** a decimal seq as the server prints it */
+export const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+/** JSON.parse that reports failure instead of throwing: { ok, value } or { ok: false, error } */
+export function parseJson(text) {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    return { ok: false, error: String(e) };
+  }
+}
+
+/** a > b for unsigned decimal strings of any length */
+export function seqGt(a, b) {
+  return a.length !== b.length ? a.length > b.length : a > b;
+}
+
+/** a k6 duration ("1m30s", "500ms") in seconds */
+export function seconds(d) {
+  let s = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let m;
+  while ((m = re.exec(d)) !== null) s += parseFloat(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2]];
+  return s;
+}
