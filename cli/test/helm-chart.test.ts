@@ -36,7 +36,8 @@ import {
 } from './helm.js';
 
 const CASES: [string, RenderOptions][] = [
-  ['the least cluster install (defaults + brokers and Redis)', { sets: REQUIRED_CLUSTER_SETS }],
+  ['default values (cluster mode)', {}],
+  ['cluster mode with brokers and Redis given', { sets: REQUIRED_CLUSTER_SETS }],
   ['mode=dev', { sets: ['mode=dev'] }],
   ['production-like values', { files: [PRODUCTION_VALUES] }],
   ['mode=dev without persistence, with Ingress, ServiceMonitor and dashboard', { sets: ['mode=dev', 'dev.persistence.enabled=false', 'ingress.enabled=true', 'metrics.serviceMonitor.enabled=true', 'metrics.grafanaDashboard.enabled=true'] }],
@@ -173,9 +174,10 @@ test('mode=dev: one pod, the embedded log under DATA_DIR on a PersistentVolumeCl
 
 describe('bad values fail helm template with the schema message', () => {
   const SCHEMA = /values don't meet the specifications of the schema/;
-  const cases: [string, string[], RegExp][] = [
-    ['no Kafka brokers in cluster mode', ['redis.url=redis://r:6379'], /at '\/kafka\/brokers': minItems: got 0, want 1/],
-    ['no Redis in cluster mode', ['kafka.brokers={k:9092}'], /at '\/redis\/url': minLength: got 0, want 1/],
+  const cases: [string, string[], RegExp, string[]?][] = [
+    ['no Kafka brokers in cluster mode', [], /at '\/kafka\/brokers': minItems: got 0, want 1/, ['--set-json', 'kafka.brokers=[]']],
+    ['no Kafka brokers key at all in cluster mode', ['kafka.brokers=null'], /at '\/kafka': missing property 'brokers'/],
+    ['no Redis in cluster mode', ['redis.url='], /at '\/redis\/url': minLength: got 0, want 1/],
     ['a negative replica count', [...REQUIRED_CLUSTER_SETS, 'fanout.replicas=-1'], /at '\/fanout\/replicas': minimum: got -1, want 1/],
     ['an unknown mode', ['mode=prod'], /at '\/mode': value must be one of 'cluster', 'dev'/],
     ['a broker without a port', ['kafka.brokers={kafka}', 'redis.url=redis://r:6379'], /at '\/kafka\/brokers\/0': '.*' does not match pattern/],
@@ -187,9 +189,9 @@ describe('bad values fail helm template with the schema message', () => {
     ['a misspelt value', [...REQUIRED_CLUSTER_SETS, 'gateway.replica=3'], /at '\/gateway': additional properties 'replica' not allowed/],
     ['a setting name that is not an env name', [...REQUIRED_CLUSTER_SETS, 'env.max-subscriptions=1'], /invalid propertyName 'max-subscriptions'/],
   ];
-  for (const [name, sets, message] of cases) {
+  for (const [name, sets, message, extraArgs] of cases) {
     test(name, () => {
-      const r = helm(templateArgs({ sets }));
+      const r = helm(templateArgs({ sets, extraArgs }));
       assert.notEqual(r.status, 0, `${name} rendered:\n${r.stdout.slice(0, 400)}`);
       assert.match(r.stderr, SCHEMA);
       assert.match(r.stderr, message);
