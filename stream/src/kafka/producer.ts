@@ -96,9 +96,10 @@ export class KafkaAppender {
   private readonly slots: ProducerSlot[];
   /** requests in flight per producer (a replaced one is disconnected when it has none) */
   private readonly sending = new Map<Producer, number>();
-  /** replaced producers still sending, and the disconnects of those done (close() waits for both) */
+  /** replaced producers still sending (at most one per slot and failed request in flight) */
   private readonly replaced = new Set<Producer>();
-  private readonly disconnects: Promise<void>[] = [];
+  /** disconnects of replaced producers not yet finished (close() waits for them) */
+  private readonly disconnects = new Set<Promise<void>>();
 
   /** partition p sends through producers[p mod producers.length]; the producers are connected */
   constructor(
@@ -250,13 +251,17 @@ export class KafkaAppender {
       return;
     }
     this.sending.delete(producer);
-    if (this.replaced.delete(producer)) this.disconnects.push(producer.disconnect().catch(() => {}));
+    if (!this.replaced.delete(producer)) return;
+    const d = producer.disconnect().catch(() => {});
+    this.disconnects.add(d);
+    void d.finally(() => this.disconnects.delete(d));
   }
 
   /** A fresh producer (new producer id) for the slot's partitions; `failed` goes once idle. */
   private replace(slot: ProducerSlot, failed: Producer): void {
     if (slot.producer !== failed) return; // already replaced after another failed request
     this.counts.producerResets++;
+    this.metrics.producerResets.inc();
     slot.producer = this.o.newProducer();
     slot.connected = undefined; // connected by the next send of one of its partitions
     // still counted as sending (done() has not run for the failed request): disconnected by done()
@@ -271,6 +276,6 @@ export class KafkaAppender {
     this.closed = true;
     await Promise.all(this.parts.map((p) => p.done));
     await Promise.all(this.slots.map((s) => s.producer.disconnect().catch(() => {})));
-    await Promise.all(this.disconnects);
+    await Promise.all([...this.disconnects]);
   }
 }
