@@ -294,7 +294,11 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
     );
   }
 
-  const clusterId = randomBytes(16).toString('base64url');
+  // an id starting with '-' reads as an option to kafka-storage (1 run in 64 failed to format);
+  // Kafka's own Uuid.randomUuid() never makes one for the same reason
+  let clusterId: string;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   const start = async (n: NodeState) => {
     const child = await launch({
       name: `kafka node ${n.id} (port ${n.port})`,
