@@ -74,6 +74,14 @@ async function requests(p: FakeProducer, n: number): Promise<void> {
   while (p.sends.length < n) await new Promise((r) => setImmediate(r));
 }
 
+/** one append to partition 0 whose request through `p` fails */
+async function failOne(a: KafkaAppender, p: FakeProducer): Promise<void> {
+  const pending = a.append(0, 'd0', v('a'));
+  await requests(p, p.sends.length + 1);
+  p.sends[p.sends.length - 1].answer.reject(new Error('Request timed out'));
+  await assert.rejects(pending, LogUnavailableError);
+}
+
 test('a failed request replaces the idempotent producer; its other partitions finish on the old one, which then disconnects', async () => {
   const { a, made } = appender(true);
   const [old] = made;
@@ -128,10 +136,7 @@ test('two requests failing on the same producer replace it once', async () => {
 
 test('a fresh producer whose connect fails fails that append; the next append connects again', async () => {
   const { a, made } = appender(true);
-  const a0 = a.append(0, 'd0', v('a'));
-  await requests(made[0], 1);
-  made[0].sends[0].answer.reject(new Error('Connection error'));
-  await assert.rejects(a0, LogUnavailableError);
+  await failOne(a, made[0]);
   const fresh = made[1];
   let failConnect = true;
   fresh.connect = async () => {
@@ -152,10 +157,7 @@ test('a fresh producer whose connect fails fails that append; the next append co
 
 test('without idempotence a failed request keeps its producer (no sequences to go stale)', async () => {
   const { a, made } = appender(false);
-  const a0 = a.append(0, 'd0', v('a'));
-  await requests(made[0], 1);
-  made[0].sends[0].answer.reject(new Error('Request timed out'));
-  await assert.rejects(a0, LogUnavailableError);
+  await failOne(a, made[0]);
   const b0 = a.append(0, 'd0', v('b'));
   await requests(made[0], 2);
   made[0].sends[1].answer.resolve(ok(0, 1));
