@@ -96,7 +96,7 @@ export class KafkaAppender {
   private readonly slots: ProducerSlot[];
   /** requests in flight per producer (a replaced one is disconnected when it has none) */
   private readonly sending = new Map<Producer, number>();
-  /** replaced producers still sending (at most one per slot and failed request in flight) */
+  /** replaced producers still sending (each has a request in flight: at most one per partition) */
   private readonly replaced = new Set<Producer>();
   /** disconnects of replaced producers not yet finished (close() waits for them) */
   private readonly disconnects = new Set<Promise<void>>();
