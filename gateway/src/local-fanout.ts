@@ -17,14 +17,17 @@
  *    delta composed from the ring when the ring covers the client's seq, else a snapshot.
  *  - A buffer that stays over the bound for `slowConsumerTimeoutMs` closes the connection (4008);
  *    withholding credit never does.
+ *  - A re-base (failover, a collapsed link backlog) whose history does not reach back to our seq
+ *    is bridged with one delta from our state to the new one (diffMergePatch), so subscribers keep
+ *    their chain; a snapshot goes only where no merge patch reaches the new state.
  *  - A receiver never goes backwards: a resume whose `lastSeq` is ahead of this gateway's copy
  *    waits (nothing is sent) until the doc has passed `lastSeq`, then gets what follows it.
  *  - User-space bytes per connection: at most `maxSendBuffer` plus one flush's frames (the check
  *    runs after every send); uWS's own limit (maxBackpressure) sits far above as a safety net.
  */
 import { defineMetrics } from '@replicant/stream';
-import { encodeServerBinary, encodeServerJson, type JsonObject } from '@replicant/protocol';
-import { applyMergePatch, coalesceDeltas, HistoryRing, type Delta, type Upstream, type UpstreamListener } from '@replicant/fanout';
+import { diffMergePatch, encodeServerBinary, encodeServerJson, type JsonObject } from '@replicant/protocol';
+import { applyMergePatch, coalesceDeltas, Delta, HistoryRing, type Upstream, type UpstreamListener } from '@replicant/fanout';
 import { INACTIVE_BUFFER, INACTIVE_CREDIT, PROTO_BINARY, type Session, type Socket } from './session.js';
 
 export interface LocalFanoutOptions {
@@ -239,8 +242,11 @@ export class LocalFanout implements UpstreamListener {
       const tmp = new HistoryRing(history.length);
       for (const h of history) tmp.push(h);
       const missing = tmp.since(d.seq, seq);
+      const bridge = missing ? undefined : this.bridge(d, seq, state, history);
       if (missing) {
         for (const m of missing) this.onDelta(m);
+      } else if (bridge) {
+        this.onDelta(bridge);
       } else {
         if (d.pending.length > 0) this.flushDoc(d);
         this.setBase(d, seq, state, history);
@@ -253,6 +259,22 @@ export class LocalFanout implements UpstreamListener {
       this.setBase(d, seq, state, history);
     }
     this.admitWaiters(d);
+  }
+
+  /**
+   * One delta from our state at d.seq to the re-base's state at `seq`, for when its history does
+   * not reach back to d.seq: a failover replica that loaded the doc cold, from a checkpoint newer
+   * than what the dead replica had delivered to us. It keeps every subscriber's chain where a
+   * snapshot would resync them all (a delta may cover several ops). Its size is bounded by the two
+   * states' (changed members of the new one, a null per member gone). Undefined, so a snapshot goes
+   * instead, when no merge patch reaches the state.
+   */
+  private bridge(d: LocalDoc, seq: bigint, state: JsonObject, history: Delta[]): Delta | undefined {
+    const patch = diffMergePatch(d.state!, state) as JsonObject | undefined;
+    if (patch === undefined) return undefined;
+    const text = JSON.stringify(patch);
+    const tsMs = history.length > 0 ? history[history.length - 1].tsMs : Date.now();
+    return new Delta(d.doc, seq, d.seq, text, patch, tsMs);
   }
 
   onDelta(delta: Delta): void {

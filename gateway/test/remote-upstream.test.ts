@@ -1,8 +1,9 @@
 /**
  * Gateway <-> replica tier in one process over real sockets: a uWS gateway whose RemoteUpstream
  * routes through an in-memory registry to TCP LinkServers of two replicas sharing one log.
- * Covers upstream dedup, credit pause (bounded replica backlog, then snapshot + live deltas at the
- * clients) and failover to the other replica without a gap or a duplicate.
+ * Covers upstream dedup, credit pause (bounded replica backlog, then one catch-up delta + live deltas
+ * at the clients) and failover to the other replica without a gap, a duplicate or a resync snapshot
+ * (also when the other replica loads the doc from a checkpoint newer than what the gateway has).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import WebSocket from 'ws';
 import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
 import { Origin } from '@replicant/origin';
 import { LinkServer, MemoryRegistry, MemoryRegistryHub, Replica } from '@replicant/fanout';
+import { applyMergePatch } from '@replicant/protocol';
 import { Gateway } from '../src/gateway.js';
 import { RemoteUpstream } from '../src/remote-upstream.js';
 
@@ -105,7 +107,7 @@ test('many local subscribers of one doc make exactly one replica subscription', 
   await s.close();
 });
 
-test('a gateway that stops granting credit costs the replica a bounded backlog; on resume clients get a snapshot then live deltas', async () => {
+test('a gateway that stops granting credit costs the replica a bounded backlog; on resume clients get one delta to the latest state, then live deltas', async () => {
   const s = await setup(1, { backlog: 8 });
   const c = await Client.open(s.port);
   c.ws.send(JSON.stringify({ type: 'subscribe', doc: 'busy' }));
@@ -123,9 +125,13 @@ test('a gateway that stops granting credit costs the replica a bounded backlog; 
   assert.ok(s.nodes[0].server.stats()[0].collapses >= 1, 'the backlog collapsed');
   const before = c.frames.length;
   s.upstream.resumeCredit();
-  const snap = await c.next((f) => f.type === 'snapshot' && BigInt(f.seq) === last);
-  assert.equal(snap.state.n, 5000);
-  assert.ok(c.frames.indexOf(snap) >= before);
+  // the collapsed backlog comes back as the latest state; the gateway bridges it with one delta
+  // from what its clients have (a snapshot would resync them)
+  const caught = await c.next((f) => (f.type === 'snapshot' || f.type === 'delta') && BigInt(f.seq) === last);
+  assert.equal(caught.type, 'delta');
+  assert.equal(caught.patch.n, 5000);
+  assert.ok(c.frames.indexOf(caught) >= before);
+  assert.equal(c.frames.filter((f) => f.type === 'snapshot').length, 1, 'no resync snapshot');
   const live = await s.write('busy', { n: 5001 });
   const d = await c.next((f) => f.type === 'delta' && f.seq === String(live));
   assert.equal(d.prevSeq, String(last));
@@ -160,4 +166,42 @@ test('replica loss: the gateway re-routes and resumes without gap or duplicate',
   c.ws.close();
   await victim.replica.close();
   await s.close();
+});
+
+test('replica loss after a checkpoint passed what the gateway has: the cold replica catches it up with a delta, no snapshot', async () => {
+  const s = await setup(2);
+  const doc = 'behind-0';
+  const c = await Client.open(s.port);
+  try {
+    c.ws.send(JSON.stringify({ type: 'subscribe', doc }));
+    await c.next((f) => f.type === 'snapshot' && f.doc === doc);
+    const first = await s.write(doc, { a: 1, keep: { x: 1, y: [1, null] } });
+    await c.next((f) => f.type === 'delta' && f.seq === String(first));
+    const victim = s.nodes.find((n) => n.id === s.upstream.routeOf(doc))!;
+    const survivor = s.nodes.find((n) => n !== victim)!;
+    // the victim stops delivering (crashed, or stalled before it crashed) while writes go on and are
+    // checkpointed: the store holds the doc at a seq the gateway never saw, and the survivor, cold
+    // for this doc, loads it from there, so its history starts after what the gateway has
+    await victim.replica.close();
+    await s.write(doc, { b: 2 });
+    const missed = await s.write(doc, { a: null, keep: { y: null, z: { deep: true } } });
+    await s.origin.checkpoint();
+    await victim.registry.close();
+    await victim.server.close();
+    const last = await s.write(doc, { c: 3 });
+    await c.next((f) => f.doc === doc && (f.type === 'delta' || f.type === 'snapshot') && BigInt(f.seq) >= last);
+    assert.equal(s.upstream.routeOf(doc), survivor.id);
+    c.checkChain(doc);
+    assert.equal(c.frames.filter((f) => f.doc === doc && f.type === 'snapshot').length, 1, 'no resync snapshot');
+    const bridge = c.frames.find((f) => f.doc === doc && f.type === 'delta' && f.prevSeq === String(first));
+    assert.ok(bridge && BigInt(bridge.seq) >= missed, 'one delta from what the gateway had past the missed ops');
+    let state: Record<string, unknown> = {};
+    for (const f of c.frames.filter((x) => x.doc === doc)) {
+      state = f.type === 'snapshot' ? f.state : (applyMergePatch(state, f.patch) as Record<string, unknown>);
+    }
+    assert.deepEqual(state, (await s.origin.read(doc)).state, 'the deltas fold to the origin state');
+  } finally {
+    c.ws.close();
+    await s.close();
+  }
 });

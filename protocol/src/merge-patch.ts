@@ -95,3 +95,46 @@ export function composeMergePatch(a: Record<string, unknown>, b: Record<string, 
   }
   return out;
 }
+
+/** JSON value equality (key order ignored, as in every JSON reader) */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+  if (!isObject(a) || !isObject(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
+}
+
+/** true when an object member somewhere in `v` is null (arrays are opaque to merge patches) */
+function hasNullMember(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  return Object.keys(v).some((k) => v[k] === null || hasNullMember(v[k]));
+}
+
+/**
+ * The merge patch from state `from` to state `to`: applyMergePatch(from, p) equals `to`. Undefined
+ * when no merge patch reaches `to` (an object member of it is null: merge patches delete those, so
+ * no fold of them holds one). Unchanged members are left out; nothing in the result is shared with
+ * either argument. Used where a receiver holds an older state and its history is gone (a
+ * re-based upstream): one delta instead of a snapshot.
+ */
+export function diffMergePatch(from: Record<string, unknown>, to: Record<string, unknown>): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(from)) if (!Object.hasOwn(to, k)) setOwn(out, k, null);
+  for (const k of Object.keys(to)) {
+    const tv = to[k];
+    if (tv === null) return undefined;
+    const fv = own(from, k);
+    if (jsonEqual(fv, tv)) continue;
+    if (isObject(tv) && isObject(fv)) {
+      const sub = diffMergePatch(fv, tv);
+      if (sub === undefined) return undefined;
+      setOwn(out, k, sub);
+    } else {
+      if (hasNullMember(tv)) return undefined;
+      setOwn(out, k, copyJson(tv)); // replaces whatever was there (an object patch onto a non-object starts from {})
+    }
+  }
+  return out;
+}

@@ -8,17 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyMergePatch, composeMergePatch } from '../src/merge-patch.js';
-
-/** small deterministic PRNG (mulberry32), so a failure is reproducible from the seed */
-function rng(seed: number): () => number {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './prng.js';
 
 const KEYS = ['a', 'b', 'c', '__proto__'];
 

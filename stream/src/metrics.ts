@@ -25,6 +25,10 @@ export const kafkaMetrics = defineMetrics((m) => ({
   appendsShed: m.counter({ name: 'replicant_kafka_appends_shed_total', help: 'Appends rejected at once: in-flight bound reached or log closed' }),
   appendsFailed: m.counter({ name: 'replicant_kafka_appends_failed_total', help: 'Appends rejected because their produce request failed' }),
   sendErrors: m.counter({ name: 'replicant_kafka_send_errors_total', help: 'Produce requests that failed after kafkajs retries' }),
+  producerResets: m.counter({
+    name: 'replicant_kafka_producer_resets_total',
+    help: 'Idempotent producers replaced by a fresh producer id after a failed produce request',
+  }),
   batchSize: m.histogram({ name: 'replicant_kafka_send_batch_size', help: 'Appends carried by one produce request (group commit)', buckets: BATCH_BUCKETS }),
   sendLatency: m.histogram({
     name: 'replicant_kafka_send_latency_seconds',

@@ -141,6 +141,8 @@ export interface KafkaLogStats {
   failedAppends: number;
   /** appends rejected at once (bound reached, closed) */
   shedAppends: number;
+  /** idempotent producers replaced (new producer id) after a failed request, see producer.ts */
+  producerResets: number;
   pendingAppends: number;
   pendingBytes: number;
   /** times a tail partition was paused because its handler fell behind */
@@ -211,7 +213,8 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
   private constructor(
     readonly kafka: Kafka,
     private readonly admin: Admin,
-    private readonly producers: Producer[],
+    producers: Producer[],
+    newProducer: () => Producer,
     readonly partitions: number,
     opts: KafkaLogOptions,
   ) {
@@ -239,6 +242,8 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
       lingerMs: opts.lingerMs ?? 0,
       quiet: this.quiet,
       events: this.events,
+      idempotent: opts.idempotent ?? true,
+      newProducer,
     });
     this.windows = Array.from({ length: partitions }, () => new RecentWindow(this.recentBytesPerPartition));
   }
@@ -327,7 +332,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
       await admin.disconnect().catch(() => {});
       throw err;
     }
-    return new KafkaLog(kafka, admin, producers, partitions, opts);
+    return new KafkaLog(kafka, admin, producers, newProducer, partitions, opts);
   }
 
   /** CreateTopics for open(): replication factor min(3, brokers) unless given; a clear error otherwise. */
@@ -560,13 +565,12 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
   async close(): Promise<void> {
     this.closed = true;
     this.closing ??= (async () => {
-      // appends already accepted still go out (their callers are waiting)
+      // appends already accepted still go out (their callers are waiting); then its producers disconnect
       await this.appender.close();
       await Promise.all([...this.tails].map((t) => t.close()));
       this.tails.clear();
       await this.reader?.close();
       this.reader = undefined;
-      await Promise.all(this.producers.map((p) => p.disconnect().catch(() => {})));
       await this.admin.disconnect().catch(() => {});
     })();
     return this.closing;

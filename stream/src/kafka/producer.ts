@@ -15,6 +15,17 @@
  * already retried it) rejects each of its appends with `LogUnavailableError` carrying the broker
  * error; the log stays usable. Callers may retry: a record that was written although its request
  * failed becomes a duplicate, harmless because ops carry idempotency keys and materialization dedups.
+ *
+ * Unresolved sends (idempotent producer): a failed request may have been written anyway (a slow or
+ * stalled broker answers after kafkajs timed out). kafkajs then rolls the partition's sequence
+ * number back (producer/sendMessages.js), so its next request of the partition reuses the failed
+ * request's sequence range, and a broker that wrote the failed one takes a next request with as many
+ * records for a retry of it: it answers success with the written batch's offsets and drops the new
+ * records, which would resolve appends with offsets holding other records (an acknowledged write
+ * that is not in the log). So a producer with a failed request is replaced by a fresh one (a new
+ * producer id, whose sequences the broker has never seen, as Java's producer resets its producer id
+ * on unresolved sequences); the old one is disconnected once its other partitions' requests finish.
+ * Tested by stream/test/kafka-unresolved-send.test.ts.
  */
 import type { EventEmitter } from 'node:events';
 import type { CompressionTypes, Producer } from 'kafkajs';
@@ -39,6 +50,13 @@ interface SendPart {
   done: Promise<void>;
 }
 
+/** one producer of the pool: partition p sends through slots[p mod slots.length] */
+interface ProducerSlot {
+  producer: Producer;
+  /** the producer's connect() (InitProducerId); undefined until a send starts it again after it failed */
+  connected?: Promise<void>;
+}
+
 export interface KafkaAppenderOptions {
   topic: string;
   brokers: string[];
@@ -51,6 +69,10 @@ export interface KafkaAppenderOptions {
   lingerMs: number;
   quiet: boolean;
   events: EventEmitter;
+  /** kafkajs' idempotent producer is on: a failed request makes its producer be replaced */
+  idempotent: boolean;
+  /** a new, unconnected producer configured like the initial ones */
+  newProducer: () => Producer;
 }
 
 export interface KafkaAppenderCounts {
@@ -59,6 +81,8 @@ export interface KafkaAppenderCounts {
   sendErrors: number;
   failedAppends: number;
   shedAppends: number;
+  /** producers replaced by a fresh one (new producer id) after a failed request */
+  producerResets: number;
 }
 
 export class KafkaAppender {
@@ -68,13 +92,21 @@ export class KafkaAppender {
   private closed = false;
   /** partitions whose last produce request failed (cleared by a success, or by the log's health probe) */
   readonly failing = new Map<number, string>();
-  readonly counts: KafkaAppenderCounts = { appends: 0, sends: 0, sendErrors: 0, failedAppends: 0, shedAppends: 0 };
+  readonly counts: KafkaAppenderCounts = { appends: 0, sends: 0, sendErrors: 0, failedAppends: 0, shedAppends: 0, producerResets: 0 };
+  private readonly slots: ProducerSlot[];
+  /** requests in flight per producer (a replaced one is disconnected when it has none) */
+  private readonly sending = new Map<Producer, number>();
+  /** replaced producers still sending (each has a request in flight: at most one per partition) */
+  private readonly replaced = new Set<Producer>();
+  /** disconnects of replaced producers not yet finished (close() waits for them) */
+  private readonly disconnects = new Set<Promise<void>>();
 
-  /** partition p sends through producers[p mod producers.length] */
+  /** partition p sends through producers[p mod producers.length]; the producers are connected */
   constructor(
-    private readonly producers: readonly Producer[],
+    producers: readonly Producer[],
     private readonly o: KafkaAppenderOptions,
   ) {
+    this.slots = producers.map((producer) => ({ producer, connected: Promise.resolve() }));
     this.budget = new AppendBudget(o.maxInflightAppends, o.maxInflightBytes, o.maxRecordBytes);
     this.parts = Array.from({ length: o.partitions }, (_, id) => ({ id, queue: [], active: false, done: Promise.resolve() }));
   }
@@ -134,9 +166,12 @@ export class KafkaAppender {
     const { topic, brokers, quiet } = this.o;
     const t0 = performance.now();
     this.counts.sends++;
+    const slot = this.slots[partition % this.slots.length];
+    let producer: Producer | undefined;
     let base: bigint;
     try {
-      const meta = await this.producers[partition % this.producers.length].send({
+      producer = await this.acquire(slot);
+      const meta = await producer.send({
         topic,
         acks: -1,
         compression: this.o.compression,
@@ -152,6 +187,8 @@ export class KafkaAppender {
       }
       base = BigInt(m.baseOffset);
     } catch (err) {
+      // the request may have been written: its producer's sequences can no longer be trusted
+      if (producer !== undefined && this.o.idempotent) this.replace(slot, producer);
       this.release(batch.length, bytes);
       this.counts.sendErrors++;
       this.counts.failedAppends += batch.length;
@@ -166,6 +203,8 @@ export class KafkaAppender {
       const e = new LogUnavailableError(`kafka append to ${topic}[${partition}] failed: ${message}`, 2);
       for (const r of batch) r.reject(e);
       return;
+    } finally {
+      if (producer !== undefined) this.done(producer);
     }
     this.release(batch.length, bytes);
     if (this.failing.delete(partition) && !quiet) {
@@ -183,9 +222,60 @@ export class KafkaAppender {
     this.metrics.inflight.dec(count);
   }
 
-  /** Refuses new appends and waits until every accepted one was answered (their callers are waiting). */
+  /**
+   * The slot's producer, connected, counted as sending until done(). Waits for a replacement's
+   * connect(); one that failed is tried again here (the send fails when it fails again).
+   */
+  private async acquire(slot: ProducerSlot): Promise<Producer> {
+    for (;;) {
+      const producer = slot.producer;
+      if (slot.connected === undefined) {
+        const c = producer.connect();
+        slot.connected = c;
+        c.catch(() => {
+          if (slot.connected === c) slot.connected = undefined;
+        });
+      }
+      await slot.connected;
+      // replaced meanwhile (another partition's request on it failed): use the new one
+      if (slot.producer !== producer) continue;
+      this.sending.set(producer, (this.sending.get(producer) ?? 0) + 1);
+      return producer;
+    }
+  }
+
+  private done(producer: Producer): void {
+    const n = (this.sending.get(producer) ?? 1) - 1;
+    if (n > 0) {
+      this.sending.set(producer, n);
+      return;
+    }
+    this.sending.delete(producer);
+    if (!this.replaced.delete(producer)) return;
+    const d = producer.disconnect().catch(() => {});
+    this.disconnects.add(d);
+    void d.finally(() => this.disconnects.delete(d));
+  }
+
+  /** A fresh producer (new producer id) for the slot's partitions; `failed` goes once idle. */
+  private replace(slot: ProducerSlot, failed: Producer): void {
+    if (slot.producer !== failed) return; // already replaced after another failed request
+    this.counts.producerResets++;
+    this.metrics.producerResets.inc();
+    slot.producer = this.o.newProducer();
+    slot.connected = undefined; // connected by the next send of one of its partitions
+    // still counted as sending (done() has not run for the failed request): disconnected by done()
+    this.replaced.add(failed);
+  }
+
+  /**
+   * Refuses new appends, waits until every accepted one was answered (their callers are waiting),
+   * then disconnects the producers.
+   */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.parts.map((p) => p.done));
+    await Promise.all(this.slots.map((s) => s.producer.disconnect().catch(() => {})));
+    await Promise.all([...this.disconnects]);
   }
 }
