@@ -6,9 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { once } from 'node:events';
+import { watch } from '@replicant/testkit';
 import { getDoc, post, RawClient } from './harness.js';
 
 const SCRIPT = new URL('../../../scripts/cluster.mjs', import.meta.url).pathname;
@@ -38,30 +37,23 @@ function descendants(pid: number): number[] {
 }
 
 test('npm run cluster: ready line with gateway and origin URLs, a write seen through a gateway, Ctrl-C stops all', async () => {
-  const proc = spawn(process.execPath, [SCRIPT, '--brokers', '1', '--partitions', '4', '--port', '0'], {
+  const proc = watch({
+    name: 'npm run cluster',
+    bin: process.execPath,
+    args: [SCRIPT, '--brokers', '1', '--partitions', '4', '--port', '0'],
     env: { ...process.env, AUTH_DISABLED: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    outputLimit: 1 << 20, // all of it: every process's ready line is asserted below
   });
-  let out = '';
-  proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  const ready = new Promise<RegExpExecArray>((resolve, reject) => {
-    proc.stdout.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /^cluster ready in [\d.]+ s: gateways (ws:\/\/\S+) (ws:\/\/\S+) origin (http:\/\/\S+) /m.exec(out);
-      if (m) resolve(m);
-    });
-    proc.once('exit', (code) => reject(new Error(`cluster exited (${code}) before ready:\n${out}`)));
-  });
-  const exited = once(proc, 'exit');
+  const out = (): string => proc.output();
   try {
-    const [, gw1, gw2, origin] = await ready;
+    const [, gw1, gw2, origin] = await proc.waitFor(/^cluster ready in [\d.]+ s: gateways (ws:\/\/\S+) (ws:\/\/\S+) origin (http:\/\/\S+) /m);
     assert.notEqual(gw1, gw2);
-    const started = descendants(proc.pid!);
+    const started = descendants(proc.pid);
     // redis-server, the Kafka JVM, origin, 2 fanouts, 2 gateways
     assert.ok(started.length >= 7, `${started.length} processes: ${started}`);
     // every replicant process got the caller's env (AUTH_DISABLED) and announced itself ready
     for (const id of ['origin-1', 'fanout-1', 'fanout-2', 'gateway-1', 'gateway-2']) {
-      assert.match(out, new RegExp(`\\[${id}\\] replicant \\w+ ${id} ready on 127\\.0\\.0\\.1:\\d+`));
+      assert.match(out(), new RegExp(`\\[${id}\\] replicant \\w+ ${id} ready on 127\\.0\\.0\\.1:\\d+`));
     }
 
     const clients = await Promise.all([gw1, gw2].map((u) => RawClient.open(u)));
@@ -76,15 +68,12 @@ test('npm run cluster: ready line with gateway and origin URLs, a write seen thr
     }
     assert.deepEqual((await getDoc(origin, 'npm-cluster')).state, { hello: 'cluster' });
 
-    proc.kill('SIGINT');
-    const [code] = await exited;
-    assert.equal(code, 0, out);
-    assert.match(out, /cluster: stopped/);
+    proc.child.kill('SIGINT');
+    const [code] = await proc.exit;
+    assert.equal(code, 0, out());
+    assert.match(out(), /cluster: stopped/);
     for (const pid of started) assert.equal(existsSync(`/proc/${pid}`), false, `process ${pid} is gone`);
   } finally {
-    if (proc.exitCode === null) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
+    if (!proc.exited) await proc.stop('SIGKILL');
   }
 });

@@ -38,7 +38,7 @@ import { DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES } from '../stream-log-base.js';
 import { RecentWindow } from '../recent-window.js';
 import { kafkaMetrics } from '../metrics.js';
 import { errorMessage, kafkaLogCreator, LEVELS, type KafkaLogContext, type KafkaLogLevel } from './client.js';
-import { KafkaAppender } from './producer.js';
+import { KafkaAppender, type KafkaAppenderCounts } from './producer.js';
 import { KafkaReader } from './reader.js';
 import { KafkaTail } from './tail.js';
 
@@ -131,18 +131,8 @@ export interface KafkaLogOptions {
   readyProbeIntervalMs?: number;
 }
 
-export interface KafkaLogStats {
-  /** appends acknowledged */
-  appends: number;
-  /** produce requests sent (each carries one or more appends of one partition) */
-  sends: number;
-  sendErrors: number;
-  /** appends rejected because a request failed */
-  failedAppends: number;
-  /** appends rejected at once (bound reached, closed) */
-  shedAppends: number;
-  /** idempotent producers replaced (new producer id) after a failed request, see producer.ts */
-  producerResets: number;
+/** the appender's counts (producer.ts) and the tails' and readers' */
+export interface KafkaLogStats extends KafkaAppenderCounts {
   pendingAppends: number;
   pendingBytes: number;
   /** times a tail partition was paused because its handler fell behind */

@@ -76,12 +76,16 @@ export interface KafkaAppenderOptions {
 }
 
 export interface KafkaAppenderCounts {
+  /** appends acknowledged */
   appends: number;
+  /** produce requests sent (each carries one or more appends of one partition) */
   sends: number;
   sendErrors: number;
+  /** appends rejected because a request failed */
   failedAppends: number;
+  /** appends rejected at once (bound reached, closed) */
   shedAppends: number;
-  /** producers replaced by a fresh one (new producer id) after a failed request */
+  /** idempotent producers replaced by a fresh one (new producer id) after a failed request */
   producerResets: number;
 }
 
