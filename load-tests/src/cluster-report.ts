@@ -22,7 +22,7 @@ export function report(cfg: ClusterBenchConfig, results: ConfigResult[]): string
         row('spread verified', (r) => (r.replicas === 1 ? 'n/a (1 replica)' : r.spreadOk ? `yes, ${r.replicasUsed} replicas` : `NO (${r.replicasUsed} replica)`)),
         row('clients with snapshot', (r) => fmtInt(r.subscribers)),
         row('writes acked / sent', (r) => `${r.writesAcked}/${r.writesSent}`),
-        row('deliveries (of expected)', (r) => `${fmtInt(r.delivered)} (${fmt(r.completeness * 100, 2)}%)`),
+        row('delta frames / ops delivered (of expected)', (r) => `${fmtInt(r.delivered)} / ${fmtInt(r.opsDelivered)} (${fmt(r.completeness * 100, 2)}%)`),
         row('delivered msgs/s', (r) => fmtInt(r.deliveredPerSec)),
         row('latency p50 / p99 ms', (r) => `${fmt(r.latencyMs.p50)} / ${fmt(r.latencyMs.p99)}`),
         row('latency p1 / p90 / max ms', (r) => `${fmt(r.latencyMs.p1)} / ${fmt(r.latencyMs.p90)} / ${fmt(r.latencyMs.max)}`),

@@ -47,7 +47,11 @@ export interface ConfigResult extends WriteCounts, ReceiverCounts {
   spreadOk: boolean;
   hotThreshold: number;
   expectedDeliveries: number;
+  /** delta frames received in the window */
   delivered: number;
+  /** ops those frames covered (seq - prevSeq: a coalesced delta carries several) */
+  opsDelivered: number;
+  /** opsDelivered / expectedDeliveries */
   completeness: number;
   /** messages handed to sockets by the gateways over the window (replicant_gateway_deliveries_total) */
   gatewayDeliveries: number;
@@ -201,7 +205,7 @@ export async function runConfig(cfg: ClusterBenchConfig, replicas: number, index
     const w = await writeAtRate(cluster.origin.port, cfg.doc, cfg.rate, cfg.durationS, warmN);
     const expected = w.acked * ready;
     // the tail of the deliveries (bounded)
-    const stats = await statsUntil(receivers, (st) => sumOf(st, (s) => s.windowDeltas) >= expected, 10000);
+    const stats = await statsUntil(receivers, (st) => sumOf(st, (s) => s.windowOps) >= expected, 10000);
     const c1 = sampleCpu(cluster, receivers);
     const procs1 = allProcessTicks();
     const metrics1 = await scrapeAll(cluster);
@@ -214,6 +218,7 @@ export async function runConfig(cfg: ClusterBenchConfig, replicas: number, index
     const lat = new Histogram();
     for (const s of stats) lat.merge(s.latency);
     const delivered = sumOf(stats, (s) => s.windowDeltas);
+    const opsDelivered = sumOf(stats, (s) => s.windowOps);
     const lastRecv = Math.max(...stats.map((s) => s.lastWindowRecvAt));
     const windowS = ((lastRecv > 0 ? lastRecv : c1.at) - c0.at) / 1000;
     const cpuWindowS = (c1.at - c0.at) / 1000;
@@ -261,7 +266,8 @@ export async function runConfig(cfg: ClusterBenchConfig, replicas: number, index
       ...writeCounts(w, cfg.rate, cfg.durationS),
       expectedDeliveries: expected,
       delivered,
-      completeness: expected > 0 ? delivered / expected : 0,
+      opsDelivered,
+      completeness: expected > 0 ? opsDelivered / expected : 0,
       gatewayDeliveries,
       windowS: round(windowS, 3),
       cpuWindowS: round(cpuWindowS, 3),
