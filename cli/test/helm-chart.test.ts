@@ -356,6 +356,34 @@ test('the README values table lists every top-level value', () => {
   for (const k of Object.keys(values)) assert.ok(rows.has(k), `helm/replicant/README.md has no row for \`${k}\``);
 });
 
+test("names fit Kubernetes' limits for the longest release name (53) and fullnameOverride (63)", () => {
+  // A Service or pod name is a DNS label (63; other objects' names are DNS subdomains); a StatefulSet's name also goes into its pods'
+  // controller-revision-hash label with a '-' and a hash of up to 10 characters, so it must stay
+  // within 52 (longer, the StatefulSet exists and never creates a pod).
+  const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  const all = ['ingress.enabled=true', 'metrics.serviceMonitor.enabled=true', 'metrics.grafanaDashboard.enabled=true'];
+  const cluster = [...REQUIRED_CLUSTER_SETS, ...all, 'networkPolicy.enabled=true', 'gateway.autoscaling.enabled=true'];
+  for (const release of ['r'.repeat(53), 'rt']) {
+    for (const sets of [cluster, [...cluster, `fullnameOverride=${'f'.repeat(63)}`], ['mode=dev', ...all], ['mode=dev', ...all, `fullnameOverride=${'f'.repeat(63)}`]]) {
+      const objs = render({ release, sets });
+      for (const o of objs) {
+        const what = `${o.kind} ${o.metadata.name} (${o.metadata.name.length} characters)`;
+        if (o.kind === 'Service' || o.kind === 'StatefulSet') assert.match(o.metadata.name, DNS_LABEL, what);
+        const limit = o.kind === 'StatefulSet' ? 52 : o.kind === 'Service' ? 63 : 253; // the rest: DNS subdomains
+        assert.ok(o.metadata.name.length <= limit, what);
+        if (o.kind === 'StatefulSet') {
+          // pods resolve as <pod>.<serviceName>: the headless Service must be the one rendered
+          assert.ok(objs.some((x) => x.kind === 'Service' && x.metadata.name === o.spec.serviceName), `${what}: serviceName ${o.spec.serviceName}`);
+        }
+      }
+      if (sets[0] === 'mode=dev') continue;
+      const sts = objs.find((x) => x.kind === 'StatefulSet')!;
+      const advertise = containerEnv(objs, 'fanout').find((e) => e.name === 'ADVERTISE_ADDRESS')!.value!;
+      assert.ok(advertise.startsWith(`$(POD_NAME).${sts.spec.serviceName}.`), advertise);
+    }
+  }
+});
+
 test("the chart's dashboard is deploy/grafana/replicant.json, byte for byte, and the ConfigMap carries it", () => {
   const source = readFileSync(join(ROOT, 'deploy', 'grafana', 'replicant.json'), 'utf8');
   const copy = readFileSync(join(CHART, 'files', 'grafana', 'replicant.json'), 'utf8');
