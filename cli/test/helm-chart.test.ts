@@ -188,6 +188,8 @@ describe('bad values fail helm template with the schema message', () => {
     ['a drain grace over the setting bound', [...REQUIRED_CLUSTER_SETS, 'gateway.drain.graceMs=600001'], /at '\/gateway\/drain\/graceMs': maximum: got 600,001, want 600,000|at '\/gateway\/drain\/graceMs': maximum/],
     ['a misspelt value', [...REQUIRED_CLUSTER_SETS, 'gateway.replica=3'], /at '\/gateway': additional properties 'replica' not allowed/],
     ['a setting name that is not an env name', [...REQUIRED_CLUSTER_SETS, 'env.max-subscriptions=1'], /invalid propertyName 'max-subscriptions'/],
+    ['a misspelt setting name (the process would ignore it)', [...REQUIRED_CLUSTER_SETS, 'gateway.env.DRAIN_SPRED_MS=20000'], /invalid propertyName 'DRAIN_SPRED_MS'/],
+    ['a name that is no setting (raw variables go in extraEnv)', [...REQUIRED_CLUSTER_SETS, 'env.NODE_OPTIONS=--max-old-space-size=1024'], /invalid propertyName 'NODE_OPTIONS'/],
   ];
   for (const [name, sets, message, extraArgs] of cases) {
     test(name, () => {
@@ -196,6 +198,14 @@ describe('bad values fail helm template with the schema message', () => {
       assert.match(r.stderr, SCHEMA);
       assert.match(r.stderr, message);
     });
+  }
+});
+
+test("values.schema.json's env maps accept exactly the config table's setting names", () => {
+  const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
+  const names = (Object.values(SETTINGS) as { env: string }[]).map((x) => x.env).sort();
+  for (const at of [schema.properties, ...MODES.map((m) => schema.properties[m].properties)]) {
+    assert.deepEqual([...at.env.propertyNames.enum].sort(), names);
   }
 });
 
