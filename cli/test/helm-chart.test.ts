@@ -188,6 +188,8 @@ describe('bad values fail helm template with the schema message', () => {
     ['a drain grace over the setting bound', [...REQUIRED_CLUSTER_SETS, 'gateway.drain.graceMs=600001'], /at '\/gateway\/drain\/graceMs': maximum: got 600,001, want 600,000|at '\/gateway\/drain\/graceMs': maximum/],
     ['a misspelt value', [...REQUIRED_CLUSTER_SETS, 'gateway.replica=3'], /at '\/gateway': additional properties 'replica' not allowed/],
     ['a setting name that is not an env name', [...REQUIRED_CLUSTER_SETS, 'env.max-subscriptions=1'], /invalid propertyName 'max-subscriptions'/],
+    ['a misspelt setting name (the process would ignore it)', [...REQUIRED_CLUSTER_SETS, 'gateway.env.DRAIN_SPRED_MS=20000'], /invalid propertyName 'DRAIN_SPRED_MS'/],
+    ['a name that is no setting (raw variables go in extraEnv)', [...REQUIRED_CLUSTER_SETS, 'env.NODE_OPTIONS=--max-old-space-size=1024'], /invalid propertyName 'NODE_OPTIONS'/],
   ];
   for (const [name, sets, message, extraArgs] of cases) {
     test(name, () => {
@@ -196,6 +198,14 @@ describe('bad values fail helm template with the schema message', () => {
       assert.match(r.stderr, SCHEMA);
       assert.match(r.stderr, message);
     });
+  }
+});
+
+test("values.schema.json's env maps accept exactly the config table's setting names", () => {
+  const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
+  const names = (Object.values(SETTINGS) as { env: string }[]).map((x) => x.env).sort();
+  for (const at of [schema.properties, ...MODES.map((m) => schema.properties[m].properties)]) {
+    assert.deepEqual([...at.env.propertyNames.enum].sort(), names);
   }
 });
 
@@ -354,6 +364,34 @@ test('the README values table lists every top-level value', () => {
   const firstCells = readme.split('\n').filter((l) => l.startsWith('| `')).map((l) => l.split('|')[1]);
   const rows = new Set(firstCells.flatMap((c) => [...c.matchAll(/`([A-Za-z0-9_]+)[.`]/g)].map((m) => m[1])));
   for (const k of Object.keys(values)) assert.ok(rows.has(k), `helm/replicant/README.md has no row for \`${k}\``);
+});
+
+test("names fit Kubernetes' limits for the longest release name (53) and fullnameOverride (63)", () => {
+  // A Service or pod name is a DNS label (63; other objects' names are DNS subdomains); a StatefulSet's name also goes into its pods'
+  // controller-revision-hash label with a '-' and a hash of up to 10 characters, so it must stay
+  // within 52 (longer, the StatefulSet exists and never creates a pod).
+  const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+  const all = ['ingress.enabled=true', 'metrics.serviceMonitor.enabled=true', 'metrics.grafanaDashboard.enabled=true'];
+  const cluster = [...REQUIRED_CLUSTER_SETS, ...all, 'networkPolicy.enabled=true', 'gateway.autoscaling.enabled=true'];
+  for (const release of ['r'.repeat(53), 'rt']) {
+    for (const sets of [cluster, [...cluster, `fullnameOverride=${'f'.repeat(63)}`], ['mode=dev', ...all], ['mode=dev', ...all, `fullnameOverride=${'f'.repeat(63)}`]]) {
+      const objs = render({ release, sets });
+      for (const o of objs) {
+        const what = `${o.kind} ${o.metadata.name} (${o.metadata.name.length} characters)`;
+        if (o.kind === 'Service' || o.kind === 'StatefulSet') assert.match(o.metadata.name, DNS_LABEL, what);
+        const limit = o.kind === 'StatefulSet' ? 52 : o.kind === 'Service' ? 63 : 253; // the rest: DNS subdomains
+        assert.ok(o.metadata.name.length <= limit, what);
+        if (o.kind === 'StatefulSet') {
+          // pods resolve as <pod>.<serviceName>: the headless Service must be the one rendered
+          assert.ok(objs.some((x) => x.kind === 'Service' && x.metadata.name === o.spec.serviceName), `${what}: serviceName ${o.spec.serviceName}`);
+        }
+      }
+      if (sets[0] === 'mode=dev') continue;
+      const sts = objs.find((x) => x.kind === 'StatefulSet')!;
+      const advertise = containerEnv(objs, 'fanout').find((e) => e.name === 'ADVERTISE_ADDRESS')!.value!;
+      assert.ok(advertise.startsWith(`$(POD_NAME).${sts.spec.serviceName}.`), advertise);
+    }
+  }
 });
 
 test("the chart's dashboard is deploy/grafana/replicant.json, byte for byte, and the ConfigMap carries it", () => {

@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -295,10 +296,17 @@ test('production-like values (TLS, JWKS auth, Redis URL from an existing Secret)
   const jwksAt = 'idp.auth.svc:8080';
   const objs = render({ namespace: NAMESPACE, files: [PRODUCTION_VALUES], sets: [...TOPOLOGY, `auth.jwksUrl=http://${jwksAt}/jwks.json`] });
   const prodKafka = 'replicant-kafka-bootstrap.kafka.svc:9092';
-  // the certificate cert-manager would issue: the pods' addresses (here) and origin's Service name
+  // the certificate cert-manager would issue as docs/deploy.md says: origin's Service names (and
+  // here the pods' addresses, which this test maps the names to)
   const ips = Array.from({ length: 5 }, (_, i) => `127.0.100.${i + 2}`);
-  const tls = certificate(join(scratch, 'pki'), ips, [`rt-replicant-origin.${NAMESPACE}.svc`]);
+  const tls = certificate(join(scratch, 'pki'), ips, [`rt-replicant-origin.${NAMESPACE}.svc`, `rt-replicant-origin.${NAMESPACE}.svc.${DOMAIN}`]);
   try {
+    // in a cluster gateways check that certificate against ORIGIN_URL's host as rendered (the
+    // processes below see it mapped to an IP, which the certificate names too, so they cannot tell)
+    const originUrl = objs.find((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === 'gateway')!
+      .spec.template.spec.containers[0].env.find((e: EnvVar) => e.name === 'ORIGIN_URL').value as string;
+    const originHost = new URL(originUrl).hostname;
+    assert.equal(new X509Certificate(tls.cert).checkHost(originHost), originHost, `the documented certificate does not name ORIGIN_URL's host ${originHost}`);
     const run = await runRendered(
       objs,
       {

@@ -17,9 +17,15 @@
 {{- end }}
 {{- end }}
 
-{{/* <fullname>-<tier>, the name of a tier's workload and Service; tier names are short, so 56 + 7 fits */}}
+{{/*
+<fullname>-<tier>, the name of a tier's workload and Service (or "gateway-admin": the admin
+Service): a DNS label, at most 63 characters, and at most 52 for the StatefulSets (fanout, dev),
+whose pods' controller-revision-hash label is the name plus '-' and a hash of up to 10 characters
+(a longer StatefulSet is accepted and never creates a pod).
+*/}}
 {{- define "replicant.tierName" -}}
-{{- printf "%s-%s" (include "replicant.fullname" .root | trunc 55 | trimSuffix "-") .tier }}
+{{- $max := ternary 52 63 (has .tier (list "fanout" "dev")) }}
+{{- printf "%s-%s" (include "replicant.fullname" .root | trunc (int (sub $max (add1 (len .tier)))) | trimSuffix "-") .tier }}
 {{- end }}
 
 {{- define "replicant.labels" -}}
