@@ -107,7 +107,8 @@ export async function runOrigin(cfg: Config): Promise<void> {
   }));
   const app = makeApp(cfg);
   registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret });
-  registerAdmin(app, hooks);
+  // with an ADMIN_PORT, metrics stay off the public port (admin.ts)
+  registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   notFound(app);
   const main = await listen(app, cfg.host, cfg.port);
   b.ready = true;
@@ -196,13 +197,14 @@ export async function runGateway(cfg: Config): Promise<void> {
   };
   const app = makeApp(cfg);
   gateway.attach(app);
-  registerAdmin(app, hooks);
+  // with an ADMIN_PORT, metrics and /stats stay off the public port (admin.ts)
+  registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   const stats = (res: uWS.HttpResponse) => {
     res.writeHeader('Content-Type', 'application/json').end(
       JSON.stringify({ node: cfg.nodeId, connections: gateway.connectionCount, docs: gateway.fanout.docCount, upstream: upstream.stats() }),
     );
   };
-  app.get('/stats', stats);
+  if (cfg.adminPort === 0) app.get('/stats', stats);
   notFound(app);
   const main = await listen(app, cfg.host, cfg.port);
   let admin: Listening | undefined;

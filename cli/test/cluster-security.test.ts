@@ -94,6 +94,18 @@ test('cluster with auth on: links need CLUSTER_SECRET, writes are signed, scoped
   assert.match((await cl.next((f) => f.type === 'ack' && f.id === 'g1')).seq, /^\d+$/);
   await cl.next((f) => f.type === 'delta' && f.patch.via === 'gateway');
   cl.close();
+
+  // with ADMIN_PORT set, metrics and stats are on the admin port only, never on the public ports
+  for (const n of [c.origin, c.gateways[0]]) {
+    for (const path of ['/metrics', '/stats']) {
+      assert.equal((await fetch(`${n.url}${path}`)).status, 404, `${n.id} ${path} on its public port`);
+    }
+    assert.equal((await fetch(`${n.url}/healthz`)).status, 200);
+    const m = await fetch(`${n.adminUrl}/metrics`);
+    assert.equal(m.status, 200);
+    assert.match(await m.text(), /^replicant_process_/m);
+  }
+  assert.equal((await fetch(`${c.gateways[0].adminUrl}/stats`)).status, 200);
 });
 
 test('cluster roles refuse to start without auth configuration (one line, exit 2) unless AUTH_DISABLED=true', async () => {
