@@ -245,7 +245,7 @@ export class LocalFanout implements UpstreamListener {
       const bridge = missing ? undefined : this.bridge(d, seq, state, history);
       if (missing) {
         for (const m of missing) this.onDelta(m);
-      } else if (bridge) {
+      } else if (bridge !== undefined) {
         this.onDelta(bridge);
       } else {
         if (d.pending.length > 0) this.flushDoc(d);

@@ -100,8 +100,6 @@ export class KafkaAppender {
   private readonly slots: ProducerSlot[];
   /** requests in flight per producer (a replaced one is disconnected when it has none) */
   private readonly sending = new Map<Producer, number>();
-  /** replaced producers still sending (each has a request in flight: at most one per partition) */
-  private readonly replaced = new Set<Producer>();
   /** disconnects of replaced producers not yet finished (close() waits for them) */
   private readonly disconnects = new Set<Promise<void>>();
 
@@ -255,7 +253,8 @@ export class KafkaAppender {
       return;
     }
     this.sending.delete(producer);
-    if (!this.replaced.delete(producer)) return;
+    // still a slot's producer: kept; replaced (replace()) and now idle: disconnected
+    if (this.slots.some((s) => s.producer === producer)) return;
     const d = producer.disconnect().catch(() => {});
     this.disconnects.add(d);
     void d.finally(() => this.disconnects.delete(d));
@@ -268,8 +267,8 @@ export class KafkaAppender {
     this.metrics.producerResets.inc();
     slot.producer = this.o.newProducer();
     slot.connected = undefined; // connected by the next send of one of its partitions
-    // still counted as sending (done() has not run for the failed request): disconnected by done()
-    this.replaced.add(failed);
+    // `failed` is still counted as sending (done() has not run for the failed request): done()
+    // disconnects it once idle
   }
 
   /**
