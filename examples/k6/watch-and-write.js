@@ -48,6 +48,7 @@ const writeToView = new Trend('write_to_view_ms', true);
 export function view() {
   const url = `${BASE_URL.replace(/^http/, 'ws')}/v1/stream${TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : ''}`;
   const res = ws.connect(url, { headers: { 'Sec-WebSocket-Protocol': 'replicant.v1.json' } }, (socket) => {
+    /** @type {string | null} */
     let held = null; // the seq of the state this viewer shows
     socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', doc: DOC })));
     socket.on('message', (text) => {
@@ -69,6 +70,7 @@ export function view() {
 }
 
 export function write() {
+  /** @type {Record<string, string>} */
   const headers = { 'Content-Type': 'application/merge-patch+json' };
   if (TOKEN) headers.Authorization = `Bearer ${TOKEN}`;
   const res = http.post(`${BASE_URL}/v1/docs/${DOC}`, JSON.stringify({ sentAt: Date.now(), by: `vu${__VU}` }), { headers });

@@ -72,6 +72,9 @@ const goaways = new Counter('replicant_goaways');
 const errorFrames = new Counter('replicant_error_frames');
 const latency = new Trend('replicant_delta_latency', true);
 
+/** @typedef {{ doc: string }} Data what setup() returns to every VU */
+
+/** @returns {Data} */
 export function setup() {
   const doc = __ENV.DOC || `k6-fanout-${Date.now()}`;
   const res = http.get(`${BASE_URL}/v1/docs/${doc}`);
@@ -80,13 +83,16 @@ export function setup() {
 }
 
 // per-VU state: it survives iterations, so a reconnecting subscriber resumes from its last seq
+/** @type {string | null} */
 let lastSeq = null;
 
+/** @param {Data} data */
 export function subscriber(data) {
   const url = TOKEN ? `${WS_URL}?token=${encodeURIComponent(TOKEN)}` : WS_URL;
   const params = { headers: { 'Sec-WebSocket-Protocol': 'replicant.v1.json' }, tags: { name: 'stream' } };
   const res = ws.connect(url, params, (socket) => {
     socket.on('open', () => {
+      /** @type {{ type: 'subscribe', doc: string, lastSeq?: string }} */
       const sub = { type: 'subscribe', doc: data.doc };
       if (lastSeq !== null) sub.lastSeq = lastSeq;
       socket.send(JSON.stringify(sub));
@@ -132,8 +138,10 @@ export function subscriber(data) {
 }
 
 // per writer VU: its writes are sequential, so their seqs must increase
+/** @type {string | null} */
 let lastWriteSeq = null;
 
+/** @param {Data} data */
 export function writer(data) {
   const body = JSON.stringify({ t: Date.now(), n: __ITER, vu: __VU });
   const res = http.post(`${BASE_URL}/v1/docs/${data.doc}`, body, {

@@ -63,6 +63,9 @@ const acked = new Counter('replicant_writes_acked');
 const regressions = new Counter('replicant_write_seq_regressions');
 const ackLatency = new Trend('replicant_write_ack', true);
 
+/** @typedef {{ prefix: string }} Data what setup() returns to every VU */
+
+/** @returns {Data} */
 export function setup() {
   const prefix = __ENV.DOC_PREFIX || `k6-writes-${Date.now()}`;
   const res = http.get(`${BASE_URL}/v1/docs/${prefix}-0`);
@@ -74,8 +77,10 @@ export function setup() {
 }
 
 // per VU: last acknowledged seq per doc
+/** @type {Record<string, string>} */
 const lastSeq = {};
 
+/** @param {Data} data */
 export function write(data) {
   const doc = `${data.prefix}-${Math.floor(Math.random() * DOCS)}`;
   const t = Date.now();
