@@ -1,26 +1,33 @@
 /**
- * A small k6 emulator for Node, so the k6 scripts in load-tests/k6/ can be smoke-tested where no k6
- * binary exists. It keeps k6's execution model: every VU is a worker thread running the script's
- * init code in its own module instance, and VU code is SYNCHRONOUS as in k6 (`http.post` returns the
- * response, `sleep` blocks, `ws.connect` runs the socket's event loop until it closes). The main
- * thread does the real I/O (node:http, the load-tests WsClient) and answers over a MessagePort; a VU
- * blocks on Atomics.wait and reads answers with receiveMessageOnPort.
+ * A small k6 emulator for Node (`npm run k6`), so the k6 scripts in load-tests/k6/ and examples/k6/
+ * can be smoke-tested here: k6 itself is AGPL-licensed and is never built or shipped by this project.
+ * The scripts' use of the k6 API is checked against the published types (@types/k6) by
+ * load-tests/test/k6-types.test.ts; this runner only has to execute them.
  *
- * Supported surface (what the scripts use, plus the obvious neighbours):
- *  - `k6`: check, sleep, group, fail;  `k6/metrics`: Counter, Gauge, Rate, Trend;
- *  - `k6/http`: request, get, post, put, patch, del, head (string or form bodies; params.headers,
- *    params.tags, params.timeout); responses: status, body, headers, timings.duration, error, json();
- *  - `k6/ws`: connect(url, params, fn) with socket.on(open|message|binaryMessage|ping|pong|close|error),
- *    send, sendBinary, ping, close, setTimeout, setInterval;  `k6/execution`: vu, scenario;
- *  - options.scenarios with executors constant-vus, ramping-vus, constant-arrival-rate,
- *    ramping-arrival-rate, per-vu-iterations, shared-iterations (startTime, gracefulStop,
- *    gracefulRampDown, exec), or top-level vus/duration/iterations/stages;
- *  - setup()/teardown(), __ENV (only what the caller passes), __VU, __ITER;
- *  - thresholds: `metric` or `metric{tag:value,...}` with avg|min|max|med|p(N)|count|rate|value and
- *    < <= > >= == === !=, evaluated at the end like k6; built-in metrics checks, iterations,
- *    iteration_duration, dropped_iterations, http_reqs, http_req_duration, http_req_failed (status
- *    outside 200-399), ws_sessions, ws_connecting, ws_session_duration, ws_msgs_sent, ws_msgs_received.
- * Not supported: open(), k6/crypto, k6/encoding, TLS, cookies, redirects, http.batch, abortOnFail.
+ * Execution model as in k6: every VU is a worker thread running the script's init code in its own
+ * module instance, and VU code is SYNCHRONOUS (`http.post` returns the response, `ws.connect` runs
+ * the socket's event loop until it closes). The main thread does the real I/O (node:http, the
+ * load-tests WsClient) and answers over a MessagePort; a VU blocks on Atomics.wait and reads answers
+ * with receiveMessageOnPort.
+ *
+ * Supported subset: exactly what those scripts use. An import of another module or name, another
+ * executor, another socket event, check tags or a non-string body throws; other params are ignored
+ * and other response fields are absent.
+ *  - `k6`: check(value, { name: predicate }) (a throwing predicate fails the iteration, as in k6);
+ *    `k6/metrics`: Counter, Trend (with isTime);
+ *  - `k6/http`: get(url, params), post(url, stringBody, params) with params.headers and params.tags
+ *    (60 s timeout, plain `http:` URLs); responses: status, body (a string), error;
+ *  - `k6/ws`: connect(url, params, fn) with params.headers and params.tags; socket.on('open' |
+ *    'message') (text frames), send, close, setTimeout; returns { status } (101 once it opened);
+ *  - options.scenarios with executors constant-vus, ramping-vus, constant-arrival-rate and
+ *    ramping-arrival-rate (exec, startTime, gracefulStop, gracefulRampDown);
+ *  - setup() (its JSON-cloned result is every VU function's argument); __ENV (only what the caller
+ *    passes), __VU, __ITER;
+ *  - thresholds: `metric` or `metric{tag:value,...}` with count|rate|avg|min|max|med|p(N) and
+ *    < <= > >= == === !=, evaluated at the end like k6 (a metric without samples does not fail);
+ *    built-in metrics checks, iterations, dropped_iterations, http_reqs, http_req_duration,
+ *    http_req_failed (status outside 200-399), ws_sessions, ws_msgs_received.
+ * A run keeps at most 50 VU errors and is aborted after maxDurationMs (default 10 min).
  */
 import { isMainThread, MessageChannel, MessagePort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import * as http from 'node:http';
@@ -50,7 +57,7 @@ export function parseDuration(d: string | number | undefined, def = 0): number {
   return ms;
 }
 
-type MetricType = 'counter' | 'gauge' | 'rate' | 'trend';
+type MetricType = 'counter' | 'rate' | 'trend';
 type Tags = Record<string, string>;
 
 // messages VU -> host
@@ -58,29 +65,23 @@ type VuMsg =
   | { kind: 'ready'; options?: unknown; exports: string[] }
   | { kind: 'fatal'; error: string }
   | { kind: 'setupDone'; data: unknown; error?: string }
-  | { kind: 'teardownDone'; error?: string }
-  | { kind: 'iterDone'; error?: string; interrupted: boolean; durationMs: number }
+  | { kind: 'iterDone'; error?: string }
   | { kind: 'metricDef'; name: string; type: MetricType; isTime: boolean }
   | { kind: 'sample'; name: string; value: number; tags: Tags }
-  | { kind: 'http'; id: number; method: string; url: string; body: string | null; headers: Record<string, string>; tags: Tags; timeoutMs: number }
+  | { kind: 'http'; id: number; method: 'GET' | 'POST'; url: string; body: string | null; headers: Record<string, string>; tags: Tags }
   | { kind: 'ws.open'; id: number; url: string; headers: Record<string, string>; tags: Tags }
-  | { kind: 'ws.send'; id: number; data: string | ArrayBuffer; binary: boolean }
-  | { kind: 'ws.ping'; id: number }
-  | { kind: 'ws.close'; id: number; code: number };
+  | { kind: 'ws.send'; id: number; data: string }
+  | { kind: 'ws.close'; id: number };
 
 // messages host -> VU
 type HostMsg =
-  | { kind: 'iterate'; iter: number; scenarioIter: number }
+  | { kind: 'iterate'; iter: number }
   | { kind: 'stop' }
-  | { kind: 'teardown'; data: unknown }
-  | { kind: 'http.res'; id: number; status: number; body: string; headers: Record<string, string>; durationMs: number; error: string }
-  | { kind: 'ws.opened'; id: number; status: number; headers: Record<string, string> }
+  | { kind: 'http.res'; id: number; status: number; body: string; error: string }
+  | { kind: 'ws.opened'; id: number }
   | { kind: 'ws.failed'; id: number; status: number; error: string }
-  | { kind: 'ws.msg'; id: number; data: string | ArrayBuffer; binary: boolean }
-  | { kind: 'ws.ping'; id: number }
-  | { kind: 'ws.pong'; id: number }
-  | { kind: 'ws.error'; id: number; error: string }
-  | { kind: 'ws.closed'; id: number; code: number };
+  | { kind: 'ws.msg'; id: number; data: string }
+  | { kind: 'ws.closed'; id: number };
 
 interface VuWorkerData {
   k6shimVu: true;
@@ -96,11 +97,19 @@ interface VuWorkerData {
   signal: SharedArrayBuffer;
 }
 
+/** k6's default request timeout */
+const HTTP_TIMEOUT_MS = 60000;
+
 // ================================================================================================
 // VU side (worker thread)
 // ================================================================================================
 
 class Interrupt extends Error {}
+
+interface Params {
+  headers?: Record<string, string>;
+  tags?: Tags;
+}
 
 function vuMain(wd: VuWorkerData): Promise<void> {
   const port = wd.port;
@@ -109,8 +118,6 @@ function vuMain(wd: VuWorkerData): Promise<void> {
   const post = (m: VuMsg): void => port.postMessage(m);
   const stopped = (): boolean => Atomics.load(sig, 1) !== 0;
   let currentTags: Tags = { scenario: wd.scenario };
-  let iter = 0;
-  let scenarioIter = 0;
 
   /** next host message; undefined on timeout. Messages stashed in the inbox come first. */
   const nextMsg = (timeoutMs: number, accept?: (m: HostMsg) => boolean): HostMsg | undefined => {
@@ -133,7 +140,7 @@ function vuMain(wd: VuWorkerData): Promise<void> {
     }
   };
 
-  // ---- metrics ----
+  // ---- k6/metrics ----
   const defined = new Set<string>();
   class Metric {
     constructor(
@@ -148,265 +155,116 @@ function vuMain(wd: VuWorkerData): Promise<void> {
       }
     }
     add(value: number | boolean, tags?: Tags): void {
-      post({ kind: 'sample', name: this.name, value: typeof value === 'boolean' ? (value ? 1 : 0) : Number(value), tags: { ...currentTags, ...(tags ?? {}) } });
+      post({ kind: 'sample', name: this.name, value: Number(value), tags: { ...currentTags, ...tags } });
     }
   }
-  // k6's four metric classes differ only in their type (`isTime` matters for Gauge and Trend)
-  const metricClass = (type: MetricType) =>
-    class extends Metric {
-      constructor(name: string, isTime = false) {
-        super(name, type, isTime);
-      }
-    };
-  const Counter = metricClass('counter');
-  const Gauge = metricClass('gauge');
-  const Rate = metricClass('rate');
-  const Trend = metricClass('trend');
-  const checksMetric = new Rate('checks');
+  class Counter extends Metric {
+    constructor(name: string) {
+      super(name, 'counter');
+    }
+  }
+  class Trend extends Metric {
+    constructor(name: string, isTime = false) {
+      super(name, 'trend', isTime);
+    }
+  }
+  const checksMetric = new Metric('checks', 'rate');
 
   // ---- k6 ----
-  const check = (val: unknown, sets: Record<string, unknown>, tags?: Tags): boolean => {
+  const check = (val: unknown, sets: Record<string, (v: unknown) => unknown>, tags?: unknown): boolean => {
+    if (tags !== undefined) throw new Error('k6-shim: check tags are not supported');
     let all = true;
     for (const [name, pred] of Object.entries(sets)) {
-      let ok: boolean;
-      try {
-        ok = typeof pred === 'function' ? Boolean(pred(val)) : Boolean(pred);
-      } catch {
-        ok = false;
-      }
-      checksMetric.add(ok, { ...(tags ?? {}), check: name });
+      if (typeof pred !== 'function') throw new Error(`k6-shim: check ${JSON.stringify(name)} is not a function`);
+      const ok = Boolean(pred(val));
+      checksMetric.add(ok, { check: name });
       all &&= ok;
     }
     return all;
   };
-  const sleep = (seconds: number): void => {
-    if (stopped()) throw new Interrupt('stopped');
-    Atomics.wait(sig, 1, 0, Math.max(0, seconds * 1000));
-    if (stopped()) throw new Interrupt('stopped');
-  };
-  const group = <T>(name: string, fn: () => T): T => {
-    const prev = currentTags;
-    currentTags = { ...currentTags, group: `${prev.group ?? ''}::${name}` };
-    try {
-      return fn();
-    } finally {
-      currentTags = prev;
-    }
-  };
-  const fail = (msg?: string): never => {
-    throw new Error(msg ?? 'fail()');
-  };
 
   // ---- k6/http ----
   let nextId = 1;
-  interface Params {
-    headers?: Record<string, string>;
-    tags?: Tags;
-    timeout?: string | number;
-  }
-  const encodeBody = (body: unknown): string | null => {
-    if (body === undefined || body === null) return null;
-    if (typeof body === 'string') return body;
-    if (body instanceof ArrayBuffer) return Buffer.from(body).toString('latin1');
-    if (typeof body === 'object') {
-      return Object.entries(body as Record<string, unknown>)
-        .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
-        .join('&');
-    }
-    return String(body);
-  };
-  const request = (method: string, url: string, body?: unknown, params?: Params): unknown => {
+  const request = (method: 'GET' | 'POST', url: string, body: unknown, params: Params | undefined): unknown => {
+    if (body !== null && typeof body !== 'string') throw new Error('k6-shim: http bodies must be strings');
     const id = nextId++;
-    const headers: Record<string, string> = { ...(params?.headers ?? {}) };
-    if (body !== null && typeof body === 'object' && !(body instanceof ArrayBuffer)) {
-      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    }
-    post({
-      kind: 'http',
-      id,
-      method: method.toUpperCase(),
-      url,
-      body: encodeBody(body),
-      headers,
-      tags: { ...currentTags, ...(params?.tags ?? {}) },
-      timeoutMs: parseDuration(params?.timeout, 60000),
-    });
+    post({ kind: 'http', id, method, url, body, headers: { ...params?.headers }, tags: { ...currentTags, ...params?.tags } });
     const m = nextMsg(Infinity, (x) => x.kind === 'http.res' && x.id === id) as Extract<HostMsg, { kind: 'http.res' }>;
-    return {
-      status: m.status,
-      body: m.body,
-      headers: m.headers,
-      error: m.error,
-      url,
-      request: { method, url, body, headers },
-      timings: { duration: m.durationMs },
-      json(selector?: string): unknown {
-        const v = JSON.parse(m.body);
-        if (selector === undefined) return v;
-        return selector.split('.').reduce<any>((o, k) => (o == null ? undefined : o[k]), v);
-      },
-    };
+    return { status: m.status, body: m.body, error: m.error };
   };
   const httpModule = {
-    request,
     get: (url: string, params?: Params) => request('GET', url, null, params),
-    head: (url: string, params?: Params) => request('HEAD', url, null, params),
-    del: (url: string, body?: unknown, params?: Params) => request('DELETE', url, body, params),
-    post: (url: string, body?: unknown, params?: Params) => request('POST', url, body, params),
-    put: (url: string, body?: unknown, params?: Params) => request('PUT', url, body, params),
-    patch: (url: string, body?: unknown, params?: Params) => request('PATCH', url, body, params),
+    post: (url: string, body: unknown, params?: Params) => request('POST', url, body, params),
   };
 
   // ---- k6/ws ----
-  const wsConnect = (url: string, paramsOrFn: Params | ((s: unknown) => void), maybeFn?: (s: unknown) => void): unknown => {
-    const params: Params = typeof paramsOrFn === 'function' ? {} : (paramsOrFn ?? {});
-    const fn = typeof paramsOrFn === 'function' ? paramsOrFn : maybeFn;
-    if (typeof fn !== 'function') throw new Error('ws.connect needs a callback');
+  const wsConnect = (url: string, params: Params, fn: (socket: unknown) => void): unknown => {
+    if (typeof fn !== 'function') throw new Error('k6-shim: ws.connect(url, params, fn) needs the callback');
     const id = nextId++;
-    post({ kind: 'ws.open', id, url, headers: params.headers ?? {}, tags: { ...currentTags, ...(params.tags ?? {}) } });
+    post({ kind: 'ws.open', id, url, headers: { ...params?.headers }, tags: { ...currentTags, ...params?.tags } });
     const mine = (x: HostMsg): boolean => 'id' in x && x.id === id;
     const first = nextMsg(Infinity, mine)!;
-    if (first.kind !== 'ws.opened') {
-      const f = first as Extract<HostMsg, { kind: 'ws.failed' }>;
-      return { url, status: f.status, error: f.error, headers: {} };
-    }
-    const handlers = new Map<string, ((...a: unknown[]) => void)[]>();
-    const emit = (ev: string, ...args: unknown[]): void => {
-      for (const h of handlers.get(ev) ?? []) h(...args);
-    };
-    interface Timer {
-      at: number;
-      every: number;
-      fn: () => void;
-      id: number;
-    }
-    let timers: Timer[] = [];
-    let timerId = 0;
+    if (first.kind === 'ws.failed') return { status: first.status, error: first.error };
+    const handlers: Record<'open' | 'message', ((data?: string) => void)[]> = { open: [], message: [] };
+    const timers: { at: number; fn: () => void }[] = [];
     let closing = false;
     let closed = false;
     const socket = {
-      on(ev: string, h: (...a: unknown[]) => void) {
-        const l = handlers.get(ev) ?? [];
-        l.push(h);
-        handlers.set(ev, l);
+      on(ev: string, h: (data?: string) => void) {
+        if (ev !== 'open' && ev !== 'message') throw new Error(`k6-shim: socket.on(${JSON.stringify(ev)}) is not supported`);
+        handlers[ev].push(h);
       },
       send(data: string) {
-        if (!closed) post({ kind: 'ws.send', id, data: String(data), binary: false });
+        if (!closed) post({ kind: 'ws.send', id, data: String(data) });
       },
-      sendBinary(data: ArrayBuffer) {
-        if (!closed) post({ kind: 'ws.send', id, data, binary: true });
-      },
-      ping() {
-        if (!closed) post({ kind: 'ws.ping', id });
-      },
-      close(code?: number) {
+      close() {
         if (closed || closing) return;
         closing = true;
-        post({ kind: 'ws.close', id, code: code ?? 1000 });
+        post({ kind: 'ws.close', id });
       },
       setTimeout(f: () => void, ms: number) {
-        timers.push({ at: performance.now() + ms, every: 0, fn: f, id: ++timerId });
-        return timerId;
-      },
-      setInterval(f: () => void, ms: number) {
-        timers.push({ at: performance.now() + ms, every: Math.max(1, ms), fn: f, id: ++timerId });
-        return timerId;
-      },
-      clearTimeout(tid: number) {
-        timers = timers.filter((t) => t.id !== tid);
-      },
-      clearInterval(tid: number) {
-        timers = timers.filter((t) => t.id !== tid);
+        timers.push({ at: performance.now() + ms, fn: f });
       },
     };
-    const opened = first as Extract<HostMsg, { kind: 'ws.opened' }>;
     let interrupted = false;
     try {
       fn(socket);
-      emit('open');
-      wsLoop();
-    } finally {
-      // an exception out of a handler (or an interrupt) must not leave the socket open
-      if (!closed && !closing) post({ kind: 'ws.close', id, code: 1001 });
-    }
-    if (interrupted) throw new Interrupt('stopped');
-    return { url, status: opened.status, headers: opened.headers, error: '' };
-
-    function wsLoop(): void {
+      for (const h of handlers.open) h();
       while (!closed) {
         if (stopped() && !closing) {
           interrupted = true;
-          socket.close(1001);
+          socket.close();
         }
         const now = performance.now();
-        const due = timers.filter((t) => t.at <= now);
-        for (const t of due) {
-          if (closed) break;
-          if (t.every > 0) t.at = now + t.every;
-          else timers = timers.filter((x) => x !== t);
-          t.fn();
+        for (let i = 0; i < timers.length && !closed; ) {
+          if (timers[i].at <= now) timers.splice(i, 1)[0].fn();
+          else i++;
         }
-        const nextAt = timers.length > 0 ? Math.min(...timers.map((t) => t.at)) : Infinity;
+        const nextAt = Math.min(Infinity, ...timers.map((t) => t.at));
         const m = nextMsg(Math.max(0, Math.min(nextAt - performance.now(), stopped() ? 100 : 250)), mine);
-        if (m === undefined) continue;
-        switch (m.kind) {
-          case 'ws.msg':
-            emit(m.binary ? 'binaryMessage' : 'message', m.data);
-            break;
-          case 'ws.ping':
-            emit('ping');
-            break;
-          case 'ws.pong':
-            emit('pong');
-            break;
-          case 'ws.error':
-            emit('error', { error: () => m.error });
-            break;
-          case 'ws.closed':
-            closed = true;
-            emit('close', m.code);
-            break;
-          default:
-            break;
-        }
+        if (m?.kind === 'ws.msg') for (const h of handlers.message) h(m.data);
+        else if (m?.kind === 'ws.closed') closed = true;
       }
+    } finally {
+      // an exception out of a handler (or an interrupt) must not leave the socket open
+      if (!closed && !closing) post({ kind: 'ws.close', id });
     }
-  };
-
-  const execution = {
-    vu: {
-      get idInTest() {
-        return wd.vuId;
-      },
-      get iterationInScenario() {
-        return scenarioIter;
-      },
-      get iterationInInstance() {
-        return iter;
-      },
-    },
-    scenario: {
-      name: wd.scenario,
-      get iterationInTest() {
-        return scenarioIter;
-      },
-    },
+    if (interrupted) throw new Interrupt('stopped');
+    return { status: 101, error: '' };
   };
 
   const g = globalThis as any;
   g.__k6shim = {
-    k6: { check, sleep, group, fail },
-    'k6/metrics': { Counter, Gauge, Rate, Trend },
+    k6: { check },
+    'k6/metrics': { Counter, Trend },
     'k6/http': httpModule,
     'k6/ws': { connect: wsConnect },
-    'k6/execution': execution,
   };
   g.__ENV = { ...wd.env };
   g.__VU = wd.role === 'setup' ? 0 : wd.vuId;
   g.__ITER = 0;
 
   const iterationsMetric = new Counter('iterations');
-  const iterationDuration = new Trend('iteration_duration', true);
 
   return import(wd.scriptUrl).then(
     (mod: Record<string, unknown>) => {
@@ -423,17 +281,7 @@ function vuMain(wd: VuWorkerData): Promise<void> {
           error = String((err as Error)?.stack ?? err);
         }
         post({ kind: 'setupDone', data, error });
-        const m = nextMsg(Infinity, (x) => x.kind === 'teardown' || x.kind === 'stop');
-        if (m?.kind === 'teardown') {
-          currentTags = { scenario: 'teardown' };
-          let terr: string | undefined;
-          try {
-            if (typeof mod.teardown === 'function') mod.teardown(m.data);
-          } catch (err) {
-            terr = String((err as Error)?.stack ?? err);
-          }
-          post({ kind: 'teardownDone', error: terr });
-        }
+        nextMsg(Infinity, (x) => x.kind === 'stop');
         return;
       }
       const fn = mod[wd.exec];
@@ -444,12 +292,8 @@ function vuMain(wd: VuWorkerData): Promise<void> {
       post({ kind: 'ready', exports: exportsList });
       while (true) {
         const m = nextMsg(Infinity, (x) => x.kind === 'iterate' || x.kind === 'stop');
-        if (m === undefined || m.kind === 'stop') return;
-        if (m.kind !== 'iterate') continue;
-        iter = m.iter;
-        scenarioIter = m.scenarioIter;
-        g.__ITER = iter;
-        const t0 = performance.now();
+        if (m === undefined || m.kind !== 'iterate') return;
+        g.__ITER = m.iter;
         let error: string | undefined;
         let interrupted = false;
         try {
@@ -458,12 +302,8 @@ function vuMain(wd: VuWorkerData): Promise<void> {
           if (err instanceof Interrupt) interrupted = true;
           else error = String((err as Error)?.stack ?? err);
         }
-        const durationMs = performance.now() - t0;
-        if (!interrupted) {
-          iterationsMetric.add(1);
-          iterationDuration.add(durationMs);
-        }
-        post({ kind: 'iterDone', error, interrupted, durationMs });
+        if (!interrupted) iterationsMetric.add(1);
+        post({ kind: 'iterDone', error });
       }
     },
     (err: unknown) => {
@@ -544,11 +384,10 @@ interface Scenario {
 }
 
 const FACADE_NAMES: Record<string, string[]> = {
-  k6: ['check', 'sleep', 'group', 'fail'],
-  'k6/metrics': ['Counter', 'Gauge', 'Rate', 'Trend'],
-  'k6/http': ['request', 'get', 'head', 'del', 'post', 'put', 'patch'],
+  k6: ['check'],
+  'k6/metrics': ['Counter', 'Trend'],
+  'k6/http': ['get', 'post'],
   'k6/ws': ['connect'],
-  'k6/execution': ['vu', 'scenario'],
 };
 
 /** Writes facade modules and the script with rewritten imports into a temp dir; returns its URL. */
@@ -602,22 +441,16 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
     else if (m.type !== type) errors.push(`metric ${name} redefined as ${type} (was ${m.type})`);
   };
   const addSample = (name: string, v: number, tags: Tags): void => {
-    const m = metrics.get(name);
-    if (m === undefined) return;
-    m.samples.push({ v, tags });
+    metrics.get(name)?.samples.push({ v, tags });
   };
   for (const [n, t, time] of [
     ['checks', 'rate', false],
     ['iterations', 'counter', false],
-    ['iteration_duration', 'trend', true],
     ['dropped_iterations', 'counter', false],
     ['http_reqs', 'counter', false],
     ['http_req_duration', 'trend', true],
     ['http_req_failed', 'rate', false],
     ['ws_sessions', 'counter', false],
-    ['ws_connecting', 'trend', true],
-    ['ws_session_duration', 'trend', true],
-    ['ws_msgs_sent', 'counter', false],
     ['ws_msgs_received', 'counter', false],
   ] as [string, MetricType, boolean][]) {
     defineMetric(n, t, time);
@@ -638,20 +471,19 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
   const doHttp = (vu: Vu, m: Extract<VuMsg, { kind: 'http' }>): void => {
     const t0 = performance.now();
     const tags: Tags = { ...m.tags, method: m.method, name: m.tags.name ?? m.url };
-    const finish = (status: number, body: string, headers: Record<string, string>, error: string): void => {
-      const durationMs = performance.now() - t0;
+    const finish = (status: number, body: string, error: string): void => {
       const t = { ...tags, status: String(status) };
       addSample('http_reqs', 1, t);
-      addSample('http_req_duration', durationMs, t);
+      addSample('http_req_duration', performance.now() - t0, t);
       addSample('http_req_failed', status >= 200 && status < 400 ? 0 : 1, t);
-      toVu(vu, { kind: 'http.res', id: m.id, status, body, headers, durationMs, error });
+      toVu(vu, { kind: 'http.res', id: m.id, status, body, error });
     };
     let url: URL;
     try {
       url = new URL(m.url);
       if (url.protocol !== 'http:') throw new Error(`k6-shim supports http: URLs only (${m.url})`);
     } catch (err) {
-      finish(0, '', {}, (err as Error).message);
+      finish(0, '', (err as Error).message);
       return;
     }
     const headers: Record<string, string | number> = { ...m.headers };
@@ -661,21 +493,16 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const h: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h[k] = Array.isArray(v) ? v.join(', ') : v;
-          finish(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), h, '');
-        });
-        res.on('error', (err) => finish(0, '', {}, err.message));
+        res.on('end', () => finish(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), ''));
+        res.on('error', (err) => finish(0, '', err.message));
       },
     );
-    req.setTimeout(m.timeoutMs, () => req.destroy(new Error(`request timeout after ${m.timeoutMs} ms`)));
-    req.on('error', (err) => finish(0, '', {}, err.message));
+    req.setTimeout(HTTP_TIMEOUT_MS, () => req.destroy(new Error(`request timeout after ${HTTP_TIMEOUT_MS} ms`)));
+    req.on('error', (err) => finish(0, '', err.message));
     req.end(m.body ?? undefined);
   };
 
   const doWsOpen = (vu: Vu, m: Extract<VuMsg, { kind: 'ws.open' }>): void => {
-    const t0 = performance.now();
     let url: URL;
     try {
       url = new URL(m.url);
@@ -691,42 +518,31 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
       else headers[k] = v;
     }
     const tags: Tags = { ...m.tags, url: m.url };
-    const c = new WsClient({
-      host: url.hostname,
-      port: Number(url.port || 80),
-      path: `${url.pathname}${url.search}`,
-      protocols,
-      headers,
-    });
+    const c = new WsClient({ host: url.hostname, port: Number(url.port || 80), path: `${url.pathname}${url.search}`, protocols, headers });
     vu.ws.set(m.id, c);
-    let openedAt = 0;
+    let opened = false;
     c.onopen = () => {
-      openedAt = performance.now();
-      addSample('ws_connecting', openedAt - t0, tags);
+      opened = true;
       addSample('ws_sessions', 1, tags);
-      toVu(vu, { kind: 'ws.opened', id: m.id, status: 101, headers: c.responseHeaders });
+      toVu(vu, { kind: 'ws.opened', id: m.id });
     };
     c.onmessage = (data, binary) => {
       addSample('ws_msgs_received', 1, tags);
-      const payload = binary ? new Uint8Array(data).slice().buffer : data.toString('utf8');
-      toVu(vu, { kind: 'ws.msg', id: m.id, data: payload, binary });
+      if (binary) pushError(`VU ${vu.id}: binary WebSocket message from ${m.url}: k6-shim delivers text frames only`);
+      else toVu(vu, { kind: 'ws.msg', id: m.id, data: data.toString('utf8') });
     };
-    c.onping = () => toVu(vu, { kind: 'ws.ping', id: m.id });
-    c.onpong = () => toVu(vu, { kind: 'ws.pong', id: m.id });
     let lastError = '';
     c.onerror = (err) => {
       lastError = err.message;
-      if (openedAt > 0) toVu(vu, { kind: 'ws.error', id: m.id, error: err.message });
     };
     c.onclose = (code) => {
       vu.ws.delete(m.id);
-      if (openedAt === 0) {
-        const status = /HTTP\/1\.[01] (\d{3})/.exec(lastError);
-        toVu(vu, { kind: 'ws.failed', id: m.id, status: status ? Number(status[1]) : 0, error: lastError || `closed (${code})` });
+      if (opened) {
+        toVu(vu, { kind: 'ws.closed', id: m.id });
         return;
       }
-      addSample('ws_session_duration', performance.now() - t0, tags);
-      toVu(vu, { kind: 'ws.closed', id: m.id, code });
+      const status = /HTTP\/1\.[01] (\d{3})/.exec(lastError);
+      toVu(vu, { kind: 'ws.failed', id: m.id, status: status ? Number(status[1]) : 0, error: lastError || `closed (${code})` });
     };
   };
 
@@ -779,19 +595,11 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
         case 'ws.open':
           doWsOpen(vu, m);
           break;
-        case 'ws.send': {
-          const c = vu.ws.get(m.id);
-          if (c !== undefined) {
-            c.send(m.binary ? Buffer.from(m.data as ArrayBuffer) : (m.data as string), m.binary);
-            addSample('ws_msgs_sent', 1, { scenario: vu.scenario });
-          }
-          break;
-        }
-        case 'ws.ping':
-          vu.ws.get(m.id)?.ping();
+        case 'ws.send':
+          vu.ws.get(m.id)?.send(m.data);
           break;
         case 'ws.close':
-          vu.ws.get(m.id)?.close(m.code);
+          vu.ws.get(m.id)?.close(1000);
           break;
         case 'iterDone':
           if (m.error !== undefined) pushError(`VU ${id} (${vu.scenario}): ${m.error}`);
@@ -830,16 +638,17 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
 
   const iterate = (vu: Vu, sc: Scenario): void => {
     vu.state = 'busy';
-    toVu(vu, { kind: 'iterate', iter: vu.iter++, scenarioIter: sc.iterations++ });
+    sc.iterations++;
+    toVu(vu, { kind: 'iterate', iter: vu.iter++ });
   };
 
-  /** soft stop: let a busy VU finish within graceMs, then interrupt it */
+  /** interrupt a busy VU: its ws.connect closes the socket and the iteration ends as interrupted */
   const hardStop = (vu: Vu): void => {
     Atomics.store(vu.sig, 1, 1);
-    Atomics.notify(vu.sig, 1);
     Atomics.add(vu.sig, 0, 1);
     Atomics.notify(vu.sig, 0);
   };
+  /** soft stop: let a busy VU finish within graceMs, then interrupt it */
   const waitIdle = (vu: Vu, graceMs: number): Promise<void> =>
     new Promise((resolve) => {
       if (vu.state !== 'busy') return resolve();
@@ -852,6 +661,8 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
     });
 
   const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const stagesOf = (raw: Record<string, any>): { durationMs: number; target: number }[] =>
+    (raw.stages ?? []).map((s: any) => ({ durationMs: parseDuration(s.duration), target: s.target }));
 
   const runScenario = async (sc: Scenario, t0: number): Promise<void> => {
     const raw = sc.raw;
@@ -863,11 +674,9 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
     switch (sc.executor) {
       case 'constant-vus':
       case 'ramping-vus': {
-        const stages: { durationMs: number; target: number }[] =
-          sc.executor === 'constant-vus'
-            ? [{ durationMs: parseDuration(raw.duration), target: raw.vus ?? 1 }]
-            : (raw.stages ?? []).map((s: any) => ({ durationMs: parseDuration(s.duration), target: s.target }));
-        const startVUs = sc.executor === 'constant-vus' ? (raw.vus ?? 1) : (raw.startVUs ?? 1);
+        const constant = sc.executor === 'constant-vus';
+        const stages = constant ? [{ durationMs: parseDuration(raw.duration), target: raw.vus ?? 1 }] : stagesOf(raw);
+        const startVUs = constant ? (raw.vus ?? 1) : (raw.startVUs ?? 1);
         const total = stages.reduce((a, s) => a + s.durationMs, 0);
         const rampDownMs = parseDuration(raw.gracefulRampDown, 30000);
         const target = (t: number): number => {
@@ -900,9 +709,8 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
             for (const vu of [...active].reverse()) {
               if (active.size <= want) break;
               active.delete(vu);
-              void waitIdle(vu, rampDownMs).then(() => {
-                Atomics.store(vu.sig, 1, 0);
-              });
+              // ramped down: it may finish its iteration within gracefulRampDown, then it may be reused
+              void waitIdle(vu, rampDownMs).then(() => Atomics.store(vu.sig, 1, 0));
             }
           }
           await sleepMs(tick);
@@ -913,12 +721,10 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
       }
       case 'constant-arrival-rate':
       case 'ramping-arrival-rate': {
+        const constant = sc.executor === 'constant-arrival-rate';
         const unit = parseDuration(raw.timeUnit, 1000);
-        const stages: { durationMs: number; target: number }[] =
-          sc.executor === 'constant-arrival-rate'
-            ? [{ durationMs: parseDuration(raw.duration), target: raw.rate }]
-            : (raw.stages ?? []).map((s: any) => ({ durationMs: parseDuration(s.duration), target: s.target }));
-        const startRate = sc.executor === 'constant-arrival-rate' ? raw.rate : (raw.startRate ?? 0);
+        const stages = constant ? [{ durationMs: parseDuration(raw.duration), target: raw.rate }] : stagesOf(raw);
+        const startRate = constant ? raw.rate : (raw.startRate ?? 0);
         const total = stages.reduce((a, s) => a + s.durationMs, 0);
         /** iterations due by time t: the integral of the (piecewise linear) rate */
         const due = (t: number): number => {
@@ -935,18 +741,19 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
           }
           return n;
         };
-        let started = 0;
+        let begun = 0;
         const maxVUs = Math.max(raw.maxVUs ?? sc.vus.length, sc.vus.length);
         let growing = 0;
         while (elapsed() < total) {
           const need = Math.floor(due(elapsed())) + 1; // iteration k starts at the k-th arrival, the first at 0
-          while (started < need) {
+          while (begun < need) {
             const vu = sc.vus.find((v) => v.state === 'idle');
-            started++;
+            begun++;
             if (vu !== undefined) {
               vu.onIdle = null;
               iterate(vu, sc);
             } else {
+              // like k6: no free VU means a dropped iteration, and a new VU up to maxVUs
               droppedIterations++;
               addSample('dropped_iterations', 1, { scenario: sc.name });
               if (sc.vus.length + growing < maxVUs) {
@@ -967,39 +774,6 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
           await sleepMs(Math.min(tick, 5));
         }
         await Promise.all(sc.vus.map((vu) => waitIdle(vu, sc.gracefulStopMs)));
-        break;
-      }
-      case 'per-vu-iterations':
-      case 'shared-iterations': {
-        const maxMs = parseDuration(raw.maxDuration, 600000);
-        let remaining = sc.executor === 'shared-iterations' ? (raw.iterations ?? 1) : Infinity;
-        const perVu = raw.iterations ?? 1;
-        await new Promise<void>((resolve) => {
-          let live = sc.vus.length;
-          const deadline = setTimeout(() => {
-            for (const vu of sc.vus) hardStop(vu);
-          }, maxMs);
-          for (const vu of sc.vus) {
-            let mine = 0;
-            const next = (): void => {
-              const more = sc.executor === 'shared-iterations' ? remaining > 0 : mine < perVu;
-              if (more && vu.state === 'idle' && elapsed() < maxMs) {
-                mine++;
-                remaining--;
-                iterate(vu, sc);
-              } else if (vu.state !== 'busy') {
-                vu.onIdle = null;
-                if (--live === 0) {
-                  clearTimeout(deadline);
-                  resolve();
-                }
-              }
-            };
-            vu.onIdle = next;
-            next();
-          }
-          if (live === 0) resolve();
-        });
         break;
       }
       default:
@@ -1034,13 +808,8 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
     await setupVu.ready;
     await setupDone;
 
-    // scenarios (or the top-level shortcuts)
-    let rawScenarios: Record<string, any> = options.scenarios ?? {};
-    if (Object.keys(rawScenarios).length === 0) {
-      if (options.stages) rawScenarios = { default: { executor: 'ramping-vus', startVUs: options.vus ?? 1, stages: options.stages } };
-      else if (options.duration) rawScenarios = { default: { executor: 'constant-vus', vus: options.vus ?? 1, duration: options.duration } };
-      else rawScenarios = { default: { executor: 'per-vu-iterations', vus: options.vus ?? 1, iterations: options.iterations ?? 1 } };
-    }
+    const rawScenarios: Record<string, any> = options.scenarios ?? {};
+    if (Object.keys(rawScenarios).length === 0) throw new Error('k6-shim: the script must define options.scenarios');
     for (const [name, raw] of Object.entries(rawScenarios)) {
       const exec = raw.exec ?? 'default';
       if (!exportsList.includes(exec)) throw new Error(`scenario ${name}: the script exports no ${exec}`);
@@ -1072,17 +841,6 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
     await Promise.all(vus.map((v) => v.ready));
     const t0 = performance.now();
     await Promise.all(scenarios.map((sc) => runScenario(sc, t0)));
-    // teardown
-    const teardownDone = new Promise<void>((resolve) => {
-      setupVu.port.on('message', (m: VuMsg) => {
-        if (m.kind === 'teardownDone') {
-          if (m.error !== undefined) pushError(`teardown() failed: ${m.error}`);
-          resolve();
-        }
-      });
-    });
-    toVu(setupVu, { kind: 'teardown', data: setupData });
-    await teardownDone;
   } catch (err) {
     pushError(String((err as Error)?.message ?? err));
   } finally {
@@ -1120,12 +878,8 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
         return xs.length === 0 ? NaN : Math.max(...xs);
       case 'med':
         return percentile([...xs].sort((a, b) => a - b), 50);
-      case 'value':
-        return xs.length === 0 ? NaN : xs[xs.length - 1];
       case 'passes':
         return sum;
-      case 'fails':
-        return xs.length - sum;
       default:
         throw new Error(`unknown stat ${st}`);
     }
@@ -1141,32 +895,30 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
     }
     return { name: m[1], tags };
   };
+  const cmp: Record<string, (a: number, b: number) => boolean> = {
+    '<': (a, b) => a < b,
+    '<=': (a, b) => a <= b,
+    '>': (a, b) => a > b,
+    '>=': (a, b) => a >= b,
+    '==': (a, b) => a === b,
+    '===': (a, b) => a === b,
+    '!=': (a, b) => a !== b,
+  };
   const thresholds: ThresholdResult[] = [];
   for (const [key, list] of Object.entries((options.thresholds ?? {}) as Record<string, unknown[]>)) {
     const { name, tags } = parseKey(key);
-    for (const item of list) {
-      const expr = typeof item === 'string' ? item : String((item as { threshold: string }).threshold);
-      const m = /^\s*(avg|min|max|med|count|rate|value|p\(\d+(?:\.\d+)?\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(expr);
+    for (const expr of list) {
+      const m = typeof expr === 'string' ? /^\s*(avg|min|max|med|count|rate|p\(\d+(?:\.\d+)?\))\s*(<=|>=|===|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(expr) : null;
       if (m === null) {
-        thresholds.push({ metric: key, expr, ok: false, value: NaN, noData: false });
-        pushError(`unsupported threshold ${key}: ${expr}`);
+        thresholds.push({ metric: key, expr: String(expr), ok: false, value: NaN, noData: false });
+        pushError(`unsupported threshold ${key}: ${JSON.stringify(expr)}`);
         continue;
       }
       const sel = select(name, tags);
       const noData = sel.values.length === 0 && sel.type !== 'counter';
       const v = stat(name, m[1], tags);
-      const lim = Number(m[3]);
-      const cmp: Record<string, (a: number, b: number) => boolean> = {
-        '<': (a, b) => a < b,
-        '<=': (a, b) => a <= b,
-        '>': (a, b) => a > b,
-        '>=': (a, b) => a >= b,
-        '==': (a, b) => a === b,
-        '===': (a, b) => a === b,
-        '!=': (a, b) => a !== b,
-      };
       // like k6, a threshold on a metric without samples does not fail the run
-      thresholds.push({ metric: key, expr, value: v, noData, ok: noData || cmp[m[2]](v, lim) });
+      thresholds.push({ metric: key, expr: expr as string, value: v, noData, ok: noData || cmp[m[2]](v, Number(m[3])) });
     }
   }
   const checks: Record<string, { passes: number; fails: number }> = {};
@@ -1178,7 +930,7 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
   const iterations: Record<string, number> = {};
   for (const sc of scenarios) iterations[sc.name] = sc.iterations;
 
-  const result: K6RunResult = {
+  return {
     ok: thresholds.every((t) => t.ok) && errors.length === 0,
     thresholds,
     checks,
@@ -1198,8 +950,7 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
         if (m.type === 'trend') {
           text = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'].map((s) => `${s}=${stat(name, s).toFixed(2)}${unit}`).join(' ');
         } else if (m.type === 'rate') text = `${(stat(name, 'rate') * 100).toFixed(2)}% (${stat(name, 'passes')} of ${m.samples.length})`;
-        else if (m.type === 'counter') text = `${stat(name, 'count')} (${stat(name, 'rate').toFixed(2)}/s)`;
-        else text = String(stat(name, 'value'));
+        else text = `${stat(name, 'count')} (${stat(name, 'rate').toFixed(2)}/s)`;
         lines.push(`  ${name.padEnd(32, '.')} ${text}`);
       }
       lines.push('');
@@ -1209,7 +960,6 @@ export async function runK6(opts: K6RunOptions): Promise<K6RunResult> {
       return lines.join('\n');
     },
   };
-  return result;
 }
 
 // `node load-tests/dist/src/k6-shim.js <script.js> [-e KEY=VALUE ...]`: run a k6 script under the shim

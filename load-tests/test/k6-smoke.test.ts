@@ -5,6 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runK6, parseDuration, type K6RunResult } from '../src/k6-shim.js';
@@ -64,6 +66,26 @@ test('k6 scripts against replicant dev', async () => {
   } finally {
     await server.stop(5000);
   }
+});
+
+test('k6 shim: what it does not support is refused, not run', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'k6-shim-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const script = (text: string): string => {
+    const file = join(dir, `s${Math.random().toString(36).slice(2)}.js`);
+    writeFileSync(file, text);
+    return file;
+  };
+  // a module outside the supported subset: the run does not start
+  await assert.rejects(runK6({ script: script("import exec from 'k6/execution';\nexport default function () {}\n") }), /module k6\/execution is not supported/);
+  // an executor outside it: the run reports the error and fails without iterating
+  const r = await runK6({
+    script: script("export const options = { scenarios: { s: { executor: 'per-vu-iterations', vus: 1, iterations: 1 } } };\nexport default function () {}\n"),
+    maxDurationMs: 10000,
+  });
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.errors, ['k6-shim: executor per-vu-iterations is not supported'], r.summary());
+  assert.deepEqual(r.iterations, { s: 0 });
 });
 
 test('k6 shim: durations', () => {
