@@ -9,7 +9,9 @@
  *   in this repo:     npm run k6 -- examples/k6/watch-and-write.js -e BASE_URL=http://127.0.0.1:8080
  *
  * `npm run k6` is the repo's own Node emulation of k6 (load-tests/src/k6-shim.ts), which runs the
- * same script unchanged; k6 itself is not installed here. Start a server first: `npx replicant dev`.
+ * same script unchanged; k6 itself (AGPL) is never built or shipped here. `npm test` type-checks
+ * this file against @types/k6 (tsconfig.json here); the JSDoc types are for that, k6 ignores them.
+ * Start a server first: `npx replicant dev`.
  *
  * Env: BASE_URL (http://127.0.0.1:8080), DOC (k6-example), VIEWERS (10), WRITES_PER_S (5),
  * DURATION (30s), SESSION_MS (10000: each viewer reconnects after this long), TOKEN (a JWT with
