@@ -40,11 +40,11 @@ test('every k6 script type-checks strictly against @types/k6', async () => {
   }
 });
 
-test('a k6 script calling the API wrongly fails the type-check, naming the line', async (t) => {
+test('a k6 script calling the API wrongly (or untyped) fails the type-check, naming the lines', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'k6-types-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: BASE_CONFIG, include: ['*.js'] }));
-  const script = (url: string, checks: string): string =>
+  const script = (url: string, checks: string, param: string): string =>
     [
       "import http from 'k6/http';",
       "import { check } from 'k6';",
@@ -52,18 +52,23 @@ test('a k6 script calling the API wrongly fails the type-check, naming the line'
       `  const res = http.get(${url});`,
       `  check(res, ${checks});`,
       '}',
+      `export function helper(${param}) {`,
+      '  return x;',
+      '}',
       '',
     ].join('\n');
   // control: the same script called rightly passes with the same settings, so a failure below is the calls'
-  writeFileSync(join(dir, 'script.js'), script("'http://127.0.0.1:8080/'", "{ 'status is 200': (r) => r.status === 200 }"));
+  writeFileSync(join(dir, 'script.js'), script("'http://127.0.0.1:8080/'", "{ 'status is 200': (r) => r.status === 200 }", '/** @type {number} */ x'));
   const good = await tsc(join(dir, 'tsconfig.json'));
   assert.equal(good.code, 0, good.out);
 
-  writeFileSync(join(dir, 'script.js'), script('123', "'status is 200'"));
+  // strict mode is on too: an untyped parameter is an implicit any (TS7006)
+  writeFileSync(join(dir, 'script.js'), script('123', "'status is 200'", 'x'));
   const bad = await tsc(join(dir, 'tsconfig.json'));
   assert.notEqual(bad.code, 0, bad.out);
   const errors = bad.out.split('\n').filter((l) => /error TS\d+/.test(l));
-  assert.equal(errors.length, 2, bad.out);
+  assert.equal(errors.length, 3, bad.out);
   assert.match(errors[0], /script\.js\(4,\d+\): error TS2345: Argument of type 'number' is not assignable/, bad.out);
   assert.match(errors[1], /script\.js\(5,\d+\): error TS2345: Argument of type 'string' is not assignable/, bad.out);
+  assert.match(errors[2], /script\.js\(7,\d+\): error TS7006: Parameter 'x' implicitly has an 'any' type/, bad.out);
 });
