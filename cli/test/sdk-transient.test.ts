@@ -27,7 +27,7 @@ async function startDev(t: { after(fn: () => Promise<void>): void }, env: Record
   return dev;
 }
 
-test('1,000 subscribes at connect behind a 200 ms verification: every doc syncs despite `unavailable`', async (t) => {
+test('1,000 subscribes at connect behind a 200 ms verification: every doc syncs despite `unavailable`', { timeout: 60_000 }, async (t) => {
   const k = keyPair('ES256', 'slow');
   const jwks = await serveJwks([k], { delayMs: 200 });
   t.after(() => jwks.close());
@@ -56,7 +56,7 @@ test('1,000 subscribes at connect behind a 200 ms verification: every doc syncs 
   assert.ok(unavailable >= N - 256, `${unavailable} subscribes refused with unavailable`);
 });
 
-test('a publish refused with token_expired is re-sent after the refresh and applied exactly once', async (t) => {
+test('a publish refused with token_expired is re-sent after the refresh and applied exactly once', { timeout: 60_000 }, async (t) => {
   const dev = await startDev(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, AUTH_REFRESH_GRACE_MS: '10000', AUTH_CLOCK_SKEW_S: '0' });
   // a reader with a long-lived token counts what the doc's subscribers see
   const reader = await RawClient.open(dev.wsUrl);
