@@ -42,9 +42,10 @@ test('cluster with auth on: links need CLUSTER_SECRET, writes are signed, scoped
 
   // origin: no credential, a forged cluster signature, a JWT outside scope -> refused; an API key works
   assert.equal((await post(c.origin.url, 'sec:1', { x: 1 })).status, 401);
-  const forged = signClusterRequest('not-the-cluster-secret-000', 'POST', '/v1/docs/sec:1', '', '{"x":1}');
+  const signed = { method: 'POST', target: '/v1/docs/sec:1', idempotencyKey: '', ifMatch: '', contentType: 'application/merge-patch+json', body: '{"x":1}' };
+  const forged = signClusterRequest('not-the-cluster-secret-000', signed);
   assert.equal((await post(c.origin.url, 'sec:1', '{"x":1}', { authorization: forged })).status, 401);
-  const real = signClusterRequest(c.env.CLUSTER_SECRET, 'POST', '/v1/docs/sec:1', '', '{"x":1}');
+  const real = signClusterRequest(c.env.CLUSTER_SECRET, signed);
   assert.equal((await post(c.origin.url, 'sec:1', '{"x":2}', { authorization: real })).status, 401, 'the signature covers the body');
 
   const linkPort = c.fanouts[0].port;
