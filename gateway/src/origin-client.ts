@@ -84,6 +84,10 @@ export class OriginClient implements Writer {
         body = undefined;
       }
       if (res.status === 200 && typeof body?.seq === 'string') return BigInt(body.seq);
+      // the origin refused the cluster's own signature (CLUSTER_SECRET being rolled, or gateway and
+      // origin of versions with different signatures mid-upgrade): not the client's fault, and over
+      // once the cluster agrees again, so the client retries rather than drops the publish
+      if (res.status === 401 && this.opts.clusterSecret) throw new WriteError(ErrorCode.Unavailable, 'origin refused the cluster signature; retry');
       const code = typeof body?.error?.code === 'string' ? body.error.code : res.status >= 500 ? ErrorCode.Unavailable : ErrorCode.BadRequest;
       const message = typeof body?.error?.message === 'string' ? body.error.message : `origin answered ${res.status}`;
       throw new WriteError(code, message);

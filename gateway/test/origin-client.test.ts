@@ -99,6 +99,9 @@ test('signed writes: a replayed keyless publish and a 412 replayed without If-Ma
   const s2 = await client.write('r', '{"n":2}');
   const s3 = await client.write('r', '{"n":3}', undefined, s2);
   assert.deepEqual(await origin.read('r'), { seq: s3, state: { n: 3 } });
+  // a gateway whose signature the origin refuses (secret mid-roll): `unavailable`, which clients retry
+  const stale = new OriginClient({ baseUrl: url, clusterSecret: 'another-cluster-secret-0123' });
+  await assert.rejects(stale.write('r', '{"n":4}'), (e: unknown) => e instanceof WriteError && e.code === 'unavailable');
 });
 
 test('signed writes at the replay cache bound: 503 unavailable with Retry-After, nothing accepted unchecked', async (t) => {
