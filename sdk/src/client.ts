@@ -5,6 +5,10 @@
  * a document from a snapshot when its delta chain breaks, and re-send unacknowledged publishes with
  * their idempotency ids. Publishes go through the outbox (outbox.ts): stored before they are sent,
  * shown at once in each LiveDoc's optimistic view, applied exactly once across reloads.
+ * Server errors are classified by the protocol's one list (isTransientError): a subscribe or
+ * publish refused for a transient reason is sent again (after a backoff delay with jitter, or
+ * after the in-band token refresh for `token_expired`), never dropped; permanent ones settle.
+ * Retry state is per doc / per op; one timer each for due subscribes and due publishes.
  */
 import {
   backoffDelay,
@@ -304,7 +308,8 @@ export class ReplicantClient {
    * Publishes a merge patch; resolves with the seq the server acknowledged it at (durable by then).
    * The op is put in the outbox and shown in the document's optimistic view at once; it is sent
    * once stored, re-sent after reconnects and reloads with the same id, and retried by itself on
-   * `unavailable` / `rate_limited`. Rejects with a ReplicantError on a server `error` for this id
+   * transient errors (`unavailable` / `rate_limited` after a backoff delay, `token_expired` after
+   * the in-band token refresh; docs/sdk.md "Errors the SDK retries"). Rejects with a ReplicantError on a server `error` for this id
    * (`bad_patch`, `forbidden`, `conflict`, ...), at the outbox bound (`outbox_full`), or on close
    * (`closed`; the op stays stored and a later client with the same storage sends it).
    */
@@ -736,9 +741,9 @@ export class ReplicantClient {
     if (next === Infinity) return;
     this.subRetryTimer = this.timers.setTimeout(() => {
       this.subRetryTimer = undefined;
-      const t = Date.now();
+      const due = Math.max(next, Date.now()); // the timer firing means `next` has come (injected timers too)
       for (const [doc, e] of this.docs) {
-        if (e.retryAt === 0 || e.retryAt > t) continue;
+        if (e.retryAt === 0 || e.retryAt > due) continue;
         e.retryAt = 0;
         this.sendSubscribe(doc, e);
       }
