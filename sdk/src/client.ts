@@ -176,6 +176,7 @@ export class ReplicantClient {
   private authEpoch = 0;
   /** the in-band refresh in progress: concurrent `token_expired` answers share one `token()` call */
   private refreshing: Promise<void> | undefined;
+  private refreshingFor: WebSocketLike | null = null;
   /** Retry-After of a refused upgrade (HTTP 503 from admission control), ms; used once */
   private retryAfterMs: number | undefined;
 
@@ -567,8 +568,14 @@ export class ReplicantClient {
    * run under it. One refresh at a time: callers during one share it.
    */
   private refreshToken(): Promise<void> {
-    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined));
-    return this.refreshing;
+    // a refresh started for an earlier socket sends nothing on this one: start another
+    if (this.refreshing && this.refreshingFor === this.ws) return this.refreshing;
+    const p: Promise<void> = this.doRefresh().finally(() => {
+      if (this.refreshing === p) this.refreshing = undefined;
+    });
+    this.refreshing = p;
+    this.refreshingFor = this.ws;
+    return p;
   }
 
   private async doRefresh(): Promise<void> {
