@@ -169,6 +169,12 @@ export class ReplicantClient {
   /** re-sends subscribes refused with a transient error (the earliest due) */
   private subRetryTimer: unknown;
   /**
+   * unsubscribes refused with a transient error, by doc -> when to send again. Entries leave when
+   * sent (a refusal again re-adds one), on subscribe and on a new connection: at most one per doc
+   * unsubscribed while refusals happen (only while a token verification is pending, in practice).
+   */
+  private readonly unsubRetry = new Map<string, number>();
+  /**
    * `auth` frames sent so far. A frame sent after an `auth` frame runs under that token (the gateway
    * queues frames behind a verification), so a `token_expired` answer to a frame stamped with an
    * older epoch needs only a re-send, one stamped with the current epoch needs a refresh first.
@@ -284,6 +290,7 @@ export class ReplicantClient {
     const l: DocListener = (doc) => listener(doc); // own identity: the same function may subscribe twice
     if (!entry) {
       entry = { stream: new DocStream(docId), listeners: new Set(), sentEpoch: 0, attempts: 0, retryAt: 0, heldForAuth: false };
+      this.unsubRetry.delete(docId);
       entry.stream.setPending(this.pendingOf(docId));
       this.docs.set(docId, entry);
       this.sendSubscribe(docId, entry); // when not open, sent by the resubscribe on open
@@ -403,6 +410,7 @@ export class ReplicantClient {
     this.clearTimer('pingTimer');
     this.clearTimer('refreshTimer');
     this.clearTimer('subRetryTimer');
+    this.unsubRetry.clear();
     const sock = this.ws;
     this.ws = null;
     this.setStatus('closed');
@@ -477,6 +485,7 @@ export class ReplicantClient {
     if (this.credit) this.send({ type: 'hello', window: this.credit.window });
     // Resume: every document continues from its last applied seq (or asks for a snapshot).
     this.clearTimer('subRetryTimer');
+    this.unsubRetry.clear(); // the new connection has no subscription to end
     for (const [doc, e] of this.docs) {
       e.retryAt = 0;
       e.heldForAuth = false;
@@ -725,8 +734,18 @@ export class ReplicantClient {
    * `too_many_subscriptions`, ...) are only reported.
    */
   private subscribeFailed(doc: string, code: string): void {
+    if (!isTransientError(code)) return;
     const e = this.docs.get(doc);
-    if (!e || !isTransientError(code) || e.heldForAuth || e.retryAt !== 0) return;
+    if (!e) {
+      // not subscribed (any more): it was our unsubscribe that was refused, or a subscribe since
+      // abandoned; either way the gateway may hold the subscription, so end it again (idempotent)
+      if (!this.unsubRetry.has(doc)) {
+        this.unsubRetry.set(doc, Date.now() + Math.max(50, backoffDelay(0, this.backoff.initialMs, this.backoff.maxMs, this.backoff.jitter, this.random())));
+        this.armSubRetry();
+      }
+      return;
+    }
+    if (e.heldForAuth || e.retryAt !== 0) return;
     if (code === ErrorCode.TokenExpired) {
       if (e.sentEpoch < this.authEpoch) return this.sendSubscribe(doc, e);
       e.heldForAuth = true;
@@ -739,11 +758,12 @@ export class ReplicantClient {
     this.armSubRetry();
   }
 
-  /** arms the one timer for the earliest subscribe retry due */
+  /** arms the one timer for the earliest subscribe (or unsubscribe) retry due */
   private armSubRetry(): void {
     const now = Date.now();
     let next = Infinity;
     for (const e of this.docs.values()) if (e.retryAt !== 0) next = Math.min(next, e.retryAt);
+    for (const at of this.unsubRetry.values()) next = Math.min(next, at);
     this.clearTimer('subRetryTimer');
     if (next === Infinity) return;
     this.subRetryTimer = this.timers.setTimeout(() => {
@@ -753,6 +773,11 @@ export class ReplicantClient {
         if (e.retryAt === 0 || e.retryAt > due) continue;
         e.retryAt = 0;
         this.sendSubscribe(doc, e);
+      }
+      for (const [doc, at] of this.unsubRetry) {
+        if (at > due) continue;
+        this.unsubRetry.delete(doc);
+        this.send({ type: 'unsubscribe', doc });
       }
       this.armSubRetry();
     }, Math.max(0, next - now));

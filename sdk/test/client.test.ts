@@ -471,6 +471,23 @@ test('a subscribe refused with a transient error is re-sent after a backoff dela
   await c.close();
 });
 
+test('an unsubscribe refused with a transient error is re-sent after a backoff delay', async () => {
+  const timers = new ManualTimers();
+  const c = open({ timers, random: () => 0.5, backoff: { initialMs: 400 } });
+  const sub = c.subscribe('gone', () => {});
+  const conn = await server.connections.next();
+  assert.deepEqual(await conn.frames.next(), { type: 'subscribe', doc: 'gone' });
+  sub.unsubscribe();
+  assert.deepEqual(await conn.frames.next(), { type: 'unsubscribe', doc: 'gone' });
+  const reported = nextEvent(c, 'error');
+  conn.send({ type: 'error', code: 'unavailable', message: 'queue full', doc: 'gone' });
+  await reported;
+  assert.deepEqual(timers.delays, [200]);
+  timers.fireAll();
+  assert.deepEqual(await conn.frames.next(), { type: 'unsubscribe', doc: 'gone' });
+  await c.close();
+});
+
 test('token_expired for a publish sent before the latest auth frame: re-sent at once with its id, no second refresh', async () => {
   let n = 0;
   const c = open({ token: () => fakeJwt(n++, 600_000) });
