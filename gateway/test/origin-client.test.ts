@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as uWS from 'uWebSockets.js';
 import { formatSequencedKey } from '@replicant/protocol';
-import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
+import { MemoryLog, MemorySnapshotStore, processMetrics } from '@replicant/stream';
 import { Origin, registerOriginHttp } from '@replicant/origin';
 import { OriginClient, WriteError } from '../src/origin-client.js';
 
@@ -67,6 +67,12 @@ function recordFetch(t: { after(fn: () => void): void }): Recorded[] {
   return seen;
 }
 
+/** replicant_origin_cluster_requests_refused_total{reason} so far in this process */
+async function refusedSoFar(reason: string): Promise<number> {
+  const m = processMetrics.getSingleMetric('replicant_origin_cluster_requests_refused_total');
+  return (await m?.get())?.values.find((v) => v.labels.reason === reason)?.value ?? 0;
+}
+
 async function replay(r: Recorded, drop: string[] = []): Promise<{ status: number; code: string }> {
   const headers = Object.fromEntries(Object.entries(r.headers).filter(([k]) => !drop.includes(k)));
   const res = await fetch(r.url, { method: 'POST', headers, body: r.body });
@@ -77,6 +83,8 @@ test('signed writes: a replayed keyless publish and a 412 replayed without If-Ma
   const { origin, url } = await signedOrigin(t);
   const seen = recordFetch(t);
   const client = new OriginClient({ baseUrl: url, clusterSecret: CLUSTER_SECRET });
+  const replays0 = await refusedSoFar('replay');
+  const bad0 = await refusedSoFar('bad_signature');
 
   // a keyless publish, recorded and replayed verbatim: refused, applied once
   const s1 = await client.write('r', '{"n":1}');
@@ -102,6 +110,9 @@ test('signed writes: a replayed keyless publish and a 412 replayed without If-Ma
   // a gateway whose signature the origin refuses (secret mid-roll): `unavailable`, which clients retry
   const stale = new OriginClient({ baseUrl: url, clusterSecret: 'another-cluster-secret-0123' });
   await assert.rejects(stale.write('r', '{"n":4}'), (e: unknown) => e instanceof WriteError && e.code === 'unavailable');
+  // counted for operators: two verbatim replays; two changed requests and the stale secret
+  assert.equal((await refusedSoFar('replay')) - replays0, 2);
+  assert.equal((await refusedSoFar('bad_signature')) - bad0, 3);
 });
 
 test('signed writes at the replay cache bound: 503 unavailable with Retry-After, nothing accepted unchecked', async (t) => {

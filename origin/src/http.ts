@@ -35,6 +35,7 @@ import {
 } from '@replicant/auth';
 import { ErrorCode, isValidDocId, parseSeq } from '@replicant/protocol';
 import { OriginError } from './origin.js';
+import { originMetrics } from './metrics.js';
 import type { Origin } from './origin.js';
 
 export interface OriginHttpOptions {
@@ -170,9 +171,13 @@ function checkAccess(
 ): Promise<Denied | undefined> {
   if (isClusterAuth(authorization)) {
     const v = opts.clusterSecret !== undefined && opts.clusterSecret !== '' ? verifyClusterRequest(opts.clusterSecret, authorization, signed) : undefined;
-    if (!v) return Promise.resolve({ status: 401, code: ErrorCode.Unauthorized, message: 'cluster signature is invalid or too old' });
+    if (!v) {
+      originMetrics().clusterRefused.inc({ reason: 'bad_signature' });
+      return Promise.resolve({ status: 401, code: ErrorCode.Unauthorized, message: 'cluster signature is invalid or too old' });
+    }
     const now = Date.now();
     const verdict = replay.admit(v.nonce, v.signedAtMs, now);
+    if (verdict !== 'fresh') originMetrics().clusterRefused.inc({ reason: verdict === 'replay' ? 'replay' : 'replay_cache_full' });
     if (verdict === 'replay') return Promise.resolve({ status: 401, code: ErrorCode.Unauthorized, message: 'cluster signature was already used (replay)' });
     if (verdict === 'full') {
       return Promise.resolve({
