@@ -16,6 +16,7 @@ import {
   proofMatches,
   Scope,
   ScopeError,
+  ReplayCache,
   signClusterRequest,
   TokenVerifier,
   verifyClusterRequest,
@@ -82,10 +83,57 @@ test('link proofs and request signatures', () => {
   assert.ok(!proofMatches(p, linkProof('t'.repeat(20), 'gateway', a, b)));
   assert.ok(!proofMatches(p, p.subarray(0, 16)));
   const now = Date.now();
-  const sig = signClusterRequest('secret-0123456789', 'POST', '/v1/docs/d', 'k', '{"a":1}', now);
-  assert.ok(verifyClusterRequest('secret-0123456789', sig, 'POST', '/v1/docs/d', 'k', Buffer.from('{"a":1}'), now));
-  assert.ok(!verifyClusterRequest('secret-0123456789', sig, 'POST', '/v1/docs/e', 'k', '{"a":1}', now));
-  assert.ok(!verifyClusterRequest('secret-0123456789', sig, 'POST', '/v1/docs/d', 'k', '{"a":2}', now));
-  assert.ok(!verifyClusterRequest('secret-0123456789', sig, 'POST', '/v1/docs/d', 'k', '{"a":1}', now + 120_000), 'too old');
+  const req = { method: 'POST', target: '/v1/docs/d', idempotencyKey: 'k', ifMatch: '"7"', contentType: 'application/json', body: '{"a":1}' };
+  const sig = signClusterRequest('secret-0123456789', req, now);
+  const v = verifyClusterRequest('secret-0123456789', sig, { ...req, body: Buffer.from('{"a":1}') }, now);
+  assert.ok(v);
+  assert.equal(v.signedAtMs, now);
+  assert.match(v.nonce, /^[A-Za-z0-9_-]{22}$/);
+  // every covered part changes the MAC: path, query, body, key, If-Match (dropped or changed), Content-Type, method
+  for (const changed of [
+    { target: '/v1/docs/e' },
+    { target: '/v1/docs/d?read=local' },
+    { body: '{"a":2}' },
+    { idempotencyKey: '' },
+    { ifMatch: '' },
+    { ifMatch: '"8"' },
+    { contentType: 'application/merge-patch+json' },
+    { method: 'GET' },
+  ]) {
+    assert.equal(verifyClusterRequest('secret-0123456789', sig, { ...req, ...changed }, now), undefined, JSON.stringify(changed));
+  }
+  assert.equal(verifyClusterRequest('secret-0123456789', sig, req, now + 120_000), undefined, 'too old');
+  assert.equal(verifyClusterRequest('another-secret-0123', sig, req, now), undefined);
+  // v1 signatures (no nonce) are not accepted: a cluster upgrades together (docs/security.md)
+  assert.equal(verifyClusterRequest('secret-0123456789', sig.replace(/\.[^.]+\./, '.'), req, now), undefined);
+  assert.notEqual(signClusterRequest('secret-0123456789', req, now), sig, 'a fresh nonce per request');
   assert.ok(!sig.includes('secret'));
+});
+
+test('ReplayCache: a nonce is accepted once per window; at the count or byte bound new ones are refused, never remembered', () => {
+  const t0 = 1_000_000;
+  const c = new ReplayCache({ maxEntries: 3, windowMs: 60_000 });
+  assert.equal(c.admit('a'.repeat(22), t0, t0), 'fresh');
+  assert.equal(c.admit('a'.repeat(22), t0, t0 + 59_000), 'replay');
+  assert.equal(c.admit('b'.repeat(22), t0 + 1000, t0 + 1000), 'fresh');
+  assert.equal(c.admit('c'.repeat(22), t0 + 2000, t0 + 2000), 'fresh');
+  // at the bound: refused, and not remembered (the same nonce is still fresh once there is room)
+  assert.equal(c.admit('d'.repeat(22), t0 + 3000, t0 + 3000), 'full');
+  assert.equal(c.size, 3);
+  assert.equal(c.retryAfterMs(t0 + 3000), 57_000, 'until the oldest signature leaves the window');
+  // a's window ends at t0 + 60 s: its slot frees (a itself is refused by the timestamp check from then on)
+  assert.equal(c.admit('d'.repeat(22), t0 + 3000, t0 + 60_001), 'fresh');
+  assert.equal(c.admit('b'.repeat(22), t0 + 1000, t0 + 60_001), 'replay');
+  // entries signed with a skewed clock: the one full sweep at the bound still finds the expired one
+  const s = new ReplayCache({ maxEntries: 2, windowMs: 60_000 });
+  assert.equal(s.admit('late'.padEnd(22, 'x'), t0 + 50_000, t0), 'fresh'); // signed 50 s ahead: expires t0 + 110 s
+  assert.equal(s.admit('early'.padEnd(22, 'x'), t0 - 50_000, t0), 'fresh'); // expires t0 + 10 s
+  assert.equal(s.admit('next'.padEnd(22, 'x'), t0 + 20_000, t0 + 20_000), 'fresh', 'the expired entry behind the front was swept');
+  // the byte bound alone
+  const b = new ReplayCache({ maxEntries: 1000, maxBytes: 200 }); // an entry is estimated at 96 bytes
+  assert.equal(b.admit('e'.repeat(22), t0, t0), 'fresh');
+  assert.equal(b.admit('f'.repeat(22), t0, t0), 'fresh');
+  assert.equal(b.admit('g'.repeat(22), t0, t0), 'full');
+  assert.equal(b.bytes, 192);
+  assert.equal(b.size, 2);
 });

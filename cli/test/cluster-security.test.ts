@@ -11,7 +11,7 @@ import { connect as netConnect } from 'node:net';
 import { linkProof, newNonce, signClusterRequest } from '@replicant/auth';
 import { encodeLinkFrame, LinkFrameReader, type LinkFrame } from '@replicant/fanout';
 import { SignJWT } from 'jose';
-import { post, RawClient, spawnProcess } from './harness.js';
+import { getDoc, post, RawClient, spawnProcess } from './harness.js';
 import { startCluster } from './cluster-harness.js';
 
 const SECRET = 'cluster-jwt-secret-0123456789';
@@ -42,10 +42,21 @@ test('cluster with auth on: links need CLUSTER_SECRET, writes are signed, scoped
 
   // origin: no credential, a forged cluster signature, a JWT outside scope -> refused; an API key works
   assert.equal((await post(c.origin.url, 'sec:1', { x: 1 })).status, 401);
-  const forged = signClusterRequest('not-the-cluster-secret-000', 'POST', '/v1/docs/sec:1', '', '{"x":1}');
+  const signed = { method: 'POST', target: '/v1/docs/sec:1', idempotencyKey: '', ifMatch: '', contentType: 'application/merge-patch+json', body: '{"x":1}' };
+  const forged = signClusterRequest('not-the-cluster-secret-000', signed);
   assert.equal((await post(c.origin.url, 'sec:1', '{"x":1}', { authorization: forged })).status, 401);
-  const real = signClusterRequest(c.env.CLUSTER_SECRET, 'POST', '/v1/docs/sec:1', '', '{"x":1}');
+  const real = signClusterRequest(c.env.CLUSTER_SECRET, signed);
   assert.equal((await post(c.origin.url, 'sec:1', '{"x":2}', { authorization: real })).status, 401, 'the signature covers the body');
+  // a signed request is accepted once: a replay of it (keyless: no dedupe could catch it) is refused
+  assert.equal((await post(c.origin.url, 'sec:1', '{"x":1}', { authorization: real })).status, 200);
+  const replayed = await post(c.origin.url, 'sec:1', '{"x":1}', { authorization: real });
+  assert.deepEqual([replayed.status, replayed.body.error.code], [401, 'unauthorized']);
+  // a conditional write answered 412, replayed without its If-Match: refused, not applied
+  const cond = { ...signed, ifMatch: '"1"', body: '{"cond":true}' };
+  const condSig = signClusterRequest(c.env.CLUSTER_SECRET, cond);
+  assert.equal((await post(c.origin.url, 'sec:1', cond.body, { authorization: condSig, 'if-match': '"1"' })).status, 412);
+  assert.equal((await post(c.origin.url, 'sec:1', cond.body, { authorization: condSig })).status, 401);
+  assert.equal((await getDoc(c.origin.url, 'sec:1', auth)).state.cond, undefined);
 
   const linkPort = c.fanouts[0].port;
   const leaks = (frames: LinkFrame[]) => frames.filter((f) => f.frame === 'snapshot' || f.frame === 'delta' || f.frame === 'hot');

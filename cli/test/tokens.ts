@@ -54,7 +54,8 @@ export interface JwksServer {
   close(): Promise<void>;
 }
 
-export async function serveJwks(keys: KeyPair[]): Promise<JwksServer> {
+/** `delayMs`: every response is sent this long after its request (a slow key server: a slow verifier) */
+export async function serveJwks(keys: KeyPair[], opts: { delayMs?: number } = {}): Promise<JwksServer> {
   let body = '';
   const set = async (ks: KeyPair[]) => {
     const jwks: JWK[] = [];
@@ -84,7 +85,8 @@ export async function serveJwks(keys: KeyPair[]): Promise<JwksServer> {
   };
   const server: Server = createServer((_req, res) => {
     s.fetches++;
-    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    const send = () => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    const answer = opts.delayMs ? () => void setTimeout(send, opts.delayMs) : send;
     if (held) held.push(answer);
     else answer();
   });

@@ -4,7 +4,9 @@
  * `ifSeq`), which answers only once the op is durable.
  * In-flight requests are bounded; past the bound a publish fails fast with `unavailable`.
  * With CLUSTER_SECRET each request carries a `ReplicantCluster` signature over its method, doc,
- * idempotency key and body (@replicant/auth cluster-secret.ts); the secret itself is never sent.
+ * Idempotency-Key, If-Match, Content-Type and body, with a fresh nonce the origin accepts once
+ * (@replicant/auth cluster-secret.ts); the secret itself is never sent. Nothing here re-sends a
+ * signed request: a retry (the SDK's) is a new request with a new nonce, deduplicated by its key.
  * The gateway has already checked the client's write scope, so origin trusts signed writes.
  */
 import { signClusterRequest } from '@replicant/auth';
@@ -53,7 +55,16 @@ export class OriginClient implements Writer {
       if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
       if (ifSeq !== undefined) headers['if-match'] = `"${ifSeq}"`;
       const secret = this.opts.clusterSecret;
-      if (secret) headers.authorization = signClusterRequest(secret, 'POST', `/v1/docs/${docId}`, idempotencyKey ?? '', patchText);
+      if (secret) {
+        headers.authorization = signClusterRequest(secret, {
+          method: 'POST',
+          target: `/v1/docs/${docId}`,
+          idempotencyKey: idempotencyKey ?? '',
+          ifMatch: headers['if-match'] ?? '',
+          contentType: headers['content-type'],
+          body: patchText,
+        });
+      }
       let res: Response;
       try {
         res = await fetch(`${this.base}/v1/docs/${docId}`, {
@@ -73,6 +84,10 @@ export class OriginClient implements Writer {
         body = undefined;
       }
       if (res.status === 200 && typeof body?.seq === 'string') return BigInt(body.seq);
+      // the origin refused the cluster's own signature (CLUSTER_SECRET being rolled, or gateway and
+      // origin of versions with different signatures mid-upgrade): not the client's fault, and over
+      // once the cluster agrees again, so the client retries rather than drops the publish
+      if (res.status === 401 && this.opts.clusterSecret) throw new WriteError(ErrorCode.Unavailable, 'origin refused the cluster signature; retry');
       const code = typeof body?.error?.code === 'string' ? body.error.code : res.status >= 500 ? ErrorCode.Unavailable : ErrorCode.BadRequest;
       const message = typeof body?.error?.message === 'string' ? body.error.message : `origin answered ${res.status}`;
       throw new WriteError(code, message);

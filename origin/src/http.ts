@@ -16,14 +16,26 @@
  * Auth (docs/security.md), when configured: every request needs `Authorization: Bearer <JWT or
  * API key>` (401 `unauthorized` without or with a bad one, 403 `forbidden` outside the token's
  * read scope for GET / write scope for POST), or — from the cluster's gateways — a
- * `ReplicantCluster` signature over the request made with CLUSTER_SECRET. A request without any
+ * `ReplicantCluster` signature made with CLUSTER_SECRET over the request's method, target, body
+ * and every header that changes its meaning (Idempotency-Key, If-Match, Content-Type), with a
+ * nonce each origin accepts once (ReplayCache: a replay is 401 `unauthorized`; at the cache's
+ * bound, 503 `unavailable` with Retry-After, never an unchecked request). A request without any
  * Authorization header is answered 401 before its body is read. Patches are bounded in depth
  * and size by the protocol's one patch check (400 `bad_patch`).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { AuthError, isClusterAuth, verifyClusterRequest, type HttpAuthenticator, type Principal } from '@replicant/auth';
+import {
+  AuthError,
+  isClusterAuth,
+  ReplayCache,
+  verifyClusterRequest,
+  type ClusterRequest,
+  type HttpAuthenticator,
+  type Principal,
+} from '@replicant/auth';
 import { ErrorCode, isValidDocId, parseSeq } from '@replicant/protocol';
 import { OriginError } from './origin.js';
+import { originMetrics } from './metrics.js';
 import type { Origin } from './origin.js';
 
 export interface OriginHttpOptions {
@@ -37,6 +49,9 @@ export interface OriginHttpOptions {
   auth?: HttpAuthenticator;
   /** CLUSTER_SECRET: accept gateway writes signed with it */
   clusterSecret?: string;
+  /** bounds of the signed-request replay cache (default DEFAULT_REPLAY_CACHE_ENTRIES / _BYTES of @replicant/auth) */
+  replayCacheEntries?: number;
+  replayCacheBytes?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -126,25 +141,53 @@ export function docPath(docId: string): string {
   return `/v1/docs/${docId}`;
 }
 
+/** what a cluster signature names as the request target: the doc path, plus the query string when there is one */
+export function signedTarget(docId: string, query: string): string {
+  return query === '' ? docPath(docId) : `${docPath(docId)}?${query}`;
+}
+
 type Access = 'read' | 'write';
+
+interface Denied {
+  status: number;
+  code: string;
+  message: string;
+  retryAfterSec?: number;
+}
 
 /**
  * Resolves to undefined when the request may go ahead, else to the error response to send.
- * `body` is only needed for cluster signatures (they cover it).
+ * `signed` (the request's parts a cluster signature covers, the body included) only matters for
+ * cluster signatures; a verified one is then checked against the replay cache.
  */
 function checkAccess(
   opts: OriginHttpOptions,
+  replay: ReplayCache,
   authorization: string,
-  method: string,
   docId: string,
-  idempotencyKey: string,
   access: Access,
-  body: Uint8Array | string,
+  signed: ClusterRequest,
   principal: Promise<Principal> | undefined,
-): Promise<{ status: number; code: string; message: string } | undefined> {
+): Promise<Denied | undefined> {
   if (isClusterAuth(authorization)) {
-    const ok = opts.clusterSecret !== undefined && opts.clusterSecret !== '' && verifyClusterRequest(opts.clusterSecret, authorization, method, docPath(docId), idempotencyKey, body);
-    return Promise.resolve(ok ? undefined : { status: 401, code: ErrorCode.Unauthorized, message: 'cluster signature is invalid or too old' });
+    const v = opts.clusterSecret !== undefined && opts.clusterSecret !== '' ? verifyClusterRequest(opts.clusterSecret, authorization, signed) : undefined;
+    if (!v) {
+      originMetrics().clusterRefused.inc({ reason: 'bad_signature' });
+      return Promise.resolve({ status: 401, code: ErrorCode.Unauthorized, message: 'cluster signature is invalid or too old' });
+    }
+    const now = Date.now();
+    const verdict = replay.admit(v.nonce, v.signedAtMs, now);
+    if (verdict !== 'fresh') originMetrics().clusterRefused.inc({ reason: verdict === 'replay' ? 'replay' : 'replay_cache_full' });
+    if (verdict === 'replay') return Promise.resolve({ status: 401, code: ErrorCode.Unauthorized, message: 'cluster signature was already used (replay)' });
+    if (verdict === 'full') {
+      return Promise.resolve({
+        status: 503,
+        code: ErrorCode.Unavailable,
+        message: 'too many signed requests in the replay window; retry later',
+        retryAfterSec: replay.retryAfterMs(now) / 1000,
+      });
+    }
+    return Promise.resolve(undefined);
   }
   if (!principal) return Promise.resolve(undefined);
   return principal.then(
@@ -168,13 +211,17 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
   const maxBuffered = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
   const maxDiscard = Math.max(maxBody, opts.maxDiscardBytes ?? DEFAULT_MAX_DISCARD_BYTES);
   let buffered = 0;
+  const replay = new ReplayCache({ maxEntries: opts.replayCacheEntries, maxBytes: opts.replayCacheBytes });
+  const deny = (res: HttpResponse, r: Req, d: Denied) => send(res, r, d.status, errorBody(d.code, d.message), { retryAfterSec: d.retryAfterSec });
 
   app.post('/v1/docs/:docId', (res, req) => {
     // everything from req is read now: it is invalid after this callback returns
     const docId = docIdParam(req);
     const contentType = req.getHeader('content-type');
     const idempotencyKey = req.getHeader('idempotency-key');
-    const ifMatch = parseIfMatch(req.getHeader('if-match'));
+    const ifMatchHeader = req.getHeader('if-match');
+    const ifMatch = parseIfMatch(ifMatchHeader);
+    const query = req.getQuery() ?? '';
     const authorization = req.getHeader('authorization');
     const contentLength = req.getHeader('content-length');
     const hasBody = (contentLength !== '' && contentLength !== '0') || req.getHeader('transfer-encoding') !== '';
@@ -264,8 +311,9 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
           (err) => sendError(res, r, err),
         );
       if (!authRequired && !isClusterAuth(authorization)) return void write();
-      checkAccess(opts, authorization, 'POST', docId, idempotencyKey, 'write', body, principal).then((denied) => {
-        if (denied) send(res, r, denied.status, errorBody(denied.code, denied.message));
+      const signed: ClusterRequest = { method: 'POST', target: signedTarget(docId, query), idempotencyKey, ifMatch: ifMatchHeader, contentType, body };
+      checkAccess(opts, replay, authorization, docId, 'write', signed, principal).then((denied) => {
+        if (denied) deny(res, r, denied);
         else void write();
       });
     });
@@ -279,6 +327,10 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
       r.done = true;
     });
     const authorization = req.getHeader('authorization');
+    const query = req.getQuery() ?? '';
+    const ifMatchHeader = req.getHeader('if-match');
+    const idempotencyKey = req.getHeader('idempotency-key');
+    const contentType = req.getHeader('content-type');
     if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
     const read = () =>
       origin.readJson(docId).then(
@@ -287,8 +339,9 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
       );
     if (!authRequired && !isClusterAuth(authorization)) return void read();
     if (authorization === '') return send(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
-    checkAccess(opts, authorization, 'GET', docId, '', 'read', '', startAuth(authorization)).then((denied) => {
-      if (denied) send(res, r, denied.status, errorBody(denied.code, denied.message));
+    const signed: ClusterRequest = { method: 'GET', target: signedTarget(docId, query), idempotencyKey, ifMatch: ifMatchHeader, contentType, body: '' };
+    checkAccess(opts, replay, authorization, docId, 'read', signed, startAuth(authorization)).then((denied) => {
+      if (denied) deny(res, r, denied);
       else void read();
     });
   });

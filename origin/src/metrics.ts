@@ -14,6 +14,11 @@ export const originMetrics = defineMetrics((m) => ({
     help: 'Materialized views rebuilt from the log because the snapshot store lost its checkpoints',
   }),
   opsApplied: m.counter({ name: 'replicant_materializer_ops_total', help: 'Ops folded by the origin materializer', labelNames: ['result'] }),
+  clusterRefused: m.counter({
+    name: 'replicant_origin_cluster_requests_refused_total',
+    help: 'Gateway-signed requests refused: bad_signature (wrong, malformed or outside the window), replay (nonce already used), replay_cache_full (503)',
+    labelNames: ['reason'],
+  }),
 }));
 
 /** what a checkpointer reports at scrape time */

@@ -40,3 +40,23 @@ export class ProtocolError extends Error {
     this.name = 'ProtocolError';
   }
 }
+
+/**
+ * Error codes that mean "the same frame/request may succeed later, unchanged": the server refused
+ * it for load (`unavailable`, `rate_limited`), for the connection's credential state
+ * (`token_expired`: succeeds once a fresh `auth` is sent) or for a fault it may recover from
+ * (`internal`, worth a few retries only). Every other code is permanent for that frame: retrying it
+ * unchanged gets the same answer (`forbidden`, `bad_patch`, `conflict`, `idempotency_expired`, ...).
+ * docs/protocol.md, "Error classification".
+ */
+export const TRANSIENT_ERROR_CODES: ReadonlySet<string> = new Set<string>([
+  ErrorCode.Unavailable,
+  ErrorCode.RateLimited,
+  ErrorCode.TokenExpired,
+  ErrorCode.Internal,
+]);
+
+/** true when `code` is transient (TRANSIENT_ERROR_CODES): retry, with backoff, after a refresh for token_expired */
+export function isTransientError(code: string): boolean {
+  return TRANSIENT_ERROR_CODES.has(code);
+}

@@ -5,10 +5,16 @@
  * a document from a snapshot when its delta chain breaks, and re-send unacknowledged publishes with
  * their idempotency ids. Publishes go through the outbox (outbox.ts): stored before they are sent,
  * shown at once in each LiveDoc's optimistic view, applied exactly once across reloads.
+ * Server errors are classified by the protocol's one list (isTransientError): a subscribe or
+ * publish refused for a transient reason is sent again (after a backoff delay with jitter, or
+ * after the in-band token refresh for `token_expired`), never dropped; permanent ones settle.
+ * Retry state is per doc / per op; one timer each for due subscribes and due publishes.
  */
 import {
+  backoffDelay,
   ErrorCode,
   formatSequencedKey,
+  isTransientError,
   isJsonObject,
   isValidDocId,
   MAX_ID_LENGTH,
@@ -108,6 +114,13 @@ export interface Subscription {
 interface DocEntry {
   stream: DocStream;
   listeners: Set<DocListener>;
+  /** the auth epoch its last subscribe was sent in (see ReplicantClient.authEpoch) */
+  sentEpoch: number;
+  /** transient refusals of its subscribe since its last snapshot, and when to send it again (0: not waiting) */
+  attempts: number;
+  retryAt: number;
+  /** its subscribe was refused with `token_expired`: sent again right after the next `auth` frame */
+  heldForAuth: boolean;
 }
 
 const DEFAULT_RESET_AFTER_MS = 5000;
@@ -153,6 +166,23 @@ export class ReplicantClient {
   /** token to send in the first frame once the socket opens */
   private openToken: string | undefined;
   private refreshTimer: unknown;
+  /** re-sends subscribes refused with a transient error (the earliest due) */
+  private subRetryTimer: unknown;
+  /**
+   * unsubscribes refused with a transient error, by doc -> when to send again. Entries leave when
+   * sent (a refusal again re-adds one), on subscribe and on a new connection: at most one per doc
+   * unsubscribed while refusals happen (only while a token verification is pending, in practice).
+   */
+  private readonly unsubRetry = new Map<string, number>();
+  /**
+   * `auth` frames sent so far. A frame sent after an `auth` frame runs under that token (the gateway
+   * queues frames behind a verification), so a `token_expired` answer to a frame stamped with an
+   * older epoch needs only a re-send, one stamped with the current epoch needs a refresh first.
+   */
+  private authEpoch = 0;
+  /** the in-band refresh in progress: concurrent `token_expired` answers share one `token()` call */
+  private refreshing: Promise<void> | undefined;
+  private refreshingFor: WebSocketLike | null = null;
   /** Retry-After of a refused upgrade (HTTP 503 from admission control), ms; used once */
   private retryAfterMs: number | undefined;
 
@@ -259,10 +289,11 @@ export class ReplicantClient {
     let entry = this.docs.get(docId);
     const l: DocListener = (doc) => listener(doc); // own identity: the same function may subscribe twice
     if (!entry) {
-      entry = { stream: new DocStream(docId), listeners: new Set() };
+      entry = { stream: new DocStream(docId), listeners: new Set(), sentEpoch: 0, attempts: 0, retryAt: 0, heldForAuth: false };
+      this.unsubRetry.delete(docId);
       entry.stream.setPending(this.pendingOf(docId));
       this.docs.set(docId, entry);
-      this.send({ type: 'subscribe', doc: docId }); // when not open, sent by the resubscribe on open
+      this.sendSubscribe(docId, entry); // when not open, sent by the resubscribe on open
     } else if (entry.stream.synced) {
       const e = entry;
       queueMicrotask(() => {
@@ -285,9 +316,11 @@ export class ReplicantClient {
    * Publishes a merge patch; resolves with the seq the server acknowledged it at (durable by then).
    * The op is put in the outbox and shown in the document's optimistic view at once; it is sent
    * once stored, re-sent after reconnects and reloads with the same id, and retried by itself on
-   * `unavailable` / `rate_limited`. Rejects with a ReplicantError on a server `error` for this id
-   * (`bad_patch`, `forbidden`, `conflict`, ...), at the outbox bound (`outbox_full`), or on close
-   * (`closed`; the op stays stored and a later client with the same storage sends it).
+   * transient errors (`unavailable` / `rate_limited` after a backoff delay, `token_expired` after
+   * the in-band token refresh; docs/sdk.md "Errors the SDK retries"). Rejects with a ReplicantError
+   * on a permanent server `error` for this id (`bad_patch`, `forbidden`, `conflict`, ...), at the
+   * outbox bound (`outbox_full`), or on close (`closed`; the op stays stored and a later client
+   * with the same storage sends it).
    */
   publish(docId: string, patch: JsonObject, opts: PublishOptions = {}): Promise<bigint> {
     const n = ++this.opCounter;
@@ -340,6 +373,7 @@ export class ReplicantClient {
         e.sent = false;
         break;
       }
+      e.sentEpoch = this.authEpoch;
     }
     const wait = this.outbox.nextRetryIn(now);
     this.clearTimer('retryTimer'); // re-armed for the earliest retry due
@@ -376,6 +410,8 @@ export class ReplicantClient {
     this.clearTimer('goawayTimer');
     this.clearTimer('pingTimer');
     this.clearTimer('refreshTimer');
+    this.clearTimer('subRetryTimer');
+    this.unsubRetry.clear();
     const sock = this.ws;
     this.ws = null;
     this.setStatus('closed');
@@ -441,6 +477,7 @@ export class ReplicantClient {
     this.openedAt = this.now();
     const token = this.openToken;
     this.openToken = undefined;
+    this.authEpoch++; // a new connection: whatever was refused on the old one is sent afresh
     if (token) {
       this.send({ type: 'auth', token }); // first, so everything after runs under it
       this.armRefresh(token);
@@ -448,9 +485,12 @@ export class ReplicantClient {
     this.credit?.reset();
     if (this.credit) this.send({ type: 'hello', window: this.credit.window });
     // Resume: every document continues from its last applied seq (or asks for a snapshot).
+    this.clearTimer('subRetryTimer');
+    this.unsubRetry.clear(); // the new connection has no subscription to end
     for (const [doc, e] of this.docs) {
-      const lastSeq = e.stream.resumeSeq();
-      this.send(lastSeq === undefined ? { type: 'subscribe', doc } : { type: 'subscribe', doc, lastSeq });
+      e.retryAt = 0;
+      e.heldForAuth = false;
+      this.sendSubscribe(doc, e);
     }
     this.outbox.unsendAll();
     this.pump();
@@ -464,6 +504,7 @@ export class ReplicantClient {
     this.ws = null;
     this.clearTimer('pingTimer');
     this.clearTimer('refreshTimer');
+    this.clearTimer('subRetryTimer'); // the open resubscribes every doc
     // healthy = stayed open long enough, and not dropped for failing to keep up
     if (this.openedAt !== undefined && code !== CLOSE_SLOW_CONSUMER && this.now() - this.openedAt >= this.resetAfterMs) this.backoff.reset();
     this.openedAt = undefined;
@@ -531,11 +572,26 @@ export class ReplicantClient {
     }, Math.min(delay, 2 ** 31 - 1));
   }
 
-  /** fetches a fresh token and sends it on the live connection */
-  private async refreshToken(): Promise<void> {
+  /**
+   * Fetches a fresh token and sends it on the live connection, then what waited for it (subscribes
+   * and publishes refused with `token_expired`), which follow the `auth` frame on the wire and so
+   * run under it. One refresh at a time: callers during one share it.
+   */
+  private refreshToken(): Promise<void> {
+    // a refresh started for an earlier socket sends nothing on this one: start another
+    if (this.refreshing && this.refreshingFor === this.ws) return this.refreshing;
+    const p: Promise<void> = this.doRefresh().finally(() => {
+      if (this.refreshing === p) this.refreshing = undefined;
+    });
+    this.refreshing = p;
+    this.refreshingFor = this.ws;
+    return p;
+  }
+
+  private async doRefresh(): Promise<void> {
     const t = this.opts.token;
     const sock = this.ws;
-    if (typeof t !== 'function' || !sock) return;
+    if (typeof t !== 'function' || !sock) return; // a static token: held frames go after the next (re)connect
     let token: string;
     try {
       token = await t();
@@ -544,7 +600,15 @@ export class ReplicantClient {
       return; // the server's token_expired (or its 4001 close and our reconnect) follows
     }
     if (this.ws !== sock || !this.send({ type: 'auth', token })) return;
+    this.authEpoch++;
     this.armRefresh(token);
+    this.outbox.releaseHeld();
+    for (const [doc, e] of this.docs) {
+      if (!e.heldForAuth) continue;
+      e.heldForAuth = false;
+      this.sendSubscribe(doc, e);
+    }
+    this.pump();
   }
 
   private armPing(): void {
@@ -613,8 +677,9 @@ export class ReplicantClient {
         const err = new ReplicantError(f.code, f.message, f.doc, f.id);
         this.emitError(err);
         if (f.id !== undefined) this.publishFailed(f.id, err);
+        else if (f.doc !== undefined) this.subscribeFailed(f.doc, f.code);
         // the refresh came too late (or failed): one more try within the server's grace
-        else if (f.code === 'token_expired' && f.doc === undefined) void this.refreshToken();
+        else if (f.code === ErrorCode.TokenExpired) void this.refreshToken();
         break;
       }
       case 'goaway':
@@ -627,12 +692,25 @@ export class ReplicantClient {
   }
 
   /**
-   * Overload answers are retried with full-jitter backoff (`internal` at most MAX_INTERNAL_RETRIES
-   * times, since it may not be transient); anything else rejects the publish.
+   * Transient answers (protocol isTransientError) keep the op in the outbox with its id, so it is
+   * still applied exactly once: `token_expired` holds it until a fresh `auth` frame precedes it
+   * (refreshing first unless one was sent since the op was), the others are retried with full-jitter
+   * backoff (`internal` at most MAX_INTERNAL_RETRIES times, since it may not be transient).
+   * Anything else rejects the publish.
    */
   private publishFailed(id: string, err: ReplicantError): void {
     const e = this.outbox.get(id);
-    if (e && TRANSIENT.has(err.code) && (err.code !== ErrorCode.Internal || e.attempts < MAX_INTERNAL_RETRIES)) {
+    if (e && err.code === ErrorCode.TokenExpired) {
+      // sent before the latest auth frame: a re-send now follows that frame; else refresh first
+      if (e.sentEpoch < this.authEpoch) this.outbox.retry(id, 0, Date.now());
+      else {
+        this.outbox.holdForAuth(id);
+        void this.refreshToken();
+      }
+      this.pump();
+      return;
+    }
+    if (e && isTransientError(err.code) && (err.code !== ErrorCode.Internal || e.attempts < MAX_INTERNAL_RETRIES)) {
       const delay = Math.max(50, fullJitterDelay(e.attempts, this.backoff.initialMs, this.backoff.maxMs, this.random()));
       this.outbox.retry(id, delay, Date.now());
       this.pump();
@@ -642,9 +720,74 @@ export class ReplicantClient {
     if (failed) this.settled(failed, undefined);
   }
 
+  /** sends a doc's subscribe (resuming from its seq when it has one), stamped with the auth epoch */
+  private sendSubscribe(doc: string, e: DocEntry): void {
+    const lastSeq = e.stream.resumeSeq();
+    if (this.send(lastSeq === undefined ? { type: 'subscribe', doc } : { type: 'subscribe', doc, lastSeq })) e.sentEpoch = this.authEpoch;
+  }
+
+  /**
+   * A subscribe refused (an `error` with `doc`, no `id`). Transient refusals are retried, so the doc
+   * still syncs: `token_expired` right after the next `auth` frame (refreshing first unless one was
+   * sent since), `unavailable` / `rate_limited` / `internal` (at most MAX_INTERNAL_RETRIES) after a
+   * backoff delay with the client's jitter, per doc, so a thousand refused subscribes come back
+   * spread over the window rather than in one wave. Permanent ones (`forbidden`,
+   * `too_many_subscriptions`, ...) are only reported.
+   */
+  private subscribeFailed(doc: string, code: string): void {
+    if (!isTransientError(code)) return;
+    const e = this.docs.get(doc);
+    if (!e) {
+      // not subscribed (any more): it was our unsubscribe that was refused, or a subscribe since
+      // abandoned; either way the gateway may hold the subscription, so end it again (idempotent)
+      if (!this.unsubRetry.has(doc)) {
+        this.unsubRetry.set(doc, Date.now() + Math.max(50, backoffDelay(0, this.backoff.initialMs, this.backoff.maxMs, this.backoff.jitter, this.random())));
+        this.armSubRetry();
+      }
+      return;
+    }
+    if (e.heldForAuth || e.retryAt !== 0) return;
+    if (code === ErrorCode.TokenExpired) {
+      if (e.sentEpoch < this.authEpoch) return this.sendSubscribe(doc, e);
+      e.heldForAuth = true;
+      void this.refreshToken();
+      return;
+    }
+    if (code === ErrorCode.Internal && e.attempts >= MAX_INTERNAL_RETRIES) return;
+    const delay = Math.max(50, backoffDelay(e.attempts++, this.backoff.initialMs, this.backoff.maxMs, this.backoff.jitter, this.random()));
+    e.retryAt = Date.now() + delay;
+    this.armSubRetry();
+  }
+
+  /** arms the one timer for the earliest subscribe (or unsubscribe) retry due */
+  private armSubRetry(): void {
+    const now = Date.now();
+    let next = Infinity;
+    for (const e of this.docs.values()) if (e.retryAt !== 0) next = Math.min(next, e.retryAt);
+    for (const at of this.unsubRetry.values()) next = Math.min(next, at);
+    this.clearTimer('subRetryTimer');
+    if (next === Infinity) return;
+    this.subRetryTimer = this.timers.setTimeout(() => {
+      this.subRetryTimer = undefined;
+      const due = Math.max(next, Date.now()); // the timer firing means `next` has come (injected timers too)
+      for (const [doc, e] of this.docs) {
+        if (e.retryAt === 0 || e.retryAt > due) continue;
+        e.retryAt = 0;
+        this.sendSubscribe(doc, e);
+      }
+      for (const [doc, at] of this.unsubRetry) {
+        if (at > due) continue;
+        this.unsubRetry.delete(doc);
+        this.send({ type: 'unsubscribe', doc });
+      }
+      this.armSubRetry();
+    }, Math.max(0, next - now));
+  }
+
   private handleSnapshot(f: Extract<ReceivedFrame, { type: 'snapshot' }>): void {
     const e = this.docs.get(f.doc);
     if (e) {
+      e.attempts = 0;
       e.stream.applySnapshot(f.seq, f.state);
       this.notify(e);
     }
@@ -658,7 +801,7 @@ export class ReplicantClient {
       outcome = e.stream.applyDelta(f.seq, f.prevSeq, f.patch);
       if (outcome === 'applied') this.notify(e);
       // The chain broke: only a snapshot can repair it, so subscribe again without lastSeq.
-      else if (outcome === 'gap' && e.stream.beginResync()) this.send({ type: 'subscribe', doc: f.doc });
+      else if (outcome === 'gap' && e.stream.beginResync()) this.sendSubscribe(f.doc, e);
     }
     this.events.emit({ ...f, outcome });
   }
@@ -691,14 +834,13 @@ export class ReplicantClient {
     this.events.emit(code === undefined ? { type: 'status', status } : { type: 'status', status, code, reason });
   }
 
-  private clearTimer(name: 'reconnectTimer' | 'goawayTimer' | 'pingTimer' | 'retryTimer' | 'refreshTimer'): void {
+  private clearTimer(name: 'reconnectTimer' | 'goawayTimer' | 'pingTimer' | 'retryTimer' | 'refreshTimer' | 'subRetryTimer'): void {
     if (this[name] !== undefined) this.timers.clearTimeout(this[name]);
     this[name] = undefined;
   }
 }
 
-/** server answers to a publish that mean "try again later" */
-const TRANSIENT = new Set<string>([ErrorCode.Unavailable, 'rate_limited', ErrorCode.Internal]);
+/** `internal` may not be transient: retried this many times, then it settles (publish) or is reported (subscribe) */
 const MAX_INTERNAL_RETRIES = 5;
 
 function reject(code: string, message: string, doc?: string, id?: string): Promise<never> {

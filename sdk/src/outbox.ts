@@ -35,6 +35,10 @@ export interface OutboxEntry {
   /** transient failures so far, and when the op may be sent again */
   attempts: number;
   retryAt: number;
+  /** refused with `token_expired`: not sent again until a fresh `auth` frame went out before it */
+  heldForAuth: boolean;
+  /** the client's auth epoch (auth frames sent so far) when it was last sent */
+  sentEpoch: number;
   /** this instance's publish promise (none for ops adopted from an earlier instance) */
   settle?: { resolve: (seq: bigint) => void; reject: (err: ReplicantError) => void };
 }
@@ -158,7 +162,7 @@ export class Outbox {
   }
 
   private entry(op: StoredOp, patch: JsonObject, stored: boolean): OutboxEntry {
-    return { op, patch, bytes: op.patch.length, key: parseSequencedKey(op.id), stored, sent: false, attempts: 0, retryAt: 0 };
+    return { op, patch, bytes: op.patch.length, key: parseSequencedKey(op.id), stored, sent: false, attempts: 0, retryAt: 0, heldForAuth: false, sentEpoch: 0 };
   }
 
   private insert(e: OutboxEntry): void {
@@ -230,7 +234,7 @@ export class Outbox {
     const out: OutboxEntry[] = [];
     for (const e of this.list) {
       if (e.sent) continue;
-      if (!e.stored || e.retryAt > now || inflight >= MAX_IN_FLIGHT) break;
+      if (!e.stored || e.heldForAuth || e.retryAt > now || inflight >= MAX_IN_FLIGHT) break;
       if (e.key && e.key.n - oldest.get(e.key.client)! >= SEND_SPAN) break;
       e.sent = true;
       inflight++;
@@ -246,9 +250,29 @@ export class Outbox {
     return min;
   }
 
-  /** A new connection: nothing is in flight on it. */
+  /** A new connection (its first frame is a fresh `auth`): nothing is in flight on it, nothing waits for auth. */
   unsendAll(): void {
-    for (const e of this.list) e.sent = false;
+    for (const e of this.list) {
+      e.sent = false;
+      e.heldForAuth = false;
+    }
+  }
+
+  /**
+   * Refused with `token_expired`: kept (the same id, so still applied exactly once) and not sent
+   * again, nor overtaken, until releaseHeld() after a fresh `auth` frame.
+   */
+  holdForAuth(id: string): OutboxEntry | undefined {
+    const e = this.byId.get(id);
+    if (!e) return undefined;
+    e.sent = false;
+    e.heldForAuth = true;
+    return e;
+  }
+
+  /** A fresh `auth` frame was sent: ops held for it may go (they follow it on the wire). */
+  releaseHeld(): void {
+    for (const e of this.list) e.heldForAuth = false;
   }
 
   /** A transient failure (`unavailable`, `rate_limited`, ...): send it again after `delayMs`. */

@@ -449,6 +449,65 @@ test('token(): refreshed in-band before exp on the same connection; token_expire
   await c.close();
 });
 
+test('a subscribe refused with a transient error is re-sent after a backoff delay; a permanent refusal is not', async () => {
+  const timers = new ManualTimers();
+  const c = open({ timers, random: () => 0.5, backoff: { initialMs: 400 } });
+  c.subscribe('busy', () => {});
+  c.subscribe('denied', () => {});
+  const conn = await server.connections.next();
+  assert.deepEqual(await conn.frames.next(), { type: 'subscribe', doc: 'busy' });
+  assert.deepEqual(await conn.frames.next(), { type: 'subscribe', doc: 'denied' });
+  const reported = nextEvent(c, 'error', (e) => e.error.doc === 'denied');
+  conn.send({ type: 'error', code: 'unavailable', message: 'queue full', doc: 'busy' });
+  conn.send({ type: 'error', code: 'forbidden', message: 'no', doc: 'denied' });
+  await reported;
+  assert.deepEqual(timers.delays, [200], 'one retry timer: the jittered first backoff window (0.5 x 400 ms)');
+  timers.fireAll();
+  assert.deepEqual(await conn.frames.next(), { type: 'subscribe', doc: 'busy' });
+  const synced = nextEvent(c, 'snapshot');
+  conn.send(snapshot('busy', 3n, { ok: true }));
+  await synced;
+  assert.equal(conn.frames.length, 0, 'the forbidden subscribe was not re-sent');
+  await c.close();
+});
+
+test('an unsubscribe refused with a transient error is re-sent after a backoff delay', async () => {
+  const timers = new ManualTimers();
+  const c = open({ timers, random: () => 0.5, backoff: { initialMs: 400 } });
+  const sub = c.subscribe('gone', () => {});
+  const conn = await server.connections.next();
+  assert.deepEqual(await conn.frames.next(), { type: 'subscribe', doc: 'gone' });
+  sub.unsubscribe();
+  assert.deepEqual(await conn.frames.next(), { type: 'unsubscribe', doc: 'gone' });
+  const reported = nextEvent(c, 'error');
+  conn.send({ type: 'error', code: 'unavailable', message: 'queue full', doc: 'gone' });
+  await reported;
+  assert.deepEqual(timers.delays, [200]);
+  timers.fireAll();
+  assert.deepEqual(await conn.frames.next(), { type: 'unsubscribe', doc: 'gone' });
+  await c.close();
+});
+
+test('token_expired for a publish sent before the latest auth frame: re-sent at once with its id, no second refresh', async () => {
+  let n = 0;
+  const c = open({ token: () => fakeJwt(n++, 600_000) });
+  const conn = await server.connections.next();
+  assert.equal((await conn.frames.next()).type, 'auth');
+  const p = c.publish('d', { a: 1 });
+  const pub = (await conn.frames.next()) as { type: string; id: string };
+  assert.equal(pub.type, 'publish');
+  conn.send({ type: 'error', code: 'token_expired', message: 'exp' }); // the connection's token expired
+  assert.equal((await conn.frames.next()).type, 'auth', 'refreshed in-band');
+  // the publish had reached the gateway before the fresh auth: refused, and re-sent behind that auth
+  conn.send({ type: 'error', code: 'token_expired', message: 'exp', doc: 'd', id: pub.id });
+  const again = (await conn.frames.next()) as { type: string; id: string };
+  assert.deepEqual([again.type, again.id], ['publish', pub.id]);
+  conn.send({ type: 'ack', id: pub.id, seq: 9n });
+  assert.equal(await p, 9n);
+  assert.equal(n, 2, 'one token at connect, one refresh');
+  await c.close();
+});
+
 test('tokenInUrl sends the token as the query parameter instead', async () => {
   const c = open({ token: 'q-token', tokenInUrl: true });
   const conn = await server.connections.next();
