@@ -38,7 +38,7 @@ import { partitionForKey } from '../murmur2.js';
 import { DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES } from '../stream-log-base.js';
 import { RecentWindow } from '../recent-window.js';
 import { kafkaMetrics } from '../metrics.js';
-import { errorMessage, kafkaLogCreator, LEVELS, type KafkaLogContext, type KafkaLogLevel } from './client.js';
+import { errorMessage, kafkaLogCreator, LEVELS, noDelaySocketFactory, type KafkaLogContext, type KafkaLogLevel } from './client.js';
 import { KafkaAppender, type KafkaAppenderCounts } from './producer.js';
 import { KafkaReader } from './reader.js';
 import { KafkaTail } from './tail.js';
@@ -148,6 +148,8 @@ export interface KafkaLogStats extends KafkaAppenderCounts {
   fallbackReads: number;
   /** tail / reader group joins (first joins and rejoins) */
   groupJoins: number;
+  /** ListOffsets requests sent by endOffset() (calls in one event-loop turn share one per leader) */
+  endOffsetRequests: number;
 }
 
 /**
@@ -268,6 +270,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
       retry,
       logLevel: LEVELS[opts.logLevel ?? 'warn'],
       logCreator: kafkaLogCreator,
+      socketFactory: noDelaySocketFactory,
     });
     const admin = kafka.admin({ retry });
     const idempotent = opts.idempotent ?? true;
@@ -375,6 +378,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
       ...this.counts,
       pendingAppends: this.appender.pendingAppends,
       pendingBytes: this.appender.pendingBytes,
+      endOffsetRequests: this.partitionOffsets.requests,
     };
   }
 

@@ -17,9 +17,14 @@
  * and the Kafka instance creates one through a private factory. `open` fails clearly if that
  * factory is missing (a kafkajs upgrade changed it), rather than falling back silently.
  *
- * Retries: connection errors, leadership changes and OFFSET_NOT_AVAILABLE refresh the metadata and
- * retry after a short backoff (50 ms doubling to 500 ms) for at most `retryMs`; then the request
- * rejects. Bounds: one Cluster (its connections: one per broker) per KafkaLog.
+ * Batching: calls made in one event-loop turn (e.g. the read barrier's next rounds of several
+ * partitions, issued when one broker's answer arrives) share one ListOffsets per leader; each call
+ * is served by a request sent after it was made, which is what the read barrier relies on.
+ *
+ * Retries: when a group's request fails (connection error, leadership change, OFFSET_NOT_AVAILABLE)
+ * each of its partitions is retried alone, refreshing the metadata first, with a short backoff
+ * (50 ms doubling to 500 ms) for at most `retryMs`; then it rejects. Bounds: one Cluster (its
+ * connections: one per broker) per KafkaLog; pending calls are the callers' (the barrier bounds them).
  */
 import type { Kafka } from 'kafkajs';
 import { Backoff } from '@replicant/protocol';
@@ -31,6 +36,7 @@ interface KafkajsCluster {
   addTargetTopic(topic: string): Promise<void>;
   refreshMetadata(): Promise<void>;
   refreshMetadataIfNecessary(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
   fetchTopicsOffset(
     topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
   ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
@@ -38,10 +44,19 @@ interface KafkajsCluster {
 
 const FACTORY = 'private:Kafka:createCluster';
 
+interface Waiter {
+  resolve(offset: bigint): void;
+  reject(err: unknown): void;
+}
+
 export class PartitionOffsets {
   private readonly cluster: KafkajsCluster;
   private connected?: Promise<void>;
   private closed = false;
+  /** calls made in this event-loop turn, by partition: sent together once the turn ends */
+  private pending?: Map<number, Waiter[]>;
+  /** ListOffsets requests sent (tests) */
+  requests = 0;
 
   constructor(
     kafka: Kafka,
@@ -53,7 +68,9 @@ export class PartitionOffsets {
     if (typeof create !== 'function') {
       throw new Error('kafka: this kafkajs version has no Cluster factory (expected kafkajs 2.2.x); cannot ask single partitions for their end offset');
     }
-    this.cluster = (create as (o: object) => KafkajsCluster)({ allowAutoTopicCreation: false });
+    // metadata is kept (kafkajs' producer default, 5 min) and refreshed on the errors below; without
+    // a max age kafkajs would fetch metadata before every request, a second round trip per read round
+    this.cluster = (create as (o: object) => KafkajsCluster)({ allowAutoTopicCreation: false, metadataMaxAge: 300_000 });
   }
 
   private connect(): Promise<void> {
@@ -67,15 +84,86 @@ export class PartitionOffsets {
     return this.connected;
   }
 
-  /** the end offset (high watermark) of `partition`, asked of its leader now */
-  async latest(partition: number): Promise<bigint> {
+  /**
+   * The end offset (high watermark) of `partition`, asked of its leader in a request sent after
+   * this call. Calls made in the same event-loop turn share one ListOffsets per leader (a broker
+   * handles one request per connection at a time, so separate requests would queue there); a
+   * group whose request fails is retried partition by partition (`one`), so a dead leader delays
+   * only its own partitions.
+   */
+  latest(partition: number): Promise<bigint> {
+    if (this.closed) return Promise.reject(new Error('closed'));
+    return new Promise<bigint>((resolve, reject) => {
+      if (this.pending === undefined) {
+        this.pending = new Map();
+        setImmediate(() => void this.flush());
+      }
+      const ws = this.pending.get(partition);
+      if (ws) ws.push({ resolve, reject });
+      else this.pending.set(partition, [{ resolve, reject }]);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending!;
+    this.pending = undefined;
+    const settle = (p: number, r: bigint | { err: unknown }) => {
+      for (const w of batch.get(p)!) {
+        if (typeof r === 'bigint') w.resolve(r);
+        else w.reject(r.err);
+      }
+    };
+    const retryEach = (ps: number[]) => {
+      for (const p of ps) this.one(p).then((o) => settle(p, o), (err: unknown) => settle(p, { err }));
+    };
+    let groups: Map<number, number[]>;
+    try {
+      await this.connect();
+      await this.cluster.refreshMetadataIfNecessary();
+      const leaders = new Map(this.cluster.findTopicPartitionMetadata(this.topic).map((m) => [m.partitionId, m.leader]));
+      groups = new Map();
+      for (const p of batch.keys()) {
+        const l = leaders.get(p) ?? -1;
+        const g = groups.get(l);
+        if (g) g.push(p);
+        else groups.set(l, [p]);
+      }
+    } catch {
+      return retryEach([...batch.keys()]);
+    }
+    for (const [leader, ps] of groups) {
+      if (leader < 0) {
+        retryEach(ps);
+        continue;
+      }
+      this.requests++;
+      this.cluster.fetchTopicsOffset([{ topic: this.topic, fromBeginning: false, partitions: ps.map((partition) => ({ partition })) }]).then(
+        (r) => {
+          const got = new Map((r[0]?.partitions ?? []).map((x) => [x.partition, BigInt(x.offset)]));
+          const missing: number[] = [];
+          for (const p of ps) {
+            const o = got.get(p);
+            if (o === undefined) missing.push(p);
+            else settle(p, o);
+          }
+          retryEach(missing);
+        },
+        () => retryEach(ps),
+      );
+    }
+  }
+
+  /** one partition's end offset, retried through leadership changes for at most `retryMs` */
+  private async one(partition: number): Promise<bigint> {
     const deadline = performance.now() + this.retryMs;
     const backoff = new Backoff({ initialMs: 50, maxMs: 500, jitter: 'none' });
     for (;;) {
       if (this.closed) throw new Error('closed');
       try {
         await this.connect();
-        await this.cluster.refreshMetadataIfNecessary();
+        // every attempt follows a failed request: ask the cluster who leads first
+        await this.cluster.refreshMetadata();
+        this.requests++;
         const r = await this.cluster.fetchTopicsOffset([{ topic: this.topic, fromBeginning: false, partitions: [{ partition }] }]);
         const o = r[0]?.partitions.find((x) => x.partition === partition);
         if (o === undefined) throw Object.assign(new Error(`no leader known for partition ${partition}`), { retriable: true });
@@ -83,9 +171,8 @@ export class PartitionOffsets {
       } catch (err) {
         const delay = backoff.next();
         if (this.closed || performance.now() + delay > deadline) throw err;
-        // stale leadership (NOT_LEADER_OR_FOLLOWER, a dead broker, OFFSET_NOT_AVAILABLE on a new leader):
-        // ask the cluster again who leads before the next attempt
-        await this.cluster.refreshMetadata().catch(() => {});
+        // stale leadership (NOT_LEADER_OR_FOLLOWER, a dead broker, OFFSET_NOT_AVAILABLE on a new
+        // leader): the next attempt asks the cluster again who leads
         await new Promise((r) => setTimeout(r, delay));
       }
     }
