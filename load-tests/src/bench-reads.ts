@@ -15,6 +15,10 @@
  * Targets (DESIGN "Consistency" cost): barrier throughput >= 0.5 x local, barrier p99 <= 2 x local
  * p99 + 10 ms; printed as met / not met. A table and one `BENCH_JSON {…}` line.
  *
+ * Before the rounds both modes run once unmeasured (--warm-round <s>, 8: the brokers run with the
+ * full JIT), and before starting anything the bench waits for the machine to go idle (--wait-quiet <s>, 60;
+ * --no-wait-quiet).
+ *
  * Flags: --readers <n> (64), --docs <n> (16), --write-rate <n/s> (200), --duration <s> (10),
  * --warmup <s> (2), --repeat <n> (2), --partitions <n> (8), --quick (3 s windows, 1 round).
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench:reads`.
@@ -27,6 +31,7 @@ import { KAFKA_VERSION, startBackends, startNode } from './cluster.js';
 import { writeAtRate, type WriteResult } from './open-loop-writer.js';
 import { getText, metric } from './prom.js';
 import { readArgs } from './args.js';
+import { waitQuiet } from './procfs.js';
 import { fmt, fmtInt, hostInfo, log, median, round, table } from './report.js';
 
 type Mode = 'barrier' | 'local';
@@ -39,6 +44,10 @@ interface Config {
   warmupS: number;
   repeat: number;
   partitions: number;
+  /** unmeasured seconds of both modes before the first round (the brokers' JIT warms up) */
+  warmRoundS: number;
+  /** before starting, wait up to this long for the machine to go idle */
+  quietWaitS: number;
 }
 
 function parseArgs(argv: string[]): Config {
@@ -52,6 +61,8 @@ function parseArgs(argv: string[]): Config {
     warmupS: num('--warmup', quick ? 1 : 2),
     repeat: Math.floor(num('--repeat', quick ? 1 : 2)),
     partitions: Math.floor(num('--partitions', 8)),
+    warmRoundS: num('--warm-round', quick ? 1 : 8),
+    quietWaitS: has('--no-wait-quiet') ? 0 : num('--wait-quiet', quick ? 1 : 60),
   };
 }
 
@@ -127,6 +138,8 @@ async function main(): Promise<void> {
   const cfg = parseArgs(process.argv.slice(2));
   if (!replicantBuilt()) throw new Error(`${CLI_MAIN} does not exist: run \`npx tsc -b\` first`);
   log(`bench:reads: ${cfg.readers} readers on ${cfg.docs} docs, ${cfg.writeRate} writes/s, ${cfg.durationS} s windows, ${cfg.repeat} round(s); Kafka ${KAFKA_VERSION} x3`);
+  const busyBefore = await waitQuiet(cfg.quietWaitS, 'bench:reads');
+  log(`  machine busy before starting: ${fmt(busyBefore)} cores`);
   const b = await startBackends(3, cfg.partitions);
   const adminPort = await freePort();
   const origin = await startNode('origin', 'bench-origin', { ...b.env, AUTH_DISABLED: 'true' }, adminPort).catch(async (err) => {
@@ -139,6 +152,13 @@ async function main(): Promise<void> {
     // every doc exists before the first read
     await Promise.all(Array.from({ length: cfg.docs }, (_, d) => writeAtRate(origin.port, `br-${d}`, 50, 0.1, 0)));
     let n = 1000;
+    // unmeasured: both modes once, so the brokers' C2 JIT and the origin are warm for the first round
+    for (const mode of ['barrier', 'local'] as Mode[]) {
+      const writing = Promise.all(Array.from({ length: cfg.docs }, (_, d) => writeAtRate(origin.port, `br-${d}`, cfg.writeRate / cfg.docs, cfg.warmRoundS, n)));
+      n += Math.ceil((cfg.writeRate / cfg.docs) * cfg.warmRoundS) + 1;
+      await readWindow({ ...cfg, warmupS: 0, durationS: cfg.warmRoundS }, origin.port, adminPort, mode);
+      await writing;
+    }
     for (let round = 0; round < cfg.repeat; round++) {
       for (const mode of (round % 2 === 0 ? ['barrier', 'local'] : ['local', 'barrier']) as Mode[]) {
         const seconds = cfg.warmupS + cfg.durationS;
@@ -183,7 +203,7 @@ async function main(): Promise<void> {
   console.log(`writes during the runs: ${acked} acknowledged, ${writeFailures} failed or skipped`);
   console.log(`target: barrier throughput >= 0.5 x local: ${round(barrier.getsPerS / local.getsPerS, 2)} x (${throughputOk ? 'met' : 'NOT met'})`);
   console.log(`target: barrier p99 <= 2 x local p99 + 10 ms = ${fmt(2 * local.p99 + 10)} ms: ${fmt(barrier.p99)} ms (${p99Ok ? 'met' : 'NOT met'})`);
-  console.log(`BENCH_JSON ${JSON.stringify({ bench: 'reads', config: cfg, barrier, local, windows, writesAcked: acked, writeFailures, throughputOk, p99Ok, host: hostInfo() })}`);
+  console.log(`BENCH_JSON ${JSON.stringify({ bench: 'reads', config: cfg, barrier, local, windows, writesAcked: acked, writeFailures, throughputOk, p99Ok, busyBefore, host: hostInfo() })}`);
 }
 
 main().catch((err) => {
