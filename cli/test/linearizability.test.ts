@@ -22,10 +22,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { partitionForKey } from '@replicant/stream';
 import { startCluster, type Cluster, type Node } from './cluster-harness.js';
+import { lincheck, type HistoryOp } from './lincheck.js';
 
 const CLIENTS = 12;
 const DOCS = ['lin-a', 'lin-b', 'lin-c', 'lin-d'];
@@ -37,41 +36,6 @@ const REQUEST_TIMEOUT_MS = 8000;
 const BACKOFF_MS = 300;
 const READ_QUERY = process.env.LIN_READ === 'local' ? '?read=local' : '';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
-
-export interface HistoryOp {
-  client: number;
-  doc: string;
-  op: 'get' | 'post' | 'cas';
-  patch?: Record<string, unknown>;
-  ifSeq?: string;
-  call: number;
-  return?: number;
-  status: 'ok' | 'conflict' | 'unknown';
-  seq?: string;
-  state?: Record<string, unknown>;
-  /** for the report only */
-  origin?: string;
-}
-
-interface Verdict {
-  result: 'linearizable' | 'not_linearizable' | 'unknown';
-  ops: number;
-  docs: number;
-  illegalDocs?: string[];
-}
-
-let lincheckBin: string | undefined;
-/** Porcupine's verdict on a history (tools/lincheck) */
-function lincheck(ops: HistoryOp[]): Verdict {
-  lincheckBin ??= execFileSync('bash', [join(ROOT, 'scripts', 'install-go-tool.sh'), 'lincheck'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  const r = spawnSync(lincheckBin, [], { input: JSON.stringify({ timeoutMs: 60_000, ops }), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  assert.ok(r.status === 0 || r.status === 1 || r.status === 3, `lincheck exit ${r.status}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as Verdict;
-}
 
 const now = () => Math.round(performance.now() * 1000);
 
