@@ -225,6 +225,13 @@ export const SETTINGS = {
   maxSubscriptions: set({ env: 'MAX_SUBSCRIPTIONS', parser: int(1, 1_000_000), def: '1000', roles: ['dev', 'gateway'], help: 'subscriptions per connection' }),
   historySize: set({ env: 'HISTORY_SIZE', parser: int(0, 1_000_000), def: '1024', roles: ['dev', 'fanout', 'gateway'], help: 'deltas kept per document for resume' }),
   checkpointIntervalMs: set({ env: 'CHECKPOINT_INTERVAL_MS', parser: int(10, 60_000), def: '200', roles: ['dev', 'origin'], help: 'snapshot checkpoint period (bounded lag)' }),
+  readBarrierTimeoutMs: set({
+    env: 'READ_BARRIER_TIMEOUT_MS',
+    parser: int(1, 600_000),
+    def: '5000',
+    roles: ['dev', 'origin'],
+    help: "a GET (linearizable: waits until this origin has applied the log up to its end offset) not answered in this time gets 503; ?read=local skips the wait",
+  }),
   maxInflightWrites: set({ env: 'MAX_INFLIGHT_WRITES', parser: int(1, 10_000_000), def: '10000', roles: ['dev', 'origin'], help: 'writes awaiting durability before the write API sheds with 503' }),
   drainGraceMs: set({ env: 'DRAIN_GRACE_MS', parser: int(0, 600_000), def: '1000', roles: ['dev', 'gateway'], help: 'time between goaway and closing connections on SIGTERM' }),
   // ---- client hop flow control (docs/protocol.md "Flow control") ----

@@ -38,6 +38,8 @@ export interface Cluster {
   env: Record<string, string>;
   topic: string;
   startFanout(id: string): Promise<Node>;
+  /** another `replicant origin` on the same Kafka topic and Redis (a cluster runs several) */
+  startOrigin(id: string): Promise<Node>;
   stats(node: Node): Promise<any>;
   stop(): Promise<void>;
 }
@@ -87,6 +89,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       env,
       topic: TOPIC,
       startFanout: (id) => start('fanout', id),
+      startOrigin: (id) => start('origin', id, opts.originEnv),
       async stats(node) {
         const r = await fetch(`${node.adminUrl}/stats`);
         return r.json();

@@ -2,7 +2,9 @@
  * The origin's HTTP API on uWebSockets.js:
  *   POST /v1/docs/{docId}  body = JSON merge patch, optional Idempotency-Key -> 200 {"seq":"<decimal>"}
  *                          optional If-Match: "<seq>" -> applied only at that seq, else 412 conflict
- *   GET  /v1/docs/{docId}  -> 200 {"seq":"<decimal>","state":{...}} with ETag: "<seq>"
+ *   GET  /v1/docs/{docId}  -> 200 {"seq":"<decimal>","state":{...}} with ETag: "<seq>"; linearizable
+ *                          (read barrier, origin/src/read-barrier.ts; 503 past READ_BARRIER_TIMEOUT_MS)
+ *   GET  /v1/docs/{docId}?read=local  -> the same from this origin's view as it is (no barrier)
  * Errors are {"error":{"code","message"}}; 503 carries Retry-After.
  *
  * uWS rules followed here: request headers/params are read synchronously (HttpRequest is stack
@@ -154,6 +156,8 @@ interface Denied {
   message: string;
   retryAfterSec?: number;
 }
+
+const LOCAL = { local: true } as const;
 
 /**
  * Resolves to undefined when the request may go ahead, else to the error response to send.
@@ -331,9 +335,15 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     const ifMatchHeader = req.getHeader('if-match');
     const idempotencyKey = req.getHeader('idempotency-key');
     const contentType = req.getHeader('content-type');
+    // ?read=local skips the read barrier (this origin's view, maybe behind other origins)
+    const readMode = req.getQuery('read');
     if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
+    if (readMode !== undefined && readMode !== 'local') {
+      return send(res, r, 400, errorBody(ErrorCode.BadRequest, 'read must be "local" or absent (linearizable)'));
+    }
+    const readOpts = readMode === 'local' ? LOCAL : undefined;
     const read = () =>
-      origin.readJson(docId).then(
+      origin.readJson(docId, readOpts).then(
         ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`, { etag: `"${seq}"` }),
         (err) => sendError(res, r, err),
       );

@@ -186,6 +186,19 @@ export class Materializer {
     }
   }
 
+  /** Resolves once `partition` has been applied up to `target` (exclusive): the read barrier's wait. */
+  async waitPosition(partition: number, target: bigint): Promise<void> {
+    while (this.positions[partition] < target) {
+      if (this.closed) throw new MaterializerError(ErrorCode.Unavailable, 'materializer is closed');
+      this.progress ??= (() => {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        return { promise, resolve };
+      })();
+      await this.progress.promise;
+    }
+  }
+
   private signalProgress(): void {
     const p = this.progress;
     this.progress = undefined;

@@ -13,6 +13,24 @@ export const originMetrics = defineMetrics((m) => ({
     name: 'replicant_origin_rebuilds_total',
     help: 'Materialized views rebuilt from the log because the snapshot store lost its checkpoints',
   }),
+  reads: m.counter({
+    name: 'replicant_origin_reads_total',
+    help: 'Origin document reads (GET) by mode: barrier (linearizable) or local (?read=local)',
+    labelNames: ['read'],
+  }),
+  barrierWait: m.histogram({
+    name: 'replicant_origin_read_barrier_wait_seconds',
+    help: "Time a linearizable read waited for the log's end offset and for this origin to apply up to it",
+    buckets: LATENCY_BUCKETS,
+  }),
+  barrierRequests: m.counter({
+    name: 'replicant_origin_read_barrier_requests_total',
+    help: 'End-offset requests (Kafka ListOffsets) sent by the read barrier: at most one in flight per partition',
+  }),
+  barrierTimeouts: m.counter({
+    name: 'replicant_origin_read_barrier_timeouts_total',
+    help: 'Reads answered 503 because the barrier was not passed within READ_BARRIER_TIMEOUT_MS',
+  }),
   opsApplied: m.counter({ name: 'replicant_materializer_ops_total', help: 'Ops folded by the origin materializer', labelNames: ['result'] }),
   clusterRefused: m.counter({
     name: 'replicant_origin_cluster_requests_refused_total',

@@ -17,6 +17,10 @@ import { encodeOp, type AppendResult, type StreamLog, type SnapshotStore } from 
 import { Materializer, MaterializerError } from './materializer.js';
 import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import { originMetrics } from './metrics.js';
+import { OriginError, unavailable } from './errors.js';
+import { ReadBarrier } from './read-barrier.js';
+
+export { OriginError } from './errors.js';
 
 export interface OriginOptions {
   log: StreamLog;
@@ -33,23 +37,15 @@ export interface OriginOptions {
   docCacheSize?: number;
   /** dirty documents over which applying waits for a checkpoint (default 100 000) */
   maxDirtyDocs?: number;
+  /** a linearizable read not past the read barrier in this time answers 503 (default 5000) */
+  readBarrierTimeoutMs?: number;
 }
 
-/** A failed origin call, ready to become an HTTP error: `{"error":{"code","message"}}` with `status`. */
-export class OriginError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    readonly status: number,
-    message: string,
-    readonly retryAfterSec?: number,
-  ) {
-    super(message);
-    this.name = 'OriginError';
-  }
-}
+export const DEFAULT_READ_BARRIER_TIMEOUT_MS = 5000;
 
-function unavailable(message: string, retryAfterSec = 1): OriginError {
-  return new OriginError(ErrorCode.Unavailable, 503, message, retryAfterSec);
+/** how a read is served: `barrier` (linearizable, the default) or `local` (this origin's view as it is) */
+export interface ReadOptions {
+  local?: boolean;
 }
 
 /** Maps failures of the log / materializer to OriginErrors: 'unavailable' -> 503, else 500/413. */
@@ -76,6 +72,8 @@ export class Origin {
   private drained?: () => void;
   private readonly maxInflightWrites: number;
   private readonly maxInflightReads: number;
+  /** linearizable reads wait here (read-barrier.ts) */
+  readonly barrier: ReadBarrier;
   /** set while the materialized view is rebuilt after a snapshot-store loss; resolves when done */
   private rebuilding?: Promise<void>;
   /** the view being built (at start or in a rebuild): a loss reported meanwhile aborts it */
@@ -93,6 +91,14 @@ export class Origin {
   ) {
     this.maxInflightWrites = opts.maxInflightWrites ?? 10_000;
     this.maxInflightReads = opts.maxInflightReads ?? 10_000;
+    this.barrier = new ReadBarrier(
+      {
+        endOffset: (p) => this.log.endOffset(p),
+        position: (p) => this.mat.position(p),
+        reached: (p, offset) => this.mat.waitPosition(p, offset),
+      },
+      opts.readBarrierTimeoutMs ?? DEFAULT_READ_BARRIER_TIMEOUT_MS,
+    );
   }
 
   /** Replays the log from the last checkpoint (until caught up with the log end), then serves. */
@@ -289,27 +295,39 @@ export class Origin {
     }
   }
 
-  /** The document as of every acknowledged write; never-written documents are seq 0, {}. */
-  async read(docId: string): Promise<{ seq: bigint; state: JsonObject }> {
-    return this.reading(docId, async () => {
+  /**
+   * The document as of every write acknowledged (by any origin) before this call: the read waits
+   * at the read barrier until this origin has applied the log up to an end offset asked after the
+   * call. With `local` it skips the barrier: this origin's view now (monotonic, maybe behind).
+   * Never-written documents are seq 0, {}.
+   */
+  async read(docId: string, opts?: ReadOptions): Promise<{ seq: bigint; state: JsonObject }> {
+    return this.reading(docId, opts?.local ?? false, async () => {
       const s = await this.mat.read(docId);
       return { seq: s.seq, state: s.state };
     });
   }
 
   /** Like read, with the state already serialized (no copy of the live document). */
-  async readJson(docId: string): Promise<{ seq: bigint; stateJson: string }> {
-    return this.reading(docId, () =>
+  async readJson(docId: string, opts?: ReadOptions): Promise<{ seq: bigint; stateJson: string }> {
+    return this.reading(docId, opts?.local ?? false, () =>
       this.mat.withDoc(docId, (d) => ({ seq: d.seq, stateJson: JSON.stringify(d.state) })),
     );
   }
 
-  private async reading<T>(docId: string, fn: () => Promise<T>): Promise<T> {
+  private async reading<T>(docId: string, local: boolean, fn: () => Promise<T>): Promise<T> {
     if (!isValidDocId(docId)) throw new OriginError(ErrorCode.BadDocId, 400, 'invalid document id');
+    if (this.closed) throw unavailable('origin is shutting down');
     this.checkServing();
     if (this.inflightReads >= this.maxInflightReads) throw unavailable('too many reads in flight');
     this.inflightReads++;
+    this.metrics.reads.inc({ read: local ? 'local' : 'barrier' });
     try {
+      if (!local) {
+        await this.barrier.wait(this.log.partitionOf(docId));
+        // a view rebuilt meanwhile caught up to end offsets asked after this read arrived: it may serve
+        this.checkServing();
+      }
       return await fn();
     } catch (err) {
       throw toOriginError(err);
@@ -329,6 +347,7 @@ export class Origin {
    */
   close(): Promise<void> {
     this.closed = true;
+    this.barrier.close();
     // a view being rebuilt is abandoned: the writes waiting for it answer 503
     this.attempt?.abort(new Error('origin is closing'));
     this.closing ??= (async () => {

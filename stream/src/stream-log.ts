@@ -61,7 +61,12 @@ export interface StreamLog {
    * starting at the first offset >= `fromOffset` (empty at the end of the log).
    */
   read(partition: number, fromOffset: bigint, maxRecords: number): Promise<LogRecord[]>;
-  /** the next offset to be assigned in a partition (log end offset) among durable records */
+  /**
+   * The next offset to be assigned in a partition (log end offset) among durable records, asked
+   * now: every record whose append was acknowledged (by any process) before this call is below it,
+   * and every record below it is durable (origin's read barrier relies on both; Kafka: the high
+   * watermark from the partition's leader).
+   */
   endOffset(partition: number): Promise<bigint>;
   close(): Promise<void>;
 }

@@ -170,6 +170,28 @@ describe('KafkaLog (3 real brokers)', () => {
     }
   });
 
+  test('endOffset: calls in one event-loop turn share one ListOffsets per leader; each covers every append acknowledged before it', async () => {
+    const topic = await newTopic(cluster, 4);
+    const log = await KafkaLog.open(options(cluster, topic));
+    try {
+      const acked = [0n, 0n, 0n, 0n];
+      for (let i = 0; i < 40; i++) {
+        const r = await log.append(docIn(i % 4, 4), bytes(`v${i}`));
+        acked[r.partition] = r.offset + 1n;
+      }
+      const leaders = new Set((await cluster.leaders(topic)).values());
+      const before = log.stats().endOffsetRequests;
+      const ends = await Promise.all([0, 1, 2, 3].map((p) => log.endOffset(p)));
+      assert.deepEqual(ends, acked);
+      assert.equal(log.stats().endOffsetRequests - before, leaders.size, `one request per leader (${leaders.size}), not per partition`);
+      // an append acknowledged just before the call is below the answer
+      const r = await log.append(docIn(2, 4), bytes('last'));
+      assert.equal(await log.endOffset(2), r.offset + 1n);
+    } finally {
+      await log.close();
+    }
+  });
+
   test('tail from given offsets: records in offset order per partition, then live ones; read() from the window and via the fallback reader', async () => {
     const topic = await newTopic(cluster, 4);
     const log = await KafkaLog.open(options(cluster, topic, { readerIdleMs: 60_000 }));
@@ -510,6 +532,26 @@ describe('KafkaLog with broker faults (SIGKILL + restart, SIGSTOP)', () => {
       await liveTail?.close();
       await afterTail?.close();
       await log.close();
+    }
+  });
+
+  test('endOffset follows a SIGKILLed leader to the new one, still covering every acknowledged append', async () => {
+    const topic = await newTopic(cluster, 2);
+    const victim = (await cluster.leaders(topic)).get(0)!;
+    const log = await KafkaLog.open(options(cluster, topic, { endOffsetRetryMs: 20_000 }));
+    try {
+      const doc = docIn(0, 2);
+      let last = 0n;
+      for (let i = 0; i < 20; i++) last = (await log.append(doc, bytes(`v${i}`))).offset + 1n;
+      assert.equal(await log.endOffset(0), last);
+      await cluster.kill9(victim);
+      // asked while the partition fails over: answered by the new leader once it knows the end
+      const end = await log.endOffset(0);
+      assert.ok(end >= last, `end offset ${end} after failover covers the ${last} acknowledged appends`);
+      assert.notEqual((await cluster.leaders(topic)).get(0), victim);
+    } finally {
+      await log.close();
+      await cluster.restart(victim);
     }
   });
 

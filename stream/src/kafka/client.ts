@@ -4,8 +4,10 @@
  * the context a tail or reader needs from its KafkaLog.
  */
 import type { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { logLevel as KafkaLevel } from 'kafkajs';
-import type { EachBatchPayload, Kafka, KafkaMessage, LogEntry, RetryOptions } from 'kafkajs';
+import type { EachBatchPayload, ISocketFactory, Kafka, KafkaMessage, LogEntry, RetryOptions } from 'kafkajs';
 import type { LogRecord } from '../stream-log.js';
 import { RECORD_OVERHEAD } from '../stream-log-base.js';
 
@@ -70,6 +72,20 @@ export function kafkaLogCreator() {
   };
 }
 
+
+/**
+ * kafkajs' default socket factory (net/tls connect, keep-alive 60 s) plus TCP_NODELAY, as the Java
+ * client sets it: without it Nagle's algorithm holds a small request (a ListOffsets of the read
+ * barrier, a produce request) while an earlier one on the same connection is unacknowledged.
+ */
+export const noDelaySocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl
+    ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...(ssl as tls.ConnectionOptions) }, onConnect)
+    : net.connect({ host, port }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  socket.setNoDelay(true);
+  return socket;
+};
 
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) {

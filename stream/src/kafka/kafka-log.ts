@@ -14,7 +14,8 @@
  * record is sent with its partition set explicitly, so placement never depends on client config.
  * read() is served from a bounded per-partition window of recent records seen by tails
  * (RecentWindow, shared with the file log) when it covers the range, else by the fallback reader.
- * endOffset() is the high watermark (ListOffsets) through the admin client.
+ * endOffset(p) is the high watermark of p, one ListOffsets to p's leader (offsets.ts: what it
+ * guarantees across leader changes); offsets() asks every partition through the admin client.
  *
  * Compression: kafkajs has only gzip built in; snappy, lz4 and zstd need codec packages registered
  * in kafkajs' CompressionCodecs, which this module does not do (so only 'none' | 'gzip').
@@ -37,10 +38,11 @@ import { partitionForKey } from '../murmur2.js';
 import { DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES } from '../stream-log-base.js';
 import { RecentWindow } from '../recent-window.js';
 import { kafkaMetrics } from '../metrics.js';
-import { errorMessage, kafkaLogCreator, LEVELS, type KafkaLogContext, type KafkaLogLevel } from './client.js';
+import { errorMessage, kafkaLogCreator, LEVELS, noDelaySocketFactory, type KafkaLogContext, type KafkaLogLevel } from './client.js';
 import { KafkaAppender, type KafkaAppenderCounts } from './producer.js';
 import { KafkaReader } from './reader.js';
 import { KafkaTail } from './tail.js';
+import { PartitionOffsets } from './offsets.js';
 
 export type { KafkaLogLevel } from './client.js';
 
@@ -129,6 +131,8 @@ export interface KafkaLogOptions {
   readerIdleMs?: number;
   /** while not ready, `ready` starts a health probe at most this often (default 2000) */
   readyProbeIntervalMs?: number;
+  /** endOffset() retries leadership changes and connection errors this long before it rejects (default 10 000) */
+  endOffsetRetryMs?: number;
 }
 
 /** the appender's counts (producer.ts) and the tails' and readers' */
@@ -144,6 +148,8 @@ export interface KafkaLogStats extends KafkaAppenderCounts {
   fallbackReads: number;
   /** tail / reader group joins (first joins and rejoins) */
   groupJoins: number;
+  /** ListOffsets requests sent by endOffset() (calls in one event-loop turn share one per leader) */
+  endOffsetRequests: number;
 }
 
 /**
@@ -172,6 +178,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
   /** see KafkaLogEventName */
   readonly events = new EventEmitter();
   private readonly appender: KafkaAppender;
+  private readonly partitionOffsets: PartitionOffsets;
   private readonly windows: RecentWindow[];
   private readonly tails = new Set<KafkaTail>();
   private reader?: KafkaReader;
@@ -236,6 +243,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
       newProducer,
     });
     this.windows = Array.from({ length: partitions }, () => new RecentWindow(this.recentBytesPerPartition));
+    this.partitionOffsets = new PartitionOffsets(kafka, this.topic, opts.endOffsetRetryMs ?? 10_000);
   }
 
   private static retryOf(opts: KafkaLogOptions): RetryOptions {
@@ -262,6 +270,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
       retry,
       logLevel: LEVELS[opts.logLevel ?? 'warn'],
       logCreator: kafkaLogCreator,
+      socketFactory: noDelaySocketFactory,
     });
     const admin = kafka.admin({ retry });
     const idempotent = opts.idempotent ?? true;
@@ -369,6 +378,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
       ...this.counts,
       pendingAppends: this.appender.pendingAppends,
       pendingBytes: this.appender.pendingBytes,
+      endOffsetRequests: this.partitionOffsets.requests,
     };
   }
 
@@ -458,9 +468,17 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
     return (await this.offsets()).high;
   }
 
+  /** The high watermark of one partition: one ListOffsets to its leader (offsets.ts). */
   async endOffset(partition: number): Promise<bigint> {
     this.checkPartition(partition);
-    return (await this.endOffsets())[partition];
+    if (this.closed) throw new LogUnavailableError('stream log is closed');
+    try {
+      return await this.partitionOffsets.latest(partition);
+    } catch (err) {
+      throw new LogUnavailableError(
+        `kafka: cannot read the end offset of topic "${this.topic}" partition ${partition} (brokers ${this.brokers.join(',')}): ${errorMessage(err)}`,
+      );
+    }
   }
 
   /** Adds records a tail received from a fetch at `coveredFrom` (no record in [coveredFrom, first) exists). */
@@ -561,6 +579,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
       this.tails.clear();
       await this.reader?.close();
       this.reader = undefined;
+      await this.partitionOffsets.close();
       await this.admin.disconnect().catch(() => {});
     })();
     return this.closing;
