@@ -26,7 +26,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 export const NONCE_BYTES = 32;
 export const CLUSTER_AUTH_SCHEME = 'ReplicantCluster';
 /** accepted age (either direction) of a signed gateway -> origin request */
-export const CLUSTER_REQUEST_WINDOW_MS = 60_000;
+export const CLUSTER_REQUEST_WINDOW_MS = 30_000;
 
 export function newNonce(): Buffer {
   return randomBytes(NONCE_BYTES);
@@ -93,8 +93,10 @@ export function verifyClusterRequest(secret: string, authorization: string, req:
   return { nonce: m[2], signedAtMs };
 }
 
-export const DEFAULT_REPLAY_CACHE_ENTRIES = 262_144;
-export const DEFAULT_REPLAY_CACHE_BYTES = 32 * 1024 * 1024;
+// 2^20 nonces kept for the 30 s window: ~35,000 signed requests/s per origin sustained (a
+// 262,144-entry cache capped an origin at ~4,300 writes/s, below what one origin core folds)
+export const DEFAULT_REPLAY_CACHE_ENTRIES = 1_048_576;
+export const DEFAULT_REPLAY_CACHE_BYTES = 128 * 1024 * 1024;
 /** estimated heap bytes of one cache entry besides its 16 key characters (Map slot, string header, number); measured ~61 */
 const REPLAY_ENTRY_OVERHEAD = 80;
 
