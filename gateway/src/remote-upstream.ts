@@ -238,7 +238,15 @@ export class RemoteUpstream implements Upstream {
     if (this.docs.has(doc)) return;
     const r: DocRoute = { doc, listener, link: undefined, seq: undefined, spread: 1, slot: 0 };
     this.docs.set(doc, r);
-    this.route(r);
+    try {
+      this.route(r);
+    } catch (err) {
+      // e.g. a registry entry whose address cannot be connected to: nothing of the doc stays
+      this.docs.delete(doc);
+      this.unrouted.delete(doc);
+      r.link?.unsubscribe(doc);
+      throw err;
+    }
   }
 
   unsubscribe(doc: string, listener: UpstreamListener): void {
