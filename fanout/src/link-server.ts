@@ -559,7 +559,7 @@ export class LinkServer {
       // of idle connections churns through the slots without keeping gateways out
       const oldest = this.preAuth.values().next().value!;
       this.metrics.limited.labels('pre_auth_links').inc();
-      oldest.refuse(`more than ${this.o.maxPreAuthLinks} links waiting for the cluster handshake`);
+      oldest.refuse(`more than ${this.o.maxPreAuthLinks} links waiting for the cluster handshake`, 'unavailable', false);
     }
     const s = new LinkSession(
       socket,
