@@ -104,7 +104,7 @@ async function replicaWithLinks(opts: ConstructorParameters<typeof LinkServer>[1
 describe('link port before the handshake, with the real (Redis) registry', () => {
   const redis = redisPerSuite();
 
-  test('a peer streaming 64 MiB at a link port is cut after 4 KiB; the event loop stays responsive and the registry entry never expires', async () => {
+  test('a peer streaming 64 MiB at a link port is cut after 4 KiB; the event loop stays responsive and the registry entry never expires', async (t) => {
     const s = await replicaWithLinks();
     const TTL = 300;
     const registry = new RedisRegistry({ url: redis.server.url, keyPrefix: 'lb:', ttlMs: TTL, log: () => {} });
@@ -128,6 +128,7 @@ describe('link port before the handshake, with the real (Redis) registry', () =>
     await peer.closed;
     delay.disable();
     const maxMs = delay.max / 1e6;
+    t.diagnostic(`peer sent ${sent} bytes before the cut; event-loop delay max ${maxMs.toFixed(1)} ms`);
     assert.ok(maxMs < 100, `event-loop delay stayed under 100 ms (max ${maxMs.toFixed(1)} ms)`);
     const err = peer.frames.find((f) => f.frame === 'error');
     assert.ok(err, 'the peer was told why');
@@ -224,7 +225,7 @@ test('authenticated links are bounded: beyond maxLinks a gateway is refused with
   await s.close();
 });
 
-test('frame reassembly is linear: 1 MiB and 16 MiB frames in 1 KiB chunks copy each byte once', () => {
+test('frame reassembly is linear: 1 MiB and 16 MiB frames in 1 KiB chunks copy each byte once', (t) => {
   const run = (size: number) => {
     const frame = encodeLinkFrame({ hello: { nodeId: 'x'.repeat(size), window: 1 } });
     const reader = new LinkFrameReader();
@@ -242,11 +243,12 @@ test('frame reassembly is linear: 1 MiB and 16 MiB frames in 1 KiB chunks copy e
   run(1024 * 1024); // warm-up
   const small = run(1024 * 1024);
   const large = run(16 * 1024 * 1024);
+  t.diagnostic(`1 MiB: ${small.toFixed(1)} ms, 16 MiB: ${large.toFixed(1)} ms (1 KiB chunks)`);
   // linear: 16x the bytes in about 16x the time (loosely: the machine is shared); quadratic is ~256x
   assert.ok(large < Math.max(small * 64, 2000), `1 MiB: ${small.toFixed(1)} ms, 16 MiB: ${large.toFixed(1)} ms`);
 });
 
-test('after the handshake, a 16 MiB frame sent in 1 KiB writes arrives without blocking the event loop; the link carries on', async () => {
+test('after the handshake, a 16 MiB frame sent in 1 KiB writes arrives without blocking the event loop; the link carries on', async (t) => {
   const s = await replicaWithLinks();
   const peer = await Peer.open(s.port);
   await peer.handshake();
@@ -261,6 +263,7 @@ test('after the handshake, a 16 MiB frame sent in 1 KiB writes arrives without b
   assert.equal(snap.snapshot!.doc, 'big');
   assert.equal(s.server.stats()[0].node.length, 16 * 1024 * 1024);
   const maxMs = delay.max / 1e6;
+  t.diagnostic(`event-loop delay max ${maxMs.toFixed(1)} ms`);
   assert.ok(maxMs < 100, `event-loop delay stayed under 100 ms (max ${maxMs.toFixed(1)} ms)`);
   peer.socket.destroy();
   await s.close();
