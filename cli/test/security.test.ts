@@ -174,6 +174,36 @@ test('frames behind a pending verification wait in order, at most 256; over it `
   c.close();
 });
 
+test('frames behind a pending verification are bounded in bytes too (1 MiB): over it `unavailable` for that frame, the rest run in order', async (t) => {
+  const k = keyPair('ES256', 'slow-bytes');
+  const jwks = await serveJwks([k]);
+  t.after(() => jwks.close());
+  const dev = await startDev(t, { AUTH_JWKS_URL: jwks.url });
+  jwks.hold(); // the verification waits for the key set until release()
+  const c = await RawClient.open(dev.wsUrl);
+  c.send({ type: 'auth', token: await sign({ sub: 'q', read: ['big'], write: ['big'], exp: nowSec() + 600 }, k) });
+  // three publishes of ~400 KiB (each under MAX_FRAME_BYTES): the third would hold 1.2 MiB
+  const pad = 'x'.repeat(400 * 1024);
+  for (const id of ['p1', 'p2', 'p3']) c.send({ type: 'publish', doc: 'big', patch: { [id]: pad }, id });
+  const refused = await c.next((f) => f.id === 'p3');
+  assert.equal(refused.type, 'error');
+  assert.equal(refused.code, 'unavailable');
+  assert.match(refused.message, /1048576 bytes may wait for a token to be verified/);
+  assert.equal(c.frames.length, 1, 'nothing else was answered while the token was being verified');
+  jwks.release();
+  await c.next((f) => f.type === 'ack' && f.id === 'p1');
+  await c.next((f) => f.type === 'ack' && f.id === 'p2');
+  // the budget is free again once the queue ran
+  c.send({ type: 'publish', doc: 'big', patch: { p4: 1 }, id: 'p4' });
+  await c.next((f) => f.type === 'ack' && f.id === 'p4');
+  assert.deepEqual(
+    c.frames.filter((f) => f.type === 'ack').map((f) => f.id),
+    ['p1', 'p2', 'p4'],
+  );
+  assert.equal(c.closeCode, undefined);
+  c.close();
+});
+
 test('scopes: read room:*, write room:{sub}:* on the WebSocket and HTTP; others carry on; refresh narrows', async (t) => {
   const dev = await startDev(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, CLIENT_PUBLISH_RATE: '10' });
   const alice = await sign({ sub: 'alice', read: ['room:*'], write: ['room:{sub}:*'], exp: nowSec() + 600 }, SECRET);

@@ -1,6 +1,6 @@
 /**
  * Framing of the gateway <-> replica link: each LinkFrame (protocol/replicant.proto) is preceded
- * by its length as a 4-byte big-endian integer. The reader accumulates chunks and yields whole
+ * by its length as a 4-byte big-endian integer. The reader collects chunks and yields whole
  * frames; a frame over the bound is a protocol error (the connection is dropped, never buffered).
  * It knows nothing of `Delta` (delta.ts converts to and from LinkDelta), so imports point one way.
  */
@@ -23,32 +23,102 @@ export function encodeLinkFrame(f: ILinkFrame): Buffer {
 
 export class LinkFrameError extends Error {}
 
+/**
+ * Reassembles length-prefixed frames from socket chunks in time linear in the bytes received:
+ * chunks are kept as they arrive and a frame spanning several of them is copied exactly once, when
+ * its last byte is in (`copiedBytes` counts those copies); a frame inside one chunk is decoded in
+ * place. Buffered bytes stay below 4 + the frame bound: a length prefix over the bound throws
+ * before its body is read. The bound can be lowered (`maxFrameBytes`), e.g. before a handshake.
+ */
 export class LinkFrameReader {
-  private buf: Buffer = Buffer.alloc(0);
+  /** received chunks from index `first` on are unconsumed; `head` bytes of that one are consumed */
+  private chunks: Buffer[] = [];
+  private first = 0;
+  private head = 0;
+  private bytes = 0;
+  /** bytes copied to join frames that spanned chunks (linearity accounting; tests, metrics) */
+  copiedBytes = 0;
 
-  constructor(private readonly maxFrameBytes = MAX_LINK_FRAME_BYTES) {}
+  constructor(public maxFrameBytes = MAX_LINK_FRAME_BYTES) {}
 
   /** feeds a chunk; returns the complete frames it finished, or throws LinkFrameError */
   push(chunk: Buffer): LinkFrame[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (chunk.length === 0) return [];
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
     const out: LinkFrame[] = [];
-    let off = 0;
-    while (this.buf.length - off >= 4) {
-      const len = this.buf.readUInt32BE(off);
+    while (this.bytes >= 4) {
+      const len = this.peekLength();
       if (len > this.maxFrameBytes) throw new LinkFrameError(`link frame of ${len} bytes exceeds ${this.maxFrameBytes}`);
-      if (this.buf.length - off - 4 < len) break;
+      if (this.bytes - 4 < len) break;
+      this.skip(4);
+      const body = this.take(len);
       try {
-        out.push(pb.LinkFrame.decode(this.buf.subarray(off + 4, off + 4 + len)));
+        out.push(pb.LinkFrame.decode(body));
       } catch (err) {
         throw new LinkFrameError(`undecodable link frame: ${(err as Error).message}`);
       }
-      off += 4 + len;
     }
-    this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
     return out;
   }
 
+  /** the 4-byte big-endian length at the read position (which may span chunks) */
+  private peekLength(): number {
+    const first = this.chunks[this.first];
+    if (first.length - this.head >= 4) return first.readUInt32BE(this.head);
+    let v = 0;
+    let n = 0;
+    for (let c = this.first, i = this.head; n < 4; c++, i = 0) {
+      const b = this.chunks[c];
+      for (; i < b.length && n < 4; i++, n++) v = v * 256 + b[i];
+    }
+    return v;
+  }
+
+  private skip(n: number): void {
+    this.bytes -= n;
+    while (n > 0) {
+      const left = this.chunks[this.first].length - this.head;
+      if (n < left) {
+        this.head += n;
+        return;
+      }
+      n -= left;
+      this.head = 0;
+      // consumed chunks are dropped in bulk (Array#shift per chunk would be quadratic)
+      if (++this.first === this.chunks.length) {
+        this.chunks = [];
+        this.first = 0;
+      } else if (this.first >= 1024) {
+        this.chunks = this.chunks.slice(this.first);
+        this.first = 0;
+      }
+    }
+  }
+
+  /** the next n bytes: a view when they lie in one chunk, else one copy of exactly n bytes */
+  private take(n: number): Uint8Array {
+    const first = this.chunks[this.first];
+    if (first.length - this.head >= n) {
+      const view = first.subarray(this.head, this.head + n);
+      this.skip(n);
+      return view;
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const b = this.chunks[this.first];
+      const m = Math.min(n - filled, b.length - this.head);
+      b.copy(out, filled, this.head, this.head + m);
+      filled += m;
+      this.skip(m);
+    }
+    this.copiedBytes += n;
+    return out;
+  }
+
+  /** bytes received and not yet returned as frames */
   get buffered(): number {
-    return this.buf.length;
+    return this.bytes;
   }
 }

@@ -14,6 +14,15 @@
  * connection gets is the challenge (a random nonce, no document data); any other first frame, a
  * wrong proof, or no answer within `authTimeoutMs` ends the connection.
  *
+ * Unauthenticated input is bounded so that it cannot hold memory or block the event loop
+ * (DESIGN "Size bounds"): before its handshake completes a peer may send at most
+ * PRE_AUTH_BYTES (4 KiB) within `authTimeoutMs` (5 s) — past either it is cut, its bytes never
+ * reach the frame reader, and the socket stops being read; at most `maxPreAuthLinks` connections
+ * wait for their handshake at once (a new one beyond that closes the OLDEST waiting one, so a
+ * flood of idle connections cannot keep a gateway, whose handshake takes one round trip, out);
+ * at most `maxLinks` authenticated links are served (beyond, refused with `unavailable`). Frame
+ * reassembly is linear in the frame size (link-codec.ts).
+ *
  * Deltas that waited are sent coalesced:
  * a run of a doc's queued ops goes out as one exactly composed delta (split only where merge patches
  * do not compose exactly), so a gateway that fell behind gets fewer, larger frames.
@@ -49,7 +58,20 @@ export interface LinkServerOptions {
   authTimeoutMs?: number;
   /** send a doc's queued deltas as one exactly composed delta per run (FANOUT_COALESCE, default true) */
   coalesce?: boolean;
+  /** bytes a peer may send before its handshake completes (default PRE_AUTH_BYTES, 4 KiB) */
+  maxPreAuthBytes?: number;
+  /** connections waiting for their handshake at once; a new one closes the oldest (default 256) */
+  maxPreAuthLinks?: number;
+  /** authenticated links served at once; more are refused (default 4096) */
+  maxLinks?: number;
 }
+
+/** DESIGN "Size bounds": what a peer may send before its cluster handshake completes */
+export const PRE_AUTH_BYTES = 4096;
+/** connections waiting for their handshake at once (each holds at most PRE_AUTH_BYTES) */
+export const MAX_PRE_AUTH_LINKS = 256;
+/** authenticated gateway links served at once by one replica */
+export const MAX_LINKS = 4096;
 
 /** which links watch which doc, across the sessions of one server (hot-doc detection) */
 class DocWatchers {
@@ -96,6 +118,11 @@ const allSessions = new Set<LinkSession>();
 const linkMetrics = defineMetrics((m) => ({
   links: m.gauge({ name: 'replicant_fanout_links', help: 'Connected gateway links' }),
   refused: m.counter({ name: 'replicant_fanout_links_refused_total', help: 'Link connections refused by the cluster handshake' }),
+  limited: m.counter({
+    name: 'replicant_fanout_links_limited_total',
+    help: 'Link connections closed by a bound: reason="pre_auth_bytes" (sent over 4 KiB before the handshake), "pre_auth_links" (too many waiting for their handshake; the oldest goes), "links" (over the link limit)',
+    labelNames: ['reason'],
+  }),
   collapses: m.counter({ name: 'replicant_fanout_backlog_collapses_total', help: 'Per-doc link backlogs collapsed into a snapshot' }),
   framesOut: m.counter({ name: 'replicant_fanout_link_frames_sent_total', help: 'Data frames sent on gateway links', labelNames: ['type'] }),
   hot: m.counter({ name: 'replicant_fanout_hot_docs_total', help: 'Docs that crossed the hot threshold (gateways told to spread them)' }),
@@ -160,6 +187,8 @@ class LinkSession implements UpstreamListener {
   /** the challenge sent; undefined once the gateway proved the secret (or no secret is set) */
   private challenge: Buffer | undefined;
   private authTimer: NodeJS.Timeout | undefined;
+  /** bytes received before the handshake completed (bounded by maxPreAuthBytes) */
+  private preAuthBytes = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -167,8 +196,11 @@ class LinkSession implements UpstreamListener {
     private readonly o: Required<LinkServerOptions>,
     private readonly watchers: DocWatchers,
     private readonly onClose: (s: LinkSession) => void,
+    /** the handshake completed; false refuses the link (over the link limit) */
+    private readonly onAuthenticated: (s: LinkSession) => boolean,
   ) {
-    this.reader = new LinkFrameReader(o.maxFrameBytes);
+    // before the handshake only an `auth` frame is valid: a larger length prefix is cut at once
+    this.reader = new LinkFrameReader(o.clusterSecret !== '' ? o.maxPreAuthBytes - 4 : o.maxFrameBytes);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.schedulePump());
@@ -185,24 +217,39 @@ class LinkSession implements UpstreamListener {
   private authenticate(f: LinkFrame): boolean {
     const a = f.frame === 'auth' ? f.auth! : undefined;
     const gwNonce = a?.nonce;
-    if (!a || !gwNonce || gwNonce.length < 16 || !proofMatches(linkProof(this.o.clusterSecret, 'gateway', this.challenge!, gwNonce), a.proof)) {
+    const challenge = this.challenge!;
+    if (!a || !gwNonce || gwNonce.length < 16 || !proofMatches(linkProof(this.o.clusterSecret, 'gateway', challenge, gwNonce), a.proof)) {
       this.refuse('cluster authentication failed');
       return false;
     }
-    this.socket.write(encodeLinkFrame({ authOk: { proof: linkProof(this.o.clusterSecret, 'replica', this.challenge!, gwNonce) } }));
     this.challenge = undefined;
     clearTimeout(this.authTimer);
     this.authTimer = undefined;
+    if (!this.onAuthenticated(this)) {
+      this.metrics.limited.labels('links').inc();
+      this.refuse(`this replica serves at most ${this.o.maxLinks} links`, 'unavailable', false);
+      return false;
+    }
+    this.reader.maxFrameBytes = this.o.maxFrameBytes;
+    this.socket.write(encodeLinkFrame({ authOk: { proof: linkProof(this.o.clusterSecret, 'replica', challenge, gwNonce) } }));
     return true;
   }
 
-  private refuse(message: string): void {
+  /** still waiting for its handshake (counted against maxPreAuthLinks) */
+  get preAuth(): boolean {
+    return this.challenge !== undefined && !this.closed;
+  }
+
+  /** ends the connection with an error frame; nothing it sends from now on is read */
+  refuse(message: string, code = 'unauthorized', countRefused = true): void {
     if (this.closed) return;
-    this.metrics.refused.inc();
-    this.write(encodeLinkFrame({ error: { doc: '', code: 'unauthorized', message } }));
+    if (countRefused) this.metrics.refused.inc();
+    this.write(encodeLinkFrame({ error: { doc: '', code, message } }));
     // end() flushes the error and half-closes; destroying now could discard it (or reset the
-    // connection over unread input). The socket is destroyed for good shortly after.
+    // connection over unread input). Reading stops (the peer's further bytes stay in the kernel's
+    // bounded buffers and are never looked at); the socket is destroyed for good shortly after.
     this.socket.end();
+    this.socket.pause();
     this.close(false);
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
@@ -224,6 +271,15 @@ class LinkSession implements UpstreamListener {
   // ---- frames from the gateway ----
 
   private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    if (this.challenge !== undefined) {
+      this.preAuthBytes += chunk.length;
+      if (this.preAuthBytes > this.o.maxPreAuthBytes) {
+        this.metrics.limited.labels('pre_auth_bytes').inc();
+        this.refuse(`more than ${this.o.maxPreAuthBytes} bytes before the cluster handshake`);
+        return;
+      }
+    }
     let frames: LinkFrame[];
     try {
       frames = this.reader.push(chunk);
@@ -272,7 +328,10 @@ class LinkSession implements UpstreamListener {
     } else {
       d = { needsBase: true, baseFrom: lastSeq, collapsed: false, backlog: [], inReady: false };
       this.docs.set(doc, d);
-      this.replica.subscribe(doc, this); // may call onBase synchronously
+      // may call onBase, or onError (not served here, shutting down), synchronously
+      this.replica.subscribe(doc, this);
+      // failed at once: onError answered the gateway and dropped the doc; nothing is left to watch
+      if (this.docs.get(doc) !== d) return;
       this.watchers.add(doc, this);
     }
     d.needsBase = true;
@@ -442,6 +501,8 @@ export class LinkServer {
   private readonly metrics = linkMetrics();
   private server: Server | undefined;
   private readonly sessions = new Set<LinkSession>();
+  /** sessions waiting for their handshake, oldest first */
+  private readonly preAuth = new Set<LinkSession>();
   private readonly o: Required<LinkServerOptions>;
   private readonly watchers: DocWatchers;
 
@@ -462,6 +523,9 @@ export class LinkServer {
       clusterSecret: opts.clusterSecret ?? '',
       authTimeoutMs: opts.authTimeoutMs ?? 5000,
       coalesce: opts.coalesce ?? true,
+      maxPreAuthBytes: opts.maxPreAuthBytes ?? PRE_AUTH_BYTES,
+      maxPreAuthLinks: opts.maxPreAuthLinks ?? MAX_PRE_AUTH_LINKS,
+      maxLinks: opts.maxLinks ?? MAX_LINKS,
     };
     this.watchers = new DocWatchers(this.o.hotThreshold, this.o.hotSpread);
   }
@@ -469,16 +533,7 @@ export class LinkServer {
   /** starts listening; resolves with the bound port */
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = createServer((socket) => {
-        const s = new LinkSession(socket, this.replica, this.o, this.watchers, (x) => {
-          this.sessions.delete(x);
-          allSessions.delete(x);
-          this.metrics.links.dec();
-        });
-        this.sessions.add(s);
-        allSessions.add(s);
-        this.metrics.links.inc();
-      });
+      const server = createServer((socket) => this.accept(socket));
       server.once('error', reject);
       server.listen(this.o.port, this.o.host, () => {
         this.server = server;
@@ -488,8 +543,53 @@ export class LinkServer {
     });
   }
 
+  private accept(socket: Socket): void {
+    if (this.o.clusterSecret === '') {
+      // open links (no secret): served at once, so the link limit applies now
+      if (this.sessions.size >= this.o.maxLinks) {
+        this.metrics.limited.labels('links').inc();
+        socket.on('error', () => {});
+        socket.end(encodeLinkFrame({ error: { doc: '', code: 'unavailable', message: `this replica serves at most ${this.o.maxLinks} links` } }));
+        socket.pause();
+        setTimeout(() => socket.destroy(), 1000).unref();
+        return;
+      }
+    } else if (this.preAuth.size >= this.o.maxPreAuthLinks) {
+      // the oldest waiting connection goes: a gateway's handshake takes one round trip, so a flood
+      // of idle connections churns through the slots without keeping gateways out
+      const oldest = this.preAuth.values().next().value!;
+      this.metrics.limited.labels('pre_auth_links').inc();
+      oldest.refuse(`more than ${this.o.maxPreAuthLinks} links waiting for the cluster handshake`, 'unavailable', false);
+    }
+    const s = new LinkSession(
+      socket,
+      this.replica,
+      this.o,
+      this.watchers,
+      (x) => {
+        this.sessions.delete(x);
+        this.preAuth.delete(x);
+        allSessions.delete(x);
+        this.metrics.links.dec();
+      },
+      (x) => {
+        this.preAuth.delete(x);
+        return this.sessions.size - this.preAuth.size <= this.o.maxLinks;
+      },
+    );
+    this.sessions.add(s);
+    if (s.preAuth) this.preAuth.add(s);
+    allSessions.add(s);
+    this.metrics.links.inc();
+  }
+
   stats(): LinkStats[] {
     return [...this.sessions].map((s) => s.stats());
+  }
+
+  /** connections open now, and how many of them still wait for their handshake */
+  connections(): { links: number; preAuth: number } {
+    return { links: this.sessions.size, preAuth: this.preAuth.size };
   }
 
   get hotDocs(): number {

@@ -253,8 +253,10 @@ export class Replica implements Upstream {
         this.idle.delete(e.doc);
         this.metrics.docs.dec();
         this.metrics.loads.inc({ result: 'error' });
-        const msg = `could not load document: ${(err as Error).message}`;
-        for (const l of e.listeners) l.onError(e.doc, 'unavailable', msg);
+        // the cause (e.g. a snapshot store's host:port) is for the log only: this message travels
+        // over the link to gateways and on to clients
+        console.error(`fanout replica: could not load ${e.doc}: ${(err as Error).message}`);
+        for (const l of e.listeners) l.onError(e.doc, 'unavailable', 'could not load document; retry');
         this.metrics.subscriptions.dec(e.listeners.size);
         return;
       }

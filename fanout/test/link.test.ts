@@ -192,3 +192,26 @@ test('a malformed link frame drops only that link', async () => {
   good.socket.destroy();
   await s.close();
 });
+
+test('a subscribe the replica refuses at once (partition not served) answers with an error and leaves no watcher behind', async () => {
+  const log = new MemoryLog({ partitions: 2 });
+  const replica = await Replica.start({ log, store: new MemorySnapshotStore(), partitions: [0] });
+  // hot at 2 watching links: a refused subscription that still counted as watching would show here
+  const server = new LinkServer(replica, { hotThreshold: 1 });
+  const port = await server.listen();
+  const unserved = ['a', 'b', 'c', 'd', 'e', 'f'].find((d) => log.partitionOf(d) === 1)!;
+  const links = [await RawLink.open(port), await RawLink.open(port)];
+  for (const l of links) {
+    l.send({ hello: { nodeId: 'gw', window: 10 } });
+    l.send({ subscribe: { doc: unserved } });
+    const err = await l.next((f) => f.frame === 'error');
+    assert.equal(err.error!.doc, unserved);
+    assert.equal(err.error!.code, 'unavailable');
+  }
+  assert.equal(server.hotDocs, 0, 'no link is left watching a doc it was refused');
+  assert.equal(links.some((l) => l.frames.some((f) => f.frame === 'hot')), false);
+  for (const l of links) l.socket.destroy();
+  await server.close();
+  await replica.close();
+  await log.close();
+});

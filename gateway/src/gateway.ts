@@ -11,7 +11,8 @@
  * `token_expired` and has AUTH_REFRESH_GRACE_MS to send a fresh `auth` (else 4001); an `auth`
  * on a live connection replaces the principal and ends subscriptions it no longer permits.
  * Frames that arrive while a token is being verified wait, in order, behind it (at most
- * MAX_QUEUED_BEHIND_AUTH). Publishes are rate limited per connection (CLIENT_PUBLISH_RATE).
+ * MAX_QUEUED_BEHIND_AUTH frames and MAX_QUEUED_BYTES_BEHIND_AUTH bytes, or one MAX_FRAME_BYTES
+ * frame if that is larger; past either bound a frame is answered with `unavailable`). Publishes are rate limited per connection (CLIENT_PUBLISH_RATE).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
 import type { Counter, Histogram } from 'prom-client';
@@ -81,6 +82,8 @@ export interface GatewayOptions {
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
 export const MAX_QUEUED_BEHIND_AUTH = 256;
+/** bytes of frames held while a token is verified (a slow JWKS fetch); over it, `unavailable` */
+export const MAX_QUEUED_BYTES_BEHIND_AUTH = 1024 * 1024;
 /** setTimeout's largest delay; a later exp is re-armed when this fires */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -153,6 +156,8 @@ export class Gateway {
   private readonly typeCounters: Map<string, Counter.Internal>;
   private lastDeliveries = 0;
   private lastRefused = 0;
+  /** bytes that may wait behind a verification: the bound, or one largest frame */
+  private readonly maxQueuedBytes: number;
 
   constructor(private readonly opts: GatewayOptions) {
     this.o = {
@@ -173,6 +178,7 @@ export class Gateway {
       drainGraceMs: opts.drainGraceMs ?? 1000,
     };
     this.admission = new Admission(this.o.admissionRate, this.o.admissionBurst);
+    this.maxQueuedBytes = Math.max(MAX_QUEUED_BYTES_BEHIND_AUTH, this.o.maxFrameBytes);
     this.auth = new TokenVerifier(opts.auth ?? {});
     this.fanout = new LocalFanout({
       upstream: timedUpstream(opts.upstream, this.metrics.deliveryLatency),
@@ -324,6 +330,8 @@ export class Gateway {
       principal: this.auth.required ? undefined : FULL_ACCESS,
       authPending: 0,
       queued: undefined,
+      queuedBytes: 0,
+      queuedSizes: undefined,
       expTimer: undefined,
       expired: false,
       bucket: newBucket(this.o.publishRate, Date.now()),
@@ -363,6 +371,8 @@ export class Gateway {
     if (s.authTimer) clearTimeout(s.authTimer);
     if (s.expTimer) clearTimeout(s.expTimer);
     s.queued = undefined;
+    s.queuedSizes = undefined;
+    s.queuedBytes = 0;
     this.sockets.delete(ws);
     this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
@@ -402,18 +412,21 @@ export class Gateway {
     if (s.authPending > 0) {
       // a token is being verified: keep order, this frame runs under the principal it yields
       const q = (s.queued ??= []);
-      if (q.length >= MAX_QUEUED_BEHIND_AUTH) {
+      const bytes = message.byteLength;
+      if (q.length >= MAX_QUEUED_BEHIND_AUTH || s.queuedBytes + bytes > this.maxQueuedBytes) {
         const f = frame as { doc?: string; id?: string };
         this.sendFrame(ws, {
           type: 'error',
           code: ErrorCode.Unavailable,
-          message: `at most ${MAX_QUEUED_BEHIND_AUTH} frames may wait for a token to be verified`,
+          message: `at most ${MAX_QUEUED_BEHIND_AUTH} frames and ${this.maxQueuedBytes} bytes may wait for a token to be verified`,
           doc: f.doc,
           id: f.id,
         });
         return;
       }
       q.push(frame);
+      (s.queuedSizes ??= []).push(bytes);
+      s.queuedBytes += bytes;
       return;
     }
     this.dispatch(ws, frame);
@@ -491,6 +504,8 @@ export class Gateway {
       (err: AuthError) => {
         s.authPending--;
         s.queued = undefined;
+        s.queuedSizes = undefined;
+        s.queuedBytes = 0;
         if (s.closed) return;
         this.sendFrame(ws, { type: 'error', code: err.code, message: err.message });
         this.forceClose(ws, CloseCode.Unauthorized, 'unauthorized', 'unauthorized');
@@ -503,10 +518,19 @@ export class Gateway {
     const s = ws.getUserData();
     const q = s.queued;
     if (!q) return;
+    const sizes = s.queuedSizes!;
     let i = 0;
-    while (i < q.length && s.authPending === 0 && !s.closed) this.dispatch(ws, q[i++]);
-    if (i >= q.length) s.queued = undefined;
-    else q.splice(0, i);
+    while (i < q.length && s.authPending === 0 && !s.closed) {
+      s.queuedBytes -= sizes[i];
+      this.dispatch(ws, q[i++]);
+    }
+    if (i >= q.length) {
+      s.queued = s.queuedSizes = undefined;
+      s.queuedBytes = 0;
+    } else {
+      q.splice(0, i);
+      sizes.splice(0, i);
+    }
   }
 
   /** a verified token becomes the connection's principal (first auth or an in-band refresh) */

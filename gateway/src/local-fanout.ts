@@ -162,8 +162,18 @@ export class LocalFanout implements UpstreamListener {
     if (!d) {
       d = new LocalDoc(doc, new HistoryRing(this.historySize));
       this.docs.set(doc, d);
-      this.opts.upstream.subscribe(doc, this);
-      // the upstream may have answered synchronously with the base
+      // waiting before the upstream is asked: it may answer synchronously, with the base (the
+      // waiter joins) or with an error (e.g. an in-process replica that does not serve the doc's
+      // partition or is shutting down: onError tells the waiter and drops the doc)
+      d.waiting.push({ ws, lastSeq });
+      try {
+        this.opts.upstream.subscribe(doc, this);
+      } catch (err) {
+        console.error(`gateway: upstream subscribe of ${doc} failed: ${(err as Error).message}`);
+        this.opts.upstream.unsubscribe(doc, this);
+        this.onError(doc, 'unavailable', 'subscription failed; retry');
+      }
+      return;
     }
     if (d.state === undefined) {
       d.waiting.push({ ws, lastSeq });

@@ -8,6 +8,8 @@
  * (@replicant/auth cluster-secret.ts); the secret itself is never sent. Nothing here re-sends a
  * signed request: a retry (the SDK's) is a new request with a new nonce, deduplicated by its key.
  * The gateway has already checked the client's write scope, so origin trusts signed writes.
+ * Errors reaching clients never name ORIGIN_URL: an unreachable origin is "origin unavailable";
+ * the cause is logged (once per outage, and when origin answers again).
  */
 import { signClusterRequest } from '@replicant/auth';
 import { ErrorCode } from '@replicant/protocol';
@@ -24,6 +26,9 @@ export interface OriginClientOptions {
   clusterSecret?: string;
 }
 
+/** what a client is told when origin cannot be reached */
+export const ORIGIN_UNAVAILABLE = 'origin unavailable; retry';
+
 export class WriteError extends Error {
   constructor(
     readonly code: string,
@@ -35,6 +40,8 @@ export class WriteError extends Error {
 
 export class OriginClient implements Writer {
   private inflight = 0;
+  /** origin could not be reached at the last attempt (logged once per outage) */
+  private unreachable = false;
   private readonly base: string;
   private readonly maxInflight: number;
   private readonly timeoutMs: number;
@@ -66,6 +73,7 @@ export class OriginClient implements Writer {
         });
       }
       let res: Response;
+      let text: string;
       try {
         res = await fetch(`${this.base}/v1/docs/${docId}`, {
           method: 'POST',
@@ -73,10 +81,19 @@ export class OriginClient implements Writer {
           body: patchText,
           signal: AbortSignal.timeout(this.timeoutMs),
         });
+        text = await res.text();
       } catch (err) {
-        throw new WriteError(ErrorCode.Unavailable, `origin ${this.base} unreachable: ${(err as Error).message}`);
+        if (!this.unreachable) {
+          this.unreachable = true;
+          const cause = (err as { cause?: { message?: string } }).cause?.message;
+          console.error(`replicant gateway: origin ${this.base} unreachable: ${(err as Error).message}${cause ? ` (${cause})` : ''}`);
+        }
+        throw new WriteError(ErrorCode.Unavailable, ORIGIN_UNAVAILABLE);
       }
-      const text = await res.text();
+      if (this.unreachable) {
+        this.unreachable = false;
+        console.error(`replicant gateway: origin ${this.base} answers again`);
+      }
       let body: any;
       try {
         body = JSON.parse(text);

@@ -10,6 +10,8 @@
  * (cluster-secret.ts): nothing but the handshake is sent until the replica proved it holds the
  * secret too; frames meanwhile wait in `pending` (at most one per routed doc plus the hello and
  * a credit grant, for at most LINK_AUTH_TIMEOUT_MS, after which the link is dropped and re-routed).
+ * Until the replica proved the secret it may send at most PRE_AUTH_BYTES (4 KiB), as the replica
+ * allows a gateway; frame reassembly is linear in the frame size (LinkFrameReader).
  * Link frames are checked like client input: a patch or state over the protocol's depth bound, or
  * unparsable, drops the link instead of reaching the local fan-out.
  */
@@ -22,6 +24,8 @@ import {
   encodeLinkFrame,
   LinkFrameError,
   LinkFrameReader,
+  MAX_LINK_FRAME_BYTES,
+  PRE_AUTH_BYTES,
   pickReplicas,
   type LinkFrame,
   type Registry,
@@ -73,6 +77,8 @@ class Link {
   readonly docs = new Set<string>();
   private readonly socket: Socket;
   private readonly reader = new LinkFrameReader();
+  /** bytes the replica sent before it proved the secret (at most PRE_AUTH_BYTES) */
+  private preAuthBytes = 0;
   private consumed = 0;
   private grantScheduled = false;
   /** frames held until the cluster handshake completes (undefined once authenticated / no secret) */
@@ -94,6 +100,7 @@ class Link {
     this.socket.setNoDelay(true);
     if (secret !== undefined) {
       this.pending = [];
+      this.reader.maxFrameBytes = PRE_AUTH_BYTES - 4;
       this.authTimer = setTimeout(() => {
         console.error(`replicant gateway: link to replica ${replica.id} (${replica.address}) did not complete the cluster handshake`);
         this.socket.destroy();
@@ -106,7 +113,11 @@ class Link {
       this.metrics.links.inc();
     });
     this.socket.on('data', (chunk: Buffer) => {
+      if (this.closed) return;
       try {
+        if (this.pending !== undefined && (this.preAuthBytes += chunk.length) > PRE_AUTH_BYTES) {
+          throw new LinkFrameError(`more than ${PRE_AUTH_BYTES} bytes before the cluster handshake`);
+        }
         for (const f of this.reader.push(chunk)) {
           if (this.pending !== undefined || f.frame === 'challenge') this.handshake(f);
           else this.owner.onFrame(this, f);
@@ -116,6 +127,7 @@ class Link {
         // an undecodable frame, or a patch/state over the protocol's bounds: drop the link
         if (!(err instanceof LinkFrameError)) throw err;
         console.error(`replicant gateway: dropping link to replica ${replica.id}: ${err.message}`);
+        this.closed = true; // nothing more is read; 'close' follows
         this.socket.destroy();
       }
     });
@@ -146,6 +158,7 @@ class Link {
       this.authTimer = undefined;
       const held = this.pending;
       this.pending = undefined;
+      this.reader.maxFrameBytes = MAX_LINK_FRAME_BYTES;
       this.socket.cork();
       for (const b of held) this.socket.write(b);
       this.socket.uncork();
@@ -225,7 +238,15 @@ export class RemoteUpstream implements Upstream {
     if (this.docs.has(doc)) return;
     const r: DocRoute = { doc, listener, link: undefined, seq: undefined, spread: 1, slot: 0 };
     this.docs.set(doc, r);
-    this.route(r);
+    try {
+      this.route(r);
+    } catch (err) {
+      // e.g. a registry entry whose address cannot be connected to: nothing of the doc stays
+      this.docs.delete(doc);
+      this.unrouted.delete(doc);
+      r.link?.unsubscribe(doc);
+      throw err;
+    }
   }
 
   unsubscribe(doc: string, listener: UpstreamListener): void {

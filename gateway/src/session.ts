@@ -32,6 +32,9 @@ export interface Session {
   /** `auth` frames being verified; frames arriving meanwhile wait in `queued` (bounded) */
   authPending: number;
   queued: ClientFrame[] | undefined;
+  /** wire bytes of the frames in `queued` (bounded by maxQueuedBytesBehindAuth), and each one's */
+  queuedBytes: number;
+  queuedSizes: number[] | undefined;
   /** fires at the token's exp (token_expired), then after AUTH_REFRESH_GRACE_MS (close 4001) */
   expTimer: NodeJS.Timeout | undefined;
   /** token_expired was sent: in the refresh grace, no new subscribe/publish */

@@ -48,13 +48,35 @@ export interface ReadOptions {
   local?: boolean;
 }
 
+/** what clients are told when the log is unavailable; the cause goes to the log (below) */
+export const LOG_UNAVAILABLE_MESSAGE = 'the stream log is unavailable; retry';
+let lastLogUnavailable = 0;
+let suppressedLogUnavailable = 0;
+
+/**
+ * A log failure's message may name internal addresses (a broker's host:port, a Redis URL, a file
+ * path): it is logged, at most once a second (a failing log fails every write), never sent.
+ */
+function logUnavailable(message: string): void {
+  const now = Date.now();
+  if (now - lastLogUnavailable < 1000) {
+    suppressedLogUnavailable++;
+    return;
+  }
+  const more = suppressedLogUnavailable > 0 ? ` (and ${suppressedLogUnavailable} more since the last report)` : '';
+  suppressedLogUnavailable = 0;
+  lastLogUnavailable = now;
+  console.error(`origin: write refused, the stream log is unavailable: ${message}${more}`);
+}
+
 /** Maps failures of the log / materializer to OriginErrors: 'unavailable' -> 503, else 500/413. */
 function toOriginError(err: unknown): OriginError {
   if (err instanceof OriginError) return err;
   const e = err as { code?: unknown; message?: unknown; retryAfterSec?: unknown };
   const message = typeof e?.message === 'string' ? e.message : String(err);
   if (e?.code === ErrorCode.Unavailable) {
-    return unavailable(message, typeof e.retryAfterSec === 'number' ? e.retryAfterSec : 1);
+    logUnavailable(message);
+    return unavailable(LOG_UNAVAILABLE_MESSAGE, typeof e.retryAfterSec === 'number' ? e.retryAfterSec : 1);
   }
   if (e?.code === ErrorCode.Conflict) return new OriginError(ErrorCode.Conflict, 412, message);
   if (e?.code === ErrorCode.IdempotencyExpired) return new OriginError(ErrorCode.IdempotencyExpired, 409, message);

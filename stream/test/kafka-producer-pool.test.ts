@@ -40,7 +40,7 @@ const ok = (partition: number, baseOffset: number): RecordMetadata[] => [
   { topicName: 't', partition, errorCode: 0, baseOffset: String(baseOffset) },
 ];
 
-function appender(idempotent: boolean): { a: KafkaAppender; made: FakeProducer[] } {
+function appender(idempotent: boolean): { a: KafkaAppender; made: FakeProducer[]; events: EventEmitter } {
   const made: FakeProducer[] = [];
   const fresh = () => {
     const p = new FakeProducer();
@@ -48,6 +48,7 @@ function appender(idempotent: boolean): { a: KafkaAppender; made: FakeProducer[]
     return p as unknown as Producer;
   };
   const first = fresh();
+  const events = new EventEmitter();
   const o: KafkaAppenderOptions = {
     topic: 't',
     brokers: ['127.0.0.1:1'],
@@ -59,12 +60,12 @@ function appender(idempotent: boolean): { a: KafkaAppender; made: FakeProducer[]
     maxRequestBytes: 1 << 20,
     lingerMs: 0,
     quiet: true,
-    events: new EventEmitter(),
+    events,
     idempotent,
     newProducer: fresh,
   };
   // one producer for both partitions, as partitions p and p + n share producer p mod n
-  return { a: new KafkaAppender([first], o), made };
+  return { a: new KafkaAppender([first], o), made, events };
 }
 
 const v = (s: string) => new TextEncoder().encode(s);
@@ -164,5 +165,22 @@ test('without idempotence a failed request keeps its producer (no sequences to g
   assert.deepEqual(await b0, { partition: 0, offset: 1n });
   assert.equal(made.length, 1);
   assert.equal(a.counts.producerResets, 0);
+  await a.close();
+});
+
+test("a failed request's error names no broker address (it reaches clients); the detail goes to the send-error event", async () => {
+  const { a, made, events: emitter } = appender(false);
+  const events: string[] = [];
+  emitter.on('send-error', (_p: number, m: string) => events.push(m));
+  const pending = a.append(0, 'd0', v('a'));
+  await requests(made[0], 1);
+  made[0].sends[0].answer.reject(new Error('Connection error: connect ECONNREFUSED 10.1.2.3:9092'));
+  const err = await pending.then(
+    () => assert.fail('the append should fail'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof LogUnavailableError);
+  assert.doesNotMatch(err.message, /10\.1\.2\.3|9092|127\.0\.0\.1:1/);
+  assert.deepEqual(events, ['Connection error: connect ECONNREFUSED 10.1.2.3:9092']);
   await a.close();
 });

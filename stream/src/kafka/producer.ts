@@ -12,8 +12,9 @@
  * Bounds: accepted appends (queued + in flight) by count and bytes (AppendBudget); past the bound
  * `append` rejects at once with `LogUnavailableError` (HTTP 503 + Retry-After). One request
  * carries at most `maxRequestBytes` (one record always fits). A failed request (kafkajs has
- * already retried it) rejects each of its appends with `LogUnavailableError` carrying the broker
- * error; the log stays usable. Callers may retry: a record that was written although its request
+ * already retried it) rejects each of its appends with `LogUnavailableError`; the broker error,
+ * which may name broker addresses, goes to the log and the 'send-error' event only, never into the
+ * error's message (that one reaches clients). The log stays usable. Callers may retry: a record that was written although its request
  * failed becomes a duplicate, harmless because ops carry idempotency keys and materialization dedups.
  *
  * Unresolved sends (idempotent producer): a failed request may have been written anyway (a slow or
@@ -202,7 +203,7 @@ export class KafkaAppender {
       }
       this.failing.set(partition, message);
       this.o.events.emit('send-error', partition, message);
-      const e = new LogUnavailableError(`kafka append to ${topic}[${partition}] failed: ${message}`, 2);
+      const e = new LogUnavailableError(`append to partition ${partition} failed; retry`, 2);
       for (const r of batch) r.reject(e);
       return;
     } finally {
