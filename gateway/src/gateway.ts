@@ -33,6 +33,7 @@ import {
 import type { Upstream, UpstreamListener } from '@replicant/fanout';
 import { AuthError, FULL_ACCESS, TokenVerifier, type AuthConfig, type Principal } from '@replicant/auth';
 import { newBucket, takeToken } from './publish-rate.js';
+import { blocksLane, MAX_BLOCKED_DOCS, PublishLanes, type QueuedPublish } from './publish-order.js';
 import { Admission } from './admission.js';
 import { LocalFanout } from './local-fanout.js';
 import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.js';
@@ -332,6 +333,9 @@ export class Gateway {
       queued: undefined,
       queuedBytes: 0,
       queuedSizes: undefined,
+      rx: 0,
+      queuedRx: undefined,
+      lanes: undefined,
       expTimer: undefined,
       expired: false,
       bucket: newBucket(this.o.publishRate, Date.now()),
@@ -372,7 +376,9 @@ export class Gateway {
     if (s.expTimer) clearTimeout(s.expTimer);
     s.queued = undefined;
     s.queuedSizes = undefined;
+    s.queuedRx = undefined;
     s.queuedBytes = 0;
+    s.lanes = undefined; // answers still to come are dropped (s.closed)
     this.sockets.delete(ws);
     this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
@@ -409,6 +415,7 @@ export class Gateway {
       return;
     }
     this.typeCounters.get(frame.type)?.inc();
+    const rx = ++s.rx;
     if (s.authPending > 0) {
       // a token is being verified: keep order, this frame runs under the principal it yields
       const q = (s.queued ??= []);
@@ -422,18 +429,20 @@ export class Gateway {
           doc: f.doc,
           id: f.id,
         });
+        if (frame.type === 'publish') this.blockLane(ws, frame.doc, frame.id, rx);
         return;
       }
       q.push(frame);
+      (s.queuedRx ??= []).push(rx);
       (s.queuedSizes ??= []).push(bytes);
       s.queuedBytes += bytes;
       return;
     }
-    this.dispatch(ws, frame);
+    this.dispatch(ws, frame, rx);
   }
 
-  /** runs one decoded frame for an authenticated (or authenticating) connection */
-  private dispatch(ws: Socket, frame: ClientFrame): void {
+  /** runs one decoded frame (received as the connection's `rx`th) for an authenticated (or authenticating) connection */
+  private dispatch(ws: Socket, frame: ClientFrame, rx: number): void {
     const s = ws.getUserData();
     if (!s.authed && frame.type !== 'auth') {
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Unauthorized, message: 'authenticate first: send {"type":"auth","token":"…"}' });
@@ -470,7 +479,7 @@ export class Gateway {
         if (s.subs?.delete(frame.doc)) this.fanout.unsubscribe(ws, frame.doc);
         return;
       case 'publish':
-        return this.onPublish(ws, frame.doc, frame.patch, frame.id, frame.ifSeq);
+        return this.onPublish(ws, frame.doc, frame.patch, frame.id, frame.ifSeq, rx);
       case 'ping':
         this.sendFrame(ws, { type: 'pong' });
         return;
@@ -505,6 +514,7 @@ export class Gateway {
         s.authPending--;
         s.queued = undefined;
         s.queuedSizes = undefined;
+        s.queuedRx = undefined;
         s.queuedBytes = 0;
         if (s.closed) return;
         this.sendFrame(ws, { type: 'error', code: err.code, message: err.message });
@@ -519,17 +529,20 @@ export class Gateway {
     const q = s.queued;
     if (!q) return;
     const sizes = s.queuedSizes!;
+    const rxs = s.queuedRx!;
     let i = 0;
     while (i < q.length && s.authPending === 0 && !s.closed) {
       s.queuedBytes -= sizes[i];
-      this.dispatch(ws, q[i++]);
+      this.dispatch(ws, q[i], rxs[i]);
+      i++;
     }
     if (i >= q.length) {
-      s.queued = s.queuedSizes = undefined;
+      s.queued = s.queuedSizes = s.queuedRx = undefined;
       s.queuedBytes = 0;
     } else {
       q.splice(0, i);
       sizes.splice(0, i);
+      rxs.splice(0, i);
     }
   }
 
@@ -583,9 +596,20 @@ export class Gateway {
     this.sendFrame(ws, { type: 'error', code: ErrorCode.TokenExpired, message: 'token expired: send a fresh auth frame first', doc, id });
   }
 
-  private onPublish(ws: Socket, doc: string, patch: string, id: string | undefined, ifSeq: bigint | undefined): void {
+  /**
+   * A publish: refused at once (token expiry, a refused earlier op of the doc, rate limit, scope,
+   * the in-flight bound), else queued on its doc's lane and sent to the writer in arrival order,
+   * one at a time per doc (publish-order.ts). A transient refusal blocks the doc's lane on it.
+   */
+  private onPublish(ws: Socket, doc: string, patch: string, id: string | undefined, ifSeq: bigint | undefined, rx: number): void {
     const s = ws.getUserData();
-    if (s.expired) return this.expiredError(ws, doc, id);
+    if (s.expired) {
+      this.expiredError(ws, doc, id);
+      return this.blockLane(ws, doc, id, rx);
+    }
+    const lanes = (s.lanes ??= new PublishLanes());
+    const waitFor = lanes.admit(doc, id, rx);
+    if (waitFor !== undefined) return this.refuseBehind(ws, doc, id, waitFor);
     if (!takeToken(s.bucket, this.o.publishRate, Date.now())) {
       this.sendFrame(ws, {
         type: 'error',
@@ -594,7 +618,7 @@ export class Gateway {
         doc,
         id,
       });
-      return;
+      return this.blockLane(ws, doc, id, rx);
     }
     if (!s.principal!.write.allows(doc)) {
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'doc is outside this token\'s write scope', doc, id });
@@ -608,21 +632,61 @@ export class Gateway {
         doc,
         id,
       });
-      return;
+      return this.blockLane(ws, doc, id, rx);
     }
     s.inflight++;
-    this.opts.writer.write(doc, patch, id, ifSeq).then(
+    const p: QueuedPublish = { patch, id, ifSeq, rx };
+    if (lanes.enqueue(doc, p)) this.write(ws, lanes, doc, p);
+  }
+
+  /** sends the head of a doc's lane to the writer; its answer sends the next one */
+  private write(ws: Socket, lanes: PublishLanes, doc: string, p: QueuedPublish): void {
+    const s = ws.getUserData();
+    this.opts.writer.write(doc, p.patch, p.id, p.ifSeq).then(
       (seq) => {
         s.inflight--;
-        if (!s.closed) this.sendFrame(ws, { type: 'ack', id: id ?? '', seq });
+        if (s.closed) return;
+        this.sendFrame(ws, { type: 'ack', id: p.id ?? '', seq });
+        const n = lanes.next(doc);
+        if (n) this.write(ws, lanes, doc, n);
       },
       (err: { code?: string; message?: string }) => {
         s.inflight--;
-        if (!s.closed) {
-          this.sendFrame(ws, { type: 'error', code: err.code ?? ErrorCode.Internal, message: err.message ?? 'publish failed', doc, id });
+        if (s.closed) return;
+        const code = err.code ?? ErrorCode.Internal;
+        this.sendFrame(ws, { type: 'error', code, message: err.message ?? 'publish failed', doc, id: p.id });
+        if (!blocksLane(code)) {
+          const n = lanes.next(doc);
+          if (n) this.write(ws, lanes, doc, n);
+          return;
         }
+        const { queued, ok } = lanes.refuseQueued(doc, p.id, p.rx);
+        s.inflight -= queued.length;
+        for (const q of queued) this.refuseBehind(ws, doc, q.id, p.id ?? queued[0].id ?? '');
+        if (!ok) this.tooManyBlocked(ws);
       },
     );
+  }
+
+  /** a publish refused because an earlier one of its doc was refused and has not come back yet */
+  private refuseBehind(ws: Socket, doc: string, id: string | undefined, waitFor: string): void {
+    this.sendFrame(ws, {
+      type: 'error',
+      code: ErrorCode.Unavailable,
+      message: `an earlier publish to this doc (id ${waitFor}) was refused; send it again first`,
+      doc,
+      id,
+    });
+  }
+
+  /** a publish of `doc` arriving at `rx` was refused with a transient code: later ones wait for it */
+  private blockLane(ws: Socket, doc: string, id: string | undefined, rx: number): void {
+    const s = ws.getUserData();
+    if (!(s.lanes ??= new PublishLanes()).block(doc, id, rx)) this.tooManyBlocked(ws);
+  }
+
+  private tooManyBlocked(ws: Socket): void {
+    this.forceClose(ws, CloseCode.Overloaded, `more than ${MAX_BLOCKED_DOCS} docs with a refused publish not sent again`, 'blocked_publishes');
   }
 
   private badFrame(ws: Socket, message: string): void {

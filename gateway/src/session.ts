@@ -7,6 +7,7 @@ import type { WebSocket } from 'uWebSockets.js';
 import type { Principal } from '@replicant/auth';
 import type { ClientFrame } from '@replicant/protocol';
 import type { Bucket } from './publish-rate.js';
+import type { PublishLanes } from './publish-order.js';
 
 export const PROTO_JSON = 0;
 export const PROTO_BINARY = 1;
@@ -35,6 +36,11 @@ export interface Session {
   /** wire bytes of the frames in `queued` (bounded by maxQueuedBytesBehindAuth), and each one's */
   queuedBytes: number;
   queuedSizes: number[] | undefined;
+  /** frames received so far, and that count for each frame in `queued` (publish order, publish-order.ts) */
+  rx: number;
+  queuedRx: number[] | undefined;
+  /** per-doc publish lanes (publish-order.ts), created on the first publish */
+  lanes: PublishLanes | undefined;
   /** fires at the token's exp (token_expired), then after AUTH_REFRESH_GRACE_MS (close 4001) */
   expTimer: NodeJS.Timeout | undefined;
   /** token_expired was sent: in the refresh grace, no new subscribe/publish */
