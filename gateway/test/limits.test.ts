@@ -107,7 +107,8 @@ test('unacknowledged publishes per connection are bounded', async (t) => {
   const s = await setup({ maxInflightPublishes: 4 }, writer);
   t.after(() => s.close());
   const c = await s.open();
-  for (let i = 0; i < 6; i++) c.ws.send(JSON.stringify({ type: 'publish', doc: 'p', patch: { i }, id: `id-${i}` }));
+  // distinct docs: one doc's publishes reach the writer one at a time (publish-order.ts), queued ones count too
+  for (let i = 0; i < 6; i++) c.ws.send(JSON.stringify({ type: 'publish', doc: `p${i}`, patch: { i }, id: `id-${i}` }));
   await waitFor(() => c.frames.filter((f) => f.type === 'error').length === 2, 'two refusals');
   assert.deepEqual(
     c.frames.filter((f) => f.type === 'error').map((f) => [f.code, f.id]),
