@@ -507,7 +507,11 @@ export class Gateway {
       (p) => {
         s.authPending--;
         if (s.closed) return;
-        this.setPrincipal(ws, p);
+        // In the refresh grace, a token already past its exp (accepted within AUTH_CLOCK_SKEW_S) is
+        // no refresh: the grace timer keeps running (resetting it would let such tokens keep the
+        // connection open forever), and the client is told again.
+        if (s.expired && p.expMs !== undefined && p.expMs <= Date.now()) this.staleToken(ws);
+        else this.setPrincipal(ws, p);
         this.drainQueued(ws);
       },
       (err: AuthError) => {
@@ -590,6 +594,14 @@ export class Gateway {
       s.expTimer = undefined;
       if (!s.closed && s.expired) this.forceClose(ws, CloseCode.Unauthorized, 'token expired', 'token_expired');
     }, this.o.refreshGraceMs);
+  }
+
+  private staleToken(ws: Socket): void {
+    this.sendFrame(ws, {
+      type: 'error',
+      code: ErrorCode.TokenExpired,
+      message: 'token expired: the token sent is past its exp too; send one with a later exp before the grace ends',
+    });
   }
 
   private expiredError(ws: Socket, doc: string | undefined, id: string | undefined): void {
