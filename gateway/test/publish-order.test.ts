@@ -33,7 +33,10 @@ async function setup(opts: Partial<GatewayOptions>, wrap?: (origin: Origin) => W
   ws.on('message', (d) => {
     const f = JSON.parse(d.toString());
     frames.push(f);
-    for (const w of waiters.splice(0)) (w.pred(f) ? w.resolve(f) : waiters.push(w));
+    for (const w of waiters.splice(0)) {
+      if (w.pred(f)) w.resolve(f);
+      else waiters.push(w);
+    }
   });
   /** the answer (ack or error) to publish `id` */
   const answer = (id: string) =>

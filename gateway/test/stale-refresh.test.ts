@@ -48,7 +48,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
   return { ws, frames };
 }
 
-test('auth frames with tokens already past exp do not reset the refresh grace: closed 4001 when it ends', async (t) => {
+test('auth frames with tokens already past exp do not reset the refresh grace: closed 4001 when it ends', { timeout: 10_000 }, async (t) => {
   const { ws, frames } = await setup(t);
   const closed = once(ws, 'close');
   ws.send(JSON.stringify({ type: 'auth', token: token(-5) })); // verifies (skew 60 s), already expired
