@@ -29,6 +29,7 @@ import { ClientErrorCode, ReplicantError } from './errors.js';
 import { Emitter, type ClientEvent, type ClientEventOf, type ClientEventType, type ClientStatus } from './events.js';
 import { DocStream, type DeltaOutcome, type LiveDoc } from './live-doc.js';
 import { Outbox, randomId, type OutboxEntry } from './outbox.js';
+import { RefreshPacer } from './refresh-pacer.js';
 import { memoryStorage, type OutboxStorage, type StoredOp } from './storage.js';
 import {
   decodeFrame,
@@ -183,6 +184,8 @@ export class ReplicantClient {
   /** the in-band refresh in progress: concurrent `token_expired` answers share one `token()` call */
   private refreshing: Promise<void> | undefined;
   private refreshingFor: WebSocketLike | null = null;
+  /** spaces the token() calls of refreshes (refresh-pacer.ts): no tight loop on stale tokens */
+  private readonly pacer: RefreshPacer;
   /** Retry-After of a refused upgrade (HTTP 503 from admission control), ms; used once */
   private retryAfterMs: number | undefined;
 
@@ -200,6 +203,7 @@ export class ReplicantClient {
     this.timers = opts.timers ?? defaultTimers;
     this.backoff = new Backoff(opts.backoff, this.random);
     this.resetAfterMs = opts.backoff?.resetAfterMs ?? DEFAULT_RESET_AFTER_MS;
+    this.pacer = new RefreshPacer(this.backoff.maxMs, this.random);
     const window = opts.window ?? DEFAULT_WINDOW;
     this.credit = window > 0 ? new CreditWindow(window) : undefined;
     this.outbox = new Outbox({
@@ -437,7 +441,12 @@ export class ReplicantClient {
     try {
       const Ctor = await resolveWebSocket(this.opts.WebSocket);
       const t = this.opts.token;
-      const token = typeof t === 'function' ? await t() : t;
+      let token: string | undefined;
+      if (typeof t === 'function') {
+        this.pacer.started(Date.now());
+        token = await t();
+        this.pacer.got(jwtExpMs(token), Date.now());
+      } else token = t;
       if (gen !== this.generation) return; // closed (or superseded) while waiting
       const inUrl = this.opts.tokenInUrl === true;
       this.openToken = inUrl ? undefined : token;
@@ -563,7 +572,8 @@ export class ReplicantClient {
     this.clearTimer('refreshTimer');
     if (typeof this.opts.token !== 'function') return;
     const expMs = jwtExpMs(token);
-    if (expMs === undefined) return;
+    // none, or already past: the server's token_expired drives the (paced) refresh instead
+    if (expMs === undefined || expMs <= Date.now()) return;
     const remaining = expMs - Date.now();
     const delay = Math.max(0, remaining - Math.min(30_000, remaining / 4));
     this.refreshTimer = this.timers.setTimeout(() => {
@@ -592,9 +602,22 @@ export class ReplicantClient {
     const t = this.opts.token;
     const sock = this.ws;
     if (typeof t !== 'function' || !sock) return; // a static token: held frames go after the next (re)connect
+    const wait = this.pacer.waitMs(Date.now());
+    if (wait > 0) {
+      await new Promise<void>((resolve) => {
+        this.clearTimer('refreshTimer');
+        this.refreshTimer = this.timers.setTimeout(() => {
+          this.refreshTimer = undefined;
+          resolve();
+        }, wait);
+      });
+      if (this.ws !== sock) return;
+    }
     let token: string;
     try {
+      this.pacer.started(Date.now());
       token = await t();
+      this.pacer.got(jwtExpMs(token), Date.now());
     } catch (err) {
       this.emitError(new ReplicantError(ClientErrorCode.Connect, `token refresh failed: ${errorMessage(err)}`));
       return; // the server's token_expired (or its 4001 close and our reconnect) follows

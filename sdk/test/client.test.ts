@@ -12,6 +12,7 @@ import {
 } from '../src/index.js';
 import { ScriptedServer, snapshot, delta, type Conn } from './scripted-server.js';
 import { serverPerTest } from './per-test-server.js';
+import { MIN_REFRESH_INTERVAL_MS } from '../src/refresh-pacer.js';
 
 let server!: ScriptedServer;
 const clients = serverPerTest((s) => (server = s));
@@ -446,6 +447,28 @@ test('token(): refreshed in-band before exp on the same connection; token_expire
   assert.equal(((await conn.frames.next()) as { type: string }).type, 'auth');
   assert.equal(c.status, 'open');
   assert.equal(n, 3, 'no reconnect: one token per refresh only');
+  await c.close();
+});
+
+test('a token function returning tokens already past exp: refreshes on token_expired are paced, with growing gaps', async () => {
+  const timers = new ManualTimers();
+  let calls = 0;
+  const c = open({ timers, random: () => 0.5, token: () => (calls++, fakeJwt(calls, -1000)) });
+  const conn = await server.connections.next();
+  assert.equal((await conn.frames.next()).type, 'auth');
+  assert.deepEqual(timers.delays, [], 'no refresh armed for a token already past exp');
+  const gaps: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    conn.send({ type: 'error', code: 'token_expired', message: 'exp' });
+    while (timers.delays.length === gaps.length) await new Promise((r) => setImmediate(r));
+    assert.equal(calls, i + 1, 'token() is not called before the gap has passed');
+    gaps.push(timers.delays[gaps.length]);
+    timers.fireAll();
+    assert.equal((await conn.frames.next()).type, 'auth');
+    assert.equal(calls, i + 2);
+  }
+  assert.ok(gaps[0] >= MIN_REFRESH_INTERVAL_MS - 100, `at least the minimum interval: ${gaps.join(',')}`);
+  for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i] > gaps[i - 1], `the gaps grow: ${gaps.join(',')}`);
   await c.close();
 });
 
