@@ -30,6 +30,7 @@ import { Emitter, type ClientEvent, type ClientEventOf, type ClientEventType, ty
 import { DocStream, type DeltaOutcome, type LiveDoc } from './live-doc.js';
 import { Outbox, randomId, type OutboxEntry } from './outbox.js';
 import { RefreshPacer } from './refresh-pacer.js';
+import { DueQueue } from './due-queue.js';
 import { memoryStorage, type OutboxStorage, type StoredOp } from './storage.js';
 import {
   decodeFrame,
@@ -167,14 +168,18 @@ export class ReplicantClient {
   /** token to send in the first frame once the socket opens */
   private openToken: string | undefined;
   private refreshTimer: unknown;
-  /** re-sends subscribes refused with a transient error (the earliest due) */
+  /** re-sends subscribes refused with a transient error (the earliest due), and when it fires (0: not armed) */
   private subRetryTimer: unknown;
+  private subRetryArmedAt = 0;
+  /** due subscribe / unsubscribe retries by time (stale entries are skipped when popped) */
+  private readonly subRetries = new DueQueue();
   /**
-   * unsubscribes refused with a transient error, by doc -> when to send again. Entries leave when
-   * sent (a refusal again re-adds one), on subscribe and on a new connection: at most one per doc
-   * unsubscribed while refusals happen (only while a token verification is pending, in practice).
+   * unsubscribes refused with a transient error, by doc: when to send again (0: sent, waiting) and
+   * the refusals so far (the backoff attempt). Entries leave on subscribe and on a new connection:
+   * at most one per doc unsubscribed while refusals happen (only while a token verification is
+   * pending, in practice).
    */
-  private readonly unsubRetry = new Map<string, number>();
+  private readonly unsubRetry = new Map<string, { at: number; attempts: number }>();
   /**
    * `auth` frames sent so far. A frame sent after an `auth` frame runs under that token (the gateway
    * queues frames behind a verification), so a `token_expired` answer to a frame stamped with an
@@ -415,6 +420,7 @@ export class ReplicantClient {
     this.clearTimer('pingTimer');
     this.clearTimer('refreshTimer');
     this.clearTimer('subRetryTimer');
+    this.subRetries.clear();
     this.unsubRetry.clear();
     const sock = this.ws;
     this.ws = null;
@@ -495,6 +501,7 @@ export class ReplicantClient {
     if (this.credit) this.send({ type: 'hello', window: this.credit.window });
     // Resume: every document continues from its last applied seq (or asks for a snapshot).
     this.clearTimer('subRetryTimer');
+    this.subRetries.clear();
     this.unsubRetry.clear(); // the new connection has no subscription to end
     for (const [doc, e] of this.docs) {
       e.retryAt = 0;
@@ -763,10 +770,13 @@ export class ReplicantClient {
     if (!e) {
       // not subscribed (any more): it was our unsubscribe that was refused, or a subscribe since
       // abandoned; either way the gateway may hold the subscription, so end it again (idempotent)
-      if (!this.unsubRetry.has(doc)) {
-        this.unsubRetry.set(doc, Date.now() + Math.max(50, backoffDelay(0, this.backoff.initialMs, this.backoff.maxMs, this.backoff.jitter, this.random())));
-        this.armSubRetry();
-      }
+      const u = this.unsubRetry.get(doc);
+      if (u && u.at !== 0) return; // already waiting
+      const attempts = u ? u.attempts : 0;
+      const now = Date.now();
+      const at = now + Math.max(50, backoffDelay(attempts, this.backoff.initialMs, this.backoff.maxMs, this.backoff.jitter, this.random()));
+      this.unsubRetry.set(doc, { at, attempts: attempts + 1 });
+      this.scheduleSubRetry(at, doc, now);
       return;
     }
     if (e.heldForAuth || e.retryAt !== 0) return;
@@ -778,32 +788,43 @@ export class ReplicantClient {
     }
     if (code === ErrorCode.Internal && e.attempts >= MAX_INTERNAL_RETRIES) return;
     const delay = Math.max(50, backoffDelay(e.attempts++, this.backoff.initialMs, this.backoff.maxMs, this.backoff.jitter, this.random()));
-    e.retryAt = Date.now() + delay;
-    this.armSubRetry();
+    const now = Date.now();
+    e.retryAt = now + delay;
+    this.scheduleSubRetry(e.retryAt, doc, now);
+  }
+
+  /** queues a subscribe (or unsubscribe) retry of `doc` at `at`: O(log n), the timer re-armed only for an earlier time */
+  private scheduleSubRetry(at: number, doc: string, now: number): void {
+    this.subRetries.push(at, doc);
+    if (this.subRetryArmedAt === 0 || at < this.subRetryArmedAt) this.armSubRetry(now);
   }
 
   /** arms the one timer for the earliest subscribe (or unsubscribe) retry due */
-  private armSubRetry(): void {
-    const now = Date.now();
-    let next = Infinity;
-    for (const e of this.docs.values()) if (e.retryAt !== 0) next = Math.min(next, e.retryAt);
-    for (const at of this.unsubRetry.values()) next = Math.min(next, at);
+  private armSubRetry(now: number): void {
     this.clearTimer('subRetryTimer');
-    if (next === Infinity) return;
+    this.subRetryArmedAt = 0;
+    const next = this.subRetries.peek();
+    if (next === undefined) return;
+    this.subRetryArmedAt = next;
     this.subRetryTimer = this.timers.setTimeout(() => {
       this.subRetryTimer = undefined;
+      this.subRetryArmedAt = 0;
       const due = Math.max(next, Date.now()); // the timer firing means `next` has come (injected timers too)
-      for (const [doc, e] of this.docs) {
-        if (e.retryAt === 0 || e.retryAt > due) continue;
-        e.retryAt = 0;
-        this.sendSubscribe(doc, e);
+      while ((this.subRetries.peek() ?? Infinity) <= due) {
+        const doc = this.subRetries.pop()!;
+        const e = this.docs.get(doc);
+        if (e && e.retryAt !== 0 && e.retryAt <= due) {
+          e.retryAt = 0;
+          this.sendSubscribe(doc, e);
+          continue;
+        }
+        const u = this.unsubRetry.get(doc);
+        if (!e && u && u.at !== 0 && u.at <= due) {
+          u.at = 0; // sent; its attempts stay for the next refusal's backoff
+          this.send({ type: 'unsubscribe', doc });
+        }
       }
-      for (const [doc, at] of this.unsubRetry) {
-        if (at > due) continue;
-        this.unsubRetry.delete(doc);
-        this.send({ type: 'unsubscribe', doc });
-      }
-      this.armSubRetry();
+      this.armSubRetry(Date.now());
     }, Math.max(0, next - now));
   }
 
@@ -860,6 +881,7 @@ export class ReplicantClient {
   private clearTimer(name: 'reconnectTimer' | 'goawayTimer' | 'pingTimer' | 'retryTimer' | 'refreshTimer' | 'subRetryTimer'): void {
     if (this[name] !== undefined) this.timers.clearTimeout(this[name]);
     this[name] = undefined;
+    if (name === 'subRetryTimer') this.subRetryArmedAt = 0;
   }
 }
 

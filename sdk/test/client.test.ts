@@ -511,6 +511,49 @@ test('an unsubscribe refused with a transient error is re-sent after a backoff d
   await c.close();
 });
 
+test('an unsubscribe refused again and again is re-sent with growing backoff delays', async () => {
+  const timers = new ManualTimers();
+  const c = open({ timers, random: () => 0.5, backoff: { initialMs: 400, maxMs: 10_000 } });
+  const sub = c.subscribe('gone', () => {});
+  const conn = await server.connections.next();
+  assert.deepEqual(await conn.frames.next(), { type: 'subscribe', doc: 'gone' });
+  sub.unsubscribe();
+  assert.deepEqual(await conn.frames.next(), { type: 'unsubscribe', doc: 'gone' });
+  for (let i = 0; i < 4; i++) {
+    const reported = nextEvent(c, 'error');
+    conn.send({ type: 'error', code: 'unavailable', message: 'queue full', doc: 'gone' });
+    await reported;
+    timers.fireAll();
+    assert.deepEqual(await conn.frames.next(), { type: 'unsubscribe', doc: 'gone' });
+  }
+  assert.deepEqual(timers.delays, [200, 400, 800, 1600], 'attempts are counted: the window doubles');
+  await c.close();
+});
+
+test('1,000 refused subscribes are scheduled with O(n log n) work and one retry timer, not a scan per refusal', async () => {
+  const timers = new ManualTimers();
+  let r = 0;
+  const c = open({ timers, random: () => ((r = (r * 7919 + 13) % 1000), r / 1000), backoff: { initialMs: 400 } });
+  const n = 1000;
+  for (let i = 0; i < n; i++) c.subscribe(`doc${i}`, () => {});
+  const conn = await server.connections.next();
+  for (let i = 0; i < n; i++) await conn.frames.next();
+  let refused = 0;
+  const all = new Promise<void>((resolve) =>
+    c.on('error', () => {
+      if (++refused === n) resolve();
+    }),
+  );
+  for (let i = 0; i < n; i++) conn.send({ type: 'error', code: 'unavailable', message: 'busy', doc: `doc${i}` });
+  await all;
+  const work = (c as unknown as { subRetries: { work: number } }).subRetries.work;
+  assert.ok(work <= 2 * n * Math.ceil(Math.log2(n)), `heap work ${work} for ${n} refusals`);
+  assert.ok(timers.delays.length < 50, `${timers.delays.length} timers armed for ${n} refusals (only when an earlier one is due)`);
+  timers.fireAll();
+  await conn.frames.next(); // the due ones are sent again
+  await c.close();
+});
+
 test('token_expired for a publish sent before the latest auth frame: re-sent at once with its id, no second refresh', async () => {
   let n = 0;
   const c = open({ token: () => fakeJwt(n++, 600_000) });
