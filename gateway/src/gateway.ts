@@ -12,7 +12,8 @@
  * on a live connection replaces the principal and ends subscriptions it no longer permits.
  * Frames that arrive while a token is being verified wait, in order, behind it (at most
  * MAX_QUEUED_BEHIND_AUTH frames and MAX_QUEUED_BYTES_BEHIND_AUTH bytes, or one MAX_FRAME_BYTES
- * frame if that is larger; past either bound a frame is answered with `unavailable`). Publishes are rate limited per connection (CLIENT_PUBLISH_RATE).
+ * frame if that is larger; past either bound a frame is answered with `unavailable`). Publishes are rate limited per connection (CLIENT_PUBLISH_RATE)
+ * and reach the writer one at a time per (connection, doc), in arrival order (publish-order.ts).
  */
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } from 'uWebSockets.js';
 import type { Counter, Histogram } from 'prom-client';
