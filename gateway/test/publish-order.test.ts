@@ -13,7 +13,7 @@ import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
 import { Origin } from '@replicant/origin';
 import { Replica } from '@replicant/fanout';
 import { Gateway, type GatewayOptions, type Writer } from '../src/gateway.js';
-import { MAX_BLOCKED_DOCS } from '../src/publish-order.js';
+import { MAX_BLOCKED_DOCS, PublishLanes } from '../src/publish-order.js';
 
 async function setup(opts: Partial<GatewayOptions>, wrap?: (origin: Origin) => Writer) {
   const log = new MemoryLog({ partitions: 2 });
@@ -131,4 +131,20 @@ test(`at most ${MAX_BLOCKED_DOCS} docs per connection may wait for a refused pub
   assert.equal(code, 4013);
   const limited = s.frames.filter((f) => f.code === 'rate_limited').length;
   assert.equal(limited, MAX_BLOCKED_DOCS + 1, 'every refused doc was recorded up to the bound');
+});
+
+test('PublishLanes: a block holds back only later arrivals, keeps the earliest refused op, and lifts when it comes back', () => {
+  const l = new PublishLanes();
+  assert.ok(l.block('d', 'B', 5));
+  assert.equal(l.admit('d', 'A', 3), undefined, 'A arrived before B was refused (it waited behind a token verification): not held back');
+  assert.equal(l.admit('d', 'C', 6), 'B');
+  assert.equal(l.admit('other', 'X', 7), undefined, 'other docs are not blocked');
+  assert.ok(l.block('d', 'A', 3), 'an earlier-arrived op refused later (at the writer) becomes the one waited for');
+  assert.equal(l.admit('d', 'B', 8), 'A');
+  assert.equal(l.admit('d', 'A', 9), undefined, 'the refused op lifts the block');
+  assert.equal(l.blocked, 0);
+  assert.equal(l.admit('d', 'B', 10), undefined);
+  assert.ok(l.block('d', undefined, 11), 'an op without id cannot be waited for');
+  assert.equal(l.blocked, 0);
+  assert.equal(l.size, 0, 'nothing kept for idle docs');
 });

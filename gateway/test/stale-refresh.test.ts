@@ -89,3 +89,31 @@ test('a token with a later exp in the grace ends it: the connection stays open',
   assert.equal(await pong, 'pong');
   ws.close();
 });
+
+test('a publish refused token_expired blocks its doc: one sent after the fresh auth waits for it, so the last published value wins', async (t) => {
+  const { ws, frames } = await setup(t);
+  const answer = async (id: string) => {
+    while (!frames.some((f) => f.id === id)) await once(ws, 'message');
+    return frames.find((f) => f.id === id);
+  };
+  ws.send(JSON.stringify({ type: 'auth', token: token(-5) })); // expires at once: token_expired
+  while (!frames.some((f) => f.code === 'token_expired')) await once(ws, 'message');
+  ws.send(JSON.stringify({ type: 'publish', doc: 'd', patch: { title: 'A' }, id: 'A' }));
+  assert.equal((await answer('A')).code, 'token_expired');
+  // the client refreshes and publishes B; before the fix B was applied here, and A (re-sent) after it
+  ws.send(JSON.stringify({ type: 'auth', token: token(600) }));
+  ws.send(JSON.stringify({ type: 'publish', doc: 'd', patch: { title: 'B' }, id: 'B' }));
+  const b = await answer('B');
+  assert.deepEqual([b.code, /id A/.test(b.message)], ['unavailable', true]);
+  frames.length = 0;
+  ws.send(JSON.stringify({ type: 'publish', doc: 'd', patch: { title: 'A' }, id: 'A' }));
+  ws.send(JSON.stringify({ type: 'publish', doc: 'd', patch: { title: 'B' }, id: 'B' }));
+  const [a2, b2] = [await answer('A'), await answer('B')];
+  assert.deepEqual([a2.type, b2.type], ['ack', 'ack']);
+  assert.ok(BigInt(b2.seq) > BigInt(a2.seq), 'B applied after A');
+  ws.send(JSON.stringify({ type: 'subscribe', doc: 'd' }));
+  while (!frames.some((f) => f.type === 'snapshot')) await once(ws, 'message');
+  const snap = frames.find((f) => f.type === 'snapshot');
+  assert.deepEqual([snap.seq, snap.state], ['2', { title: 'B' }], 'each applied once, the last published value wins');
+  ws.close();
+});
