@@ -104,6 +104,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
     store,
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     maxInflightWrites: cfg.maxInflightWrites,
+    maxDocBytes: cfg.maxDocBytes,
   }));
   const app = makeApp(cfg);
   registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret });

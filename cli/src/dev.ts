@@ -47,6 +47,7 @@ export async function startDev(cfg: Config): Promise<DevServer> {
     store,
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     maxInflightWrites: cfg.maxInflightWrites,
+    maxDocBytes: cfg.maxDocBytes,
   });
   const replica = await Replica.start({ log, store, historySize: cfg.historySize });
   const gateway = new Gateway({

@@ -210,7 +210,7 @@ export class Replica implements Upstream {
     const op = decodeOp(rec.value);
     if (op instanceof Error) return; // not written by origin; origin validates every op it appends
     const seq = rec.offset + 1n;
-    const r = e.state!.apply(seq, op.patch, op.key, op.ifSeq);
+    const r = e.state!.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes);
     if (!r.applied) return;
     const d = new Delta(e.doc, seq, r.prevSeq, op.patchText, op.patch, op.tsMs);
     e.ring.push(d);

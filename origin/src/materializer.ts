@@ -77,6 +77,7 @@ export interface Capture {
 const INVALID_OP = -1n;
 const CONFLICT_OP = -2n;
 const EXPIRED_OP = -3n;
+const TOO_LARGE_OP = -4n;
 
 function failureOf(result: bigint): MaterializerError | undefined {
   if (result === INVALID_OP) return new MaterializerError(ErrorCode.Internal, 'op at this offset is invalid');
@@ -87,8 +88,13 @@ function failureOf(result: bigint): MaterializerError | undefined {
       'this op is older than the dedupe horizon of its document and may have been applied before; it was not applied now',
     );
   }
+  if (result === TOO_LARGE_OP) {
+    return new MaterializerError(ErrorCode.DocTooLarge, 'the document would be larger than MAX_DOC_BYTES; the op was not applied');
+  }
   return undefined;
 }
+
+const OUTCOME_RESULT = { conflict: CONFLICT_OP, expired: EXPIRED_OP, too_large: TOO_LARGE_OP } as const;
 
 export class Materializer {
   private readonly metrics = originMetrics();
@@ -211,7 +217,7 @@ export class Materializer {
         result = INVALID_OP;
         this.rememberSkip(partition, rec.offset, result);
       } else {
-        const r = e.state.apply(seq, op.patch, op.key, op.ifSeq);
+        const r = e.state.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes);
         if (r.applied) {
           this.markDirty(rec.key, e);
           this.metrics.opsApplied.inc({ result: 'applied' });
@@ -219,7 +225,7 @@ export class Materializer {
         } else if (r.outcome !== undefined) {
           if (r.changed) this.markDirty(rec.key, e); // the rejection is in the dedupe record
           this.metrics.opsApplied.inc({ result: r.outcome });
-          result = r.outcome === 'conflict' ? CONFLICT_OP : EXPIRED_OP;
+          result = OUTCOME_RESULT[r.outcome];
           this.rememberSkip(partition, rec.offset, result);
         } else {
           this.metrics.opsApplied.inc({ result: 'skipped' });
@@ -297,7 +303,7 @@ export class Materializer {
     const r = (this.dirty.get(docId) ?? this.clean.get(docId))?.state.peek(key);
     if (r === undefined || r.applied) return undefined;
     if (r.outcome === undefined) return r.seq;
-    return failureOf(r.outcome === 'conflict' ? CONFLICT_OP : EXPIRED_OP);
+    return failureOf(OUTCOME_RESULT[r.outcome]);
   }
 
   /** The document as of every op applied so far (a copy). Never-written documents: seq 0, {}. */

@@ -286,7 +286,7 @@ export class ReplicantClient {
    * The op is put in the outbox and shown in the document's optimistic view at once; it is sent
    * once stored, re-sent after reconnects and reloads with the same id, and retried by itself on
    * `unavailable` / `rate_limited`. Rejects with a ReplicantError on a server `error` for this id
-   * (`bad_patch`, `forbidden`, `conflict`, ...), at the outbox bound (`outbox_full`), or on close
+   * (`bad_patch`, `forbidden`, `conflict`, `doc_too_large`, ...), at the outbox bound (`outbox_full`), or on close
    * (`closed`; the op stays stored and a later client with the same storage sends it).
    */
   publish(docId: string, patch: JsonObject, opts: PublishOptions = {}): Promise<bigint> {
