@@ -17,7 +17,7 @@ const VALUE = 'x'.repeat(999_000);
 const MAX_DOC_BYTES = 16 * 1024 * 1024;
 const GiB = 1024 * 1024 * 1024;
 
-async function sixHundredWrites(httpUrl: string, wsUrl: string, pids: number[]): Promise<number> {
+async function sixHundredWrites(httpUrl: string, wsUrl: string, pids: number[]): Promise<{ rss: number; snapshotMs: number }> {
   const doc = 'big-doc';
   let maxRss = 0;
   let accepted = 0;
@@ -42,6 +42,7 @@ async function sixHundredWrites(httpUrl: string, wsUrl: string, pids: number[]):
   assert.ok(Buffer.byteLength(JSON.stringify(got.state)) <= MAX_DOC_BYTES);
 
   const c = await RawClient.open(wsUrl);
+  let snapshotMs = 0;
   try {
     const t0 = performance.now();
     c.send({ type: 'subscribe', doc });
@@ -51,6 +52,7 @@ async function sixHundredWrites(httpUrl: string, wsUrl: string, pids: number[]):
     assert.equal(snap.seq, got.seq);
     assert.equal(Object.keys(snap.state).length, 16);
     assert.ok(ms < 5000, `snapshot after ${Math.round(ms)} ms`);
+    snapshotMs = ms;
     // a WebSocket publish past the bound: error doc_too_large with its id; the doc keeps its state
     c.send({ type: 'publish', doc, id: 'too-big-1', patch: { extra: 'y'.repeat(900_000) } });
     const err = await c.next((f) => (f.type === 'error' || f.type === 'ack') && f.id === 'too-big-1');
@@ -66,7 +68,7 @@ async function sixHundredWrites(httpUrl: string, wsUrl: string, pids: number[]):
     c.close();
   }
   assert.equal((await post(httpUrl, doc, { small: 1 })).status, 200);
-  return maxRss;
+  return { rss: maxRss, snapshotMs };
 }
 
 test('replicant dev: 600 writes of 1 MB to one doc — 413 doc_too_large past MAX_DOC_BYTES, bounded RSS, servable doc', async (t) => {
@@ -76,14 +78,14 @@ test('replicant dev: 600 writes of 1 MB to one doc — 413 doc_too_large past MA
     await dev.stop();
     tmp.cleanup();
   });
-  const rss = await sixHundredWrites(dev.url, dev.wsUrl, [dev.proc.pid!]);
-  t.diagnostic(`max RSS ${Math.round(rss / 2 ** 20)} MiB`);
+  const r = await sixHundredWrites(dev.url, dev.wsUrl, [dev.proc.pid!]);
+  t.diagnostic(`max RSS ${Math.round(r.rss / 2 ** 20)} MiB; new subscriber's snapshot after ${Math.round(r.snapshotMs)} ms`);
 });
 
 test('cluster: 600 writes of 1 MB to one doc — 413 doc_too_large past MAX_DOC_BYTES, bounded RSS, servable doc', async (t) => {
   const c = await startCluster({ partitions: 2, brokers: 1 });
   t.after(() => c.stop());
   const g = c.gateways[0];
-  const rss = await sixHundredWrites(c.origin.url, g.wsUrl, [c.origin.proc.pid!, c.fanouts[0].proc.pid!, g.proc.pid!]);
-  t.diagnostic(`max RSS of origin, fanout, gateway ${Math.round(rss / 2 ** 20)} MiB`);
+  const r = await sixHundredWrites(c.origin.url, g.wsUrl, [c.origin.proc.pid!, c.fanouts[0].proc.pid!, g.proc.pid!]);
+  t.diagnostic(`max RSS of origin, fanout, gateway ${Math.round(r.rss / 2 ** 20)} MiB; new subscriber's snapshot after ${Math.round(r.snapshotMs)} ms`);
 });

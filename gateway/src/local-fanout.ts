@@ -27,13 +27,27 @@
  */
 import { defineMetrics } from '@replicant/stream';
 import { diffMergePatch, encodeServerBinary, encodeServerJson, type JsonObject } from '@replicant/protocol';
-import { applyMergePatch, coalesceDeltas, Delta, HistoryRing, type Upstream, type UpstreamListener } from '@replicant/fanout';
+import {
+  applyMergePatch,
+  coalesceDeltas,
+  DEFAULT_HISTORY_BUDGET_BYTES,
+  DEFAULT_HISTORY_BYTES,
+  Delta,
+  HistoryBudget,
+  HistoryRing,
+  type Upstream,
+  type UpstreamListener,
+} from '@replicant/fanout';
 import { INACTIVE_BUFFER, INACTIVE_CREDIT, PROTO_BINARY, type Session, type Socket } from './session.js';
 
 export interface LocalFanoutOptions {
   upstream: Upstream;
   /** deltas kept per doc for client resume (default 1024) */
   historySize?: number;
+  /** bytes of history kept per doc (HISTORY_BYTES, default 1 MiB; fanout history-ring.ts) */
+  historyBytes?: number;
+  /** the process's history budget (HISTORY_BUDGET_BYTES; default: 256 MiB of this gateway's own) */
+  historyBudget?: HistoryBudget;
   /** per-connection send buffer bound in bytes: over it the connection is inactive */
   maxSendBuffer: number;
   /** a send buffer over the bound for this long closes the connection (default 30000) */
@@ -126,6 +140,8 @@ export class LocalFanout implements UpstreamListener {
   private readonly dirty: LocalDoc[] = [];
   private flushScheduled = false;
   private readonly historySize: number;
+  private readonly historyBytes: number;
+  private readonly historyBudget: HistoryBudget;
   private readonly coalesce: boolean;
   private readonly slowMs: number;
   /** an inactive-by-buffer connection is resumed once its buffer is at or below this */
@@ -147,6 +163,8 @@ export class LocalFanout implements UpstreamListener {
 
   constructor(private readonly opts: LocalFanoutOptions) {
     this.historySize = opts.historySize ?? 1024;
+    this.historyBytes = opts.historyBytes ?? DEFAULT_HISTORY_BYTES;
+    this.historyBudget = opts.historyBudget ?? new HistoryBudget(DEFAULT_HISTORY_BUDGET_BYTES);
     this.coalesce = opts.coalesce ?? true;
     this.slowMs = opts.slowConsumerTimeoutMs ?? 30_000;
     this.lowWater = Math.floor(opts.maxSendBuffer / 2);
@@ -160,7 +178,7 @@ export class LocalFanout implements UpstreamListener {
   subscribe(ws: Socket, doc: string, lastSeq: bigint | undefined): void {
     let d = this.docs.get(doc);
     if (!d) {
-      d = new LocalDoc(doc, new HistoryRing(this.historySize));
+      d = new LocalDoc(doc, new HistoryRing(this.historySize, this.historyBytes, this.historyBudget));
       this.docs.set(doc, d);
       this.opts.upstream.subscribe(doc, this);
       // the upstream may have answered synchronously with the base
@@ -179,6 +197,7 @@ export class LocalFanout implements UpstreamListener {
     if (!this.removeActive(ws, d) && !d.idle.delete(ws)) d.waiting = d.waiting.filter((w) => w.ws !== ws);
     if (d.size === 0 && d.waiting.length === 0) {
       this.docs.delete(doc);
+      d.ring.clear(); // its bytes go back to the budget
       this.opts.upstream.unsubscribe(doc, this);
     }
   }
@@ -309,6 +328,7 @@ export class LocalFanout implements UpstreamListener {
     const d = this.docs.get(doc);
     if (!d) return;
     this.docs.delete(doc);
+    d.ring.clear();
     for (const set of [d.json, d.bin, d.credJson, d.credBin, d.idle]) {
       for (const ws of set) {
         ws.getUserData().lastSeqs?.delete(doc);
