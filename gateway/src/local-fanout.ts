@@ -33,6 +33,7 @@ import {
   DEFAULT_HISTORY_BUDGET_BYTES,
   DEFAULT_HISTORY_BYTES,
   Delta,
+  deltaCost,
   HistoryBudget,
   HistoryRing,
   type Upstream,
@@ -64,6 +65,12 @@ interface Waiter {
   ws: Socket;
   lastSeq: bigint | undefined;
 }
+
+/** composed catch-up deltas cached per doc (for a reconnect storm: one composition per distinct lastSeq) */
+export const CATCH_UP_ENTRIES = 64;
+
+/** bytes a cached catch-up entry is charged: a composed delta is new memory, a ring delta is shared */
+const catchUpCost = (v: Delta | null): number => (v !== null && v.ops > 1 ? deltaCost(v) : 64);
 
 /** a connection's seq for a doc meaning "has nothing usable: send a snapshot" */
 const NEEDS_SNAPSHOT = -1n;
@@ -101,9 +108,13 @@ class LocalDoc {
   snapText: string | undefined;
   snapJson: string | undefined;
   snapBin: Uint8Array | undefined;
-  /** composed catch-up deltas to `seq` by the receiver's seq (null = not composable); reset per seq */
+  /**
+   * composed catch-up deltas to `seq` by the receiver's seq (null = not composable); reset per seq,
+   * at most CATCH_UP_ENTRIES entries and the doc's history bytes, oldest evicted first
+   */
   catchUp: Map<bigint, Delta | null> | undefined;
   catchUpSeq = -1n;
+  catchUpBytes = 0;
   constructor(
     readonly doc: string,
     readonly ring: HistoryRing,
@@ -348,6 +359,7 @@ export class LocalFanout implements UpstreamListener {
     for (const h of history) d.ring.push(h);
     d.snapText = d.snapJson = d.snapBin = undefined;
     d.catchUp = undefined;
+    d.catchUpBytes = 0;
   }
 
   /** waiters whose lastSeq this doc has reached join; those ahead of it keep waiting */
@@ -436,21 +448,33 @@ export class LocalFanout implements UpstreamListener {
     this.checkAfterSend(ws, s, d, d.seq);
   }
 
-  /** the one delta from `from` to d.seq (cached per seq: a reconnect storm composes once per lastSeq) */
+  /**
+   * The one delta from `from` to d.seq, cached per seq: a reconnect storm composes once per lastSeq.
+   * Bounded (defect 4 of issue 17): only seqs the ring covers are cached (others are a binary search
+   * away from their answer, a snapshot), at most CATCH_UP_ENTRIES per doc and the doc's history
+   * bytes of composed deltas, oldest evicted first; all dropped at the doc's next op.
+   */
   private composedSince(d: LocalDoc, from: bigint): Delta | undefined {
     if (d.catchUpSeq !== d.seq) {
       d.catchUp = undefined;
+      d.catchUpBytes = 0;
       d.catchUpSeq = d.seq;
     }
     const hit = d.catchUp?.get(from);
     if (hit !== undefined) return hit ?? undefined;
     const missed = d.ring.since(from, d.seq);
-    let one: Delta | undefined;
-    if (missed !== undefined && missed.length > 0) {
-      one = this.coalesce ? coalesceDeltas(missed, 1)?.[0] : missed.length === 1 ? missed[0] : undefined;
+    if (missed === undefined || missed.length === 0) return undefined;
+    const one = this.coalesce ? coalesceDeltas(missed, 1)?.[0] : missed.length === 1 ? missed[0] : undefined;
+    const cost = catchUpCost(one ?? null);
+    if (cost > this.historyBytes) return one;
+    const cache = (d.catchUp ??= new Map());
+    cache.set(from, one ?? null);
+    d.catchUpBytes += cost;
+    while (cache.size > CATCH_UP_ENTRIES || d.catchUpBytes > this.historyBytes) {
+      const [oldest, v] = cache.entries().next().value as [bigint, Delta | null];
+      cache.delete(oldest);
+      d.catchUpBytes -= catchUpCost(v);
     }
-    // bounded: one entry per seq the ring holds, dropped on the next op
-    (d.catchUp ??= new Map()).set(from, one ?? null);
     return one;
   }
 

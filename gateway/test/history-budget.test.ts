@@ -16,6 +16,7 @@ import WebSocket from 'ws';
 import type { JsonObject } from '@replicant/protocol';
 import { Delta, HistoryBudget, type HistoryRing, type Upstream, type UpstreamListener } from '@replicant/fanout';
 import { Gateway } from '../src/gateway.js';
+import { CATCH_UP_ENTRIES } from '../src/local-fanout.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -138,4 +139,53 @@ test('a gateway with 100 docs x 1,024 patches of 100 KB keeps history within HIS
   assert.equal(resumedWithSnapshots, 3);
   probe.ws.close();
   sub.ws.close();
+});
+
+test('the catch-up cache is bounded: resumes with 200 distinct lastSeqs keep at most CATCH_UP_ENTRIES composed deltas, each resume still exact', async (t) => {
+  const upstream = new SyntheticUpstream();
+  const gateway = new Gateway({ upstream, writer: { write: () => Promise.reject(new Error('read-only test')) } });
+  const app = uWS.App();
+  gateway.attach(app);
+  const port = await new Promise<number>((resolve) => app.listen('127.0.0.1', 0, (s) => resolve(uWS.us_socket_local_port(s as uWS.us_listen_socket))));
+  t.after(async () => {
+    await gateway.drain({ graceMs: 0 });
+    app.close();
+  });
+  const doc = 'storm';
+  const holder = await open(port); // keeps the doc subscribed at the gateway
+  holder.ws.send(JSON.stringify({ type: 'subscribe', doc }));
+  await holder.next((f) => f.type === 'snapshot');
+  const N = 300;
+  for (let n = 0; n < N; n++) {
+    const text = JSON.stringify({ [`k${n % 5}`]: n });
+    upstream.listeners.get(doc)!.onDelta(new Delta(doc, BigInt(n + 2), BigInt(n + 1), text, JSON.parse(text) as JsonObject, 0));
+  }
+  const latest = String(N + 1);
+  await holder.next((f) => f.type === 'delta' && f.seq === latest);
+  const docs = (gateway.fanout as unknown as { docs: Map<string, { catchUp?: Map<bigint, unknown>; catchUpBytes: number }> }).docs;
+  const c = await open(port);
+  let maxEntries = 0;
+  for (let k = 0; k < 200; k++) {
+    const from = String(N - 200 + k); // 200 distinct seqs the history covers
+    const at = c.frames.length;
+    c.ws.send(JSON.stringify({ type: 'subscribe', doc, lastSeq: from }));
+    const f = await c.next((x) => x.doc === doc && (x.type === 'delta' || x.type === 'snapshot') && c.frames.indexOf(x) >= at);
+    assert.equal(f.type, 'delta');
+    assert.equal(f.prevSeq, from, 'no gap');
+    assert.equal(f.seq, latest);
+    c.ws.send(JSON.stringify({ type: 'unsubscribe', doc }));
+    maxEntries = Math.max(maxEntries, docs.get(doc)!.catchUp?.size ?? 0);
+  }
+  // seqs the history does not hold get a snapshot and are not cached
+  const at = c.frames.length;
+  c.ws.send(JSON.stringify({ type: 'subscribe', doc, lastSeq: '1000000' }));
+  c.ws.send(JSON.stringify({ type: 'unsubscribe', doc }));
+  c.ws.send(JSON.stringify({ type: 'subscribe', doc, lastSeq: '0' })); // before the history (it starts at 1)
+  const snap = await c.next((x) => x.doc === doc && x.type === 'snapshot' && c.frames.indexOf(x) >= at);
+  assert.equal(snap.seq, latest);
+  assert.equal(maxEntries, CATCH_UP_ENTRIES, 'the cache filled up to its bound and no further');
+  assert.ok(docs.get(doc)!.catchUp!.size <= CATCH_UP_ENTRIES);
+  assert.ok(!docs.get(doc)!.catchUp!.has(0n), 'a seq outside the history is not cached');
+  c.ws.close();
+  holder.ws.close();
 });
