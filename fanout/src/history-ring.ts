@@ -12,7 +12,27 @@
  * Over the budget the least recently used rings lose their oldest deltas first; rings marked idle
  * (documents nobody watches) go before any active one. "Used" = a delta pushed or history read.
  */
+import { defineMetrics } from '@replicant/stream';
 import type { Delta } from './delta.js';
+
+/** budgets of this process, read at scrape time */
+const liveBudgets = new Set<WeakRef<HistoryBudget>>();
+
+const historyMetrics = defineMetrics((m) => ({
+  bytes: m.gauge({
+    name: 'replicant_history_bytes',
+    help: 'History kept for resume by the replica and gateway rings of this process, as charged against HISTORY_BUDGET_BYTES',
+    collect() {
+      let sum = 0;
+      for (const r of liveBudgets) {
+        const b = r.deref();
+        if (b === undefined) liveBudgets.delete(r);
+        else sum += b.used;
+      }
+      this.set(sum);
+    },
+  }),
+}));
 
 /** HISTORY_BYTES default: per document */
 export const DEFAULT_HISTORY_BYTES = 1024 * 1024;
@@ -36,6 +56,8 @@ export class HistoryBudget {
 
   constructor(readonly maxBytes: number) {
     if (!(maxBytes >= 0)) throw new RangeError('history budget must be >= 0');
+    historyMetrics();
+    liveBudgets.add(new WeakRef(this));
   }
 
   /** @internal the ring was used: most recently used of its class (or out of the lists when empty) */

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { MemoryLog, MemorySnapshotStore, encodeOp } from '@replicant/stream';
+import { MemoryLog, MemorySnapshotStore, encodeOp, processMetrics } from '@replicant/stream';
 import { Replica } from '../src/replica.js';
 import { HistoryBudget } from '../src/history-ring.js';
 import type { Delta } from '../src/delta.js';
@@ -70,6 +70,8 @@ test('a replica with 100 docs x 1,024 patches keeps history within HISTORY_BUDGE
   })));
   maxUsed = Math.max(maxUsed, budget.used);
   assert.ok(maxUsed <= BUDGET, `accounting ${maxUsed} within the budget`);
+  const gauge = await processMetrics.getSingleMetric('replicant_history_bytes')!.get();
+  assert.equal(gauge.values[0].value, budget.used, 'replicant_history_bytes reports it');
 
   // idle documents' history went first: they hold none while active ones still hold some
   for (const doc of docs.slice(0, DOCS / 2)) assert.equal(replica.base(doc, undefined, 1024)!.history.length, 0, `${doc} (idle) kept history`);
