@@ -149,12 +149,12 @@ export class Checkpointer {
   /**
    * Commits the capture without the documents that fail: the ones known to fail are tried alone, the
    * rest in one batch (and, when that batch fails, now or as `batchErr`, one by one). Returns the
-   * indexes that failed. Throws, recording nothing, when the store itself is down: the commit of the
+   * indexes that failed (with their errors). Throws, recording nothing, when the store itself is down: the commit of the
    * (held back) covered offsets is the proof that it is not, and after 8 failures without a single
    * write an empty commit probes it before more documents are tried.
    */
   private async isolate(cap: Capture, batchErr: unknown): Promise<Set<number>> {
-    const failed = new Set<number>();
+    const failed = new Map<number, unknown>();
     const suspects: number[] = [];
     const rest: number[] = [];
     cap.entries.forEach((e, i) => (this.failingDocs.has(e.doc) || batchErr !== undefined ? suspects : rest).push(i));
@@ -167,7 +167,6 @@ export class Checkpointer {
         suspects.push(...rest); // a new failing doc among them: find it
       }
     }
-    let lastErr: unknown = batchErr;
     let probed = false;
     for (const i of suspects) {
       if (written === 0 && failed.size === 8 && !probed) {
@@ -178,19 +177,19 @@ export class Checkpointer {
         await this.store.commit([cap.snapshots[i]], new Map());
         written++;
       } catch (err) {
-        lastErr = err;
-        failed.add(i);
+        failed.set(i, err);
       }
     }
+    const indexes = new Set(failed.keys());
     // with every other snapshot stored: the covered offsets, held back where a doc failed
-    await this.store.commit([], this.held(cap, failed));
-    this.noteFailures(cap, failed, lastErr);
-    return failed;
+    await this.store.commit([], this.held(cap, indexes));
+    this.noteFailures(cap, failed);
+    return indexes;
   }
 
-  private noteFailures(cap: Capture, failed: ReadonlySet<number>, err: unknown): void {
+  private noteFailures(cap: Capture, failed: ReadonlyMap<number, unknown>): void {
     const now = new Map<string, number>();
-    for (const i of failed) {
+    for (const [i, err] of failed) {
       const { doc, partition, dirtySince } = cap.entries[i];
       now.set(doc, partition);
       this.metrics.docFailures.inc();
