@@ -8,7 +8,7 @@ import * as uWS from 'uWebSockets.js';
 import { KafkaLog, RedisSnapshotStore, redactRedisUrl } from '@replicant/stream';
 import { Origin, registerOriginHttp } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
-import { LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
+import { HistoryBudget, LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream } from '@replicant/gateway';
 import { servedPartitions, type Config } from './config.js';
 import { registerAdmin, type AdminHooks } from './admin.js';
@@ -105,6 +105,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     maxInflightWrites: cfg.maxInflightWrites,
     readBarrierTimeoutMs: cfg.readBarrierTimeoutMs,
+    maxDocBytes: cfg.maxDocBytes,
   }));
   const app = makeApp(cfg);
   registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret });
@@ -142,7 +143,14 @@ export async function runFanout(cfg: Config): Promise<void> {
   const store = await openRedisStore(cfg);
   const registry = await openRegistry(cfg);
   const partitions = servedPartitions(cfg, log.partitions);
-  const replica = (b.replica = await Replica.start({ log, store, partitions, historySize: cfg.historySize }));
+  const replica = (b.replica = await Replica.start({
+    log,
+    store,
+    partitions,
+    historySize: cfg.historySize,
+    historyBytes: cfg.historyBytes,
+    historyBudget: new HistoryBudget(cfg.historyBudgetBytes),
+  }));
   const links = (b.links = new LinkServer(replica, {
     host: cfg.host,
     port: cfg.port,

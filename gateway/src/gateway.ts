@@ -30,7 +30,7 @@ import {
   type ClientFrame,
   type ServerFrame,
 } from '@replicant/protocol';
-import type { Upstream, UpstreamListener } from '@replicant/fanout';
+import { DEFAULT_HISTORY_BUDGET_BYTES, DEFAULT_HISTORY_BYTES, HistoryBudget, type Upstream, type UpstreamListener } from '@replicant/fanout';
 import { AuthError, FULL_ACCESS, TokenVerifier, type AuthConfig, type Principal } from '@replicant/auth';
 import { newBucket, takeToken } from './publish-rate.js';
 import { Admission } from './admission.js';
@@ -57,6 +57,10 @@ export interface GatewayOptions {
   maxInflightPublishes?: number;
   /** deltas kept per doc for resume (default 1024) */
   historySize?: number;
+  /** HISTORY_BYTES: bytes of history kept per doc (default 1 MiB) */
+  historyBytes?: number;
+  /** HISTORY_BUDGET_BYTES: the process's history budget (default: 256 MiB of this gateway's own) */
+  historyBudget?: HistoryBudget;
   /** time to present a token in the first frame when none came with the upgrade (default 10 s) */
   authTimeoutMs?: number;
   /** idle timeout in seconds; uWS pings automatically before it (default 120) */
@@ -166,6 +170,8 @@ export class Gateway {
       maxSubscriptions: opts.maxSubscriptions ?? 1000,
       maxInflightPublishes: opts.maxInflightPublishes ?? 64,
       historySize: opts.historySize ?? 1024,
+      historyBytes: opts.historyBytes ?? DEFAULT_HISTORY_BYTES,
+      historyBudget: opts.historyBudget ?? new HistoryBudget(DEFAULT_HISTORY_BUDGET_BYTES),
       authTimeoutMs: opts.authTimeoutMs ?? 10_000,
       idleTimeoutSec: opts.idleTimeoutSec ?? 120,
       refreshGraceMs: opts.refreshGraceMs ?? 10_000,
@@ -183,6 +189,8 @@ export class Gateway {
     this.fanout = new LocalFanout({
       upstream: timedUpstream(opts.upstream, this.metrics.deliveryLatency),
       historySize: this.o.historySize,
+      historyBytes: this.o.historyBytes,
+      historyBudget: this.o.historyBudget,
       maxSendBuffer: this.o.maxSendBuffer,
       slowConsumerTimeoutMs: this.o.slowConsumerTimeoutMs,
       coalesce: this.o.coalesce,

@@ -39,9 +39,15 @@ export interface OriginOptions {
   maxDirtyDocs?: number;
   /** a linearizable read not past the read barrier in this time answers 503 (default 5000) */
   readBarrierTimeoutMs?: number;
+  /**
+   * MAX_DOC_BYTES: written into every op this origin appends, so the fold of every reader rejects
+   * an op that would grow a document's state as JSON past it (413 doc_too_large). Default 16 MiB.
+   */
+  maxDocBytes?: number;
 }
 
 export const DEFAULT_READ_BARRIER_TIMEOUT_MS = 5000;
+export const DEFAULT_MAX_DOC_BYTES = 16 * 1024 * 1024;
 
 /** how a read is served: `barrier` (linearizable, the default) or `local` (this origin's view as it is) */
 export interface ReadOptions {
@@ -80,6 +86,7 @@ function toOriginError(err: unknown): OriginError {
   }
   if (e?.code === ErrorCode.Conflict) return new OriginError(ErrorCode.Conflict, 412, message);
   if (e?.code === ErrorCode.IdempotencyExpired) return new OriginError(ErrorCode.IdempotencyExpired, 409, message);
+  if (e?.code === ErrorCode.DocTooLarge) return new OriginError(ErrorCode.DocTooLarge, 413, message);
   if (err instanceof RangeError) return new OriginError(ErrorCode.PayloadTooLarge, 413, message);
   console.error('origin: internal error:', err);
   return new OriginError(ErrorCode.Internal, 500, 'internal error');
@@ -291,7 +298,7 @@ export class Origin {
     const t0 = performance.now();
     try {
       // canonical text: every reader (and every client of the fan-out) parses exactly these bytes
-      const value = encodeOp(JSON.stringify(patch), key, Date.now(), ifSeq);
+      const value = encodeOp(JSON.stringify(patch), key, Date.now(), ifSeq, this.opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES);
       let r: AppendResult;
       try {
         r = await this.log.append(docId, value);

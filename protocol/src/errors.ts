@@ -25,6 +25,9 @@ export const ErrorCode = {
   // a re-sent sequenced op whose dedupe record is past the horizon: it may have been applied
   // before, so it is not applied now (docs/protocol.md, "Exactly once")
   IdempotencyExpired: 'idempotency_expired',
+  // the op would make the document's state larger than MAX_DOC_BYTES (HTTP 413): not applied, decided
+  // in the fold; the document keeps its state. Permanent for that op.
+  DocTooLarge: 'doc_too_large',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -318,7 +318,7 @@ export class ReplicantClient {
    * once stored, re-sent after reconnects and reloads with the same id, and retried by itself on
    * transient errors (`unavailable` / `rate_limited` after a backoff delay, `token_expired` after
    * the in-band token refresh; docs/sdk.md "Errors the SDK retries"). Rejects with a ReplicantError
-   * on a permanent server `error` for this id (`bad_patch`, `forbidden`, `conflict`, ...), at the
+   * on a permanent server `error` for this id (`bad_patch`, `forbidden`, `conflict`, `doc_too_large`, ...), at the
    * outbox bound (`outbox_full`), or on close (`closed`; the op stays stored and a later client
    * with the same storage sends it).
    */

@@ -938,6 +938,9 @@ export namespace replicant {
 
             /** Op ifSeq */
             ifSeq?: (Long|null);
+
+            /** Op maxDocBytes */
+            maxDocBytes?: (Long|null);
         }
 
         /** Represents an Op. */
@@ -960,6 +963,9 @@ export namespace replicant {
 
             /** Op ifSeq. */
             public ifSeq?: (Long|null);
+
+            /** Op maxDocBytes. */
+            public maxDocBytes?: (Long|null);
 
             /**
              * Creates a new Op instance using the specified properties.

@@ -2421,6 +2421,7 @@ export const replicant = $root.replicant = (() => {
              * @property {string|null} [key] Op key
              * @property {Long|null} [tsMs] Op tsMs
              * @property {Long|null} [ifSeq] Op ifSeq
+             * @property {Long|null} [maxDocBytes] Op maxDocBytes
              */
 
             /**
@@ -2470,12 +2471,26 @@ export const replicant = $root.replicant = (() => {
              */
             Op.prototype.ifSeq = null;
 
+            /**
+             * Op maxDocBytes.
+             * @member {Long|null|undefined} maxDocBytes
+             * @memberof replicant.v1.Op
+             * @instance
+             */
+            Op.prototype.maxDocBytes = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             // Virtual OneOf for proto3 optional field
             Object.defineProperty(Op.prototype, "_ifSeq", {
                 get: $util.oneOfGetter($oneOfFields = ["ifSeq"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(Op.prototype, "_maxDocBytes", {
+                get: $util.oneOfGetter($oneOfFields = ["maxDocBytes"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -2515,6 +2530,8 @@ export const replicant = $root.replicant = (() => {
                     w.uint32(24).uint64(m.tsMs);
                 if (m.ifSeq != null && Object.hasOwnProperty.call(m, "ifSeq"))
                     w.uint32(32).uint64(m.ifSeq);
+                if (m.maxDocBytes != null && Object.hasOwnProperty.call(m, "maxDocBytes"))
+                    w.uint32(40).uint64(m.maxDocBytes);
                 return w;
             };
 
@@ -2566,6 +2583,10 @@ export const replicant = $root.replicant = (() => {
                         }
                     case 4: {
                             m.ifSeq = r.uint64();
+                            break;
+                        }
+                    case 5: {
+                            m.maxDocBytes = r.uint64();
                             break;
                         }
                     default:
