@@ -12,13 +12,24 @@
  * Meanwhile new writes and reads answer 503 with Retry-After; writes already appended are answered
  * by the rebuilt view.
  */
-import { Backoff, ErrorCode, MAX_ID_LENGTH, ProtocolError, isMalformedSequencedKey, isValidDocId, parsePatch, type JsonObject } from '@replicant/protocol';
+import {
+  Backoff,
+  ErrorCode,
+  MAX_ID_LENGTH,
+  ProtocolError,
+  diffMergePatch,
+  isMalformedSequencedKey,
+  isValidDocId,
+  parsePatch,
+  type JsonObject,
+} from '@replicant/protocol';
 import { encodeOp, type AppendResult, type StreamLog, type SnapshotStore } from '@replicant/stream';
 import { Materializer, MaterializerError } from './materializer.js';
 import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import { originMetrics } from './metrics.js';
 import { OriginError, unavailable } from './errors.js';
 import { ReadBarrier } from './read-barrier.js';
+import { History, type HistoryPage } from './history.js';
 
 export { OriginError } from './errors.js';
 
@@ -42,6 +53,8 @@ export interface OriginOptions {
 }
 
 export const DEFAULT_READ_BARRIER_TIMEOUT_MS = 5000;
+/** a restore whose If-Match-free write met a concurrent write is recomputed this many times before 412 */
+export const RESTORE_ATTEMPTS = 3;
 
 /** how a read is served: `barrier` (linearizable, the default) or `local` (this origin's view as it is) */
 export interface ReadOptions {
@@ -74,6 +87,8 @@ export class Origin {
   private readonly maxInflightReads: number;
   /** linearizable reads wait here (read-barrier.ts) */
   readonly barrier: ReadBarrier;
+  /** the documents' past, read from the log (history.ts) */
+  private readonly past: History;
   /** set while the materialized view is rebuilt after a snapshot-store loss; resolves when done */
   private rebuilding?: Promise<void>;
   /** the view being built (at start or in a rebuild): a loss reported meanwhile aborts it */
@@ -99,6 +114,7 @@ export class Origin {
       },
       opts.readBarrierTimeoutMs ?? DEFAULT_READ_BARRIER_TIMEOUT_MS,
     );
+    this.past = new History(opts.log, opts.store, opts.keyWindow);
   }
 
   /** Replays the log from the last checkpoint (until caught up with the log end), then serves. */
@@ -313,6 +329,38 @@ export class Origin {
     return this.reading(docId, opts?.local ?? false, () =>
       this.mat.withDoc(docId, (d) => ({ seq: d.seq, stateJson: JSON.stringify(d.state) })),
     );
+  }
+
+  /** Applied ops of `docId` with seq > `after`, oldest first (history.ts bounds a page). */
+  history(docId: string, after: bigint, limit: number): Promise<HistoryPage> {
+    return this.reading(docId, true, () => this.past.page(docId, after, limit));
+  }
+
+  /** The document as of log position `at` (history.ts): the state a subscriber held at that seq. */
+  stateAt(docId: string, at: bigint): Promise<{ seq: bigint; state: JsonObject }> {
+    return this.reading(docId, true, () => this.past.stateAt(docId, at));
+  }
+
+  /**
+   * Appends one merge patch that takes `docId` back to its state at `seq`, answered like a write.
+   * The patch is the diff from the current (linearizable) state and is written with ifSeq = the
+   * seq it was computed at, so it can never be applied on top of a state it was not computed for:
+   * a concurrent write in between makes it a conflict, and the restore is recomputed (up to
+   * RESTORE_ATTEMPTS times, then 412). With `ifSeq` from the caller (If-Match) it is written once,
+   * conditional on that seq. An idempotency key dedupes like any write's.
+   */
+  async restore(docId: string, seq: bigint, idempotencyKey?: string, ifSeq?: bigint): Promise<bigint> {
+    const target = await this.stateAt(docId, seq);
+    for (let attempt = 1; ; attempt++) {
+      const cur = await this.read(docId);
+      const patch = diffMergePatch(cur.state, target.state);
+      if (patch === undefined) throw new OriginError(ErrorCode.Internal, 500, 'no merge patch reaches that state');
+      try {
+        return await this.write(docId, JSON.stringify(patch), idempotencyKey, ifSeq ?? cur.seq);
+      } catch (err) {
+        if (ifSeq !== undefined || attempt >= RESTORE_ATTEMPTS || (err as OriginError).code !== ErrorCode.Conflict) throw err;
+      }
+    }
   }
 
   private async reading<T>(docId: string, local: boolean, fn: () => Promise<T>): Promise<T> {

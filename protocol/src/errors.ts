@@ -25,6 +25,10 @@ export const ErrorCode = {
   // a re-sent sequenced op whose dedupe record is past the horizon: it may have been applied
   // before, so it is not applied now (docs/protocol.md, "Exactly once")
   IdempotencyExpired: 'idempotency_expired',
+  // history / ?at= / restore older than what the log retains (HTTP 410, names the oldest seq available)
+  HistoryExpired: 'history_expired',
+  // a history read would scan more of the log than one request may (HTTP 422; docs/architecture.md)
+  HistoryScanLimit: 'history_scan_limit',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
