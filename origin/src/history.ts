@@ -15,8 +15,9 @@
  *     partition's records up to the target — O(partition), the general case);
  *   - else (retention deleted the start) the state before the snapshot is gone: 410
  *     `history_expired` naming the oldest seq available (the snapshot's). A doc without a snapshot
- *     had no op below the log start (file-log retention never deletes past the offset every
- *     snapshot covers), so it is folded from the log start.
+ *     had no op below the log start, so it is folded from there.
+ *   Both need the checkpoints to cover the log start (file-log retention never deletes past them);
+ *   when Kafka retention ran ahead of them, the read is 503 until the next checkpoint.
  * A record read that retention deleted meanwhile (file log: RangeError; Kafka: the log start moved
  * past the base during the scan) is also 410, never a silent gap.
  *
@@ -124,6 +125,13 @@ export class History {
     const p = this.log.partitionOf(docId);
     const end = await this.log.endOffset(p);
     const start = (await this.log.logStart?.(p)) ?? 0n;
+    // Past a moved log start only the snapshot tells what came before, and only when the
+    // checkpoints cover the start (a reader that sees covered offset C finds every doc at least as
+    // new as C: no op of the doc lies between its snapshot and C). The file log never deletes past
+    // them; Kafka retention / DeleteRecords may: then wait for the next checkpoint.
+    if (start > 0n && (await this.store.covered(p)) < start) {
+      throw unavailable('the log start moved past the last checkpoint; retry once it is checkpointed', 1);
+    }
     const snap = await this.store.get(docId);
     let doc: DocState;
     let from: bigint;
