@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import { connect, type HistoryError } from '@replicant/sdk';
 import { post, startDevProcess, tempDir } from './harness.js';
 import { allHistory, getJson, runHistoryChecks } from './history-check.js';
 
@@ -75,4 +77,42 @@ test('history below the file log retention: 410 history_expired naming the oldes
   // (the checkpoint may have moved on since the 410: the history read starts at or below `oldest`)
   assert.equal(rest.ops[rest.ops.length - 1].seq, latest.body.seq);
   assert.deepEqual(rest.ops[rest.ops.length - 1].patch, { done: true });
+});
+
+test('sdk: client.history / stateAt / restore over HTTP on the stream host, with the token as Bearer', async (t) => {
+  const tmp = tempDir();
+  const secret = 'history-sdk-secret-0123456789';
+  const dev = await startDevProcess({ dataDir: tmp.dir, env: { AUTH_JWT_SECRET: secret } });
+  const token = await new SignJWT({ sub: 'u', read: ['s:*'], write: ['s:*'] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(secret));
+  const client = connect(dev.wsUrl, { token: () => token });
+  const anonymous = connect(dev.wsUrl);
+  t.after(async () => {
+    await client.close();
+    await anonymous.close();
+    await dev.stop();
+    tmp.cleanup();
+  });
+  const auth = { authorization: `Bearer ${token}` };
+  const seqs: string[] = [];
+  for (let i = 0; i < 5; i++) seqs.push((await post(dev.url, 's:1', { n: i, [`k${i}`]: true }, auth)).body.seq);
+
+  const page = await client.history('s:1', { limit: 3 });
+  assert.deepEqual(page.ops.map((o) => o.seq), seqs.slice(0, 3));
+  assert.equal(page.next, seqs[2]);
+  const rest = await client.history('s:1', { after: page.next! });
+  assert.deepEqual(rest.ops.map((o) => [o.seq, o.prevSeq, o.patch]), [
+    [seqs[3], seqs[2], { n: 3, k3: true }],
+    [seqs[4], seqs[3], { n: 4, k4: true }],
+  ]);
+  assert.equal(rest.next, null);
+  assert.deepEqual(await client.stateAt('s:1', seqs[1]), { seq: seqs[1], state: { n: 1, k0: true, k1: true } });
+  const restored = await client.restore('s:1', seqs[1]);
+  assert.ok(BigInt(restored) > BigInt(seqs[4]));
+  assert.deepEqual((await getJson(`${dev.url}/v1/docs/s:1`, auth)).body, { seq: restored, state: { n: 1, k0: true, k1: true } });
+  // the server's refusals are typed errors
+  await assert.rejects(anonymous.history('s:1'), (e: HistoryError) => e.code === 'unauthorized' && e.status === 401);
+  await assert.rejects(client.stateAt('other', '1'), (e: HistoryError) => e.code === 'forbidden' && e.status === 403);
 });
