@@ -318,7 +318,7 @@ export class Origin {
    * Never-written documents are seq 0, {}.
    */
   async read(docId: string, opts?: ReadOptions): Promise<{ seq: bigint; state: JsonObject }> {
-    return this.reading(docId, opts?.local ?? false, async () => {
+    return this.reading(docId, opts?.local ? 'local' : 'barrier', async () => {
       const s = await this.mat.read(docId);
       return { seq: s.seq, state: s.state };
     });
@@ -326,19 +326,19 @@ export class Origin {
 
   /** Like read, with the state already serialized (no copy of the live document). */
   async readJson(docId: string, opts?: ReadOptions): Promise<{ seq: bigint; stateJson: string }> {
-    return this.reading(docId, opts?.local ?? false, () =>
+    return this.reading(docId, opts?.local ? 'local' : 'barrier', () =>
       this.mat.withDoc(docId, (d) => ({ seq: d.seq, stateJson: JSON.stringify(d.state) })),
     );
   }
 
   /** Applied ops of `docId` with seq > `after`, oldest first (history.ts bounds a page). */
   history(docId: string, after: bigint, limit: number): Promise<HistoryPage> {
-    return this.reading(docId, true, () => this.past.page(docId, after, limit));
+    return this.reading(docId, 'history', () => this.past.page(docId, after, limit));
   }
 
   /** The document as of log position `at` (history.ts): the state a subscriber held at that seq. */
   stateAt(docId: string, at: bigint): Promise<{ seq: bigint; state: JsonObject }> {
-    return this.reading(docId, true, () => this.past.stateAt(docId, at));
+    return this.reading(docId, 'history', () => this.past.stateAt(docId, at));
   }
 
   /**
@@ -363,15 +363,16 @@ export class Origin {
     }
   }
 
-  private async reading<T>(docId: string, local: boolean, fn: () => Promise<T>): Promise<T> {
+  /** `mode`: `barrier` waits at the read barrier; `local` and `history` (reads of the log itself, bounded at its end offset) do not */
+  private async reading<T>(docId: string, mode: 'barrier' | 'local' | 'history', fn: () => Promise<T>): Promise<T> {
     if (!isValidDocId(docId)) throw new OriginError(ErrorCode.BadDocId, 400, 'invalid document id');
     if (this.closed) throw unavailable('origin is shutting down');
     this.checkServing();
     if (this.inflightReads >= this.maxInflightReads) throw unavailable('too many reads in flight');
     this.inflightReads++;
-    this.metrics.reads.inc({ read: local ? 'local' : 'barrier' });
+    this.metrics.reads.inc({ read: mode });
     try {
-      if (!local) {
+      if (mode === 'barrier') {
         await this.barrier.wait(this.log.partitionOf(docId));
         // a view rebuilt meanwhile caught up to end offsets asked after this read arrived: it may serve
         this.checkServing();
