@@ -18,8 +18,9 @@
  *     had no op below the log start, so it is folded from there.
  *   Both need the checkpoints to cover the log start (file-log retention never deletes past them);
  *   when Kafka retention ran ahead of them, the read is 503 until the next checkpoint.
- * A record read that retention deleted meanwhile (file log: RangeError; Kafka: the log start moved
- * past the base during the scan) is also 410, never a silent gap.
+ * A record that retention deleted while a read ran (file log: RangeError; Kafka: the log start
+ * moved past the base during the scan) starts the read over from a fresh base (at most 3 times in
+ * all, then 410): never a silent gap.
  *
  * Bounds per request: at most HISTORY_MAX_SCAN_RECORDS records of the partition are read (past it
  * 422 `history_scan_limit`), READ_BATCH records at a time (one batch in memory); a page holds at
@@ -64,6 +65,11 @@ export class HistoryExpiredError extends OriginError {
   }
 }
 
+/** retention deleted records a read needed while it ran: the read starts over from a fresh base */
+class LogMoved extends Error {}
+/** reads started over after LogMoved, in all, before 410 */
+const MOVED_ATTEMPTS = 3;
+
 /** what a scan does with each applied op past the base; returning false stops the scan */
 type Visit = (op: HistoryOp) => boolean;
 
@@ -80,7 +86,7 @@ export class History {
   /** Applied ops with seq > `after`, in order: at most `limit` (≤ HISTORY_MAX_LIMIT) and HISTORY_PAGE_MAX_BYTES. */
   page(docId: string, after: bigint, limit: number): Promise<HistoryPage> {
     const max = Math.max(1, Math.min(HISTORY_MAX_LIMIT, Math.floor(limit)));
-    return this.bounded(async () => {
+    return this.bounded(docId, async () => {
       const ops: HistoryOp[] = [];
       let bytes = 0;
       let full = false;
@@ -104,17 +110,29 @@ export class History {
    * the log's end when asked: as of that end). `seq` is the doc's seq there (≤ at).
    */
   stateAt(docId: string, at: bigint): Promise<{ seq: bigint; state: JsonObject }> {
-    return this.bounded(async () => {
+    return this.bounded(docId, async () => {
       const d = await this.scan(docId, at, at, undefined);
       return { seq: d.seq, state: d.state };
     });
   }
 
-  private async bounded<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` (one read, from its base) within the concurrency bound. Retention that deleted records
+   * while it ran (LogMoved) starts it over from a fresh base, at most MOVED_ATTEMPTS times in all;
+   * then it is 410 naming the oldest seq available by then.
+   */
+  private async bounded<T>(docId: string, fn: () => Promise<T>): Promise<T> {
     if (this.running >= HISTORY_MAX_CONCURRENT) throw unavailable(`more than ${HISTORY_MAX_CONCURRENT} history reads in flight`);
     this.running++;
     try {
-      return await fn();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fn();
+        } catch (err) {
+          if (!(err instanceof LogMoved)) throw err;
+          if (attempt >= MOVED_ATTEMPTS) throw new HistoryExpiredError((await this.store.get(docId))?.seq ?? 0n);
+        }
+      }
     } finally {
       this.running--;
     }
@@ -154,7 +172,8 @@ export class History {
       try {
         recs = await this.log.read(p, cursor, want);
       } catch (err) {
-        if (err instanceof RangeError) throw new HistoryExpiredError((await this.store.get(docId))?.seq ?? 0n);
+        // file log: the segment was deleted by retention after the base was chosen
+        if (err instanceof RangeError) throw new LogMoved();
         throw err;
       }
       if (recs.length === 0) break;
@@ -179,9 +198,7 @@ export class History {
     }
     // Kafka's read skips to the log start silently: a start that moved past the base while the scan
     // ran may have hidden records of this doc
-    if (fromLogStart && this.log.logStart && (await this.log.logStart(p)) > from) {
-      throw new HistoryExpiredError((await this.store.get(docId))?.seq ?? 0n);
-    }
+    if (fromLogStart && this.log.logStart && (await this.log.logStart(p)) > from) throw new LogMoved();
     return doc;
   }
 }
