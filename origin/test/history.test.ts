@@ -5,7 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryLog, MemorySnapshotStore, encodeOp, type AppendResult } from '@replicant/stream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileLog, MemoryLog, MemorySnapshotStore, encodeOp, type AppendResult } from '@replicant/stream';
 import { History, HISTORY_MAX_CONCURRENT, HISTORY_PAGE_MAX_BYTES } from '../src/history.js';
 import { Origin, OriginError } from '../src/origin.js';
 import { GatedStore } from './helpers.js';
@@ -94,4 +97,33 @@ test('restore under a concurrent write: recomputed, never applied on a state it 
   await origin.write('d', '{"z":1}');
   await assert.rejects(origin.restore('d', s1, undefined, seq), (e: OriginError) => e.status === 412);
   await origin.close();
+});
+
+test('retention deleting records while a read runs: the read starts over from the new log start (no 410, no gap)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'history-moved-'));
+  let safe = 0n;
+  // tiny segments, no recent window (reads go to the files), retention bounded by `safe`
+  const log = await FileLog.open({ dir, partitions: 1, segmentBytes: 512, recentBytesPerPartition: 1, retention: { bytes: 1, safeBefore: () => safe } });
+  t.after(async () => {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 40; i++) await log.append('other', encodeOp(`{"i":${i}}`, '', 0));
+  const s1 = (await log.append('d', encodeOp('{"a":1}', '', 0))).offset + 1n;
+  await log.append('d', encodeOp('{"b":2}', '', 0));
+  const store = new GatedStore();
+  // the checkpoints cover every 'other' record (and 'd' has no snapshot: it had no op below them)
+  await store.inner.commit([], new Map([[0, s1 - 1n]]));
+  let open!: () => void;
+  store.getGate = new Promise<void>((r) => (open = r));
+  const h = new History(log, store);
+  // the read chooses its base (offset 0: nothing deleted yet) and waits at the store
+  const reading = h.stateAt('d', s1);
+  await store.getStarted.promise;
+  safe = s1 - 1n;
+  await log.enforceRetention();
+  assert.ok(log.startOffset(0) > 0n, 'retention deleted the first segments');
+  open();
+  assert.deepEqual(await reading, { seq: s1, state: { a: 1 } });
+  assert.equal(store.gets, 2, 'one start over');
 });
