@@ -4,7 +4,8 @@
  * show at once (optimistic view), the ops not acknowledged yet are listed, and they survive a
  * reload while the server is down. It shows the seq, so two tabs side by side show the same state
  * converging. A version slider scrubs the document's past: its positions are the seqs of the
- * doc's history (`client.history`, at most 10 pages), and each position shows the state as of that
+ * doc's history (`client.history`: the newest 10,000, loaded at most once a second, only the ops
+ * after the newest known), and each position shows the state as of that
  * seq (`client.stateAt`, i.e. `GET /v1/docs/{id}?at=<seq>`); "restore" writes it back
  * (`client.restore`).
  */
@@ -114,16 +115,22 @@ const add = () => {
 $('add').onclick = add;
 $('note').addEventListener('keydown', (e) => { if (e.key === 'Enter') add(); });
 // time travel: the slider's positions are the history's seqs; the newest follows the live doc
+// (only the ops after the newest known seq are asked for: from a recent seq the server starts at the
+// doc's snapshot, cheap; the slider keeps at most MAX_VERSIONS, the newest)
+const MAX_VERSIONS = 10000;
 async function loadVersions() {
-  const seqs = [];
-  let after = '0';
+  const seqs = versions.slice();
+  let after = seqs.length > 0 ? seqs[seqs.length - 1] : '0';
   for (let i = 0; i < 10 && after !== null; i++) {
     const page = await client.history(docId, { after });
     for (const op of page.ops) seqs.push(op.seq);
     after = page.next;
   }
-  const atEnd = Number($('version').value) >= versions.length - 1;
-  versions = seqs;
+  const index = Number($('version').value);
+  const atEnd = index >= versions.length - 1;
+  const dropped = Math.max(0, seqs.length - MAX_VERSIONS);
+  versions = seqs.slice(dropped);
+  if (!atEnd) $('version').value = String(Math.max(0, index - dropped));
   $('version').max = String(Math.max(0, seqs.length - 1));
   $('version').disabled = seqs.length === 0;
   if (atEnd) $('version').value = $('version').max;
@@ -142,10 +149,11 @@ async function showVersion() {
 function refreshVersions() {
   // one load at a time; an update arriving meanwhile loads once more after it
   if (loadingVersions) { again = true; return; }
-  loadingVersions = loadVersions().catch((err) => console.warn('history failed', err)).finally(() => {
+  // and at most one load a second, however fast the doc changes
+  loadingVersions = loadVersions().catch((err) => console.warn('history failed', err)).finally(() => setTimeout(() => {
     loadingVersions = undefined;
     if (again) { again = false; refreshVersions(); }
-  });
+  }, 1000));
 }
 $('version').addEventListener('input', () => void showVersion().catch((err) => console.warn('stateAt failed', err)));
 $('restore').onclick = () => {
