@@ -44,7 +44,22 @@ interface Req {
   aborted: boolean;
 }
 
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 405: 'Method Not Allowed', 413: 'Payload Too Large', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  412: 'Precondition Failed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
 function reply(
   res: HttpResponse,
@@ -56,7 +71,7 @@ function reply(
   if (r.aborted) return;
   r.aborted = true; // one response per request
   res.cork(() => {
-    res.writeStatus(`${status} ${STATUS_TEXT[status] ?? ''}`.trim());
+    res.writeStatus(`${status} ${STATUS_TEXT[status] ?? 'Status'}`); // a status line always has a reason phrase
     res.writeHeader('Content-Type', 'application/json');
     if (headers.etag) res.writeHeader('ETag', headers.etag);
     if (headers.retryAfter) res.writeHeader('Retry-After', headers.retryAfter);
