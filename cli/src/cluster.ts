@@ -9,7 +9,7 @@ import { KafkaLog, RedisSnapshotStore, redactRedisUrl } from '@replicant/stream'
 import { Origin, registerOriginHttp } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { HistoryBudget, LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
-import { Gateway, OriginClient, RemoteUpstream } from '@replicant/gateway';
+import { Gateway, OriginClient, RemoteUpstream, registerDocsHttp } from '@replicant/gateway';
 import { servedPartitions, type Config } from './config.js';
 import { registerAdmin, type AdminHooks } from './admin.js';
 import { httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
@@ -206,6 +206,8 @@ export async function runGateway(cfg: Config): Promise<void> {
   };
   const app = makeApp(cfg);
   gateway.attach(app);
+  // origin's document routes at the edge (gateway/src/docs-http.ts): one host serves a client
+  registerDocsHttp(app, { originUrl: cfg.originUrl, clusterSecret: cfg.clusterSecret, auth: httpAuthenticator(cfg), maxBodyBytes: cfg.maxBodyBytes });
   // with an ADMIN_PORT, metrics and /stats stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   const stats = (res: uWS.HttpResponse) => {

@@ -4,3 +4,4 @@ export * from './gateway.js';
 export * from './origin-client.js';
 export * from './remote-upstream.js';
 export * from './publish-rate.js';
+export * from './docs-http.js';

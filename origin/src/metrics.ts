@@ -15,7 +15,7 @@ export const originMetrics = defineMetrics((m) => ({
   }),
   reads: m.counter({
     name: 'replicant_origin_reads_total',
-    help: 'Origin document reads (GET) by mode: barrier (linearizable) or local (?read=local)',
+    help: 'Origin document reads (GET) by mode: barrier (linearizable), local (?read=local) or history (?at=, /history, /restore)',
     labelNames: ['read'],
   }),
   barrierWait: m.histogram({

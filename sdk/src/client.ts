@@ -42,6 +42,7 @@ import {
   type WebSocketLike,
   type WireProtocol,
 } from './transport.js';
+import { fetchHistory, fetchStateAt, httpBase, postRestore, type HistoryOptions, type HistoryPage } from './history.js';
 
 /** Timer functions, injectable so tests can observe and drive reconnect delays without sleeping. */
 export interface Timers {
@@ -397,6 +398,21 @@ export class ReplicantClient {
     if (d && (ackSeq === undefined ? d.stream.dropPending(e.op.id) : d.stream.ackPending(e.op.id, ackSeq))) this.notify(d);
     this.emitPending();
     this.pump();
+  }
+
+  /** Applied ops of `doc` after `opts.after`, oldest first, over HTTP on this client's host (history.ts). */
+  history(doc: string, opts?: HistoryOptions): Promise<HistoryPage> {
+    return fetchHistory(httpBase(this.url), this.opts.token, doc, opts);
+  }
+
+  /** `doc` as of `seq` (`GET /v1/docs/{doc}?at=<seq>`): the state a subscriber held at that seq. */
+  stateAt(doc: string, seq: string): Promise<{ seq: string; state: JsonObject }> {
+    return fetchStateAt(httpBase(this.url), this.opts.token, doc, seq);
+  }
+
+  /** Takes `doc` back to its state at `seq` with one write; resolves with that write's seq. */
+  restore(doc: string, seq: string): Promise<string> {
+    return postRestore(httpBase(this.url), this.opts.token, doc, seq);
   }
 
   /**

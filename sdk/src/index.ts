@@ -30,3 +30,5 @@ export { fileStorage } from './storage-file.js';
 export { indexedDbStorage } from './storage-idb.js';
 export { STREAM_PATH, streamUrl } from './transport.js';
 export type { WebSocketConstructor, WebSocketLike, WireProtocol } from './transport.js';
+export { HistoryError, httpBase } from './history.js';
+export type { HistoryOp, HistoryOptions, HistoryPage } from './history.js';
