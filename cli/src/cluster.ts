@@ -6,7 +6,7 @@
  */
 import * as uWS from 'uWebSockets.js';
 import { KafkaLog, RedisSnapshotStore, redactRedisUrl } from '@replicant/stream';
-import { Origin, registerOriginHttp } from '@replicant/origin';
+import { Origin, registerOriginHttp, registerServerApi } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream } from '@replicant/gateway';
@@ -107,6 +107,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
   }));
   const app = makeApp(cfg);
   registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret });
+  registerServerApi(app, origin, { auth: httpAuthenticator(cfg) });
   // with an ADMIN_PORT, metrics stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   notFound(app);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileLog, FileSnapshotStore } from '@replicant/stream';
-import { Origin, registerOriginHttp } from '@replicant/origin';
+import { Origin, registerOriginHttp, registerServerApi } from '@replicant/origin';
 import { Replica } from '@replicant/fanout';
 import { Gateway } from '@replicant/gateway';
 import type { Config } from './config.js';
@@ -59,6 +59,8 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   const hooks = { ready: () => !draining, beforeScrape: () => gateway.collectMetrics() };
   const app = makeApp(cfg);
   registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg) });
+  // the server API; its connection index is the in-process gateway's
+  registerServerApi(app, origin, { auth: httpAuthenticator(cfg), directory: { list: async (q) => gateway.connections.list(q) } });
   gateway.attach(app);
   registerAdmin(app, hooks);
   app.get('/', (res) => {

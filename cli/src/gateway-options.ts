@@ -18,5 +18,6 @@ export function gatewayOptions(cfg: Config): Omit<GatewayOptions, 'upstream' | '
     drainGraceMs: cfg.drainGraceMs,
     maxSubscriptions: cfg.maxSubscriptions,
     historySize: cfg.historySize,
+    nodeId: cfg.nodeId,
   };
 }

@@ -35,6 +35,8 @@ import { newBucket, takeToken } from './publish-rate.js';
 import { Admission } from './admission.js';
 import { LocalFanout } from './local-fanout.js';
 import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.js';
+import { Connections, REVOKED_ERROR } from './connections.js';
+import { ControlFollower } from './control.js';
 
 /** The write path as the gateway sees it (in-process Origin, or an HTTP client of one). */
 export interface Writer {
@@ -77,6 +79,8 @@ export interface GatewayOptions {
   drainSpreadMs?: number;
   /** drain: a connection is closed at the latest this long after goaway (default 1000) */
   drainGraceMs?: number;
+  /** NODE_ID: the prefix of this gateway's connection ids (default a random one) */
+  nodeId?: string;
 }
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
@@ -100,6 +104,11 @@ const gatewayMetrics = defineMetrics((m) => ({
     buckets: LATENCY_BUCKETS,
   }),
   admissionRefusals: m.counter({ name: 'replicant_gateway_admission_refusals_total', help: 'WebSocket upgrades refused by admission control (503 + Retry-After)' }),
+  serverApi: m.counter({
+    name: 'replicant_gateway_server_api_total',
+    help: 'Server API at this gateway: messages delivered, messages dropped (inactive connection), control commands applied, commands lost to a re-base',
+    labelNames: ['event'],
+  }),
   sendBuffer: m.gauge({
     name: 'replicant_gateway_send_buffer_bytes',
     help: 'Client send queues: bytes buffered per connection, the largest (stat="max") and all together (stat="sum")',
@@ -147,12 +156,17 @@ export class Gateway {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private draining = false;
-  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer'>>;
+  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId'>>;
   private readonly admission: Admission;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly typeCounters: Map<string, Counter.Internal>;
   private lastDeliveries = 0;
   private lastRefused = 0;
+  /** the server API: connection index, revocations, commands (connections.ts) */
+  readonly connections: Connections;
+  /** follows the control stream that carries the server API's commands (control.ts) */
+  readonly control: ControlFollower;
+  private lastApi = { delivered: 0, dropped: 0, commands: 0, lost: 0 };
 
   constructor(private readonly opts: GatewayOptions) {
     this.o = {
@@ -187,6 +201,12 @@ export class Gateway {
       },
     });
     this.typeCounters = new Map(FRAME_TYPES.map((t) => [t, this.metrics.framesIn.labels(t)]));
+    this.connections = new Connections(opts.nodeId ?? `gw-${Math.random().toString(36).slice(2, 8)}`, {
+      close: (ws, code, reason, label) => this.forceClose(ws, code, reason, label),
+      expire: (ws) => this.onExpired(ws),
+      maxSendBuffer: this.o.maxSendBuffer,
+    });
+    this.control = new ControlFollower(opts.upstream, this.connections);
     // deliveries are counted with plain numbers on the hot path and published at scrape time
     this.metrics.deliveries.reset();
     this.metrics.docs.reset();
@@ -209,6 +229,10 @@ export class Gateway {
     this.metrics.sendBuffer.set({ stat: 'sum' }, sum);
     this.metrics.admissionRefusals.inc(this.admission.refused - this.lastRefused);
     this.lastRefused = this.admission.refused;
+    const c = this.connections;
+    const api = { delivered: c.delivered, dropped: c.dropped, commands: c.commands, lost: this.control.lost };
+    for (const k of ['delivered', 'dropped', 'commands', 'lost'] as const) this.metrics.serverApi.labels(k).inc(api[k] - this.lastApi[k]);
+    this.lastApi = api;
   }
 
   /** upgrades refused by admission control so far */
@@ -286,6 +310,7 @@ export class Gateway {
     }
     await allClosed;
     for (const t of timers) clearTimeout(t);
+    this.control.close();
     this.fanout.close();
   }
 
@@ -331,6 +356,10 @@ export class Gateway {
       inactive: 0,
       lastSeqs: undefined,
       fullSince: 0,
+      connId: this.connections.newId(),
+      since: Date.now(),
+      meta: undefined,
+      indexedSub: undefined,
     };
     // A `?token=` is verified like a first `auth` frame, after the upgrade: verification is
     // asynchronous (jose), and upgrades completed asynchronously were seen to drop the new
@@ -345,8 +374,10 @@ export class Gateway {
     this.metrics.connections.inc();
     this.metrics.connectionsTotal.inc();
     const s = ws.getUserData();
-    if (s.authed) this.armExpiry(ws, s.principal!);
-    else if (s.urlToken !== undefined) {
+    if (s.authed) {
+      this.armExpiry(ws, s.principal!);
+      this.welcome(ws);
+    } else if (s.urlToken !== undefined) {
       const t = s.urlToken;
       s.urlToken = undefined;
       this.onAuth(ws, t);
@@ -364,6 +395,7 @@ export class Gateway {
     if (s.expTimer) clearTimeout(s.expTimer);
     s.queued = undefined;
     this.sockets.delete(ws);
+    this.connections.remove(ws);
     this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
     s.subs = undefined;
@@ -464,6 +496,7 @@ export class Gateway {
       case 'hello':
         // the codec validated the window; a second hello would make the allowance ambiguous
         if (s.credit !== Infinity) return this.badFrame(ws, 'hello may be sent once per connection');
+        if (frame.meta !== undefined) s.meta = frame.meta;
         this.fanout.setWindow(ws, frame.window);
         return;
       case 'credit':
@@ -512,12 +545,18 @@ export class Gateway {
   /** a verified token becomes the connection's principal (first auth or an in-band refresh) */
   private setPrincipal(ws: Socket, p: Principal): void {
     const s = ws.getUserData();
+    if (this.connections.isRevoked(p)) {
+      this.sendFrame(ws, { type: 'error', ...REVOKED_ERROR });
+      this.forceClose(ws, CloseCode.Unauthorized, 'token revoked', 'token_revoked');
+      return;
+    }
     s.principal = p;
     s.authed = true;
     s.expired = false;
     if (s.authTimer) clearTimeout(s.authTimer);
     s.authTimer = undefined;
     this.armExpiry(ws, p);
+    this.welcome(ws);
     if (!s.subs) return;
     for (const doc of [...s.subs]) {
       if (p.read.allows(doc)) continue;
@@ -525,6 +564,11 @@ export class Gateway {
       this.fanout.unsubscribe(ws, doc);
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'the new token does not grant reading this doc', doc });
     }
+  }
+
+  /** indexes an authenticated connection (server API); the first time it is sent `welcome` */
+  private welcome(ws: Socket): void {
+    if (this.connections.indexed(ws)) this.sendFrame(ws, { type: 'welcome', connection: ws.getUserData().connId });
   }
 
   private armExpiry(ws: Socket, p: Principal): void {

@@ -2,3 +2,4 @@ export * from './materializer.js';
 export * from './checkpointer.js';
 export * from './origin.js';
 export * from './http.js';
+export * from './server-api.js';

@@ -25,6 +25,8 @@ export const ErrorCode = {
   // a re-sent sequenced op whose dedupe record is past the horizon: it may have been applied
   // before, so it is not applied now (docs/protocol.md, "Exactly once")
   IdempotencyExpired: 'idempotency_expired',
+  // server API: the revocation list is at its bound (MAX_REVOCATIONS subs); HTTP 429
+  TooManyRevocations: 'too_many_revocations',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
