@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, startDevProcess, tempDir, type DevProcess } from './harness.js';
 import { nowSec, sign } from './tokens.js';
+import { connect, type ClientStatus, type ReplicantClient } from '@replicant/sdk';
 
 const API_KEY = 'server-api-key-0123456789';
 const SECRET = 'hs256-server-api-secret-0123456789';
@@ -275,4 +276,77 @@ test('a message for an inactive connection (out of credit) is dropped and counte
   assert.equal(messages(stalled.c, dropped.body.id).length, 0);
   stalled.c.close();
   other.c.close();
+});
+
+/** resolves with the client's connection id once it has one (now or later) */
+function connectionIdOf(client: ReplicantClient): Promise<string> {
+  if (client.connectionId !== undefined) return Promise.resolve(client.connectionId);
+  return new Promise((resolve) => {
+    const off = client.on('welcome', (ev) => {
+      off();
+      resolve(ev.connection);
+    });
+  });
+}
+
+/** resolves when the client's status becomes `want` (now or later) */
+function statusBecomes(client: ReplicantClient, want: ClientStatus): Promise<void> {
+  if (client.status === want) return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = client.on('status', (ev) => {
+      if (ev.status !== want) return;
+      off();
+      resolve();
+    });
+  });
+}
+
+for (const protocol of ['binary', 'json'] as const) {
+  test(`SDK (${protocol}): connectionId, meta, on('message'), and a disconnect with reconnect:false stays disconnected`, async (t) => {
+    const dev = await startDev(t);
+    const tok = await token('alice');
+    const client = connect(dev.url, { protocol, token: tok, meta: { region: 'eu' } });
+    t.after(() => client.close());
+    const got: { id: string; data: unknown }[] = [];
+    const arrived: ((id: string) => void)[] = [];
+    client.on('message', (m) => {
+      got.push({ id: m.id, data: m.data });
+      for (const f of arrived) f(m.id);
+    });
+    const id = await connectionIdOf(client);
+    assert.equal(client.connectionId, id);
+    const listed = await api(dev, 'GET', '/v1/connections?meta.region=eu');
+    assert.deepEqual(listed.body.connections.map((c: any) => c.id), [id]);
+    const m = await api(dev, 'POST', '/v1/messages', { to: { meta: { region: 'eu' } }, data: { text: 'hello', n: [1, 2] } });
+    assert.equal(m.status, 200);
+    // the message may arrive before the 200 does
+    if (!got.some((g) => g.id === m.body.id)) await new Promise<void>((resolve) => arrived.push((id) => id === m.body.id && resolve()));
+    assert.deepEqual(got, [{ id: m.body.id, data: { text: 'hello', n: [1, 2] } }]);
+    const disconnected = statusBecomes(client, 'disconnected');
+    const reconnects: unknown[] = [];
+    client.on('reconnect', (ev) => reconnects.push(ev));
+    assert.equal((await api(dev, 'POST', '/v1/users/alice/disconnect', { reconnect: false })).status, 200);
+    await disconnected;
+    assert.equal(client.status, 'disconnected');
+    assert.equal(client.connectionId, undefined);
+    assert.deepEqual(reconnects, [], 'no reconnect is scheduled');
+    // the server has no connection of alice left, and the client does not come back
+    const none = await api(dev, 'GET', '/v1/connections?sub=alice');
+    assert.deepEqual(none.body.connections, []);
+  });
+}
+
+test('SDK: a disconnect that allows reconnecting reconnects with a new connection id', async (t) => {
+  const dev = await startDev(t);
+  const client = connect(dev.url, { protocol: 'json', token: await token('alice'), backoff: { initialMs: 10, maxMs: 20 } });
+  t.after(() => client.close());
+  const first = await connectionIdOf(client);
+  const back = new Promise<string>((resolve) => {
+    client.on('welcome', (ev) => {
+      if (ev.connection !== first) resolve(ev.connection);
+    });
+  });
+  assert.equal((await api(dev, 'POST', '/v1/users/alice/disconnect', {})).status, 200);
+  const second = await back;
+  assert.notEqual(second, first);
 });

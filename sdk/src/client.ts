@@ -651,6 +651,7 @@ export class ReplicantClient {
         break;
       case 'welcome':
         this._connectionId = f.connection;
+        this.events.emit(f);
         break;
       case 'message':
         this.events.emit(f);

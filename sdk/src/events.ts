@@ -41,6 +41,8 @@ export interface ReconnectEvent {
   cause: 'close' | 'error' | 'goaway';
 }
 
+/** the gateway named this connection (`client.connectionId` is set from now until it closes) */
+export interface WelcomeEvent { type: 'welcome'; connection: string }
 /** a server-API message (POST /v1/messages): ephemeral, delivered to live connections only */
 export interface MessageEvent { type: 'message'; id: string; data: JsonObject }
 /** the server API disconnected this user; with `reconnect: false` the client stays disconnected */
@@ -62,7 +64,8 @@ export type ClientEvent =
   | StatusEvent
   | ReconnectEvent
   | MessageEvent
-  | DisconnectEvent;
+  | DisconnectEvent
+  | WelcomeEvent;
 export type ClientEventType = ClientEvent['type'];
 export type ClientEventOf<K extends ClientEventType> = Extract<ClientEvent, { type: K }>;
 

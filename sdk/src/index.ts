@@ -20,6 +20,7 @@ export type {
   StatusEvent,
   MessageEvent,
   DisconnectEvent,
+  WelcomeEvent,
 } from './events.js';
 export { Backoff, fullJitterDelay, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from '@replicant/protocol';
 export type { BackoffOptions } from '@replicant/protocol';
