@@ -2,7 +2,8 @@
  * The server API across a real cluster (3 Kafka brokers, redis-server, origin, one replica, two
  * gateways): commands ride the log to every gateway. A message to a sub with connections on both
  * gateways reaches each exactly once; a disconnect closes all of them with 4003 within 2 s; a
- * revocation refuses the old token on both gateways and expires the live holders.
+ * revocation refuses the old token on both gateways and expires the live holders; GET
+ * /v1/connections lists connections of both gateways from the Redis directory.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +45,21 @@ test('server API in a cluster: messages, disconnect and revocation reach connect
   for (const { x, r } of marks) await x.c.next((f) => f.type === 'message' && f.id === r.body.id);
   for (const x of alice) assert.deepEqual(x.c.frames.filter((f) => f.type === 'message' && f.id === m.body.id).map((f) => f.data), [{ text: 'hi' }]);
   assert.equal(bob.c.frames.filter((f) => f.type === 'message' && f.id === m.body.id).length, 0);
+
+  // GET /v1/connections: the gateways' summaries in Redis (rewritten every second when they change)
+  const get = async (query: string) => (await fetch(`${cluster.origin.url}/v1/connections?${query}`, { headers: key })).json() as Promise<any>;
+  let listed: any;
+  for (let i = 0; i < 100; i++) {
+    listed = await get('sub=alice');
+    if (listed.connections.length === 3) break;
+    await new Promise((r) => setTimeout(r, 100)); // polls an index published once a second: no event to await
+  }
+  assert.deepEqual(listed.connections.map((c: any) => c.id), alice.map((x) => x.id));
+  assert.deepEqual(listed.connections.map((c: any) => c.gateway), ['gateway-1', 'gateway-1', 'gateway-2']);
+  const p1 = await get('sub=alice&limit=2');
+  assert.deepEqual([p1.connections.map((c: any) => c.id), p1.next], [[alice[0].id, alice[1].id], alice[1].id]);
+  const p2 = await get(`sub=alice&limit=2&after=${encodeURIComponent(p1.next)}`);
+  assert.deepEqual([p2.connections.map((c: any) => c.id), p2.next], [[alice[2].id], null]);
 
   // revocation: both gateways refuse the old token; live holders get token_expired
   const r = await api('/v1/revocations', { sub: 'alice', before: nowSec() - 10 });

@@ -61,6 +61,8 @@ export class Connections implements ServerApiCounts {
   delivered = 0;
   dropped = 0;
   commands = 0;
+  /** bumped when a connection is indexed, re-keyed, given meta or removed (the directory republishes) */
+  version = 0;
 
   constructor(
     readonly nodeId: string,
@@ -88,6 +90,7 @@ export class Connections implements ServerApiCounts {
     const first = !this.byId.has(s.connId);
     if (!first && s.indexedSub === sub) return false;
     if (!first) this.unindexSub(ws, s.indexedSub);
+    this.version++;
     this.byId.set(s.connId, ws);
     s.indexedSub = sub;
     let set = this.bySub.get(sub);
@@ -100,6 +103,7 @@ export class Connections implements ServerApiCounts {
     const s = ws.getUserData();
     if (this.byId.get(s.connId) !== ws) return;
     this.byId.delete(s.connId);
+    this.version++;
     this.unindexSub(ws, s.indexedSub);
     s.indexedSub = undefined;
   }
@@ -110,6 +114,12 @@ export class Connections implements ServerApiCounts {
     if (!set) return;
     set.delete(ws);
     if (set.size === 0) this.bySub.delete(sub);
+  }
+
+  /** `hello.meta` arrived for a connection */
+  setMeta(ws: Socket, meta: Record<string, string>): void {
+    ws.getUserData().meta = meta;
+    this.version++;
   }
 
   // ---- revocations ----
@@ -225,6 +235,16 @@ export class Connections implements ServerApiCounts {
     hits.sort((a, b) => a.n - b.n);
     const page = hits.slice(0, limit).map(({ ws }) => this.summary(ws));
     return { connections: page, next: hits.length > limit ? page[page.length - 1].id : null };
+  }
+
+  /** summaries of at most `max` connections (the cluster's connection directory publishes them) */
+  summaries(max: number): ConnectionSummary[] {
+    const out: ConnectionSummary[] = [];
+    for (const ws of this.byId.values()) {
+      if (out.length >= max) break;
+      out.push(this.summary(ws));
+    }
+    return out;
   }
 
   summary(ws: Socket): ConnectionSummary {

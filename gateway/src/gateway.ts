@@ -496,7 +496,7 @@ export class Gateway {
       case 'hello':
         // the codec validated the window; a second hello would make the allowance ambiguous
         if (s.credit !== Infinity) return this.badFrame(ws, 'hello may be sent once per connection');
-        if (frame.meta !== undefined) s.meta = frame.meta;
+        if (frame.meta !== undefined) this.connections.setMeta(ws, frame.meta);
         this.fanout.setWindow(ws, frame.window);
         return;
       case 'credit':
