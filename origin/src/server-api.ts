@@ -48,6 +48,8 @@ export interface ConnectionDirectory {
 export interface ServerApiOptions {
   auth?: HttpAuthenticator;
   directory?: ConnectionDirectory;
+  /** subs the revocation list may hold (default MAX_REVOCATIONS; tests use fewer) */
+  maxRevocations?: number;
 }
 
 /** a server-API request body: `data` (64 KiB) plus the envelope */
@@ -161,6 +163,7 @@ export function parseConnectionQuery(query: string): ConnectionQuery {
 
 export function registerServerApi(app: TemplatedApp, origin: Origin, opts: ServerApiOptions = {}): void {
   const authRequired = opts.auth?.required ?? false;
+  const maxRevocations = opts.maxRevocations ?? MAX_REVOCATIONS;
   /** resolves when the credential is an API key (or auth is off); else rejects with the ApiError */
   const authorize = async (authorization: string): Promise<void> => {
     if (!authRequired) return;
@@ -269,8 +272,8 @@ export function registerServerApi(app: TemplatedApp, origin: Origin, opts: Serve
         else live++;
       }
       const prev = current.get(sub);
-      if ((prev === undefined || prev === null) && live >= MAX_REVOCATIONS) {
-        throw new ApiError(429, ErrorCode.TooManyRevocations, `the revocation list holds ${MAX_REVOCATIONS} subs; entries expire ${REVOCATION_TTL_S} s after their before`);
+      if ((prev === undefined || prev === null) && live >= maxRevocations) {
+        throw new ApiError(429, ErrorCode.TooManyRevocations, `the revocation list holds ${maxRevocations} subs; entries expire ${REVOCATION_TTL_S} s after their before`);
       }
       // the latest `before` per sub wins: a revocation never shortens an earlier one
       const b = typeof prev === 'number' ? Math.max(prev, before as number) : (before as number);
