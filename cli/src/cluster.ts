@@ -6,7 +6,7 @@
  */
 import * as uWS from 'uWebSockets.js';
 import { KafkaLog, RedisConnectionDirectory, RedisSnapshotStore, redactRedisUrl, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
-import { Origin, registerOriginHttp, registerServerApi } from '@replicant/origin';
+import { Origin, registerOriginHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream } from '@replicant/gateway';
@@ -106,10 +106,11 @@ export async function runOrigin(cfg: Config): Promise<void> {
     maxInflightWrites: cfg.maxInflightWrites,
   }));
   const app = makeApp(cfg);
-  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret });
+  const revocations = new RevocationView(origin);
+  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret, revoked: (p) => revocations.isRevoked(p) });
   // GET /v1/connections reads what the gateways publish into Redis
   const directory = new RedisConnectionDirectory({ url: cfg.redisUrl!, namespace: cfg.kafkaTopic });
-  registerServerApi(app, origin, { auth: httpAuthenticator(cfg), directory });
+  registerServerApi(app, origin, { auth: httpAuthenticator(cfg), revocations, directory });
   // with an ADMIN_PORT, metrics stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   notFound(app);

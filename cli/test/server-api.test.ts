@@ -165,6 +165,14 @@ test('revocation: live older tokens get token_expired, new connections with one 
   assert.equal(re.code, 'unauthorized');
   assert.equal(await refused.closed, 4001);
   assert.equal(refused.frames.filter((f) => f.type === 'welcome').length, 0);
+  // origin's document routes refuse it too
+  const oldAuth = { authorization: `Bearer ${await token('alice', old)}` };
+  const getOld = await fetch(`${dev.url}/v1/docs/room:1`, { headers: oldAuth });
+  assert.equal(getOld.status, 401);
+  assert.equal(((await getOld.json()) as any).error.code, 'unauthorized');
+  assert.equal((await fetch(`${dev.url}/v1/docs/room:1`, { method: 'POST', headers: { ...oldAuth, 'content-type': 'application/json' }, body: '{"a":1}' })).status, 401);
+  assert.equal((await fetch(`${dev.url}/v1/docs/room:1`, { headers: { authorization: `Bearer ${await token('alice')}` } })).status, 200);
+  assert.equal((await fetch(`${dev.url}/v1/docs/room:1`, { headers: { authorization: `Bearer ${await token('bob', old)}` } })).status, 200);
   // a token issued after `before` works, also as a refresh of the expired connection
   const fresh = await client(dev, 'alice', undefined, nowSec());
   fresh.c.send({ type: 'subscribe', doc: 'room:1' });

@@ -24,6 +24,7 @@ import {
   ErrorCode,
   MAX_CONNECTIONS_PAGE,
   metaMatches,
+  revokedBy,
   type ConnectionPage,
   type ConnectionQuery,
   type ConnectionSummary,
@@ -127,9 +128,7 @@ export class Connections implements ServerApiCounts {
   /** is this principal's token revoked (issued before its sub's `before`; no iat counts as before) */
   isRevoked(p: Principal): boolean {
     if (p.sub === '') return false;
-    const before = this.revocations.get(p.sub);
-    if (before === undefined) return false;
-    return p.iatMs === undefined || p.iatMs < before * 1000;
+    return revokedBy(this.revocations.get(p.sub), p.iatMs);
   }
 
   /** the whole list, from the control document's state (a start or a re-base) */

@@ -20,7 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { AuthError, FULL_ACCESS, type HttpAuthenticator } from '@replicant/auth';
+import { AuthError, FULL_ACCESS, type HttpAuthenticator, type Principal } from '@replicant/auth';
 import {
   checkPatch,
   commandPatch,
@@ -32,6 +32,7 @@ import {
   MAX_REVOCATIONS,
   REVOCATION_TTL_S,
   revocationsOf,
+  revokedBy,
   validateMeta,
   type ConnectionPage,
   type ConnectionQuery,
@@ -45,8 +46,52 @@ export interface ConnectionDirectory {
   list(q: ConnectionQuery): Promise<ConnectionPage>;
 }
 
+/**
+ * Origin's view of the revocation list for its document routes (OriginHttpOptions.revoked): the
+ * control doc's state as this origin materialized it, re-read when older than `maxAgeMs` (one
+ * read in flight at a time) and right after this origin appends a revocation. So a revocation made
+ * on another origin applies here within its materializer lag plus `maxAgeMs`. If the read fails
+ * (e.g. the view is rebuilding, when requests answer 503 anyway) the last list is used.
+ */
+export class RevocationView {
+  private list = new Map<string, number | null>();
+  private at = 0;
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly origin: Origin,
+    private readonly maxAgeMs = 1000,
+  ) {}
+
+  async isRevoked(p: Principal): Promise<boolean> {
+    if (p === FULL_ACCESS || p.sub === '') return false;
+    if (Date.now() - this.at > this.maxAgeMs) await (this.loading ??= this.load());
+    const b = this.list.get(p.sub);
+    return revokedBy(b ?? undefined, p.iatMs);
+  }
+
+  /** the list changed here: the next check re-reads it */
+  invalidate(): void {
+    this.at = 0;
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const { state } = await this.origin.readReserved(CONTROL_DOC);
+      this.list = revocationsOf(state) ?? new Map();
+      this.at = Date.now();
+    } catch {
+      // keep the last list
+    } finally {
+      this.loading = undefined;
+    }
+  }
+}
+
 export interface ServerApiOptions {
   auth?: HttpAuthenticator;
+  /** invalidated after each revocation this origin appends */
+  revocations?: RevocationView;
   directory?: ConnectionDirectory;
   /** subs the revocation list may hold (default MAX_REVOCATIONS; tests use fewer) */
   maxRevocations?: number;
@@ -279,6 +324,7 @@ export function registerServerApi(app: TemplatedApp, origin: Origin, opts: Serve
       const b = typeof prev === 'number' ? Math.max(prev, before as number) : (before as number);
       patch[sub] = b;
       await origin.writeReserved(CONTROL_DOC, JSON.stringify({ revocations: patch }));
+      opts.revocations?.invalidate();
       return JSON.stringify({ sub, before: b });
     });
     revoking = run.catch(() => {});

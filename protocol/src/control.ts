@@ -31,6 +31,14 @@ export const MAX_REVOCATIONS = 10_000;
 /** a revocation is pruned once its `before` is this old: tokens must not live longer (24 h) */
 export const REVOCATION_TTL_S = 24 * 3600;
 
+/**
+ * Is a token with `iatMs` (ms; undefined = no iat) revoked by a revocation `before` (unix s;
+ * undefined = none): issued strictly before it, and a token without iat counts as issued before.
+ */
+export function revokedBy(before: number | undefined, iatMs: number | undefined): boolean {
+  return before !== undefined && (iatMs === undefined || iatMs < before * 1000);
+}
+
 /** whom a message is for */
 export type MessageTarget = { sub: string } | { connection: string } | { meta: Record<string, string> };
 
