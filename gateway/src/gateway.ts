@@ -546,6 +546,7 @@ export class Gateway {
   private setPrincipal(ws: Socket, p: Principal): void {
     const s = ws.getUserData();
     if (this.connections.isRevoked(p)) {
+      s.queued = undefined; // frames that waited behind this token never run
       this.sendFrame(ws, { type: 'error', ...REVOKED_ERROR });
       this.forceClose(ws, CloseCode.Unauthorized, 'token revoked', 'token_revoked');
       return;
