@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileLog, FileSnapshotStore } from '@replicant/stream';
-import { Origin, registerOriginHttp } from '@replicant/origin';
+import { Origin, registerOriginHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { HistoryBudget, Replica } from '@replicant/fanout';
 import { Gateway } from '@replicant/gateway';
 import type { Config } from './config.js';
@@ -62,7 +62,10 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   let draining = false;
   const hooks = { ready: () => !draining, beforeScrape: () => gateway.collectMetrics() };
   const app = makeApp(cfg);
-  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg) });
+  const revocations = new RevocationView(origin);
+  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), revoked: (p) => revocations.isRevoked(p) });
+  // the server API; its connection index is the in-process gateway's
+  registerServerApi(app, origin, { auth: httpAuthenticator(cfg), revocations, directory: { list: async (q) => gateway.connections.list(q) } });
   gateway.attach(app);
   registerAdmin(app, hooks);
   app.get('/', (res) => {

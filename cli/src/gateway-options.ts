@@ -22,5 +22,6 @@ export function gatewayOptions(cfg: Config, historyBudget?: HistoryBudget): Omit
     historyBytes: cfg.historyBytes,
     // one budget per process: `dev` shares the replica's
     historyBudget: historyBudget ?? new HistoryBudget(cfg.historyBudgetBytes),
+    nodeId: cfg.nodeId,
   };
 }

@@ -32,7 +32,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { defineMetrics } from '@replicant/stream';
 import { linkProof, newNonce, proofMatches } from '@replicant/auth';
-import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
+import { isReservedDoc, longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
 import { coalesceDeltas, deltaToLink, type Delta } from './delta.js';
 import { encodeLinkFrame, LinkFrameError, LinkFrameReader, MAX_LINK_FRAME_BYTES, type LinkFrame } from './link-codec.js';
 import type { Replica } from './replica.js';
@@ -437,7 +437,8 @@ class LinkSession implements UpstreamListener {
         this.credit--;
         sent++;
       }
-      if (this.o.coalesce && d.backlog.length > 1) {
+      // never for the control stream: each of its ops is one command (protocol/control.ts)
+      if (this.o.coalesce && d.backlog.length > 1 && !isReservedDoc(doc)) {
         // several ops waited (credit or socket high-water): one frame per composable run
         const runs = coalesceDeltas(d.backlog)!;
         this.queuedDeltas -= d.backlog.length - runs.length;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { MemoryLog, MemorySnapshotStore, encodeOp, processMetrics } from '@replicant/stream';
-import { longToSeq, seqToLong } from '@replicant/protocol';
+import { commandOf, commandPatch, CONTROL_DOC, longToSeq, seqToLong } from '@replicant/protocol';
 import { Replica } from '../src/replica.js';
 import { LinkServer } from '../src/link-server.js';
 import { encodeLinkFrame, LinkFrameReader, type ILinkFrame, type LinkFrame } from '../src/link-codec.js';
@@ -156,6 +156,28 @@ test('ops queued for want of credit are sent as one exactly composed delta (coal
   assert.equal(seqOf(d), last, 'one frame covers all 20 ops');
   assert.deepEqual(JSON.parse(Buffer.from(d.delta!.patch!).toString()), { i: 19, k0: 18, k1: 19, k2: 17 });
   assert.equal(s.server.stats()[0].queuedDeltas, 0);
+  l.socket.destroy();
+  await s.close();
+});
+
+test('the control stream is never coalesced: each queued command goes out as its own delta', async () => {
+  const s = await setup({ maxBacklogPerDoc: 64 });
+  const l = await RawLink.open(s.port);
+  l.send({ hello: { nodeId: 'gw-ctl', window: 1 } }); // the base only
+  l.send({ subscribe: { doc: CONTROL_DOC } });
+  await l.next((f) => f.frame === 'snapshot');
+  const seqs: bigint[] = [];
+  for (let i = 0; i < 5; i++) seqs.push(await s.write(CONTROL_DOC, JSON.parse(commandPatch({ t: 'disconnect', sub: `u${i}`, reconnect: false }))));
+  while (s.server.stats()[0].queuedDeltas < 5) await new Promise((r) => setImmediate(r));
+  const from = l.frames.length;
+  l.send({ credit: { n: 5 } });
+  await l.next((f) => f.frame === 'delta' && seqOf(f) === seqs[4], from);
+  const deltas = l.frames.slice(from).filter((f) => f.frame === 'delta');
+  assert.deepEqual(deltas.map(seqOf), seqs, 'one delta per command');
+  assert.deepEqual(
+    deltas.map((d) => commandOf(JSON.parse(Buffer.from(d.delta!.patch!).toString()))),
+    seqs.map((_, i) => ({ t: 'disconnect', sub: `u${i}`, reconnect: false })),
+  );
   l.socket.destroy();
   await s.close();
 });

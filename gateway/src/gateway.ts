@@ -36,6 +36,8 @@ import { newBucket, takeToken } from './publish-rate.js';
 import { Admission } from './admission.js';
 import { LocalFanout } from './local-fanout.js';
 import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.js';
+import { Connections, REVOKED_ERROR } from './connections.js';
+import { ControlFollower } from './control.js';
 
 /** The write path as the gateway sees it (in-process Origin, or an HTTP client of one). */
 export interface Writer {
@@ -82,6 +84,8 @@ export interface GatewayOptions {
   drainSpreadMs?: number;
   /** drain: a connection is closed at the latest this long after goaway (default 1000) */
   drainGraceMs?: number;
+  /** NODE_ID: the prefix of this gateway's connection ids (default a random one) */
+  nodeId?: string;
 }
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
@@ -107,6 +111,11 @@ const gatewayMetrics = defineMetrics((m) => ({
     buckets: LATENCY_BUCKETS,
   }),
   admissionRefusals: m.counter({ name: 'replicant_gateway_admission_refusals_total', help: 'WebSocket upgrades refused by admission control (503 + Retry-After)' }),
+  serverApi: m.counter({
+    name: 'replicant_gateway_server_api_total',
+    help: 'Server API at this gateway: messages delivered, messages dropped (inactive connection), control commands applied, commands lost to a re-base',
+    labelNames: ['event'],
+  }),
   sendBuffer: m.gauge({
     name: 'replicant_gateway_send_buffer_bytes',
     help: 'Client send queues: bytes buffered per connection, the largest (stat="max") and all together (stat="sum")',
@@ -154,7 +163,7 @@ export class Gateway {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private draining = false;
-  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer'>>;
+  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId'>>;
   private readonly admission: Admission;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly typeCounters: Map<string, Counter.Internal>;
@@ -162,6 +171,11 @@ export class Gateway {
   private lastRefused = 0;
   /** bytes that may wait behind a verification: the bound, or one largest frame */
   private readonly maxQueuedBytes: number;
+  /** the server API: connection index, revocations, commands (connections.ts) */
+  readonly connections: Connections;
+  /** follows the control stream that carries the server API's commands (control.ts) */
+  readonly control: ControlFollower;
+  private lastApi = { delivered: 0, dropped: 0, commands: 0, lost: 0 };
 
   constructor(private readonly opts: GatewayOptions) {
     this.o = {
@@ -201,6 +215,12 @@ export class Gateway {
       },
     });
     this.typeCounters = new Map(FRAME_TYPES.map((t) => [t, this.metrics.framesIn.labels(t)]));
+    this.connections = new Connections(opts.nodeId ?? `gw-${Math.random().toString(36).slice(2, 8)}`, {
+      close: (ws, code, reason, label) => this.forceClose(ws, code, reason, label),
+      expire: (ws) => this.onExpired(ws),
+      maxSendBuffer: this.o.maxSendBuffer,
+    });
+    this.control = new ControlFollower(opts.upstream, this.connections);
     // deliveries are counted with plain numbers on the hot path and published at scrape time
     this.metrics.deliveries.reset();
     this.metrics.docs.reset();
@@ -223,6 +243,10 @@ export class Gateway {
     this.metrics.sendBuffer.set({ stat: 'sum' }, sum);
     this.metrics.admissionRefusals.inc(this.admission.refused - this.lastRefused);
     this.lastRefused = this.admission.refused;
+    const c = this.connections;
+    const api = { delivered: c.delivered, dropped: c.dropped, commands: c.commands, lost: this.control.lost };
+    for (const k of ['delivered', 'dropped', 'commands', 'lost'] as const) this.metrics.serverApi.labels(k).inc(api[k] - this.lastApi[k]);
+    this.lastApi = api;
   }
 
   /** upgrades refused by admission control so far */
@@ -300,6 +324,7 @@ export class Gateway {
     }
     await allClosed;
     for (const t of timers) clearTimeout(t);
+    this.control.close();
     this.fanout.close();
   }
 
@@ -347,6 +372,10 @@ export class Gateway {
       inactive: 0,
       lastSeqs: undefined,
       fullSince: 0,
+      connId: this.connections.newId(),
+      since: Date.now(),
+      meta: undefined,
+      indexedSub: undefined,
     };
     // A `?token=` is verified like a first `auth` frame, after the upgrade: verification is
     // asynchronous (jose), and upgrades completed asynchronously were seen to drop the new
@@ -361,8 +390,10 @@ export class Gateway {
     this.metrics.connections.inc();
     this.metrics.connectionsTotal.inc();
     const s = ws.getUserData();
-    if (s.authed) this.armExpiry(ws, s.principal!);
-    else if (s.urlToken !== undefined) {
+    if (s.authed) {
+      this.armExpiry(ws, s.principal!);
+      this.welcome(ws);
+    } else if (s.urlToken !== undefined) {
       const t = s.urlToken;
       s.urlToken = undefined;
       this.onAuth(ws, t);
@@ -382,6 +413,7 @@ export class Gateway {
     s.queuedSizes = undefined;
     s.queuedBytes = 0;
     this.sockets.delete(ws);
+    this.connections.remove(ws);
     this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
     s.subs = undefined;
@@ -485,6 +517,7 @@ export class Gateway {
       case 'hello':
         // the codec validated the window; a second hello would make the allowance ambiguous
         if (s.credit !== Infinity) return this.badFrame(ws, 'hello may be sent once per connection');
+        if (frame.meta !== undefined) this.connections.setMeta(ws, frame.meta);
         this.fanout.setWindow(ws, frame.window);
         return;
       case 'credit':
@@ -544,12 +577,19 @@ export class Gateway {
   /** a verified token becomes the connection's principal (first auth or an in-band refresh) */
   private setPrincipal(ws: Socket, p: Principal): void {
     const s = ws.getUserData();
+    if (this.connections.isRevoked(p)) {
+      s.queued = undefined; // frames that waited behind this token never run
+      this.sendFrame(ws, { type: 'error', ...REVOKED_ERROR });
+      this.forceClose(ws, CloseCode.Unauthorized, 'token revoked', 'token_revoked');
+      return;
+    }
     s.principal = p;
     s.authed = true;
     s.expired = false;
     if (s.authTimer) clearTimeout(s.authTimer);
     s.authTimer = undefined;
     this.armExpiry(ws, p);
+    this.welcome(ws);
     if (!s.subs) return;
     for (const doc of [...s.subs]) {
       if (p.read.allows(doc)) continue;
@@ -557,6 +597,11 @@ export class Gateway {
       this.fanout.unsubscribe(ws, doc);
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'the new token does not grant reading this doc', doc });
     }
+  }
+
+  /** indexes an authenticated connection (server API); the first time it is sent `welcome` */
+  private welcome(ws: Socket): void {
+    if (this.connections.indexed(ws)) this.sendFrame(ws, { type: 'welcome', connection: ws.getUserData().connId });
   }
 
   private armExpiry(ws: Socket, p: Principal): void {

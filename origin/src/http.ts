@@ -55,6 +55,8 @@ export interface OriginHttpOptions {
   /** bounds of the signed-request replay cache (default DEFAULT_REPLAY_CACHE_ENTRIES / _BYTES of @replicant/auth) */
   replayCacheEntries?: number;
   replayCacheBytes?: number;
+  /** the server API's revocations (server-api.ts RevocationView): a revoked JWT gets 401 */
+  revoked?: (p: Principal) => Promise<boolean>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -221,7 +223,10 @@ function checkAccess(
   }
   if (!principal) return Promise.resolve(undefined);
   return principal.then(
-    (p) => (p[access].allows(docId) ? undefined : { status: 403, code: ErrorCode.Forbidden, message: `doc is outside this credential's ${access} scope` }),
+    async (p) => {
+      if (opts.revoked && (await opts.revoked(p))) return { status: 401, code: ErrorCode.Unauthorized, message: 'token revoked: issued before the revocation of its sub' };
+      return p[access].allows(docId) ? undefined : { status: 403, code: ErrorCode.Forbidden, message: `doc is outside this credential's ${access} scope` };
+    },
     (err: unknown) => ({ status: 401, code: ErrorCode.Unauthorized, message: err instanceof AuthError ? err.message : 'credential not accepted' }),
   );
 }

@@ -3,3 +3,4 @@ export * from './checkpointer.js';
 export * from './origin.js';
 export * from './http.js';
 export * from './history.js';
+export * from './server-api.js';

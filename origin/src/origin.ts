@@ -414,6 +414,40 @@ export class Origin {
     }
   }
 
+  /**
+   * The server API's control stream (protocol/control.ts): appends an op to a reserved document
+   * (ids the public API refuses) and resolves with its seq once durable and applied. Counted and
+   * bounded with the other writes.
+   */
+  async writeReserved(docId: string, patchText: string): Promise<bigint> {
+    if (this.closed) throw unavailable('origin is shutting down');
+    this.checkServing();
+    if (this.inflightWrites >= this.maxInflightWrites) throw unavailable('too many writes in flight');
+    this.inflightWrites++;
+    try {
+      const r = await this.log.append(docId, encodeOp(patchText, '', Date.now())).catch((err: unknown) => {
+        throw toOriginError(err);
+      });
+      return await this.applied(r.partition, r.offset).catch((err: unknown) => {
+        throw toOriginError(err);
+      });
+    } finally {
+      this.inflightWrites--;
+      if (this.inflightWrites === 0) this.drained?.();
+    }
+  }
+
+  /** a reserved document's materialized state (this origin's view) */
+  async readReserved(docId: string): Promise<{ seq: bigint; state: JsonObject }> {
+    this.checkServing();
+    try {
+      const s = await this.mat.read(docId);
+      return { seq: s.seq, state: s.state };
+    } catch (err) {
+      throw toOriginError(err);
+    }
+  }
+
   /** Runs a checkpoint now (tests, operations). */
   checkpoint(): Promise<void> {
     return this.checkpointer.checkpointNow();

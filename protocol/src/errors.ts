@@ -32,6 +32,8 @@ export const ErrorCode = {
   HistoryExpired: 'history_expired',
   // a history read would scan more of the log than one request may (HTTP 422; docs/architecture.md)
   HistoryScanLimit: 'history_scan_limit',
+  // server API: the revocation list is at its bound (MAX_REVOCATIONS subs); HTTP 429
+  TooManyRevocations: 'too_many_revocations',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -19,6 +19,7 @@ import {
   isValidDocId,
   MAX_ID_LENGTH,
   ProtocolError,
+  validateMeta,
   type ClientFrame,
   type JsonObject,
   type ReceivedFrame,
@@ -78,6 +79,11 @@ export interface ClientOptions {
    * bounds what a stalled client can have in flight, kernel buffers included.
    */
   window?: number;
+  /**
+   * routing metadata for the server API (`POST /v1/messages` to `{"meta":{…}}`, GET
+   * /v1/connections): flat string values, at most 1 KiB as JSON; sent in `hello` (needs window > 0)
+   */
+  meta?: Record<string, string>;
   /** send `ping` this often while open; a connection silent for a whole interval is dropped */
   pingIntervalMs?: number;
   /** bound on unacknowledged publishes (in flight + queued while disconnected), default 1000 */
@@ -203,6 +209,11 @@ export class ReplicantClient {
     this.resetAfterMs = opts.backoff?.resetAfterMs ?? DEFAULT_RESET_AFTER_MS;
     const window = opts.window ?? DEFAULT_WINDOW;
     this.credit = window > 0 ? new CreditWindow(window) : undefined;
+    if (opts.meta !== undefined) {
+      if (!this.credit) throw new RangeError('meta is sent in hello: it needs credit flow control (window > 0)');
+      const m = validateMeta(opts.meta);
+      if (typeof m === 'string') throw new RangeError(m);
+    }
     this.outbox = new Outbox({
       storage: opts.storage ?? memoryStorage(),
       owner: this.clientId,
@@ -216,6 +227,14 @@ export class ReplicantClient {
   get status(): ClientStatus {
     return this._status;
   }
+
+  /** the cluster-unique id the gateway gave this connection (`welcome`); undefined while not connected */
+  get connectionId(): string | undefined {
+    return this._connectionId;
+  }
+  private _connectionId: string | undefined;
+  /** a `disconnect` frame with reconnect: false arrived: the close that follows ends the client's reconnects */
+  private stayAway = false;
 
   /** Unacknowledged publishes (sent and waiting, or queued while disconnected). */
   get pendingPublishes(): number {
@@ -499,7 +518,7 @@ export class ReplicantClient {
       this.armRefresh(token);
     }
     this.credit?.reset();
-    if (this.credit) this.send({ type: 'hello', window: this.credit.window });
+    if (this.credit) this.send(this.opts.meta === undefined ? { type: 'hello', window: this.credit.window } : { type: 'hello', window: this.credit.window, meta: this.opts.meta });
     // Resume: every document continues from its last applied seq (or asks for a snapshot).
     this.clearTimer('subRetryTimer');
     this.unsubRetry.clear(); // the new connection has no subscription to end
@@ -524,6 +543,13 @@ export class ReplicantClient {
     // healthy = stayed open long enough, and not dropped for failing to keep up
     if (this.openedAt !== undefined && code !== CLOSE_SLOW_CONSUMER && this.now() - this.openedAt >= this.resetAfterMs) this.backoff.reset();
     this.openedAt = undefined;
+    this._connectionId = undefined;
+    if (this.stayAway) {
+      // the server API said reconnect: false: stay disconnected (no reconnect timer)
+      this.clearTimer('goawayTimer');
+      this.setStatus('disconnected', code, reason);
+      return;
+    }
     this.setStatus('connecting', code, reason);
     // After a goaway the reconnect is already scheduled at the time the server asked for.
     if (this.goawayTimer === undefined) this.scheduleReconnect('close');
@@ -703,6 +729,17 @@ export class ReplicantClient {
         this.handleGoaway(f.reconnectMs);
         break;
       case 'pong':
+        break;
+      case 'welcome':
+        this._connectionId = f.connection;
+        this.events.emit(f);
+        break;
+      case 'message':
+        this.events.emit(f);
+        break;
+      case 'disconnect':
+        if (!f.reconnect) this.stayAway = true;
+        this.events.emit(f);
         break;
     }
   }

@@ -18,6 +18,9 @@ export type {
   ReconnectEvent,
   SnapshotEvent,
   StatusEvent,
+  MessageEvent,
+  DisconnectEvent,
+  WelcomeEvent,
 } from './events.js';
 export { Backoff, fullJitterDelay, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from '@replicant/protocol';
 export type { BackoffOptions } from '@replicant/protocol';
