@@ -112,6 +112,12 @@ describe('link port before the handshake, with the real (Redis) registry', () =>
     // Redis itself reports an expiry, even one that happened while this process was blocked
     await redis.raw.config('SET', 'notify-keyspace-events', 'Ex');
     const events = new Redis(redis.server.url);
+    // closed even when an assertion fails: a Redis client left open keeps the test process alive
+    t.after(async () => {
+      events.disconnect();
+      await registry.close();
+      await s.close();
+    });
     const expired: string[] = [];
     events.on('message', (_ch: string, key: string) => expired.push(key));
     await events.subscribe('__keyevent@0__:expired');
@@ -156,9 +162,6 @@ describe('link port before the handshake, with the real (Redis) registry', () =>
     assert.deepEqual(expired.filter((k) => k.startsWith('lb:')), [], 'the registry entry never expired');
     assert.equal(s.server.connections().links, 0);
     await probe.close();
-    await registry.close();
-    events.disconnect();
-    await s.close();
   });
 });
 
