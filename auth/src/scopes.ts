@@ -82,6 +82,8 @@ export interface Principal {
   sub: string;
   /** token expiry in ms since the epoch; undefined = no expiry (API keys, open mode) */
   expMs: number | undefined;
+  /** the token's `iat` in ms since the epoch (server-API revocations); undefined = no iat / not a token */
+  iatMs?: number;
   read: Scope;
   write: Scope;
 }

@@ -110,6 +110,7 @@ export class TokenVerifier {
       return {
         sub,
         expMs: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+        iatMs: typeof payload.iat === 'number' ? payload.iat * 1000 : undefined,
         read: Scope.compile(payload.read, sub),
         write: Scope.compile(payload.write, sub),
       };

@@ -5,11 +5,11 @@
  * listener answers /readyz with 503, and every retry says which brokers / topic / Redis URL.
  */
 import * as uWS from 'uWebSockets.js';
-import { KafkaLog, RedisSnapshotStore, redactRedisUrl } from '@replicant/stream';
-import { Origin, registerOriginHttp } from '@replicant/origin';
+import { KafkaLog, RedisConnectionDirectory, RedisSnapshotStore, redactRedisUrl, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
+import { Origin, registerOriginHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
-import { LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
-import { Gateway, OriginClient, RemoteUpstream } from '@replicant/gateway';
+import { HistoryBudget, LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
+import { Gateway, OriginClient, RemoteUpstream, registerDocsHttp } from '@replicant/gateway';
 import { servedPartitions, type Config } from './config.js';
 import { registerAdmin, type AdminHooks } from './admin.js';
 import { httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
@@ -105,9 +105,14 @@ export async function runOrigin(cfg: Config): Promise<void> {
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     maxInflightWrites: cfg.maxInflightWrites,
     readBarrierTimeoutMs: cfg.readBarrierTimeoutMs,
+    maxDocBytes: cfg.maxDocBytes,
   }));
   const app = makeApp(cfg);
-  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret });
+  const revocations = new RevocationView(origin);
+  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret, revoked: (p) => revocations.isRevoked(p) });
+  // GET /v1/connections reads what the gateways publish into Redis
+  const directory = new RedisConnectionDirectory({ url: cfg.redisUrl!, namespace: cfg.kafkaTopic });
+  registerServerApi(app, origin, { auth: httpAuthenticator(cfg), revocations, directory });
   // with an ADMIN_PORT, metrics stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   notFound(app);
@@ -119,6 +124,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
     b.ready = false;
     main.close();
     admin?.close();
+    directory.close();
     await origin.close();
   });
 }
@@ -142,7 +148,14 @@ export async function runFanout(cfg: Config): Promise<void> {
   const store = await openRedisStore(cfg);
   const registry = await openRegistry(cfg);
   const partitions = servedPartitions(cfg, log.partitions);
-  const replica = (b.replica = await Replica.start({ log, store, partitions, historySize: cfg.historySize }));
+  const replica = (b.replica = await Replica.start({
+    log,
+    store,
+    partitions,
+    historySize: cfg.historySize,
+    historyBytes: cfg.historyBytes,
+    historyBudget: new HistoryBudget(cfg.historyBudgetBytes),
+  }));
   const links = (b.links = new LinkServer(replica, {
     host: cfg.host,
     port: cfg.port,
@@ -198,6 +211,8 @@ export async function runGateway(cfg: Config): Promise<void> {
   };
   const app = makeApp(cfg);
   gateway.attach(app);
+  // origin's document routes at the edge (gateway/src/docs-http.ts): one host serves a client
+  registerDocsHttp(app, { originUrl: cfg.originUrl, clusterSecret: cfg.clusterSecret, auth: httpAuthenticator(cfg), maxBodyBytes: cfg.maxBodyBytes });
   // with an ADMIN_PORT, metrics and /stats stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   const stats = (res: uWS.HttpResponse) => {
@@ -216,18 +231,46 @@ export async function runGateway(cfg: Config): Promise<void> {
     notFound(adminApp);
     admin = await listen(adminApp, cfg.host, cfg.adminPort);
   }
+  // the connection directory (GET /v1/connections on origin): this gateway's summaries, rewritten
+  // when its connections changed (and every CONNECTIONS_REFRESH_EVERY intervals, for doc counts),
+  // else only kept alive; they expire 3 intervals after the gateway is gone
+  const directory = new RedisConnectionDirectory({ url: cfg.redisUrl!, namespace: cfg.kafkaTopic });
+  let publishedVersion = -1;
+  let tick = 0;
+  const publishConnections = () => {
+    const v = gateway.connections.version;
+    const rewrite = v !== publishedVersion || ++tick % CONNECTIONS_REFRESH_EVERY === 0;
+    return directory
+      .publish(cfg.nodeId, rewrite ? gateway.connections.summaries(MAX_PUBLISHED_PER_GATEWAY) : undefined, CONNECTIONS_PUBLISH_MS * 3)
+      .then(() => {
+        if (rewrite) publishedVersion = v;
+      })
+      .catch(() => {
+        // Redis down: the entries expire; the next interval retries
+      });
+  };
+  const publisher = setInterval(publishConnections, CONNECTIONS_PUBLISH_MS);
+  void publishConnections();
   ready = true;
   warnIfOpen(cfg);
   announce(cfg, main.port, `WebSocket ${isTls(cfg) ? 'wss' : 'ws'}://${cfg.host}:${main.port}/v1/stream, origin ${cfg.originUrl}, ${registry.list().length} replicas`);
   onShutdown(async () => {
     draining = true;
     await gateway.drain();
+    clearInterval(publisher);
+    await publishConnections(); // none left: the listing stops naming this gateway's connections
+    directory.close();
     main.close();
     admin?.close();
     upstream.close();
     await registry.close();
   });
 }
+
+/** how often a gateway rewrites its connections in the Redis connection directory */
+const CONNECTIONS_PUBLISH_MS = 1000;
+/** a full rewrite at least this often (in intervals), so doc counts stay current */
+const CONNECTIONS_REFRESH_EVERY = 30;
 
 /** the gateway routes by partition: learn the count from the registered replicas */
 async function waitForPartitionCount(cfg: Config, registry: RedisRegistry): Promise<number> {

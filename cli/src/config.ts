@@ -224,6 +224,29 @@ export const SETTINGS = {
   }),
   maxSubscriptions: set({ env: 'MAX_SUBSCRIPTIONS', parser: int(1, 1_000_000), def: '1000', roles: ['dev', 'gateway'], help: 'subscriptions per connection' }),
   historySize: set({ env: 'HISTORY_SIZE', parser: int(0, 1_000_000), def: '1024', roles: ['dev', 'fanout', 'gateway'], help: 'deltas kept per document for resume' }),
+  // ---- size bounds (docs/architecture.md "Size bounds") ----
+  maxDocBytes: set({
+    env: 'MAX_DOC_BYTES',
+    // at most 32 MiB: a link base (the state plus its history) must fit the 64 MiB link frame
+    parser: int(1024, 32 * 1024 * 1024),
+    def: String(16 * 1024 * 1024),
+    roles: ['dev', 'origin'],
+    help: "largest document state as JSON (UTF-8 bytes); a write that would grow a doc past it is not applied: 413 / error doc_too_large",
+  }),
+  historyBytes: set({
+    env: 'HISTORY_BYTES',
+    parser: int(0, 1024 * 1024 * 1024),
+    def: String(1024 * 1024),
+    roles: ['dev', 'fanout', 'gateway'],
+    help: 'bytes of history kept per document for resume, with HISTORY_SIZE (a delta is charged 3x its patch + 256: text, parsed form, encoded frame); older resumes get a snapshot',
+  }),
+  historyBudgetBytes: set({
+    env: 'HISTORY_BUDGET_BYTES',
+    parser: int(0, 64 * 1024 * 1024 * 1024),
+    def: String(256 * 1024 * 1024),
+    roles: ['dev', 'fanout', 'gateway'],
+    help: "bytes of history kept per process over all documents (replica and gateway rings); idle, then least recently used documents' history is dropped first",
+  }),
   checkpointIntervalMs: set({ env: 'CHECKPOINT_INTERVAL_MS', parser: int(10, 60_000), def: '200', roles: ['dev', 'origin'], help: 'snapshot checkpoint period (bounded lag)' }),
   readBarrierTimeoutMs: set({
     env: 'READ_BARRIER_TIMEOUT_MS',

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileLog, FileSnapshotStore } from '@replicant/stream';
-import { Origin, registerOriginHttp } from '@replicant/origin';
-import { Replica } from '@replicant/fanout';
+import { Origin, registerOriginHttp, registerServerApi, RevocationView } from '@replicant/origin';
+import { HistoryBudget, Replica } from '@replicant/fanout';
 import { Gateway } from '@replicant/gateway';
 import type { Config } from './config.js';
 import { registerAdmin } from './admin.js';
@@ -48,18 +48,24 @@ export async function startDev(cfg: Config): Promise<DevServer> {
     checkpointIntervalMs: cfg.checkpointIntervalMs,
     maxInflightWrites: cfg.maxInflightWrites,
     readBarrierTimeoutMs: cfg.readBarrierTimeoutMs,
+    maxDocBytes: cfg.maxDocBytes,
   });
-  const replica = await Replica.start({ log, store, historySize: cfg.historySize });
+  // one history budget for the process: the replica's rings and the gateway's draw on it together
+  const historyBudget = new HistoryBudget(cfg.historyBudgetBytes);
+  const replica = await Replica.start({ log, store, historySize: cfg.historySize, historyBytes: cfg.historyBytes, historyBudget });
   const gateway = new Gateway({
     upstream: replica,
     writer: origin,
-    ...gatewayOptions(cfg),
+    ...gatewayOptions(cfg, historyBudget),
   });
 
   let draining = false;
   const hooks = { ready: () => !draining, beforeScrape: () => gateway.collectMetrics() };
   const app = makeApp(cfg);
-  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg) });
+  const revocations = new RevocationView(origin);
+  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), revoked: (p) => revocations.isRevoked(p) });
+  // the server API; its connection index is the in-process gateway's
+  registerServerApi(app, origin, { auth: httpAuthenticator(cfg), revocations, directory: { list: async (q) => gateway.connections.list(q) } });
   gateway.attach(app);
   registerAdmin(app, hooks);
   app.get('/', (res) => {

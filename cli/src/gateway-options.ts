@@ -1,9 +1,10 @@
 /** The gateway's settings from the config table: one mapping for `dev` and `gateway`. */
 import type { GatewayOptions } from '@replicant/gateway';
+import { HistoryBudget } from '@replicant/fanout';
 import type { Config } from './config.js';
 import { authConfig } from './security.js';
 
-export function gatewayOptions(cfg: Config): Omit<GatewayOptions, 'upstream' | 'writer'> {
+export function gatewayOptions(cfg: Config, historyBudget?: HistoryBudget): Omit<GatewayOptions, 'upstream' | 'writer'> {
   return {
     auth: authConfig(cfg),
     refreshGraceMs: cfg.authRefreshGraceMs,
@@ -18,5 +19,9 @@ export function gatewayOptions(cfg: Config): Omit<GatewayOptions, 'upstream' | '
     drainGraceMs: cfg.drainGraceMs,
     maxSubscriptions: cfg.maxSubscriptions,
     historySize: cfg.historySize,
+    historyBytes: cfg.historyBytes,
+    // one budget per process: `dev` shares the replica's
+    historyBudget: historyBudget ?? new HistoryBudget(cfg.historyBudgetBytes),
+    nodeId: cfg.nodeId,
   };
 }

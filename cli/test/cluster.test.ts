@@ -38,10 +38,11 @@ describe('cluster: origin + 3 fanout replicas + 2 gateways over Kafka and Redis'
         synced.push(new Promise((resolve) => cl.subscribe('dedup-doc', () => resolve())));
       }
       await Promise.all(synced);
-      assert.equal(await totalReplicaSubs(), 1);
+      // plus each gateway's one subscription to the server API's control doc (~control)
+      assert.equal(await totalReplicaSubs(), 1 + c.gateways.length);
       const gw = await c.stats(c.gateways[0]);
       assert.equal(gw.connections, 1000);
-      assert.equal(gw.upstream.docs, 1);
+      assert.equal(gw.upstream.docs, 2);
     } finally {
       await Promise.all(clients.map((x) => x.close()));
     }

@@ -22,6 +22,8 @@
  * flood of idle connections cannot keep a gateway, whose handshake takes one round trip, out);
  * at most `maxLinks` authenticated links are served (beyond, refused with `unavailable`). Frame
  * reassembly is linear in the frame size (link-codec.ts).
+ * A base (snapshot + history) fits the link frame bound by construction: the oldest history deltas
+ * that would not fit are left out (fitBaseHistory), so the gateway bridges instead of losing the link.
  *
  * Deltas that waited are sent coalesced:
  * a run of a doc's queued ops goes out as one exactly composed delta (split only where merge patches
@@ -30,7 +32,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { defineMetrics } from '@replicant/stream';
 import { linkProof, newNonce, proofMatches } from '@replicant/auth';
-import { longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
+import { isReservedDoc, longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
 import { coalesceDeltas, deltaToLink, type Delta } from './delta.js';
 import { encodeLinkFrame, LinkFrameError, LinkFrameReader, MAX_LINK_FRAME_BYTES, type LinkFrame } from './link-codec.js';
 import type { Replica } from './replica.js';
@@ -427,7 +429,7 @@ class LinkSession implements UpstreamListener {
           d.inReady = false; // still loading: onBase will mark it ready again
           continue;
         }
-        this.socket.write(encodeBase(doc, base.seq, base.state, base.history));
+        this.socket.write(encodeBase(doc, base.seq, base.state, base.history, this.o.maxFrameBytes));
         this.metrics.framesOut.labels('snapshot').inc();
         d.needsBase = false;
         d.collapsed = false;
@@ -435,7 +437,8 @@ class LinkSession implements UpstreamListener {
         this.credit--;
         sent++;
       }
-      if (this.o.coalesce && d.backlog.length > 1) {
+      // never for the control stream: each of its ops is one command (protocol/control.ts)
+      if (this.o.coalesce && d.backlog.length > 1 && !isReservedDoc(doc)) {
         // several ops waited (credit or socket high-water): one frame per composable run
         const runs = coalesceDeltas(d.backlog)!;
         this.queuedDeltas -= d.backlog.length - runs.length;
@@ -491,10 +494,33 @@ class LinkSession implements UpstreamListener {
   }
 }
 
-function encodeBase(doc: string, seq: bigint, state: JsonObject, history: Delta[]): Buffer {
-  return encodeLinkFrame({
-    snapshot: { doc, seq: seqToLong(seq), state: Buffer.from(JSON.stringify(state)), history: history.map(deltaToLink) },
-  });
+/** protobuf bytes a LinkDelta of `d` adds to a LinkSnapshot, at most (tags, lengths, varints) */
+function linkDeltaBytes(d: Delta): number {
+  return Buffer.byteLength(d.patch) + Buffer.byteLength(d.doc) + 64;
+}
+
+/**
+ * The newest deltas of `history` that fit, with a state of `stateBytes`, in a link frame of at most
+ * `maxFrameBytes` (the bound the gateway's reader enforces). Older ones are left out: the base then
+ * does not reach back to the gateway's seq and the gateway bridges (or snapshots) as for any base
+ * ahead of it, instead of the frame dropping the link on every re-route.
+ */
+export function fitBaseHistory(doc: string, stateBytes: number, history: readonly Delta[], maxFrameBytes: number): readonly Delta[] {
+  let room = maxFrameBytes - stateBytes - Buffer.byteLength(doc) - 64;
+  let i = history.length;
+  while (i > 0) {
+    const need = linkDeltaBytes(history[i - 1]);
+    if (need > room) break;
+    room -= need;
+    i--;
+  }
+  return i === 0 ? history : history.slice(i);
+}
+
+function encodeBase(doc: string, seq: bigint, state: JsonObject, history: Delta[], maxFrameBytes: number): Buffer {
+  const stateBytes = Buffer.from(JSON.stringify(state));
+  const fitted = fitBaseHistory(doc, stateBytes.length, history, maxFrameBytes);
+  return encodeLinkFrame({ snapshot: { doc, seq: seqToLong(seq), state: stateBytes, history: fitted.map(deltaToLink) } });
 }
 
 export class LinkServer {

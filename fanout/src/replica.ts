@@ -12,7 +12,7 @@
 import type { JsonObject } from '@replicant/protocol';
 import { DocState, decodeOp, defineMetrics, type LogRecord, type SnapshotStore, type StreamLog, type Tail } from '@replicant/stream';
 import { Delta } from './delta.js';
-import { HistoryRing } from './history-ring.js';
+import { DEFAULT_HISTORY_BUDGET_BYTES, DEFAULT_HISTORY_BYTES, HistoryBudget, HistoryRing } from './history-ring.js';
 import type { Upstream, UpstreamListener } from './upstream.js';
 
 export interface ReplicaOptions {
@@ -22,6 +22,13 @@ export interface ReplicaOptions {
   partitions?: number[];
   /** deltas retained per document for resume (default 1024) */
   historySize?: number;
+  /** bytes of history retained per document (HISTORY_BYTES, default 1 MiB; history-ring.ts) */
+  historyBytes?: number;
+  /**
+   * the process's history budget (HISTORY_BUDGET_BYTES), shared with the gateway's rings in one
+   * process; default: a budget of 256 MiB of this replica's own
+   */
+  historyBudget?: HistoryBudget;
   /** documents kept materialized after their last listener left, LRU (default 1000) */
   idleDocs?: number;
   /** records parked per document while it loads; past it the load restarts (default 10000) */
@@ -71,6 +78,8 @@ export class Replica implements Upstream {
   private tail: Tail | undefined;
   private closed = false;
   private readonly historySize: number;
+  private readonly historyBytes: number;
+  private readonly historyBudget: HistoryBudget;
   private readonly idleDocs: number;
   private readonly maxPending: number;
   private readonly readBatch: number;
@@ -79,6 +88,8 @@ export class Replica implements Upstream {
     const all = Array.from({ length: opts.log.partitions }, (_, i) => i);
     this.served = new Set(opts.partitions ?? all);
     this.historySize = opts.historySize ?? 1024;
+    this.historyBytes = opts.historyBytes ?? DEFAULT_HISTORY_BYTES;
+    this.historyBudget = opts.historyBudget ?? new HistoryBudget(DEFAULT_HISTORY_BUDGET_BYTES);
     this.idleDocs = opts.idleDocs ?? 1000;
     this.maxPending = opts.maxPendingPerDoc ?? 10_000;
     this.readBatch = opts.readBatch ?? 1000;
@@ -111,12 +122,12 @@ export class Replica implements Upstream {
     }
     let e = this.docs.get(doc);
     if (!e) {
-      e = { doc, partition, state: undefined, pending: [], overflow: false, ring: new HistoryRing(this.historySize), listeners: new Set() };
+      e = { doc, partition, state: undefined, pending: [], overflow: false, ring: new HistoryRing(this.historySize, this.historyBytes, this.historyBudget), listeners: new Set() };
       this.docs.set(doc, e);
       this.metrics.docs.inc();
       void this.load(e);
-    } else {
-      this.idle.delete(doc);
+    } else if (this.idle.delete(doc)) {
+      e.ring.setIdle(false);
     }
     if (e.listeners.has(listener)) return;
     e.listeners.add(listener);
@@ -176,6 +187,7 @@ export class Replica implements Upstream {
     await this.tail?.close();
     this.metrics.docs.dec(this.docs.size);
     this.metrics.subscriptions.dec(this.stats().subscriptions);
+    for (const e of this.docs.values()) e.ring.clear(); // gives the shared budget its bytes back
     this.docs.clear();
     this.idle.clear();
   }
@@ -183,8 +195,10 @@ export class Replica implements Upstream {
   /** keep an unwatched doc materialized for a while (cheap resubscribe); evict the oldest past the bound */
   private park(e: DocEntry): void {
     this.idle.set(e.doc, e);
+    e.ring.setIdle(true); // its history goes first when the process is over its history budget
     while (this.idle.size > this.idleDocs) {
       const oldest = this.idle.keys().next().value as string;
+      this.idle.get(oldest)!.ring.clear();
       this.idle.delete(oldest);
       this.docs.delete(oldest);
       this.metrics.docs.dec();
@@ -210,7 +224,7 @@ export class Replica implements Upstream {
     const op = decodeOp(rec.value);
     if (op instanceof Error) return; // not written by origin; origin validates every op it appends
     const seq = rec.offset + 1n;
-    const r = e.state!.apply(seq, op.patch, op.key, op.ifSeq);
+    const r = e.state!.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes);
     if (!r.applied) return;
     const d = new Delta(e.doc, seq, r.prevSeq, op.patchText, op.patch, op.tsMs);
     e.ring.push(d);
@@ -249,6 +263,7 @@ export class Replica implements Upstream {
         return;
       } catch (err) {
         if (this.docs.get(e.doc) !== e) return;
+        e.ring.clear();
         this.docs.delete(e.doc);
         this.idle.delete(e.doc);
         this.metrics.docs.dec();

@@ -112,29 +112,42 @@ describe('link port before the handshake, with the real (Redis) registry', () =>
     // Redis itself reports an expiry, even one that happened while this process was blocked
     await redis.raw.config('SET', 'notify-keyspace-events', 'Ex');
     const events = new Redis(redis.server.url);
+    // closed even when an assertion fails: a Redis client left open keeps the test process alive
+    t.after(async () => {
+      events.disconnect();
+      await registry.close();
+      await s.close();
+    });
     const expired: string[] = [];
     events.on('message', (_ch: string, key: string) => expired.push(key));
     await events.subscribe('__keyevent@0__:expired');
 
-    const before = await limited('pre_auth_bytes');
-    const delay = monitorEventLoopDelay({ resolution: 10 });
-    delay.enable();
-    const peer = await Peer.open(s.port);
-    // a length prefix just under the 64 MiB frame bound, then its body, 64 KiB at a time
-    const piece = Buffer.alloc(64 * 1024, 0x41);
-    piece.writeUInt32BE(64 * 1024 * 1024 - 4, 0);
-    const t0 = Date.now();
-    const sent = await peer.stream(piece, 64 * 1024 * 1024);
-    await peer.closed;
-    delay.disable();
-    const maxMs = delay.max / 1e6;
-    t.diagnostic(`peer sent ${sent} bytes before the cut; event-loop delay max ${maxMs.toFixed(1)} ms`);
-    assert.ok(maxMs < 100, `event-loop delay stayed under 100 ms (max ${maxMs.toFixed(1)} ms)`);
-    const err = peer.frames.find((f) => f.frame === 'error');
-    assert.ok(err, 'the peer was told why');
-    assert.match(err.error!.message!, /more than 4096 bytes before the cluster handshake/);
-    assert.equal(await limited('pre_auth_bytes'), before + 1);
-    assert.ok(sent < 64 * 1024 * 1024, `cut before the 64 MiB were sent (sent ${sent} bytes in ${Date.now() - t0} ms)`);
+    // Event-loop delay is wall-clock: on a shared 2-core machine another process can starve this one
+    // for 100 ms on its own. Blocking by the replica is deterministic (the unfixed reader parsed the
+    // 64 MiB in one go, ~200 ms every time), so the best of up to 3 attempts is what is judged.
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 3 && !(Math.min(...delays) < 100); attempt++) {
+      const before = await limited('pre_auth_bytes');
+      const delay = monitorEventLoopDelay({ resolution: 10 });
+      delay.enable();
+      const peer = await Peer.open(s.port);
+      // a length prefix just under the 64 MiB frame bound, then its body, 64 KiB at a time
+      const piece = Buffer.alloc(64 * 1024, 0x41);
+      piece.writeUInt32BE(64 * 1024 * 1024 - 4, 0);
+      const t0 = Date.now();
+      const sent = await peer.stream(piece, 64 * 1024 * 1024);
+      await peer.closed;
+      delay.disable();
+      delays.push(delay.max / 1e6);
+      t.diagnostic(`peer sent ${sent} bytes before the cut; event-loop delay max ${delays.at(-1)!.toFixed(1)} ms`);
+      const err = peer.frames.find((f) => f.frame === 'error');
+      assert.ok(err, 'the peer was told why');
+      assert.match(err.error!.message!, /more than 4096 bytes before the cluster handshake/);
+      assert.equal(await limited('pre_auth_bytes'), before + 1);
+      assert.ok(sent < 64 * 1024 * 1024, `cut before the 64 MiB were sent (sent ${sent} bytes in ${Date.now() - t0} ms)`);
+    }
+    const best = Math.min(...delays);
+    assert.ok(best < 100, `event-loop delay stayed under 100 ms (best of ${delays.length}: ${delays.map((d) => d.toFixed(1)).join(', ')} ms)`);
     assert.deepEqual(
       registry.list().map((r) => r.id),
       ['replica-1'],
@@ -149,9 +162,6 @@ describe('link port before the handshake, with the real (Redis) registry', () =>
     assert.deepEqual(expired.filter((k) => k.startsWith('lb:')), [], 'the registry entry never expired');
     assert.equal(s.server.connections().links, 0);
     await probe.close();
-    await registry.close();
-    events.disconnect();
-    await s.close();
   });
 });
 
@@ -262,9 +272,13 @@ test('after the handshake, a 16 MiB frame sent in 1 KiB writes arrives without b
   delay.disable();
   assert.equal(snap.snapshot!.doc, 'big');
   assert.equal(s.server.stats()[0].node.length, 16 * 1024 * 1024);
+  // Wall-clock delay on a shared machine includes starvation by other processes (CI runs two test
+  // files at once, Kafka brokers among them), so this bound is a loose sanity check that the frame
+  // arrives without a long block; linear reassembly itself is asserted exactly by the reader's copy
+  // count in the test above (the pre-fix reader measured 114 ms here: this test does not tell them apart).
   const maxMs = delay.max / 1e6;
   t.diagnostic(`event-loop delay max ${maxMs.toFixed(1)} ms`);
-  assert.ok(maxMs < 100, `event-loop delay stayed under 100 ms (max ${maxMs.toFixed(1)} ms)`);
+  assert.ok(maxMs < 500, `event-loop delay stayed under 500 ms (max ${maxMs.toFixed(1)} ms)`);
   peer.socket.destroy();
   await s.close();
 });

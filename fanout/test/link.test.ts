@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { MemoryLog, MemorySnapshotStore, encodeOp, processMetrics } from '@replicant/stream';
-import { longToSeq, seqToLong } from '@replicant/protocol';
+import { commandOf, commandPatch, CONTROL_DOC, longToSeq, seqToLong } from '@replicant/protocol';
 import { Replica } from '../src/replica.js';
 import { LinkServer } from '../src/link-server.js';
 import { encodeLinkFrame, LinkFrameReader, type ILinkFrame, type LinkFrame } from '../src/link-codec.js';
@@ -17,20 +17,30 @@ class RawLink {
   readonly frames: LinkFrame[] = [];
   private waiters: { pred: (f: LinkFrame) => boolean; resolve: (f: LinkFrame) => void }[] = [];
   readonly closed: Promise<void>;
-  private constructor(readonly socket: Socket) {
-    const reader = new LinkFrameReader();
+  private constructor(
+    readonly socket: Socket,
+    maxFrameBytes?: number,
+  ) {
+    const reader = new LinkFrameReader(maxFrameBytes);
     socket.on('data', (c: Buffer) => {
-      for (const f of reader.push(c)) {
+      let frames: LinkFrame[];
+      try {
+        frames = reader.push(c);
+      } catch {
+        socket.destroy(); // as the gateway does with a frame over its bound
+        return;
+      }
+      for (const f of frames) {
         this.frames.push(f);
         this.waiters = this.waiters.filter((w) => (w.pred(f) ? (w.resolve(f), false) : true));
       }
     });
     this.closed = new Promise((r) => socket.on('close', () => r()));
   }
-  static async open(port: number): Promise<RawLink> {
+  static async open(port: number, maxFrameBytes?: number): Promise<RawLink> {
     const s = connect({ host: '127.0.0.1', port });
     await once(s, 'connect');
-    return new RawLink(s);
+    return new RawLink(s, maxFrameBytes);
   }
   send(f: ILinkFrame): void {
     this.socket.write(encodeLinkFrame(f));
@@ -50,11 +60,11 @@ async function metric(name: string): Promise<number> {
 
 const seqOf = (f: LinkFrame) => longToSeq((f.delta ?? f.snapshot)!.seq);
 
-async function setup(opts: { maxBacklogPerDoc?: number; coalesce?: boolean } = {}) {
+async function setup(opts: { maxBacklogPerDoc?: number; coalesce?: boolean; maxFrameBytes?: number } = {}) {
   const log = new MemoryLog({ partitions: 2 });
   const store = new MemorySnapshotStore();
   const replica = await Replica.start({ log, store });
-  const server = new LinkServer(replica, { maxBacklogPerDoc: opts.maxBacklogPerDoc ?? 256, coalesce: opts.coalesce });
+  const server = new LinkServer(replica, { maxBacklogPerDoc: opts.maxBacklogPerDoc ?? 256, coalesce: opts.coalesce, maxFrameBytes: opts.maxFrameBytes });
   const port = await server.listen();
   const write = async (doc: string, patch: object) => (await log.append(doc, encodeOp(JSON.stringify(patch), '', Date.now()))).offset + 1n;
   return {
@@ -150,6 +160,28 @@ test('ops queued for want of credit are sent as one exactly composed delta (coal
   await s.close();
 });
 
+test('the control stream is never coalesced: each queued command goes out as its own delta', async () => {
+  const s = await setup({ maxBacklogPerDoc: 64 });
+  const l = await RawLink.open(s.port);
+  l.send({ hello: { nodeId: 'gw-ctl', window: 1 } }); // the base only
+  l.send({ subscribe: { doc: CONTROL_DOC } });
+  await l.next((f) => f.frame === 'snapshot');
+  const seqs: bigint[] = [];
+  for (let i = 0; i < 5; i++) seqs.push(await s.write(CONTROL_DOC, JSON.parse(commandPatch({ t: 'disconnect', sub: `u${i}`, reconnect: false }))));
+  while (s.server.stats()[0].queuedDeltas < 5) await new Promise((r) => setImmediate(r));
+  const from = l.frames.length;
+  l.send({ credit: { n: 5 } });
+  await l.next((f) => f.frame === 'delta' && seqOf(f) === seqs[4], from);
+  const deltas = l.frames.slice(from).filter((f) => f.frame === 'delta');
+  assert.deepEqual(deltas.map(seqOf), seqs, 'one delta per command');
+  assert.deepEqual(
+    deltas.map((d) => commandOf(JSON.parse(Buffer.from(d.delta!.patch!).toString()))),
+    seqs.map((_, i) => ({ t: 'disconnect', sub: `u${i}`, reconnect: false })),
+  );
+  l.socket.destroy();
+  await s.close();
+});
+
 test('resubscribe with lastSeq carries exactly the missed deltas as history', async () => {
   const s = await setup();
   const seqs: bigint[] = [];
@@ -214,4 +246,30 @@ test('a subscribe the replica refuses at once (partition not served) answers wit
   await server.close();
   await replica.close();
   await log.close();
+});
+
+test('a base fits the link frame bound by construction: the oldest history deltas that would not fit are left out', async () => {
+  const MAX = 64 * 1024;
+  const s = await setup({ maxFrameBytes: MAX });
+  const pad = 'p'.repeat(5000);
+  let last = 0n;
+  await s.write('fit', { state: 's'.repeat(10_000) });
+  for (let i = 0; i < 60; i++) last = await s.write('fit', { [`k${i % 4}`]: `${i}${pad}` }); // 60 x 5 KB of history
+  const l = await RawLink.open(s.port, MAX); // the gateway's reader enforces the same bound
+  l.send({ hello: { nodeId: 'gw-fit', window: 1000 } });
+  l.send({ subscribe: { doc: 'fit' } });
+  const base = await Promise.race([l.next((f) => f.frame === 'snapshot'), l.closed.then(() => assert.fail('link dropped'))]);
+  const snap = base.snapshot!;
+  assert.equal(longToSeq(snap.seq), last);
+  const history = snap.history!;
+  assert.ok(history.length > 0 && history.length < 60, `${history.length} of 60 deltas fit`);
+  assert.equal(longToSeq(history.at(-1)!.seq), last, 'the newest deltas are the ones kept');
+  for (let k = 1; k < history.length; k++) assert.equal(longToSeq(history[k].prevSeq), longToSeq(history[k - 1].seq), 'an unbroken chain');
+  assert.ok(encodeLinkFrame({ snapshot: snap }).length <= MAX + 4);
+  // the link carries on: the next op arrives as a delta
+  const next = await s.write('fit', { after: 1 });
+  const d = await l.next((f) => f.frame === 'delta' && seqOf(f) === next);
+  assert.equal(longToSeq(d.delta!.prevSeq), last);
+  l.socket.destroy();
+  await s.close();
 });

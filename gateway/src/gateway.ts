@@ -31,13 +31,15 @@ import {
   type ClientFrame,
   type ServerFrame,
 } from '@replicant/protocol';
-import type { Upstream, UpstreamListener } from '@replicant/fanout';
+import { DEFAULT_HISTORY_BUDGET_BYTES, DEFAULT_HISTORY_BYTES, HistoryBudget, type Upstream, type UpstreamListener } from '@replicant/fanout';
 import { AuthError, FULL_ACCESS, TokenVerifier, type AuthConfig, type Principal } from '@replicant/auth';
 import { newBucket, takeToken } from './publish-rate.js';
 import { blocksLane, MAX_BLOCKED_DOCS, PublishLanes, type QueuedPublish } from './publish-order.js';
 import { Admission } from './admission.js';
 import { LocalFanout } from './local-fanout.js';
 import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.js';
+import { Connections, REVOKED_ERROR } from './connections.js';
+import { ControlFollower } from './control.js';
 
 /** The write path as the gateway sees it (in-process Origin, or an HTTP client of one). */
 export interface Writer {
@@ -59,6 +61,10 @@ export interface GatewayOptions {
   maxInflightPublishes?: number;
   /** deltas kept per doc for resume (default 1024) */
   historySize?: number;
+  /** HISTORY_BYTES: bytes of history kept per doc (default 1 MiB) */
+  historyBytes?: number;
+  /** HISTORY_BUDGET_BYTES: the process's history budget (default: 256 MiB of this gateway's own) */
+  historyBudget?: HistoryBudget;
   /** time to present a token in the first frame when none came with the upgrade (default 10 s) */
   authTimeoutMs?: number;
   /** idle timeout in seconds; uWS pings automatically before it (default 120) */
@@ -80,6 +86,8 @@ export interface GatewayOptions {
   drainSpreadMs?: number;
   /** drain: a connection is closed at the latest this long after goaway (default 1000) */
   drainGraceMs?: number;
+  /** NODE_ID: the prefix of this gateway's connection ids (default a random one) */
+  nodeId?: string;
 }
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
@@ -105,6 +113,11 @@ const gatewayMetrics = defineMetrics((m) => ({
     buckets: LATENCY_BUCKETS,
   }),
   admissionRefusals: m.counter({ name: 'replicant_gateway_admission_refusals_total', help: 'WebSocket upgrades refused by admission control (503 + Retry-After)' }),
+  serverApi: m.counter({
+    name: 'replicant_gateway_server_api_total',
+    help: 'Server API at this gateway: messages delivered, messages dropped (inactive connection), control commands applied, commands lost to a re-base',
+    labelNames: ['event'],
+  }),
   sendBuffer: m.gauge({
     name: 'replicant_gateway_send_buffer_bytes',
     help: 'Client send queues: bytes buffered per connection, the largest (stat="max") and all together (stat="sum")',
@@ -152,7 +165,7 @@ export class Gateway {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private draining = false;
-  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer'>>;
+  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId'>>;
   private readonly admission: Admission;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly typeCounters: Map<string, Counter.Internal>;
@@ -160,6 +173,11 @@ export class Gateway {
   private lastRefused = 0;
   /** bytes that may wait behind a verification: the bound, or one largest frame */
   private readonly maxQueuedBytes: number;
+  /** the server API: connection index, revocations, commands (connections.ts) */
+  readonly connections: Connections;
+  /** follows the control stream that carries the server API's commands (control.ts) */
+  readonly control: ControlFollower;
+  private lastApi = { delivered: 0, dropped: 0, commands: 0, lost: 0 };
 
   constructor(private readonly opts: GatewayOptions) {
     this.o = {
@@ -168,6 +186,8 @@ export class Gateway {
       maxSubscriptions: opts.maxSubscriptions ?? 1000,
       maxInflightPublishes: opts.maxInflightPublishes ?? 64,
       historySize: opts.historySize ?? 1024,
+      historyBytes: opts.historyBytes ?? DEFAULT_HISTORY_BYTES,
+      historyBudget: opts.historyBudget ?? new HistoryBudget(DEFAULT_HISTORY_BUDGET_BYTES),
       authTimeoutMs: opts.authTimeoutMs ?? 10_000,
       idleTimeoutSec: opts.idleTimeoutSec ?? 120,
       refreshGraceMs: opts.refreshGraceMs ?? 10_000,
@@ -185,6 +205,8 @@ export class Gateway {
     this.fanout = new LocalFanout({
       upstream: timedUpstream(opts.upstream, this.metrics.deliveryLatency),
       historySize: this.o.historySize,
+      historyBytes: this.o.historyBytes,
+      historyBudget: this.o.historyBudget,
       maxSendBuffer: this.o.maxSendBuffer,
       slowConsumerTimeoutMs: this.o.slowConsumerTimeoutMs,
       coalesce: this.o.coalesce,
@@ -195,6 +217,12 @@ export class Gateway {
       },
     });
     this.typeCounters = new Map(FRAME_TYPES.map((t) => [t, this.metrics.framesIn.labels(t)]));
+    this.connections = new Connections(opts.nodeId ?? `gw-${Math.random().toString(36).slice(2, 8)}`, {
+      close: (ws, code, reason, label) => this.forceClose(ws, code, reason, label),
+      expire: (ws) => this.onExpired(ws),
+      maxSendBuffer: this.o.maxSendBuffer,
+    });
+    this.control = new ControlFollower(opts.upstream, this.connections);
     // deliveries are counted with plain numbers on the hot path and published at scrape time
     this.metrics.deliveries.reset();
     this.metrics.docs.reset();
@@ -217,6 +245,10 @@ export class Gateway {
     this.metrics.sendBuffer.set({ stat: 'sum' }, sum);
     this.metrics.admissionRefusals.inc(this.admission.refused - this.lastRefused);
     this.lastRefused = this.admission.refused;
+    const c = this.connections;
+    const api = { delivered: c.delivered, dropped: c.dropped, commands: c.commands, lost: this.control.lost };
+    for (const k of ['delivered', 'dropped', 'commands', 'lost'] as const) this.metrics.serverApi.labels(k).inc(api[k] - this.lastApi[k]);
+    this.lastApi = api;
   }
 
   /** upgrades refused by admission control so far */
@@ -294,6 +326,7 @@ export class Gateway {
     }
     await allClosed;
     for (const t of timers) clearTimeout(t);
+    this.control.close();
     this.fanout.close();
   }
 
@@ -344,6 +377,10 @@ export class Gateway {
       inactive: 0,
       lastSeqs: undefined,
       fullSince: 0,
+      connId: this.connections.newId(),
+      since: Date.now(),
+      meta: undefined,
+      indexedSub: undefined,
     };
     // A `?token=` is verified like a first `auth` frame, after the upgrade: verification is
     // asynchronous (jose), and upgrades completed asynchronously were seen to drop the new
@@ -358,8 +395,10 @@ export class Gateway {
     this.metrics.connections.inc();
     this.metrics.connectionsTotal.inc();
     const s = ws.getUserData();
-    if (s.authed) this.armExpiry(ws, s.principal!);
-    else if (s.urlToken !== undefined) {
+    if (s.authed) {
+      this.armExpiry(ws, s.principal!);
+      this.welcome(ws);
+    } else if (s.urlToken !== undefined) {
       const t = s.urlToken;
       s.urlToken = undefined;
       this.onAuth(ws, t);
@@ -381,6 +420,7 @@ export class Gateway {
     s.queuedBytes = 0;
     s.lanes = undefined; // answers still to come are dropped (s.closed)
     this.sockets.delete(ws);
+    this.connections.remove(ws);
     this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
     s.subs = undefined;
@@ -487,6 +527,7 @@ export class Gateway {
       case 'hello':
         // the codec validated the window; a second hello would make the allowance ambiguous
         if (s.credit !== Infinity) return this.badFrame(ws, 'hello may be sent once per connection');
+        if (frame.meta !== undefined) this.connections.setMeta(ws, frame.meta);
         this.fanout.setWindow(ws, frame.window);
         return;
       case 'credit':
@@ -554,12 +595,19 @@ export class Gateway {
   /** a verified token becomes the connection's principal (first auth or an in-band refresh) */
   private setPrincipal(ws: Socket, p: Principal): void {
     const s = ws.getUserData();
+    if (this.connections.isRevoked(p)) {
+      s.queued = undefined; // frames that waited behind this token never run
+      this.sendFrame(ws, { type: 'error', ...REVOKED_ERROR });
+      this.forceClose(ws, CloseCode.Unauthorized, 'token revoked', 'token_revoked');
+      return;
+    }
     s.principal = p;
     s.authed = true;
     s.expired = false;
     if (s.authTimer) clearTimeout(s.authTimer);
     s.authTimer = undefined;
     this.armExpiry(ws, p);
+    this.welcome(ws);
     if (!s.subs) return;
     for (const doc of [...s.subs]) {
       if (p.read.allows(doc)) continue;
@@ -567,6 +615,11 @@ export class Gateway {
       this.fanout.unsubscribe(ws, doc);
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'the new token does not grant reading this doc', doc });
     }
+  }
+
+  /** indexes an authenticated connection (server API); the first time it is sent `welcome` */
+  private welcome(ws: Socket): void {
+    if (this.connections.indexed(ws)) this.sendFrame(ws, { type: 'welcome', connection: ws.getUserData().connId });
   }
 
   private armExpiry(ws: Socket, p: Principal): void {

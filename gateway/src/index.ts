@@ -4,3 +4,6 @@ export * from './gateway.js';
 export * from './origin-client.js';
 export * from './remote-upstream.js';
 export * from './publish-rate.js';
+export * from './docs-http.js';
+export * from './connections.js';
+export * from './control.js';

@@ -27,13 +27,28 @@
  */
 import { defineMetrics } from '@replicant/stream';
 import { diffMergePatch, encodeServerBinary, encodeServerJson, type JsonObject } from '@replicant/protocol';
-import { applyMergePatch, coalesceDeltas, Delta, HistoryRing, type Upstream, type UpstreamListener } from '@replicant/fanout';
+import {
+  applyMergePatch,
+  coalesceDeltas,
+  DEFAULT_HISTORY_BUDGET_BYTES,
+  DEFAULT_HISTORY_BYTES,
+  Delta,
+  deltaCost,
+  HistoryBudget,
+  HistoryRing,
+  type Upstream,
+  type UpstreamListener,
+} from '@replicant/fanout';
 import { INACTIVE_BUFFER, INACTIVE_CREDIT, PROTO_BINARY, type Session, type Socket } from './session.js';
 
 export interface LocalFanoutOptions {
   upstream: Upstream;
   /** deltas kept per doc for client resume (default 1024) */
   historySize?: number;
+  /** bytes of history kept per doc (HISTORY_BYTES, default 1 MiB; fanout history-ring.ts) */
+  historyBytes?: number;
+  /** the process's history budget (HISTORY_BUDGET_BYTES; default: 256 MiB of this gateway's own) */
+  historyBudget?: HistoryBudget;
   /** per-connection send buffer bound in bytes: over it the connection is inactive */
   maxSendBuffer: number;
   /** a send buffer over the bound for this long closes the connection (default 30000) */
@@ -50,6 +65,12 @@ interface Waiter {
   ws: Socket;
   lastSeq: bigint | undefined;
 }
+
+/** composed catch-up deltas cached per doc (for a reconnect storm: one composition per distinct lastSeq) */
+export const CATCH_UP_ENTRIES = 64;
+
+/** bytes a cached catch-up entry is charged: a composed delta is new memory, a ring delta is shared */
+const catchUpCost = (v: Delta | null): number => (v !== null && v.ops > 1 ? deltaCost(v) : 64);
 
 /** a connection's seq for a doc meaning "has nothing usable: send a snapshot" */
 const NEEDS_SNAPSHOT = -1n;
@@ -87,9 +108,13 @@ class LocalDoc {
   snapText: string | undefined;
   snapJson: string | undefined;
   snapBin: Uint8Array | undefined;
-  /** composed catch-up deltas to `seq` by the receiver's seq (null = not composable); reset per seq */
+  /**
+   * composed catch-up deltas to `seq` by the receiver's seq (null = not composable); reset per seq,
+   * at most CATCH_UP_ENTRIES entries and the doc's history bytes, oldest evicted first
+   */
   catchUp: Map<bigint, Delta | null> | undefined;
   catchUpSeq = -1n;
+  catchUpBytes = 0;
   constructor(
     readonly doc: string,
     readonly ring: HistoryRing,
@@ -126,6 +151,8 @@ export class LocalFanout implements UpstreamListener {
   private readonly dirty: LocalDoc[] = [];
   private flushScheduled = false;
   private readonly historySize: number;
+  private readonly historyBytes: number;
+  private readonly historyBudget: HistoryBudget;
   private readonly coalesce: boolean;
   private readonly slowMs: number;
   /** an inactive-by-buffer connection is resumed once its buffer is at or below this */
@@ -147,6 +174,8 @@ export class LocalFanout implements UpstreamListener {
 
   constructor(private readonly opts: LocalFanoutOptions) {
     this.historySize = opts.historySize ?? 1024;
+    this.historyBytes = opts.historyBytes ?? DEFAULT_HISTORY_BYTES;
+    this.historyBudget = opts.historyBudget ?? new HistoryBudget(DEFAULT_HISTORY_BUDGET_BYTES);
     this.coalesce = opts.coalesce ?? true;
     this.slowMs = opts.slowConsumerTimeoutMs ?? 30_000;
     this.lowWater = Math.floor(opts.maxSendBuffer / 2);
@@ -160,7 +189,7 @@ export class LocalFanout implements UpstreamListener {
   subscribe(ws: Socket, doc: string, lastSeq: bigint | undefined): void {
     let d = this.docs.get(doc);
     if (!d) {
-      d = new LocalDoc(doc, new HistoryRing(this.historySize));
+      d = new LocalDoc(doc, new HistoryRing(this.historySize, this.historyBytes, this.historyBudget));
       this.docs.set(doc, d);
       // waiting before the upstream is asked: it may answer synchronously, with the base (the
       // waiter joins) or with an error (e.g. an in-process replica that does not serve the doc's
@@ -189,6 +218,7 @@ export class LocalFanout implements UpstreamListener {
     if (!this.removeActive(ws, d) && !d.idle.delete(ws)) d.waiting = d.waiting.filter((w) => w.ws !== ws);
     if (d.size === 0 && d.waiting.length === 0) {
       this.docs.delete(doc);
+      d.ring.clear(); // its bytes go back to the budget
       this.opts.upstream.unsubscribe(doc, this);
     }
   }
@@ -319,6 +349,7 @@ export class LocalFanout implements UpstreamListener {
     const d = this.docs.get(doc);
     if (!d) return;
     this.docs.delete(doc);
+    d.ring.clear();
     for (const set of [d.json, d.bin, d.credJson, d.credBin, d.idle]) {
       for (const ws of set) {
         ws.getUserData().lastSeqs?.delete(doc);
@@ -338,6 +369,7 @@ export class LocalFanout implements UpstreamListener {
     for (const h of history) d.ring.push(h);
     d.snapText = d.snapJson = d.snapBin = undefined;
     d.catchUp = undefined;
+    d.catchUpBytes = 0;
   }
 
   /** waiters whose lastSeq this doc has reached join; those ahead of it keep waiting */
@@ -426,21 +458,33 @@ export class LocalFanout implements UpstreamListener {
     this.checkAfterSend(ws, s, d, d.seq);
   }
 
-  /** the one delta from `from` to d.seq (cached per seq: a reconnect storm composes once per lastSeq) */
+  /**
+   * The one delta from `from` to d.seq, cached per seq: a reconnect storm composes once per lastSeq.
+   * Bounded (defect 4 of issue 17): only seqs the ring covers are cached (others are a binary search
+   * away from their answer, a snapshot), at most CATCH_UP_ENTRIES per doc and the doc's history
+   * bytes of composed deltas, oldest evicted first; all dropped at the doc's next op.
+   */
   private composedSince(d: LocalDoc, from: bigint): Delta | undefined {
     if (d.catchUpSeq !== d.seq) {
       d.catchUp = undefined;
+      d.catchUpBytes = 0;
       d.catchUpSeq = d.seq;
     }
     const hit = d.catchUp?.get(from);
     if (hit !== undefined) return hit ?? undefined;
     const missed = d.ring.since(from, d.seq);
-    let one: Delta | undefined;
-    if (missed !== undefined && missed.length > 0) {
-      one = this.coalesce ? coalesceDeltas(missed, 1)?.[0] : missed.length === 1 ? missed[0] : undefined;
+    if (missed === undefined || missed.length === 0) return undefined;
+    const one = this.coalesce ? coalesceDeltas(missed, 1)?.[0] : missed.length === 1 ? missed[0] : undefined;
+    const cost = catchUpCost(one ?? null);
+    if (cost > this.historyBytes) return one;
+    const cache = (d.catchUp ??= new Map());
+    cache.set(from, one ?? null);
+    d.catchUpBytes += cost;
+    while (cache.size > CATCH_UP_ENTRIES || d.catchUpBytes > this.historyBytes) {
+      const [oldest, v] = cache.entries().next().value as [bigint, Delta | null];
+      cache.delete(oldest);
+      d.catchUpBytes -= catchUpCost(v);
     }
-    // bounded: one entry per seq the ring holds, dropped on the next op
-    (d.catchUp ??= new Map()).set(from, one ?? null);
     return one;
   }
 

@@ -58,6 +58,15 @@ export interface Session {
   lastSeqs: Map<string, bigint> | undefined;
   /** ms since when its send buffer has been over the bound (0 = not over) */
   fullSince: number;
+  // ---- server API (connections.ts) ----
+  /** cluster-unique connection id (sent in `welcome`) */
+  connId: string;
+  /** when the connection opened, ms since the epoch */
+  since: number;
+  /** routing metadata from `hello.meta` */
+  meta: Record<string, string> | undefined;
+  /** the sub it is indexed under; undefined until authenticated */
+  indexedSub: string | undefined;
 }
 
 export type Socket = WebSocket<Session>;

@@ -255,8 +255,9 @@ test('10% of 1,000 subscribers stalled: every healthy one gets every state chang
 /** an upstream the test drives by hand (a replica copy that lags, then catches up) */
 class ManualUpstream implements Upstream {
   listener: UpstreamListener | undefined;
-  subscribe(_doc: string, l: UpstreamListener): void {
-    this.listener = l;
+  subscribe(doc: string, l: UpstreamListener): void {
+    // the gateway also follows the server API's control doc (control.ts): only 'lag' is driven here
+    if (doc === 'lag') this.listener = l;
   }
   unsubscribe(): void {
     this.listener = undefined;

@@ -5,8 +5,17 @@
  * positions; ops already in a stored snapshot are ignored by DocState (seq <= current), so nothing
  * is lost or applied twice. With the default 200 ms interval, snapshots of active documents trail the
  * log head by well under a second.
+ *
+ * Isolation: one document whose snapshot cannot be written (the store refuses it, it cannot be
+ * encoded) must not stop every partition. When a batch fails, its documents are committed one by
+ * one; those that fail stay dirty, are counted (replicant_checkpoint_doc_failures_total, the gauge
+ * replicant_checkpoint_failing_docs) and logged once by id, and their partition's covered offset is
+ * held at the first record of theirs not in the store, so a restart (and log retention, which never
+ * deletes past the covered offset) still replays it. Later checkpoints commit the others in a batch
+ * without them and retry them alone. If no single document can be written either, the store itself
+ * is failing: the checkpoint fails as a whole and is retried next interval.
  */
-import type { Materializer } from './materializer.js';
+import type { Capture, Materializer } from './materializer.js';
 import type { SnapshotStore } from '@replicant/stream';
 import { checkpointLagSources, checkpointMetrics, type CheckpointLagSource } from './metrics.js';
 
@@ -32,6 +41,8 @@ export class Checkpointer {
   private queued?: Promise<void>;
   private lastCommitted: Map<number, bigint>;
   private failing = false;
+  /** documents whose snapshot could not be written, to the partition they hold back */
+  private readonly failingDocs = new Map<string, number>();
   private closed = false;
   private abandoned = false;
   /** successful commits (tests, diagnostics) */
@@ -97,8 +108,18 @@ export class Checkpointer {
     const cap = this.mat.capture();
     if (cap.snapshots.length === 0 && samePositions(cap.positions, this.lastCommitted)) return;
     const t0 = performance.now();
+    let failed: Set<number> | undefined;
     try {
-      await this.store.commit(cap.snapshots, cap.positions);
+      if (this.failingDocs.size === 0) {
+        try {
+          await this.store.commit(cap.snapshots, cap.positions);
+        } catch (err) {
+          if (cap.snapshots.length === 0) throw err;
+          failed = await this.isolate(cap, err);
+        }
+      } else {
+        failed = await this.isolate(cap, undefined);
+      }
     } catch (err) {
       this.metrics.errors.inc();
       if (!this.failing) console.error('checkpoint failed (will retry):', err);
@@ -107,11 +128,85 @@ export class Checkpointer {
     }
     if (this.failing) console.error('checkpoint recovered');
     this.failing = false;
-    this.lastCommitted = cap.positions;
-    this.mat.markClean(cap);
+    this.lastCommitted = failed ? this.held(cap, failed) : cap.positions;
+    this.mat.markClean(cap, failed);
     this.commits++;
     this.metrics.duration.observe((performance.now() - t0) / 1000);
-    this.metrics.docs.inc(cap.snapshots.length);
+    this.metrics.docs.inc(cap.snapshots.length - (failed?.size ?? 0));
+  }
+
+  /** the capture's positions, each partition held at the first unwritten record of its failed docs */
+  private held(cap: Capture, failed: ReadonlySet<number>): Map<number, bigint> {
+    const positions = new Map(cap.positions);
+    for (const i of failed) {
+      const { partition, dirtySince } = cap.entries[i];
+      const cur = positions.get(partition);
+      if (cur !== undefined && dirtySince >= 0n && dirtySince < cur) positions.set(partition, dirtySince);
+    }
+    return positions;
+  }
+
+  /**
+   * Commits the capture without the documents that fail: the ones known to fail are tried alone, the
+   * rest in one batch (and, when that batch fails, now or as `batchErr`, one by one). Returns the
+   * indexes that failed (with their errors). Throws, recording nothing, when the store itself is down: the commit of the
+   * (held back) covered offsets is the proof that it is not, and after 8 failures without a single
+   * write an empty commit probes it before more documents are tried.
+   */
+  private async isolate(cap: Capture, batchErr: unknown): Promise<Set<number>> {
+    const failed = new Map<number, unknown>();
+    const suspects: number[] = [];
+    const rest: number[] = [];
+    cap.entries.forEach((e, i) => (this.failingDocs.has(e.doc) || batchErr !== undefined ? suspects : rest).push(i));
+    let written = 0;
+    if (rest.length > 0) {
+      try {
+        await this.store.commit(rest.map((i) => cap.snapshots[i]), new Map());
+        written += rest.length;
+      } catch {
+        suspects.push(...rest); // a new failing doc among them: find it
+      }
+    }
+    let probed = false;
+    for (const i of suspects) {
+      if (written === 0 && failed.size === 8 && !probed) {
+        probed = true;
+        await this.store.commit([], new Map()); // throws when the store is down, not one doc refused
+      }
+      try {
+        await this.store.commit([cap.snapshots[i]], new Map());
+        written++;
+      } catch (err) {
+        failed.set(i, err);
+      }
+    }
+    const indexes = new Set(failed.keys());
+    // with every other snapshot stored: the covered offsets, held back where a doc failed
+    await this.store.commit([], this.held(cap, indexes));
+    this.noteFailures(cap, failed);
+    return indexes;
+  }
+
+  private noteFailures(cap: Capture, failed: ReadonlyMap<number, unknown>): void {
+    const now = new Map<string, number>();
+    for (const [i, err] of failed) {
+      const { doc, partition, dirtySince } = cap.entries[i];
+      now.set(doc, partition);
+      this.metrics.docFailures.inc();
+      if (!this.failingDocs.has(doc)) {
+        // the document id and the error's kind only: a store's message may name internal addresses
+        const e = err as { name?: unknown; code?: unknown };
+        const kind = `${typeof e?.name === 'string' ? e.name : 'Error'}${typeof e?.code === 'string' ? ` ${e.code}` : ''}`;
+        console.error(
+          `checkpoint: the snapshot of document ${JSON.stringify(doc)} could not be written (${kind}); ` +
+            `partition ${partition} stays covered only up to offset ${dirtySince} until it can`,
+        );
+      }
+    }
+    // a failing doc stays dirty, so it is in every capture until it is written: `now` is the whole set
+    this.failingDocs.clear();
+    for (const [doc, p] of now) this.failingDocs.set(doc, p);
+    this.metrics.failingDocs.set(this.failingDocs.size);
   }
 
   /**

@@ -37,6 +37,7 @@ import {
 } from '@replicant/auth';
 import { ErrorCode, isValidDocId, parseSeq } from '@replicant/protocol';
 import { OriginError } from './origin.js';
+import { HistoryExpiredError, HISTORY_MAX_LIMIT, type HistoryPage } from './history.js';
 import { originMetrics } from './metrics.js';
 import type { Origin } from './origin.js';
 
@@ -54,6 +55,8 @@ export interface OriginHttpOptions {
   /** bounds of the signed-request replay cache (default DEFAULT_REPLAY_CACHE_ENTRIES / _BYTES of @replicant/auth) */
   replayCacheEntries?: number;
   replayCacheBytes?: number;
+  /** the server API's revocations (server-api.ts RevocationView): a revoked JWT gets 401 */
+  revoked?: (p: Principal) => Promise<boolean>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -67,9 +70,11 @@ const STATUS: Record<number, string> = {
   404: '404 Not Found',
   405: '405 Method Not Allowed',
   409: '409 Conflict',
+  410: '410 Gone',
   412: '412 Precondition Failed',
   413: '413 Payload Too Large',
   415: '415 Unsupported Media Type',
+  422: '422 Unprocessable Entity',
   500: '500 Internal Server Error',
   503: '503 Service Unavailable',
 };
@@ -113,7 +118,26 @@ function sendError(res: HttpResponse, r: Req, err: unknown, close = false): void
   const e =
     err instanceof OriginError ? err : new OriginError(ErrorCode.Internal, 500, 'internal error');
   if (!(err instanceof OriginError)) console.error('origin http: internal error:', err);
-  send(res, r, e.status, errorBody(e.code, e.message), { retryAfterSec: e.status === 503 ? (e.retryAfterSec ?? 1) : undefined, close });
+  // 410 history_expired names the oldest seq still available
+  const body = err instanceof HistoryExpiredError ? JSON.stringify({ error: { code: e.code, message: e.message, oldest: String(err.oldest) } }) : errorBody(e.code, e.message);
+  send(res, r, e.status, body, { retryAfterSec: e.status === 503 ? (e.retryAfterSec ?? 1) : undefined, close });
+}
+
+/** a history page as JSON: patches are stored JSON text, inserted as they are */
+function pageJson(page: HistoryPage): string {
+  let out = '{"ops":[';
+  for (let i = 0; i < page.ops.length; i++) {
+    const op = page.ops[i];
+    if (i > 0) out += ',';
+    out += `{"seq":"${op.seq}","prevSeq":"${op.prevSeq}","patch":${op.patchText},"ts":${op.tsMs}}`;
+  }
+  return `${out}],"next":${page.next === null ? 'null' : `"${page.next}"`}}`;
+}
+
+/** a decimal seq query value; undefined when absent, null when malformed */
+function seqQuery(v: string | undefined): bigint | undefined | null {
+  if (v === undefined) return undefined;
+  return /^[0-9]{1,20}$/.test(v) ? (parseSeq(v) ?? null) : null;
 }
 
 /** The docId path segment, percent-decoded (clients may encode ':'); undefined when invalid. */
@@ -143,9 +167,13 @@ export function docPath(docId: string): string {
   return `/v1/docs/${docId}`;
 }
 
-/** what a cluster signature names as the request target: the doc path, plus the query string when there is one */
-export function signedTarget(docId: string, query: string): string {
-  return query === '' ? docPath(docId) : `${docPath(docId)}?${query}`;
+/**
+ * what a cluster signature names as the request target: the doc path (plus `/history` or
+ * `/restore` for those routes), plus the query string when there is one
+ */
+export function signedTarget(docId: string, query: string, suffix = ''): string {
+  const path = docPath(docId) + suffix;
+  return query === '' ? path : `${path}?${query}`;
 }
 
 type Access = 'read' | 'write';
@@ -195,7 +223,10 @@ function checkAccess(
   }
   if (!principal) return Promise.resolve(undefined);
   return principal.then(
-    (p) => (p[access].allows(docId) ? undefined : { status: 403, code: ErrorCode.Forbidden, message: `doc is outside this credential's ${access} scope` }),
+    async (p) => {
+      if (opts.revoked && (await opts.revoked(p))) return { status: 401, code: ErrorCode.Unauthorized, message: 'token revoked: issued before the revocation of its sub' };
+      return p[access].allows(docId) ? undefined : { status: 403, code: ErrorCode.Forbidden, message: `doc is outside this credential's ${access} scope` };
+    },
     (err: unknown) => ({ status: 401, code: ErrorCode.Unauthorized, message: err instanceof AuthError ? err.message : 'credential not accepted' }),
   );
 }
@@ -218,7 +249,8 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
   const replay = new ReplayCache({ maxEntries: opts.replayCacheEntries, maxBytes: opts.replayCacheBytes });
   const deny = (res: HttpResponse, r: Req, d: Denied) => send(res, r, d.status, errorBody(d.code, d.message), { retryAfterSec: d.retryAfterSec });
 
-  app.post('/v1/docs/:docId', (res, req) => {
+  /** POST /v1/docs/{id} (a write) and POST /v1/docs/{id}/restore (`{"seq":"<s>"}`, answered like a write) */
+  const post = (restore: boolean) => (res: HttpResponse, req: HttpRequest) => {
     // everything from req is read now: it is invalid after this callback returns
     const docId = docIdParam(req);
     const contentType = req.getHeader('content-type');
@@ -309,19 +341,42 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
       } catch {
         return send(res, r, 400, errorBody(ErrorCode.BadPatch, 'body is not valid UTF-8'));
       }
+      let restoreSeq = 0n;
+      if (restore) {
+        let seqText: unknown;
+        try {
+          seqText = (JSON.parse(text) as { seq?: unknown } | null)?.seq;
+        } catch {
+          seqText = undefined;
+        }
+        const s = typeof seqText === 'string' ? seqQuery(seqText) : null;
+        if (s === undefined || s === null) return send(res, r, 400, errorBody(ErrorCode.BadSeq, 'restore body must be {"seq":"<decimal seq>"}'));
+        restoreSeq = s;
+      }
+      const key = idempotencyKey === '' ? undefined : idempotencyKey;
+      const ifSeq = ifMatch === '' ? undefined : ifMatch;
       const write = () =>
-        origin.write(docId, text, idempotencyKey === '' ? undefined : idempotencyKey, ifMatch === '' ? undefined : ifMatch).then(
+        (restore ? origin.restore(docId, restoreSeq, key, ifSeq) : origin.write(docId, text, key, ifSeq)).then(
           (seq) => send(res, r, 200, `{"seq":"${seq}"}`),
           (err) => sendError(res, r, err),
         );
       if (!authRequired && !isClusterAuth(authorization)) return void write();
-      const signed: ClusterRequest = { method: 'POST', target: signedTarget(docId, query), idempotencyKey, ifMatch: ifMatchHeader, contentType, body };
+      const signed: ClusterRequest = {
+        method: 'POST',
+        target: signedTarget(docId, query, restore ? '/restore' : ''),
+        idempotencyKey,
+        ifMatch: ifMatchHeader,
+        contentType,
+        body,
+      };
       checkAccess(opts, replay, authorization, docId, 'write', signed, principal).then((denied) => {
         if (denied) deny(res, r, denied);
         else void write();
       });
     });
-  });
+  };
+  app.post('/v1/docs/:docId', post(false));
+  app.post('/v1/docs/:docId/restore', post(true));
 
   app.get('/v1/docs/:docId', (res, req) => {
     const docId = docIdParam(req);
@@ -337,13 +392,19 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     const contentType = req.getHeader('content-type');
     // ?read=local skips the read barrier (this origin's view, maybe behind other origins)
     const readMode = req.getQuery('read');
+    // ?at=<seq>: the state as of that seq (history.ts), not the latest
+    const at = seqQuery(req.getQuery('at'));
     if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
     if (readMode !== undefined && readMode !== 'local') {
       return send(res, r, 400, errorBody(ErrorCode.BadRequest, 'read must be "local" or absent (linearizable)'));
     }
+    if (at === null) return send(res, r, 400, errorBody(ErrorCode.BadSeq, 'at must be a decimal seq'));
     const readOpts = readMode === 'local' ? LOCAL : undefined;
     const read = () =>
-      origin.readJson(docId, readOpts).then(
+      (at !== undefined
+        ? origin.stateAt(docId, at).then(({ seq, state }) => ({ seq, stateJson: JSON.stringify(state) }))
+        : origin.readJson(docId, readOpts)
+      ).then(
         ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`, { etag: `"${seq}"` }),
         (err) => sendError(res, r, err),
       );
@@ -354,6 +415,48 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
       if (denied) deny(res, r, denied);
       else void read();
     });
+  });
+
+  app.get('/v1/docs/:docId/history', (res, req) => {
+    const docId = docIdParam(req);
+    const r: Req = { aborted: false, done: false };
+    res.onAborted(() => {
+      r.aborted = true;
+      r.done = true;
+    });
+    const authorization = req.getHeader('authorization');
+    const query = req.getQuery() ?? '';
+    const ifMatchHeader = req.getHeader('if-match');
+    const idempotencyKey = req.getHeader('idempotency-key');
+    const contentType = req.getHeader('content-type');
+    const after = seqQuery(req.getQuery('after'));
+    const limitText = req.getQuery('limit');
+    if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
+    if (after === null) return send(res, r, 400, errorBody(ErrorCode.BadSeq, 'after must be a decimal seq'));
+    const limit = limitText === undefined ? HISTORY_MAX_LIMIT : /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : 0;
+    if (limit < 1 || limit > HISTORY_MAX_LIMIT) return send(res, r, 400, errorBody(ErrorCode.BadRequest, `limit must be 1..${HISTORY_MAX_LIMIT}`));
+    const read = () =>
+      origin.history(docId, after ?? 0n, limit).then(
+        (page) => send(res, r, 200, pageJson(page)),
+        (err) => sendError(res, r, err),
+      );
+    if (!authRequired && !isClusterAuth(authorization)) return void read();
+    if (authorization === '') return send(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
+    const signed: ClusterRequest = { method: 'GET', target: signedTarget(docId, query, '/history'), idempotencyKey, ifMatch: ifMatchHeader, contentType, body: '' };
+    checkAccess(opts, replay, authorization, docId, 'read', signed, startAuth(authorization)).then((denied) => {
+      if (denied) deny(res, r, denied);
+      else void read();
+    });
+  });
+
+  app.any('/v1/docs/:docId/history', (res) => {
+    const r: Req = { aborted: false, done: false };
+    send(res, r, 405, errorBody(ErrorCode.MethodNotAllowed, 'use GET'), { allow: 'GET', close: true });
+  });
+
+  app.any('/v1/docs/:docId/restore', (res) => {
+    const r: Req = { aborted: false, done: false };
+    send(res, r, 405, errorBody(ErrorCode.MethodNotAllowed, 'use POST'), { allow: 'POST', close: true });
   });
 
   app.any('/v1/docs/:docId', (res) => {

@@ -58,6 +58,11 @@ interface Entry {
   readonly state: DocState;
   /** bumped by every applied op; a checkpoint marks the doc clean only if it is unchanged since capture */
   version: number;
+  /**
+   * offset of the first record that changed the doc since it was last clean (-1 while clean): a
+   * partition's covered offset must not pass it while the doc's snapshot is not stored
+   */
+  dirtySince: bigint;
 }
 
 interface Waiter {
@@ -70,13 +75,15 @@ export interface Capture {
   snapshots: DocSnapshot[];
   /** partition -> next offset to apply: every op below it is reflected in the store after the commit */
   positions: Map<number, bigint>;
-  readonly entries: ReadonlyArray<{ doc: string; entry: Entry; version: number }>;
+  /** per snapshot (same index): its partition and the offset of its first record not in the store */
+  readonly entries: ReadonlyArray<{ doc: string; entry: Entry; version: number; partition: number; dirtySince: bigint }>;
 }
 
 // results of ops that did not advance the doc, as stored in `skips` and handed to waiters
 const INVALID_OP = -1n;
 const CONFLICT_OP = -2n;
 const EXPIRED_OP = -3n;
+const TOO_LARGE_OP = -4n;
 
 function failureOf(result: bigint): MaterializerError | undefined {
   if (result === INVALID_OP) return new MaterializerError(ErrorCode.Internal, 'op at this offset is invalid');
@@ -87,8 +94,13 @@ function failureOf(result: bigint): MaterializerError | undefined {
       'this op is older than the dedupe horizon of its document and may have been applied before; it was not applied now',
     );
   }
+  if (result === TOO_LARGE_OP) {
+    return new MaterializerError(ErrorCode.DocTooLarge, 'the document would be larger than MAX_DOC_BYTES; the op was not applied');
+  }
   return undefined;
 }
+
+const OUTCOME_RESULT = { conflict: CONFLICT_OP, expired: EXPIRED_OP, too_large: TOO_LARGE_OP } as const;
 
 export class Materializer {
   private readonly metrics = originMetrics();
@@ -224,15 +236,15 @@ export class Materializer {
         result = INVALID_OP;
         this.rememberSkip(partition, rec.offset, result);
       } else {
-        const r = e.state.apply(seq, op.patch, op.key, op.ifSeq);
+        const r = e.state.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes);
         if (r.applied) {
-          this.markDirty(rec.key, e);
+          this.markDirty(rec.key, e, rec.offset);
           this.metrics.opsApplied.inc({ result: 'applied' });
           result = seq;
         } else if (r.outcome !== undefined) {
-          if (r.changed) this.markDirty(rec.key, e); // the rejection is in the dedupe record
+          if (r.changed) this.markDirty(rec.key, e, rec.offset); // the rejection is in the dedupe record
           this.metrics.opsApplied.inc({ result: r.outcome });
-          result = r.outcome === 'conflict' ? CONFLICT_OP : EXPIRED_OP;
+          result = OUTCOME_RESULT[r.outcome];
           this.rememberSkip(partition, rec.offset, result);
         } else {
           this.metrics.opsApplied.inc({ result: 'skipped' });
@@ -310,7 +322,7 @@ export class Materializer {
     const r = (this.dirty.get(docId) ?? this.clean.get(docId))?.state.peek(key);
     if (r === undefined || r.applied) return undefined;
     if (r.outcome === undefined) return r.seq;
-    return failureOf(r.outcome === 'conflict' ? CONFLICT_OP : EXPIRED_OP);
+    return failureOf(OUTCOME_RESULT[r.outcome]);
   }
 
   /** The document as of every op applied so far (a copy). Never-written documents: seq 0, {}. */
@@ -346,6 +358,7 @@ export class Materializer {
           const loaded: Entry = {
             state: snap ? DocState.from(snap, this.keyWindow) : new DocState(docId, 0n, {}, [], this.keyWindow),
             version: 0,
+            dirtySince: -1n,
           };
           this.addClean(docId, loaded);
           return loaded;
@@ -363,8 +376,9 @@ export class Materializer {
     while (this.clean.size > this.docCacheSize) this.clean.delete(this.clean.keys().next().value as string);
   }
 
-  private markDirty(docId: string, e: Entry): void {
+  private markDirty(docId: string, e: Entry, offset: bigint): void {
     e.version++;
+    if (e.dirtySince < 0n) e.dirtySince = offset;
     if (this.clean.get(docId) === e) this.clean.delete(docId);
     this.dirty.set(docId, e);
   }
@@ -380,22 +394,27 @@ export class Materializer {
   /** Snapshots of every dirty document and the positions they reflect, taken at the same instant. */
   capture(): Capture {
     const snapshots: DocSnapshot[] = [];
-    const entries: { doc: string; entry: Entry; version: number }[] = [];
+    const entries: { doc: string; entry: Entry; version: number; partition: number; dirtySince: bigint }[] = [];
     for (const [doc, entry] of this.dirty) {
       snapshots.push(entry.state.snapshot());
-      entries.push({ doc, entry, version: entry.version });
+      entries.push({ doc, entry, version: entry.version, partition: this.log.partitionOf(doc), dirtySince: entry.dirtySince });
     }
     return { snapshots, positions: new Map(this.positions.map((o, p) => [p, o])), entries };
   }
 
-  /** After a capture was committed: its documents are clean unless they changed since. */
-  markClean(c: Capture): void {
-    for (const { doc, entry, version } of c.entries) {
+  /**
+   * After a capture was committed: its documents are clean unless they changed since (or their
+   * snapshot could not be written: `failed` holds their indexes in the capture).
+   */
+  markClean(c: Capture, failed?: ReadonlySet<number>): void {
+    c.entries.forEach(({ doc, entry, version }, i) => {
+      if (failed?.has(i)) return;
       if (this.dirty.get(doc) === entry && entry.version === version) {
         this.dirty.delete(doc);
+        entry.dirtySince = -1n;
         this.addClean(doc, entry);
       }
-    }
+    });
   }
 
   /** Stops applying; pending waiters reject with 'unavailable'. Documents stay readable. */

@@ -15,7 +15,7 @@ export const originMetrics = defineMetrics((m) => ({
   }),
   reads: m.counter({
     name: 'replicant_origin_reads_total',
-    help: 'Origin document reads (GET) by mode: barrier (linearizable) or local (?read=local)',
+    help: 'Origin document reads (GET) by mode: barrier (linearizable), local (?read=local) or history (?at=, /history, /restore)',
     labelNames: ['read'],
   }),
   barrierWait: m.histogram({
@@ -51,6 +51,11 @@ export const checkpointMetrics = defineMetrics((m) => ({
   duration: m.histogram({ name: 'replicant_checkpoint_duration_seconds', help: 'Duration of one snapshot checkpoint commit', buckets: LATENCY_BUCKETS }),
   docs: m.counter({ name: 'replicant_checkpoint_docs_total', help: 'Document snapshots written by checkpoints' }),
   errors: m.counter({ name: 'replicant_checkpoint_errors_total', help: 'Failed checkpoint commits' }),
+  docFailures: m.counter({
+    name: 'replicant_checkpoint_doc_failures_total',
+    help: 'Document snapshots a checkpoint could not write (the doc stays dirty; its partition stays covered only up to its first unwritten record)',
+  }),
+  failingDocs: m.gauge({ name: 'replicant_checkpoint_failing_docs', help: 'Documents whose snapshot the last checkpoint could not write' }),
   lag: m.gauge({
     name: 'replicant_checkpoint_lag_records',
     help: 'Per partition: records in the log not yet covered by committed snapshots (what a restart replays)',

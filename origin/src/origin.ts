@@ -12,13 +12,24 @@
  * Meanwhile new writes and reads answer 503 with Retry-After; writes already appended are answered
  * by the rebuilt view.
  */
-import { Backoff, ErrorCode, MAX_ID_LENGTH, ProtocolError, isMalformedSequencedKey, isValidDocId, parsePatch, type JsonObject } from '@replicant/protocol';
+import {
+  Backoff,
+  ErrorCode,
+  MAX_ID_LENGTH,
+  ProtocolError,
+  diffMergePatch,
+  isMalformedSequencedKey,
+  isValidDocId,
+  parsePatch,
+  type JsonObject,
+} from '@replicant/protocol';
 import { encodeOp, type AppendResult, type StreamLog, type SnapshotStore } from '@replicant/stream';
 import { Materializer, MaterializerError } from './materializer.js';
 import { Checkpointer, DEFAULT_CHECKPOINT_INTERVAL_MS } from './checkpointer.js';
 import { originMetrics } from './metrics.js';
 import { OriginError, unavailable } from './errors.js';
 import { ReadBarrier } from './read-barrier.js';
+import { History, type HistoryPage } from './history.js';
 
 export { OriginError } from './errors.js';
 
@@ -39,9 +50,17 @@ export interface OriginOptions {
   maxDirtyDocs?: number;
   /** a linearizable read not past the read barrier in this time answers 503 (default 5000) */
   readBarrierTimeoutMs?: number;
+  /**
+   * MAX_DOC_BYTES: written into every op this origin appends, so the fold of every reader rejects
+   * an op that would grow a document's state as JSON past it (413 doc_too_large). Default 16 MiB.
+   */
+  maxDocBytes?: number;
 }
 
 export const DEFAULT_READ_BARRIER_TIMEOUT_MS = 5000;
+export const DEFAULT_MAX_DOC_BYTES = 16 * 1024 * 1024;
+/** a restore whose If-Match-free write met a concurrent write is recomputed this many times before 412 */
+export const RESTORE_ATTEMPTS = 3;
 
 /** how a read is served: `barrier` (linearizable, the default) or `local` (this origin's view as it is) */
 export interface ReadOptions {
@@ -80,6 +99,7 @@ function toOriginError(err: unknown): OriginError {
   }
   if (e?.code === ErrorCode.Conflict) return new OriginError(ErrorCode.Conflict, 412, message);
   if (e?.code === ErrorCode.IdempotencyExpired) return new OriginError(ErrorCode.IdempotencyExpired, 409, message);
+  if (e?.code === ErrorCode.DocTooLarge) return new OriginError(ErrorCode.DocTooLarge, 413, message);
   if (err instanceof RangeError) return new OriginError(ErrorCode.PayloadTooLarge, 413, message);
   console.error('origin: internal error:', err);
   return new OriginError(ErrorCode.Internal, 500, 'internal error');
@@ -96,6 +116,8 @@ export class Origin {
   private readonly maxInflightReads: number;
   /** linearizable reads wait here (read-barrier.ts) */
   readonly barrier: ReadBarrier;
+  /** the documents' past, read from the log (history.ts) */
+  private readonly past: History;
   /** set while the materialized view is rebuilt after a snapshot-store loss; resolves when done */
   private rebuilding?: Promise<void>;
   /** the view being built (at start or in a rebuild): a loss reported meanwhile aborts it */
@@ -121,6 +143,7 @@ export class Origin {
       },
       opts.readBarrierTimeoutMs ?? DEFAULT_READ_BARRIER_TIMEOUT_MS,
     );
+    this.past = new History(opts.log, opts.store, opts.keyWindow);
   }
 
   /** Replays the log from the last checkpoint (until caught up with the log end), then serves. */
@@ -291,7 +314,7 @@ export class Origin {
     const t0 = performance.now();
     try {
       // canonical text: every reader (and every client of the fan-out) parses exactly these bytes
-      const value = encodeOp(JSON.stringify(patch), key, Date.now(), ifSeq);
+      const value = encodeOp(JSON.stringify(patch), key, Date.now(), ifSeq, this.opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES);
       let r: AppendResult;
       try {
         r = await this.log.append(docId, value);
@@ -324,7 +347,7 @@ export class Origin {
    * Never-written documents are seq 0, {}.
    */
   async read(docId: string, opts?: ReadOptions): Promise<{ seq: bigint; state: JsonObject }> {
-    return this.reading(docId, opts?.local ?? false, async () => {
+    return this.reading(docId, opts?.local ? 'local' : 'barrier', async () => {
       const s = await this.mat.read(docId);
       return { seq: s.seq, state: s.state };
     });
@@ -332,20 +355,53 @@ export class Origin {
 
   /** Like read, with the state already serialized (no copy of the live document). */
   async readJson(docId: string, opts?: ReadOptions): Promise<{ seq: bigint; stateJson: string }> {
-    return this.reading(docId, opts?.local ?? false, () =>
+    return this.reading(docId, opts?.local ? 'local' : 'barrier', () =>
       this.mat.withDoc(docId, (d) => ({ seq: d.seq, stateJson: JSON.stringify(d.state) })),
     );
   }
 
-  private async reading<T>(docId: string, local: boolean, fn: () => Promise<T>): Promise<T> {
+  /** Applied ops of `docId` with seq > `after`, oldest first (history.ts bounds a page). */
+  history(docId: string, after: bigint, limit: number): Promise<HistoryPage> {
+    return this.reading(docId, 'history', () => this.past.page(docId, after, limit));
+  }
+
+  /** The document as of log position `at` (history.ts): the state a subscriber held at that seq. */
+  stateAt(docId: string, at: bigint): Promise<{ seq: bigint; state: JsonObject }> {
+    return this.reading(docId, 'history', () => this.past.stateAt(docId, at));
+  }
+
+  /**
+   * Appends one merge patch that takes `docId` back to its state at `seq`, answered like a write.
+   * The patch is the diff from the current (linearizable) state and is written with ifSeq = the
+   * seq it was computed at, so it can never be applied on top of a state it was not computed for:
+   * a concurrent write in between makes it a conflict, and the restore is recomputed (up to
+   * RESTORE_ATTEMPTS times, then 412). With `ifSeq` from the caller (If-Match) it is written once,
+   * conditional on that seq. An idempotency key dedupes like any write's.
+   */
+  async restore(docId: string, seq: bigint, idempotencyKey?: string, ifSeq?: bigint): Promise<bigint> {
+    const target = await this.stateAt(docId, seq);
+    for (let attempt = 1; ; attempt++) {
+      const cur = await this.read(docId);
+      const patch = diffMergePatch(cur.state, target.state);
+      if (patch === undefined) throw new OriginError(ErrorCode.Internal, 500, 'no merge patch reaches that state');
+      try {
+        return await this.write(docId, JSON.stringify(patch), idempotencyKey, ifSeq ?? cur.seq);
+      } catch (err) {
+        if (ifSeq !== undefined || attempt >= RESTORE_ATTEMPTS || (err as OriginError).code !== ErrorCode.Conflict) throw err;
+      }
+    }
+  }
+
+  /** `mode`: `barrier` waits at the read barrier; `local` and `history` (reads of the log itself, bounded at its end offset) do not */
+  private async reading<T>(docId: string, mode: 'barrier' | 'local' | 'history', fn: () => Promise<T>): Promise<T> {
     if (!isValidDocId(docId)) throw new OriginError(ErrorCode.BadDocId, 400, 'invalid document id');
     if (this.closed) throw unavailable('origin is shutting down');
     this.checkServing();
     if (this.inflightReads >= this.maxInflightReads) throw unavailable('too many reads in flight');
     this.inflightReads++;
-    this.metrics.reads.inc({ read: local ? 'local' : 'barrier' });
+    this.metrics.reads.inc({ read: mode });
     try {
-      if (!local) {
+      if (mode === 'barrier') {
         await this.barrier.wait(this.log.partitionOf(docId));
         // a view rebuilt meanwhile caught up to end offsets asked after this read arrived: it may serve
         this.checkServing();
@@ -355,6 +411,40 @@ export class Origin {
       throw toOriginError(err);
     } finally {
       this.inflightReads--;
+    }
+  }
+
+  /**
+   * The server API's control stream (protocol/control.ts): appends an op to a reserved document
+   * (ids the public API refuses) and resolves with its seq once durable and applied. Counted and
+   * bounded with the other writes.
+   */
+  async writeReserved(docId: string, patchText: string): Promise<bigint> {
+    if (this.closed) throw unavailable('origin is shutting down');
+    this.checkServing();
+    if (this.inflightWrites >= this.maxInflightWrites) throw unavailable('too many writes in flight');
+    this.inflightWrites++;
+    try {
+      const r = await this.log.append(docId, encodeOp(patchText, '', Date.now())).catch((err: unknown) => {
+        throw toOriginError(err);
+      });
+      return await this.applied(r.partition, r.offset).catch((err: unknown) => {
+        throw toOriginError(err);
+      });
+    } finally {
+      this.inflightWrites--;
+      if (this.inflightWrites === 0) this.drained?.();
+    }
+  }
+
+  /** a reserved document's materialized state (this origin's view) */
+  async readReserved(docId: string): Promise<{ seq: bigint; state: JsonObject }> {
+    this.checkServing();
+    try {
+      const s = await this.mat.read(docId);
+      return { seq: s.seq, state: s.state };
+    } catch (err) {
+      throw toOriginError(err);
     }
   }
 

@@ -51,8 +51,11 @@ export function decodeClientBinary(bytes: Uint8Array): ClientFrame | ProtocolErr
       if (p.ifSeq != null) o.ifSeq = String(longToSeq(p.ifSeq));
       return validateClientFrame(o);
     }
-    case 'hello':
-      return validateClientFrame({ type: 'hello', window: f.hello!.window });
+    case 'hello': {
+      const meta = f.hello!.meta;
+      const hasMeta = meta != null && Object.keys(meta).length > 0;
+      return validateClientFrame(hasMeta ? { type: 'hello', window: f.hello!.window, meta } : { type: 'hello', window: f.hello!.window });
+    }
     case 'credit':
       return validateClientFrame({ type: 'credit', n: f.credit!.n });
     case 'auth':
@@ -82,6 +85,12 @@ export function encodeServerBinary(f: ServerFrame): Uint8Array {
       return pb.ServerFrame.encode({ goaway: { reconnectMs: f.reconnectMs } }).finish();
     case 'pong':
       return pb.ServerFrame.encode({ pong: {} }).finish();
+    case 'welcome':
+      return pb.ServerFrame.encode({ welcome: { connection: f.connection } }).finish();
+    case 'message':
+      return pb.ServerFrame.encode({ message: { id: f.id, data: utf8Encode(f.data) } }).finish();
+    case 'disconnect':
+      return pb.ServerFrame.encode({ disconnect: { reconnect: f.reconnect } }).finish();
   }
 }
 
@@ -102,7 +111,7 @@ export function encodeClientBinary(f: ClientFrame): Uint8Array {
             : { doc: f.doc, patch: utf8Encode(f.patch), id: f.id ?? '', ifSeq: seqToLong(f.ifSeq) },
       }).finish();
     case 'hello':
-      return pb.ClientFrame.encode({ hello: { window: f.window } }).finish();
+      return pb.ClientFrame.encode({ hello: f.meta === undefined ? { window: f.window } : { window: f.window, meta: f.meta } }).finish();
     case 'credit':
       return pb.ClientFrame.encode({ credit: { n: f.n } }).finish();
     case 'auth':
@@ -139,6 +148,15 @@ export function decodeServerBinary(bytes: Uint8Array): ReceivedFrame | ProtocolE
         return { type: 'goaway', reconnectMs: f.goaway!.reconnectMs ?? 0 };
       case 'pong':
         return { type: 'pong' };
+      case 'welcome':
+        return { type: 'welcome', connection: f.welcome!.connection ?? '' };
+      case 'message': {
+        const data = parseJsonBytes(f.message!.data!);
+        if (!isJsonObject(data)) break;
+        return { type: 'message', id: f.message!.id ?? '', data };
+      }
+      case 'disconnect':
+        return { type: 'disconnect', reconnect: f.disconnect!.reconnect ?? false };
     }
   } catch {
     // fall through to the typed error

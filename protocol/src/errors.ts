@@ -25,6 +25,15 @@ export const ErrorCode = {
   // a re-sent sequenced op whose dedupe record is past the horizon: it may have been applied
   // before, so it is not applied now (docs/protocol.md, "Exactly once")
   IdempotencyExpired: 'idempotency_expired',
+  // the op would make the document's state larger than MAX_DOC_BYTES (HTTP 413): not applied, decided
+  // in the fold; the document keeps its state. Permanent for that op.
+  DocTooLarge: 'doc_too_large',
+  // history / ?at= / restore older than what the log retains (HTTP 410, names the oldest seq available)
+  HistoryExpired: 'history_expired',
+  // a history read would scan more of the log than one request may (HTTP 422; docs/architecture.md)
+  HistoryScanLimit: 'history_scan_limit',
+  // server API: the revocation list is at its bound (MAX_REVOCATIONS subs); HTTP 429
+  TooManyRevocations: 'too_many_revocations',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -5,7 +5,8 @@ export type JsonObject = { [key: string]: unknown };
 
 // ---- client -> server ----
 export interface AuthFrame { type: 'auth'; token: string }
-export interface HelloFrame { type: 'hello'; window: number }
+/** `meta`: routing metadata for the server API (flat string values, at most MAX_META_BYTES as JSON) */
+export interface HelloFrame { type: 'hello'; window: number; meta?: Record<string, string> }
 export interface CreditFrame { type: 'credit'; n: number }
 export interface SubscribeFrame { type: 'subscribe'; doc: string; lastSeq?: Seq }
 export interface UnsubscribeFrame { type: 'unsubscribe'; doc: string }
@@ -34,8 +35,14 @@ export interface AckFrame { type: 'ack'; id: string; seq: Seq }
 export interface ErrorFrame { type: 'error'; code: string; message: string; doc?: string; id?: string }
 export interface GoawayFrame { type: 'goaway'; reconnectMs: number }
 export interface PongFrame { type: 'pong' }
+/** sent once after auth: the connection's cluster-unique id (server API, docs/presence-and-server-api.md) */
+export interface WelcomeFrame { type: 'welcome'; connection: string }
+/** a server-API message: ephemeral, not stored, not resumed; `data` is a JSON object as JSON text */
+export interface MessageFrame { type: 'message'; id: string; data: string }
+/** the server API disconnected this connection's user (close 4003 follows); `reconnect: false` = stay away */
+export interface DisconnectFrame { type: 'disconnect'; reconnect: boolean }
 
-export type ServerFrame = SnapshotFrame | DeltaFrame | AckFrame | ErrorFrame | GoawayFrame | PongFrame;
+export type ServerFrame = SnapshotFrame | DeltaFrame | AckFrame | ErrorFrame | GoawayFrame | PongFrame | WelcomeFrame | MessageFrame | DisconnectFrame;
 
 /** The two WebSocket subprotocols of the contract. */
 export const SUBPROTOCOL_BINARY = 'replicant.v1';
@@ -50,6 +57,8 @@ export const CloseCode = {
   FrameTooLarge: 1009,
   Unauthorized: 4001,
   AuthTimeout: 4002,
+  /** the server API disconnected the user (POST /v1/users/{sub}/disconnect) */
+  Disconnected: 4003,
   SlowConsumer: 4008,
   Overloaded: 4013,
 } as const;
@@ -61,4 +70,7 @@ export type ReceivedFrame =
   | AckFrame
   | ErrorFrame
   | GoawayFrame
-  | PongFrame;
+  | PongFrame
+  | WelcomeFrame
+  | { type: 'message'; id: string; data: JsonObject }
+  | DisconnectFrame;

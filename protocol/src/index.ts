@@ -9,3 +9,4 @@ export * from './backoff.js';
 export * from './patch-bounds.js';
 export { replicant } from './generated/replicant.js';
 export * from './idempotency.js';
+export * from './control.js';

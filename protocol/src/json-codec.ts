@@ -14,6 +14,24 @@ export const MAX_ID_LENGTH = 256;
 export const MAX_TOKEN_LENGTH = 8192;
 /** largest credit window a client may ask for in `hello` (DESIGN: 1 <= W <= 65536) */
 export const MAX_WINDOW = 65536;
+/** routing metadata of `hello.meta`: flat string values, at most this many bytes as JSON (DESIGN) */
+export const MAX_META_BYTES = 1024;
+const utf8Bytes = new TextEncoder();
+
+/**
+ * `hello.meta` (and server-API `to.meta` filters): a flat object of string values whose JSON is at
+ * most MAX_META_BYTES UTF-8 bytes; a fresh plain object, or an error message.
+ */
+export function validateMeta(v: unknown): Record<string, string> | string {
+  if (!isJsonObject(v)) return 'meta must be an object of string values';
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val !== 'string' || k === '') return 'meta must be an object of non-empty keys with string values';
+    Object.defineProperty(out, k, { value: val, enumerable: true, writable: true, configurable: true });
+  }
+  if (utf8Bytes.encode(JSON.stringify(out)).length > MAX_META_BYTES) return `meta is larger than ${MAX_META_BYTES} bytes as JSON`;
+  return out;
+}
 
 export function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -63,7 +81,10 @@ export function validateClientFrame(o: unknown): ClientFrame | ProtocolError {
       if (!Number.isInteger(w) || (w as number) < 1 || (w as number) > MAX_WINDOW) {
         return new ProtocolError(ErrorCode.BadFrame, `hello.window must be an integer in [1, ${MAX_WINDOW}]`);
       }
-      return { type: 'hello', window: w as number };
+      if (o.meta === undefined || o.meta === null) return { type: 'hello', window: w as number };
+      const meta = validateMeta(o.meta);
+      if (typeof meta === 'string') return new ProtocolError(ErrorCode.BadFrame, `hello.${meta}`);
+      return { type: 'hello', window: w as number, meta };
     }
     case 'credit': {
       const n = o.n;
@@ -127,6 +148,12 @@ export function encodeServerJson(f: ServerFrame): string {
       return `{"type":"goaway","reconnectMs":${f.reconnectMs | 0}}`;
     case 'pong':
       return '{"type":"pong"}';
+    case 'welcome':
+      return `{"type":"welcome","connection":${JSON.stringify(f.connection)}}`;
+    case 'message':
+      return `{"type":"message","id":${JSON.stringify(f.id)},"data":${f.data}}`;
+    case 'disconnect':
+      return `{"type":"disconnect","reconnect":${f.reconnect ? 'true' : 'false'}}`;
   }
 }
 
@@ -176,6 +203,14 @@ export function decodeServerJson(text: string): ReceivedFrame | ProtocolError {
       return { type: 'goaway', reconnectMs: Number(o.reconnectMs) || 0 };
     case 'pong':
       return { type: 'pong' };
+    case 'welcome':
+      if (typeof o.connection !== 'string') break;
+      return { type: 'welcome', connection: o.connection };
+    case 'message':
+      if (typeof o.id !== 'string' || !isJsonObject(o.data)) break;
+      return { type: 'message', id: o.id, data: o.data };
+    case 'disconnect':
+      return { type: 'disconnect', reconnect: o.reconnect !== false };
   }
   return new ProtocolError(ErrorCode.BadFrame, `malformed server frame ${String(o.type)}`);
 }

@@ -21,6 +21,7 @@ const BIG = (1n << 64n) - 1n;
 const clientFrames: ClientFrame[] = [
   { type: 'auth', token: 'a.b.c' },
   { type: 'hello', window: 256 },
+  { type: 'hello', window: 16, meta: { region: 'eu', 'tier.x': 'pro ü' } },
   { type: 'credit', n: 64 },
   { type: 'subscribe', doc: 'doc-1' },
   { type: 'subscribe', doc: 'doc:2~x.y_z', lastSeq: 0n },
@@ -129,4 +130,35 @@ test('doc ids and seqs', () => {
   assert.equal(parseSeq('0'), 0n);
   assert.equal(parseSeq('18446744073709551615'), BIG);
   for (const no of ['', '-1', '1.0', '00', '18446744073709551616', 1]) assert.equal(parseSeq(no), undefined, String(no));
+});
+
+test('hello.meta: flat string values, at most 1 KiB as JSON, in both codecs', () => {
+  const fits = { k: 'x'.repeat(1024 - '{"k":""}'.length) };
+  for (const meta of [fits, { a: '' }]) {
+    const f: ClientFrame = { type: 'hello', window: 1, meta };
+    assert.deepEqual(decodeClientJson(encodeClientJson(f)), f);
+    assert.deepEqual(decodeClientBinary(encodeClientBinary(f)), f);
+  }
+  const over = { k: `${fits.k}y` };
+  for (const meta of [over, { n: 1 }, { o: { x: 'y' } }, ['a'], 'eu', { '': 'empty key' }]) {
+    const j = decodeClientJson(JSON.stringify({ type: 'hello', window: 1, meta }));
+    assert.ok(j instanceof ProtocolError && j.code === 'bad_frame', JSON.stringify(meta));
+  }
+  const b = decodeClientBinary(encodeClientBinary({ type: 'hello', window: 1, meta: over }));
+  assert.ok(b instanceof ProtocolError && b.code === 'bad_frame');
+});
+
+test('welcome, message and disconnect round-trip through both codecs', () => {
+  const frames: ServerFrame[] = [
+    { type: 'welcome', connection: 'gw-1.ab12cd34.z' },
+    { type: 'message', id: 'm-1', data: '{"a":[1,{"b":"ü"}]}' },
+    { type: 'disconnect', reconnect: false },
+    { type: 'disconnect', reconnect: true },
+  ];
+  for (const f of frames) {
+    const want = f.type === 'message' ? { ...f, data: JSON.parse(f.data) } : f;
+    assert.deepEqual(decodeServerJson(encodeServerJson(f)), want);
+    assert.deepEqual(decodeServerBinary(encodeServerBinary(f)), want);
+  }
+  assert.equal(encodeServerJson({ type: 'disconnect', reconnect: false }), '{"type":"disconnect","reconnect":false}');
 });

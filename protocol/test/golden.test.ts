@@ -30,6 +30,7 @@ const bytes = (s: string) => Buffer.from(s);
 const client: Record<string, ClientFrame> = {
   auth: { type: 'auth', token: 'a.b.c' },
   hello: { type: 'hello', window: 256 },
+  'hello-meta': { type: 'hello', window: 256, meta: { region: 'eu' } },
   credit: { type: 'credit', n: 64 },
   subscribe: { type: 'subscribe', doc: 'doc-1' },
   'subscribe-lastSeq': { type: 'subscribe', doc: 'd', lastSeq: BIG },
@@ -45,6 +46,9 @@ const server: Record<string, ServerFrame> = {
   error: { type: 'error', code: 'bad_patch', message: 'patch must be an object', doc: 'd', id: 'k' },
   goaway: { type: 'goaway', reconnectMs: 1234 },
   pong: { type: 'pong' },
+  welcome: { type: 'welcome', connection: 'gw-1.k3x9.1' },
+  message: { type: 'message', id: 'm1', data: '{"text":"hi"}' },
+  disconnect: { type: 'disconnect', reconnect: false },
 };
 
 const linkDelta = { doc: 'd', seq: seqToLong(9n), prevSeq: seqToLong(3n), patch: bytes('{"a":1}'), tsMs: seqToLong(1_700_000_000_000n) };
@@ -88,6 +92,7 @@ test('golden bytes decode to the samples', () => {
     const want: Record<string, unknown> = { ...f };
     if (f.type === 'snapshot') want.state = JSON.parse(f.state);
     if (f.type === 'delta') want.patch = JSON.parse(f.patch);
+    if (f.type === 'message') want.data = JSON.parse(f.data);
     for (const field of Object.keys(want)) assert.deepEqual(got[field], want[field], `${k}.${field}`);
   }
   // link frames and ops: decoding and re-encoding gives the same bytes

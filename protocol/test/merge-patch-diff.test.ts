@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyMergePatch, diffMergePatch } from '../src/merge-patch.js';
-import { rng } from './prng.js';
+import { rng } from '@replicant/testkit';
 
 const KEYS = ['a', 'b', 'c', '__proto__'];
 

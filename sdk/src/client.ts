@@ -19,6 +19,7 @@ import {
   isValidDocId,
   MAX_ID_LENGTH,
   ProtocolError,
+  validateMeta,
   type ClientFrame,
   type JsonObject,
   type ReceivedFrame,
@@ -44,6 +45,7 @@ import {
   type WebSocketLike,
   type WireProtocol,
 } from './transport.js';
+import { fetchHistory, fetchStateAt, httpBase, postRestore, type HistoryOptions, type HistoryPage } from './history.js';
 
 /** Timer functions, injectable so tests can observe and drive reconnect delays without sleeping. */
 export interface Timers {
@@ -79,6 +81,11 @@ export interface ClientOptions {
    * bounds what a stalled client can have in flight, kernel buffers included.
    */
   window?: number;
+  /**
+   * routing metadata for the server API (`POST /v1/messages` to `{"meta":{…}}`, GET
+   * /v1/connections): flat string values, at most 1 KiB as JSON; sent in `hello` (needs window > 0)
+   */
+  meta?: Record<string, string>;
   /** send `ping` this often while open; a connection silent for a whole interval is dropped */
   pingIntervalMs?: number;
   /** bound on unacknowledged publishes (in flight + queued while disconnected), default 1000 */
@@ -211,6 +218,11 @@ export class ReplicantClient {
     this.pacer = new RefreshPacer(this.backoff.maxMs, this.random);
     const window = opts.window ?? DEFAULT_WINDOW;
     this.credit = window > 0 ? new CreditWindow(window) : undefined;
+    if (opts.meta !== undefined) {
+      if (!this.credit) throw new RangeError('meta is sent in hello: it needs credit flow control (window > 0)');
+      const m = validateMeta(opts.meta);
+      if (typeof m === 'string') throw new RangeError(m);
+    }
     this.outbox = new Outbox({
       storage: opts.storage ?? memoryStorage(),
       owner: this.clientId,
@@ -224,6 +236,14 @@ export class ReplicantClient {
   get status(): ClientStatus {
     return this._status;
   }
+
+  /** the cluster-unique id the gateway gave this connection (`welcome`); undefined while not connected */
+  get connectionId(): string | undefined {
+    return this._connectionId;
+  }
+  private _connectionId: string | undefined;
+  /** a `disconnect` frame with reconnect: false arrived: the close that follows ends the client's reconnects */
+  private stayAway = false;
 
   /** Unacknowledged publishes (sent and waiting, or queued while disconnected). */
   get pendingPublishes(): number {
@@ -327,7 +347,7 @@ export class ReplicantClient {
    * once stored, re-sent after reconnects and reloads with the same id, and retried by itself on
    * transient errors (`unavailable` / `rate_limited` after a backoff delay, `token_expired` after
    * the in-band token refresh; docs/sdk.md "Errors the SDK retries"). Rejects with a ReplicantError
-   * on a permanent server `error` for this id (`bad_patch`, `forbidden`, `conflict`, ...), at the
+   * on a permanent server `error` for this id (`bad_patch`, `forbidden`, `conflict`, `doc_too_large`, ...), at the
    * outbox bound (`outbox_full`), or on close (`closed`; the op stays stored and a later client
    * with the same storage sends it).
    */
@@ -406,6 +426,21 @@ export class ReplicantClient {
     if (d && (ackSeq === undefined ? d.stream.dropPending(e.op.id) : d.stream.ackPending(e.op.id, ackSeq))) this.notify(d);
     this.emitPending();
     this.pump();
+  }
+
+  /** Applied ops of `doc` after `opts.after`, oldest first, over HTTP on this client's host (history.ts). */
+  history(doc: string, opts?: HistoryOptions): Promise<HistoryPage> {
+    return fetchHistory(httpBase(this.url), this.opts.token, doc, opts);
+  }
+
+  /** `doc` as of `seq` (`GET /v1/docs/{doc}?at=<seq>`): the state a subscriber held at that seq. */
+  stateAt(doc: string, seq: string): Promise<{ seq: string; state: JsonObject }> {
+    return fetchStateAt(httpBase(this.url), this.opts.token, doc, seq);
+  }
+
+  /** Takes `doc` back to its state at `seq` with one write; resolves with that write's seq. */
+  restore(doc: string, seq: string): Promise<string> {
+    return postRestore(httpBase(this.url), this.opts.token, doc, seq);
   }
 
   /**
@@ -498,7 +533,7 @@ export class ReplicantClient {
       this.armRefresh(token);
     }
     this.credit?.reset();
-    if (this.credit) this.send({ type: 'hello', window: this.credit.window });
+    if (this.credit) this.send(this.opts.meta === undefined ? { type: 'hello', window: this.credit.window } : { type: 'hello', window: this.credit.window, meta: this.opts.meta });
     // Resume: every document continues from its last applied seq (or asks for a snapshot).
     this.clearTimer('subRetryTimer');
     this.subRetries.clear();
@@ -524,6 +559,13 @@ export class ReplicantClient {
     // healthy = stayed open long enough, and not dropped for failing to keep up
     if (this.openedAt !== undefined && code !== CLOSE_SLOW_CONSUMER && this.now() - this.openedAt >= this.resetAfterMs) this.backoff.reset();
     this.openedAt = undefined;
+    this._connectionId = undefined;
+    if (this.stayAway) {
+      // the server API said reconnect: false: stay disconnected (no reconnect timer)
+      this.clearTimer('goawayTimer');
+      this.setStatus('disconnected', code, reason);
+      return;
+    }
     this.setStatus('connecting', code, reason);
     // After a goaway the reconnect is already scheduled at the time the server asked for.
     if (this.goawayTimer === undefined) this.scheduleReconnect('close');
@@ -717,6 +759,17 @@ export class ReplicantClient {
         this.handleGoaway(f.reconnectMs);
         break;
       case 'pong':
+        break;
+      case 'welcome':
+        this._connectionId = f.connection;
+        this.events.emit(f);
+        break;
+      case 'message':
+        this.events.emit(f);
+        break;
+      case 'disconnect':
+        if (!f.reconnect) this.stayAway = true;
+        this.events.emit(f);
         break;
     }
   }

@@ -7,7 +7,11 @@ import type { AckFrame, GoawayFrame, JsonObject } from '@replicant/protocol';
 import type { DeltaOutcome } from './live-doc.js';
 import type { ReplicantError } from './errors.js';
 
-export type ClientStatus = 'connecting' | 'open' | 'closed';
+/**
+ * 'disconnected': the server API disconnected this user with `reconnect: false`; the client does
+ * not reconnect (call `close()` to release it, or make a new client).
+ */
+export type ClientStatus = 'connecting' | 'open' | 'closed' | 'disconnected';
 
 export interface SnapshotEvent { type: 'snapshot'; doc: string; seq: bigint; state: JsonObject }
 export interface DeltaEvent {
@@ -37,6 +41,13 @@ export interface ReconnectEvent {
   cause: 'close' | 'error' | 'goaway';
 }
 
+/** the gateway named this connection (`client.connectionId` is set from now until it closes) */
+export interface WelcomeEvent { type: 'welcome'; connection: string }
+/** a server-API message (POST /v1/messages): ephemeral, delivered to live connections only */
+export interface MessageEvent { type: 'message'; id: string; data: JsonObject }
+/** the server API disconnected this user; with `reconnect: false` the client stays disconnected */
+export interface DisconnectEvent { type: 'disconnect'; reconnect: boolean }
+
 /** the outbox changed: `pending` ops are not acknowledged yet (all of this client's, every doc) */
 export interface PendingEvent { type: 'pending'; pending: number }
 /** the outbox became empty: every publish so far is acknowledged or rejected */
@@ -51,7 +62,10 @@ export type ClientEvent =
   | GoawayEvent
   | ErrorEvent
   | StatusEvent
-  | ReconnectEvent;
+  | ReconnectEvent
+  | MessageEvent
+  | DisconnectEvent
+  | WelcomeEvent;
 export type ClientEventType = ClientEvent['type'];
 export type ClientEventOf<K extends ClientEventType> = Extract<ClientEvent, { type: K }>;
 

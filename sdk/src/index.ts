@@ -18,6 +18,9 @@ export type {
   ReconnectEvent,
   SnapshotEvent,
   StatusEvent,
+  MessageEvent,
+  DisconnectEvent,
+  WelcomeEvent,
 } from './events.js';
 export { Backoff, fullJitterDelay, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from '@replicant/protocol';
 export type { BackoffOptions } from '@replicant/protocol';
@@ -30,3 +33,5 @@ export { fileStorage } from './storage-file.js';
 export { indexedDbStorage } from './storage-idb.js';
 export { STREAM_PATH, streamUrl } from './transport.js';
 export type { WebSocketConstructor, WebSocketLike, WireProtocol } from './transport.js';
+export { HistoryError, httpBase } from './history.js';
+export type { HistoryOp, HistoryOptions, HistoryPage } from './history.js';

@@ -595,3 +595,18 @@ test('an undecodable server frame is reported and the connection carries on', as
   assert.deepEqual(states, [{ seq: 2n, state: { fine: true } }]);
   assert.equal(c.status, 'open');
 });
+
+test('doc_too_large is a permanent rejection of that publish: not retried, the next publish goes out', async () => {
+  const c = open({ protocol: 'binary' });
+  const conn = await server.connections.next();
+  const big = c.publish('full', { big: 'x' }, { id: 'big-1' });
+  assert.equal((await conn.frames.next()).type, 'publish');
+  conn.send({ type: 'error', code: 'doc_too_large', message: 'over MAX_DOC_BYTES', doc: 'full', id: 'big-1' });
+  await assert.rejects(big, { code: 'doc_too_large', id: 'big-1' });
+  assert.equal(c.pendingPublishes, 0);
+  const next = c.publish('full', { small: 1 }, { id: 'small-1' });
+  const f = await conn.frames.next();
+  assert.deepEqual(f, { type: 'publish', doc: 'full', patch: '{"small":1}', id: 'small-1' }, 'the next frame is the new publish, not a re-send');
+  conn.send({ type: 'ack', id: 'small-1', seq: 7n });
+  assert.equal(await next, 7n);
+});

@@ -16,9 +16,18 @@
  * - Any other key is remembered in a window of the last `keyWindow` keys per doc (default 256).
  * Optimistic concurrency: an op with `ifSeq` is applied only if the doc is at exactly that seq,
  * else it is a `conflict` (the state and seq do not move; the sequenced record remembers it).
+ * Size bound (MAX_DOC_BYTES, docs/architecture.md "Size bounds"): `bytes` is the UTF-8 size of the
+ * state as JSON, kept incrementally (doc-size.ts: cost proportional to what a patch touches). An op
+ * carrying a bound (`maxBytes`, written into the record by the origin that appended it, so every
+ * reader decides with the writer's bound whatever its own configuration) whose result would be
+ * larger than the bound, and larger than the state already is, is not applied: outcome `too_large`.
+ * Nothing of it is remembered (neither its key nor a dedupe bit), so a re-send is decided afresh;
+ * it is never applied twice because only an applied op is recorded. Records without a bound
+ * (written before it existed) are unbounded, as they were when written.
  * Bounds: keyWindow keys and DEDUPE_CLIENTS_PER_DOC records of O(1) size per document.
  */
 import { applyMergePatch, DEDUPE_WINDOW, parseSequencedKey, type JsonObject, type SequencedKey } from '@replicant/protocol';
+import { jsonSize, mergeSizeDelta } from './doc-size.js';
 
 /** Dedupe record of one sequenced writer: n's decided up to `hwm`, and the doc seq it reached. */
 export interface ClientRecord {
@@ -55,8 +64,20 @@ export type ApplyResult =
   | { applied: true; prevSeq: bigint }
   /** a duplicate: `seq` is a seq whose state includes the first application */
   | { applied: false; seq: bigint; outcome?: undefined }
-  /** not applied: ifSeq did not match (`conflict`), or past the dedupe horizon (`expired`) */
-  | { applied: false; seq: bigint; outcome: 'conflict' | 'expired'; changed: boolean };
+  /**
+   * not applied: ifSeq did not match (`conflict`), past the dedupe horizon (`expired`), or the
+   * result would be over the op's size bound (`too_large`)
+   */
+  | { applied: false; seq: bigint; outcome: 'conflict' | 'expired' | 'too_large'; changed: boolean };
+
+/** the UTF-8 size of a state as JSON; Infinity when it cannot even be serialized (V8's string limit) */
+function initialBytes(state: JsonObject): number {
+  try {
+    return jsonSize(state);
+  } catch {
+    return Infinity;
+  }
+}
 
 export class DocState {
   /** key -> seq, in insertion order (Map keeps it) so the oldest key is evicted first */
@@ -64,6 +85,8 @@ export class DocState {
   /** client -> record, in order of last decision (the first is the least recently written) */
   private clients: Map<string, ClientRecord>;
   horizon: bigint;
+  /** UTF-8 bytes of JSON.stringify(state), maintained by every applied op */
+  bytes: number;
 
   constructor(
     readonly doc: string,
@@ -78,6 +101,7 @@ export class DocState {
     this.keys = new Map(keys);
     this.clients = new Map(clients);
     this.horizon = horizon;
+    this.bytes = initialBytes(state);
   }
 
   static from(s: DocSnapshot, keyWindow = DEFAULT_KEY_WINDOW, maxClients = DEDUPE_CLIENTS_PER_DOC): DocState {
@@ -89,31 +113,44 @@ export class DocState {
    * Applies the op stored at log position `seq` (offset + 1). Ops at or below the current seq were
    * already folded (replay overlap) and are ignored; an op whose idempotency key is known is a
    * duplicate and is skipped, reporting a seq whose state includes its first application.
+   * `maxBytes` is the op's size bound (its record's `max_doc_bytes`; undefined: unbounded).
    */
-  apply(seq: bigint, patch: JsonObject, key: string, ifSeq?: bigint): ApplyResult {
+  apply(seq: bigint, patch: JsonObject, key: string, ifSeq?: bigint, maxBytes?: number): ApplyResult {
     const sk = key === '' ? undefined : parseSequencedKey(key);
     if (seq <= this.seq) {
       const known = sk ? this.decidedOf(sk) : undefined;
       if (known) return known;
       return { applied: false, seq: sk ? this.seq : (this.keys.get(key) ?? this.seq) };
     }
-    if (sk) return this.applySequenced(seq, patch, sk, ifSeq);
+    if (sk) return this.applySequenced(seq, patch, sk, ifSeq, maxBytes);
     if (key !== '') {
       const first = this.keys.get(key);
       if (first !== undefined) return { applied: false, seq: first };
     }
     if (ifSeq !== undefined && ifSeq !== this.seq) return { applied: false, seq: this.seq, outcome: 'conflict', changed: false };
+    const grown = this.sizeAfter(patch, maxBytes);
+    if (grown < 0) return { applied: false, seq: this.seq, outcome: 'too_large', changed: false };
     if (key !== '') {
       this.keys.set(key, seq);
       if (this.keys.size > this.keyWindow) this.keys.delete(this.keys.keys().next().value as string);
     }
-    return this.fold(seq, patch);
+    return this.fold(seq, patch, grown);
   }
 
-  private fold(seq: bigint, patch: JsonObject): ApplyResult {
+  /**
+   * The state's size after `patch`, or -1 when that is over `maxBytes` and larger than now (an op
+   * that does not grow an oversized doc, e.g. one loaded from before the bound, is still applied).
+   */
+  private sizeAfter(patch: JsonObject, maxBytes: number | undefined): number {
+    const after = this.bytes + mergeSizeDelta(this.state, patch);
+    return maxBytes !== undefined && after > maxBytes && after > this.bytes ? -1 : after;
+  }
+
+  private fold(seq: bigint, patch: JsonObject, bytes: number): ApplyResult {
     const prevSeq = this.seq;
     this.state = applyMergePatch(this.state, patch) as JsonObject;
     this.seq = seq;
+    this.bytes = bytes;
     return { applied: true, prevSeq };
   }
 
@@ -134,9 +171,13 @@ export class DocState {
     return { applied: false, seq: r.lastSeq };
   }
 
-  private applySequenced(seq: bigint, patch: JsonObject, sk: SequencedKey, ifSeq: bigint | undefined): ApplyResult {
+  private applySequenced(seq: bigint, patch: JsonObject, sk: SequencedKey, ifSeq: bigint | undefined, maxBytes: number | undefined): ApplyResult {
     const known = this.decidedOf(sk);
     if (known) return known;
+    const conflict = ifSeq !== undefined && ifSeq !== this.seq;
+    // too large: not decided (no bit set), so a re-send is judged again against the doc as it is then
+    const grown = conflict ? 0 : this.sizeAfter(patch, maxBytes);
+    if (grown < 0) return { applied: false, seq: this.seq, outcome: 'too_large', changed: false };
     let r = this.clients.get(sk.client);
     if (r === undefined) {
       r = { hwm: sk.n, decided: 0n, rejected: 0n, lastSeq: 0n };
@@ -152,11 +193,11 @@ export class DocState {
     const bit = 1n << BigInt(r.hwm - sk.n);
     r.decided |= bit;
     let result: ApplyResult;
-    if (ifSeq !== undefined && ifSeq !== this.seq) {
+    if (conflict) {
       r.rejected |= bit;
       result = { applied: false, seq: this.seq, outcome: 'conflict', changed: true };
     } else {
-      result = this.fold(seq, patch);
+      result = this.fold(seq, patch, grown);
     }
     r.lastSeq = this.seq;
     this.clients.set(sk.client, r);

@@ -1,6 +1,8 @@
 /**
  * The value of one log record: an encoded `Op` (protocol/replicant.proto). The patch travels as the
  * writer's JSON text, so every reader parses the same bytes and fan-out never re-encodes it.
+ * `maxDocBytes` is the MAX_DOC_BYTES of the origin that appended it: the fold decides the size
+ * bound with it, so readers configured differently still agree (doc-state.ts).
  */
 import { ErrorCode, ProtocolError, longToSeq, parsePatch, pb, seqToLong, utf8Encode } from '@replicant/protocol';
 import type { JsonObject } from '@replicant/protocol';
@@ -13,16 +15,19 @@ export interface DecodedOp {
   tsMs: number;
   /** optimistic concurrency: apply only if the doc is at this seq (absent when the op has none) */
   ifSeq?: bigint;
+  /** the writer's MAX_DOC_BYTES (absent in records written before the bound: unbounded) */
+  maxDocBytes?: number;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeOp(patchText: string, key: string, tsMs: number, ifSeq?: bigint): Uint8Array {
+export function encodeOp(patchText: string, key: string, tsMs: number, ifSeq?: bigint, maxDocBytes?: number): Uint8Array {
   return pb.Op.encode({
     patch: utf8Encode(patchText),
     key,
     tsMs: seqToLong(BigInt(tsMs)),
     ...(ifSeq !== undefined ? { ifSeq: seqToLong(ifSeq) } : {}),
+    ...(maxDocBytes !== undefined ? { maxDocBytes: seqToLong(BigInt(maxDocBytes)) } : {}),
   }).finish();
 }
 
@@ -46,5 +51,6 @@ export function decodeOp(bytes: Uint8Array): DecodedOp | ProtocolError {
   if (patch instanceof ProtocolError) return patch;
   const d: DecodedOp = { patch, patchText, key: op.key, tsMs: Number(longToSeq(op.tsMs)) };
   if (op.ifSeq != null) d.ifSeq = longToSeq(op.ifSeq);
+  if (op.maxDocBytes != null) d.maxDocBytes = Number(longToSeq(op.maxDocBytes));
   return d;
 }

@@ -10,6 +10,7 @@ export class MemorySnapshotStore implements SnapshotStore {
   private readonly docs = new Map<string, string>();
   private readonly offsets = new Map<number, bigint>();
   private failNext: Error | undefined;
+  private failures = 0;
   /** number of successful commits */
   commits = 0;
 
@@ -20,7 +21,7 @@ export class MemorySnapshotStore implements SnapshotStore {
 
   async commit(snapshots: DocSnapshot[], covered: Map<number, bigint>): Promise<void> {
     const err = this.failNext;
-    this.failNext = undefined;
+    if (--this.failures <= 0) this.failNext = undefined;
     if (err) throw err;
     for (const s of snapshots) this.docs.set(s.doc, encodeSnapshot(s));
     mergeCovered(this.offsets, covered);
@@ -31,9 +32,10 @@ export class MemorySnapshotStore implements SnapshotStore {
     return this.offsets.get(partition) ?? 0n;
   }
 
-  /** The next commit fails with `err` (tests the checkpoint retry path). */
-  failNextCommit(err: Error): void {
+  /** The next `times` commits fail with `err` (tests the checkpoint retry path). */
+  failNextCommit(err: Error, times = 1): void {
     this.failNext = err;
+    this.failures = times;
   }
 
   /** number of stored document snapshots */

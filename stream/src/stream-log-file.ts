@@ -376,6 +376,11 @@ export class FileLog extends BaseLog {
     return this.files[partition].segments[0].base;
   }
 
+  /** StreamLog.logStart: the first offset still stored in `partition` */
+  logStart(partition: number): Promise<bigint> {
+    return Promise.resolve(this.startOffset(partition));
+  }
+
   /** segments deleted by retention since open */
   get retentionDeletes(): number {
     return this.deletedSegments;

@@ -68,6 +68,12 @@ export interface StreamLog {
    * watermark from the partition's leader).
    */
   endOffset(partition: number): Promise<bigint>;
+  /**
+   * The first offset still stored in `partition` (records below it were deleted by retention);
+   * absent means the log keeps everything (offset 0). History reads (origin/src/history.ts) use it
+   * to tell "replayable from the start" from "expired".
+   */
+  logStart?(partition: number): Promise<bigint>;
   close(): Promise<void>;
 }
 

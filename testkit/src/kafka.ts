@@ -77,6 +77,8 @@ export interface KafkaCluster {
   createTopic(name: string, spec: TopicSpec): Promise<void>;
   /** partition -> leader node id (-1: none) as the cluster's metadata says now */
   leaders(topic: string): Promise<Map<number, number>>;
+  /** DeleteRecords through kafkajs' admin API: moves `partition`'s log start to `offset` (what retention does) */
+  deleteRecords(topic: string, partition: number, offset: bigint): Promise<void>;
   /** SIGKILL node `id` (a crash: no shutdown work) and wait for its exit */
   kill9(id: number): Promise<void>;
   /** starts a stopped node again on the same ports with the same data; resolves once it is up */
@@ -433,6 +435,18 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
             }
           }),
         );
+      });
+    },
+    async deleteRecords(topic, partition, offset) {
+      await withAdmin(async (a) => {
+        // kafkajs finds the leader in its cached metadata: load the topic's first
+        await a.fetchTopicMetadata({ topics: [topic] });
+        try {
+          await a.deleteTopicRecords({ topic, partitions: [{ partition, offset: String(offset) }] });
+        } catch (err) {
+          const parts = (err as { partitions?: { error?: Error }[] }).partitions ?? [];
+          throw new Error(`kafka: DeleteRecords ${topic}/${partition} to ${offset}: ${parts.map((x) => x.error?.message).join('; ') || (err as Error).message}`);
+        }
       });
     },
     async leaders(topic) {

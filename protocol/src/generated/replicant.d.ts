@@ -63,6 +63,9 @@ export namespace replicant {
 
             /** Hello window */
             window?: (number|null);
+
+            /** Hello meta */
+            meta?: ({ [k: string]: string }|null);
         }
 
         /** Represents a Hello. */
@@ -76,6 +79,9 @@ export namespace replicant {
 
             /** Hello window. */
             public window: number;
+
+            /** Hello meta. */
+            public meta: { [k: string]: string };
 
             /**
              * Creates a new Hello instance using the specified properties.
@@ -839,6 +845,168 @@ export namespace replicant {
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
 
+        /** Properties of a Welcome. */
+        interface IWelcome {
+
+            /** Welcome connection */
+            connection?: (string|null);
+        }
+
+        /** Represents a Welcome. */
+        class Welcome implements IWelcome {
+
+            /**
+             * Constructs a new Welcome.
+             * @param [p] Properties to set
+             */
+            constructor(p?: replicant.v1.IWelcome);
+
+            /** Welcome connection. */
+            public connection: string;
+
+            /**
+             * Creates a new Welcome instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Welcome instance
+             */
+            public static create(properties?: replicant.v1.IWelcome): replicant.v1.Welcome;
+
+            /**
+             * Encodes the specified Welcome message. Does not implicitly {@link replicant.v1.Welcome.verify|verify} messages.
+             * @param m Welcome message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(m: replicant.v1.IWelcome, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Welcome message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns Welcome
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): replicant.v1.Welcome;
+
+            /**
+             * Gets the default type url for Welcome
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a Message. */
+        interface IMessage {
+
+            /** Message id */
+            id?: (string|null);
+
+            /** Message data */
+            data?: (Uint8Array|null);
+        }
+
+        /** Represents a Message. */
+        class Message implements IMessage {
+
+            /**
+             * Constructs a new Message.
+             * @param [p] Properties to set
+             */
+            constructor(p?: replicant.v1.IMessage);
+
+            /** Message id. */
+            public id: string;
+
+            /** Message data. */
+            public data: Uint8Array;
+
+            /**
+             * Creates a new Message instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Message instance
+             */
+            public static create(properties?: replicant.v1.IMessage): replicant.v1.Message;
+
+            /**
+             * Encodes the specified Message message. Does not implicitly {@link replicant.v1.Message.verify|verify} messages.
+             * @param m Message message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(m: replicant.v1.IMessage, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Message message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns Message
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): replicant.v1.Message;
+
+            /**
+             * Gets the default type url for Message
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a Disconnect. */
+        interface IDisconnect {
+
+            /** Disconnect reconnect */
+            reconnect?: (boolean|null);
+        }
+
+        /** Represents a Disconnect. */
+        class Disconnect implements IDisconnect {
+
+            /**
+             * Constructs a new Disconnect.
+             * @param [p] Properties to set
+             */
+            constructor(p?: replicant.v1.IDisconnect);
+
+            /** Disconnect reconnect. */
+            public reconnect: boolean;
+
+            /**
+             * Creates a new Disconnect instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Disconnect instance
+             */
+            public static create(properties?: replicant.v1.IDisconnect): replicant.v1.Disconnect;
+
+            /**
+             * Encodes the specified Disconnect message. Does not implicitly {@link replicant.v1.Disconnect.verify|verify} messages.
+             * @param m Disconnect message or plain object to encode
+             * @param [w] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(m: replicant.v1.IDisconnect, w?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Disconnect message from the specified reader or buffer.
+             * @param r Reader or buffer to decode from
+             * @param [l] Message length if known beforehand
+             * @returns Disconnect
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): replicant.v1.Disconnect;
+
+            /**
+             * Gets the default type url for Disconnect
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
         /** Properties of a ServerFrame. */
         interface IServerFrame {
 
@@ -859,6 +1027,15 @@ export namespace replicant {
 
             /** ServerFrame pong */
             pong?: (replicant.v1.IPong|null);
+
+            /** ServerFrame welcome */
+            welcome?: (replicant.v1.IWelcome|null);
+
+            /** ServerFrame message */
+            message?: (replicant.v1.IMessage|null);
+
+            /** ServerFrame disconnect */
+            disconnect?: (replicant.v1.IDisconnect|null);
         }
 
         /** Represents a ServerFrame. */
@@ -888,8 +1065,17 @@ export namespace replicant {
             /** ServerFrame pong. */
             public pong?: (replicant.v1.IPong|null);
 
+            /** ServerFrame welcome. */
+            public welcome?: (replicant.v1.IWelcome|null);
+
+            /** ServerFrame message. */
+            public message?: (replicant.v1.IMessage|null);
+
+            /** ServerFrame disconnect. */
+            public disconnect?: (replicant.v1.IDisconnect|null);
+
             /** ServerFrame frame. */
-            public frame?: ("snapshot"|"delta"|"ack"|"error"|"goaway"|"pong");
+            public frame?: ("snapshot"|"delta"|"ack"|"error"|"goaway"|"pong"|"welcome"|"message"|"disconnect");
 
             /**
              * Creates a new ServerFrame instance using the specified properties.
@@ -938,6 +1124,9 @@ export namespace replicant {
 
             /** Op ifSeq */
             ifSeq?: (Long|null);
+
+            /** Op maxDocBytes */
+            maxDocBytes?: (Long|null);
         }
 
         /** Represents an Op. */
@@ -960,6 +1149,9 @@ export namespace replicant {
 
             /** Op ifSeq. */
             public ifSeq?: (Long|null);
+
+            /** Op maxDocBytes. */
+            public maxDocBytes?: (Long|null);
 
             /**
              * Creates a new Op instance using the specified properties.

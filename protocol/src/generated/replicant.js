@@ -166,6 +166,7 @@ export const replicant = $root.replicant = (() => {
              * @memberof replicant.v1
              * @interface IHello
              * @property {number|null} [window] Hello window
+             * @property {Object.<string,string>|null} [meta] Hello meta
              */
 
             /**
@@ -177,6 +178,7 @@ export const replicant = $root.replicant = (() => {
              * @param {replicant.v1.IHello=} [p] Properties to set
              */
             function Hello(p) {
+                this.meta = {};
                 if (p)
                     for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
                         if (p[ks[i]] != null && ks[i] !== "__proto__")
@@ -190,6 +192,14 @@ export const replicant = $root.replicant = (() => {
              * @instance
              */
             Hello.prototype.window = 0;
+
+            /**
+             * Hello meta.
+             * @member {Object.<string,string>} meta
+             * @memberof replicant.v1.Hello
+             * @instance
+             */
+            Hello.prototype.meta = $util.emptyObject;
 
             /**
              * Creates a new Hello instance using the specified properties.
@@ -221,6 +231,11 @@ export const replicant = $root.replicant = (() => {
                     throw Error("max depth exceeded");
                 if (m.window != null && Object.hasOwnProperty.call(m, "window"))
                     w.uint32(8).uint32(m.window);
+                if (m.meta != null && Object.hasOwnProperty.call(m, "meta")) {
+                    for (var ks = Object.keys(m.meta), i = 0; i < ks.length; ++i) {
+                        w.uint32(18).fork().uint32(10).string(ks[i]).uint32(18).string(m.meta[ks[i]]).ldelim();
+                    }
+                }
                 return w;
             };
 
@@ -242,7 +257,7 @@ export const replicant = $root.replicant = (() => {
                     n = 0;
                 if (n > $Reader.recursionLimit)
                     throw Error("maximum nesting depth exceeded");
-                var c, m;
+                var c, m, k, value;
                 if (l === undefined)
                     c = r.len;
                 else {
@@ -260,6 +275,37 @@ export const replicant = $root.replicant = (() => {
                     switch (t >>> 3) {
                     case 1: {
                             m.window = r.uint32();
+                            break;
+                        }
+                    case 2: {
+                            if (m.meta === $util.emptyObject)
+                                m.meta = {};
+                            var c2 = r.uint32() + r.pos;
+                            if (c2 > r.len)
+                                throw RangeError("index out of range");
+                            r.len = c2;
+                            k = "";
+                            value = "";
+                            while (r.pos < c2) {
+                                var tag2 = r.uint32();
+                                switch (tag2 >>> 3) {
+                                case 1:
+                                    k = r.string();
+                                    break;
+                                case 2:
+                                    value = r.string();
+                                    break;
+                                default:
+                                    r.skipType(tag2 & 7, n);
+                                    break;
+                                }
+                            }
+                            if (r.pos !== c2)
+                                throw RangeError("index out of range");
+                            r.len = c;
+                            if (k === "__proto__")
+                                $util.makeProp(m.meta, k);
+                            m.meta[k] = value;
                             break;
                         }
                     default:
@@ -2188,6 +2234,423 @@ export const replicant = $root.replicant = (() => {
             return Pong;
         })();
 
+        v1.Welcome = (function() {
+
+            /**
+             * Properties of a Welcome.
+             * @memberof replicant.v1
+             * @interface IWelcome
+             * @property {string|null} [connection] Welcome connection
+             */
+
+            /**
+             * Constructs a new Welcome.
+             * @memberof replicant.v1
+             * @classdesc Represents a Welcome.
+             * @implements IWelcome
+             * @constructor
+             * @param {replicant.v1.IWelcome=} [p] Properties to set
+             */
+            function Welcome(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * Welcome connection.
+             * @member {string} connection
+             * @memberof replicant.v1.Welcome
+             * @instance
+             */
+            Welcome.prototype.connection = "";
+
+            /**
+             * Creates a new Welcome instance using the specified properties.
+             * @function create
+             * @memberof replicant.v1.Welcome
+             * @static
+             * @param {replicant.v1.IWelcome=} [properties] Properties to set
+             * @returns {replicant.v1.Welcome} Welcome instance
+             */
+            Welcome.create = function create(properties) {
+                return new Welcome(properties);
+            };
+
+            /**
+             * Encodes the specified Welcome message. Does not implicitly {@link replicant.v1.Welcome.verify|verify} messages.
+             * @function encode
+             * @memberof replicant.v1.Welcome
+             * @static
+             * @param {replicant.v1.IWelcome} m Welcome message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Welcome.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.connection != null && Object.hasOwnProperty.call(m, "connection"))
+                    w.uint32(10).string(m.connection);
+                return w;
+            };
+
+            /**
+             * Decodes a Welcome message from the specified reader or buffer.
+             * @function decode
+             * @memberof replicant.v1.Welcome
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {replicant.v1.Welcome} Welcome
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Welcome.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.replicant.v1.Welcome();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.connection = r.string();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for Welcome
+             * @function getTypeUrl
+             * @memberof replicant.v1.Welcome
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            Welcome.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/replicant.v1.Welcome";
+            };
+
+            return Welcome;
+        })();
+
+        v1.Message = (function() {
+
+            /**
+             * Properties of a Message.
+             * @memberof replicant.v1
+             * @interface IMessage
+             * @property {string|null} [id] Message id
+             * @property {Uint8Array|null} [data] Message data
+             */
+
+            /**
+             * Constructs a new Message.
+             * @memberof replicant.v1
+             * @classdesc Represents a Message.
+             * @implements IMessage
+             * @constructor
+             * @param {replicant.v1.IMessage=} [p] Properties to set
+             */
+            function Message(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * Message id.
+             * @member {string} id
+             * @memberof replicant.v1.Message
+             * @instance
+             */
+            Message.prototype.id = "";
+
+            /**
+             * Message data.
+             * @member {Uint8Array} data
+             * @memberof replicant.v1.Message
+             * @instance
+             */
+            Message.prototype.data = $util.newBuffer([]);
+
+            /**
+             * Creates a new Message instance using the specified properties.
+             * @function create
+             * @memberof replicant.v1.Message
+             * @static
+             * @param {replicant.v1.IMessage=} [properties] Properties to set
+             * @returns {replicant.v1.Message} Message instance
+             */
+            Message.create = function create(properties) {
+                return new Message(properties);
+            };
+
+            /**
+             * Encodes the specified Message message. Does not implicitly {@link replicant.v1.Message.verify|verify} messages.
+             * @function encode
+             * @memberof replicant.v1.Message
+             * @static
+             * @param {replicant.v1.IMessage} m Message message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Message.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.id != null && Object.hasOwnProperty.call(m, "id"))
+                    w.uint32(10).string(m.id);
+                if (m.data != null && Object.hasOwnProperty.call(m, "data"))
+                    w.uint32(18).bytes(m.data);
+                return w;
+            };
+
+            /**
+             * Decodes a Message message from the specified reader or buffer.
+             * @function decode
+             * @memberof replicant.v1.Message
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {replicant.v1.Message} Message
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Message.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.replicant.v1.Message();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.id = r.string();
+                            break;
+                        }
+                    case 2: {
+                            m.data = r.bytes();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for Message
+             * @function getTypeUrl
+             * @memberof replicant.v1.Message
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            Message.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/replicant.v1.Message";
+            };
+
+            return Message;
+        })();
+
+        v1.Disconnect = (function() {
+
+            /**
+             * Properties of a Disconnect.
+             * @memberof replicant.v1
+             * @interface IDisconnect
+             * @property {boolean|null} [reconnect] Disconnect reconnect
+             */
+
+            /**
+             * Constructs a new Disconnect.
+             * @memberof replicant.v1
+             * @classdesc Represents a Disconnect.
+             * @implements IDisconnect
+             * @constructor
+             * @param {replicant.v1.IDisconnect=} [p] Properties to set
+             */
+            function Disconnect(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * Disconnect reconnect.
+             * @member {boolean} reconnect
+             * @memberof replicant.v1.Disconnect
+             * @instance
+             */
+            Disconnect.prototype.reconnect = false;
+
+            /**
+             * Creates a new Disconnect instance using the specified properties.
+             * @function create
+             * @memberof replicant.v1.Disconnect
+             * @static
+             * @param {replicant.v1.IDisconnect=} [properties] Properties to set
+             * @returns {replicant.v1.Disconnect} Disconnect instance
+             */
+            Disconnect.create = function create(properties) {
+                return new Disconnect(properties);
+            };
+
+            /**
+             * Encodes the specified Disconnect message. Does not implicitly {@link replicant.v1.Disconnect.verify|verify} messages.
+             * @function encode
+             * @memberof replicant.v1.Disconnect
+             * @static
+             * @param {replicant.v1.IDisconnect} m Disconnect message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Disconnect.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.reconnect != null && Object.hasOwnProperty.call(m, "reconnect"))
+                    w.uint32(8).bool(m.reconnect);
+                return w;
+            };
+
+            /**
+             * Decodes a Disconnect message from the specified reader or buffer.
+             * @function decode
+             * @memberof replicant.v1.Disconnect
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {replicant.v1.Disconnect} Disconnect
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Disconnect.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.replicant.v1.Disconnect();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.reconnect = r.bool();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for Disconnect
+             * @function getTypeUrl
+             * @memberof replicant.v1.Disconnect
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            Disconnect.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/replicant.v1.Disconnect";
+            };
+
+            return Disconnect;
+        })();
+
         v1.ServerFrame = (function() {
 
             /**
@@ -2200,6 +2663,9 @@ export const replicant = $root.replicant = (() => {
              * @property {replicant.v1.IError|null} [error] ServerFrame error
              * @property {replicant.v1.IGoaway|null} [goaway] ServerFrame goaway
              * @property {replicant.v1.IPong|null} [pong] ServerFrame pong
+             * @property {replicant.v1.IWelcome|null} [welcome] ServerFrame welcome
+             * @property {replicant.v1.IMessage|null} [message] ServerFrame message
+             * @property {replicant.v1.IDisconnect|null} [disconnect] ServerFrame disconnect
              */
 
             /**
@@ -2265,17 +2731,41 @@ export const replicant = $root.replicant = (() => {
              */
             ServerFrame.prototype.pong = null;
 
+            /**
+             * ServerFrame welcome.
+             * @member {replicant.v1.IWelcome|null|undefined} welcome
+             * @memberof replicant.v1.ServerFrame
+             * @instance
+             */
+            ServerFrame.prototype.welcome = null;
+
+            /**
+             * ServerFrame message.
+             * @member {replicant.v1.IMessage|null|undefined} message
+             * @memberof replicant.v1.ServerFrame
+             * @instance
+             */
+            ServerFrame.prototype.message = null;
+
+            /**
+             * ServerFrame disconnect.
+             * @member {replicant.v1.IDisconnect|null|undefined} disconnect
+             * @memberof replicant.v1.ServerFrame
+             * @instance
+             */
+            ServerFrame.prototype.disconnect = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * ServerFrame frame.
-             * @member {"snapshot"|"delta"|"ack"|"error"|"goaway"|"pong"|undefined} frame
+             * @member {"snapshot"|"delta"|"ack"|"error"|"goaway"|"pong"|"welcome"|"message"|"disconnect"|undefined} frame
              * @memberof replicant.v1.ServerFrame
              * @instance
              */
             Object.defineProperty(ServerFrame.prototype, "frame", {
-                get: $util.oneOfGetter($oneOfFields = ["snapshot", "delta", "ack", "error", "goaway", "pong"]),
+                get: $util.oneOfGetter($oneOfFields = ["snapshot", "delta", "ack", "error", "goaway", "pong", "welcome", "message", "disconnect"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -2319,6 +2809,12 @@ export const replicant = $root.replicant = (() => {
                     $root.replicant.v1.Goaway.encode(m.goaway, w.uint32(42).fork(), q + 1).ldelim();
                 if (m.pong != null && Object.hasOwnProperty.call(m, "pong"))
                     $root.replicant.v1.Pong.encode(m.pong, w.uint32(50).fork(), q + 1).ldelim();
+                if (m.welcome != null && Object.hasOwnProperty.call(m, "welcome"))
+                    $root.replicant.v1.Welcome.encode(m.welcome, w.uint32(58).fork(), q + 1).ldelim();
+                if (m.message != null && Object.hasOwnProperty.call(m, "message"))
+                    $root.replicant.v1.Message.encode(m.message, w.uint32(66).fork(), q + 1).ldelim();
+                if (m.disconnect != null && Object.hasOwnProperty.call(m, "disconnect"))
+                    $root.replicant.v1.Disconnect.encode(m.disconnect, w.uint32(74).fork(), q + 1).ldelim();
                 return w;
             };
 
@@ -2380,6 +2876,18 @@ export const replicant = $root.replicant = (() => {
                             m.pong = $root.replicant.v1.Pong.decode(r, r.uint32(), undefined, n + 1);
                             break;
                         }
+                    case 7: {
+                            m.welcome = $root.replicant.v1.Welcome.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
+                    case 8: {
+                            m.message = $root.replicant.v1.Message.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
+                    case 9: {
+                            m.disconnect = $root.replicant.v1.Disconnect.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -2421,6 +2929,7 @@ export const replicant = $root.replicant = (() => {
              * @property {string|null} [key] Op key
              * @property {Long|null} [tsMs] Op tsMs
              * @property {Long|null} [ifSeq] Op ifSeq
+             * @property {Long|null} [maxDocBytes] Op maxDocBytes
              */
 
             /**
@@ -2470,12 +2979,26 @@ export const replicant = $root.replicant = (() => {
              */
             Op.prototype.ifSeq = null;
 
+            /**
+             * Op maxDocBytes.
+             * @member {Long|null|undefined} maxDocBytes
+             * @memberof replicant.v1.Op
+             * @instance
+             */
+            Op.prototype.maxDocBytes = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             // Virtual OneOf for proto3 optional field
             Object.defineProperty(Op.prototype, "_ifSeq", {
                 get: $util.oneOfGetter($oneOfFields = ["ifSeq"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(Op.prototype, "_maxDocBytes", {
+                get: $util.oneOfGetter($oneOfFields = ["maxDocBytes"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -2515,6 +3038,8 @@ export const replicant = $root.replicant = (() => {
                     w.uint32(24).uint64(m.tsMs);
                 if (m.ifSeq != null && Object.hasOwnProperty.call(m, "ifSeq"))
                     w.uint32(32).uint64(m.ifSeq);
+                if (m.maxDocBytes != null && Object.hasOwnProperty.call(m, "maxDocBytes"))
+                    w.uint32(40).uint64(m.maxDocBytes);
                 return w;
             };
 
@@ -2566,6 +3091,10 @@ export const replicant = $root.replicant = (() => {
                         }
                     case 4: {
                             m.ifSeq = r.uint64();
+                            break;
+                        }
+                    case 5: {
+                            m.maxDocBytes = r.uint64();
                             break;
                         }
                     default:

@@ -469,6 +469,11 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
   }
 
   /** The high watermark of one partition: one ListOffsets to its leader (offsets.ts). */
+  /** StreamLog.logStart: the partition's log start offset (moved by retention or deleteRecords) */
+  async logStart(partition: number): Promise<bigint> {
+    return (await this.offsets()).low[partition];
+  }
+
   async endOffset(partition: number): Promise<bigint> {
     this.checkPartition(partition);
     if (this.closed) throw new LogUnavailableError('stream log is closed');

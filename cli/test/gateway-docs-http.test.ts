@@ -1,0 +1,81 @@
+/**
+ * The gateway's document routes (gateway/src/docs-http.ts) at their bounds, in front of a real
+ * origin HTTP API (in-memory log): requests forwarded at once (503 + Retry-After past the bound),
+ * the body bound (413), an unreachable origin (503, its address never shown), and the cluster
+ * signature (an origin with CLUSTER_SECRET accepts the forwarded request, a wrong secret is 503).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as uWS from 'uWebSockets.js';
+import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
+import { Origin, registerOriginHttp } from '@replicant/origin';
+import { registerDocsHttp, type DocsHttpOptions } from '@replicant/gateway';
+import { freePort } from '@replicant/testkit';
+import { post } from './harness.js';
+
+const CLUSTER_SECRET = 'gateway-docs-secret-0123456789';
+
+async function listen(app: uWS.TemplatedApp): Promise<{ url: string; close: () => void }> {
+  const token = await new Promise<uWS.us_listen_socket>((resolve, reject) =>
+    app.listen('127.0.0.1', 0, (t) => (t ? resolve(t) : reject(new Error('listen failed')))),
+  );
+  return { url: `http://127.0.0.1:${uWS.us_socket_local_port(token)}`, close: () => uWS.us_listen_socket_close(token) };
+}
+
+async function setup(t: { after: (fn: () => Promise<void> | void) => void }, gw: Omit<DocsHttpOptions, 'originUrl'>, originSecret = CLUSTER_SECRET) {
+  const log = new MemoryLog({ partitions: 1 });
+  const origin = await Origin.start({ log, store: new MemorySnapshotStore() });
+  const oApp = uWS.App();
+  registerOriginHttp(oApp, origin, { clusterSecret: originSecret });
+  const o = await listen(oApp);
+  const gApp = uWS.App();
+  registerDocsHttp(gApp, { originUrl: o.url, ...gw });
+  const g = await listen(gApp);
+  t.after(async () => {
+    g.close();
+    o.close();
+    await origin.close();
+  });
+  return { log, origin, gateway: g.url, originUrl: o.url };
+}
+
+test('gateway docs routes: at most maxInflight forwarded at once, then 503 with Retry-After', async (t) => {
+  const { log, gateway } = await setup(t, { clusterSecret: CLUSTER_SECRET, maxInflight: 2 });
+  log.pauseDurability(); // writes wait at origin: the forwarded requests stay in flight
+  const held = [post(gateway, 'd', { a: 1 }), post(gateway, 'd', { a: 2 })];
+  // the two held requests reach origin's log before the third is sent
+  while (log.stats().pendingAppends < 2) await new Promise((r) => setImmediate(r));
+  const r = await fetch(`${gateway}/v1/docs/d`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":3}' });
+  assert.equal(r.status, 503);
+  assert.equal(r.headers.get('retry-after'), '1');
+  assert.equal(((await r.json()) as any).error.code, 'unavailable');
+  log.resumeDurability();
+  for (const w of await Promise.all(held)) assert.equal(w.status, 200);
+  assert.equal((await post(gateway, 'd', { a: 4 })).status, 200, 'served again below the bound');
+});
+
+test('gateway docs routes: a body over maxBodyBytes is 413; signed forwards are accepted, a wrong secret is 503', async (t) => {
+  const { gateway } = await setup(t, { clusterSecret: CLUSTER_SECRET, maxBodyBytes: 100 });
+  const big = await post(gateway, 'd', { x: 'y'.repeat(200) });
+  assert.deepEqual([big.status, big.body.error.code], [413, 'payload_too_large']);
+  const ok = await post(gateway, 'd', { x: 1 }, { 'idempotency-key': 'k' });
+  assert.equal(ok.status, 200);
+  const hist = (await (await fetch(`${gateway}/v1/docs/d/history?after=0&limit=5`)).json()) as any;
+  assert.deepEqual(hist, { ops: [{ seq: ok.body.seq, prevSeq: '0', patch: { x: 1 }, ts: hist.ops[0].ts }], next: null });
+
+  const wrong = await setup(t, { clusterSecret: 'another-secret-0123456789' });
+  const refused = await post(wrong.gateway, 'd', { x: 1 });
+  assert.deepEqual([refused.status, refused.body.error.code], [503, 'unavailable']);
+});
+
+test('gateway docs routes: an unreachable origin is 503 without its address', async (t) => {
+  const port = await freePort();
+  const gApp = uWS.App();
+  registerDocsHttp(gApp, { originUrl: `http://127.0.0.1:${port}`, clusterSecret: CLUSTER_SECRET });
+  const g = await listen(gApp);
+  t.after(() => g.close());
+  const r = await fetch(`${g.url}/v1/docs/d?at=1`);
+  const text = await r.text();
+  assert.equal(r.status, 503);
+  assert.ok(!text.includes(String(port)) && !text.includes('127.0.0.1'), text);
+});

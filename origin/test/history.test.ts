@@ -1,0 +1,129 @@
+/**
+ * history.ts at its bounds (in-memory seams): the page byte bound, the scan bound (422), the
+ * concurrent-read bound (503), the fold deciding what is history, and restore under a concurrent
+ * write (it never lands on a state it was not computed for).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileLog, MemoryLog, MemorySnapshotStore, encodeOp, type AppendResult } from '@replicant/stream';
+import { History, HISTORY_MAX_CONCURRENT, HISTORY_PAGE_MAX_BYTES } from '../src/history.js';
+import { Origin, OriginError } from '../src/origin.js';
+import { GatedStore } from './helpers.js';
+
+test('a history page ends at HISTORY_PAGE_MAX_BYTES of patches (at least one op); next continues', async () => {
+  const log = new MemoryLog({ partitions: 1 });
+  const h = new History(log, new MemorySnapshotStore());
+  const big = 'x'.repeat(Math.floor(HISTORY_PAGE_MAX_BYTES / 3));
+  for (let i = 0; i < 4; i++) await log.append('d', encodeOp(JSON.stringify({ [`k${i}`]: big }), '', 0));
+  const p1 = await h.page('d', 0n, 1000);
+  assert.equal(p1.ops.length, 2, 'the third op would pass the byte bound');
+  assert.equal(p1.next, 2n);
+  const p2 = await h.page('d', p1.next!, 1000);
+  assert.deepEqual(p2.ops.map((o) => o.seq), [3n, 4n]);
+  assert.equal(p2.next, null);
+  // one op over the bound still makes a page
+  await log.append('d', encodeOp(JSON.stringify({ huge: 'y'.repeat(HISTORY_PAGE_MAX_BYTES + 10) }), '', 0));
+  const p3 = await h.page('d', 4n, 1000);
+  assert.equal(p3.ops.length, 1);
+  await log.close();
+});
+
+test('history folds like subscribers: duplicates, conflicts and invalid records are not ops; limit pages', async () => {
+  const log = new MemoryLog({ partitions: 1 });
+  const h = new History(log, new MemorySnapshotStore());
+  await log.append('d', encodeOp('{"a":1}', 'k', 0)); // seq 1
+  await log.append('other', encodeOp('{"o":1}', '', 0)); // seq 2, another doc
+  await log.append('d', encodeOp('{"a":1}', 'k', 0)); // seq 3: duplicate key
+  await log.append('d', encodeOp('{"b":2}', '', 0, 2n)); // seq 4: ifSeq 2, doc at 1: conflict
+  await log.append('d', new Uint8Array([0xff, 0xff])); // seq 5: invalid
+  await log.append('d', encodeOp('{"c":3}', '', 0, 1n)); // seq 6: ifSeq 1 matches
+  const p = await h.page('d', 0n, 1);
+  assert.deepEqual([p.ops.map((o) => o.seq), p.next], [[1n], 1n]);
+  const rest = await h.page('d', 1n, 1000);
+  assert.deepEqual(rest.ops.map((o) => [o.seq, o.prevSeq, o.patchText]), [[6n, 1n, '{"c":3}']]);
+  assert.deepEqual(await h.stateAt('d', 5n), { seq: 1n, state: { a: 1 } });
+  assert.deepEqual(await h.stateAt('d', 100n), { seq: 6n, state: { a: 1, c: 3 } });
+  await log.close();
+});
+
+test('a read that would scan more records than its bound is 422 history_scan_limit', async () => {
+  const log = new MemoryLog({ partitions: 1 });
+  const h = new History(log, new MemorySnapshotStore(), undefined, 10);
+  for (let i = 0; i < 10; i++) await log.append(i % 2 ? 'd' : 'e', encodeOp(`{"i":${i}}`, '', 0));
+  assert.equal((await h.stateAt('d', 10n)).seq, 10n, 'exactly at the bound: served');
+  await log.append('d', encodeOp('{"i":10}', '', 0));
+  await assert.rejects(h.stateAt('d', 11n), (e: OriginError) => e.status === 422 && e.code === 'history_scan_limit');
+  await log.close();
+});
+
+test('more than HISTORY_MAX_CONCURRENT history reads at once: the next is 503 unavailable', async () => {
+  const log = new MemoryLog({ partitions: 1 });
+  const store = new GatedStore();
+  let open!: () => void;
+  store.getGate = new Promise<void>((r) => (open = r));
+  const h = new History(log, store);
+  await log.append('d', encodeOp('{"a":1}', '', 0));
+  const held = Array.from({ length: HISTORY_MAX_CONCURRENT }, () => h.stateAt('d', 1n));
+  await store.getStarted.promise;
+  await assert.rejects(h.page('d', 0n, 10), (e: OriginError) => e.status === 503 && e.code === 'unavailable');
+  open();
+  for (const r of await Promise.all(held)) assert.deepEqual(r, { seq: 1n, state: { a: 1 } });
+  assert.equal((await h.page('d', 0n, 10)).ops.length, 1, 'served again once the reads finished');
+  await log.close();
+});
+
+test('restore under a concurrent write: recomputed, never applied on a state it was not computed for', async () => {
+  const log = new MemoryLog({ partitions: 1 });
+  const origin = await Origin.start({ log, store: new MemorySnapshotStore() });
+  const s1 = await origin.write('d', '{"a":1}');
+  await origin.write('d', '{"a":2,"b":2}');
+  // the restore's first append is preceded by another writer's op: its ifSeq no longer matches
+  const append = log.append.bind(log);
+  let injected = false;
+  log.append = async (docId: string, value: Uint8Array): Promise<AppendResult> => {
+    if (!injected) {
+      injected = true;
+      await append(docId, encodeOp('{"c":3}', '', Date.now()));
+    }
+    return append(docId, value);
+  };
+  const seq = await origin.restore('d', s1);
+  assert.deepEqual(await origin.read('d'), { seq, state: { a: 1 } }, 'the concurrent c:3 is undone too: GET equals ?at=s1');
+  assert.deepEqual(await origin.stateAt('d', s1), { seq: s1, state: { a: 1 } });
+  // with the caller's If-Match the restore is written once, conditionally
+  await origin.write('d', '{"z":1}');
+  await assert.rejects(origin.restore('d', s1, undefined, seq), (e: OriginError) => e.status === 412);
+  await origin.close();
+});
+
+test('retention deleting records while a read runs: the read starts over from the new log start (no 410, no gap)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'history-moved-'));
+  let safe = 0n;
+  // tiny segments, no recent window (reads go to the files), retention bounded by `safe`
+  const log = await FileLog.open({ dir, partitions: 1, segmentBytes: 512, recentBytesPerPartition: 1, retention: { bytes: 1, safeBefore: () => safe } });
+  t.after(async () => {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 40; i++) await log.append('other', encodeOp(`{"i":${i}}`, '', 0));
+  const s1 = (await log.append('d', encodeOp('{"a":1}', '', 0))).offset + 1n;
+  await log.append('d', encodeOp('{"b":2}', '', 0));
+  const store = new GatedStore();
+  // the checkpoints cover every 'other' record (and 'd' has no snapshot: it had no op below them)
+  await store.inner.commit([], new Map([[0, s1 - 1n]]));
+  let open!: () => void;
+  store.getGate = new Promise<void>((r) => (open = r));
+  const h = new History(log, store);
+  // the read chooses its base (offset 0: nothing deleted yet) and waits at the store
+  const reading = h.stateAt('d', s1);
+  await store.getStarted.promise;
+  safe = s1 - 1n;
+  await log.enforceRetention();
+  assert.ok(log.startOffset(0) > 0n, 'retention deleted the first segments');
+  open();
+  assert.deepEqual(await reading, { seq: s1, state: { a: 1 } });
+  assert.equal(store.gets, 2, 'one start over');
+});

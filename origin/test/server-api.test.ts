@@ -1,0 +1,66 @@
+/**
+ * The server API's revocation list at its bound: past `maxRevocations` subs a new sub is refused
+ * with 429 `too_many_revocations` (an existing sub may still be revoked again), and entries whose
+ * `before` is older than REVOCATION_TTL_S are pruned by the next revocation, making room. The
+ * control doc itself is not reachable through the document API.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as uWS from 'uWebSockets.js';
+import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
+import { CONTROL_DOC, REVOCATION_TTL_S } from '@replicant/protocol';
+import { Origin } from '../src/origin.js';
+import { registerOriginHttp } from '../src/http.js';
+import { registerServerApi } from '../src/server-api.js';
+
+async function start(maxRevocations: number) {
+  const log = new MemoryLog({ partitions: 2 });
+  const origin = await Origin.start({ log, store: new MemorySnapshotStore() });
+  const app = uWS.App();
+  registerOriginHttp(app, origin);
+  registerServerApi(app, origin, { maxRevocations });
+  const token = await new Promise<uWS.us_listen_socket>((resolve, reject) => app.listen('127.0.0.1', 0, (t) => (t ? resolve(t) : reject(new Error('listen failed')))));
+  const url = `http://127.0.0.1:${uWS.us_socket_local_port(token)}`;
+  return {
+    url,
+    origin,
+    revoke: async (sub: string, before: number) => {
+      const r = await fetch(`${url}/v1/revocations`, { method: 'POST', body: JSON.stringify({ sub, before }) });
+      return { status: r.status, body: (await r.json()) as any };
+    },
+    stop: async () => {
+      uWS.us_listen_socket_close(token);
+      app.close();
+      await origin.close();
+    },
+  };
+}
+
+test('the revocation list is bounded: 429 past it, expired entries pruned to make room', async (t) => {
+  const s = await start(3);
+  t.after(() => s.stop());
+  const now = Math.floor(Date.now() / 1000);
+  const old = now - REVOCATION_TTL_S - 60;
+  assert.equal((await s.revoke('a', old)).status, 200);
+  assert.equal((await s.revoke('b', now)).status, 200);
+  assert.equal((await s.revoke('c', now)).status, 200);
+  // full with a, b, c; a has expired and is pruned by this revocation: room for d
+  assert.deepEqual(await s.revoke('d', now), { status: 200, body: { sub: 'd', before: now } });
+  const full = await s.revoke('e', now);
+  assert.equal(full.status, 429);
+  assert.equal(full.body.error.code, 'too_many_revocations');
+  // a sub already listed can be revoked again
+  assert.equal((await s.revoke('b', now + 5)).status, 200);
+  const { state } = await s.origin.readReserved(CONTROL_DOC);
+  assert.deepEqual(state.revocations, { b: now + 5, c: now, d: now });
+});
+
+test('the control doc cannot be read or written through the document API', async (t) => {
+  const s = await start(3);
+  t.after(() => s.stop());
+  const get = await fetch(`${s.url}/v1/docs/${encodeURIComponent(CONTROL_DOC)}`);
+  assert.equal(get.status, 400);
+  assert.equal(((await get.json()) as any).error.code, 'bad_doc_id');
+  const post = await fetch(`${s.url}/v1/docs/${encodeURIComponent(CONTROL_DOC)}`, { method: 'POST', body: '{"revocations":null}' });
+  assert.equal(post.status, 400);
+});
