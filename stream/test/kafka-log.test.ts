@@ -555,6 +555,49 @@ describe('KafkaLog with broker faults (SIGKILL + restart, SIGSTOP)', () => {
     }
   });
 
+  test('endOffset of a stalled (SIGSTOPped) leader rejects within endOffsetRetryMs, not kafkajs\' 30 s requestTimeout; other leaders answer meanwhile', async () => {
+    const topic = await newTopic(cluster, 6);
+    const leaders = await cluster.leaders(topic);
+    const victim = leaders.get(0)!;
+    const other = [...leaders].find(([, l]) => l !== victim)?.[0];
+    assert.ok(other !== undefined, 'some partition has another leader');
+    const log = await KafkaLog.open(options(cluster, topic, { endOffsetRetryMs: 3000, requestTimeoutMs: 30_000 }));
+    try {
+      await log.append(docIn(0, 6), bytes('before'));
+      assert.equal(await log.endOffset(0), 1n); // connected, leaders known
+      await cluster.pause(victim);
+      try {
+        const t0 = performance.now();
+        const stalled = log.endOffset(0);
+        stalled.catch(() => {});
+        assert.equal(await log.endOffset(other), 0n, 'a partition led elsewhere still answers');
+        await assert.rejects(stalled, LogUnavailableError);
+        const took = performance.now() - t0;
+        assert.ok(took < 3000 + 1500, `rejected after ${Math.round(took)} ms`);
+      } finally {
+        cluster.resume(victim);
+      }
+    } finally {
+      await log.close();
+    }
+  });
+
+  test('close() while an end-offset call is connecting leaves no socket open', async () => {
+    const topic = await newTopic(cluster, 2);
+    const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const baseline = sockets();
+    const log = await KafkaLog.open(options(cluster, topic));
+    const pending = log.endOffset(0); // its flush connects a Cluster of its own on the next turn
+    pending.catch(() => {});
+    await new Promise((r) => setImmediate(r)); // the flush has started connecting
+    await log.close();
+    await assert.rejects(pending);
+    // sockets close asynchronously: wait (bounded) for the count to come back to the baseline
+    const deadline = performance.now() + 3000;
+    while (sockets() > baseline && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(sockets(), baseline, 'every socket the log opened is closed');
+  });
+
   test('a stalled (SIGSTOPped) leader: appends to it fail with LogUnavailableError, readiness comes back after SIGCONT without a write', async () => {
     const topic = await newTopic(cluster, 2);
     const victim = (await cluster.leaders(topic)).get(0)!;
