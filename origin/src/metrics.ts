@@ -37,7 +37,7 @@ export const originMetrics = defineMetrics((m) => ({
   }),
   barrierStuck: m.counter({
     name: 'replicant_origin_read_barrier_stuck_total',
-    help: "Barrier rounds whose end offset this origin's view did not reach within READ_BARRIER_TIMEOUT_MS (position below the end: the view is behind or stalled)",
+    help: "Reads that timed out with their end offset known, waiting for this origin's view to reach it (position below the log end: the view is behind or stalled)",
   }),
   opsApplied: m.counter({ name: 'replicant_materializer_ops_total', help: 'Ops folded by the origin materializer', labelNames: ['result'] }),
   clusterRefused: m.counter({

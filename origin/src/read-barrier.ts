@@ -223,6 +223,8 @@ export class ReadBarrier {
   expired(w: Waiter): void {
     if (w.done) return;
     this.metrics.barrierTimeouts.inc();
+    // answered, but this origin's view did not reach the end offset in time: behind or stalled
+    if (w.entry !== undefined) this.metrics.barrierStuck.inc();
     this.settle(w, unavailable(`read barrier: this origin did not catch up with the log within ${this.timeoutMs} ms; retry`));
     const st = this.parts.get(w.partition);
     if (st) while (st.applying.length > 0 && st.applying[0].live === 0) st.applying.shift();

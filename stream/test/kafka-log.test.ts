@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { Kafka, logLevel } from 'kafkajs';
 import { startKafka, type KafkaCluster } from '@replicant/testkit';
 import { KafkaLog, topicConfig } from '../src/kafka/kafka-log.js';
 import type { KafkaLogOptions } from '../src/kafka/kafka-log.js';
@@ -344,6 +345,46 @@ describe('KafkaLog (3 real brokers)', () => {
       assert.ok(s.maxTailQueuedBytes <= bound, `max queued ${s.maxTailQueuedBytes} bytes, bound ${bound}`);
     } finally {
       await tail?.close();
+      await log.close();
+    }
+  });
+
+  test('transaction markers: a foreign transactional producer\'s commit marker is not delivered, and onPosition moves the tail to the log end', async () => {
+    const topic = await newTopic(cluster, 1);
+    const log = await KafkaLog.open(options(cluster, topic));
+    const kafka = new Kafka({ brokers: cluster.bootstraps, logLevel: logLevel.NOTHING });
+    const txp = kafka.producer({ transactionalId: `tx-${topic}`, idempotent: true, maxInFlightRequests: 1 });
+    const c = new Collector();
+    const positions: bigint[] = [];
+    let tail: Tail | undefined;
+    try {
+      await log.append('d0', bytes('ours'));
+      await txp.connect();
+      const tx = await txp.transaction();
+      await tx.send({ topic, messages: [{ key: 'foreign', value: 'theirs' }] });
+      await tx.commit(); // offsets: 0 ours, 1 theirs, 2 the commit marker
+      // the coordinator writes the marker after commit() returns; the last stable offset then passes it
+      let end = await log.endOffset(0);
+      for (const deadline = performance.now() + 10_000; end < 3n && performance.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 50));
+        end = await log.endOffset(0);
+      }
+      assert.equal(end, 3n);
+      const reached = deferred();
+      tail = await log.tail(c.handler, {
+        from: () => 0n,
+        onPosition: (_p, next) => {
+          positions.push(next);
+          if (next >= end) reached.resolve();
+        },
+      });
+      const gaveUp = setTimeout(() => reached.reject(new Error(`the tail's position stayed below the end ${end}: reported ${positions.join(',') || 'nothing'}`)), 15_000);
+      await reached.promise.finally(() => clearTimeout(gaveUp));
+      assert.deepEqual(c.records.map((r) => [r.offset, text(r.value)]), [[0n, 'ours'], [1n, 'theirs']], 'data records only');
+      assert.deepEqual(positions, [3n], 'reported once everything before the marker was handled');
+    } finally {
+      await tail?.close();
+      await txp.disconnect().catch(() => {});
       await log.close();
     }
   });

@@ -536,6 +536,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
     const t = new KafkaTail(this, handler, starts, {
       maxBatch: Math.max(1, opts.maxBatchRecords ?? DEFAULT_TAIL_BATCH),
       onError: opts.onError ?? ((err: unknown, p: number) => console.error(`stream log tail, partition ${p}:`, err)),
+      onPosition: opts.onPosition,
     });
     this.tails.add(t);
     try {
