@@ -6,7 +6,9 @@
  *
  * What the answer means: with the default isolation (READ_COMMITTED) the leader answers the last
  * stable offset, which is the high watermark when no transactions are open (this project's
- * producers are idempotent, never transactional). Every record below it is committed (on every
+ * producers are idempotent, never transactional; an open transaction of a foreign producer holds
+ * it back, but the origin acknowledges a write only once folded, and its read_committed tail
+ * folds only below that offset, so the answer still covers every acknowledged write). Every record below it is committed (on every
  * in-sync replica), and an append acknowledged with acks=-1 is below the high watermark of the
  * leader that acknowledged it. After a leader change the new leader answers OFFSET_NOT_AVAILABLE
  * until its high watermark has caught up with the start of its epoch (KIP-207), so an answer is
