@@ -13,13 +13,17 @@
  * nonce | method | target (path and query) | Idempotency-Key | If-Match | Content-Type |
  * SHA-256(body)): every part of the request that changes what the origin does with it, so no
  * header can be dropped or changed (a 412'd If-Match write replayed without it does not verify).
- * The origin accepts a signature within CLUSTER_REQUEST_WINDOW_MS of its clock and each nonce once
- * (ReplayCache below), so a recorded request cannot be replayed at all, keyed or keyless.
+ * An origin accepts a signature within CLUSTER_REQUEST_WINDOW_MS of its clock and each nonce once
+ * (ReplayCache below), so a recorded request cannot be replayed to the same origin, keyed or
+ * keyless. Each origin keeps its own cache: within the window a recorded request CAN be replayed
+ * once to each other origin of the cluster (a keyed write is still applied once: its idempotency
+ * key is decided in the doc's state; a keyless one applies again; docs/security.md).
  *
  * ReplayCache bounds: DEFAULT_REPLAY_CACHE_ENTRIES nonces and DEFAULT_REPLAY_CACHE_BYTES; a nonce
- * is kept until its signature's window ends (then the timestamp check refuses it anyway). At the
- * bound a new signed request is refused (the origin answers 503 `unavailable` with Retry-After)
- * rather than accepted unchecked.
+ * is kept until its signature's window ends plus REPLAY_KEEP_MARGIN_MS (the timestamp check, on the
+ * same non-decreasing clock reading, refuses it from the window's end). At the bound a new signed
+ * request is refused (the origin answers 503 `unavailable` with Retry-After) rather than accepted
+ * unchecked.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -93,7 +97,7 @@ export function verifyClusterRequest(secret: string, authorization: string, req:
   return { nonce: m[2], signedAtMs };
 }
 
-// 2^20 nonces kept for the 30 s window: ~35,000 signed requests/s per origin sustained (a
+// 2^20 nonces kept ~31.5 s (window + margin): ~33,000 signed requests/s per origin sustained (a
 // 262,144-entry cache capped an origin at ~4,300 writes/s, below what one origin core folds)
 export const DEFAULT_REPLAY_CACHE_ENTRIES = 1_048_576;
 export const DEFAULT_REPLAY_CACHE_BYTES = 128 * 1024 * 1024;
@@ -103,28 +107,48 @@ const REPLAY_ENTRY_OVERHEAD = 80;
 export type ReplayVerdict = 'fresh' | 'replay' | 'full';
 
 /**
+ * ms an entry is kept past its signature's window: with one `now` for the timestamp check and the
+ * cache (ReplayCache.now) the check refuses a signature before its entry can leave; the margin
+ * covers rounding to expiry seconds.
+ */
+export const REPLAY_KEEP_MARGIN_MS = 1000;
+
+/**
  * The nonces of the signed requests accepted in the last window: a nonce seen again is a replay.
- * Bounded in count and bytes; an entry leaves once its signature is outside the window (signedAt +
- * windowMs), after which the timestamp check alone refuses it. At the bound `admit` answers `full`
- * and remembers nothing: the caller refuses the request (503) rather than accept it unchecked.
- * Entries are swept from the front (insertion order ~ expiry order); entries signed with a skewed
- * clock can sit behind later-expiring ones, so at the bound one full sweep runs, at most once per
- * earliest expiry.
+ * Bounded in count and bytes; an entry is kept until its signature is outside the window (signedAt +
+ * windowMs) plus REPLAY_KEEP_MARGIN_MS, to the next whole second; from then the timestamp check
+ * alone refuses it. At the bound `admit` answers `full` and remembers nothing: the caller
+ * refuses the request (503) rather than accept it unchecked.
+ *
+ * Expiry: entries sit in buckets by expiry second, a ring covering every second an accepted
+ * signature can expire in (now + margin .. now + 2 x window + margin); each call drops the buckets
+ * of the seconds that have passed. Expiry work is proportional to what expires (plus at most one
+ * step per ring slot after a long idle); nothing walks the whole cache.
+ *
+ * Clock: `now()` never goes back (a backward step of the wall clock holds it until the clock has
+ * caught up), so an entry dropped as expired can never become valid again. Use it for both the
+ * timestamp check and `admit`.
  */
 export class ReplayCache {
   readonly maxEntries: number;
   readonly maxBytes: number;
   readonly windowMs: number;
-  /** nonce (its bytes as a latin1 string) -> ms at which its signature leaves the window */
+  /** nonce (its bytes as a latin1 string) -> its expiry second */
   private readonly entries = new Map<string, number>();
+  /** ring of buckets: slot s % ring.length holds the nonces expiring in second s */
+  private readonly ring: (Set<string> | undefined)[];
+  /** every bucket of a second before this one has been dropped */
+  private sweptSec = -1;
   private bytesUsed = 0;
-  /** no entry expires before this (exact after a full sweep, lowered by inserts) */
-  private earliestExpiry = 0;
+  private lastNow = 0;
+  /** bucket entries visited by expiry (tests: expiry cost) */
+  expiryVisits = 0;
 
   constructor(opts: { maxEntries?: number; maxBytes?: number; windowMs?: number } = {}) {
     this.maxEntries = opts.maxEntries ?? DEFAULT_REPLAY_CACHE_ENTRIES;
     this.maxBytes = opts.maxBytes ?? DEFAULT_REPLAY_CACHE_BYTES;
     this.windowMs = opts.windowMs ?? CLUSTER_REQUEST_WINDOW_MS;
+    this.ring = new Array<Set<string> | undefined>(Math.ceil((2 * this.windowMs + REPLAY_KEEP_MARGIN_MS) / 1000) + 2);
   }
 
   get size(): number {
@@ -135,49 +159,59 @@ export class ReplayCache {
     return this.bytesUsed;
   }
 
-  /** records `nonce` unless it was seen in the window ('replay') or the cache is at its bound ('full') */
-  admit(nonce: string, signedAtMs: number, nowMs = Date.now()): ReplayVerdict {
-    this.sweepFront(nowMs);
+  /** the wall clock, never going back: pass it to verifyClusterRequest and admit */
+  now(): number {
+    const t = Date.now();
+    if (t > this.lastNow) this.lastNow = t;
+    return this.lastNow;
+  }
+
+  /**
+   * records `nonce` unless it was seen in the window ('replay') or the cache is at its bound
+   * ('full'). `signedAtMs` must have passed the timestamp check at `nowMs` (|now - signedAt| <= window).
+   */
+  admit(nonce: string, signedAtMs: number, nowMs: number = this.now()): ReplayVerdict {
+    this.expire(nowMs);
     // a compact key of its own: the nonce as parsed is a slice that would keep the whole
     // Authorization header alive (measured: ~200 bytes per entry instead of ~60)
     const key = Buffer.from(nonce, 'base64url').toString('latin1');
-    const expires = this.entries.get(key);
-    if (expires !== undefined && expires >= nowMs) return 'replay';
+    if (this.entries.has(key)) return 'replay';
     const cost = REPLAY_ENTRY_OVERHEAD + key.length;
-    if (this.entries.size >= this.maxEntries || this.bytesUsed + cost > this.maxBytes) {
-      if (nowMs >= this.earliestExpiry) this.sweepAll(nowMs);
-      if (this.entries.size >= this.maxEntries || this.bytesUsed + cost > this.maxBytes) return 'full';
-    }
-    if (expires !== undefined) this.delete(key); // expired, not swept yet: re-inserted at the back
-    const exp = signedAtMs + this.windowMs;
-    this.entries.set(key, exp);
+    if (this.entries.size >= this.maxEntries || this.bytesUsed + cost > this.maxBytes) return 'full';
+    // never before the current second (a signature at the window's far edge) nor past the ring
+    const last = Math.floor(nowMs / 1000) + this.ring.length - 1;
+    const sec = Math.min(last, Math.max(this.sweptSec, Math.floor((signedAtMs + this.windowMs + REPLAY_KEEP_MARGIN_MS) / 1000)));
+    const slot = sec % this.ring.length;
+    (this.ring[slot] ??= new Set()).add(key);
+    this.entries.set(key, sec);
     this.bytesUsed += cost;
-    if (exp < this.earliestExpiry) this.earliestExpiry = exp;
     return 'fresh';
   }
 
   /** ms until an entry expires at the earliest (a request refused as `full` may succeed then) */
-  retryAfterMs(nowMs = Date.now()): number {
-    return this.earliestExpiry === Infinity ? 0 : Math.max(0, this.earliestExpiry - nowMs);
-  }
-
-  private sweepFront(nowMs: number): void {
-    for (const [nonce, exp] of this.entries) {
-      if (exp >= nowMs) return;
-      this.delete(nonce);
+  retryAfterMs(nowMs: number = this.now()): number {
+    this.expire(nowMs);
+    for (let sec = this.sweptSec; sec < this.sweptSec + this.ring.length; sec++) {
+      if ((this.ring[sec % this.ring.length]?.size ?? 0) > 0) return Math.max(0, (sec + 1) * 1000 - nowMs);
     }
+    return 0;
   }
 
-  private sweepAll(nowMs: number): void {
-    let min = Infinity;
-    for (const [nonce, exp] of this.entries) {
-      if (exp < nowMs) this.delete(nonce);
-      else if (exp < min) min = exp;
+  /** drops the buckets of every second before now's: an entry of second s leaves at (s + 1) x 1000 */
+  private expire(nowMs: number): void {
+    const nowSec = Math.floor(nowMs / 1000);
+    if (this.sweptSec < 0 || nowSec - this.sweptSec > this.ring.length) this.sweptSec = Math.max(0, nowSec - this.ring.length);
+    for (; this.sweptSec < nowSec; this.sweptSec++) {
+      const slot = this.sweptSec % this.ring.length;
+      const bucket = this.ring[slot];
+      if (bucket === undefined) continue;
+      for (const key of bucket) {
+        this.expiryVisits++;
+        this.entries.delete(key);
+        this.bytesUsed -= REPLAY_ENTRY_OVERHEAD + key.length;
+      }
+      this.ring[slot] = undefined;
     }
-    this.earliestExpiry = min;
-  }
-
-  private delete(key: string): void {
-    if (this.entries.delete(key)) this.bytesUsed -= REPLAY_ENTRY_OVERHEAD + key.length;
   }
 }
+

@@ -18,6 +18,7 @@ import {
   ScopeError,
   ReplayCache,
   signClusterRequest,
+  CLUSTER_REQUEST_WINDOW_MS,
   TokenVerifier,
   verifyClusterRequest,
 } from '../src/index.js';
@@ -120,15 +121,16 @@ test('ReplayCache: a nonce is accepted once per window; at the count or byte bou
   // at the bound: refused, and not remembered (the same nonce is still fresh once there is room)
   assert.equal(c.admit('d'.repeat(22), t0 + 3000, t0 + 3000), 'full');
   assert.equal(c.size, 3);
-  assert.equal(c.retryAfterMs(t0 + 3000), 57_000, 'until the oldest signature leaves the window');
-  // a's window ends at t0 + 60 s: its slot frees (a itself is refused by the timestamp check from then on)
-  assert.equal(c.admit('d'.repeat(22), t0 + 3000, t0 + 60_001), 'fresh');
-  assert.equal(c.admit('b'.repeat(22), t0 + 1000, t0 + 60_001), 'replay');
-  // entries signed with a skewed clock: the one full sweep at the bound still finds the expired one
+  // a is kept until the next whole second after its window ends + 1 s: t0 + 62 s
+  assert.equal(c.retryAfterMs(t0 + 3000), 59_000, 'until the earliest-expiring entry leaves');
+  assert.equal(c.admit('d'.repeat(22), t0 + 3000, t0 + 61_999), 'full');
+  assert.equal(c.admit('d'.repeat(22), t0 + 3000, t0 + 62_000), 'fresh');
+  assert.equal(c.admit('b'.repeat(22), t0 + 1000, t0 + 62_000), 'replay');
+  // entries signed with a skewed clock: each leaves by its own expiry second
   const s = new ReplayCache({ maxEntries: 2, windowMs: 60_000 });
-  assert.equal(s.admit('late'.padEnd(22, 'x'), t0 + 50_000, t0), 'fresh'); // signed 50 s ahead: expires t0 + 110 s
-  assert.equal(s.admit('early'.padEnd(22, 'x'), t0 - 50_000, t0), 'fresh'); // expires t0 + 10 s
-  assert.equal(s.admit('next'.padEnd(22, 'x'), t0 + 20_000, t0 + 20_000), 'fresh', 'the expired entry behind the front was swept');
+  assert.equal(s.admit('late'.padEnd(22, 'x'), t0 + 50_000, t0), 'fresh'); // signed 50 s ahead: kept until t0 + 112 s
+  assert.equal(s.admit('early'.padEnd(22, 'x'), t0 - 50_000, t0), 'fresh'); // kept until t0 + 12 s
+  assert.equal(s.admit('next'.padEnd(22, 'x'), t0 + 20_000, t0 + 20_000), 'fresh', 'the expired entry behind the front left');
   // the byte bound alone
   const b = new ReplayCache({ maxEntries: 1000, maxBytes: 200 }); // an entry is estimated at 96 bytes
   assert.equal(b.admit('e'.repeat(22), t0, t0), 'fresh');
@@ -136,4 +138,76 @@ test('ReplayCache: a nonce is accepted once per window; at the count or byte bou
   assert.equal(b.admit('g'.repeat(22), t0, t0), 'full');
   assert.equal(b.bytes, 192);
   assert.equal(b.size, 2);
+});
+
+/** counts the steps of every Map and Set iteration while `fn` runs (the work a cache does on its entries) */
+function countIterations(fn: () => void): number {
+  const protos = [Object.getPrototypeOf(new Map().entries()), Object.getPrototypeOf(new Set().values())] as { next: () => unknown }[];
+  const saved = protos.map((p) => p.next);
+  let steps = 0;
+  protos.forEach((p, i) => {
+    p.next = function (this: unknown) {
+      steps++;
+      return saved[i].call(this);
+    };
+  });
+  try {
+    fn();
+  } finally {
+    protos.forEach((p, i) => (p.next = saved[i]));
+  }
+  return steps;
+}
+
+test('ReplayCache: expiry work is proportional to what expires, never a scan of the cache (also when full)', () => {
+  const t0 = 1_000_000_000;
+  const n = 20_000;
+  const c = new ReplayCache({ maxEntries: n, windowMs: 30_000 });
+  // a full cache: one entry signed at t0 - 30.5 s (window end + 1 s: t0 + 0.5 s; kept until the
+  // next whole second, t0 + 1 s), the rest at t0 + 29 s
+  assert.equal(c.admit('A'.repeat(22), t0 - 30_500, t0), 'fresh');
+  for (let i = 1; i < n; i++) assert.equal(c.admit(String(i).padEnd(22, 'n'), t0 + 29_000, t0), 'fresh');
+  // at the very ms the earliest entry could leave, under sustained load: each refusal is O(1)
+  const verdicts: string[] = [];
+  const atEdge = countIterations(() => {
+    for (let i = 0; i < 1000; i++) verdicts.push(c.admit(`x${i}`.padEnd(22, 'y'), t0, t0 + 999));
+  });
+  assert.ok(atEdge <= 10, `requests at the bound iterated ${atEdge} entries`);
+  assert.deepEqual(new Set(verdicts), new Set(['full']));
+  // a second later the one expired entry leaves, touching only itself
+  const visits = c.expiryVisits;
+  const later = countIterations(() => assert.equal(c.admit('z'.repeat(22), t0 + 1000, t0 + 1000), 'fresh'));
+  assert.equal(c.expiryVisits - visits, 1);
+  assert.ok(later <= 10, `one expiry iterated ${later} entries`);
+  assert.equal(c.size, n);
+});
+
+test('ReplayCache with the timestamp check at the window edge: a replay is refused at every ms, and a backward clock step revives nothing', () => {
+  const secret = 'secret-0123456789';
+  const req = { method: 'POST', target: '/v1/docs/d', idempotencyKey: '', ifMatch: '', contentType: 'application/json', body: '{}' };
+  const c = new ReplayCache();
+  const signedAt = 5_000_000;
+  const sig = signClusterRequest(secret, req, signedAt);
+  // first seen at the window's far edge (+30 000 ms), then replayed on every ms after it
+  const edge = signedAt + CLUSTER_REQUEST_WINDOW_MS;
+  const v = verifyClusterRequest(secret, sig, req, edge);
+  assert.ok(v);
+  assert.equal(c.admit(v.nonce, v.signedAtMs, edge), 'fresh');
+  for (let now = edge; now < edge + 5000; now++) {
+    const again = verifyClusterRequest(secret, sig, req, now);
+    assert.ok(again === undefined || c.admit(again.nonce, again.signedAtMs, now) === 'replay', `accepted again at +${now - signedAt} ms`);
+  }
+  // the clock the origin passes to both never goes back
+  const mc = new ReplayCache();
+  const realNow = Date.now;
+  try {
+    Date.now = () => 2_000_000;
+    assert.equal(mc.now(), 2_000_000);
+    Date.now = () => 1_900_000; // NTP steps the clock back 100 s
+    assert.equal(mc.now(), 2_000_000);
+    Date.now = () => 2_000_500;
+    assert.equal(mc.now(), 2_000_500);
+  } finally {
+    Date.now = realNow;
+  }
 });

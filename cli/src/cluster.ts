@@ -50,6 +50,8 @@ async function openKafka(cfg: Config, clientId: string, opts: { createTopic?: bo
       fetchMaxWaitMs: cfg.kafkaFetchMaxWaitMs,
       compression: cfg.kafkaCompression,
       retry: { retries: cfg.kafkaRetries, initialRetryTime: 300, maxRetryTime: 30_000 },
+      // the read barrier gives a round up after READ_BARRIER_TIMEOUT_MS: an end-offset call need not outlive it
+      endOffsetRetryMs: cfg.readBarrierTimeoutMs,
       createTopic: opts.createTopic
         ? {
             partitions: cfg.partitions,

@@ -53,6 +53,24 @@ test('an op with an unknown outcome may have taken effect at any time after its 
   assert.equal(result([post({ a: 1 }, '3'), op({ op: 'get', status: 'unknown' }, [50, undefined])]), 'linearizable');
 });
 
+test('writes with unknown outcomes: each applied one raises the lowest possible seq by one; a conflict rules its ifSeq out', () => {
+  const unknown = (patch: Record<string, unknown>, call: number) => op({ op: 'post', status: 'unknown', patch }, [call, undefined]);
+  // two unknown writes both seen: the seq is at least the known 3 + 2
+  const two = [post({ a: 1 }, '3', [0, 1]), unknown({ b: 1 }, 2), unknown({ c: 1 }, 3)];
+  assert.equal(result([...two, get('5', { a: 1, b: 1, c: 1 }, [10, 11])]), 'linearizable');
+  assert.equal(result([...two, get('4', { a: 1, b: 1, c: 1 }, [10, 11])]), 'not_linearizable', 'two writes after seq 3 cannot both be in seq 4');
+  // the If-Match 3 conflict shows the unknown write was applied before it (seq >= 4); the If-Match 4
+  // conflict rules out 4: a read at 4 showing it is impossible, at 5 possible
+  const narrowed = [
+    post({ a: 1 }, '3', [0, 1]),
+    unknown({ b: 1 }, 2),
+    op({ op: 'cas', status: 'conflict', ifSeq: '3', patch: { x: 1 } }, [10, 11]),
+    op({ op: 'cas', status: 'conflict', ifSeq: '4', patch: { x: 1 } }, [12, 13]),
+  ];
+  assert.equal(result([...narrowed, get('5', { a: 1, b: 1 }, [14, 15])]), 'linearizable');
+  assert.equal(result([...narrowed, get('4', { a: 1, b: 1 }, [14, 15])]), 'not_linearizable', 'refused at 4, then read at 4');
+});
+
 test('documents are independent registers; the verdict names the documents that fail', () => {
   const v = lincheck([post({ a: 1 }, '3'), { ...post({ a: 1 }, '3'), doc: 'e' }, { ...get('0', {}), doc: 'e' }]);
   assert.equal(v.result, 'not_linearizable');

@@ -10,12 +10,16 @@
  * process) and outcome. A 200 or a 412 (If-Match) is decided. Anything else after the request was
  * sent (503, timeout, connection reset) is recorded as `unknown`: possibly applied, at any time
  * after its call (lincheck gives it an infinite return time and steps to both possibilities; an
- * unknown GET constrains nothing). Acceptance: at least MIN_OPS ops, at least 95 % decided, and
- * Porcupine says linearizable.
+ * unknown GET constrains nothing). Acceptance: at least MIN_OPS ops, at least 95 % decided, at
+ * least MIN_FAULT_GETS decided GETs of the victim partition's doc sent after its broker was killed
+ * and answered before it was restarted (the failover window is tested, not skipped by 503s), at
+ * least MIN_CROSS_GETS decided GETs on an origin other than the one that acknowledged the latest
+ * write they must see, and Porcupine says linearizable.
  *
  * The second test shows that this checker can fail: the recorded history with one stale read
- * injected (after an acknowledged write, a read answering the state before it) is judged not
- * linearizable.
+ * injected is judged not linearizable. The injection is off by one write: a read sent just after
+ * an acknowledged write W answering exactly the state recorded just before W (the seq of the
+ * write W directly followed).
  *
  * Without the read barrier the first test fails: run it with LIN_READ=local, which sends every GET
  * as `?read=local` (each origin's own view), and Porcupine finds stale reads across origins.
@@ -30,6 +34,10 @@ const CLIENTS = 12;
 const DOCS = ['lin-a', 'lin-b', 'lin-c', 'lin-d'];
 const PARTITIONS = 4;
 const MIN_OPS = 3000;
+/** decided GETs of DOCS[0] between its partition leader's SIGKILL and restart */
+const MIN_FAULT_GETS = 20;
+/** decided GETs served by an origin other than the one that acknowledged the write they must reflect */
+const MIN_CROSS_GETS = 100;
 /** every op has an answer or is given up on (unknown) within this */
 const REQUEST_TIMEOUT_MS = 8000;
 /** a client pauses this long after an undecided op (a real client's backoff; keeps the outage from filling the history with unknowns) */
@@ -57,6 +65,8 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
     let count = 0;
     let done = false;
     const faults: string[] = [];
+    let brokerKilledAt = Infinity;
+    let brokerRestartedAt = -Infinity;
     // the faults, driven by the history's progress (not by time)
     const reached = (n: number) =>
       new Promise<void>((resolve) => {
@@ -66,6 +76,7 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
     const faultPlan = (async () => {
       await reached(MIN_OPS * 0.15);
       await c.kafka.kill9(victimBroker);
+      brokerKilledAt = now();
       faults.push(`broker ${victimBroker} SIGKILLed at op ${count}`);
       await reached(MIN_OPS * 0.35);
       const o2 = origins[1]!;
@@ -75,6 +86,7 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
       origins[1] = await c.startOrigin('origin-2b');
       faults.push(`origin-2 restarted at op ${count}`);
       await reached(MIN_OPS * 0.55);
+      brokerRestartedAt = now();
       await c.kafka.restart(victimBroker);
       faults.push(`broker ${victimBroker} restarted at op ${count}`);
     })();
@@ -143,7 +155,22 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
       (g) => g.op === 'get' && g.status === 'ok' &&
         history.some((w) => w.op !== 'get' && w.status === 'ok' && w.doc === g.doc && w.return! < g.call && BigInt(w.seq!) > BigInt(g.seq!)),
     ).length;
+    // GETs of the victim's doc inside the failover window, decided
+    const faultGets = history.filter(
+      (o) => o.op === 'get' && o.status === 'ok' && o.doc === DOCS[0] && o.call >= brokerKilledAt && o.return! <= brokerRestartedAt,
+    ).length;
+    // GETs on another origin than the one that acknowledged the newest write acknowledged before they were sent
+    const cross = history.filter((g) => {
+      if (g.op !== 'get' || g.status !== 'ok') return false;
+      let must: HistoryOp | undefined;
+      for (const w of history) {
+        if (w.op === 'get' || w.status !== 'ok' || w.doc !== g.doc || w.return! >= g.call) continue;
+        if (must === undefined || BigInt(w.seq!) > BigInt(must.seq!)) must = w;
+      }
+      return must !== undefined && must.origin !== g.origin;
+    }).length;
     t.diagnostic(faults.join('; '));
+    t.diagnostic(`${faultGets} decided GETs of ${DOCS[0]} while its leader was down; ${cross} decided GETs on another origin than the one that acknowledged the write they had to see`);
     t.diagnostic(`${stale} reads answered a seq below a write of their doc acknowledged before they were sent`);
     t.diagnostic(
       `${history.length} ops, ${decided} decided (${((100 * decided) / history.length).toFixed(1)} %): ` +
@@ -154,6 +181,8 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
     assert.ok(history.length >= MIN_OPS);
     assert.ok(decided >= 0.95 * history.length, `${decided} of ${history.length} decided`);
     assert.ok(byKind('cas', 'ok') > 0 && byKind('cas', 'conflict') > 0, 'conditional writes both applied and refused');
+    assert.ok(faultGets >= MIN_FAULT_GETS, `${faultGets} decided GETs of ${DOCS[0]} during the broker outage`);
+    assert.ok(cross >= MIN_CROSS_GETS, `${cross} cross-origin decided GETs`);
     const v = lincheck(history);
     t.diagnostic(`porcupine: ${JSON.stringify(v)}`);
     assert.equal(v.result, 'linearizable', JSON.stringify(v));
@@ -162,23 +191,20 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
 
   test('the checker can fail: the same history with one stale read injected is not linearizable', (t) => {
     assert.ok(history.length >= MIN_OPS, 'the first test recorded a history');
-    // an acknowledged write W, and a read of the same doc that saw the state before W (an older seq)
-    const writes = history.filter((o) => o.op !== 'get' && o.status === 'ok');
+    // an acknowledged write W, the decided write P directly before it (no decided write of the doc
+    // in between), and a read that observed exactly P's seq: inject that read again just after W
+    const writes = history.filter((o) => o.op !== 'get' && o.status === 'ok').sort((a, b) => (BigInt(a.seq!) < BigInt(b.seq!) ? -1 : 1));
     let injected: HistoryOp | undefined;
-    // from the middle of the history on: the newest read of W's doc that is older than W (the state just before it)
     for (const w of writes.slice(Math.floor(writes.length / 2))) {
-      let before: HistoryOp | undefined;
-      for (const o of history) {
-        if (o.op !== 'get' || o.status !== 'ok' || o.doc !== w.doc || BigInt(o.seq!) >= BigInt(w.seq!)) continue;
-        if (before === undefined || BigInt(o.seq!) > BigInt(before.seq!)) before = o;
-      }
+      const prior = writes.filter((p) => p.doc === w.doc && BigInt(p.seq!) < BigInt(w.seq!)).at(-1);
+      if (prior === undefined) continue;
+      const before = history.find((o) => o.op === 'get' && o.status === 'ok' && o.doc === w.doc && o.seq === prior.seq);
       if (before === undefined) continue;
-      // a read that starts after W was acknowledged and still answers the older state
       injected = { client: CLIENTS, doc: w.doc, op: 'get', call: w.return! + 1, return: w.return! + 2, status: 'ok', seq: before.seq, state: before.state };
-      t.diagnostic(`injected: a read of ${w.doc} after the write acknowledged with seq ${w.seq} answering seq ${before.seq}`);
+      t.diagnostic(`injected: a read of ${w.doc} just after the write acknowledged with seq ${w.seq} answering seq ${before.seq} (the write just before it)`);
       break;
     }
-    assert.ok(injected, 'found a write with an older read of its doc');
+    assert.ok(injected, 'found a write whose preceding state was read');
     const v = lincheck([...history, injected]);
     t.diagnostic(`porcupine on the history + one stale read of ${injected.doc} (seq ${injected.seq}): ${JSON.stringify(v)}`);
     assert.equal(v.result, 'not_linearizable');

@@ -202,12 +202,14 @@ function checkAccess(
   principal: Promise<Principal> | undefined,
 ): Promise<Denied | undefined> {
   if (isClusterAuth(authorization)) {
-    const v = opts.clusterSecret !== undefined && opts.clusterSecret !== '' ? verifyClusterRequest(opts.clusterSecret, authorization, signed) : undefined;
+    // one clock reading, never going back, for the timestamp check and the replay cache: the
+    // check then refuses a signature before the cache can forget its nonce
+    const now = replay.now();
+    const v = opts.clusterSecret !== undefined && opts.clusterSecret !== '' ? verifyClusterRequest(opts.clusterSecret, authorization, signed, now) : undefined;
     if (!v) {
       originMetrics().clusterRefused.inc({ reason: 'bad_signature' });
       return Promise.resolve({ status: 401, code: ErrorCode.Unauthorized, message: 'cluster signature is invalid or too old' });
     }
-    const now = Date.now();
     const verdict = replay.admit(v.nonce, v.signedAtMs, now);
     if (verdict !== 'fresh') originMetrics().clusterRefused.inc({ reason: verdict === 'replay' ? 'replay' : 'replay_cache_full' });
     if (verdict === 'replay') return Promise.resolve({ status: 401, code: ErrorCode.Unauthorized, message: 'cluster signature was already used (replay)' });

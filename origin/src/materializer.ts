@@ -153,6 +153,9 @@ export class Materializer {
       const tail = await m.log.tail((p, recs) => m.applyBatch(p, recs), {
         from: (p) => m.positions[p],
         onError: (err, p) => console.error(`materializer: applying partition ${p} failed, retrying:`, err),
+        // offsets that are not data records (a transaction's markers): nothing to fold, but the
+        // position must pass them or the read barrier (and catch-up) would wait for them forever
+        onPosition: (p, next) => m.skipTo(p, next),
       });
       m.tail = tail;
       if (m.closed) {
@@ -209,6 +212,12 @@ export class Materializer {
       })();
       await this.progress.promise;
     }
+  }
+
+  private skipTo(partition: number, next: bigint): void {
+    if (next <= this.positions[partition]) return;
+    this.positions[partition] = next;
+    this.signalProgress();
   }
 
   private signalProgress(): void {

@@ -31,6 +31,14 @@ export const originMetrics = defineMetrics((m) => ({
     name: 'replicant_origin_read_barrier_timeouts_total',
     help: 'Reads answered 503 because the barrier was not passed within READ_BARRIER_TIMEOUT_MS',
   }),
+  barrierAbandoned: m.counter({
+    name: 'replicant_origin_read_barrier_abandoned_total',
+    help: 'End-offset requests given up after READ_BARRIER_TIMEOUT_MS without an answer (the next round is sent at once)',
+  }),
+  barrierStuck: m.counter({
+    name: 'replicant_origin_read_barrier_stuck_total',
+    help: "Reads that timed out with their end offset known, waiting for this origin's view to reach it (position below the log end: the view is behind or stalled)",
+  }),
   opsApplied: m.counter({ name: 'replicant_materializer_ops_total', help: 'Ops folded by the origin materializer', labelNames: ['result'] }),
   clusterRefused: m.counter({
     name: 'replicant_origin_cluster_requests_refused_total',

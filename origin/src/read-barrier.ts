@@ -18,10 +18,23 @@
  * applied are queued per partition in answer order, and one watcher per partition waits for the
  * materializer (not one per read).
  *
- * Bounds: every read gives up after `timeoutMs` (503 `unavailable`); reads waiting here are counted
- * by the origin's in-flight read bound. Per partition: one request in flight, one next round, and
- * applied-queue entries only for rounds that still have a waiting read (entries whose reads all
- * timed out are dropped from the head as the timeouts fire).
+ * A round whose request has not been answered within `timeoutMs` is abandoned (its reads have all
+ * timed out by then: they arrived before it was sent) and the next round is sent at once, so one
+ * hung request (a stalled leader) costs the partition's reads one timeout, not the request's own
+ * (kafkajs: 30 s plus retries). The abandoned request's late answer is ignored (it would be safe for
+ * its own reads only, and they are gone). The log seam bounds its calls too (kafka: offsets.ts
+ * settles every call within endOffsetRetryMs, which the cluster sets to READ_BARRIER_TIMEOUT_MS).
+ *
+ * Bounds: every read gives up after `timeoutMs` (503 `unavailable`); reads waiting here (not yet
+ * timed out) are counted by the origin's in-flight read bound. Per partition: one round in flight
+ * (plus abandoned requests still running in the log seam, each for at most its own deadline), one
+ * next round, and applied-queue entries only for rounds that still have a waiting read (entries
+ * whose reads all timed out are dropped from the head as the timeouts fire; rounds are answered in
+ * order, so their reads time out in order). A timed-out read is still referenced by its round until
+ * the round is answered, abandoned or dropped, i.e. for at most `timeoutMs` after it timed out:
+ * the next round's reads all arrived after its request was sent and cannot time out before the
+ * round is abandoned, so the next round holds only live reads, and a round in flight holds only
+ * reads that were live when it was sent (<= the in-flight read bound).
  */
 import { OriginError, unavailable } from './errors.js';
 import { originMetrics } from './metrics.js';
@@ -54,11 +67,21 @@ interface Entry {
   live: number;
 }
 
+/** one end-offset request and the reads it serves */
+interface Round {
+  readonly partition: number;
+  readonly st: PartitionState;
+  readonly waiters: Waiter[];
+  /** answered, failed or abandoned: a later outcome is ignored */
+  over: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
 interface PartitionState {
-  /** an end-offset request is in flight */
+  /** an end-offset request is in flight (not yet answered nor abandoned) */
   inflight: boolean;
-  /** the reads it serves */
-  current: Waiter[] | undefined;
+  /** the round in flight */
+  current: Round | undefined;
   /** reads that arrived while it was in flight: the next round */
   next: Waiter[] | undefined;
   /** answered rounds not yet applied, in answer order */
@@ -96,26 +119,46 @@ export class ReadBarrier {
   }
 
   private issue(partition: number, st: PartitionState, waiters: Waiter[]): void {
+    const round: Round = { partition, st, waiters, over: false, timer: undefined };
     st.inflight = true;
-    st.current = waiters;
+    st.current = round;
+    round.timer = setTimeout(abandon, this.timeoutMs, this, round);
     this.requests++;
     this.metrics.barrierRequests.inc();
     this.source.endOffset(partition).then(
       (end) => {
-        st.inflight = false;
-        st.current = undefined;
+        if (!this.endRound(round)) return;
         this.answered(partition, st, end, waiters);
         this.issueNext(partition, st);
       },
       (err: unknown) => {
-        st.inflight = false;
-        st.current = undefined;
+        if (!this.endRound(round)) return;
         console.error(`origin: read barrier: end offset of partition ${partition} unavailable: ${(err as Error)?.message ?? err}`);
         const e = unavailable('the log could not be asked for its end offset; retry');
         for (const w of waiters) this.settle(w, e);
         this.issueNext(partition, st);
       },
     );
+  }
+
+  /** the round's request is over (answered, failed, abandoned); false if it already was */
+  private endRound(round: Round): boolean {
+    if (round.over) return false;
+    round.over = true;
+    clearTimeout(round.timer);
+    round.st.inflight = false;
+    round.st.current = undefined;
+    return true;
+  }
+
+  /** a round's request got no answer within timeoutMs: give it up so the next round can be sent */
+  abandoned(round: Round): void {
+    if (!this.endRound(round)) return;
+    this.metrics.barrierAbandoned.inc();
+    console.error(`origin: read barrier: end offset of partition ${round.partition} not answered within ${this.timeoutMs} ms; asking again`);
+    const e = unavailable(`read barrier: the log did not answer within ${this.timeoutMs} ms; retry`);
+    for (const w of round.waiters) this.settle(w, e);
+    this.issueNext(round.partition, round.st);
   }
 
   private issueNext(partition: number, st: PartitionState): void {
@@ -180,6 +223,8 @@ export class ReadBarrier {
   expired(w: Waiter): void {
     if (w.done) return;
     this.metrics.barrierTimeouts.inc();
+    // answered, but this origin's view did not reach the end offset in time: behind or stalled
+    if (w.entry !== undefined) this.metrics.barrierStuck.inc();
     this.settle(w, unavailable(`read barrier: this origin did not catch up with the log within ${this.timeoutMs} ms; retry`));
     const st = this.parts.get(w.partition);
     if (st) while (st.applying.length > 0 && st.applying[0].live === 0) st.applying.shift();
@@ -190,7 +235,11 @@ export class ReadBarrier {
     this.closed = true;
     const e = unavailable('origin is shutting down');
     for (const st of this.parts.values()) {
-      for (const w of st.current ?? []) this.settle(w, e);
+      if (st.current) {
+        const round = st.current;
+        this.endRound(round);
+        for (const w of round.waiters) this.settle(w, e);
+      }
       for (const w of st.next ?? []) this.settle(w, e);
       st.next = undefined;
       for (const entry of st.applying.splice(0)) for (const w of entry.waiters) this.settle(w, e);
@@ -201,4 +250,9 @@ export class ReadBarrier {
 /** setTimeout callback shared by every read (no closure per read) */
 function expire(b: ReadBarrier, w: Waiter): void {
   b.expired(w);
+}
+
+/** setTimeout callback of a round (one timer per round, not per read) */
+function abandon(b: ReadBarrier, round: Round): void {
+  b.abandoned(round);
 }

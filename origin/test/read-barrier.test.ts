@@ -19,10 +19,17 @@ class ManualSource implements BarrierSource {
   pos = 0n;
   private progress = deferred();
 
+  private requested?: Deferred;
   endOffset(partition: number): Promise<bigint> {
     const answer = deferred<bigint>();
     this.requests.push({ partition, answer });
+    this.requested?.resolve();
+    this.requested = undefined;
     return answer.promise;
+  }
+  /** resolves when the next end-offset request is made */
+  nextRequest(): Promise<void> {
+    return (this.requested ??= deferred()).promise;
   }
   position(): bigint {
     return this.pos;
@@ -112,13 +119,44 @@ test('timeout: a read not past the barrier within timeoutMs is a 503 unavailable
     e instanceof OriginError && e.status === 503 && e.code === 'unavailable' && /within 50 ms/.test(e.message) && e.retryAfterSec === 1;
   await assert.rejects(first, isUnavailable);
   await assert.rejects(second, isUnavailable);
+  // the stuck round was given up after 50 ms: the next one went out (with `second`, still
+  // waiting then), and once it is answered with no reads left nothing more is sent
+  assert.equal(src.requests.length, 2);
+  src.requests[1].answer.resolve(0n);
   src.requests[0].answer.resolve(0n);
   await turns();
-  assert.equal(src.requests.length, 1, 'the next round had no reads left: no request');
+  assert.equal(src.requests.length, 2, 'no reads left: no request');
   // answered but never applied: also a timeout
   const third = b.wait(0);
-  src.requests[1].answer.resolve(5n);
+  src.requests[2].answer.resolve(5n);
   await assert.rejects(third, isUnavailable);
+  b.close();
+});
+
+test('an end-offset request that never answers is abandoned after timeoutMs: the next round goes out, reads on the partition are served again', async () => {
+  const src = new ManualSource();
+  src.pos = 4n;
+  const b = new ReadBarrier(src, 50);
+  const first = b.wait(0); // its request (a stalled leader) never answers
+  await assert.rejects(first, (e: unknown) => e instanceof OriginError && e.status === 503);
+  // arrives after the request went out: joins the next round
+  const second = track(b.wait(0));
+  assert.equal(src.requests.length, 1);
+  // the next request (sent when the stuck round is given up) or second's own timeout, whichever first
+  await Promise.race([src.nextRequest(), b.wait(0).catch(() => {})]);
+  assert.equal(src.requests.length, 2, 'a next request went out');
+  assert.equal(second.state, 'pending', 'the next round went out once the stuck one was given up, before its reads timed out');
+  src.requests[1].answer.resolve(4n);
+  await turns();
+  assert.equal(second.state, 'ok');
+  // the abandoned request's late answer changes nothing
+  src.requests[0].answer.resolve(1000n);
+  await turns();
+  const third = track(b.wait(0));
+  assert.equal(src.requests.length, 3, 'nothing in flight: a new read sends a new request');
+  src.requests[2].answer.resolve(4n);
+  await turns();
+  assert.equal(third.state, 'ok');
   b.close();
 });
 

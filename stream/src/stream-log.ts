@@ -41,6 +41,13 @@ export interface TailOptions {
    * backoff (at-least-once), so handlers must tolerate redelivery. Default: console.error.
    */
   onError?: (err: unknown, partition: number) => void;
+  /**
+   * Called, in order with the handler's calls (after the previous one settled), when every offset
+   * of `partition` below `next` was either delivered or is not a data record (Kafka: transaction
+   * markers, aborted transactional records, offsets removed by compaction): a reader's position
+   * may move to `next`. Logs whose offsets are all data records never call it.
+   */
+  onPosition?: (partition: number, next: bigint) => void;
 }
 
 export interface Tail {

@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { Kafka, logLevel } from 'kafkajs';
 import { startKafka, type KafkaCluster } from '@replicant/testkit';
 import { KafkaLog, topicConfig } from '../src/kafka/kafka-log.js';
 import type { KafkaLogOptions } from '../src/kafka/kafka-log.js';
@@ -348,6 +349,46 @@ describe('KafkaLog (3 real brokers)', () => {
     }
   });
 
+  test('transaction markers: a foreign transactional producer\'s commit marker is not delivered, and onPosition moves the tail to the log end', async () => {
+    const topic = await newTopic(cluster, 1);
+    const log = await KafkaLog.open(options(cluster, topic));
+    const kafka = new Kafka({ brokers: cluster.bootstraps, logLevel: logLevel.NOTHING });
+    const txp = kafka.producer({ transactionalId: `tx-${topic}`, idempotent: true, maxInFlightRequests: 1 });
+    const c = new Collector();
+    const positions: bigint[] = [];
+    let tail: Tail | undefined;
+    try {
+      await log.append('d0', bytes('ours'));
+      await txp.connect();
+      const tx = await txp.transaction();
+      await tx.send({ topic, messages: [{ key: 'foreign', value: 'theirs' }] });
+      await tx.commit(); // offsets: 0 ours, 1 theirs, 2 the commit marker
+      // the coordinator writes the marker after commit() returns; the last stable offset then passes it
+      let end = await log.endOffset(0);
+      for (const deadline = performance.now() + 10_000; end < 3n && performance.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 50));
+        end = await log.endOffset(0);
+      }
+      assert.equal(end, 3n);
+      const reached = deferred();
+      tail = await log.tail(c.handler, {
+        from: () => 0n,
+        onPosition: (_p, next) => {
+          positions.push(next);
+          if (next >= end) reached.resolve();
+        },
+      });
+      const gaveUp = setTimeout(() => reached.reject(new Error(`the tail's position stayed below the end ${end}: reported ${positions.join(',') || 'nothing'}`)), 15_000);
+      await reached.promise.finally(() => clearTimeout(gaveUp));
+      assert.deepEqual(c.records.map((r) => [r.offset, text(r.value)]), [[0n, 'ours'], [1n, 'theirs']], 'data records only');
+      assert.deepEqual(positions, [3n], 'reported once everything before the marker was handled');
+    } finally {
+      await tail?.close();
+      await txp.disconnect().catch(() => {});
+      await log.close();
+    }
+  });
+
   test('a failing handler gets the same batch again (at-least-once), in order', async () => {
     const topic = await newTopic(cluster, 2);
     const log = await KafkaLog.open(options(cluster, topic));
@@ -553,6 +594,49 @@ describe('KafkaLog with broker faults (SIGKILL + restart, SIGSTOP)', () => {
       await log.close();
       await cluster.restart(victim);
     }
+  });
+
+  test('endOffset of a stalled (SIGSTOPped) leader rejects within endOffsetRetryMs, not kafkajs\' 30 s requestTimeout; other leaders answer meanwhile', async () => {
+    const topic = await newTopic(cluster, 6);
+    const leaders = await cluster.leaders(topic);
+    const victim = leaders.get(0)!;
+    const other = [...leaders].find(([, l]) => l !== victim)?.[0];
+    assert.ok(other !== undefined, 'some partition has another leader');
+    const log = await KafkaLog.open(options(cluster, topic, { endOffsetRetryMs: 3000, requestTimeoutMs: 30_000 }));
+    try {
+      await log.append(docIn(0, 6), bytes('before'));
+      assert.equal(await log.endOffset(0), 1n); // connected, leaders known
+      await cluster.pause(victim);
+      try {
+        const t0 = performance.now();
+        const stalled = log.endOffset(0);
+        stalled.catch(() => {});
+        assert.equal(await log.endOffset(other), 0n, 'a partition led elsewhere still answers');
+        await assert.rejects(stalled, LogUnavailableError);
+        const took = performance.now() - t0;
+        assert.ok(took < 3000 + 1500, `rejected after ${Math.round(took)} ms`);
+      } finally {
+        cluster.resume(victim);
+      }
+    } finally {
+      await log.close();
+    }
+  });
+
+  test('close() while an end-offset call is connecting leaves no socket open', async () => {
+    const topic = await newTopic(cluster, 2);
+    const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const baseline = sockets();
+    const log = await KafkaLog.open(options(cluster, topic));
+    const pending = log.endOffset(0); // its flush connects a Cluster of its own on the next turn
+    pending.catch(() => {});
+    await new Promise((r) => setImmediate(r)); // the flush has started connecting
+    await log.close();
+    await assert.rejects(pending);
+    // sockets close asynchronously: wait (bounded) for the count to come back to the baseline
+    const deadline = performance.now() + 3000;
+    while (sockets() > baseline && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(sockets(), baseline, 'every socket the log opened is closed');
   });
 
   test('a stalled (SIGSTOPped) leader: appends to it fail with LogUnavailableError, readiness comes back after SIGCONT without a write', async () => {

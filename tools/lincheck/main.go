@@ -12,16 +12,19 @@
 //
 // An operation whose outcome is unknown (a timeout, a 503 or a reset after the request was sent)
 // may or may not have taken effect, at any time after its call: its return time is infinity and
-// the model steps to both possibilities; when applied, its seq is unknown (greater than the one
-// before) until a later operation observes it. A get with an unknown outcome constrains nothing and
+// the model steps to both possibilities; when applied, its seq is unknown until a later operation
+// observes it: the register then keeps bounds lo <= seq <= hi (lo is one more than the bound
+// before: seqs strictly increase, so two unknown writes make the seq at least the known one + 2;
+// a conflict narrows the bounds to exclude ifSeq). A get with an unknown outcome constrains nothing and
 // is dropped. Documents are independent registers, so the history is partitioned per document.
 //
-// Input:  {"timeoutMs": 60000, "ops": [{"client": 0, "doc": "d", "op": "get"|"post"|"cas",
-//          "patch": {...}, "ifSeq": "12", "call": <int>, "return": <int>,
-//          "status": "ok"|"conflict"|"unknown", "seq": "14", "state": {...}}]}
+// Input: {"timeoutMs": 60000, "ops": [{"client": 0, "doc": "d", "op": "get"|"post"|"cas",
+// "patch": {...}, "ifSeq": "12", "call": <int>, "return": <int>, "status": "ok"|"conflict"|"unknown",
+// "seq": "14", "state": {...}}]}
+//
 // Output: {"result": "linearizable"|"not_linearizable"|"unknown", "ops": n, "docs": n,
-//          "illegalDocs": [...]}; exit 0 linearizable, 1 not linearizable, 3 unknown (the check
-//          timed out), 2 bad input. `-html file` writes Porcupine's visualization.
+// "illegalDocs": [...]}; exit 0 linearizable, 1 not linearizable, 3 unknown (the check timed out),
+// 2 bad input. `-html file` writes Porcupine's visualization.
 package main
 
 import (
@@ -71,12 +74,15 @@ type output struct {
 	state  string // canonical JSON (get)
 }
 
-// the register: exact means seq is known; otherwise the seq is unknown and greater than seq
+// the register: its seq is known to lie in [lo, hi] (exact when lo == hi; hi = noBound when unbounded)
 type register struct {
-	seq   uint64
-	exact bool
-	state string // canonical JSON of the document
+	lo, hi uint64
+	state  string // canonical JSON of the document
 }
+
+const noBound = math.MaxUint64
+
+func exact(seq uint64, state string) register { return register{lo: seq, hi: seq, state: state} }
 
 func canonical(v interface{}) string {
 	b, err := json.Marshal(v) // maps marshal with sorted keys
@@ -132,18 +138,17 @@ func apply(state string, patch map[string]interface{}) string {
 
 // seqAfter: can a write acknowledged with seq s come after register r (seqs strictly increase)?
 func seqAfter(r register, s uint64) bool {
-	if r.exact {
-		return s > r.seq
-	}
-	return s >= r.seq+2 // the unknown seq u > r.seq, and s > u
+	return s > r.lo // some seq u in [lo, hi] with u < s
 }
 
 // seqIs: can register r's seq be s?
 func seqIs(r register, s uint64) bool {
-	if r.exact {
-		return r.seq == s
-	}
-	return s > r.seq
+	return r.lo <= s && s <= r.hi
+}
+
+// applied: the register after a write with an unknown seq (greater than any seq r may hold) applied patch
+func applied(r register, patch map[string]interface{}) register {
+	return register{lo: r.lo + 1, hi: noBound, state: apply(r.state, patch)}
 }
 
 func step(state, in, out interface{}) []interface{} {
@@ -153,35 +158,43 @@ func step(state, in, out interface{}) []interface{} {
 	switch i.op {
 	case "get":
 		if o.state == r.state && seqIs(r, o.seq) {
-			return []interface{}{register{seq: o.seq, exact: true, state: r.state}}
+			return []interface{}{exact(o.seq, r.state)}
 		}
 		return nil
 	case "post":
 		switch o.status {
 		case "ok":
 			if seqAfter(r, o.seq) {
-				return []interface{}{register{seq: o.seq, exact: true, state: apply(r.state, i.patch)}}
+				return []interface{}{exact(o.seq, apply(r.state, i.patch))}
 			}
 			return nil
 		case "unknown":
-			return []interface{}{r, register{seq: r.seq, exact: false, state: apply(r.state, i.patch)}}
+			return []interface{}{r, applied(r, i.patch)}
 		}
 	case "cas":
 		switch o.status {
 		case "ok":
 			if seqIs(r, i.ifSeq) && o.seq > i.ifSeq {
-				return []interface{}{register{seq: o.seq, exact: true, state: apply(r.state, i.patch)}}
+				return []interface{}{exact(o.seq, apply(r.state, i.patch))}
 			}
 			return nil
 		case "conflict":
-			if r.exact && r.seq == i.ifSeq {
-				return nil
+			// the seq is not ifSeq: what is left of [lo, hi] below and above it
+			if !seqIs(r, i.ifSeq) {
+				return []interface{}{r}
 			}
-			return []interface{}{r}
+			var next []interface{}
+			if i.ifSeq > r.lo {
+				next = append(next, register{lo: r.lo, hi: i.ifSeq - 1, state: r.state})
+			}
+			if i.ifSeq < r.hi {
+				next = append(next, register{lo: i.ifSeq + 1, hi: r.hi, state: r.state})
+			}
+			return next
 		case "unknown":
 			next := []interface{}{r}
 			if seqIs(r, i.ifSeq) {
-				next = append(next, register{seq: i.ifSeq, exact: false, state: apply(r.state, i.patch)})
+				next = append(next, applied(exact(i.ifSeq, r.state), i.patch))
 			}
 			return next
 		}
@@ -221,15 +234,19 @@ var model = porcupine.NondeterministicModel{
 		return out
 	},
 	// a never-written document is seq 0, {}
-	Init: func() []interface{} { return []interface{}{register{seq: 0, exact: true, state: "{}"}} },
-	Step: step,
+	Init:              func() []interface{} { return []interface{}{exact(0, "{}")} },
+	Step:              step,
 	DescribeOperation: describeOp,
 	DescribeState: func(s interface{}) string {
 		r := s.(register)
-		if r.exact {
-			return fmt.Sprintf("%d %s", r.seq, r.state)
+		switch {
+		case r.lo == r.hi:
+			return fmt.Sprintf("%d %s", r.lo, r.state)
+		case r.hi == noBound:
+			return fmt.Sprintf(">=%d %s", r.lo, r.state)
+		default:
+			return fmt.Sprintf("%d..%d %s", r.lo, r.hi, r.state)
 		}
-		return fmt.Sprintf(">%d %s", r.seq, r.state)
 	},
 }
 

@@ -131,7 +131,7 @@ export interface KafkaLogOptions {
   readerIdleMs?: number;
   /** while not ready, `ready` starts a health probe at most this often (default 2000) */
   readyProbeIntervalMs?: number;
-  /** endOffset() retries leadership changes and connection errors this long before it rejects (default 10 000) */
+  /** every endOffset() call settles within this: it retries leadership changes, connection errors and unanswered requests (each step <= 2 s) until then (default 10 000) */
   endOffsetRetryMs?: number;
 }
 
@@ -541,6 +541,7 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
     const t = new KafkaTail(this, handler, starts, {
       maxBatch: Math.max(1, opts.maxBatchRecords ?? DEFAULT_TAIL_BATCH),
       onError: opts.onError ?? ((err: unknown, p: number) => console.error(`stream log tail, partition ${p}:`, err)),
+      onPosition: opts.onPosition,
     });
     this.tails.add(t);
     try {

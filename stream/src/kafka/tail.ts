@@ -12,6 +12,10 @@
  * offset order, awaiting each call (a slow partition does not block the others led by the same
  * broker).
  *
+ * Offsets that are not data records (transaction markers, aborted transactional records,
+ * compaction gaps) are never delivered; once everything queued before them was handled, the tail
+ * reports the offset after them (`onPosition`), so a reader's position reaches the log end.
+ *
  * Bound: when a partition's queue exceeds `tailBufferBytes` the partition is paused (fetches stop)
  * and it is resumed when the queue is down to half: at most tailBufferBytes + one fetch per partition.
  */
@@ -27,8 +31,10 @@ import { errorMessage, fetchedOffset, recordSize, toRecord, type KafkaLogContext
 
 interface TailPart {
   readonly id: number;
-  /** next offset to accept from Kafka (everything before it is queued or delivered) */
+  /** next offset to accept from Kafka (everything before it is queued, delivered or not a data record) */
   next: bigint;
+  /** every offset below this was delivered (or reported to onPosition) */
+  delivered: bigint;
   /** fetched and not yet delivered, in offset order, from `head` */
   queue: LogRecord[];
   sizes: number[];
@@ -53,10 +59,14 @@ export class KafkaTail {
     private readonly log: KafkaLogContext,
     private readonly handler: BatchHandler,
     starts: Map<number, bigint>,
-    private readonly opts: { maxBatch: number; onError: (err: unknown, partition: number) => void },
+    private readonly opts: {
+      maxBatch: number;
+      onError: (err: unknown, partition: number) => void;
+      onPosition?: (partition: number, next: bigint) => void;
+    },
   ) {
     for (const [id, next] of starts) {
-      this.parts.set(id, { id, next, queue: [], sizes: [], head: 0, queuedBytes: 0, paused: false });
+      this.parts.set(id, { id, next, delivered: next, queue: [], sizes: [], head: 0, queuedBytes: 0, paused: false });
     }
   }
 
@@ -97,6 +107,13 @@ export class KafkaTail {
       }
     });
     consumer.on(consumer.events.FETCH, () => log.events.emit('fetch', 'tail'));
+    // kafkajs does not call eachBatch for a batch of only transaction markers (or aborted records)
+    // but reports it here with its last offset: the position moves past them
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      if (this.consumer !== consumer || this.closed) return;
+      const { partition, firstOffset, lastOffset } = e.payload as { partition: number; firstOffset: string | null; lastOffset: string };
+      if (firstOffset !== null) this.skipTo(this.parts.get(partition), BigInt(lastOffset) + 1n);
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       if (this.consumer !== consumer || this.closed) return;
       this.consumer = undefined; // kafkajs has disconnected it
@@ -177,8 +194,16 @@ export class KafkaTail {
       bytes += size;
       tp.next = r.offset + 1n;
     }
+    // the batch may end in offsets that are not data records (a transaction's commit marker)
+    if (batch.firstOffset() !== null) {
+      const last = BigInt(batch.lastOffset()) + 1n; // the batch's last offset, data or not
+      if (last > tp.next) tp.next = last;
+    }
     if (tp.next > 0n) resolveOffset((tp.next - 1n).toString()); // kafkajs fetches from tp.next next
-    if (recs.length === 0) return;
+    if (recs.length === 0) {
+      tp.wake?.();
+      return;
+    }
     log.rememberFetched(tp.id, coveredFrom, recs, sizes);
     for (let i = 0; i < recs.length; i++) {
       tp.queue.push(recs[i]);
@@ -198,6 +223,13 @@ export class KafkaTail {
     tp.wake?.();
   }
 
+  /** offsets below `next` that were fetched are all queued or not data records */
+  private skipTo(tp: TailPart | undefined, next: bigint): void {
+    if (tp === undefined || next <= tp.next) return;
+    tp.next = next;
+    tp.wake?.();
+  }
+
   private resume(tp: TailPart): void {
     tp.paused = false;
     this.log.events.emit('resume', tp.id);
@@ -213,6 +245,11 @@ export class KafkaTail {
     const backoff = new Backoff(TAIL_RETRY);
     while (!this.closed) {
       if (tp.head >= tp.queue.length) {
+        if (tp.next > tp.delivered) {
+          // everything queued was handled: the rest below tp.next is not data
+          tp.delivered = tp.next;
+          this.opts.onPosition?.(tp.id, tp.next);
+        }
         if (tp.paused) this.resume(tp);
         await this.waits.wait((w) => {
           tp.wake = w;
@@ -240,6 +277,7 @@ export class KafkaTail {
         continue; // the same batch again (at-least-once)
       }
       tp.head = end;
+      tp.delivered = recs[recs.length - 1].offset + 1n;
       tp.queuedBytes -= bytes;
       if (tp.head === tp.queue.length) {
         tp.queue = [];
