@@ -192,7 +192,7 @@ export class History {
         if (until !== undefined && seq > until) break scan;
         const op = decodeOp(rec.value);
         if (op instanceof ProtocolError) continue; // the materializer skips it too
-        const r = doc.apply(seq, op.patch, op.key, op.ifSeq);
+        const r = doc.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes); // the bound the materializer folded it with
         if (r.applied && seq > base && visit && !visit({ seq, prevSeq: r.prevSeq, patchText: op.patchText, tsMs: op.tsMs })) break scan;
       }
     }
