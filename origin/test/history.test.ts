@@ -128,9 +128,10 @@ test('retention deleting records while a read runs: the read starts over from th
   assert.equal(store.gets, 2, 'one start over');
 });
 
-test('an op refused as doc_too_large is not history: pages and ?at= states equal what subscribers held', async () => {
+test('an op refused as doc_too_large is not history: pages and ?at= states equal what subscribers held', async (t) => {
   const log = new MemoryLog({ partitions: 1 });
   const origin = await Origin.start({ log, store: new MemorySnapshotStore(), maxDocBytes: 64 });
+  t.after(() => origin.close());
   const s1 = await origin.write('d', '{"a":1}');
   // its record carries the bound; the fold refuses it (413) and every reader must too
   await assert.rejects(origin.write('d', JSON.stringify({ big: 'x'.repeat(100) })), (e: OriginError) => e.status === 413 && e.code === 'doc_too_large');
@@ -141,5 +142,4 @@ test('an op refused as doc_too_large is not history: pages and ?at= states equal
   assert.deepEqual(p.ops.map((o) => [o.seq, o.prevSeq]), [[s1, 0n], [s3, s1]], 'the refused op is not listed; the prevSeq chain skips it');
   assert.deepEqual(await h.stateAt('d', s3 - 1n), { seq: s1, state: { a: 1 } });
   assert.deepEqual(await h.stateAt('d', s3), { seq: s3, state: { a: 1, b: 2 } });
-  await origin.close();
 });
