@@ -208,7 +208,8 @@ export async function runGateway(cfg: Config): Promise<void> {
     ...gatewayOptions(cfg),
   });
   const hooks: AdminHooks = {
-    ready: () => ready && !draining && registry.list().length > 0,
+    // not ready until the ~control base is applied: before it the revocation list is empty
+    ready: () => ready && !draining && registry.list().length > 0 && gateway.control.ready,
     beforeScrape: () => gateway.collectMetrics(),
   };
   const app = makeApp(cfg);
