@@ -204,7 +204,8 @@ export class Connections implements ServerApiCounts {
 
   private send(ws: Socket, frame: { type: 'message'; id: string; data: string }, enc: { json?: string; bin?: Uint8Array }): void {
     const s = ws.getUserData();
-    if (s.closed) return;
+    // expired or revoked (in its refresh grace): its token no longer entitles it to messages
+    if (s.closed || s.expired) return;
     if (s.inactive !== 0 || s.credit <= 0 || ws.getBufferedAmount() > this.hooks.maxSendBuffer) {
       this.dropped++;
       return;
