@@ -58,6 +58,8 @@ export class RevocationView {
   private list = new Map<string, number | null>();
   private at = 0;
   private loading: Promise<void> | undefined;
+  /** bumped by invalidate(): a load started before it may hold the old list and is not stamped fresh */
+  private gen = 0;
 
   constructor(
     private readonly origin: Origin,
@@ -66,25 +68,28 @@ export class RevocationView {
 
   async isRevoked(p: Principal): Promise<boolean> {
     if (p === FULL_ACCESS || p.sub === '') return false;
-    if (Date.now() - this.at > this.maxAgeMs) await (this.loading ??= this.load());
+    if (Date.now() - this.at > this.maxAgeMs) await (this.loading ??= this.load(this.gen));
     const b = this.list.get(p.sub);
     return revokedBy(b ?? undefined, p.iatMs);
   }
 
-  /** the list changed here: the next check re-reads it */
+  /** the list changed here: the next check re-reads it (never reusing a read already in flight) */
   invalidate(): void {
+    this.gen++;
     this.at = 0;
+    this.loading = undefined;
   }
 
-  private async load(): Promise<void> {
+  private async load(gen: number): Promise<void> {
     try {
       const { state } = await this.origin.readReserved(CONTROL_DOC);
+      if (gen !== this.gen) return; // read before the invalidation: a newer load decides
       this.list = revocationsOf(state) ?? new Map();
       this.at = Date.now();
     } catch {
       // keep the last list
     } finally {
-      this.loading = undefined;
+      if (gen === this.gen) this.loading = undefined;
     }
   }
 }

@@ -11,7 +11,7 @@ import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
 import { CONTROL_DOC, REVOCATION_TTL_S } from '@replicant/protocol';
 import { Origin } from '../src/origin.js';
 import { registerOriginHttp } from '../src/http.js';
-import { registerServerApi } from '../src/server-api.js';
+import { registerServerApi, RevocationView } from '../src/server-api.js';
 
 async function start(maxRevocations: number) {
   const log = new MemoryLog({ partitions: 2 });
@@ -98,4 +98,31 @@ test('Idempotency-Key on messages and disconnect: a retry appends nothing new an
   const bad = await post('/v1/messages', msg, '~c.1.0');
   assert.deepEqual([bad.status, bad.body.error.code], [400, 'bad_request']);
   assert.equal((await post('/v1/messages', msg, 'k'.repeat(257))).status, 400);
+});
+
+test('RevocationView: a read in flight when a revocation invalidates the view is not taken as fresh', async (t) => {
+  const origin = await Origin.start({ log: new MemoryLog({ partitions: 1 }), store: new MemorySnapshotStore() });
+  t.after(() => origin.close());
+  const view = new RevocationView(origin, 60_000);
+  const read = origin.readReserved.bind(origin);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let first = true;
+  origin.readReserved = async (doc: string) => {
+    const out = await read(doc); // the list before the revocation
+    if (first) {
+      first = false;
+      await gate;
+    }
+    return out;
+  };
+  const alice = { sub: 'alice', iatMs: Date.now() - 100_000 } as any;
+  const stale = view.isRevoked(alice); // a check in flight, reading the old list
+  await origin.writeReserved(CONTROL_DOC, JSON.stringify({ revocations: { alice: Math.floor(Date.now() / 1000) - 10 } }));
+  view.invalidate();
+  const after = view.isRevoked(alice); // began after the revocation: must see it
+  release();
+  assert.equal(await stale, false, 'the check that began before the revocation may answer the old list');
+  assert.equal(await after, true);
+  assert.equal(await view.isRevoked(alice), true, 'the old read did not stamp the old list as fresh');
 });
