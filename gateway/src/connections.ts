@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   CloseCode,
+  DisconnectReason,
   encodeServerBinary,
   encodeServerJson,
   ErrorCode,
@@ -179,7 +180,7 @@ export class Connections implements ServerApiCounts {
       ws.cork(() => {
         ws.send(b ? bin : json, b, false);
       });
-      this.hooks.close(ws, CloseCode.Disconnected, 'disconnected by the server API', 'disconnected');
+      this.hooks.close(ws, CloseCode.Disconnected, reconnect ? DisconnectReason.Reconnect : DisconnectReason.NoReconnect, 'disconnected');
     }
   }
 
