@@ -4,6 +4,7 @@ import { SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON, type JsonObject } from '@replican
 import {
   connect,
   ReplicantError,
+  httpBase,
   type ClientEventOf,
   type ClientEventType,
   type ClientOptions,
@@ -632,4 +633,12 @@ test('close 4003 "disconnect" (reconnect: true) reconnects', async () => {
   assert.equal((await again).code, 4003);
   await server.connections.next();
   await nextEvent(c, 'status', (ev) => ev.status === 'open');
+});
+
+test('httpBase keeps a proxy path prefix before /v1/stream; other paths give the host root', () => {
+  assert.equal(httpBase('wss://h.example/rt/v1/stream'), 'https://h.example/rt');
+  assert.equal(httpBase('ws://h:8080/v1/stream?token=x'), 'http://h:8080');
+  assert.equal(httpBase('wss://h/a/b/v1/stream/'), 'https://h/a/b');
+  assert.equal(httpBase('ws://h:8080'), 'http://h:8080');
+  assert.equal(httpBase('https://h/other'), 'https://h');
 });
