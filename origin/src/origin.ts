@@ -361,13 +361,13 @@ export class Origin {
   }
 
   /** Applied ops of `docId` with seq > `after`, oldest first (history.ts bounds a page). */
-  history(docId: string, after: bigint, limit: number): Promise<HistoryPage> {
-    return this.reading(docId, 'history', () => this.past.page(docId, after, limit));
+  history(docId: string, after: bigint, limit: number, signal?: AbortSignal): Promise<HistoryPage> {
+    return this.reading(docId, 'history', () => this.past.page(docId, after, limit, signal));
   }
 
   /** The document as of log position `at` (history.ts): the state a subscriber held at that seq. */
-  stateAt(docId: string, at: bigint): Promise<{ seq: bigint; state: JsonObject }> {
-    return this.reading(docId, 'history', () => this.past.stateAt(docId, at));
+  stateAt(docId: string, at: bigint, signal?: AbortSignal): Promise<{ seq: bigint; state: JsonObject }> {
+    return this.reading(docId, 'history', () => this.past.stateAt(docId, at, signal));
   }
 
   /**
