@@ -9,6 +9,9 @@
  * applied at this origin; every gateway follows that stream, so they are ordered and reach every
  * gateway without new connections between tiers. The listing asks a ConnectionDirectory (the
  * in-process gateway in dev, the Redis index in a cluster).
+ * Messages and disconnects take an Idempotency-Key (POST /v1/docs rules): it becomes the op's key
+ * (hashed with the route), so a retry is dropped by the control doc's fold and a message retry
+ * answers the same id (derived from the key). Revocations are idempotent by value.
  *
  * Auth: API keys only. When client auth is configured a JWT gets 403 `forbidden` on every route,
  * a missing or bad credential 401; with auth off (like every other route) the API is open.

@@ -1,7 +1,8 @@
 /**
  * history.ts at its bounds (in-memory seams): the page byte bound, the scan bound (422), the
  * concurrent-read bound (503), the fold deciding what is history, and restore under a concurrent
- * write (it never lands on a state it was not computed for).
+ * write (it never lands on a state it was not computed for), ops refused by the size bound (not
+ * history), and aborted / over-budget reads stopping between batches.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
