@@ -208,13 +208,21 @@ export async function runGateway(cfg: Config): Promise<void> {
     ...gatewayOptions(cfg),
   });
   const hooks: AdminHooks = {
-    ready: () => ready && !draining && registry.list().length > 0,
+    // not ready until the ~control base is applied: before it the revocation list is empty
+    ready: () => ready && !draining && registry.list().length > 0 && gateway.control.ready,
     beforeScrape: () => gateway.collectMetrics(),
   };
   const app = makeApp(cfg);
   gateway.attach(app);
   // origin's document routes at the edge (gateway/src/docs-http.ts): one host serves a client
-  registerDocsHttp(app, { originUrl: cfg.originUrl, clusterSecret: cfg.clusterSecret, auth: httpAuthenticator(cfg), maxBodyBytes: cfg.maxBodyBytes });
+  registerDocsHttp(app, {
+    originUrl: cfg.originUrl,
+    clusterSecret: cfg.clusterSecret,
+    auth: httpAuthenticator(cfg),
+    maxBodyBytes: cfg.maxBodyBytes,
+    // origin trusts our signature: the revocation check for these routes is ours
+    revoked: (p) => gateway.connections.isRevoked(p),
+  });
   // with an ADMIN_PORT, metrics and /stats stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   const stats = (res: uWS.HttpResponse) => {

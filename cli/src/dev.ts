@@ -60,7 +60,7 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   });
 
   let draining = false;
-  const hooks = { ready: () => !draining, beforeScrape: () => gateway.collectMetrics() };
+  const hooks = { ready: () => !draining && gateway.control.ready, beforeScrape: () => gateway.collectMetrics() };
   const app = makeApp(cfg);
   const revocations = new RevocationView(origin);
   registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), revoked: (p) => revocations.isRevoked(p) });

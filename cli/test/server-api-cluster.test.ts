@@ -2,7 +2,8 @@
  * The server API across a real cluster (3 Kafka brokers, redis-server, origin, one replica, two
  * gateways): commands ride the log to every gateway. A message to a sub with connections on both
  * gateways reaches each exactly once; a disconnect closes all of them with 4003 within 2 s; a
- * revocation refuses the old token on both gateways and expires the live holders; GET
+ * revocation refuses the old token on both gateways (WebSocket and HTTP document routes) and
+ * expires the live holders; GET
  * /v1/connections lists connections of both gateways from the Redis directory.
  */
 import { test } from 'node:test';
@@ -70,6 +71,19 @@ test('server API in a cluster: messages, disconnect and revocation reach connect
     assert.equal((await refused.next((f) => f.type === 'error')).code, 'unauthorized');
     assert.equal(await refused.closed, 4001);
   }
+  // the gateways' HTTP document routes refuse the revoked token too (origin trusts their signature)
+  const oldAuth = { authorization: `Bearer ${await token('alice', old)}`, 'content-type': 'application/json' };
+  const freshAuth = { authorization: `Bearer ${await token('alice')}`, 'content-type': 'application/json' };
+  for (const gw of [g1, g2]) {
+    const get = await fetch(`${gw.url}/v1/docs/revoked-doc`, { headers: oldAuth });
+    assert.deepEqual([get.status, ((await get.json()) as any).error.code], [401, 'unauthorized']);
+    const post = await fetch(`${gw.url}/v1/docs/revoked-doc`, { method: 'POST', headers: oldAuth, body: '{"a":1}' });
+    assert.deepEqual([post.status, ((await post.json()) as any).error.code], [401, 'unauthorized']);
+    const hist = await fetch(`${gw.url}/v1/docs/revoked-doc/history`, { headers: oldAuth });
+    assert.equal(hist.status, 401);
+  }
+  const ok = await fetch(`${g1.url}/v1/docs/revoked-doc`, { method: 'POST', headers: freshAuth, body: '{"a":1}' });
+  assert.equal(ok.status, 200, 'a token issued after the revocation still writes through the gateway');
   const fresh = [await client(g1, 'alice'), await client(g2, 'alice')];
 
   // disconnect: every connection of alice, on both gateways, 4003 within 2 s

@@ -1,8 +1,8 @@
 /**
  * The server API in `replicant dev` (in-process: origin, control stream, gateway): welcome ids,
  * messages by sub / meta / connection id (each matching connection exactly once), the disconnect
- * command (4003 within 2 s), revocations (live token_expired, new connections refused, newer
- * tokens accepted), GET /v1/connections, API keys only (JWT 403), bad bodies 400 with a code,
+ * command (4003 within 2 s), revocations (live token_expired and no messages in the refresh grace,
+ * new connections refused, newer tokens accepted), GET /v1/connections, API keys only (JWT 403), bad bodies 400 with a code,
  * and a message for an inactive connection dropped and counted.
  */
 import { test } from 'node:test';
@@ -177,9 +177,14 @@ test('revocation: live older tokens get token_expired, new connections with one 
   const fresh = await client(dev, 'alice', undefined, nowSec());
   fresh.c.send({ type: 'subscribe', doc: 'room:1' });
   await fresh.c.next((f) => f.type === 'snapshot');
+  // in its refresh grace the revoked connection gets no message; the fresh one does
+  const m = await api(dev, 'POST', '/v1/messages', { to: { sub: 'alice' }, data: { text: 'for valid tokens' } });
+  await fresh.c.next((f) => f.type === 'message' && f.id === m.body.id);
   live.c.send({ type: 'auth', token: await token('alice', nowSec()) });
   live.c.send({ type: 'subscribe', doc: 'room:1' });
   await live.c.next((f) => f.type === 'snapshot');
+  await barrier(dev, [live]); // ordered after m on the control stream
+  assert.equal(messages(live.c, m.body.id).length, 0, 'not delivered while its token was revoked');
   // bob's old token is untouched
   await barrier(dev, [bob]);
   assert.equal(bob.c.frames.filter((f) => f.type === 'error').length, 0);

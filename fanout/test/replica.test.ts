@@ -73,7 +73,7 @@ test('cold bootstrap from snapshot store + log catch-up equals a full fold', asy
   for (let i = 0; i < 30; i++) {
     const patch = { [`f${i % 4}`]: i % 5 === 0 ? null : i, n: i };
     const seq = await write(log, 'd', patch, `key-${i % 25}`); // some duplicate keys: skipped deterministically
-    reference.apply(seq, patch, `key-${i % 25}`);
+    reference.apply(seq, patch, `key-${i % 25}`, undefined, undefined);
     await write(log, 'other', { i });
     if (i === 12) {
       // checkpoint part-way: a snapshot and the covered offset after it

@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   CloseCode,
+  DisconnectReason,
   encodeServerBinary,
   encodeServerJson,
   ErrorCode,
@@ -179,7 +180,7 @@ export class Connections implements ServerApiCounts {
       ws.cork(() => {
         ws.send(b ? bin : json, b, false);
       });
-      this.hooks.close(ws, CloseCode.Disconnected, 'disconnected by the server API', 'disconnected');
+      this.hooks.close(ws, CloseCode.Disconnected, reconnect ? DisconnectReason.Reconnect : DisconnectReason.NoReconnect, 'disconnected');
     }
   }
 
@@ -204,7 +205,8 @@ export class Connections implements ServerApiCounts {
 
   private send(ws: Socket, frame: { type: 'message'; id: string; data: string }, enc: { json?: string; bin?: Uint8Array }): void {
     const s = ws.getUserData();
-    if (s.closed) return;
+    // expired or revoked (in its refresh grace): its token no longer entitles it to messages
+    if (s.closed || s.expired) return;
     if (s.inactive !== 0 || s.credit <= 0 || ws.getBufferedAmount() > this.hooks.maxSendBuffer) {
       this.dropped++;
       return;

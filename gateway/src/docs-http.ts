@@ -6,7 +6,9 @@
  *   POST /v1/docs/{id}/restore    restore to a seq (answered like a write)
  * with origin's contract (docs/protocol.md). The caller's credential is checked here, with
  * origin's rules: `Authorization: Bearer <JWT or API key>`, 401 `unauthorized` without or with a
- * bad one, 403 `forbidden` outside the read scope (GETs) / write scope (POSTs). A cluster
+ * bad one or a revoked JWT (the gateway's revocation list, from the ~control stream: origin trusts
+ * the cluster signature and does not check it again), 403 `forbidden` outside the read scope
+ * (GETs) / write scope (POSTs). A cluster
  * signature from a client is refused (401): it is not a client credential. The request is then
  * forwarded to origin signed with CLUSTER_SECRET (method, path + query, Idempotency-Key, If-Match,
  * Content-Type, body, a fresh nonce; @replicant/auth cluster-secret.ts), and origin's status, body,
@@ -20,7 +22,7 @@
  * asynchronous responses are corked.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { AuthError, isClusterAuth, signClusterRequest, type HttpAuthenticator } from '@replicant/auth';
+import { AuthError, isClusterAuth, signClusterRequest, type HttpAuthenticator, type Principal } from '@replicant/auth';
 import { ErrorCode, isValidDocId } from '@replicant/protocol';
 
 export interface DocsHttpOptions {
@@ -30,6 +32,11 @@ export interface DocsHttpOptions {
   clusterSecret?: string;
   /** client credentials (JWT / API_KEYS); absent or not `required` = open */
   auth?: HttpAuthenticator;
+  /**
+   * the server API's revocations as this gateway holds them (gateway.connections): a revoked JWT
+   * gets 401 here, because origin trusts the cluster signature and does not check it again
+   */
+  revoked?: (p: Principal) => boolean;
   /** largest request body (default 1 MiB, origin's MAX_BODY_BYTES default) */
   maxBodyBytes?: number;
   /** requests forwarded at once (default 256) */
@@ -99,6 +106,7 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     if (!authRequired) return undefined;
     try {
       const p = await opts.auth!.authenticate(authorization);
+      if (opts.revoked?.(p)) return [401, errorBody(ErrorCode.Unauthorized, 'token revoked: issued before the revocation of its sub')];
       return p[access].allows(docId) ? undefined : [403, errorBody(ErrorCode.Forbidden, `doc is outside this credential's ${access} scope`)];
     } catch (err) {
       return [401, errorBody(ErrorCode.Unauthorized, err instanceof AuthError ? err.message : 'credential not accepted')];

@@ -2,7 +2,8 @@
  * ControlFollower: how the gateway follows the control stream. The first base sets revocations
  * and replays no old command; deltas apply once (duplicates ignored); a re-base whose history
  * reaches back applies exactly the missed commands; one that does not counts them lost and still
- * takes the revocation list from the state.
+ * takes the revocation list from the state. A delta that does not follow our seq forces a re-base
+ * (never stepped over); a subscribe that throws is retried; `ready` waits for the first base.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,11 +31,18 @@ class Recorder {
 class FakeUpstream implements Upstream {
   listener: UpstreamListener | undefined;
   docs: string[] = [];
+  unsubscribes = 0;
+  /** subscribe throws while this is set (RemoteUpstream with no replica link) */
+  failing = false;
+  onSubscribe: (() => void) | undefined;
   subscribe(doc: string, l: UpstreamListener): void {
+    if (this.failing) throw new Error('no replica');
     this.docs.push(doc);
     this.listener = l;
+    this.onSubscribe?.();
   }
   unsubscribe(): void {
+    this.unsubscribes++;
     this.listener = undefined;
   }
 }
@@ -87,4 +95,44 @@ test('a re-base whose history does not reach back counts the commands lost; revo
   assert.deepEqual([...rec.revocations], [['dave', 400]]);
   up.listener!.onDelta(delta(31n, 30n, msg('next')));
   assert.deepEqual(rec.applied, ['message:next']);
+});
+
+test('a delta that skips one is not applied: the follower resubscribes and the re-base fills the gap', async () => {
+  const { up, rec, f } = setup();
+  assert.equal(f.ready, false, 'not ready before the first base: revocations unknown');
+  up.listener!.onBase(CONTROL_DOC, 10n, {}, []);
+  assert.equal(f.ready, true);
+  const resubscribed = new Promise<void>((r) => (up.onSubscribe = r));
+  up.listener!.onDelta(delta(14n, 12n, msg('after-gap'))); // 12 (a revocation) was skipped
+  up.listener?.onDelta(delta(15n, 14n, msg('later'))); // still before the re-base: ignored
+  assert.deepEqual(rec.applied, []);
+  assert.equal(f.gaps, 1);
+  await resubscribed;
+  assert.equal(up.unsubscribes, 1);
+  up.listener!.onBase(CONTROL_DOC, 15n, { revocations: { eve: 500 } }, [delta(12n, 10n, { revocations: { eve: 500 } }), delta(14n, 12n, msg('after-gap')), delta(15n, 14n, msg('later'))]);
+  assert.deepEqual(rec.applied, ['message:after-gap', 'message:later']);
+  assert.deepEqual([...rec.revocations], [['eve', 500]]);
+  assert.equal(f.appliedSeq, 15n);
+  up.listener!.onDelta(delta(16n, 15n, msg('next')));
+  assert.deepEqual(rec.applied, ['message:after-gap', 'message:later', 'message:next']);
+});
+
+test('a subscribe that throws (at start or in a retry) is retried, never an uncaught exception', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const up = new FakeUpstream();
+  up.failing = true;
+  const f = new ControlFollower(up, new Recorder() as unknown as Connections);
+  assert.deepEqual(up.docs, []);
+  t.mock.timers.tick(1000); // first retry: still failing, backs off
+  assert.deepEqual(up.docs, []);
+  up.failing = false;
+  t.mock.timers.tick(1999);
+  assert.deepEqual(up.docs, [], 'the second retry waits twice as long');
+  t.mock.timers.tick(1);
+  assert.deepEqual(up.docs, [CONTROL_DOC]);
+  // an error from the subscription: retried the same way
+  up.listener!.onError(CONTROL_DOC, 'unavailable', 'replica shutting down');
+  t.mock.timers.tick(4000);
+  assert.deepEqual(up.docs, [CONTROL_DOC, CONTROL_DOC]);
+  f.close();
 });

@@ -27,6 +27,8 @@
  * most HISTORY_MAX_LIMIT ops and HISTORY_PAGE_MAX_BYTES of patch text (at least one op); at most
  * HISTORY_MAX_CONCURRENT reads run at once per origin (over it 503 with Retry-After). Scans stop at
  * the partition's end offset asked when the request arrived, so they terminate under writes.
+ * Between batches a read stops when its HTTP request was aborted (its slot is free at once) and
+ * when it ran past HISTORY_TIME_BUDGET_MS (503 `unavailable`): slow reads cannot hold every slot.
  */
 import { ErrorCode, ProtocolError, type JsonObject } from '@replicant/protocol';
 import { DEFAULT_KEY_WINDOW, DocState, decodeOp, type SnapshotStore, type StreamLog } from '@replicant/stream';
@@ -40,6 +42,8 @@ export const HISTORY_PAGE_MAX_BYTES = 1024 * 1024;
 export const HISTORY_MAX_SCAN_RECORDS = 2_000_000;
 /** history reads running at once per origin */
 export const HISTORY_MAX_CONCURRENT = 4;
+/** the time one history / at / restore read may take before it is stopped (503) */
+export const HISTORY_TIME_BUDGET_MS = 10_000;
 /** records per log read */
 const READ_BATCH = 1024;
 
@@ -73,6 +77,12 @@ const MOVED_ATTEMPTS = 3;
 /** what a scan does with each applied op past the base; returning false stops the scan */
 type Visit = (op: HistoryOp) => boolean;
 
+/** when a read stops early: its request was aborted, or its time budget ran out */
+interface Limits {
+  signal: AbortSignal | undefined;
+  deadline: number;
+}
+
 export class History {
   private running = 0;
 
@@ -81,16 +91,17 @@ export class History {
     private readonly store: SnapshotStore,
     private readonly keyWindow = DEFAULT_KEY_WINDOW,
     private readonly maxScanRecords = HISTORY_MAX_SCAN_RECORDS,
+    private readonly budgetMs = HISTORY_TIME_BUDGET_MS,
   ) {}
 
   /** Applied ops with seq > `after`, in order: at most `limit` (≤ HISTORY_MAX_LIMIT) and HISTORY_PAGE_MAX_BYTES. */
-  page(docId: string, after: bigint, limit: number): Promise<HistoryPage> {
+  page(docId: string, after: bigint, limit: number, signal?: AbortSignal): Promise<HistoryPage> {
     const max = Math.max(1, Math.min(HISTORY_MAX_LIMIT, Math.floor(limit)));
-    return this.bounded(docId, async () => {
+    return this.bounded(docId, signal, async (limits) => {
       const ops: HistoryOp[] = [];
       let bytes = 0;
       let full = false;
-      await this.scan(docId, after, undefined, (op) => {
+      await this.scan(docId, after, undefined, limits, (op) => {
         const size = op.patchText.length;
         if (ops.length > 0 && bytes + size > HISTORY_PAGE_MAX_BYTES) {
           full = true;
@@ -109,9 +120,9 @@ export class History {
    * The document as of log position `at`: every applied op with seq ≤ at folded (positions past
    * the log's end when asked: as of that end). `seq` is the doc's seq there (≤ at).
    */
-  stateAt(docId: string, at: bigint): Promise<{ seq: bigint; state: JsonObject }> {
-    return this.bounded(docId, async () => {
-      const d = await this.scan(docId, at, at, undefined);
+  stateAt(docId: string, at: bigint, signal?: AbortSignal): Promise<{ seq: bigint; state: JsonObject }> {
+    return this.bounded(docId, signal, async (limits) => {
+      const d = await this.scan(docId, at, at, limits, undefined);
       return { seq: d.seq, state: d.state };
     });
   }
@@ -121,13 +132,14 @@ export class History {
    * while it ran (LogMoved) starts it over from a fresh base, at most MOVED_ATTEMPTS times in all;
    * then it is 410 naming the oldest seq available by then.
    */
-  private async bounded<T>(docId: string, fn: () => Promise<T>): Promise<T> {
+  private async bounded<T>(docId: string, signal: AbortSignal | undefined, fn: (limits: Limits) => Promise<T>): Promise<T> {
     if (this.running >= HISTORY_MAX_CONCURRENT) throw unavailable(`more than ${HISTORY_MAX_CONCURRENT} history reads in flight`);
     this.running++;
+    const limits: Limits = { signal, deadline: Date.now() + this.budgetMs };
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await fn();
+          return await fn(limits);
         } catch (err) {
           if (!(err instanceof LogMoved)) throw err;
           if (attempt >= MOVED_ATTEMPTS) throw new HistoryExpiredError((await this.store.get(docId))?.seq ?? 0n);
@@ -139,7 +151,7 @@ export class History {
   }
 
   /** The doc folded from its base (module header) up to `base` (inclusive) and then, visiting, up to `until` / the end. */
-  private async scan(docId: string, base: bigint, until: bigint | undefined, visit: Visit | undefined): Promise<DocState> {
+  private async scan(docId: string, base: bigint, until: bigint | undefined, limits: Limits, visit: Visit | undefined): Promise<DocState> {
     const p = this.log.partitionOf(docId);
     const end = await this.log.endOffset(p);
     const start = (await this.log.logStart?.(p)) ?? 0n;
@@ -167,6 +179,8 @@ export class History {
     let scanned = 0;
     let cursor = from;
     scan: while (cursor < end) {
+      if (limits.signal?.aborted) throw unavailable('history read stopped: the request was aborted');
+      if (Date.now() > limits.deadline) throw unavailable(`history read took longer than ${this.budgetMs} ms; retry later or ask for a later seq`, 1);
       const want = end - cursor < BigInt(READ_BATCH) ? Number(end - cursor) : READ_BATCH;
       let recs;
       try {
@@ -192,7 +206,7 @@ export class History {
         if (until !== undefined && seq > until) break scan;
         const op = decodeOp(rec.value);
         if (op instanceof ProtocolError) continue; // the materializer skips it too
-        const r = doc.apply(seq, op.patch, op.key, op.ifSeq);
+        const r = doc.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes); // the bound the materializer folded it with
         if (r.applied && seq > base && visit && !visit({ seq, prevSeq: r.prevSeq, patchText: op.patchText, tsMs: op.tsMs })) break scan;
       }
     }

@@ -383,9 +383,12 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
   app.get('/v1/docs/:docId', (res, req) => {
     const docId = docIdParam(req);
     const r: Req = { aborted: false, done: false };
+    // a history read (?at=) stops scanning when the client goes away: its slot frees at once
+    let gone: AbortController | undefined;
     res.onAborted(() => {
       r.aborted = true;
       r.done = true;
+      gone?.abort();
     });
     const authorization = req.getHeader('authorization');
     const query = req.getQuery() ?? '';
@@ -396,6 +399,7 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     const readMode = req.getQuery('read');
     // ?at=<seq>: the state as of that seq (history.ts), not the latest
     const at = seqQuery(req.getQuery('at'));
+    if (at !== undefined && at !== null) gone = new AbortController();
     if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
     if (readMode !== undefined && readMode !== 'local') {
       return send(res, r, 400, errorBody(ErrorCode.BadRequest, 'read must be "local" or absent (linearizable)'));
@@ -404,7 +408,7 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     const readOpts = readMode === 'local' ? LOCAL : undefined;
     const read = () =>
       (at !== undefined
-        ? origin.stateAt(docId, at).then(({ seq, state }) => ({ seq, stateJson: JSON.stringify(state) }))
+        ? origin.stateAt(docId, at, gone?.signal).then(({ seq, state }) => ({ seq, stateJson: JSON.stringify(state) }))
         : origin.readJson(docId, readOpts)
       ).then(
         ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`, { etag: `"${seq}"` }),
@@ -422,9 +426,11 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
   app.get('/v1/docs/:docId/history', (res, req) => {
     const docId = docIdParam(req);
     const r: Req = { aborted: false, done: false };
+    const gone = new AbortController(); // the scan stops when the client goes away
     res.onAborted(() => {
       r.aborted = true;
       r.done = true;
+      gone.abort();
     });
     const authorization = req.getHeader('authorization');
     const query = req.getQuery() ?? '';
@@ -438,7 +444,7 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     const limit = limitText === undefined ? HISTORY_MAX_LIMIT : /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : 0;
     if (limit < 1 || limit > HISTORY_MAX_LIMIT) return send(res, r, 400, errorBody(ErrorCode.BadRequest, `limit must be 1..${HISTORY_MAX_LIMIT}`));
     const read = () =>
-      origin.history(docId, after ?? 0n, limit).then(
+      origin.history(docId, after ?? 0n, limit, gone.signal).then(
         (page) => send(res, r, 200, pageJson(page)),
         (err) => sendError(res, r, err),
       );

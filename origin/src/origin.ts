@@ -361,13 +361,13 @@ export class Origin {
   }
 
   /** Applied ops of `docId` with seq > `after`, oldest first (history.ts bounds a page). */
-  history(docId: string, after: bigint, limit: number): Promise<HistoryPage> {
-    return this.reading(docId, 'history', () => this.past.page(docId, after, limit));
+  history(docId: string, after: bigint, limit: number, signal?: AbortSignal): Promise<HistoryPage> {
+    return this.reading(docId, 'history', () => this.past.page(docId, after, limit, signal));
   }
 
   /** The document as of log position `at` (history.ts): the state a subscriber held at that seq. */
-  stateAt(docId: string, at: bigint): Promise<{ seq: bigint; state: JsonObject }> {
-    return this.reading(docId, 'history', () => this.past.stateAt(docId, at));
+  stateAt(docId: string, at: bigint, signal?: AbortSignal): Promise<{ seq: bigint; state: JsonObject }> {
+    return this.reading(docId, 'history', () => this.past.stateAt(docId, at, signal));
   }
 
   /**
@@ -419,13 +419,14 @@ export class Origin {
    * (ids the public API refuses) and resolves with its seq once durable and applied. Counted and
    * bounded with the other writes.
    */
-  async writeReserved(docId: string, patchText: string): Promise<bigint> {
+  async writeReserved(docId: string, patchText: string, idempotencyKey = ''): Promise<bigint> {
     if (this.closed) throw unavailable('origin is shutting down');
     this.checkServing();
     if (this.inflightWrites >= this.maxInflightWrites) throw unavailable('too many writes in flight');
     this.inflightWrites++;
     try {
-      const r = await this.log.append(docId, encodeOp(patchText, '', Date.now())).catch((err: unknown) => {
+      // a key's retry is dropped by the fold (the doc's key window), as for POST /v1/docs
+      const r = await this.log.append(docId, encodeOp(patchText, idempotencyKey, Date.now())).catch((err: unknown) => {
         throw toOriginError(err);
       });
       return await this.applied(r.partition, r.offset).catch((err: unknown) => {

@@ -9,6 +9,9 @@
  * applied at this origin; every gateway follows that stream, so they are ordered and reach every
  * gateway without new connections between tiers. The listing asks a ConnectionDirectory (the
  * in-process gateway in dev, the Redis index in a cluster).
+ * Messages and disconnects take an Idempotency-Key (POST /v1/docs rules): it becomes the op's key
+ * (hashed with the route), so a retry is dropped by the control doc's fold and a message retry
+ * answers the same id (derived from the key). Revocations are idempotent by value.
  *
  * Auth: API keys only. When client auth is configured a JWT gets 403 `forbidden` on every route,
  * a missing or bad credential 401; with auth off (like every other route) the API is open.
@@ -18,7 +21,7 @@
  * prune, bound, append) so the list stays within MAX_REVOCATIONS; two origins revoking new subs at
  * the same instant may each pass the check, so the list can exceed it by (origins − 1) entries.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { AuthError, FULL_ACCESS, type HttpAuthenticator, type Principal } from '@replicant/auth';
 import {
@@ -28,6 +31,7 @@ import {
   ErrorCode,
   isJsonObject,
   MAX_CONNECTIONS_PAGE,
+  MAX_ID_LENGTH,
   MAX_MESSAGE_DATA_BYTES,
   MAX_REVOCATIONS,
   REVOCATION_TTL_S,
@@ -57,6 +61,8 @@ export class RevocationView {
   private list = new Map<string, number | null>();
   private at = 0;
   private loading: Promise<void> | undefined;
+  /** bumped by invalidate(): a load started before it may hold the old list and is not stamped fresh */
+  private gen = 0;
 
   constructor(
     private readonly origin: Origin,
@@ -65,25 +71,28 @@ export class RevocationView {
 
   async isRevoked(p: Principal): Promise<boolean> {
     if (p === FULL_ACCESS || p.sub === '') return false;
-    if (Date.now() - this.at > this.maxAgeMs) await (this.loading ??= this.load());
+    if (Date.now() - this.at > this.maxAgeMs) await (this.loading ??= this.load(this.gen));
     const b = this.list.get(p.sub);
     return revokedBy(b ?? undefined, p.iatMs);
   }
 
-  /** the list changed here: the next check re-reads it */
+  /** the list changed here: the next check re-reads it (never reusing a read already in flight) */
   invalidate(): void {
+    this.gen++;
     this.at = 0;
+    this.loading = undefined;
   }
 
-  private async load(): Promise<void> {
+  private async load(gen: number): Promise<void> {
     try {
       const { state } = await this.origin.readReserved(CONTROL_DOC);
+      if (gen !== this.gen) return; // read before the invalidation: a newer load decides
       this.list = revocationsOf(state) ?? new Map();
       this.at = Date.now();
     } catch {
       // keep the last list
     } finally {
-      this.loading = undefined;
+      if (gen === this.gen) this.loading = undefined;
     }
   }
 }
@@ -206,6 +215,24 @@ export function parseConnectionQuery(query: string): ConnectionQuery {
   return q;
 }
 
+/**
+ * The op key of a server API command from the caller's Idempotency-Key ('' without one): the same
+ * rules as POST /v1/docs (at most MAX_ID_LENGTH characters, none starting with ~), hashed with the
+ * route so keys of different routes never meet in the control doc's key window.
+ */
+function controlKey(route: string, idempotencyKey: string): string {
+  if (idempotencyKey === '') return '';
+  if (idempotencyKey.length > MAX_ID_LENGTH) throw bad(`idempotency key longer than ${MAX_ID_LENGTH} characters`);
+  if (idempotencyKey.startsWith('~')) throw bad('idempotency keys starting with ~ are reserved');
+  return `${route}:${createHash('sha256').update(idempotencyKey).digest('hex')}`;
+}
+
+/** a UUID-shaped id derived from an op key: a retried message answers the id of its first try */
+function uuidOf(opKey: string): string {
+  const h = createHash('sha256').update(opKey).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 export function registerServerApi(app: TemplatedApp, origin: Origin, opts: ServerApiOptions = {}): void {
   const authRequired = opts.auth?.required ?? false;
   const maxRevocations = opts.maxRevocations ?? MAX_REVOCATIONS;
@@ -223,9 +250,10 @@ export function registerServerApi(app: TemplatedApp, origin: Origin, opts: Serve
   };
 
   /** a POST route: auth, a bounded JSON body, then `handle` answers with the 200 body */
-  const post = (pattern: string, handle: (body: unknown, param: string) => Promise<string>, emptyOk = false) => {
+  const post = (pattern: string, handle: (body: unknown, param: string, idempotencyKey: string) => Promise<string>, emptyOk = false) => {
     app.post(pattern, (res, req) => {
       const authorization = req.getHeader('authorization');
+      const idempotencyKey = req.getHeader('idempotency-key');
       const param = req.getParameter(0) ?? '';
       const contentLength = req.getHeader('content-length');
       const r: Req = { aborted: false, done: false };
@@ -260,7 +288,7 @@ export function registerServerApi(app: TemplatedApp, origin: Origin, opts: Serve
                 throw bad('body is not valid JSON');
               }
             }
-            return handle(body, param);
+            return handle(body, param, idempotencyKey);
           })
           .then(
             (out) => respond(res, r, 200, out),
@@ -270,16 +298,19 @@ export function registerServerApi(app: TemplatedApp, origin: Origin, opts: Serve
     });
   };
 
-  post('/v1/messages', async (body) => {
+  post('/v1/messages', async (body, _param, idempotencyKey) => {
     const { to, data } = parseMessage(body);
-    const id = randomUUID();
-    await origin.writeReserved(CONTROL_DOC, commandPatch({ t: 'message', id, to, data }));
+    const opKey = controlKey('message', idempotencyKey);
+    // a retry with the same key gets the same id, and the fold drops its op (delivered once)
+    const id = opKey === '' ? randomUUID() : uuidOf(opKey);
+    await origin.writeReserved(CONTROL_DOC, commandPatch({ t: 'message', id, to, data }), opKey);
     return JSON.stringify({ id });
   });
 
   post(
     '/v1/users/:sub/disconnect',
-    async (body, param) => {
+    async (body, param, idempotencyKey) => {
+      const opKey = controlKey('disconnect', idempotencyKey);
       let sub: string;
       try {
         sub = decodeURIComponent(param);
@@ -289,7 +320,7 @@ export function registerServerApi(app: TemplatedApp, origin: Origin, opts: Serve
       if (!validSub(sub)) throw bad(`sub must be a non-empty string of at most ${MAX_SUB_LENGTH} characters`);
       if (!isJsonObject(body)) throw bad('body must be a JSON object, e.g. {"reconnect":false}');
       if (body.reconnect !== undefined && typeof body.reconnect !== 'boolean') throw bad('reconnect must be a boolean');
-      await origin.writeReserved(CONTROL_DOC, commandPatch({ t: 'disconnect', sub, reconnect: body.reconnect !== false }));
+      await origin.writeReserved(CONTROL_DOC, commandPatch({ t: 'disconnect', sub, reconnect: body.reconnect !== false }), opKey);
       return '{}';
     },
     true,

@@ -17,68 +17,68 @@ const key = (client: string, n: number, base = 0n) => formatSequencedKey(client,
 test('a sequenced op re-sent after 5,000 other writes (300 other keyed ones) is not applied again', () => {
   const d = new DocState('d');
   let seq = 0n;
-  const r1 = d.apply(++seq, { k: 'first' }, key('alice', 1));
+  const r1 = d.apply(++seq, { k: 'first' }, key('alice', 1), undefined, undefined);
   assert.equal(r1.applied, true);
-  d.apply(++seq, { k: 'later' }, '');
+  d.apply(++seq, { k: 'later' }, '', undefined, undefined);
   for (let i = 0; i < 5000; i++) {
     // other writers: plain keys (more than the 256-key window), another sequenced writer, no key
     const k = i < 300 ? `plain-${i}` : i % 2 === 0 ? key('bob', i) : '';
-    assert.equal(d.apply(++seq, { i }, k).applied, true);
+    assert.equal(d.apply(++seq, { i }, k, undefined, undefined).applied, true);
   }
-  const again = d.apply(++seq, { k: 'first' }, key('alice', 1));
+  const again = d.apply(++seq, { k: 'first' }, key('alice', 1), undefined, undefined);
   assert.deepEqual(again, { applied: false, seq: 1n }, 'a duplicate, answered with a seq that includes it');
   assert.equal(d.state.k, 'later');
   // the plain-key window did forget its oldest keys: that is the horizon of unsequenced keys
-  assert.equal(d.apply(++seq, { k: 'plain again' }, 'plain-0').applied, true);
+  assert.equal(d.apply(++seq, { k: 'plain again' }, 'plain-0', undefined, undefined).applied, true);
 });
 
 test('the per-writer window: late ops inside it apply once, ops below it are duplicates', () => {
   const d = new DocState('d');
   let seq = 0n;
-  assert.equal(d.apply(++seq, { a: 1 }, key('w', 1)).applied, true);
-  assert.equal(d.apply(++seq, { a: 3 }, key('w', 3)).applied, true); // n=2 is late (reordered)
-  assert.equal(d.apply(++seq, { b: 2 }, key('w', 2)).applied, true);
-  assert.equal(d.apply(++seq, { b: 'x' }, key('w', 2)).applied, false);
-  assert.equal(d.apply(++seq, { a: 'x' }, key('w', 3)).applied, false);
+  assert.equal(d.apply(++seq, { a: 1 }, key('w', 1), undefined, undefined).applied, true);
+  assert.equal(d.apply(++seq, { a: 3 }, key('w', 3), undefined, undefined).applied, true); // n=2 is late (reordered)
+  assert.equal(d.apply(++seq, { b: 2 }, key('w', 2), undefined, undefined).applied, true);
+  assert.equal(d.apply(++seq, { b: 'x' }, key('w', 2), undefined, undefined).applied, false);
+  assert.equal(d.apply(++seq, { a: 'x' }, key('w', 3), undefined, undefined).applied, false);
   assert.deepEqual(d.state, { a: 3, b: 2 });
   const far = 3 + DEDUPE_WINDOW;
-  assert.equal(d.apply(++seq, { c: 1 }, key('w', far)).applied, true);
+  assert.equal(d.apply(++seq, { c: 1 }, key('w', far), undefined, undefined).applied, true);
   // n=1..3 are now below the window: answered as duplicates (the SDK never sends that far apart)
-  assert.deepEqual(d.apply(++seq, { a: 'x' }, key('w', 1)), { applied: false, seq: seq - 1n });
+  assert.deepEqual(d.apply(++seq, { a: 'x' }, key('w', 1), undefined, undefined), { applied: false, seq: seq - 1n });
   assert.deepEqual(d.state, { a: 3, b: 2, c: 1 });
 });
 
 test('past the writer-table horizon: an ambiguous re-send is idempotency_expired, a newer op applies', () => {
   const d = new DocState('d', 0n, {}, [], 256, [], 0n, 3); // room for 3 writers
   let seq = 0n;
-  d.apply(++seq, { by: 'old' }, key('old', 1, 0n));
-  for (const w of ['w1', 'w2', 'w3']) d.apply(++seq, { by: w }, key(w, 1, seq - 1n));
+  d.apply(++seq, { by: 'old' }, key('old', 1, 0n), undefined, undefined);
+  for (const w of ['w1', 'w2', 'w3']) d.apply(++seq, { by: w }, key(w, 1, seq - 1n), undefined, undefined);
   assert.equal(d.horizon, 1n, 'the evicted writer had reached seq 1');
   const before = d.snapshot();
-  const r = d.apply(++seq, { by: 'old' }, key('old', 1, 0n));
+  const r = d.apply(++seq, { by: 'old' }, key('old', 1, 0n), undefined, undefined);
   assert.deepEqual(r, { applied: false, seq: before.seq, outcome: 'expired', changed: false });
   assert.deepEqual(d.state, before.state);
   // an op created after the writer saw seq >= horizon cannot have been applied before: it applies
-  assert.equal(d.apply(++seq, { by: 'old again' }, key('old', 2, 1n)).applied, true);
+  assert.equal(d.apply(++seq, { by: 'old again' }, key('old', 2, 1n), undefined, undefined).applied, true);
   // a brand-new writer that had seen the doc applies too
-  assert.equal(d.apply(++seq, { by: 'new' }, key('new', 1, seq - 1n)).applied, true);
+  assert.equal(d.apply(++seq, { by: 'new' }, key('new', 1, seq - 1n), undefined, undefined).applied, true);
 });
 
 test('ifSeq: applied only at that seq; a conflict is remembered and re-sends answer conflict again', () => {
   const d = new DocState('d');
-  assert.equal(d.apply(5n, { v: 1 }, '').applied, true);
-  assert.equal(d.apply(6n, { v: 2 }, key('a', 1), 5n).applied, true);
-  const c = d.apply(7n, { v: 3 }, key('b', 1), 5n);
+  assert.equal(d.apply(5n, { v: 1 }, '', undefined, undefined).applied, true);
+  assert.equal(d.apply(6n, { v: 2 }, key('a', 1), 5n, undefined).applied, true);
+  const c = d.apply(7n, { v: 3 }, key('b', 1), 5n, undefined);
   assert.deepEqual(c, { applied: false, seq: 6n, outcome: 'conflict', changed: true });
   assert.equal(d.seq, 6n);
   // re-sent after the doc moved on to exactly the seq it asked for: still the same answer
-  d.apply(8n, { w: 1 }, '');
-  assert.equal(d.apply(9n, { v: 3 }, key('b', 1), 8n).applied, false);
+  d.apply(8n, { w: 1 }, '', undefined, undefined);
+  assert.equal(d.apply(9n, { v: 3 }, key('b', 1), 8n, undefined).applied, false);
   assert.equal(d.peek(key('b', 1))?.applied, false);
   assert.deepEqual(d.state, { v: 2, w: 1 });
   // unsequenced keys and no key take the same ifSeq rule
-  assert.equal(d.apply(10n, { x: 1 }, 'plain', 7n).applied, false);
-  assert.equal(d.apply(11n, { x: 1 }, '', 8n).applied, true);
+  assert.equal(d.apply(10n, { x: 1 }, 'plain', 7n, undefined).applied, false);
+  assert.equal(d.apply(11n, { x: 1 }, '', 8n, undefined).applied, true);
 });
 
 test('snapshots carry the writer records and horizon: a reader restarted from one decides the same', () => {
@@ -86,12 +86,12 @@ test('snapshots carry the writer records and horizon: a reader restarted from on
   for (let i = 1; i <= 40; i++) ops.push([BigInt(i), { [`f${i % 7}`]: i }, key(`c${i % 6}`, i, BigInt(i - 1)), i % 5 === 0 ? BigInt(i - 2) : undefined]);
   const replay = [...ops, ...ops.slice(10, 30).map(([s, p, k, ifs]): [bigint, object, string, bigint?] => [s + 100n, p, k, ifs])];
   const a = new DocState('d', 0n, {}, [], 256, [], 0n, 4);
-  for (const [s, p, k, ifs] of replay.slice(0, 25)) a.apply(s, p as any, k, ifs);
+  for (const [s, p, k, ifs] of replay.slice(0, 25)) a.apply(s, p as any, k, ifs, undefined);
   const snap = decodeSnapshot(encodeSnapshot(a.snapshot()));
   assert.ok(snap.clients && snap.clients.length === 4 && snap.horizon! > 0n);
   const b = DocState.from(snap, 256, 4);
-  const ra = replay.slice(25).map(([s, p, k, ifs]) => a.apply(s, p as any, k, ifs));
-  const rb = replay.slice(25).map(([s, p, k, ifs]) => b.apply(s, p as any, k, ifs));
+  const ra = replay.slice(25).map(([s, p, k, ifs]) => a.apply(s, p as any, k, ifs, undefined));
+  const rb = replay.slice(25).map(([s, p, k, ifs]) => b.apply(s, p as any, k, ifs, undefined));
   assert.deepEqual(rb, ra);
   assert.deepEqual(b.snapshot(), a.snapshot());
   // snapshots of documents without sequenced writers keep their old shape

@@ -1,7 +1,8 @@
 /**
  * history.ts at its bounds (in-memory seams): the page byte bound, the scan bound (422), the
  * concurrent-read bound (503), the fold deciding what is history, and restore under a concurrent
- * write (it never lands on a state it was not computed for).
+ * write (it never lands on a state it was not computed for), ops refused by the size bound (not
+ * history), and aborted / over-budget reads stopping between batches.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileLog, MemoryLog, MemorySnapshotStore, encodeOp, type AppendResult } from '@replicant/stream';
-import { History, HISTORY_MAX_CONCURRENT, HISTORY_PAGE_MAX_BYTES } from '../src/history.js';
+import { History, HISTORY_MAX_CONCURRENT, HISTORY_PAGE_MAX_BYTES, HISTORY_TIME_BUDGET_MS } from '../src/history.js';
 import { Origin, OriginError } from '../src/origin.js';
 import { GatedStore } from './helpers.js';
 
@@ -126,4 +127,52 @@ test('retention deleting records while a read runs: the read starts over from th
   open();
   assert.deepEqual(await reading, { seq: s1, state: { a: 1 } });
   assert.equal(store.gets, 2, 'one start over');
+});
+
+test('an op refused as doc_too_large is not history: pages and ?at= states equal what subscribers held', async (t) => {
+  const log = new MemoryLog({ partitions: 1 });
+  const origin = await Origin.start({ log, store: new MemorySnapshotStore(), maxDocBytes: 64 });
+  t.after(() => origin.close());
+  const s1 = await origin.write('d', '{"a":1}');
+  // its record carries the bound; the fold refuses it (413) and every reader must too
+  await assert.rejects(origin.write('d', JSON.stringify({ big: 'x'.repeat(100) })), (e: OriginError) => e.status === 413 && e.code === 'doc_too_large');
+  const s3 = await origin.write('d', '{"b":2}');
+  assert.deepEqual(await origin.read('d'), { seq: s3, state: { a: 1, b: 2 } });
+  const h = new History(log, new MemorySnapshotStore());
+  const p = await h.page('d', 0n, 100);
+  assert.deepEqual(p.ops.map((o) => [o.seq, o.prevSeq]), [[s1, 0n], [s3, s1]], 'the refused op is not listed; the prevSeq chain skips it');
+  assert.deepEqual(await h.stateAt('d', s3 - 1n), { seq: s1, state: { a: 1 } });
+  assert.deepEqual(await h.stateAt('d', s3), { seq: s3, state: { a: 1, b: 2 } });
+});
+
+test('an aborted request stops its history scan at the next batch and frees its slot; a read past its time budget is 503', async (t) => {
+  const log = new MemoryLog({ partitions: 1 });
+  for (let i = 0; i < 5000; i++) await log.append('d', encodeOp(`{"i":${i}}`, '', 0));
+  const h = new History(log, new MemorySnapshotStore());
+  const read = log.read.bind(log);
+  let reads = 0;
+  const controllers: AbortController[] = [];
+  log.read = async (...args: Parameters<typeof log.read>) => {
+    reads++;
+    for (const c of controllers) c.abort(); // every client goes away during its first batch
+    return read(...args);
+  };
+  // as many reads as there are slots, each aborted: all stop after one batch
+  const held = Array.from({ length: HISTORY_MAX_CONCURRENT }, () => {
+    const c = new AbortController();
+    controllers.push(c);
+    return h.stateAt('d', 5000n, c.signal);
+  });
+  for (const r of held) await assert.rejects(r, (e: OriginError) => e.status === 503 && /aborted/.test(e.message));
+  assert.ok(reads <= HISTORY_MAX_CONCURRENT, `at most one batch each, not the 5 batches of the whole scan (${reads} reads)`);
+  controllers.length = 0;
+  assert.deepEqual(await h.stateAt('d', 5000n), { seq: 5000n, state: { i: 4999 } }, 'the slots are free again');
+  // the time budget: a scan whose batches take too long stops with 503 unavailable
+  t.mock.timers.enable({ apis: ['Date'] });
+  log.read = async (...args: Parameters<typeof log.read>) => {
+    t.mock.timers.tick(HISTORY_TIME_BUDGET_MS / 2); // a slow log
+    return read(...args);
+  };
+  await assert.rejects(h.stateAt('d', 5000n), (e: OriginError) => e.status === 503 && e.code === 'unavailable' && /longer than/.test(e.message));
+  await log.close();
 });

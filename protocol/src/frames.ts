@@ -63,6 +63,12 @@ export const CloseCode = {
   Overloaded: 4013,
 } as const;
 
+/**
+ * The close reasons of 4003: the reconnect flag rides the close too, because the `disconnect`
+ * frame before it can be lost (a send buffer over its bound drops it) while the close arrives.
+ */
+export const DisconnectReason = { Reconnect: 'disconnect', NoReconnect: 'disconnect:noreconnect' } as const;
+
 /** A server frame as a client sees it after decoding: JSON text parsed into objects. */
 export type ReceivedFrame =
   | { type: 'snapshot'; doc: string; seq: Seq; state: JsonObject }

@@ -12,6 +12,8 @@
  */
 import {
   backoffDelay,
+  CloseCode,
+  DisconnectReason,
   ErrorCode,
   formatSequencedKey,
   isTransientError,
@@ -314,6 +316,7 @@ export class ReplicantClient {
    */
   subscribe(docId: string, listener: DocListener): Subscription {
     if (this._status === 'closed') throw new ReplicantError(ClientErrorCode.Closed, 'client is closed', docId);
+    if (this._status === 'disconnected') throw new ReplicantError(ClientErrorCode.Disconnected, 'disconnected by the server (reconnect: false)', docId);
     if (!isValidDocId(docId)) throw new ReplicantError('bad_doc_id', `invalid doc id ${JSON.stringify(docId)}`);
     let entry = this.docs.get(docId);
     const l: DocListener = (doc) => listener(doc); // own identity: the same function may subscribe twice
@@ -356,6 +359,7 @@ export class ReplicantClient {
     // base: the doc seq this client has seen; the origin's dedupe horizon check needs it
     const id = opts.id ?? formatSequencedKey(this.clientId, n, this.docs.get(docId)?.stream.seq ?? 0n);
     if (this._status === 'closed') return reject(ClientErrorCode.Closed, 'client is closed', docId, id);
+    if (this._status === 'disconnected') return reject(ClientErrorCode.Disconnected, 'disconnected by the server (reconnect: false)', docId, id);
     if (!isValidDocId(docId)) return reject('bad_doc_id', `invalid doc id ${JSON.stringify(docId)}`, undefined, id);
     if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH) {
       return reject('bad_request', `id must be a non-empty string of at most ${MAX_ID_LENGTH} characters`, docId);
@@ -560,6 +564,8 @@ export class ReplicantClient {
     if (this.openedAt !== undefined && code !== CLOSE_SLOW_CONSUMER && this.now() - this.openedAt >= this.resetAfterMs) this.backoff.reset();
     this.openedAt = undefined;
     this._connectionId = undefined;
+    // the close reason carries the flag too: the disconnect frame may have been dropped
+    if (code === CloseCode.Disconnected && reason === DisconnectReason.NoReconnect) this.stayAway = true;
     if (this.stayAway) {
       // the server API said reconnect: false: stay disconnected (no reconnect timer)
       this.clearTimer('goawayTimer');

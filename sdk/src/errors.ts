@@ -11,6 +11,8 @@ export const ClientErrorCode = {
   Storage: 'storage_failed',
   /** the client was closed before the operation completed */
   Closed: 'closed',
+  /** the server API disconnected this user with reconnect: false (status `disconnected`): new work is refused */
+  Disconnected: 'disconnected',
   /** a publish reused an id that is still waiting for its ack */
   DuplicateId: 'duplicate_id',
   /** connecting failed (token provider threw, WebSocket could not be constructed, ...) */

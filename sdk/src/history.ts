@@ -44,12 +44,17 @@ export class HistoryError extends ReplicantError {
   }
 }
 
-/** the http(s) origin of a ws(s) (or http(s)) URL: where the document routes are served */
+/**
+ * Where the document routes are served for a ws(s) (or http(s)) URL: http(s), the same host, and
+ * the path before a trailing `/v1/stream`, so a proxy's path prefix (wss://h/rt/v1/stream →
+ * https://h/rt) is kept. Any other path is not a stream path: the host's root. No query, no slash at the end.
+ */
 export function httpBase(url: string): string {
   const u = new URL(url);
   if (u.protocol === 'ws:') u.protocol = 'http:';
   else if (u.protocol === 'wss:') u.protocol = 'https:';
-  return u.origin;
+  const path = u.pathname.replace(/\/+$/, '');
+  return path.endsWith('/v1/stream') ? u.origin + path.slice(0, -'/v1/stream'.length) : u.origin;
 }
 
 type TokenSource = undefined | string | (() => string | Promise<string>);

@@ -4,6 +4,7 @@ import { SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON, type JsonObject } from '@replican
 import {
   connect,
   ReplicantError,
+  httpBase,
   type ClientEventOf,
   type ClientEventType,
   type ClientOptions,
@@ -609,4 +610,35 @@ test('doc_too_large is a permanent rejection of that publish: not retried, the n
   assert.deepEqual(f, { type: 'publish', doc: 'full', patch: '{"small":1}', id: 'small-1' }, 'the next frame is the new publish, not a re-send');
   conn.send({ type: 'ack', id: 'small-1', seq: 7n });
   assert.equal(await next, 7n);
+});
+
+test('close 4003 "disconnect:noreconnect" without its frame: status disconnected, new work refused with disconnected', async () => {
+  const c = open();
+  const conn = await server.connections.next();
+  await nextEvent(c, 'status', (ev) => ev.status === 'open');
+  // the disconnect frame was dropped (send buffer over its bound): only the close arrives
+  const gone = nextEvent(c, 'status', (ev) => ev.status === 'disconnected');
+  conn.ws.close(4003, 'disconnect:noreconnect');
+  assert.equal((await gone).code, 4003);
+  await assert.rejects(c.publish('d', { a: 1 }), (e: ReplicantError) => e.code === 'disconnected');
+  assert.throws(() => c.subscribe('d', () => {}), (e: ReplicantError) => e.code === 'disconnected');
+});
+
+test('close 4003 "disconnect" (reconnect: true) reconnects', async () => {
+  const c = open();
+  const conn = await server.connections.next();
+  await nextEvent(c, 'status', (ev) => ev.status === 'open');
+  const again = nextEvent(c, 'status', (ev) => ev.status === 'connecting');
+  conn.ws.close(4003, 'disconnect');
+  assert.equal((await again).code, 4003);
+  await server.connections.next();
+  await nextEvent(c, 'status', (ev) => ev.status === 'open');
+});
+
+test('httpBase keeps a proxy path prefix before /v1/stream; other paths give the host root', () => {
+  assert.equal(httpBase('wss://h.example/rt/v1/stream'), 'https://h.example/rt');
+  assert.equal(httpBase('ws://h:8080/v1/stream?token=x'), 'http://h:8080');
+  assert.equal(httpBase('wss://h/a/b/v1/stream/'), 'https://h/a/b');
+  assert.equal(httpBase('ws://h:8080'), 'http://h:8080');
+  assert.equal(httpBase('https://h/other'), 'https://h');
 });

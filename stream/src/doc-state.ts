@@ -113,9 +113,11 @@ export class DocState {
    * Applies the op stored at log position `seq` (offset + 1). Ops at or below the current seq were
    * already folded (replay overlap) and are ignored; an op whose idempotency key is known is a
    * duplicate and is skipped, reporting a seq whose state includes its first application.
-   * `maxBytes` is the op's size bound (its record's `max_doc_bytes`; undefined: unbounded).
+   * `maxBytes` is the op's size bound (its record's `max_doc_bytes`; undefined: unbounded). It and
+   * `ifSeq` are required parameters so every reader of the log (materializer, replicas, history)
+   * must pass the record's values: a reader that forgets the bound folds a different document.
    */
-  apply(seq: bigint, patch: JsonObject, key: string, ifSeq?: bigint, maxBytes?: number): ApplyResult {
+  apply(seq: bigint, patch: JsonObject, key: string, ifSeq: bigint | undefined, maxBytes: number | undefined): ApplyResult {
     const sk = key === '' ? undefined : parseSequencedKey(key);
     if (seq <= this.seq) {
       const known = sk ? this.decidedOf(sk) : undefined;

@@ -42,7 +42,7 @@ test('the incremental size equals Buffer.byteLength(JSON.stringify(state)) over 
       const before = structuredClone(doc.state);
       const predicted = mergeSizeDelta(doc.state, patch);
       assert.deepEqual(doc.state, before, 'mergeSizeDelta does not modify the state');
-      const res = doc.apply(BigInt(i + 1), patch, '');
+      const res = doc.apply(BigInt(i + 1), patch, '', undefined, undefined);
       assert.equal(res.applied, true);
       const real = Buffer.byteLength(JSON.stringify(doc.state));
       assert.equal(doc.bytes, real, `seed ${seed} op ${i}: ${JSON.stringify(patch)}`);
