@@ -204,7 +204,15 @@ class LinkSession implements UpstreamListener {
     // before the handshake only an `auth` frame is valid: a larger length prefix is cut at once
     this.reader = new LinkFrameReader(o.clusterSecret !== '' ? o.maxPreAuthBytes - 4 : o.maxFrameBytes);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      // nothing may throw out of a socket listener (it would end the process): any error drops this link only
+      try {
+        this.onData(chunk);
+      } catch (err) {
+        console.error(`replicant fanout: dropping link from gateway ${this.node || '(before hello)'}: ${(err as Error).message}`);
+        if (!this.closed) this.fail('link error');
+      }
+    });
     socket.on('drain', () => this.schedulePump());
     socket.on('error', () => {});
     socket.on('close', () => this.close());
