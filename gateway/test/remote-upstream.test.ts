@@ -210,7 +210,12 @@ test('replica loss after a checkpoint passed what the gateway has: the cold repl
 
 test('a replica sending a zero-length link frame (00 00 00 00) drops that link only: no uncaught exception, the gateway carries on', async () => {
   const uncaught: unknown[] = [];
-  const onUncaught = (err: unknown) => uncaught.push(err);
+  let failFast: (err: unknown) => void = () => {};
+  const crashed = new Promise<never>((_, reject) => (failFast = reject));
+  const onUncaught = (err: unknown) => {
+    uncaught.push(err);
+    failFast(err);
+  };
   process.on('uncaughtException', onUncaught);
   // a fake replica: answers the gateway's hello with an empty frame, its 4-byte prefix alone in one write
   const fake = createServer();
@@ -238,7 +243,7 @@ test('a replica sending a zero-length link frame (00 00 00 00) drops that link o
   try {
     const c = await Client.open(port);
     c.ws.send(JSON.stringify({ type: 'subscribe', doc: 'z' }));
-    await dropped; // the gateway closed the link
+    await Promise.race([dropped, crashed]); // the gateway closed the link (or the error escaped: fail at once)
     // the gateway still serves: a publish is acknowledged
     c.ws.send(JSON.stringify({ type: 'publish', doc: 'z', id: 'p1', patch: { a: 1 } }));
     await c.next((f) => f.type === 'ack' && f.id === 'p1');
