@@ -190,7 +190,7 @@ test('the catch-up cache is bounded: resumes with 200 distinct lastSeqs keep at 
   holder.ws.close();
 });
 
-test('a shared budget (dev): after the gateway closes, budget.used is back to the replica share', async () => {
+test('a shared budget (dev): after the gateway\'s fanout closes, budget.used is back to the replica share', async () => {
   const upstream = new SyntheticUpstream();
   const budget = new HistoryBudget(BUDGET);
   // the replica's share of the same budget
@@ -207,7 +207,10 @@ test('a shared budget (dev): after the gateway closes, budget.used is back to th
   await sub.next((f) => f.type === 'snapshot' && f.doc === 'g');
   for (let n = 0; n < 8; n++) upstream.emit('g', BigInt(n + 1), BigInt(n + 2), n);
   assert.ok(budget.used > share, 'the gateway holds history of its own');
-  // the subscriber stays until the gateway closes (drain closes it): nothing unsubscribes first
+  // the fanout closes while the subscriber is still there (drain would unsubscribe it first):
+  // close() itself gives the history back
+  gateway.fanout.close();
+  assert.equal(budget.used, share);
   await gateway.drain({ graceMs: 0 });
   app.close();
   assert.equal(budget.used, share);
