@@ -161,3 +161,35 @@ test('a store that is down fails the checkpoint after a few tries, not one try p
   for (const d of docs) assert.deepEqual((await store.inner.get(d))?.state, { a: 1 });
   await origin.close();
 });
+
+test('a doc failing for over 5 minutes is logged as an error at most once a minute (time retention ignores covered offsets)', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  const log = new MemoryLog({ partitions: 4 });
+  const store = new RefusingStore(new MemorySnapshotStore(), 'bad');
+  const logged: string[] = [];
+  const origErr = console.error;
+  console.error = (...a: unknown[]) => void logged.push(a.map(String).join(' '));
+  t.after(() => (console.error = origErr));
+  const origin = await Origin.start({ log, store, checkpointIntervalMs: 3_600_000 });
+  const loud = () => logged.filter((l) => l.includes('have failed to checkpoint')).length;
+  await origin.write('bad', '{"b":1}');
+  await origin.checkpoint();
+  assert.equal(loud(), 0, 'not at the first failure');
+  t.mock.timers.tick(4 * 60_000);
+  await origin.write('ok', '{"a":1}'); // something to checkpoint
+  await origin.checkpoint();
+  assert.equal(loud(), 0, 'not before 5 minutes');
+  t.mock.timers.tick(2 * 60_000);
+  await origin.write('ok', '{"a":2}');
+  await origin.checkpoint();
+  assert.equal(loud(), 1);
+  await origin.write('ok', '{"a":3}');
+  await origin.checkpoint();
+  assert.equal(loud(), 1, 'at most once a minute');
+  t.mock.timers.tick(61_000);
+  await origin.write('ok', '{"a":4}');
+  await origin.checkpoint();
+  assert.equal(loud(), 2);
+  store.refusing = false;
+  await origin.close();
+});
