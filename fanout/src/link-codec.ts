@@ -23,15 +23,21 @@ export function encodeLinkFrame(f: ILinkFrame): Buffer {
 
 export class LinkFrameError extends Error {}
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * Reassembles length-prefixed frames from socket chunks in time linear in the bytes received:
  * chunks are kept as they arrive and a frame spanning several of them is copied exactly once, when
  * its last byte is in (`copiedBytes` counts those copies); a frame inside one chunk is decoded in
  * place. Buffered bytes stay below 4 + the frame bound: a length prefix over the bound throws
- * before its body is read. The bound can be lowered (`maxFrameBytes`), e.g. before a handshake.
+ * before its body is read. Each chunk is released as soon as its last byte is consumed, so the
+ * bytes held (`retained`) stay below 4 + the frame bound + one chunk. A zero-length frame (a
+ * LinkFrame with no oneof set, which no peer sends) is a protocol error. The bound can be lowered
+ * (`maxFrameBytes`), e.g. before a handshake.
  */
 export class LinkFrameReader {
-  /** received chunks from index `first` on are unconsumed; `head` bytes of that one are consumed */
+  /** received chunks from index `first` on are unconsumed; `head` bytes of that one are consumed;
+   * slots before `first` hold EMPTY (released) until the array is compacted */
   private chunks: Buffer[] = [];
   private first = 0;
   private head = 0;
@@ -50,6 +56,7 @@ export class LinkFrameReader {
     while (this.bytes >= 4) {
       const len = this.peekLength();
       if (len > this.maxFrameBytes) throw new LinkFrameError(`link frame of ${len} bytes exceeds ${this.maxFrameBytes}`);
+      if (len === 0) throw new LinkFrameError('empty link frame (no frame field set)');
       if (this.bytes - 4 < len) break;
       this.skip(4);
       const body = this.take(len);
@@ -85,11 +92,13 @@ export class LinkFrameReader {
       }
       n -= left;
       this.head = 0;
-      // consumed chunks are dropped in bulk (Array#shift per chunk would be quadratic)
+      // release the consumed chunk now; the array itself is compacted once at least half of it is
+      // released slots (Array#shift per chunk would be quadratic)
+      this.chunks[this.first] = EMPTY;
       if (++this.first === this.chunks.length) {
         this.chunks = [];
         this.first = 0;
-      } else if (this.first >= 1024) {
+      } else if (this.first >= 64 && this.first * 2 > this.chunks.length) {
         this.chunks = this.chunks.slice(this.first);
         this.first = 0;
       }
@@ -98,6 +107,7 @@ export class LinkFrameReader {
 
   /** the next n bytes: a view when they lie in one chunk, else one copy of exactly n bytes */
   private take(n: number): Uint8Array {
+    if (n === 0) return EMPTY;
     const first = this.chunks[this.first];
     if (first.length - this.head >= n) {
       const view = first.subarray(this.head, this.head + n);
@@ -120,5 +130,13 @@ export class LinkFrameReader {
   /** bytes received and not yet returned as frames */
   get buffered(): number {
     return this.bytes;
+  }
+
+  /** bytes of the chunks still referenced (unconsumed bytes plus the consumed head of the first);
+   * O(chunks held), for tests and diagnostics */
+  get retained(): number {
+    let sum = 0;
+    for (const c of this.chunks) sum += c.length;
+    return sum;
   }
 }

@@ -24,6 +24,8 @@
  * reassembly is linear in the frame size (link-codec.ts).
  * A base (snapshot + history) fits the link frame bound by construction: the oldest history deltas
  * that would not fit are left out (fitBaseHistory), so the gateway bridges instead of losing the link.
+ * A state that alone exceeds the bound is never sent: that doc gets LinkError{doc, doc_too_large}
+ * (the gateway passes it to its subscribers as an `error` frame) and the link carries on.
  *
  * Deltas that waited are sent coalesced:
  * a run of a doc's queued ops goes out as one exactly composed delta (split only where merge patches
@@ -32,7 +34,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { defineMetrics } from '@replicant/stream';
 import { linkProof, newNonce, proofMatches } from '@replicant/auth';
-import { isReservedDoc, longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
+import { ErrorCode, isReservedDoc, longToSeq, seqToLong, type JsonObject } from '@replicant/protocol';
 import { coalesceDeltas, deltaToLink, type Delta } from './delta.js';
 import { encodeLinkFrame, LinkFrameError, LinkFrameReader, MAX_LINK_FRAME_BYTES, type LinkFrame } from './link-codec.js';
 import type { Replica } from './replica.js';
@@ -204,7 +206,15 @@ class LinkSession implements UpstreamListener {
     // before the handshake only an `auth` frame is valid: a larger length prefix is cut at once
     this.reader = new LinkFrameReader(o.clusterSecret !== '' ? o.maxPreAuthBytes - 4 : o.maxFrameBytes);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      // nothing may throw out of a socket listener (it would end the process): any error drops this link only
+      try {
+        this.onData(chunk);
+      } catch (err) {
+        console.error(`replicant fanout: dropping link from gateway ${this.node || '(before hello)'}: ${(err as Error).message}`);
+        if (!this.closed) this.fail('link error');
+      }
+    });
     socket.on('drain', () => this.schedulePump());
     socket.on('error', () => {});
     socket.on('close', () => this.close());
@@ -429,7 +439,18 @@ class LinkSession implements UpstreamListener {
           d.inReady = false; // still loading: onBase will mark it ready again
           continue;
         }
-        this.socket.write(encodeBase(doc, base.seq, base.state, base.history, this.o.maxFrameBytes));
+        const frame = encodeBase(doc, base.seq, base.state, base.history, this.o.maxFrameBytes);
+        if (frame === undefined) {
+          // the state alone exceeds the link frame bound: refuse this doc, keep the link (an
+          // oversized frame would drop the whole link, re-route and repeat forever)
+          this.socket.write(
+            encodeLinkFrame({ error: { doc, code: ErrorCode.DocTooLarge, message: `document state exceeds the link frame bound of ${this.o.maxFrameBytes} bytes` } }),
+          );
+          this.metrics.framesOut.labels('error').inc();
+          this.unsubscribe(doc);
+          continue;
+        }
+        this.socket.write(frame);
         this.metrics.framesOut.labels('snapshot').inc();
         d.needsBase = false;
         d.collapsed = false;
@@ -517,8 +538,10 @@ export function fitBaseHistory(doc: string, stateBytes: number, history: readonl
   return i === 0 ? history : history.slice(i);
 }
 
-function encodeBase(doc: string, seq: bigint, state: JsonObject, history: Delta[], maxFrameBytes: number): Buffer {
+/** the base frame, or undefined when the state alone cannot fit in a link frame */
+function encodeBase(doc: string, seq: bigint, state: JsonObject, history: Delta[], maxFrameBytes: number): Buffer | undefined {
   const stateBytes = Buffer.from(JSON.stringify(state));
+  if (stateBytes.length + Buffer.byteLength(doc) + 64 > maxFrameBytes) return undefined;
   const fitted = fitBaseHistory(doc, stateBytes.length, history, maxFrameBytes);
   return encodeLinkFrame({ snapshot: { doc, seq: seqToLong(seq), state: stateBytes, history: fitted.map(deltaToLink) } });
 }

@@ -253,9 +253,8 @@ test('frame reassembly is linear: 1 MiB and 16 MiB frames in 1 KiB chunks copy e
   run(1024 * 1024); // warm-up
   const small = run(1024 * 1024);
   const large = run(16 * 1024 * 1024);
+  // linearity is asserted by copiedBytes above; the timing is only a diagnostic (the machine is shared)
   t.diagnostic(`1 MiB: ${small.toFixed(1)} ms, 16 MiB: ${large.toFixed(1)} ms (1 KiB chunks)`);
-  // linear: 16x the bytes in about 16x the time (loosely: the machine is shared); quadratic is ~256x
-  assert.ok(large < Math.max(small * 64, 2000), `1 MiB: ${small.toFixed(1)} ms, 16 MiB: ${large.toFixed(1)} ms`);
 });
 
 test('after the handshake, a 16 MiB frame sent in 1 KiB writes arrives without blocking the event loop; the link carries on', async (t) => {

@@ -273,3 +273,24 @@ test('a base fits the link frame bound by construction: the oldest history delta
   l.socket.destroy();
   await s.close();
 });
+
+test('a state bigger than the link frame bound: that doc gets doc_too_large, the link carries on', async () => {
+  const MAX = 16 * 1024;
+  const s = await setup({ maxFrameBytes: MAX });
+  await s.write('huge', { state: 'h'.repeat(MAX + 1000) });
+  const small = await s.write('small', { a: 1 });
+  const l = await RawLink.open(s.port, MAX); // the gateway's reader enforces the same bound
+  l.send({ hello: { nodeId: 'gw-huge', window: 1000 } });
+  l.send({ subscribe: { doc: 'huge' } });
+  const err = await Promise.race([l.next((f) => f.frame === 'error'), l.closed.then(() => assert.fail('link dropped'))]);
+  assert.equal(err.error!.doc, 'huge');
+  assert.equal(err.error!.code, 'doc_too_large');
+  assert.equal(l.frames.some((f) => f.frame === 'snapshot'), false);
+  // the link carries on: another doc is served on it
+  l.send({ subscribe: { doc: 'small' } });
+  const base = await Promise.race([l.next((f) => f.frame === 'snapshot'), l.closed.then(() => assert.fail('link dropped'))]);
+  assert.equal(base.snapshot!.doc, 'small');
+  assert.equal(longToSeq(base.snapshot!.seq), small);
+  l.socket.destroy();
+  await s.close();
+});

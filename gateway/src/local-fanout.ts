@@ -263,9 +263,11 @@ export class LocalFanout implements UpstreamListener {
     return { inactive: s.inactive, credit: s.credit, trackedDocs: s.lastSeqs?.size ?? 0, buffered: s.closed ? 0 : ws.getBufferedAmount() };
   }
 
+  /** stops the sweep and gives every doc's history back to the budget (shared with a replica in dev) */
   close(): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
+    for (const d of this.docs.values()) d.ring.clear();
   }
 
   // ---- UpstreamListener ----

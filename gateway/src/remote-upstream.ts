@@ -124,9 +124,10 @@ class Link {
           if (this.closed) return;
         }
       } catch (err) {
-        // an undecodable frame, or a patch/state over the protocol's bounds: drop the link
-        if (!(err instanceof LinkFrameError)) throw err;
-        console.error(`replicant gateway: dropping link to replica ${replica.id}: ${err.message}`);
+        // an undecodable frame, a patch/state over the protocol's bounds, or any other error while
+        // handling a frame: drop this link (it re-routes); nothing may throw out of a socket listener
+        const why = err instanceof LinkFrameError ? err.message : `error handling a link frame: ${(err as Error).message}`;
+        console.error(`replicant gateway: dropping link to replica ${replica.id}: ${why}`);
         this.closed = true; // nothing more is read; 'close' follows
         this.socket.destroy();
       }

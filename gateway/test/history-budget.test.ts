@@ -14,7 +14,7 @@ import { runInNewContext } from 'node:vm';
 import * as uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
 import type { JsonObject } from '@replicant/protocol';
-import { Delta, HistoryBudget, type HistoryRing, type Upstream, type UpstreamListener } from '@replicant/fanout';
+import { Delta, HistoryBudget, HistoryRing, type Upstream, type UpstreamListener } from '@replicant/fanout';
 import { Gateway } from '../src/gateway.js';
 import { CATCH_UP_ENTRIES } from '../src/local-fanout.js';
 
@@ -188,4 +188,30 @@ test('the catch-up cache is bounded: resumes with 200 distinct lastSeqs keep at 
   assert.ok(!docs.get(doc)!.catchUp!.has(0n), 'a seq outside the history is not cached');
   c.ws.close();
   holder.ws.close();
+});
+
+test('a shared budget (dev): after the gateway\'s fanout closes, budget.used is back to the replica share', async () => {
+  const upstream = new SyntheticUpstream();
+  const budget = new HistoryBudget(BUDGET);
+  // the replica's share of the same budget
+  const replicaRing = new HistoryRing(16, Infinity, budget);
+  replicaRing.push(new Delta('r', 2n, 1n, '{"a":1}', { a: 1 }, Date.now()));
+  const share = budget.used;
+  assert.ok(share > 0);
+  const gateway = new Gateway({ upstream, writer: { write: () => Promise.reject(new Error('read-only test')) }, historyBudget: budget });
+  const app = uWS.App();
+  gateway.attach(app);
+  const port = await new Promise<number>((resolve) => app.listen('127.0.0.1', 0, (s) => resolve(uWS.us_socket_local_port(s as uWS.us_listen_socket))));
+  const sub = await open(port);
+  sub.ws.send(JSON.stringify({ type: 'subscribe', doc: 'g' }));
+  await sub.next((f) => f.type === 'snapshot' && f.doc === 'g');
+  for (let n = 0; n < 8; n++) upstream.emit('g', BigInt(n + 1), BigInt(n + 2), n);
+  assert.ok(budget.used > share, 'the gateway holds history of its own');
+  // the fanout closes while the subscriber is still there (drain would unsubscribe it first):
+  // close() itself gives the history back
+  gateway.fanout.close();
+  assert.equal(budget.used, share);
+  await gateway.drain({ graceMs: 0 });
+  app.close();
+  assert.equal(budget.used, share);
 });

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import * as uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
 import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
@@ -204,5 +205,56 @@ test('replica loss after a checkpoint passed what the gateway has: the cold repl
   } finally {
     c.ws.close();
     await s.close();
+  }
+});
+
+test('a replica sending a zero-length link frame (00 00 00 00) drops that link only: no uncaught exception, the gateway carries on', async () => {
+  const uncaught: unknown[] = [];
+  let failFast: (err: unknown) => void = () => {};
+  const crashed = new Promise<never>((_, reject) => (failFast = reject));
+  const onUncaught = (err: unknown) => {
+    uncaught.push(err);
+    failFast(err);
+  };
+  process.on('uncaughtException', onUncaught);
+  // a fake replica: answers the gateway's hello with an empty frame, its 4-byte prefix alone in one write
+  const fake = createServer();
+  const dropped = new Promise<void>((resolve) => {
+    fake.on('connection', (s) => {
+      s.once('data', () => s.write(Buffer.from([0, 0, 0, 0])));
+      s.on('error', () => {});
+      s.on('close', () => resolve());
+    });
+  });
+  fake.listen(0, '127.0.0.1');
+  await once(fake, 'listening');
+  const hub = new MemoryRegistryHub();
+  const registry = new MemoryRegistry({ hub });
+  await registry.register({ id: 'fake', address: `127.0.0.1:${(fake.address() as AddressInfo).port}`, partitions: [0, 1, 2, 3], partitionCount: 4, load: 0 });
+  const log = new MemoryLog({ partitions: 4 });
+  const origin = await Origin.start({ log, store: new MemorySnapshotStore() });
+  const upstream = new RemoteUpstream({ registry: new MemoryRegistry({ hub }), nodeId: 'gw', partitions: 4, downCooldownMs: 60_000 });
+  const gateway = new Gateway({ upstream, writer: origin });
+  const app = uWS.App();
+  gateway.attach(app);
+  const port = await new Promise<number>((resolve) =>
+    app.listen('127.0.0.1', 0, (t) => resolve(uWS.us_socket_local_port(t as uWS.us_listen_socket))),
+  );
+  try {
+    const c = await Client.open(port);
+    c.ws.send(JSON.stringify({ type: 'subscribe', doc: 'z' }));
+    await Promise.race([dropped, crashed]); // the gateway closed the link (or the error escaped: fail at once)
+    // the gateway still serves: a publish is acknowledged
+    c.ws.send(JSON.stringify({ type: 'publish', doc: 'z', id: 'p1', patch: { a: 1 } }));
+    await c.next((f) => f.type === 'ack' && f.id === 'p1');
+    c.ws.close();
+    assert.deepEqual(uncaught, []);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    await gateway.drain({ graceMs: 0 });
+    app.close();
+    upstream.close();
+    fake.close();
+    await origin.close();
   }
 });

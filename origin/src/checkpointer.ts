@@ -13,7 +13,9 @@
  * held at the first record of theirs not in the store, so a restart (and log retention, which never
  * deletes past the covered offset) still replays it. Later checkpoints commit the others in a batch
  * without them and retry them alone. If no single document can be written either, the store itself
- * is failing: the checkpoint fails as a whole and is retried next interval.
+ * is failing: the checkpoint fails as a whole and is retried next interval. Kafka's time-based
+ * retention does not honour covered offsets, so while any doc has failed for over LONG_FAILING_MS
+ * (5 min) an error line says so, at most once a minute.
  */
 import type { Capture, Materializer } from './materializer.js';
 import type { SnapshotStore } from '@replicant/stream';
@@ -25,6 +27,8 @@ export interface CheckpointerOptions {
 }
 
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 200;
+/** a doc failing to checkpoint for longer than this gets an error log line (at most once a minute) */
+export const LONG_FAILING_MS = 5 * 60_000;
 
 function samePositions(a: Map<number, bigint>, b: Map<number, bigint>): boolean {
   if (a.size !== b.size) return false;
@@ -43,6 +47,9 @@ export class Checkpointer {
   private failing = false;
   /** documents whose snapshot could not be written, to the partition they hold back */
   private readonly failingDocs = new Map<string, number>();
+  /** when each failing document first failed (ms), for the loud log below */
+  private readonly failingSince = new Map<string, number>();
+  private lastLoudLog = -Infinity;
   private closed = false;
   private abandoned = false;
   /** successful commits (tests, diagnostics) */
@@ -151,7 +158,8 @@ export class Checkpointer {
    * rest in one batch (and, when that batch fails, now or as `batchErr`, one by one). Returns the
    * indexes that failed (with their errors). Throws, recording nothing, when the store itself is down: the commit of the
    * (held back) covered offsets is the proof that it is not, and after 8 failures without a single
-   * write an empty commit probes it before more documents are tried.
+   * write a commit of the covered offsets held back at every unwritten doc probes it (real I/O on
+   * every store) before more documents are tried.
    */
   private async isolate(cap: Capture, batchErr: unknown): Promise<Set<number>> {
     const failed = new Map<number, unknown>();
@@ -168,10 +176,14 @@ export class Checkpointer {
       }
     }
     let probed = false;
-    for (const i of suspects) {
+    for (let k = 0; k < suspects.length; k++) {
+      const i = suspects[k];
       if (written === 0 && failed.size === 8 && !probed) {
         probed = true;
-        await this.store.commit([], new Map()); // throws when the store is down, not one doc refused
+        // A commit that does I/O on every store (an empty one returns at once on Redis and files):
+        // the covered offsets held back at every doc not yet written, which is always safe to store
+        // (covered offsets only advance). It throws when the store is down, not one doc refused.
+        await this.store.commit([], this.held(cap, new Set([...failed.keys(), ...suspects.slice(k)])));
       }
       try {
         await this.store.commit([cap.snapshots[i]], new Map());
@@ -207,6 +219,22 @@ export class Checkpointer {
     this.failingDocs.clear();
     for (const [doc, p] of now) this.failingDocs.set(doc, p);
     this.metrics.failingDocs.set(this.failingDocs.size);
+    // Kafka's time-based retention ignores covered offsets: a doc failing for long risks records
+    // its partition's replay needs being deleted. Loud, at most once a minute.
+    const t = Date.now();
+    for (const doc of this.failingSince.keys()) if (!now.has(doc)) this.failingSince.delete(doc);
+    let oldest = t;
+    for (const doc of now.keys()) {
+      if (!this.failingSince.has(doc)) this.failingSince.set(doc, t);
+      oldest = Math.min(oldest, this.failingSince.get(doc)!);
+    }
+    if (now.size > 0 && t - oldest > LONG_FAILING_MS && t - this.lastLoudLog >= 60_000) {
+      this.lastLoudLog = t;
+      console.error(
+        `checkpoint: ${now.size} document(s) have failed to checkpoint, the oldest for ${Math.round((t - oldest) / 60_000)} min; ` +
+          `their partitions' covered offsets are held, and log retention by time (Kafka retention.ms) may delete records a restart needs`,
+      );
+    }
   }
 
   /**

@@ -52,13 +52,17 @@ export interface OriginOptions {
   readBarrierTimeoutMs?: number;
   /**
    * MAX_DOC_BYTES: written into every op this origin appends, so the fold of every reader rejects
-   * an op that would grow a document's state as JSON past it (413 doc_too_large). Default 16 MiB.
+   * an op that would grow a document's state as JSON past it (413 doc_too_large). Default 16 MiB;
+   * 1 KiB .. MAX_MAX_DOC_BYTES (32 MiB: a link base, the state plus its history, must fit the
+   * 64 MiB link frame), else Origin.start throws.
    */
   maxDocBytes?: number;
 }
 
 export const DEFAULT_READ_BARRIER_TIMEOUT_MS = 5000;
 export const DEFAULT_MAX_DOC_BYTES = 16 * 1024 * 1024;
+/** the largest MAX_DOC_BYTES (cli/src/config.ts caps the setting at the same value) */
+export const MAX_MAX_DOC_BYTES = 32 * 1024 * 1024;
 /** a restore whose If-Match-free write met a concurrent write is recomputed this many times before 412 */
 export const RESTORE_ATTEMPTS = 3;
 
@@ -148,6 +152,10 @@ export class Origin {
 
   /** Replays the log from the last checkpoint (until caught up with the log end), then serves. */
   static async start(opts: OriginOptions): Promise<Origin> {
+    const m = opts.maxDocBytes;
+    if (m !== undefined && !(Number.isInteger(m) && m >= 1024 && m <= MAX_MAX_DOC_BYTES)) {
+      throw new RangeError(`maxDocBytes must be an integer from 1024 to ${MAX_MAX_DOC_BYTES}, got ${m}`);
+    }
     const origin = new Origin(opts.log, opts.store, opts);
     // before the first view: a loss noticed while it catches up starts it over
     opts.store.onLoss?.((err) => origin.onStoreLoss(err));

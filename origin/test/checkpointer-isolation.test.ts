@@ -120,3 +120,76 @@ test('with log retention, a restart after a failing doc still replays its acknow
   assert.deepEqual((await b.origin.read('bad')).state, { kept: 'acknowledged' });
   assert.equal((await b.origin.read('good-9')).state.i, 199);
 });
+
+test('a store that is down fails the checkpoint after a few tries, not one try per dirty doc', async (t) => {
+  /** down: every commit that does I/O throws; an empty commit returns without I/O, as on Redis and files */
+  class DownStore implements SnapshotStore {
+    down = false;
+    commits = 0;
+    constructor(readonly inner: SnapshotStore) {}
+    get(docId: string): Promise<DocSnapshot | undefined> {
+      return this.inner.get(docId);
+    }
+    async commit(snapshots: DocSnapshot[], covered: Map<number, bigint>): Promise<void> {
+      if (snapshots.length === 0 && covered.size === 0) return;
+      this.commits++;
+      if (this.down) throw Object.assign(new Error('connect ECONNREFUSED 10.1.2.3:6379'), { code: 'ECONNREFUSED' });
+      return this.inner.commit(snapshots, covered);
+    }
+    covered(partition: number): Promise<bigint> {
+      return this.inner.covered(partition);
+    }
+    close(): Promise<void> {
+      return this.inner.close();
+    }
+  }
+  const log = new MemoryLog({ partitions: 4 });
+  const store = new DownStore(new MemorySnapshotStore());
+  const origErr = console.error;
+  console.error = () => {};
+  t.after(() => (console.error = origErr));
+  const origin = await Origin.start({ log, store, checkpointIntervalMs: 3_600_000 });
+  const docs = Array.from({ length: 100 }, (_, i) => `d-${i}`);
+  for (const d of docs) await origin.write(d, '{"a":1}');
+  store.down = true;
+  store.commits = 0;
+  await assert.rejects(origin.checkpoint());
+  // the batch, 8 docs alone, and the probe (which does I/O): never the 100 docs one by one
+  assert.ok(store.commits <= 10, `${store.commits} commits against a store that is down`);
+  store.down = false;
+  await origin.checkpoint();
+  for (const d of docs) assert.deepEqual((await store.inner.get(d))?.state, { a: 1 });
+  await origin.close();
+});
+
+test('a doc failing for over 5 minutes is logged as an error at most once a minute (time retention ignores covered offsets)', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  const log = new MemoryLog({ partitions: 4 });
+  const store = new RefusingStore(new MemorySnapshotStore(), 'bad');
+  const logged: string[] = [];
+  const origErr = console.error;
+  console.error = (...a: unknown[]) => void logged.push(a.map(String).join(' '));
+  t.after(() => (console.error = origErr));
+  const origin = await Origin.start({ log, store, checkpointIntervalMs: 3_600_000 });
+  const loud = () => logged.filter((l) => l.includes('have failed to checkpoint')).length;
+  await origin.write('bad', '{"b":1}');
+  await origin.checkpoint();
+  assert.equal(loud(), 0, 'not at the first failure');
+  t.mock.timers.tick(4 * 60_000);
+  await origin.write('ok', '{"a":1}'); // something to checkpoint
+  await origin.checkpoint();
+  assert.equal(loud(), 0, 'not before 5 minutes');
+  t.mock.timers.tick(2 * 60_000);
+  await origin.write('ok', '{"a":2}');
+  await origin.checkpoint();
+  assert.equal(loud(), 1);
+  await origin.write('ok', '{"a":3}');
+  await origin.checkpoint();
+  assert.equal(loud(), 1, 'at most once a minute');
+  t.mock.timers.tick(61_000);
+  await origin.write('ok', '{"a":4}');
+  await origin.checkpoint();
+  assert.equal(loud(), 2);
+  store.refusing = false;
+  await origin.close();
+});

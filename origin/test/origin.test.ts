@@ -161,3 +161,11 @@ test('files: acknowledged writes survive a restart (with and without a final che
     await o3.close();
   });
 });
+
+test('maxDocBytes outside 1 KiB .. 32 MiB is refused at start (a link base must fit the 64 MiB link frame)', async () => {
+  for (const bad of [64 * 1024 * 1024, 32 * 1024 * 1024 + 1, 100, 1024.5]) {
+    await assert.rejects(Origin.start({ log: new MemoryLog({ partitions: 1 }), store: new MemorySnapshotStore(), maxDocBytes: bad }), RangeError);
+  }
+  const o = await Origin.start({ log: new MemoryLog({ partitions: 1 }), store: new MemorySnapshotStore(), maxDocBytes: 32 * 1024 * 1024 });
+  await o.close();
+});

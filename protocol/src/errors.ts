@@ -26,7 +26,9 @@ export const ErrorCode = {
   // before, so it is not applied now (docs/protocol.md, "Exactly once")
   IdempotencyExpired: 'idempotency_expired',
   // the op would make the document's state larger than MAX_DOC_BYTES (HTTP 413): not applied, decided
-  // in the fold; the document keeps its state. Permanent for that op.
+  // in the fold; the document keeps its state. Final for that op; the same patch sent again is a new
+  // op, decided again (it applies once the doc has shrunk). With a doc and no id: a subscription whose
+  // state does not fit the link frame (fanout link-server.ts).
   DocTooLarge: 'doc_too_large',
   // history / ?at= / restore older than what the log retains (HTTP 410, names the oldest seq available)
   HistoryExpired: 'history_expired',
