@@ -18,7 +18,12 @@ const SECRET = 'cluster-jwt-secret-0123456789';
 const API_KEY = 'cluster-api-key-0123456789';
 
 /** connects to a link port, runs `script` on the first frame, collects frames until the close */
-async function rawLink(port: number, script: (first: LinkFrame, send: (f: object) => void) => void): Promise<LinkFrame[]> {
+async function rawLink(
+  port: number,
+  script: (first: LinkFrame, send: (f: object) => void) => void,
+  /** called with every later frame */
+  onFrame?: (f: LinkFrame, send: (f: object) => void) => void,
+): Promise<LinkFrame[]> {
   const s = netConnect({ host: '127.0.0.1', port });
   const reader = new LinkFrameReader();
   const frames: LinkFrame[] = [];
@@ -27,6 +32,7 @@ async function rawLink(port: number, script: (first: LinkFrame, send: (f: object
     for (const f of reader.push(b)) {
       frames.push(f);
       if (frames.length === 1) script(f, send);
+      else onFrame?.(f, send);
     }
   });
   s.on('error', () => {}); // the replica may reset the connection while we still write
@@ -86,8 +92,12 @@ test('cluster with auth on: links need CLUSTER_SECRET, writes are signed, scoped
     send({ auth: { nonce: gw, proof: linkProof(c.env.CLUSTER_SECRET, 'gateway', f.challenge!.nonce!, gw) } });
     send({ hello: { nodeId: 'insider', window: 100 } });
     send({ subscribe: { doc: 'sec:1' } });
-    setTimeout(() => send({ bogus: true }), 0);
-  }).catch(() => []);
+  }, (f, send) => {
+    // an empty frame (a protocol error) ends the link, only once the handshake was answered: sent
+    // with the frames above it could share one read with them, and a read that holds a protocol
+    // error is dropped whole
+    if (f.frame === 'authOk') send({ bogus: true });
+  });
   assert.ok(right.some((f) => f.frame === 'authOk'));
 
   // a scoped client through the gateway: reads what it may, its publish reaches origin signed
