@@ -190,28 +190,23 @@ export class Materializer {
 
   /** Resolves once every partition p has been applied up to targets[p] (exclusive). */
   async waitPositions(targets: readonly bigint[]): Promise<void> {
-    while (targets.some((t, p) => this.positions[p] < t)) {
-      if (this.closed) throw new MaterializerError(ErrorCode.Unavailable, 'materializer is closed');
-      this.progress ??= (() => {
-        let resolve!: () => void;
-        const promise = new Promise<void>((r) => (resolve = r));
-        return { promise, resolve };
-      })();
-      await this.progress.promise;
-    }
+    while (targets.some((t, p) => this.positions[p] < t)) await this.nextProgress();
   }
 
   /** Resolves once `partition` has been applied up to `target` (exclusive): the read barrier's wait. */
   async waitPosition(partition: number, target: bigint): Promise<void> {
-    while (this.positions[partition] < target) {
-      if (this.closed) throw new MaterializerError(ErrorCode.Unavailable, 'materializer is closed');
-      this.progress ??= (() => {
-        let resolve!: () => void;
-        const promise = new Promise<void>((r) => (resolve = r));
-        return { promise, resolve };
-      })();
-      await this.progress.promise;
-    }
+    while (this.positions[partition] < target) await this.nextProgress();
+  }
+
+  /** the next advance of any position (one shared promise for every waiter); rejects once closed */
+  private nextProgress(): Promise<void> {
+    if (this.closed) return Promise.reject(new MaterializerError(ErrorCode.Unavailable, 'materializer is closed'));
+    this.progress ??= (() => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      return { promise, resolve };
+    })();
+    return this.progress.promise;
   }
 
   private skipTo(partition: number, next: bigint): void {
