@@ -131,11 +131,11 @@ test('retention deleting records while a read runs: the read starts over from th
 
 test('an op refused as doc_too_large is not history: pages and ?at= states equal what subscribers held', async (t) => {
   const log = new MemoryLog({ partitions: 1 });
-  const origin = await Origin.start({ log, store: new MemorySnapshotStore(), maxDocBytes: 64 });
+  const origin = await Origin.start({ log, store: new MemorySnapshotStore(), maxDocBytes: 1024 }); // the smallest bound Origin accepts
   t.after(() => origin.close());
   const s1 = await origin.write('d', '{"a":1}');
   // its record carries the bound; the fold refuses it (413) and every reader must too
-  await assert.rejects(origin.write('d', JSON.stringify({ big: 'x'.repeat(100) })), (e: OriginError) => e.status === 413 && e.code === 'doc_too_large');
+  await assert.rejects(origin.write('d', JSON.stringify({ big: 'x'.repeat(2000) })), (e: OriginError) => e.status === 413 && e.code === 'doc_too_large');
   const s3 = await origin.write('d', '{"b":2}');
   assert.deepEqual(await origin.read('d'), { seq: s3, state: { a: 1, b: 2 } });
   const h = new History(log, new MemorySnapshotStore());
