@@ -210,10 +210,15 @@ async function runRendered(objs: K8sObject[], outside: Outside, dir: string): Pr
   await Promise.all(tier('fanout').map(start));
   await Promise.all(tier('gateway').map(start));
   const at = (pod: LocalPod, port: string) => `${pod.ip}:${pod.ports.get(pod.named.get(port)!)}`;
-  // readiness as the kubelet sees it: /readyz on each pod's admin port
+  // readiness as the kubelet sees it: /readyz on each pod's admin port, probed as a readinessProbe
+  // does (a gateway becomes ready only once it holds the ~control base, shortly after its ready line)
   for (const p of pods) {
-    const r = await fetch(`http://${at(p, 'admin')}/readyz`);
-    assert.equal(r.status, 200, `${p.name} /readyz`);
+    let status = 0;
+    for (const deadline = Date.now() + 10_000; status !== 200 && Date.now() < deadline; ) {
+      if (status !== 0) await new Promise((r) => setTimeout(r, 100)); // the probe period
+      status = (await fetch(`http://${at(p, 'admin')}/readyz`)).status;
+    }
+    assert.equal(status, 200, `${p.name} /readyz`);
   }
   return { pods, envs, tier, at };
 }
