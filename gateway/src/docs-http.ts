@@ -23,7 +23,7 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { AuthError, isClusterAuth, signClusterRequest, type HttpAuthenticator, type Principal } from '@replicant/auth';
-import { ErrorCode, isValidDocId } from '@replicant/protocol';
+import { answerJson, errorBody, ErrorCode, isValidDocId, readBody } from '@replicant/protocol';
 
 export interface DocsHttpOptions {
   /** origin's base URL, e.g. http://origin:8081 (never shown to clients) */
@@ -47,50 +47,13 @@ export interface DocsHttpOptions {
 
 type Access = 'read' | 'write';
 
+/** answered or aborted: nothing more is written */
 interface Req {
-  aborted: boolean;
+  done: boolean;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  200: 'OK',
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  410: 'Gone',
-  412: 'Precondition Failed',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
 
-function reply(
-  res: HttpResponse,
-  r: Req,
-  status: number,
-  body: string,
-  headers: { etag?: string | null; retryAfter?: string | null; allow?: string; close?: boolean } = {},
-): void {
-  if (r.aborted) return;
-  r.aborted = true; // one response per request
-  res.cork(() => {
-    res.writeStatus(`${status} ${STATUS_TEXT[status] ?? 'Status'}`); // a status line always has a reason phrase
-    res.writeHeader('Content-Type', 'application/json');
-    if (headers.etag) res.writeHeader('ETag', headers.etag);
-    if (headers.retryAfter) res.writeHeader('Retry-After', headers.retryAfter);
-    if (headers.allow) res.writeHeader('Allow', headers.allow);
-    if (status === 401) res.writeHeader('WWW-Authenticate', 'Bearer');
-    res.end(body, headers.close ?? false);
-  });
-}
 
-function errorBody(code: string, message: string): string {
-  return JSON.stringify({ error: { code, message } });
-}
 
 export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void {
   const base = opts.originUrl.replace(/\/+$/, '');
@@ -138,19 +101,20 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     let status: number;
     let text: string;
     let etag: string | null;
-    let retryAfter: string | null;
+    let retryAfterSec: number | null;
     try {
       const out = await fetch(base + target, { method, headers, body: body === undefined ? undefined : new Uint8Array(body), signal: AbortSignal.timeout(timeoutMs) });
       text = await out.text();
       status = out.status;
       etag = out.headers.get('etag');
-      retryAfter = out.headers.get('retry-after');
+      const ra = out.headers.get('retry-after');
+      retryAfterSec = ra === null ? null : Number(ra) || 1;
     } catch {
-      return reply(res, r, 503, errorBody(ErrorCode.Unavailable, 'origin unreachable; retry later'), { retryAfter: '1' });
+      return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'origin unreachable; retry later'), { retryAfterSec: 1 });
     }
     // origin refused the cluster's own signature (a secret being rolled): not the client's fault
-    if (status === 401 && opts.clusterSecret) return reply(res, r, 503, errorBody(ErrorCode.Unavailable, 'origin refused the cluster signature; retry later'), { retryAfter: '1' });
-    reply(res, r, status, text, { etag, retryAfter });
+    if (status === 401 && opts.clusterSecret) return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'origin refused the cluster signature; retry later'), { retryAfterSec: 1 });
+    answerJson(res, r, status, text, { etag, retryAfterSec });
   };
 
   /** the shared front half: doc id, auth, inflight bound; then `go` with the request's parts */
@@ -162,14 +126,14 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     const contentLength = req.getHeader('content-length');
     const hasBody = (contentLength !== '' && contentLength !== '0') || req.getHeader('transfer-encoding') !== '';
     const isPost = access === 'write';
-    const r: Req = { aborted: false };
+    const r: Req = { done: false };
     let held = false; // counted in `inflight`
     const release = () => {
       if (held) inflight--;
       held = false;
     };
     res.onAborted(() => {
-      r.aborted = true;
+      r.done = true;
       release();
     });
     let docId: string | undefined;
@@ -178,15 +142,15 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     } catch {
       docId = undefined;
     }
-    if (docId === undefined || !isValidDocId(docId)) return reply(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'), { close: hasBody });
+    if (docId === undefined || !isValidDocId(docId)) return answerJson(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'), { close: hasBody });
     if (authRequired && authorization === '') {
-      return reply(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'), { close: hasBody });
+      return answerJson(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'), { close: hasBody });
     }
     if (isPost && contentLength !== '' && !(Number(contentLength) <= maxBody)) {
-      return reply(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true });
+      return answerJson(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true });
     }
     if (inflight >= maxInflight) {
-      return reply(res, r, 503, errorBody(ErrorCode.Unavailable, 'too many requests in flight at this gateway'), { retryAfter: '1', close: hasBody });
+      return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'too many requests in flight at this gateway'), { retryAfterSec: 1, close: hasBody });
     }
     inflight++;
     held = true;
@@ -194,24 +158,13 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     const allowed = check(authorization, docId, access);
     const run = (body: Buffer | undefined) =>
       void allowed
-        .then((denied) => (denied ? reply(res, r, denied[0], denied[1]) : forward(res, r, isPost ? 'POST' : 'GET', target, h, body)))
-        .catch(() => reply(res, r, 503, errorBody(ErrorCode.Unavailable, 'retry later'), { retryAfter: '1' }))
+        .then((denied) => (denied ? answerJson(res, r, denied[0], denied[1]) : forward(res, r, isPost ? 'POST' : 'GET', target, h, body)))
+        .catch(() => answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'retry later'), { retryAfterSec: 1 }))
         .finally(release);
     if (!isPost) return run(undefined);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    res.onData((chunk, isLast) => {
-      if (over) return;
-      size += chunk.byteLength;
-      if (size > maxBody) {
-        over = true;
-        chunks.length = 0;
-        release();
-        return reply(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true });
-      }
-      chunks.push(Buffer.from(chunk.slice(0))); // copy: uWS reuses the chunk's memory
-      if (isLast) run(Buffer.concat(chunks, size));
+    readBody(res, r, contentLength, { maxBytes: maxBody }, run, () => {
+      release();
+      answerJson(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true });
     });
   };
 
@@ -220,7 +173,7 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
   app.get('/v1/docs/:docId', route('read', ''));
   app.get('/v1/docs/:docId/history', route('read', '/history'));
   const notAllowed = (allow: string) => (res: HttpResponse) =>
-    reply(res, { aborted: false }, 405, errorBody(ErrorCode.MethodNotAllowed, `use ${allow}`), { allow, close: true });
+    answerJson(res, { done: false }, 405, errorBody(ErrorCode.MethodNotAllowed, `use ${allow}`), { allow, close: true });
   app.any('/v1/docs/:docId', notAllowed('GET, POST'));
   app.any('/v1/docs/:docId/history', notAllowed('GET'));
   app.any('/v1/docs/:docId/restore', notAllowed('POST'));

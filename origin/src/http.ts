@@ -35,7 +35,16 @@ import {
   type HttpAuthenticator,
   type Principal,
 } from '@replicant/auth';
-import { ErrorCode, isValidDocId, parseSeq } from '@replicant/protocol';
+import {
+  answerJson,
+  BodyBudget,
+  errorBody,
+  ErrorCode,
+  isValidDocId,
+  parseSeq,
+  readBody,
+  type BodyRefusal,
+} from '@replicant/protocol';
 import { OriginError } from './origin.js';
 import { HistoryExpiredError, HISTORY_MAX_LIMIT, type HistoryPage } from './history.js';
 import { originMetrics } from './metrics.js';
@@ -62,22 +71,6 @@ export interface OriginHttpOptions {
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DISCARD_BYTES = 16 * 1024 * 1024;
 
-const STATUS: Record<number, string> = {
-  200: '200 OK',
-  400: '400 Bad Request',
-  401: '401 Unauthorized',
-  403: '403 Forbidden',
-  404: '404 Not Found',
-  405: '405 Method Not Allowed',
-  409: '409 Conflict',
-  410: '410 Gone',
-  412: '412 Precondition Failed',
-  413: '413 Payload Too Large',
-  415: '415 Unsupported Media Type',
-  422: '422 Unprocessable Entity',
-  500: '500 Internal Server Error',
-  503: '503 Service Unavailable',
-};
 
 const ACCEPTED_TYPES = new Set(['application/merge-patch+json', 'application/json', '']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -89,38 +82,15 @@ interface Req {
   done: boolean;
 }
 
-function errorBody(code: string, message: string): string {
-  return JSON.stringify({ error: { code, message } });
-}
 
-/** Sends one complete response (corked: it may run outside a uWS callback). */
-function send(
-  res: HttpResponse,
-  r: Req,
-  status: number,
-  body: string,
-  extra?: { retryAfterSec?: number; allow?: string; close?: boolean; etag?: string },
-): void {
-  if (r.aborted) return;
-  r.done = true;
-  res.cork(() => {
-    res.writeStatus(STATUS[status] ?? `${status} Error`);
-    res.writeHeader('Content-Type', 'application/json');
-    if (extra?.retryAfterSec !== undefined) res.writeHeader('Retry-After', String(Math.max(1, Math.ceil(extra.retryAfterSec))));
-    if (extra?.allow !== undefined) res.writeHeader('Allow', extra.allow);
-    if (extra?.etag !== undefined) res.writeHeader('ETag', extra.etag);
-    if (status === 401) res.writeHeader('WWW-Authenticate', 'Bearer');
-    res.end(body, extra?.close ?? false);
-  });
-}
 
 function sendError(res: HttpResponse, r: Req, err: unknown, close = false): void {
   const e =
     err instanceof OriginError ? err : new OriginError(ErrorCode.Internal, 500, 'internal error');
   if (!(err instanceof OriginError)) console.error('origin http: internal error:', err);
   // 410 history_expired names the oldest seq still available
-  const body = err instanceof HistoryExpiredError ? JSON.stringify({ error: { code: e.code, message: e.message, oldest: String(err.oldest) } }) : errorBody(e.code, e.message);
-  send(res, r, e.status, body, { retryAfterSec: e.status === 503 ? (e.retryAfterSec ?? 1) : undefined, close });
+  const body = errorBody(e.code, e.message, err instanceof HistoryExpiredError ? { oldest: String(err.oldest) } : undefined);
+  answerJson(res, r, e.status, body, { retryAfterSec: e.status === 503 ? (e.retryAfterSec ?? 1) : undefined, close });
 }
 
 /** a history page as JSON: patches are stored JSON text, inserted as they are */
@@ -245,11 +215,13 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     return p;
   };
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const maxBuffered = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
-  const maxDiscard = Math.max(maxBody, opts.maxDiscardBytes ?? DEFAULT_MAX_DISCARD_BYTES);
-  let buffered = 0;
+  const bodyLimits = {
+    maxBytes: maxBody,
+    maxDiscardBytes: opts.maxDiscardBytes ?? DEFAULT_MAX_DISCARD_BYTES,
+    budget: new BodyBudget(opts.maxBufferedBytes ?? 64 * 1024 * 1024),
+  };
   const replay = new ReplayCache({ maxEntries: opts.replayCacheEntries, maxBytes: opts.replayCacheBytes });
-  const deny = (res: HttpResponse, r: Req, d: Denied) => send(res, r, d.status, errorBody(d.code, d.message), { retryAfterSec: d.retryAfterSec });
+  const deny = (res: HttpResponse, r: Req, d: Denied) => answerJson(res, r, d.status, errorBody(d.code, d.message), { retryAfterSec: d.retryAfterSec });
 
   /** POST /v1/docs/{id} (a write) and POST /v1/docs/{id}/restore (`{"seq":"<s>"}`, answered like a write) */
   const post = (restore: boolean) => (res: HttpResponse, req: HttpRequest) => {
@@ -265,31 +237,21 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     const hasBody = (contentLength !== '' && contentLength !== '0') || req.getHeader('transfer-encoding') !== '';
 
     const r: Req = { aborted: false, done: false };
-    let mine = 0; // bytes of this request counted in `buffered`
-    const release = () => {
-      buffered -= mine;
-      mine = 0;
-    };
-    res.onAborted(() => {
-      r.aborted = true;
-      r.done = true;
-      release();
-    });
 
     // early answers close the connection when a body is still coming, so it is never misparsed
     if (docId === undefined) {
-      return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'), { close: hasBody });
+      return answerJson(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'), { close: hasBody });
     }
     if (ifMatch === undefined) {
-      return send(res, r, 400, errorBody(ErrorCode.BadRequest, 'If-Match must be one quoted decimal seq, e.g. "123"'), { close: hasBody });
+      return answerJson(res, r, 400, errorBody(ErrorCode.BadRequest, 'If-Match must be one quoted decimal seq, e.g. "123"'), { close: hasBody });
     }
     if (authRequired && authorization === '') {
-      return send(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'), { close: hasBody });
+      return answerJson(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'), { close: hasBody });
     }
     const principal = startAuth(authorization);
     const mediaType = contentType.split(';')[0].trim().toLowerCase();
     if (!ACCEPTED_TYPES.has(mediaType)) {
-      return send(
+      return answerJson(
         res,
         r,
         415,
@@ -297,51 +259,18 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
         { close: hasBody },
       );
     }
-    const tooLarge = (close: boolean) =>
-      send(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close });
-    // over the limit: drop the body (bounded by maxDiscard) and answer once it is read
-    let discarding = false;
-    if (contentLength !== '' && !(Number(contentLength) <= maxBody)) {
-      if (!(Number(contentLength) <= maxDiscard)) return tooLarge(true);
-      discarding = true;
-    }
-
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.onData((chunk, isLast) => {
-      if (r.done) return;
-      size += chunk.byteLength;
-      if (discarding || size > maxBody) {
-        if (!discarding) {
-          discarding = true;
-          chunks.length = 0;
-          release();
-        }
-        if (isLast) return tooLarge(false);
-        if (size > maxDiscard) return tooLarge(true);
-        return;
-      }
-      if (chunk.byteLength > 0) {
-        if (buffered + chunk.byteLength > maxBuffered) {
-          release();
-          return send(res, r, 503, errorBody(ErrorCode.Unavailable, 'server is buffering too many request bodies'), {
-            retryAfterSec: 1,
-            close: true,
-          });
-        }
-        buffered += chunk.byteLength;
-        mine += chunk.byteLength;
-        chunks.push(Buffer.from(chunk.slice(0))); // copy: uWS neuters the chunk after this callback
-      }
-      if (!isLast) return;
-      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
-      chunks.length = 0;
-      release();
+    // over the limit: the body is dropped (up to maxDiscardBytes) and answered 413 once read
+    const refused = (why: BodyRefusal) =>
+      why.reason === 'busy'
+        ? answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'server is buffering too many request bodies'), { retryAfterSec: 1, close: true })
+        : answerJson(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: why.close });
+    // answers above are synchronous; from here on the answer is asynchronous, so abort is observed
+    const reading = readBody(res, r, contentLength, bodyLimits, (body) => {
       let text: string;
       try {
         text = utf8.decode(body);
       } catch {
-        return send(res, r, 400, errorBody(ErrorCode.BadPatch, 'body is not valid UTF-8'));
+        return answerJson(res, r, 400, errorBody(ErrorCode.BadPatch, 'body is not valid UTF-8'));
       }
       let restoreSeq = 0n;
       if (restore) {
@@ -352,14 +281,14 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
           seqText = undefined;
         }
         const s = typeof seqText === 'string' ? seqQuery(seqText) : null;
-        if (s === undefined || s === null) return send(res, r, 400, errorBody(ErrorCode.BadSeq, 'restore body must be {"seq":"<decimal seq>"}'));
+        if (s === undefined || s === null) return answerJson(res, r, 400, errorBody(ErrorCode.BadSeq, 'restore body must be {"seq":"<decimal seq>"}'));
         restoreSeq = s;
       }
       const key = idempotencyKey === '' ? undefined : idempotencyKey;
       const ifSeq = ifMatch === '' ? undefined : ifMatch;
       const write = () =>
         (restore ? origin.restore(docId, restoreSeq, key, ifSeq) : origin.write(docId, text, key, ifSeq)).then(
-          (seq) => send(res, r, 200, `{"seq":"${seq}"}`),
+          (seq) => answerJson(res, r, 200, `{"seq":"${seq}"}`),
           (err) => sendError(res, r, err),
         );
       if (!authRequired && !isClusterAuth(authorization)) return void write();
@@ -375,6 +304,12 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
         if (denied) deny(res, r, denied);
         else void write();
       });
+    }, refused);
+    // (unless it was refused at once: a finished response must not be touched)
+    if (!r.done) res.onAborted(() => {
+      r.aborted = true;
+      r.done = true;
+      reading.release();
     });
   };
   app.post('/v1/docs/:docId', post(false));
@@ -400,22 +335,22 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     // ?at=<seq>: the state as of that seq (history.ts), not the latest
     const at = seqQuery(req.getQuery('at'));
     if (at !== undefined && at !== null) gone = new AbortController();
-    if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
+    if (docId === undefined) return answerJson(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
     if (readMode !== undefined && readMode !== 'local') {
-      return send(res, r, 400, errorBody(ErrorCode.BadRequest, 'read must be "local" or absent (linearizable)'));
+      return answerJson(res, r, 400, errorBody(ErrorCode.BadRequest, 'read must be "local" or absent (linearizable)'));
     }
-    if (at === null) return send(res, r, 400, errorBody(ErrorCode.BadSeq, 'at must be a decimal seq'));
+    if (at === null) return answerJson(res, r, 400, errorBody(ErrorCode.BadSeq, 'at must be a decimal seq'));
     const readOpts = readMode === 'local' ? LOCAL : undefined;
     const read = () =>
       (at !== undefined
         ? origin.stateAt(docId, at, gone?.signal).then(({ seq, state }) => ({ seq, stateJson: JSON.stringify(state) }))
         : origin.readJson(docId, readOpts)
       ).then(
-        ({ seq, stateJson }) => send(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`, { etag: `"${seq}"` }),
+        ({ seq, stateJson }) => answerJson(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`, { etag: `"${seq}"` }),
         (err) => sendError(res, r, err),
       );
     if (!authRequired && !isClusterAuth(authorization)) return void read();
-    if (authorization === '') return send(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
+    if (authorization === '') return answerJson(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
     const signed: ClusterRequest = { method: 'GET', target: signedTarget(docId, query), idempotencyKey, ifMatch: ifMatchHeader, contentType, body: '' };
     checkAccess(opts, replay, authorization, docId, 'read', signed, startAuth(authorization)).then((denied) => {
       if (denied) deny(res, r, denied);
@@ -439,17 +374,17 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     const contentType = req.getHeader('content-type');
     const after = seqQuery(req.getQuery('after'));
     const limitText = req.getQuery('limit');
-    if (docId === undefined) return send(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
-    if (after === null) return send(res, r, 400, errorBody(ErrorCode.BadSeq, 'after must be a decimal seq'));
+    if (docId === undefined) return answerJson(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'));
+    if (after === null) return answerJson(res, r, 400, errorBody(ErrorCode.BadSeq, 'after must be a decimal seq'));
     const limit = limitText === undefined ? HISTORY_MAX_LIMIT : /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : 0;
-    if (limit < 1 || limit > HISTORY_MAX_LIMIT) return send(res, r, 400, errorBody(ErrorCode.BadRequest, `limit must be 1..${HISTORY_MAX_LIMIT}`));
+    if (limit < 1 || limit > HISTORY_MAX_LIMIT) return answerJson(res, r, 400, errorBody(ErrorCode.BadRequest, `limit must be 1..${HISTORY_MAX_LIMIT}`));
     const read = () =>
       origin.history(docId, after ?? 0n, limit, gone.signal).then(
-        (page) => send(res, r, 200, pageJson(page)),
+        (page) => answerJson(res, r, 200, pageJson(page)),
         (err) => sendError(res, r, err),
       );
     if (!authRequired && !isClusterAuth(authorization)) return void read();
-    if (authorization === '') return send(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
+    if (authorization === '') return answerJson(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
     const signed: ClusterRequest = { method: 'GET', target: signedTarget(docId, query, '/history'), idempotencyKey, ifMatch: ifMatchHeader, contentType, body: '' };
     checkAccess(opts, replay, authorization, docId, 'read', signed, startAuth(authorization)).then((denied) => {
       if (denied) deny(res, r, denied);
@@ -459,16 +394,16 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
 
   app.any('/v1/docs/:docId/history', (res) => {
     const r: Req = { aborted: false, done: false };
-    send(res, r, 405, errorBody(ErrorCode.MethodNotAllowed, 'use GET'), { allow: 'GET', close: true });
+    answerJson(res, r, 405, errorBody(ErrorCode.MethodNotAllowed, 'use GET'), { allow: 'GET', close: true });
   });
 
   app.any('/v1/docs/:docId/restore', (res) => {
     const r: Req = { aborted: false, done: false };
-    send(res, r, 405, errorBody(ErrorCode.MethodNotAllowed, 'use POST'), { allow: 'POST', close: true });
+    answerJson(res, r, 405, errorBody(ErrorCode.MethodNotAllowed, 'use POST'), { allow: 'POST', close: true });
   });
 
   app.any('/v1/docs/:docId', (res) => {
     const r: Req = { aborted: false, done: false };
-    send(res, r, 405, errorBody(ErrorCode.MethodNotAllowed, 'use GET or POST'), { allow: 'GET, POST', close: true });
+    answerJson(res, r, 405, errorBody(ErrorCode.MethodNotAllowed, 'use GET or POST'), { allow: 'GET, POST', close: true });
   });
 }

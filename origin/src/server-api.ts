@@ -25,7 +25,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { AuthError, FULL_ACCESS, type HttpAuthenticator, type Principal } from '@replicant/auth';
 import {
+  answerJson,
   checkPatch,
+  errorBody,
+  readBody,
   commandPatch,
   CONTROL_DOC,
   ErrorCode,
@@ -111,16 +114,6 @@ export const MAX_API_BODY_BYTES = 128 * 1024;
 /** longest `sub` accepted in a target, a path or a revocation */
 const MAX_SUB_LENGTH = 256;
 
-const STATUS: Record<number, string> = {
-  200: '200 OK',
-  400: '400 Bad Request',
-  401: '401 Unauthorized',
-  403: '403 Forbidden',
-  413: '413 Payload Too Large',
-  429: '429 Too Many Requests',
-  500: '500 Internal Server Error',
-  503: '503 Service Unavailable',
-};
 
 class ApiError extends Error {
   constructor(
@@ -138,16 +131,6 @@ interface Req {
   done: boolean;
 }
 
-function respond(res: HttpResponse, r: Req, status: number, body: string, close = false): void {
-  if (r.done) return;
-  r.done = true;
-  res.cork(() => {
-    res.writeStatus(STATUS[status] ?? `${status} Error`).writeHeader('Content-Type', 'application/json');
-    if (status === 401) res.writeHeader('WWW-Authenticate', 'Bearer');
-    if (status === 503) res.writeHeader('Retry-After', '1');
-    res.end(body, close);
-  });
-}
 
 function fail(res: HttpResponse, r: Req, err: unknown): void {
   let e: ApiError;
@@ -157,7 +140,7 @@ function fail(res: HttpResponse, r: Req, err: unknown): void {
     console.error('origin server api: internal error:', err);
     e = new ApiError(500, ErrorCode.Internal, 'internal error');
   }
-  respond(res, r, e.status, JSON.stringify({ error: { code: e.code, message: e.message } }));
+  answerJson(res, r, e.status, errorBody(e.code, e.message), { retryAfterSec: e.status === 503 ? 1 : undefined });
 }
 
 function validSub(v: unknown): v is string {
@@ -263,20 +246,9 @@ export function registerServerApi(app: TemplatedApp, origin: Origin, opts: Serve
       });
       const authorized = authorize(authorization);
       authorized.catch(() => {}); // observed below
-      if (contentLength !== '' && !(Number(contentLength) <= MAX_API_BODY_BYTES)) {
-        return respond(res, r, 413, JSON.stringify({ error: { code: ErrorCode.PayloadTooLarge, message: `body larger than ${MAX_API_BODY_BYTES} bytes` } }), true);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.onData((chunk, isLast) => {
-        if (r.done) return;
-        size += chunk.byteLength;
-        if (size > MAX_API_BODY_BYTES) {
-          return respond(res, r, 413, JSON.stringify({ error: { code: ErrorCode.PayloadTooLarge, message: `body larger than ${MAX_API_BODY_BYTES} bytes` } }), true);
-        }
-        chunks.push(Buffer.from(chunk.slice(0)));
-        if (!isLast) return;
-        const text = Buffer.concat(chunks, size).toString('utf8');
+      const tooLarge = () => answerJson(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${MAX_API_BODY_BYTES} bytes`), { close: true });
+      readBody(res, r, contentLength, { maxBytes: MAX_API_BODY_BYTES }, (raw) => {
+        const text = raw.toString('utf8');
         authorized
           .then(() => {
             let body: unknown;
@@ -291,10 +263,10 @@ export function registerServerApi(app: TemplatedApp, origin: Origin, opts: Serve
             return handle(body, param, idempotencyKey);
           })
           .then(
-            (out) => respond(res, r, 200, out),
+            (out) => answerJson(res, r, 200, out),
             (err) => fail(res, r, err),
           );
-      });
+      }, tooLarge);
     });
   };
 
@@ -377,7 +349,7 @@ export function registerServerApi(app: TemplatedApp, origin: Origin, opts: Serve
         return opts.directory.list(q);
       })
       .then(
-        (page) => respond(res, r, 200, JSON.stringify(page)),
+        (page) => answerJson(res, r, 200, JSON.stringify(page)),
         (err) => fail(res, r, err),
       );
   });
