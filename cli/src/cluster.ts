@@ -221,7 +221,7 @@ export async function runGateway(cfg: Config): Promise<void> {
     auth: httpAuthenticator(cfg),
     maxBodyBytes: cfg.maxBodyBytes,
     // origin trusts our signature: the revocation check for these routes is ours
-    revoked: (p) => gateway.connections.isRevoked(p),
+    revoked: (p) => (gateway.control.ready ? gateway.connections.isRevoked(p) : undefined),
   });
   // with an ADMIN_PORT, metrics and /stats stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });

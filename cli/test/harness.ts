@@ -34,6 +34,17 @@ export async function startDevProcess(opts: { dataDir: string; env?: Record<stri
   return startProcess('dev', { DATA_DIR: opts.dataDir, ...opts.env }, opts.dataDir);
 }
 
+/** `replicant dev` on a fresh data dir, stopped and the dir removed when the test ends */
+export async function startDevFor(t: { after(fn: () => Promise<void>): void }, env?: Record<string, string>): Promise<DevProcess> {
+  const tmp = tempDir();
+  const dev = await startDevProcess({ dataDir: tmp.dir, env });
+  t.after(async () => {
+    await dev.stop();
+    tmp.cleanup();
+  });
+  return dev;
+}
+
 /**
  * `replicant dev` on a fixed port below the kernel's ephemeral range (32768+), for tests that stop
  * the server and start it again on the same port: a port in the ephemeral range can be taken as the

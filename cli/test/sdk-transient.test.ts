@@ -11,27 +11,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '@replicant/sdk';
 import { deferred } from '@replicant/testkit';
-import { post, RawClient, startDevProcess, tempDir, type DevProcess } from './harness.js';
+import { post, RawClient, startDevFor } from './harness.js';
 import { keyPair, nowSec, serveJwks, sign } from './tokens.js';
 
 const SECRET = 'hs256-test-secret-0123456789';
 const API_KEY = 'backend-api-key-0123456789';
 
-async function startDev(t: { after(fn: () => Promise<void>): void }, env: Record<string, string>): Promise<DevProcess> {
-  const tmp = tempDir();
-  const dev = await startDevProcess({ dataDir: tmp.dir, env });
-  t.after(async () => {
-    await dev.stop();
-    tmp.cleanup();
-  });
-  return dev;
-}
 
 test('1,000 subscribes at connect behind a 200 ms verification: every doc syncs despite `unavailable`', { timeout: 60_000 }, async (t) => {
   const k = keyPair('ES256', 'slow');
   const jwks = await serveJwks([k], { delayMs: 200 });
   t.after(() => jwks.close());
-  const dev = await startDev(t, { AUTH_JWKS_URL: jwks.url });
+  const dev = await startDevFor(t, { AUTH_JWKS_URL: jwks.url });
   const token = await sign({ sub: 'many', read: ['m:*'], exp: nowSec() + 600 }, k);
   const client = connect(dev.url, { protocol: 'json', token: () => token });
   t.after(() => client.close());
@@ -57,7 +48,7 @@ test('1,000 subscribes at connect behind a 200 ms verification: every doc syncs 
 });
 
 test('a publish refused with token_expired is re-sent after the refresh and applied exactly once', { timeout: 60_000 }, async (t) => {
-  const dev = await startDev(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, AUTH_REFRESH_GRACE_MS: '10000', AUTH_CLOCK_SKEW_S: '0' });
+  const dev = await startDevFor(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, AUTH_REFRESH_GRACE_MS: '10000', AUTH_CLOCK_SKEW_S: '0' });
   // a reader with a long-lived token counts what the doc's subscribers see
   const reader = await RawClient.open(dev.wsUrl);
   t.after(() => reader.close());

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { request } from 'node:https';
 import WebSocket from 'ws';
 import { connect } from '@replicant/sdk';
-import { post, RawClient, startDevProcess, tempDir, type DevProcess } from './harness.js';
+import { post, RawClient, tempDir, type DevProcess, startDevFor } from './harness.js';
 import { algNone, keyPair, nowSec, serveJwks, sign, tamper, type Claims, type KeyPair } from './tokens.js';
 
 const ISSUER = 'https://issuer.test';
@@ -22,15 +22,6 @@ const AUDIENCE = 'replicant';
 const API_KEY = 'backend-api-key-0123456789';
 const SECRET = 'hs256-test-secret-0123456789';
 
-async function startDev(t: { after(fn: () => Promise<void>): void }, env: Record<string, string>): Promise<DevProcess> {
-  const tmp = tempDir();
-  const dev = await startDevProcess({ dataDir: tmp.dir, env });
-  t.after(async () => {
-    await dev.stop();
-    tmp.cleanup();
-  });
-  return dev;
-}
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -76,7 +67,7 @@ for (const scheme of ['HS256', 'RS256', 'ES256', 'JWKS'] as const) {
       otherKey = keyPair(scheme);
       env.AUTH_JWT_PUBLIC_KEY = key.publicPem;
     }
-    const dev = await startDev(t, env);
+    const dev = await startDevFor(t, env);
 
     const ok = await sign(good(), key);
     const bad: Record<string, string> = {
@@ -131,7 +122,7 @@ test('JWKS rotation: a token with a new kid is accepted once the key set serves 
   const k2 = keyPair('ES256', 'new');
   const jwks = await serveJwks([k1]);
   t.after(() => jwks.close());
-  const dev = await startDev(t, { AUTH_JWKS_URL: jwks.url });
+  const dev = await startDevFor(t, { AUTH_JWKS_URL: jwks.url });
   const claims = { sub: 'a', read: ['*'], exp: nowSec() + 600 };
   const first = await httpGet(dev, 'd', bearer(await sign(claims, k1)));
   assert.equal(first.status, 200, JSON.stringify(first.body));
@@ -155,7 +146,7 @@ test('frames behind a pending verification wait in order, at most 256; over it `
   const k = keyPair('ES256', 'slow');
   const jwks = await serveJwks([k]);
   t.after(() => jwks.close());
-  const dev = await startDev(t, { AUTH_JWKS_URL: jwks.url });
+  const dev = await startDevFor(t, { AUTH_JWKS_URL: jwks.url });
   jwks.hold(); // the first verification fetches the key set: it stays pending until release()
   const c = await RawClient.open(dev.wsUrl);
   c.send({ type: 'auth', token: await sign({ sub: 'q', read: ['queued'], exp: nowSec() + 600 }, k) });
@@ -178,7 +169,7 @@ test('frames behind a pending verification are bounded in bytes too (1 MiB): ove
   const k = keyPair('ES256', 'slow-bytes');
   const jwks = await serveJwks([k]);
   t.after(() => jwks.close());
-  const dev = await startDev(t, { AUTH_JWKS_URL: jwks.url });
+  const dev = await startDevFor(t, { AUTH_JWKS_URL: jwks.url });
   jwks.hold(); // the verification waits for the key set until release()
   const c = await RawClient.open(dev.wsUrl);
   c.send({ type: 'auth', token: await sign({ sub: 'q', read: ['big'], write: ['big'], exp: nowSec() + 600 }, k) });
@@ -211,7 +202,7 @@ test('frames behind a pending verification are bounded in bytes too (1 MiB): ove
 });
 
 test('scopes: read room:*, write room:{sub}:* on the WebSocket and HTTP; others carry on; refresh narrows', async (t) => {
-  const dev = await startDev(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, CLIENT_PUBLISH_RATE: '10' });
+  const dev = await startDevFor(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, CLIENT_PUBLISH_RATE: '10' });
   const alice = await sign({ sub: 'alice', read: ['room:*'], write: ['room:{sub}:*'], exp: nowSec() + 600 }, SECRET);
   const c = await RawClient.open(dev.wsUrl, 'replicant.v1.json');
   c.send({ type: 'auth', token: alice });
@@ -282,7 +273,7 @@ test('scopes: read room:*, write room:{sub}:* on the WebSocket and HTTP; others 
 });
 
 test('expiry: token_expired then 4001 after the grace; token() refreshes in-band with no gap', async (t) => {
-  const dev = await startDev(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, AUTH_REFRESH_GRACE_MS: '1000', AUTH_CLOCK_SKEW_S: '0' });
+  const dev = await startDevFor(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, AUTH_REFRESH_GRACE_MS: '1000', AUTH_CLOCK_SKEW_S: '0' });
   const short = () => sign({ sub: 's', read: ['*'], write: ['*'], exp: nowSec() + 2 }, SECRET);
 
   // a connection that does not refresh
@@ -342,7 +333,7 @@ test('TLS: TLS_CERT_FILE + TLS_KEY_FILE serve https and wss', async (t) => {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert,
     '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
   const ca = readFileSync(cert);
-  const dev = await startDev(t, { TLS_CERT_FILE: cert, TLS_KEY_FILE: key });
+  const dev = await startDevFor(t, { TLS_CERT_FILE: cert, TLS_KEY_FILE: key });
   assert.match(dev.output(), /ready on https:\/\//);
   assert.match(dev.output(), /WARNING: auth is off/);
   const body = await new Promise<string>((resolve, reject) => {

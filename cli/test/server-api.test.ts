@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RawClient, startDevProcess, tempDir, type DevProcess } from './harness.js';
+import { RawClient, startDevProcess, tempDir, type DevProcess, startDevFor } from './harness.js';
 import { nowSec, sign } from './tokens.js';
 import { connect, type ClientStatus, type ReplicantClient } from '@replicant/sdk';
 
@@ -15,15 +15,7 @@ const API_KEY = 'server-api-key-0123456789';
 const SECRET = 'hs256-server-api-secret-0123456789';
 const key = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
 
-async function startDev(t: { after(fn: () => Promise<void>): void }): Promise<DevProcess> {
-  const tmp = tempDir();
-  const dev = await startDevProcess({ dataDir: tmp.dir, env: { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY } });
-  t.after(async () => {
-    await dev.stop();
-    tmp.cleanup();
-  });
-  return dev;
-}
+const startDev = (t: { after(fn: () => Promise<void>): void }) => startDevFor(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY });
 
 const token = (sub: string, iat = nowSec()) => sign({ sub, iat, read: ['*'], write: ['*'], exp: nowSec() + 600 }, SECRET);
 

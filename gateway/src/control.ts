@@ -15,7 +15,8 @@
  * - A subscription error (a replica shutting down), or a subscribe that throws, is retried with
  *   backoff (RETRY_MS doubling up to RETRY_MAX_MS): never an uncaught exception in a timer.
  * - `ready` is false until the first base is applied: until then the revocation list is empty,
- *   so a gateway reports not-ready (/readyz) rather than accept revoked tokens (fail closed).
+ *   so a gateway reports not-ready (/readyz) rather than accept revoked tokens (fail closed), and
+ *   a token verified meanwhile waits for the base (`whenReady`) before it is accepted.
  */
 import { CONTROL_DOC, commandOf, revocationsOf, type JsonObject } from '@replicant/protocol';
 import type { Delta, Upstream, UpstreamListener } from '@replicant/fanout';
@@ -31,6 +32,8 @@ export class ControlFollower implements UpstreamListener {
   private retries = 0;
   /** a gap was seen: deltas are ignored until the re-base we asked for */
   private rebasing = false;
+  /** settled by the first base (whenReady) */
+  private readyWait: { promise: Promise<void>; resolve: () => void } | undefined;
   /** commands a re-base skipped (their deltas were no longer retained upstream) */
   lost = 0;
   /** deltas that did not follow our seq (each forced a re-base) */
@@ -51,6 +54,17 @@ export class ControlFollower implements UpstreamListener {
   /** the first base is applied: the revocation list is the control doc's (readiness) */
   get ready(): boolean {
     return this.seq !== undefined;
+  }
+
+  /** resolves once the first base is applied (at once when it is) */
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    if (this.readyWait === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.readyWait = { promise, resolve };
+    }
+    return this.readyWait.promise;
   }
 
   private subscribe(): void {
@@ -89,6 +103,8 @@ export class ControlFollower implements UpstreamListener {
     this.rebasing = false;
     this.retries = 0;
     this.connections.resetRevocations(revocationsOf(state) ?? new Map());
+    this.readyWait?.resolve();
+    this.readyWait = undefined;
   }
 
   onDelta(d: Delta): void {

@@ -34,9 +34,10 @@ export interface DocsHttpOptions {
   auth?: HttpAuthenticator;
   /**
    * the server API's revocations as this gateway holds them (gateway.connections): a revoked JWT
-   * gets 401 here, because origin trusts the cluster signature and does not check it again
+   * gets 401 here, because origin trusts the cluster signature and does not check it again;
+   * undefined while the list is not held yet (the gateway has no control base): 503, fail closed
    */
-  revoked?: (p: Principal) => boolean;
+  revoked?: (p: Principal) => boolean | undefined;
   /** largest request body (default 1 MiB, origin's MAX_BODY_BYTES default) */
   maxBodyBytes?: number;
   /** requests forwarded at once (default 256) */
@@ -69,7 +70,10 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     if (!authRequired) return undefined;
     try {
       const p = await opts.auth!.authenticate(authorization);
-      if (opts.revoked?.(p)) return [401, errorBody(ErrorCode.Unauthorized, 'token revoked: issued before the revocation of its sub')];
+      const revoked = opts.revoked?.(p);
+      if (revoked) return [401, errorBody(ErrorCode.Unauthorized, 'token revoked: issued before the revocation of its sub')];
+      // the revocation list is not held yet (a gateway just started): fail closed, retry shortly
+      if (revoked === undefined && opts.revoked) return [503, errorBody(ErrorCode.Unavailable, 'gateway is starting; retry later')];
       return p[access].allows(docId) ? undefined : [403, errorBody(ErrorCode.Forbidden, `doc is outside this credential's ${access} scope`)];
     } catch (err) {
       return [401, errorBody(ErrorCode.Unauthorized, err instanceof AuthError ? err.message : 'credential not accepted')];
@@ -158,7 +162,7 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     const allowed = check(authorization, docId, access);
     const run = (body: Buffer | undefined) =>
       void allowed
-        .then((denied) => (denied ? answerJson(res, r, denied[0], denied[1]) : forward(res, r, isPost ? 'POST' : 'GET', target, h, body)))
+        .then((denied) => (denied ? answerJson(res, r, denied[0], denied[1], { retryAfterSec: denied[0] === 503 ? 1 : undefined }) : forward(res, r, isPost ? 'POST' : 'GET', target, h, body)))
         .catch(() => answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'retry later'), { retryAfterSec: 1 }))
         .finally(release);
     if (!isPost) return run(undefined);

@@ -158,6 +158,9 @@ const DRAIN_SLACK_MS = 500;
 
 const FRAME_TYPES = ['auth', 'hello', 'credit', 'subscribe', 'unsubscribe', 'publish', 'ping', 'invalid'] as const;
 
+/** a verified token waited longer than authTimeoutMs for the control stream's base */
+const CONTROL_BASE_LATE = new Error('control stream base not held in time');
+
 export class Gateway {
   private readonly metrics = gatewayMetrics();
   readonly fanout: LocalFanout;
@@ -545,7 +548,7 @@ export class Gateway {
       return;
     }
     s.authPending++;
-    this.auth.verify(token).then(
+    this.auth.verify(token).then(this.control.ready ? undefined : (p) => this.afterControlBase(p)).then(
       (p) => {
         s.authPending--;
         if (s.closed) return;
@@ -563,10 +566,28 @@ export class Gateway {
         s.queuedRx = undefined;
         s.queuedBytes = 0;
         if (s.closed) return;
+        if (err === CONTROL_BASE_LATE) {
+          this.sendFrame(ws, { type: 'error', code: ErrorCode.Unavailable, message: 'gateway is starting; retry later' });
+          this.forceClose(ws, CloseCode.Overloaded, 'gateway is starting', 'control_base_late');
+          return;
+        }
         this.sendFrame(ws, { type: 'error', code: err.code, message: err.message });
         this.forceClose(ws, CloseCode.Unauthorized, 'unauthorized', 'unauthorized');
       },
     );
+  }
+
+  /**
+   * A token verified before this gateway holds the control stream's base waits for it: only then
+   * is its revocation known (a restarted gateway would otherwise accept a revoked token). Bounded by
+   * authTimeoutMs; past it the connection gets `unavailable` (close 4013) and retries.
+   */
+  private afterControlBase(p: Principal): Promise<Principal> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(CONTROL_BASE_LATE), this.o.authTimeoutMs);
+    });
+    return Promise.race([this.control.whenReady().then(() => p), late]).finally(() => clearTimeout(timer));
   }
 
   /** frames that waited behind a verification run now, until another auth has to be verified */
