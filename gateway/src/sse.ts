@@ -16,8 +16,8 @@
  *
  * uWS closes an HTTP connection 10 s after a write that left bytes unsent, unless another write
  * follows; a stalled stream is kept for the gateway's own SLOW_CONSUMER_TIMEOUT_MS instead by a
- * probe every `STALL_PROBE_MS` while stalled (gateway.ts), and a drained one by one more probe
- * right after the drain (a write that finds the buffer empty clears uWS's timer).
+ * probe every `STALL_PROBE_MS` while stalled (gateway.ts; sse.test.ts fails without it), and a
+ * drained one gets one more probe right after the drain (see `probe`).
  *
  * Memory per stream: this object, the doc list and one seq string per doc (shared with the
  * frames), one onWritable closure; nothing per message.
@@ -122,7 +122,9 @@ export class SseSocket implements Socket {
     this.probeQueued = false;
     if (this.ended || !this.stalled) return;
     if (!this.write(':\n')) return;
-    // drained: one more write with the buffer empty clears uWS's 10 s timer
+    // drained. One more write, with the buffer empty: in a standalone uWS experiment a response
+    // drained by a write right after a writable event was still closed 10 s later unless another
+    // write followed (sse.test.ts's drain-with-nothing-to-catch-up case passes either way here)
     this.write(':\n');
     this.hooks.onDrain(this);
   };

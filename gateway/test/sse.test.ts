@@ -190,6 +190,36 @@ test('SSE: a reader that stops reading during 2,000 writes of 2 KiB to each of i
   r.close();
 });
 
+test('SSE: a stream that drained with nothing to catch up on is still served 13 s later', async (t) => {
+  const MAX = 256 * 1024;
+  const s = await setup({ maxSendBuffer: MAX });
+  t.after(() => s.close());
+  const r = await s.open(['big']);
+  await r.until(() => r.data().length === 1);
+  r.pause();
+  // one 512 KiB op at a time, each handed to the stream before the next: when the stream turns
+  // inactive it has been sent everything, so its drain sends no catch-up frame (no write)
+  const pad = 'x'.repeat(512 * 1024);
+  let last = 0n;
+  for (let i = 0; s.gateway.fanout.inactiveCount === 0; i++) {
+    assert.ok(i < 200, 'the stream never filled up');
+    const d0 = s.gateway.fanout.deliveries;
+    last = await s.origin.write('big', JSON.stringify({ i, pad }));
+    await waitFor(() => s.gateway.fanout.deliveries > d0, 'the op handed to the stream');
+  }
+  const catchUps0 = s.gateway.flowStats().catchUpDeltas + s.gateway.flowStats().catchUpSnapshots;
+  r.resume();
+  await r.until(() => r.lastEventId.endsWith(`:${last}`));
+  await waitFor(() => s.gateway.fanout.inactiveCount === 0, 'active again');
+  const f = s.gateway.flowStats();
+  assert.equal(f.catchUpDeltas + f.catchUpSnapshots, catchUps0, 'nothing to catch up on');
+  await new Promise((res) => setTimeout(res, 13_000));
+  const w = await s.origin.write('big', '{"after":1}');
+  await r.next((e) => e.event === 'delta' && e.data.seq === String(w));
+  assert.equal(r.ended, false);
+  r.close();
+});
+
 test('SSE: `: ping` after the keep-alive interval of silence', async (t) => {
   const s = await setup({ ssePingMs: 100 });
   t.after(() => s.close());
