@@ -1,5 +1,6 @@
 /**
- * The edge: WebSocket sessions on uWebSockets.js at `/v1/stream`, both subprotocols, auth, limits,
+ * The edge: WebSocket sessions on uWebSockets.js at `/v1/stream`, both subprotocols, and SSE
+ * streams at `/v1/sse` (sse.ts: the same session and flow control, another sink), auth, limits,
  * subscribe/unsubscribe through the local fan-out, publish through the writer, graceful drain.
  *
  * Input never takes the process down: every frame is decoded into a typed frame or a
@@ -105,8 +106,8 @@ export const STREAM_PATH = '/v1/stream';
 export const SSE_PATH = '/v1/sse';
 
 const gatewayMetrics = defineMetrics((m) => ({
-  connections: m.gauge({ name: 'replicant_gateway_connections', help: 'Open client WebSocket connections' }),
-  connectionsTotal: m.counter({ name: 'replicant_gateway_connections_total', help: 'Accepted client WebSocket connections' }),
+  connections: m.gauge({ name: 'replicant_gateway_connections', help: 'Open client connections (WebSocket and SSE)' }),
+  connectionsTotal: m.counter({ name: 'replicant_gateway_connections_total', help: 'Accepted client connections (WebSocket and SSE)' }),
   byTransport: m.gauge({ name: 'replicant_gateway_transport_connections', help: 'Open client connections by transport (websocket, sse)', labelNames: ['transport'] }),
   transportTotal: m.counter({ name: 'replicant_gateway_transport_connections_total', help: 'Accepted client connections by transport (websocket, sse)', labelNames: ['transport'] }),
   framesIn: m.counter({ name: 'replicant_gateway_frames_received_total', help: 'Client frames received', labelNames: ['type'] }),
