@@ -11,3 +11,4 @@ export { replicant } from './generated/replicant.js';
 export * from './idempotency.js';
 export * from './control.js';
 export * from './http.js';
+export * from './sse.js';
