@@ -675,6 +675,8 @@ export class ReplicantClient {
     this.armPing();
     const kind = this.conn!.kind;
     if (kind === 'sse') this.armProbe();
+    // docs move on over WebSocket: an SSE cursor from before would resume them from an older point
+    else this.sseCursor.id = undefined;
     this.setStatus('open'); // last, so a status listener that publishes is not sent twice
     if (kind !== this.lastKind) {
       this.lastKind = kind;
