@@ -292,6 +292,8 @@ export class SseTransport implements Transport {
             const f = decodeServerJson(data.join('\n'));
             // the seq each doc holds, for a reopen's resync check
             if (!(f instanceof ProtocolError) && (f.type === 'snapshot' || f.type === 'delta') && this.docs.has(f.doc)) this.docs.set(f.doc, f.seq.toString());
+            // a doc the server refused is not on the stream: the manager's retry (a subscribe) must reopen
+            else if (!(f instanceof ProtocolError) && f.type === 'error' && f.doc !== undefined && f.id === undefined) this.docs.delete(f.doc);
             this.ev.frame(f);
             if (!current()) return;
           }

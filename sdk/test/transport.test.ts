@@ -296,6 +296,21 @@ test('over SSE a subscription change reopens the stream with the new doc set and
   const r4 = await r4p;
   assert.equal(r4.headers['Last-Event-ID'], undefined);
   assert.deepEqual(r4.url.searchParams.getAll('doc'), ['a']);
+  r4.open();
+
+  // a subscribe the server refused transiently: the client's retry reopens the stream with the doc
+  const r5p = f.nextSse();
+  c.subscribe('z', () => {});
+  const r5 = await r5p;
+  assert.deepEqual(r5.url.searchParams.getAll('doc'), ['a', 'z']);
+  r5.open();
+  const r6p = f.nextSse();
+  const refused = nextEvent(c, 'error');
+  r5.event({ type: 'error', code: 'unavailable', message: 'try again', doc: 'z' });
+  assert.equal((await refused).error.doc, 'z');
+  timers.fire((ms) => ms < 1000); // the subscribe retry's backoff delay
+  const r6 = await r6p;
+  assert.deepEqual(r6.url.searchParams.getAll('doc'), ['a', 'z']);
   await c.close();
 });
 
