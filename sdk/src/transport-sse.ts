@@ -204,6 +204,17 @@ export class SseTransport implements Transport {
    */
   private reopen(): void {
     this.stream?.abort();
+    this.stream = undefined;
+    if (this.docs.size === 0) {
+      // the server streams named docs only (a stream of none is a 400): no stream until one is
+      // subscribed; publishes go over HTTP meanwhile
+      this.clearIdle();
+      if (!this.opened) {
+        this.opened = true;
+        this.ev.open();
+      }
+      return;
+    }
     if (this.docs.size > MAX_SSE_DOCS && this.opened) {
       const over = [...this.docs.keys()][MAX_SSE_DOCS]!;
       this.ev.frame({ type: 'error', code: ErrorCode.TooManySubscriptions, message: `SSE carries at most ${MAX_SSE_DOCS} docs per connection`, doc: over });

@@ -353,6 +353,7 @@ test("'auto' returns to WebSocket after websocketRetryMs: SSE stays until the so
 
 test("'auto' counts only WebSockets that die before their first frame, two in a row", async () => {
   const { c, f, timers } = setup();
+  c.subscribe('d', () => {});
   // refused once, then a socket that delivers a frame: the count starts over
   (await FakeWs.next()).refuse();
   let next = FakeWs.next();
@@ -391,6 +392,7 @@ test("transport 'websocket' never falls back; 'sse' never tries WebSocket", asyn
   }
   {
     const { c, f, timers } = setup({ transport: 'sse' });
+    c.subscribe('d', () => {});
     const req = await f.nextSse();
     req.open();
     await nextEvent(c, 'status', (ev) => ev.status === 'open');
@@ -399,6 +401,21 @@ test("transport 'websocket' never falls back; 'sse' never tries WebSocket", asyn
     await c.close();
   }
   assert.throws(() => connect('ws://x', { transport: 'carrier-pigeon' as never }), RangeError);
+});
+
+test('over SSE with no doc subscribed there is no stream (the server streams named docs only); publishes go over HTTP', async () => {
+  const { c, f } = setup({ transport: 'sse' }, true);
+  await nextEvent(c, 'status', (ev) => ev.status === 'open');
+  assert.equal(f.sse.length, 0);
+  const post = f.nextPost();
+  const p = c.publish('solo', { a: 1 }, { id: 'x1' });
+  (await post).answer(200, { seq: '3' });
+  assert.equal(await p, 3n);
+  const s = f.nextSse();
+  c.subscribe('solo', () => {});
+  assert.deepEqual((await s).url.searchParams.getAll('doc'), ['solo']);
+  assert.equal(f.sse.length, 1);
+  await c.close();
 });
 
 test('an SSE stream that fails, ends, or sends an event over the bound is dropped and the client reconnects', async () => {
