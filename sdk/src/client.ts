@@ -566,6 +566,16 @@ export class ReplicantClient {
     };
   }
 
+  /**
+   * Whether the connection that just ended counts toward the fallback: it never delivered a frame,
+   * and was not turned away by admission control (503 + Retry-After, seen by the Node `ws`
+   * implementation: it proves WebSocket reaches the server, which asked for patience, and SSE must
+   * not be a way around it). Browsers do not expose the refused response, so there it counts.
+   */
+  private countsAsWsFailure(): boolean {
+    return !this.connGotFrame && this.retryAfterMs === undefined;
+  }
+
   private async openSocket(): Promise<void> {
     const gen = ++this.generation;
     const kind = this.nextKind();
@@ -693,10 +703,8 @@ export class ReplicantClient {
     // the fallback's count: WebSockets that never delivered a frame (refused upgrade, or dead
     // before welcome). An SSE connection that failed the same way sends the next try to
     // WebSocket again: the network may have changed, or the server is down for both.
-    if (this.mode === 'auto' && !this.connGotFrame) {
-      if (kind === 'websocket') this.wsFailures++;
-      else this.wsFailures = 0;
-    }
+    if (this.mode === 'auto' && kind === 'websocket' && this.countsAsWsFailure()) this.wsFailures++;
+    else if (this.mode === 'auto' && kind === 'sse' && !this.connGotFrame) this.wsFailures = 0;
     this.clearTimer('pingTimer');
     this.clearTimer('refreshTimer');
     this.clearTimer('subRetryTimer'); // the open resubscribes every doc

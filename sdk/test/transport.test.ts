@@ -45,6 +45,18 @@ class FakeWs implements WebSocketLike {
     this.readyState = 3;
     queueMicrotask(() => this.onclose?.({ code, reason }));
   }
+  private refusalHandlers: ((req: unknown, res: { statusCode?: number; headers: Record<string, string>; resume?: () => void }) => void)[] = [];
+  /** the `ws` package's EventEmitter side, which watchRefusal listens on */
+  on(ev: string, fn: (req: unknown, res: { statusCode?: number; headers: Record<string, string>; resume?: () => void }) => void): void {
+    if (ev === 'unexpected-response') this.refusalHandlers.push(fn);
+  }
+  terminate(): void {
+    this.die();
+  }
+  /** the upgrade answered 503 with Retry-After (admission control), as `ws` reports it */
+  emitRetryAfter(ms: number): void {
+    for (const fn of this.refusalHandlers) fn({}, { statusCode: 503, headers: { 'retry-after': String(ms / 1000) } });
+  }
   /** the upgrade refused (a proxy's 403): error, then close 1006, never open */
   refuse(): void {
     this.readyState = 3;
@@ -376,6 +388,22 @@ test("'auto' counts only WebSockets that die before their first frame, two in a 
   timers.fire();
   await sse;
   assert.equal(FakeWs.all.length, 4);
+  await c.close();
+});
+
+test("'auto' does not fall back when admission control refuses the upgrade (503 + Retry-After): SSE is no way around it", async () => {
+  const { c, f, timers } = setup();
+  c.subscribe('d', () => {});
+  for (let i = 0; i < 2 * FALLBACK_AFTER_FAILURES; i++) {
+    const ws = FakeWs.all[i] ?? (await FakeWs.next());
+    const next = FakeWs.next();
+    // what watchRefusal reports for the ws package's 'unexpected-response' 503
+    (ws as unknown as { emitRetryAfter(ms: number): void }).emitRetryAfter(1000);
+    ws.refuse();
+    timers.fire();
+    await next;
+  }
+  assert.equal(f.sse.length, 0);
   await c.close();
 });
 
