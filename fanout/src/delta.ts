@@ -3,13 +3,14 @@
  * once per subprotocol, and cached on the object: every gateway session of that subprotocol is sent
  * the very same bytes.
  */
-import { composeMergePatch, encodeServerBinary, encodeServerJson, longToSeq, parsePatch, ProtocolError, seqToLong, type JsonObject, type replicant } from '@replicant/protocol';
+import { composeMergePatch, encodeServerBinary, encodeServerJson, longToSeq, parsePatch, ProtocolError, seqToLong, sseEventText, type JsonObject, type replicant, type SseDataEvent } from '@replicant/protocol';
 import { encodeLinkFrame, LinkFrameError } from './link-codec.js';
 
 export class Delta {
   private json: string | undefined;
   private bin: Uint8Array | undefined;
   private link: Buffer | undefined;
+  private sse: SseDataEvent | undefined;
 
   constructor(
     readonly doc: string,
@@ -32,6 +33,11 @@ export class Delta {
   /** the length-prefixed LinkFrame a replica sends to every gateway link subscribed to the doc */
   linkFrame(): Buffer {
     return (this.link ??= encodeLinkFrame({ delta: deltaToLink(this) }));
+  }
+
+  /** the SSE event (the JSON frame's very text) every SSE subscriber gets, before its own `id:` */
+  sseFrame(): SseDataEvent {
+    return (this.sse ??= { doc: this.doc, seq: this.seq.toString(), text: sseEventText('delta', this.jsonFrame()) });
   }
 
   binaryFrame(): Uint8Array {

@@ -8,7 +8,7 @@
  *    per process start (a restarted gateway never reuses an id), `n` counts connections.
  *  - The index holds one entry per authenticated open connection (by id, by sub): it is bounded by
  *    the connections the gateway holds, and an entry leaves with its connection.
- *  - A message is encoded once per subprotocol per gateway and handed to each matching connection
+ *  - A message is encoded once per subprotocol (and once for SSE) per gateway and handed to each matching connection
  *    at most once. A connection that is inactive (out of credit, or its send buffer over
  *    MAX_SEND_BUFFER_BYTES) gets nothing: the message is dropped and counted, never queued.
  *    Messages do not consume credit (like control frames), but they are never sent past the bound.
@@ -33,7 +33,7 @@ import {
   type JsonObject,
 } from '@replicant/protocol';
 import type { Principal } from '@replicant/auth';
-import { PROTO_BINARY, type Socket } from './session.js';
+import { encodeFor, PROTO_BINARY, PROTO_SSE, type Socket } from './session.js';
 
 export interface ConnectionHooks {
   /** closes a connection with a code (counted by the gateway under `label`) */
@@ -171,14 +171,14 @@ export class Connections implements ServerApiCounts {
   private disconnect(sub: string, reconnect: boolean): void {
     const set = this.bySub.get(sub);
     if (!set) return;
-    const json = encodeServerJson({ type: 'disconnect', reconnect });
-    const bin = encodeServerBinary({ type: 'disconnect', reconnect });
+    const frame = { type: 'disconnect' as const, reconnect };
+    const enc = [encodeServerJson(frame), encodeServerBinary(frame), encodeFor(PROTO_SSE, frame)];
     for (const ws of [...set]) {
       const s = ws.getUserData();
       if (s.closed) continue;
       const b = s.proto === PROTO_BINARY;
       ws.cork(() => {
-        ws.send(b ? bin : json, b, false);
+        ws.send(enc[s.proto], b, false);
       });
       this.hooks.close(ws, CloseCode.Disconnected, reconnect ? DisconnectReason.Reconnect : DisconnectReason.NoReconnect, 'disconnected');
     }
@@ -186,7 +186,7 @@ export class Connections implements ServerApiCounts {
 
   private message(id: string, to: { sub?: unknown; connection?: unknown; meta?: unknown }, data: JsonObject): void {
     const frame = { type: 'message' as const, id, data: JSON.stringify(data) };
-    const enc: { json?: string; bin?: Uint8Array } = {};
+    const enc: (string | Uint8Array | undefined)[] = [undefined, undefined, undefined];
     if (typeof to.connection === 'string') {
       const ws = this.byId.get(to.connection);
       if (ws) this.send(ws, frame, enc);
@@ -203,7 +203,7 @@ export class Connections implements ServerApiCounts {
     }
   }
 
-  private send(ws: Socket, frame: { type: 'message'; id: string; data: string }, enc: { json?: string; bin?: Uint8Array }): void {
+  private send(ws: Socket, frame: { type: 'message'; id: string; data: string }, enc: (string | Uint8Array | undefined)[]): void {
     const s = ws.getUserData();
     // expired or revoked (in its refresh grace): its token no longer entitles it to messages
     if (s.closed || s.expired) return;
@@ -212,7 +212,7 @@ export class Connections implements ServerApiCounts {
       return;
     }
     const b = s.proto === PROTO_BINARY;
-    const bytes = b ? (enc.bin ??= encodeServerBinary(frame)) : (enc.json ??= encodeServerJson(frame));
+    const bytes = (enc[s.proto] ??= encodeFor(s.proto, frame)); // once per subprotocol
     ws.cork(() => {
       ws.send(bytes, b, false);
     });

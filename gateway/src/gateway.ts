@@ -22,10 +22,11 @@ import {
   CloseCode,
   decodeClientBinary,
   decodeClientJson,
-  encodeServerBinary,
-  encodeServerJson,
   ErrorCode,
   ProtocolError,
+  parseSseCursor,
+  parseSseDocs,
+  sseCursorPrefix,
   SUBPROTOCOL_BINARY,
   SUBPROTOCOL_JSON,
   type ClientFrame,
@@ -37,7 +38,8 @@ import { newBucket, takeToken } from './publish-rate.js';
 import { blocksLane, MAX_BLOCKED_DOCS, PublishLanes, type QueuedPublish } from './publish-order.js';
 import { Admission } from './admission.js';
 import { LocalFanout } from './local-fanout.js';
-import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.js';
+import { encodeFor, PROTO_BINARY, PROTO_JSON, PROTO_SSE, type Proto, type Session, type Socket } from './session.js';
+import { SseSocket, STALL_PROBE_MS } from './sse.js';
 import { Connections, REVOKED_ERROR } from './connections.js';
 import { ControlFollower } from './control.js';
 
@@ -88,6 +90,8 @@ export interface GatewayOptions {
   drainGraceMs?: number;
   /** NODE_ID: the prefix of this gateway's connection ids (default a random one) */
   nodeId?: string;
+  /** SSE streams get `: ping` after this long without a write (default 15000) */
+  ssePingMs?: number;
 }
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
@@ -98,10 +102,13 @@ export const MAX_QUEUED_BYTES_BEHIND_AUTH = 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const STREAM_PATH = '/v1/stream';
+export const SSE_PATH = '/v1/sse';
 
 const gatewayMetrics = defineMetrics((m) => ({
   connections: m.gauge({ name: 'replicant_gateway_connections', help: 'Open client WebSocket connections' }),
   connectionsTotal: m.counter({ name: 'replicant_gateway_connections_total', help: 'Accepted client WebSocket connections' }),
+  byTransport: m.gauge({ name: 'replicant_gateway_transport_connections', help: 'Open client connections by transport (websocket, sse)', labelNames: ['transport'] }),
+  transportTotal: m.counter({ name: 'replicant_gateway_transport_connections_total', help: 'Accepted client connections by transport (websocket, sse)', labelNames: ['transport'] }),
   framesIn: m.counter({ name: 'replicant_gateway_frames_received_total', help: 'Client frames received', labelNames: ['type'] }),
   errors: m.counter({ name: 'replicant_gateway_errors_total', help: 'Error frames sent to clients', labelNames: ['code'] }),
   closes: m.counter({ name: 'replicant_gateway_forced_closes_total', help: 'Connections closed by the gateway', labelNames: ['reason'] }),
@@ -166,6 +173,9 @@ export class Gateway {
   private nextId = 1;
   private draining = false;
   private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId'>>;
+  /** open SSE streams (also in `sockets`): pinged, and probed while stalled */
+  private readonly sseSockets = new Set<SseSocket>();
+  private sseTimer: NodeJS.Timeout | undefined;
   private readonly admission: Admission;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly typeCounters: Map<string, Counter.Internal>;
@@ -198,6 +208,7 @@ export class Gateway {
       admissionBurst: opts.admissionBurst ?? 4000,
       drainSpreadMs: opts.drainSpreadMs ?? 1000,
       drainGraceMs: opts.drainGraceMs ?? 1000,
+      ssePingMs: opts.ssePingMs ?? 15_000,
     };
     this.admission = new Admission(this.o.admissionRate, this.o.admissionBurst);
     this.maxQueuedBytes = Math.max(MAX_QUEUED_BYTES_BEHIND_AUTH, this.o.maxFrameBytes);
@@ -226,6 +237,8 @@ export class Gateway {
     // deliveries are counted with plain numbers on the hot path and published at scrape time
     this.metrics.deliveries.reset();
     this.metrics.docs.reset();
+    this.metrics.byTransport.labels('websocket').set(0);
+    this.metrics.byTransport.labels('sse').set(0);
   }
 
   /** refreshes scrape-time metrics (call from the /metrics handler) */
@@ -301,6 +314,8 @@ export class Gateway {
       drain: (ws) => this.fanout.onDrain(ws),
       close: (ws) => this.onClose(ws),
     });
+    app.get(SSE_PATH, (res, req) => this.sseRequest(res, req));
+    app.any(SSE_PATH, (res) => httpError(res, '405 Method Not Allowed', ErrorCode.MethodNotAllowed, 'use GET', undefined, 'GET'));
   }
 
   /**
@@ -354,9 +369,20 @@ export class Gateway {
       }
     }
     const token = new URLSearchParams(query).get('token');
-    const session: Session = {
+    const session = this.newSession(proto === SUBPROTOCOL_BINARY ? PROTO_BINARY : PROTO_JSON);
+    // A `?token=` is verified like a first `auth` frame, after the upgrade: verification is
+    // asynchronous (jose), and upgrades completed asynchronously were seen to drop the new
+    // connection (1006 on both ends) after a series of refused ones. A bad query token therefore
+    // gets an `error` frame and 4001, not HTTP 401; frames sent meanwhile wait behind it.
+    if (token !== null && this.auth.required) session.urlToken = token;
+    res.upgrade(session, key, proto, ext, ctx);
+  }
+
+  /** a new connection's session (either transport); authed at once when auth is off */
+  private newSession(proto: Proto): Session {
+    return {
       id: this.nextId++,
-      proto: proto === SUBPROTOCOL_BINARY ? PROTO_BINARY : PROTO_JSON,
+      proto,
       authed: !this.auth.required,
       closed: false,
       subs: undefined,
@@ -382,18 +408,14 @@ export class Gateway {
       meta: undefined,
       indexedSub: undefined,
     };
-    // A `?token=` is verified like a first `auth` frame, after the upgrade: verification is
-    // asynchronous (jose), and upgrades completed asynchronously were seen to drop the new
-    // connection (1006 on both ends) after a series of refused ones. A bad query token therefore
-    // gets an `error` frame and 4001, not HTTP 401; frames sent meanwhile wait behind it.
-    if (token !== null && this.auth.required) session.urlToken = token;
-    res.upgrade(session, key, proto, ext, ctx);
   }
 
   private onOpen(ws: Socket): void {
     this.sockets.add(ws);
     this.metrics.connections.inc();
     this.metrics.connectionsTotal.inc();
+    this.metrics.byTransport.labels('websocket').inc();
+    this.metrics.transportTotal.labels('websocket').inc();
     const s = ws.getUserData();
     if (s.authed) {
       this.armExpiry(ws, s.principal!);
@@ -409,6 +431,100 @@ export class Gateway {
     }
   }
 
+  // ---- SSE: GET /v1/sse?doc=…&doc=… (docs/protocol.md "SSE") ----
+
+  /**
+   * An SSE stream: the request is checked (doc list, admission, credential, read scope) before
+   * any byte of the stream is sent, so refusals are plain HTTP (400/401/403/503); then it becomes
+   * a connection like a WebSocket one (welcome, subscriptions resumed from `Last-Event-ID`).
+   */
+  private sseRequest(res: HttpResponse, req: HttpRequest): void {
+    const params = new URLSearchParams(req.getQuery() ?? '');
+    const authorization = req.getHeader('authorization');
+    const lastEventId = req.getHeader('last-event-id');
+    const r = { aborted: false, sock: undefined as SseSocket | undefined };
+    res.onAborted(() => {
+      r.aborted = true;
+      r.sock?.aborted();
+    });
+    const docs = parseSseDocs(params);
+    if (docs instanceof ProtocolError) return httpError(res, '400 Bad Request', docs.code, docs.message);
+    let resumed: (bigint | undefined)[] | undefined;
+    if (lastEventId !== '') {
+      const c = parseSseCursor(lastEventId, docs);
+      if (c instanceof Error) return httpError(res, '400 Bad Request', ErrorCode.BadRequest, c.message);
+      resumed = c ?? undefined; // another doc list's cursor: start fresh (snapshots)
+    }
+    if (this.draining) return httpError(res, '503 Service Unavailable', ErrorCode.Unavailable, 'gateway is draining; reconnect', this.admission.retryAfterSec());
+    if (!this.admission.take()) {
+      return httpError(res, '503 Service Unavailable', ErrorCode.Unavailable, 'too many connection attempts; retry later', this.admission.retryAfterSec());
+    }
+    const bearer = /^Bearer\s+(.+)$/i.exec(authorization)?.[1]?.trim();
+    const token = bearer ?? params.get('token') ?? undefined;
+    if (!this.auth.required) return this.sseOpen(res, docs, resumed, FULL_ACCESS, r);
+    if (token === undefined || token === '') {
+      return httpError(res, '401 Unauthorized', ErrorCode.Unauthorized, 'missing token: Authorization: Bearer <token> or ?token=');
+    }
+    this.auth.verify(token).then(
+      (p) => {
+        if (r.aborted) return;
+        if (this.connections.isRevoked(p)) return httpError(res, '401 Unauthorized', REVOKED_ERROR.code, REVOKED_ERROR.message);
+        const denied = docs.find((d) => !p.read.allows(d));
+        if (denied !== undefined) return httpError(res, '403 Forbidden', ErrorCode.Forbidden, `doc ${denied} is outside this token's read scope`);
+        if (this.draining) return httpError(res, '503 Service Unavailable', ErrorCode.Unavailable, 'gateway is draining; reconnect', this.admission.retryAfterSec());
+        this.sseOpen(res, docs, resumed, p, r);
+      },
+      (err: AuthError) => {
+        if (!r.aborted) httpError(res, '401 Unauthorized', err.code ?? ErrorCode.Unauthorized, err.message);
+      },
+    );
+  }
+
+  private sseOpen(res: HttpResponse, docs: string[], resumed: (bigint | undefined)[] | undefined, p: Principal, r: { sock: SseSocket | undefined }): void {
+    const s = this.newSession(PROTO_SSE);
+    const sock = new SseSocket(res, s, docs, sseCursorPrefix(docs), resumed, Math.max(this.o.maxSendBuffer * 4, 16 * 1024 * 1024), {
+      onDrain: (x) => this.fanout.onDrain(x),
+      onClose: (x) => this.onClose(x),
+    });
+    r.sock = sock;
+    res.cork(() => {
+      res
+        .writeStatus('200 OK')
+        .writeHeader('Content-Type', 'text/event-stream; charset=utf-8')
+        .writeHeader('Cache-Control', 'no-cache, no-transform')
+        .writeHeader('X-Accel-Buffering', 'no');
+    });
+    this.sockets.add(sock);
+    this.sseSockets.add(sock);
+    this.metrics.connections.inc();
+    this.metrics.connectionsTotal.inc();
+    this.metrics.byTransport.labels('sse').inc();
+    this.metrics.transportTotal.labels('sse').inc();
+    this.armSseTimer();
+    this.setPrincipal(sock, p); // expiry, the connection index, `welcome` (the first event)
+    if (s.closed) return;
+    const subs = (s.subs = new Set(docs));
+    let i = 0;
+    for (const doc of subs) {
+      if (s.closed) return;
+      this.fanout.subscribe(sock, doc, resumed?.[i++]);
+    }
+  }
+
+  /** one timer for every SSE stream: `: ping` after ssePingMs of silence, and probes while stalled */
+  private armSseTimer(): void {
+    if (this.sseTimer) return;
+    const every = Math.min(STALL_PROBE_MS, this.o.ssePingMs);
+    this.sseTimer = setInterval(() => {
+      const now = Date.now();
+      for (const sock of this.sseSockets) {
+        if (sock.isStalled) sock.probe();
+        else if (now - sock.lastWriteMs >= this.o.ssePingMs - every / 2) sock.ping();
+      }
+    }, every);
+    this.sseTimer.unref();
+  }
+
   private onClose(ws: Socket): void {
     const s = ws.getUserData();
     s.closed = true;
@@ -422,6 +538,14 @@ export class Gateway {
     this.sockets.delete(ws);
     this.connections.remove(ws);
     this.metrics.connections.dec();
+    if (s.proto === PROTO_SSE) {
+      this.sseSockets.delete(ws as SseSocket);
+      this.metrics.byTransport.labels('sse').dec();
+      if (this.sseSockets.size === 0 && this.sseTimer) {
+        clearInterval(this.sseTimer);
+        this.sseTimer = undefined;
+      }
+    } else this.metrics.byTransport.labels('websocket').dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
     s.subs = undefined;
     this.fanout.onClose(ws);
@@ -639,6 +763,11 @@ export class Gateway {
   private onExpired(ws: Socket): void {
     const s = ws.getUserData();
     s.expired = true;
+    if (s.proto === PROTO_SSE) {
+      // no in-band refresh over SSE: the stream ends; the client reconnects with a fresh token
+      this.sendFrame(ws, { type: 'error', code: ErrorCode.TokenExpired, message: 'token expired: reconnect with a fresh token' });
+      return this.forceClose(ws, CloseCode.Unauthorized, 'token expired', 'token_expired');
+    }
     this.sendFrame(ws, {
       type: 'error',
       code: ErrorCode.TokenExpired,
@@ -765,7 +894,7 @@ export class Gateway {
     if (s.closed) return;
     if (f.type === 'error') this.metrics.errors.labels(f.code).inc();
     const bin = s.proto === PROTO_BINARY;
-    const bytes = bin ? encodeServerBinary(f) : encodeServerJson(f);
+    const bytes = encodeFor(s.proto, f);
     ws.cork(() => {
       ws.send(bytes, bin, false);
     });
@@ -782,10 +911,12 @@ export class Gateway {
 /** outstanding credit a connection may hold (window plus granted, minus sent) */
 const MAX_CREDIT = 2 ** 31 - 1;
 
-function httpError(res: HttpResponse, status: string, code: string, message: string, retryAfterSec?: number): void {
+function httpError(res: HttpResponse, status: string, code: string, message: string, retryAfterSec?: number, allow?: string): void {
   res.cork(() => {
     res.writeStatus(status).writeHeader('Content-Type', 'application/json');
     if (retryAfterSec !== undefined) res.writeHeader('Retry-After', String(retryAfterSec));
+    if (allow !== undefined) res.writeHeader('Allow', allow);
+    if (status.startsWith('401')) res.writeHeader('WWW-Authenticate', 'Bearer');
     res.end(JSON.stringify({ error: { code, message } }));
   });
 }

@@ -26,7 +26,7 @@
  *    runs after every send); uWS's own limit (maxBackpressure) sits far above as a safety net.
  */
 import { defineMetrics } from '@replicant/stream';
-import { diffMergePatch, encodeServerBinary, encodeServerJson, type JsonObject } from '@replicant/protocol';
+import { diffMergePatch, encodeServerBinary, encodeServerJson, sseEventText, type JsonObject, type SseDataEvent } from '@replicant/protocol';
 import {
   applyMergePatch,
   coalesceDeltas,
@@ -39,7 +39,7 @@ import {
   type Upstream,
   type UpstreamListener,
 } from '@replicant/fanout';
-import { INACTIVE_BUFFER, INACTIVE_CREDIT, PROTO_BINARY, type Session, type Socket } from './session.js';
+import { INACTIVE_BUFFER, INACTIVE_CREDIT, PROTO_BINARY, PROTO_SSE, type Frame, type Proto, type Session, type Socket } from './session.js';
 
 export interface LocalFanoutOptions {
   upstream: Upstream;
@@ -97,6 +97,8 @@ class LocalDoc {
   readonly bin = new Set<Socket>();
   readonly credJson = new Set<Socket>();
   readonly credBin = new Set<Socket>();
+  /** SSE streams (never credited: an SSE client sends no frames) */
+  readonly sse = new Set<Socket>();
   /** inactive subscribers (their seq is in their Session.lastSeqs) */
   readonly idle = new Set<Socket>();
   /** before the base arrived, or resumes ahead of us */
@@ -108,6 +110,7 @@ class LocalDoc {
   snapText: string | undefined;
   snapJson: string | undefined;
   snapBin: Uint8Array | undefined;
+  snapSse: SseDataEvent | undefined;
   /**
    * composed catch-up deltas to `seq` by the receiver's seq (null = not composable); reset per seq,
    * at most CATCH_UP_ENTRIES entries and the doc's history bytes, oldest evicted first
@@ -120,7 +123,7 @@ class LocalDoc {
     readonly ring: HistoryRing,
   ) {}
   get active(): number {
-    return this.json.size + this.bin.size + this.credJson.size + this.credBin.size;
+    return this.json.size + this.bin.size + this.credJson.size + this.credBin.size + this.sse.size;
   }
   get size(): number {
     return this.active + this.idle.size;
@@ -129,7 +132,7 @@ class LocalDoc {
 
 // Send state lives at module level so the per-socket cork callback is one function, not a
 // closure per socket per flush.
-let curFrames: (string | Uint8Array)[] = [];
+let curFrames: Frame[] = [];
 let curCount = 0;
 let curBinary = false;
 let curWs: Socket | undefined;
@@ -141,6 +144,11 @@ function sendCurrent(): void {
     const st = ws.send(curFrames[i], curBinary, false);
     if (st !== 1 && curStatus !== 2) curStatus = st;
   }
+}
+
+/** a delta's frame for a subprotocol, encoded once per delta (cached on it) */
+function deltaFrame(r: Delta, proto: Proto): Frame {
+  return proto === PROTO_BINARY ? r.binaryFrame() : proto === PROTO_SSE ? r.sseFrame() : r.jsonFrame();
 }
 
 export class LocalFanout implements UpstreamListener {
@@ -292,7 +300,7 @@ export class LocalFanout implements UpstreamListener {
       } else {
         if (d.pending.length > 0) this.flushDoc(d);
         this.setBase(d, seq, state, history);
-        for (const set of [d.json, d.bin, d.credJson, d.credBin]) {
+        for (const set of [d.json, d.bin, d.credJson, d.credBin, d.sse]) {
           for (const ws of [...set]) this.deliverCatchUp(ws, ws.getUserData(), d, NEEDS_SNAPSHOT);
         }
         this.applyParks();
@@ -331,7 +339,7 @@ export class LocalFanout implements UpstreamListener {
     d.state = applyMergePatch(d.state, delta.patchObj) as JsonObject;
     d.seq = delta.seq;
     d.ring.push(delta);
-    d.snapText = d.snapJson = d.snapBin = undefined;
+    d.snapText = d.snapJson = d.snapBin = d.snapSse = undefined;
     if (d.active === 0) d.flushedSeq = d.seq;
     else {
       d.pending.push(delta);
@@ -352,7 +360,7 @@ export class LocalFanout implements UpstreamListener {
     if (!d) return;
     this.docs.delete(doc);
     d.ring.clear();
-    for (const set of [d.json, d.bin, d.credJson, d.credBin, d.idle]) {
+    for (const set of [d.json, d.bin, d.credJson, d.credBin, d.sse, d.idle]) {
       for (const ws of set) {
         ws.getUserData().lastSeqs?.delete(doc);
         this.opts.onDocError(ws, doc, code, message);
@@ -369,7 +377,7 @@ export class LocalFanout implements UpstreamListener {
     d.flushedSeq = seq;
     d.ring.clear();
     for (const h of history) d.ring.push(h);
-    d.snapText = d.snapJson = d.snapBin = undefined;
+    d.snapText = d.snapJson = d.snapBin = d.snapSse = undefined;
     d.catchUp = undefined;
     d.catchUpBytes = 0;
   }
@@ -429,7 +437,7 @@ export class LocalFanout implements UpstreamListener {
     const one = this.coalesce ? this.composedSince(d, from) : missed.length === 1 ? missed[0] : undefined;
     const runs = one !== undefined ? [one] : this.coalesce ? coalesceDeltas(missed)! : missed;
     const bin = s.proto === PROTO_BINARY;
-    curFrames = runs.map((r) => (bin ? r.binaryFrame() : r.jsonFrame()));
+    curFrames = runs.map((r) => deltaFrame(r, s.proto));
     this.catchUpDelta.inc(runs.length);
     this.catchUpDeltas += runs.length;
     this.sendTo(ws, curFrames.length, bin);
@@ -445,11 +453,11 @@ export class LocalFanout implements UpstreamListener {
     const bin = s.proto === PROTO_BINARY;
     const delta = from === NEEDS_SNAPSHOT ? undefined : this.composedSince(d, from);
     if (delta !== undefined) {
-      curFrames = [bin ? delta.binaryFrame() : delta.jsonFrame()];
+      curFrames = [deltaFrame(delta, s.proto)];
       this.catchUpDelta.inc();
       this.catchUpDeltas++;
     } else {
-      curFrames = [this.snapshotFrame(d, bin)];
+      curFrames = [this.snapshotFrame(d, s.proto)];
       if (from !== NEEDS_SNAPSHOT) {
         this.catchUpSnapshot.inc();
         this.catchUpSnapshots++;
@@ -490,22 +498,28 @@ export class LocalFanout implements UpstreamListener {
     return one;
   }
 
-  private snapshotFrame(d: LocalDoc, bin: boolean): string | Uint8Array {
+  private snapshotFrame(d: LocalDoc, proto: Proto): Frame {
     d.snapText ??= JSON.stringify(d.state);
-    if (bin) return (d.snapBin ??= encodeServerBinary({ type: 'snapshot', doc: d.doc, seq: d.seq, state: d.snapText }));
-    return (d.snapJson ??= encodeServerJson({ type: 'snapshot', doc: d.doc, seq: d.seq, state: d.snapText }));
+    if (proto === PROTO_BINARY) return (d.snapBin ??= encodeServerBinary({ type: 'snapshot', doc: d.doc, seq: d.seq, state: d.snapText }));
+    d.snapJson ??= encodeServerJson({ type: 'snapshot', doc: d.doc, seq: d.seq, state: d.snapText });
+    if (proto === PROTO_SSE) return (d.snapSse ??= { doc: d.doc, seq: d.seq.toString(), text: sseEventText('snapshot', d.snapJson) });
+    return d.snapJson;
   }
 
   // ---- active / inactive ----
 
   private addActive(ws: Socket, s: Session, d: LocalDoc): void {
+    if (s.proto === PROTO_SSE) {
+      d.sse.add(ws);
+      return;
+    }
     const bin = s.proto === PROTO_BINARY;
     if (s.credit === Infinity) (bin ? d.bin : d.json).add(ws);
     else (bin ? d.credBin : d.credJson).add(ws);
   }
 
   private removeActive(ws: Socket, d: LocalDoc): boolean {
-    return d.json.delete(ws) || d.bin.delete(ws) || d.credJson.delete(ws) || d.credBin.delete(ws);
+    return d.json.delete(ws) || d.bin.delete(ws) || d.credJson.delete(ws) || d.credBin.delete(ws) || d.sse.delete(ws);
   }
 
   /** after a send to one socket (curStatus set): park it when out of credit or over its bound */
@@ -685,6 +699,7 @@ export class LocalFanout implements UpstreamListener {
       if (d.bin.size > 0) this.sendAll(d.bin, frames, true, d.seq);
       if (d.credBin.size > 0) this.sendCredited(d.credBin, frames, runs, true);
     }
+    if (d.sse.size > 0) this.sendAll(d.sse, runs.map((r) => r.sseFrame()), false, d.seq);
     this.applyParks();
   }
 
@@ -693,7 +708,7 @@ export class LocalFanout implements UpstreamListener {
    * frame goes out with a single native call per socket; several are corked into one write. The
    * buffered amount is only read when uWS reports built-up backpressure.
    */
-  private sendAll(subs: Set<Socket>, frames: (string | Uint8Array)[], binary: boolean, seq: bigint): void {
+  private sendAll(subs: Set<Socket>, frames: Frame[], binary: boolean, seq: bigint): void {
     const max = this.opts.maxSendBuffer;
     if (frames.length === 1) {
       const f = frames[0];
@@ -723,7 +738,7 @@ export class LocalFanout implements UpstreamListener {
   }
 
   /** the same frames to connections with credit: each gets what its credit allows, then parks at 0 */
-  private sendCredited(subs: Set<Socket>, frames: (string | Uint8Array)[], runs: Delta[], binary: boolean): void {
+  private sendCredited(subs: Set<Socket>, frames: Frame[], runs: Delta[], binary: boolean): void {
     const max = this.opts.maxSendBuffer;
     curFrames = frames;
     curBinary = binary;

@@ -2,15 +2,46 @@
  * Per-connection state, stored as the uWS socket's user data. Kept small: an idle subscribed
  * connection costs this object (a dozen fields, no per-connection closures or buffers) plus one
  * Set entry per subscription; an inactive one adds one Map entry (doc -> seq) per subscription.
+ *
+ * One session, two sinks: a connection is a `Socket` — a uWS WebSocket (either subprotocol) or an
+ * SSE stream (sse.ts, `GET /v1/sse`). Auth, expiry, the server API, the local fan-out and the client
+ * hop's flow control (credit, inactive/collapse, the slow-consumer timeout) see only this interface,
+ * so both transports run the very same code; they differ in how a frame is encoded (`proto`).
  */
-import type { WebSocket } from 'uWebSockets.js';
+import type { RecognizedString } from 'uWebSockets.js';
 import type { Principal } from '@replicant/auth';
-import type { ClientFrame } from '@replicant/protocol';
+import { encodeServerBinary, encodeServerJson, sseControlEvent, type ClientFrame, type ServerFrame, type SseDataEvent } from '@replicant/protocol';
 import type { Bucket } from './publish-rate.js';
 import type { PublishLanes } from './publish-order.js';
 
 export const PROTO_JSON = 0;
 export const PROTO_BINARY = 1;
+/** an SSE stream: frames are `replicant.v1.json` text as events (no client frames, no credit) */
+export const PROTO_SSE = 2;
+export type Proto = typeof PROTO_JSON | typeof PROTO_BINARY | typeof PROTO_SSE;
+
+/** a frame as handed to a sink: JSON text, protobuf bytes, an SSE control event, or an SSE data event */
+export type Frame = RecognizedString | SseDataEvent;
+
+/**
+ * What the client hop sends through. uWS's WebSocket satisfies it as it is; SseSocket (sse.ts)
+ * implements it over an HttpResponse. `send` answers like uWS: 1 sent, 0 sent but backpressure
+ * built up, 2 dropped (over the hard cap).
+ */
+export interface Socket {
+  getUserData(): Session;
+  send(frame: Frame, isBinary?: boolean, compress?: boolean): number;
+  cork(cb: () => void): unknown;
+  getBufferedAmount(): number;
+  end(code?: number, reason?: RecognizedString): void;
+}
+
+/** a control frame encoded for a connection's subprotocol (data frames are cached on their Delta/doc) */
+export function encodeFor(proto: Proto, f: ServerFrame): string | Uint8Array {
+  if (proto === PROTO_BINARY) return encodeServerBinary(f);
+  const json = encodeServerJson(f);
+  return proto === PROTO_SSE ? sseControlEvent(f.type, json) : json;
+}
 
 /** Session.inactive bits: why nothing is sent to a connection right now */
 export const INACTIVE_CREDIT = 1;
@@ -18,7 +49,7 @@ export const INACTIVE_BUFFER = 2;
 
 export interface Session {
   id: number;
-  proto: typeof PROTO_JSON | typeof PROTO_BINARY;
+  proto: Proto;
   /** false until a valid token was presented (always true when auth is disabled) */
   authed: boolean;
   /** set by the close handler: the socket must not be touched afterwards */
@@ -69,4 +100,3 @@ export interface Session {
   indexedSub: string | undefined;
 }
 
-export type Socket = WebSocket<Session>;
