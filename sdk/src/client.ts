@@ -38,7 +38,7 @@ import { RefreshPacer } from './refresh-pacer.js';
 import { DueQueue } from './due-queue.js';
 import { memoryStorage, type OutboxStorage, type StoredOp } from './storage.js';
 import { resolveWebSocket, streamUrl, WebSocketTransport, type WebSocketConstructor, type WireProtocol } from './transport-websocket.js';
-import { SseTransport, type FetchLike, type SseCursor } from './transport-sse.js';
+import { SseTransport, type FetchLike } from './transport-sse.js';
 import type { Transport, TransportEvents, TransportKind, TransportMode } from './transport.js';
 import { fetchHistory, fetchStateAt, httpBase, postRestore, type HistoryOptions, type HistoryPage } from './history.js';
 
@@ -192,8 +192,7 @@ export class ReplicantClient {
   private probe: Transport | null = null;
   private probeTimer: unknown;
   private probeAttempts = 0;
-  /** the SSE resume cursor, kept across SSE connections */
-  private readonly sseCursor: SseCursor = { id: undefined, docs: new Set() };
+
   /** bumped by every connect attempt and by close(), so a stale async connect gives up */
   private generation = 0;
   private openedAt: number | undefined;
@@ -542,7 +541,7 @@ export class ReplicantClient {
       t = new WebSocketTransport({ Ctor: Ctor!, url: streamUrl(this.url, inUrl ? token : undefined), protocol: this.protocol, events: inner });
     } else {
       const docs = [...this.docs].map(([doc, e]): [string, string | undefined] => [doc, e.stream.resumeSeq()?.toString()]);
-      t = new SseTransport({ base: httpBase(this.url), token, events: inner, cursor: this.sseCursor, docs, fetch: this.opts.fetch, timers: this.timers, maxEventBytes: this.opts.sse?.maxEventBytes, idleTimeoutMs: this.opts.sse?.idleTimeoutMs });
+      t = new SseTransport({ base: httpBase(this.url), token, events: inner, docs, fetch: this.opts.fetch, timers: this.timers, maxEventBytes: this.opts.sse?.maxEventBytes, idleTimeoutMs: this.opts.sse?.idleTimeoutMs });
     }
     const handlers = on(t);
     return t;
@@ -685,8 +684,6 @@ export class ReplicantClient {
     this.armPing();
     const kind = this.conn!.kind;
     if (kind === 'sse') this.armProbe();
-    // docs move on over WebSocket: an SSE cursor from before would resume them from an older point
-    else this.sseCursor.id = undefined;
     this.setStatus('open'); // last, so a status listener that publishes is not sent twice
     if (kind !== this.lastKind) {
       this.lastKind = kind;

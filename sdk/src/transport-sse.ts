@@ -3,15 +3,17 @@
  *  - down: `GET /v1/sse?doc=<id>&doc=<id>…` read as Server-Sent Events with fetch (so the token goes
  *    in `Authorization: Bearer`, and the resume cursor in `Last-Event-ID`, which EventSource
  *    cannot set on a stream it did not open itself). Each event's `data:` is a JSON frame of the
- *    `replicant.v1.json` subprotocol (`welcome`, `snapshot`, `delta`, `error`, `goaway`, `message`);
- *    its `id:` is the server's opaque cursor.
+ *    `replicant.v1.json` subprotocol (`welcome`, `snapshot`, `delta`, `error`, `goaway`, `message`).
+ *    The cursor is built here from the seq each doc holds, with protocol's cursor code (the code
+ *    the gateway parses it with: sseCursorPrefix), so every doc resumes from its own seq across doc
+ *    set changes, reconnects and a switch from WebSocket; a doc holding no seq (new, or resyncing
+ *    after a gap) gets a snapshot. The server's `id:` lines say the same and are not needed.
  *  - up: `publish` is `POST /v1/docs/{id}` with `Idempotency-Key` = the op id and `If-Match` for
  *    `ifSeq`; `200 {seq}` becomes an `ack` frame, an error body an `error` frame with the op's id
  *    (the same code the WebSocket path would give), a failed request `unavailable` (transient: the
  *    outbox re-sends it with the same key, applied once).
  *  - `subscribe` / `unsubscribe` change the doc set: the stream is reopened (once per batch of
- *    frames, on a microtask) with the new set and the cursor, when the cursor can be trusted for
- *    it (see `reopen`); else without, and every doc gets a snapshot. `auth` replaces the token for
+ *    frames, on a microtask) with the new set and the cursor. `auth` replaces the token for
  *    later requests and reopens the stream under it. `hello`, `credit` and `ping` are accepted and
  *    dropped: SSE has no credit (the server's inactive/collapse rules bound a slow reader) and
  *    EventSource-style comments (`: ping`) only feed the idle timer.
@@ -28,6 +30,8 @@ import {
   ErrorCode,
   isTransientError,
   ProtocolError,
+  SSE_MAX_DOCS,
+  sseCursorPrefix,
   type ClientFrame,
   type ReceivedFrame,
 } from '@replicant/protocol';
@@ -37,7 +41,7 @@ import type { Transport, TransportEvents } from './transport.js';
 /** the gateway's SSE endpoint (DESIGN.md "More ways in") */
 export const SSE_PATH = '/v1/sse';
 /** docs per SSE stream, the server's bound */
-export const MAX_SSE_DOCS = 100;
+export const MAX_SSE_DOCS = SSE_MAX_DOCS;
 /** largest SSE event accepted: a 16 MiB doc (MAX_DOC_BYTES default) as a JSON frame, and room to spare */
 export const DEFAULT_MAX_EVENT_BYTES = 24 * 1024 * 1024;
 /** three of the server's 15 s keep-alives missed */
@@ -53,21 +57,11 @@ export type FetchLike = (url: string, init: { method?: string; headers?: Record<
   text(): Promise<string>;
 }>;
 
-/**
- * The resume cursor, kept by the connection manager across SSE transports: the server's last
- * `id:` and the doc set of the stream that sent it (a cursor only says something about those).
- */
-export interface SseCursor {
-  id: string | undefined;
-  docs: ReadonlySet<string>;
-}
-
 export interface SseTransportOptions {
   /** http(s) base of the gateway (history.ts httpBase) */
   base: string;
   token: string | undefined;
   events: TransportEvents;
-  cursor: SseCursor;
   /** the docs to stream from the start, each with the seq to resume from (undefined: a snapshot) */
   docs: Iterable<[string, string | undefined]>;
   fetch?: FetchLike;
@@ -98,8 +92,6 @@ export class SseTransport implements Transport {
    * that pass (undefined: waits for a snapshot)
    */
   private readonly docs = new Map<string, string | undefined>();
-  /** docs whose subscribe asked for a snapshot again while on the stream: the cursor would skip it */
-  private resync = false;
   private reopenQueued = false;
   /** the stream being read (aborted on reopen and close) */
   private stream: AbortController | undefined;
@@ -137,7 +129,6 @@ export class SseTransport implements Transport {
         const held = this.docs.get(f.doc);
         const want = f.lastSeq?.toString();
         if (had && held === want) return true; // what the stream already carries (the resubscribe on open)
-        if (had && want === undefined) this.resync = true; // a gap: only a snapshot repairs it
         this.docs.set(f.doc, want);
         this.queueReopen();
         return true;
@@ -197,10 +188,8 @@ export class SseTransport implements Transport {
   }
 
   /**
-   * (Re)opens the stream for the current doc set. The cursor is sent when it can only resume what
-   * it should: no doc of its stream asked for a snapshot again (a gap), and the docs asking to
-   * resume from a seq were all on its stream. New docs (not on it) get a snapshot either way.
-   * Otherwise no cursor: every doc gets a snapshot, which is always correct.
+   * (Re)opens the stream for the current doc set (the first MAX_SSE_DOCS), with a cursor of the
+   * seq each doc holds: each resumes from there, or gets a snapshot when it holds none.
    */
   private reopen(): void {
     this.stream?.abort();
@@ -219,28 +208,26 @@ export class SseTransport implements Transport {
       const over = [...this.docs.keys()][MAX_SSE_DOCS]!;
       this.ev.frame({ type: 'error', code: ErrorCode.TooManySubscriptions, message: `SSE carries at most ${MAX_SSE_DOCS} docs per connection`, doc: over });
     }
-    const c = this.o.cursor;
-    let useCursor = c.id !== undefined && !this.resync;
     const q = new URLSearchParams();
-    let n = 0;
-    for (const [doc, lastSeq] of this.docs) {
-      if (n++ >= MAX_SSE_DOCS) break;
+    const list: string[] = [];
+    const seqs: string[] = [];
+    let resume = false;
+    for (const [doc, seq] of this.docs) {
+      if (list.length >= MAX_SSE_DOCS) break;
+      list.push(doc);
       q.append('doc', doc);
-      if (lastSeq !== undefined && !c.docs.has(doc)) useCursor = false;
-      if (lastSeq === undefined && c.docs.has(doc)) useCursor = false;
+      seqs.push(seq ?? '');
+      if (seq !== undefined) resume = true;
     }
-    this.resync = false;
     const headers: Record<string, string> = { Accept: 'text/event-stream' };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    if (useCursor) headers['Last-Event-ID'] = c.id!;
+    if (resume) headers['Last-Event-ID'] = sseCursorPrefix(list) + seqs.join(',');
     const ctl = new AbortController();
     this.stream = ctl;
-    const docs = new Set<string>([...this.docs.keys()].slice(0, MAX_SSE_DOCS));
-    const qs = q.toString();
-    void this.read(`${this.o.base}${SSE_PATH}${qs ? `?${qs}` : ''}`, headers, ctl, docs);
+    void this.read(`${this.o.base}${SSE_PATH}?${q.toString()}`, headers, ctl);
   }
 
-  private async read(url: string, headers: Record<string, string>, ctl: AbortController, docs: Set<string>): Promise<void> {
+  private async read(url: string, headers: Record<string, string>, ctl: AbortController): Promise<void> {
     const current = () => this.live && this.stream === ctl;
     try {
       const res = await this.fetch(url, { headers, signal: ctl.signal });
@@ -255,7 +242,6 @@ export class SseTransport implements Transport {
         this.fail(res.status === 401 ? 4001 : 1006, `SSE refused: HTTP ${res.status}`);
         return;
       }
-      this.o.cursor.docs = docs;
       this.armIdle(); // from the answer on: a stream with no byte (not even `: ping`) for idleMs is dead
       if (!this.opened) {
         this.opened = true;
@@ -277,7 +263,6 @@ export class SseTransport implements Transport {
     let buf = '';
     let pending = 0; // bytes received since the last complete event
     let data: string[] = [];
-    let id: string | undefined;
     for (;;) {
       const { done, value } = await reader.read();
       if (done || !current()) return;
@@ -298,10 +283,9 @@ export class SseTransport implements Transport {
         if (line === '') {
           // end of an event: dispatch it (comments and id-only events carry no frame)
           pending = 0;
-          if (id !== undefined) this.o.cursor.id = id;
           if (data.length > 0) {
             const f = decodeServerJson(data.join('\n'));
-            // the seq each doc holds, for a reopen's resync check
+            // the seq each doc holds: the next reopen's cursor
             if (!(f instanceof ProtocolError) && (f.type === 'snapshot' || f.type === 'delta') && this.docs.has(f.doc)) this.docs.set(f.doc, f.seq.toString());
             // a doc the server refused is not on the stream: the manager's retry (a subscribe) must reopen
             else if (!(f instanceof ProtocolError) && f.type === 'error' && f.doc !== undefined && f.id === undefined) this.docs.delete(f.doc);
@@ -309,7 +293,6 @@ export class SseTransport implements Transport {
             if (!current()) return;
           }
           data = [];
-          id = undefined;
           continue;
         }
         if (line.startsWith(':')) continue; // `: ping`: only resets the idle timer
@@ -318,8 +301,8 @@ export class SseTransport implements Transport {
         let v = colon < 0 ? '' : line.slice(colon + 1);
         if (v.startsWith(' ')) v = v.slice(1);
         if (field === 'data') data.push(v);
-        else if (field === 'id' && !v.includes('\0')) id = v;
-        // `event:` repeats the frame's type, which the JSON carries; `retry:` is ours to decide
+        // `event:` repeats the frame's type, which the JSON carries; `id:` is the cursor we build
+        // ourselves from the same seqs; `retry:` is ours to decide
       }
       buf = buf.slice(start);
     }

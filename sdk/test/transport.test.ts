@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ReceivedFrame } from '@replicant/protocol';
+import { sseCursorPrefix, type ReceivedFrame } from '@replicant/protocol';
 import { connect, type ClientEventOf, type ClientEventType, type ClientOptions, type ReplicantClient, type Timers, type WebSocketLike } from '../src/index.js';
 import { FALLBACK_AFTER_FAILURES } from '../src/client.js';
 
@@ -270,7 +270,7 @@ test("'auto' falls back to SSE after two refused upgrades, streams a live doc an
   assert.ok(req.aborted);
 });
 
-test('over SSE a subscription change reopens the stream with the new doc set and the cursor; a gap reopens without it', async () => {
+test("over SSE a subscription change reopens the stream with the new doc set and a cursor of each doc's seq; a gapped doc resyncs from a snapshot", async () => {
   const { c, f, timers } = setup();
   c.subscribe('a', () => {});
   await FakeWs.next();
@@ -286,7 +286,7 @@ test('over SSE a subscription change reopens the stream with the new doc set and
   const r2 = await reopened;
   assert.ok(req.aborted);
   assert.deepEqual(r2.url.searchParams.getAll('doc'), ['a', 'b']);
-  assert.equal(r2.headers['Last-Event-ID'], 'cur-1');
+  assert.equal(r2.headers['Last-Event-ID'], `${sseCursorPrefix(['a', 'b'])}3,`); // a from 3, b: a snapshot
   r2.open();
   const snapB = nextEvent(c, 'snapshot');
   r2.event({ type: 'snapshot', doc: 'b', seq: 4n, state: {} }, 'cur-2');
@@ -296,11 +296,10 @@ test('over SSE a subscription change reopens the stream with the new doc set and
   subB.unsubscribe();
   const r3 = await r3p;
   assert.deepEqual(r3.url.searchParams.getAll('doc'), ['a']);
-  assert.equal(r3.headers['Last-Event-ID'], 'cur-2');
+  assert.equal(r3.headers['Last-Event-ID'], `${sseCursorPrefix(['a'])}3`);
   r3.open();
 
-  // a delta whose prevSeq is not the seq held: the doc must be resynced from a snapshot, which a
-  // cursor (resuming after it) would not give
+  // a delta whose prevSeq is not the seq held: the doc must be resynced from a snapshot: no seq for it
   const r4p = f.nextSse();
   const gap = nextEvent(c, 'delta');
   r3.event({ type: 'delta', doc: 'a', seq: 9n, prevSeq: 7n, patch: { y: 1 } }, 'cur-3');
@@ -309,12 +308,16 @@ test('over SSE a subscription change reopens the stream with the new doc set and
   assert.equal(r4.headers['Last-Event-ID'], undefined);
   assert.deepEqual(r4.url.searchParams.getAll('doc'), ['a']);
   r4.open();
+  const snapA = nextEvent(c, 'snapshot');
+  r4.event({ type: 'snapshot', doc: 'a', seq: 9n, state: { x: 1, y: 1 } });
+  await snapA;
 
   // a subscribe the server refused transiently: the client's retry reopens the stream with the doc
   const r5p = f.nextSse();
   c.subscribe('z', () => {});
   const r5 = await r5p;
   assert.deepEqual(r5.url.searchParams.getAll('doc'), ['a', 'z']);
+  assert.equal(r5.headers['Last-Event-ID'], `${sseCursorPrefix(['a', 'z'])}9,`);
   r5.open();
   const r6p = f.nextSse();
   const refused = nextEvent(c, 'error');
