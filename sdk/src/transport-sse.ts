@@ -106,7 +106,8 @@ export class SseTransport implements Transport {
     this.token = o.token;
     const f = o.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
     if (!f) throw new TypeError('SSE transport needs fetch (browsers, Node >= 18)');
-    this.fetch = f;
+    // called as a plain function: a browser's fetch throws "Illegal invocation" on any other `this`
+    this.fetch = (url, init) => f(url, init);
     this.maxEventBytes = o.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.idleMs = o.idleTimeoutMs ?? DEFAULT_SSE_IDLE_MS;
     for (const [doc, seq] of o.docs) this.docs.set(doc, seq);

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sseCursorPrefix, type ReceivedFrame } from '@replicant/protocol';
-import { connect, type ClientEventOf, type ClientEventType, type ClientOptions, type ReplicantClient, type Timers, type WebSocketLike } from '../src/index.js';
+import { connect, type FetchLike, type ClientEventOf, type ClientEventType, type ClientOptions, type ReplicantClient, type Timers, type WebSocketLike } from '../src/index.js';
 import { FALLBACK_AFTER_FAILURES } from '../src/client.js';
 
 /** a frame as the `replicant.v1.json` subprotocol spells it (seqs as decimal strings) */
@@ -188,7 +188,11 @@ function setup(opts: ClientOptions = {}, realTimers = false): { c: ReplicantClie
   const timers = new ManualTimers();
   const c = connect('ws://gw.test:8080', {
     WebSocket: FakeWs,
-    fetch: f.fetch,
+    // as strict as a browser's: called with any `this` but the global object or none, it throws
+    fetch: function (this: unknown, url, init) {
+      if (this !== undefined && this !== globalThis) return Promise.reject(new TypeError("Failed to execute 'fetch' on 'Window': Illegal invocation"));
+      return f.fetch(url, init);
+    } as FetchLike,
     ...(realTimers ? {} : { timers }),
     protocol: 'json',
     window: 0,
