@@ -273,11 +273,15 @@ export class SseTransport implements Transport {
         this.fail(1009, `SSE event over ${this.maxEventBytes} bytes`);
         return;
       }
+      // what is left of `buf` holds no line end: only the new text is searched (a large event in
+      // many chunks costs linear time, not quadratic)
+      let scan = buf.length;
       buf += dec.decode(value, { stream: true });
       let start = 0;
       for (;;) {
-        const nl = buf.indexOf('\n', start);
+        const nl = buf.indexOf('\n', scan);
         if (nl < 0) break;
+        scan = nl + 1;
         let line = buf.slice(start, nl);
         start = nl + 1;
         if (line.endsWith('\r')) line = line.slice(0, -1);

@@ -86,6 +86,7 @@ interface SseReq {
   open(status?: number, body?: string): void;
   event(f: ReceivedFrame, id?: string): void;
   raw(text: string): void;
+  bytes(b: Uint8Array): void;
   end(): void;
 }
 interface PostReq {
@@ -134,6 +135,7 @@ class FakeFetch {
         open: (status = 200, body) => resolve(body !== undefined ? new Response(body, { status }) : new Response(stream, { status, headers: { 'content-type': 'text/event-stream' } })),
         event: (f, id) => ctl.enqueue(enc.encode(`${id !== undefined ? `id: ${id}\n` : ''}event: ${f.type}\ndata: ${json(f)}\n\n`)),
         raw: (text) => ctl.enqueue(enc.encode(text)),
+        bytes: (b) => ctl.enqueue(b),
         end: () => ctl.close(),
       };
       init.signal?.addEventListener('abort', () => (r.aborted = true));
@@ -436,6 +438,22 @@ test("transport 'websocket' never falls back; 'sse' never tries WebSocket", asyn
     await c.close();
   }
   assert.throws(() => connect('ws://x', { transport: 'carrier-pigeon' as never }), RangeError);
+});
+
+test('an SSE event split anywhere (inside a UTF-8 character, between CR and LF) over many chunks is read whole', async () => {
+  const { c, f } = setup({ transport: 'sse' }, true);
+  c.subscribe('big', () => {});
+  const req = await f.nextSse();
+  req.open();
+  const text = 'é€😀'.repeat(40_000); // 2-, 3- and 4-byte UTF-8 characters
+  const frame = `data: ${json({ type: 'snapshot', doc: 'big', seq: 7n, state: { text } })}\r\n\r\n`;
+  const bytes = new TextEncoder().encode(frame);
+  const got = nextEvent(c, 'snapshot');
+  for (let i = 0; i < bytes.length; i += 997) req.bytes(bytes.subarray(i, Math.min(bytes.length, i + 997)));
+  const ev = await got;
+  assert.equal(ev.seq, 7n);
+  assert.equal(ev.state.text, text);
+  await c.close();
 });
 
 test('over SSE with no doc subscribed there is no stream (the server streams named docs only); publishes go over HTTP', async () => {
