@@ -196,13 +196,11 @@ export class SseTransport implements Transport {
     this.stream?.abort();
     this.stream = undefined;
     if (this.docs.size === 0) {
-      // the server streams named docs only (a stream of none is a 400): no stream until one is
-      // subscribed; publishes go over HTTP meanwhile
+      // the server streams named docs only: no stream until one is subscribed; publishes go over
+      // HTTP meanwhile. Opening first needs the server reached: a stream of no doc gets an HTTP
+      // answer (400) from a live gateway, a network error from none.
       this.clearIdle();
-      if (!this.opened) {
-        this.opened = true;
-        this.ev.open();
-      }
+      if (!this.opened) void this.reach();
       return;
     }
     if (this.docs.size > MAX_SSE_DOCS && this.opened) {
@@ -226,6 +224,25 @@ export class SseTransport implements Transport {
     const ctl = new AbortController();
     this.stream = ctl;
     void this.read(`${this.o.base}${SSE_PATH}?${q.toString()}`, headers, ctl);
+  }
+
+  /** opens once an HTTP answer shows the gateway can be reached (no doc to stream yet) */
+  private async reach(): Promise<void> {
+    const ctl = new AbortController();
+    this.stream = ctl;
+    const current = () => this.live && this.stream === ctl;
+    try {
+      const res = await this.fetch(`${this.o.base}${SSE_PATH}`, { headers: { Accept: 'text/event-stream' }, signal: ctl.signal });
+      await res.text().catch(() => '');
+      if (!current()) return;
+      this.stream = undefined;
+      if (!this.opened) {
+        this.opened = true;
+        this.ev.open();
+      }
+    } catch {
+      if (current()) this.fail(1006, 'SSE endpoint unreachable');
+    }
   }
 
   private async read(url: string, headers: Record<string, string>, ctl: AbortController): Promise<void> {

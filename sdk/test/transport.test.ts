@@ -456,10 +456,15 @@ test('an SSE event split anywhere (inside a UTF-8 character, between CR and LF) 
   await c.close();
 });
 
-test('over SSE with no doc subscribed there is no stream (the server streams named docs only); publishes go over HTTP', async () => {
+test('over SSE with no doc subscribed there is no stream (the server streams named docs only), only a check that the gateway answers; publishes go over HTTP', async () => {
   const { c, f } = setup({ transport: 'sse' }, true);
-  await nextEvent(c, 'status', (ev) => ev.status === 'open');
-  assert.equal(f.sse.length, 0);
+  const check = await f.nextSse();
+  assert.deepEqual(check.url.searchParams.getAll('doc'), []);
+  assert.equal(c.status, 'connecting');
+  const opened = nextEvent(c, 'status', (ev) => ev.status === 'open');
+  check.open(400, JSON.stringify({ error: { code: 'bad_request', message: 'name at least one doc' } }));
+  await opened;
+  assert.equal(f.sse.length, 1);
   const post = f.nextPost();
   const p = c.publish('solo', { a: 1 }, { id: 'x1' });
   (await post).answer(200, { seq: '3' });
@@ -467,7 +472,7 @@ test('over SSE with no doc subscribed there is no stream (the server streams nam
   const s = f.nextSse();
   c.subscribe('solo', () => {});
   assert.deepEqual((await s).url.searchParams.getAll('doc'), ['solo']);
-  assert.equal(f.sse.length, 1);
+  assert.equal(f.sse.length, 2);
   await c.close();
 });
 
