@@ -2,7 +2,8 @@
  * The Replicant client and its connection manager: one connection to a gateway carrying any
  * number of document subscriptions and publishes, over a transport (transport.ts seam: WebSocket,
  * or SSE + HTTP POST; 'auto' falls back from the one to the other and back, see `nextKind` and
- * `armProbe`). The manager speaks frames only; nothing here depends on which transport carries them. It keeps each subscribed document as a live state, and keeps the connection
+ * `armProbe`). The manager speaks frames only; nothing else here depends on which transport
+ * carries them. It keeps each subscribed document as a live state, and keeps the connection
  * itself alive: reconnect with full-jitter backoff, resume every document from its last seq, resync
  * a document from a snapshot when its delta chain breaks, and re-send unacknowledged publishes with
  * their idempotency ids. Publishes go through the outbox (outbox.ts): stored before they are sent,

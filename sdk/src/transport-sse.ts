@@ -203,10 +203,6 @@ export class SseTransport implements Transport {
       if (!this.opened) void this.reach();
       return;
     }
-    if (this.docs.size > MAX_SSE_DOCS && this.opened) {
-      const over = [...this.docs.keys()][MAX_SSE_DOCS]!;
-      this.ev.frame({ type: 'error', code: ErrorCode.TooManySubscriptions, message: `SSE carries at most ${MAX_SSE_DOCS} docs per connection`, doc: over });
-    }
     const q = new URLSearchParams();
     const list: string[] = [];
     const seqs: string[] = [];
@@ -264,6 +260,12 @@ export class SseTransport implements Transport {
       if (!this.opened) {
         this.opened = true;
         this.ev.open();
+        if (!current()) return;
+      }
+      if (this.docs.size > MAX_SSE_DOCS) {
+        // the docs past the bound are not on the stream (each open says so again)
+        const over = [...this.docs.keys()][MAX_SSE_DOCS]!;
+        this.ev.frame({ type: 'error', code: ErrorCode.TooManySubscriptions, message: `SSE carries at most ${MAX_SSE_DOCS} docs per connection`, doc: over });
         if (!current()) return;
       }
       await this.parse(res.body, ctl, current);

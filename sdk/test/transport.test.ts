@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { sseCursorPrefix, type ReceivedFrame } from '@replicant/protocol';
 import { connect, type FetchLike, type ClientEventOf, type ClientEventType, type ClientOptions, type ReplicantClient, type Timers, type WebSocketLike } from '../src/index.js';
 import { FALLBACK_AFTER_FAILURES } from '../src/client.js';
+import { SseTransport } from '../src/transport-sse.js';
 
 /** a frame as the `replicant.v1.json` subprotocol spells it (seqs as decimal strings) */
 function json(f: ReceivedFrame): string {
@@ -474,6 +475,74 @@ test('over SSE with no doc subscribed there is no stream (the server streams nam
   assert.deepEqual((await s).url.searchParams.getAll('doc'), ['solo']);
   assert.equal(f.sse.length, 2);
   await c.close();
+});
+
+test('over SSE at most 100 docs are streamed; the first past the bound gets too_many_subscriptions', async () => {
+  const { c, f } = setup({ transport: 'sse' }, true);
+  for (let i = 0; i < 101; i++) c.subscribe(`m${i}`, () => {});
+  const req = await f.nextSse();
+  assert.equal(req.url.searchParams.getAll('doc').length, 100);
+  const err = nextEvent(c, 'error');
+  req.open();
+  const e = (await err).error;
+  assert.equal(e.code, 'too_many_subscriptions');
+  assert.equal(e.doc, 'm100');
+  await c.close();
+});
+
+test("the SSE transport refuses a doc's later publishes after a transient refusal until it comes again, and closes (4013) past 1024 blocked docs", async () => {
+  const f = new FakeFetch();
+  const frames: ReceivedFrame[] = [];
+  const frameWaiters: { n: number; resolve: () => void }[] = [];
+  const framesReach = (n: number) => new Promise<void>((resolve) => (frames.length >= n ? resolve() : frameWaiters.push({ n, resolve })));
+  let opened!: () => void;
+  const open = new Promise<void>((resolve) => (opened = resolve));
+  let onClose!: (code: number) => void;
+  const closed = new Promise<number>((resolve) => (onClose = resolve));
+  const t = new SseTransport({
+    base: 'http://gw.test',
+    token: undefined,
+    docs: [],
+    fetch: f.fetch,
+    timers: new ManualTimers(),
+    events: {
+      open: () => opened(),
+      frame: (x) => {
+        frames.push(x as ReceivedFrame);
+        for (const w of frameWaiters.filter((w) => frames.length >= w.n)) w.resolve();
+      },
+      close: (code) => onClose(code),
+      retryAfter: () => {},
+    },
+  });
+  (await f.nextSse()).open(400, '{}');
+  await open;
+  const pub = (doc: string, id: string) => t.send({ type: 'publish', doc, patch: '{}', id });
+  // one doc: op a1 refused (503 unavailable); a2, sent behind it, is refused without a request
+  let next = f.nextPost();
+  pub('d', 'a1');
+  pub('d', 'a2');
+  (await next).answer(503, { error: { code: 'unavailable', message: 'busy' } });
+  await framesReach(2);
+  assert.deepEqual(frames.map((x) => x.type === 'error' && [x.id, x.code]), [['a1', 'unavailable'], ['a2', 'unavailable']]);
+  pub('d', 'a3'); // still blocked: refused, not sent
+  await framesReach(3);
+  assert.deepEqual(frames.map((x) => x.type === 'error' && x.id), ['a1', 'a2', 'a3']);
+  assert.equal(f.posts.length, 1);
+  next = f.nextPost();
+  pub('d', 'a1'); // the refused op again: it goes, and unblocks the doc
+  const again = await next;
+  assert.equal(again.headers['Idempotency-Key'], 'a1');
+  again.answer(200, { seq: '5' });
+  await framesReach(4);
+  assert.deepEqual(frames[3], { type: 'ack', id: 'a1', seq: 5n });
+  // 1025 docs blocked at once: the transport gives up (4013), as the gateway does
+  for (let i = 0; i <= 1024; i++) {
+    next = f.nextPost();
+    pub(`b${i}`, `b${i}`);
+    (await next).answer(503, { error: { code: 'unavailable', message: 'busy' } });
+  }
+  assert.equal(await closed, 4013);
 });
 
 test('an SSE stream that fails, ends, or sends an event over the bound is dropped and the client reconnects', async () => {
