@@ -492,7 +492,9 @@ export class Gateway {
         .writeStatus('200 OK')
         .writeHeader('Content-Type', 'text/event-stream; charset=utf-8')
         .writeHeader('Cache-Control', 'no-cache, no-transform')
-        .writeHeader('X-Accel-Buffering', 'no');
+        .writeHeader('X-Accel-Buffering', 'no')
+        // the credential is the token (no cookies): a page of any origin may read its stream
+        .writeHeader('Access-Control-Allow-Origin', '*');
     });
     this.sockets.add(sock);
     this.sseSockets.add(sock);
@@ -913,7 +915,7 @@ const MAX_CREDIT = 2 ** 31 - 1;
 
 function httpError(res: HttpResponse, status: string, code: string, message: string, retryAfterSec?: number, allow?: string): void {
   res.cork(() => {
-    res.writeStatus(status).writeHeader('Content-Type', 'application/json');
+    res.writeStatus(status).writeHeader('Content-Type', 'application/json').writeHeader('Access-Control-Allow-Origin', '*');
     if (retryAfterSec !== undefined) res.writeHeader('Retry-After', String(retryAfterSec));
     if (allow !== undefined) res.writeHeader('Allow', allow);
     if (status.startsWith('401')) res.writeHeader('WWW-Authenticate', 'Bearer');

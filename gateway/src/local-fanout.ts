@@ -22,6 +22,10 @@
  *    their chain; a snapshot goes only where no merge patch reaches the new state.
  *  - A receiver never goes backwards: a resume whose `lastSeq` is ahead of this gateway's copy
  *    waits (nothing is sent) until the doc has passed `lastSeq`, then gets what follows it.
+ *  - Transports: a subscriber is a `Socket` (session.ts): a WebSocket of either subprotocol or an
+ *    SSE stream (sse.ts). Its session's `proto` picks the encoding (JSON, protobuf, SSE event, each
+ *    built once per delta and cached on it) and the send set; everything above is the same code.
+ *    SSE streams never hold credit (they send no frames): only their buffer makes them inactive.
  *  - User-space bytes per connection: at most `maxSendBuffer` plus one flush's frames (the check
  *    runs after every send); uWS's own limit (maxBackpressure) sits far above as a safety net.
  */

@@ -123,6 +123,13 @@ test('SSE: refusals are plain HTTP before the stream: no doc, over 100 docs, a b
   ok.reader!.close();
   assert.deepEqual(await get('?doc=%2Fbad'), [400, 'bad_doc_id']);
   assert.deepEqual(await get('?doc=a', { 'last-event-id': 'not-a-cursor' }), [400, 'bad_request']);
+  // any origin may read a stream (the credential is a token, not a cookie)
+  const bad = await fetch(`${s.base}/v1/sse`);
+  assert.equal(bad.headers.get('access-control-allow-origin'), '*');
+  const okRes = await fetch(`${s.base}/v1/sse?doc=a`);
+  assert.deepEqual([okRes.status, okRes.headers.get('access-control-allow-origin'), okRes.headers.get('content-type')], [200, '*', 'text/event-stream; charset=utf-8']);
+  await okRes.body!.cancel();
+  await waitFor(() => s.gateway.connectionCount === 0, 'the cancelled stream to close');
   const post = await fetch(`${s.base}/v1/sse?doc=a`, { method: 'POST' });
   assert.deepEqual([post.status, post.headers.get('allow')], [405, 'GET']);
   assert.equal(s.gateway.connectionCount, 0);

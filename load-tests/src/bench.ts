@@ -10,7 +10,9 @@
  *     wire bytes per delivery, and the Replicant/ceiling and Replicant/Centrifugo ratios.
  *     Target `replicant-auth` is the same server with auth on (every subscriber its own scoped JWT
  *     in its first frame, the writer an API key): its CPU per delivery is printed over the open
- *     run's (issue target: within 3 %).
+ *     run's (issue target: within 3 %). Target `replicant-sse` is the same server with its
+ *     subscribers on SSE (`GET /v1/sse`): its CPU per delivery is printed over WebSocket's (issue 23
+ *     target: at most 1.3x); its idle RSS per connection is in the memory phase beside it.
  *  2. Idle memory: 2 server processes × M subscribed idle connections (one process can hold at most
  *     20 000 fds), RSS (/proc/<pid>/status VmRSS) before and after connecting → bytes/connection.
  *     Not run for `replicant-auth` (measured open only).
@@ -25,7 +27,7 @@
  *
  * Flags: --quick (or BENCH_QUICK=1), --n, --rate, --duration <s>, --warmup <s>, --receivers,
  * --idle <per server>, --repeat <runs per target, medians reported>, --targets <list|all> (default
- * all: replicant,replicant-auth,bare,centrifugo,socketio,ws),
+ * all: replicant,replicant-auth,replicant-sse,bare,centrifugo,socketio,ws),
  * --no-fanout, --no-memory, --no-hot, --hot-n, --hot-rates, --hot-duration <s>, --no-stalled,
  * --stalled-n, --stalled-duration <s>, --wait-quiet <s> (default 60: wait for an idle machine
  * before each phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js>
@@ -371,6 +373,16 @@ const TARGET_RSS_RATIO = 1 / 5;
 /** auth and scopes on may cost at most 3 % more server CPU per delivery than the open server */
 const TARGET_AUTH_RATIO = 1.03;
 
+/** SSE may cost at most 1.3x WebSocket's server CPU per delivery (issue 23) */
+const TARGET_SSE_RATIO = 1.3;
+
+/** replicant-sse's CPU per delivery over the WebSocket run's, when both ran */
+function sseVsWs(fan: FanoutResult[]): { sse: number; ws: number; ratio: number } | null {
+  const r = okOf(fan, 'replicant');
+  const s = okOf(fan, 'replicant-sse');
+  return r && s ? { sse: s.cpuSPerMillion, ws: r.cpuSPerMillion, ratio: s.cpuSPerMillion / r.cpuSPerMillion } : null;
+}
+
 /** replicant-auth's CPU per delivery over the open run's, when both ran */
 function authVsOpen(fan: FanoutResult[]): { auth: number; open: number; ratio: number } | null {
   const r = okOf(fan, 'replicant');
@@ -427,6 +439,13 @@ function report(cfg: BenchConfig, fan: FanoutResult[], mem: MemoryResult[]): str
       out.push(
         `auth+scopes vs open: server CPU-s per 1M deliveries ${fmt(a.auth, 3)} vs ${fmt(a.open, 3)} = ${fmt(a.ratio, 3)} ` +
           `(${a.ratio >= 1 ? '+' : ''}${fmt((a.ratio - 1) * 100, 1)} %; target <= ${fmt(TARGET_AUTH_RATIO, 2)}): ${a.ratio <= TARGET_AUTH_RATIO ? 'met' : 'NOT met'}`,
+      );
+    }
+    const sv = sseVsWs(fan);
+    if (sv !== null) {
+      out.push(
+        `SSE vs WebSocket: server CPU-s per 1M deliveries ${fmt(sv.sse, 3)} vs ${fmt(sv.ws, 3)} = ${fmt(sv.ratio, 3)} ` +
+          `(target <= ${fmt(TARGET_SSE_RATIO, 2)}): ${sv.ratio <= TARGET_SSE_RATIO ? 'met' : 'NOT met'}`,
       );
     }
     for (const f of fan) if (f.error !== undefined) out.push(`${f.target}: ${f.error}`);
@@ -728,6 +747,7 @@ async function main(): Promise<void> {
         ? { cpuPerDelivery: round(r.cpuSPerMillion / b.cpuSPerMillion, 3), throughput: round(r.deliveredPerSec / b.deliveredPerSec, 3) }
         : null,
     authVsOpenCpuPerDelivery: auth ? round(auth.ratio, 3) : null,
+    sseVsWebSocketCpuPerDelivery: sseVsWs(fan) ? round(sseVsWs(fan)!.ratio, 3) : null,
     vsCentrifugo: {
       cpuPerDelivery: r && c ? round(r.cpuSPerMillion / c.cpuSPerMillion, 3) : null,
       rssPerIdleConnection: rm && cm ? round(rm.bytesPerConn / cm.bytesPerConn, 3) : null,

@@ -17,6 +17,7 @@
  * child → parent `connected` / `stats`.
  */
 import { WsClient } from './ws-client.js';
+import { SseClient } from './sse-client.js';
 import { Histogram, wallMs, type SerializedHistogram } from './histogram.js';
 import { makeWire, type FastParse, type SeqFrame, type Wire, type WireKind } from './wire.js';
 
@@ -31,6 +32,8 @@ export interface ConnectCmd {
   protocol: string;
   /** what to speak after the upgrade (wire.ts); default `replicant` (replicant.v1.json) */
   wire?: WireKind;
+  /** `sse`: SSE streams (`path?doc=<doc>`; the same frames as events) instead of WebSockets */
+  transport?: 'websocket' | 'sse';
   doc: string;
   count: number;
   localAddresses: string[];
@@ -97,7 +100,7 @@ export interface StatsMsg {
 // ---------------------------------------------------------------------------------------------
 
 interface Conn {
-  ws: WsClient;
+  ws: WsClient | SseClient;
   wire: Wire;
   ready: boolean;
   sampled: boolean;
@@ -228,14 +231,18 @@ function runChild(): void {
 
     const open = (i: number): void => {
       inflight++;
-      const ws = new WsClient({
-        host: cmd.host,
-        port: cmd.port,
-        path: cmd.path,
-        protocols: cmd.protocol === '' ? [] : [cmd.protocol],
-        localAddress: cmd.localAddresses[i % cmd.localAddresses.length],
-        handshakeTimeoutMs: 15000,
-      });
+      const localAddress = cmd.localAddresses[i % cmd.localAddresses.length];
+      const ws =
+        cmd.transport === 'sse'
+          ? new SseClient({ host: cmd.host, port: cmd.port, path: `${cmd.path}?doc=${encodeURIComponent(cmd.doc)}`, localAddress, handshakeTimeoutMs: 15000 })
+          : new WsClient({
+              host: cmd.host,
+              port: cmd.port,
+              path: cmd.path,
+              protocols: cmd.protocol === '' ? [] : [cmd.protocol],
+              localAddress,
+              handshakeTimeoutMs: 15000,
+            });
       const stallEvery = cmd.stallEvery ?? 0;
       const stalled = stallEvery > 0 && i % stallEvery === 0;
       const c: Conn = { ws, wire, ready: false, sampled: !stalled && cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0, lastSeq: null, stalled };
@@ -255,7 +262,7 @@ function runChild(): void {
         if (stalled) ws.send('{"type":"hello","window":4}');
         if (wire.opening !== null) ws.send(wire.opening);
       };
-      ws.onmessage = (data) => {
+      ws.onmessage = (data: Buffer) => {
         if (!stalled) bytes += data.length;
         const wasReady = c.ready;
         wire.each(data, part);
@@ -264,7 +271,7 @@ function runChild(): void {
       ws.onerror = (err) => {
         if (firstError === null) firstError = err.message;
       };
-      ws.onclose = (code) => {
+      ws.onclose = (code: number) => {
         if (c.ready) {
           if (!exiting) closedAfterReady++;
           return;

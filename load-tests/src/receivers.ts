@@ -194,6 +194,7 @@ export async function connectReceivers(ep: Endpoint, counts: number[], o: Connec
         path: ep.stream.path,
         protocol: ep.stream.protocol,
         wire: ep.stream.wire,
+        transport: ep.stream.transport,
         doc: o.doc,
         count: counts[i],
         localAddresses: n === 0 ? ['127.0.0.1'] : addrs(o.addrBlock + i, n),

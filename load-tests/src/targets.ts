@@ -5,6 +5,7 @@
  * nothing else about a target, so every target is measured by the same code.
  *
  *  - `replicant`: `replicant dev` (the product: durable file log, materializer, fan-out, gateway);
+ *  - `replicant-sse`: the same server, subscribers on SSE (`GET /v1/sse`) instead of WebSocket;
  *  - `replicant-auth`: the same with auth on (AUTH_JWT_SECRET, API_KEYS): every subscriber sends its
  *    own scoped HS256 token (signed with jose) in its first frame, the writer an API key;
  *  - `bare`: the bare uWebSockets.js ceiling (bare-uws.ts);
@@ -21,9 +22,9 @@ import { BARE_MAIN, CLI_MAIN, PEER_SOCKETIO_MAIN, PEER_WS_MAIN, replicantBuilt }
 import { centrifugoBinary, centrifugoPublisher, writeCentrifugoConfig } from './centrifugo.js';
 import { SignJWT } from 'jose';
 
-export type TargetName = 'replicant' | 'replicant-auth' | 'bare' | 'centrifugo' | 'socketio' | 'ws';
+export type TargetName = 'replicant' | 'replicant-auth' | 'replicant-sse' | 'bare' | 'centrifugo' | 'socketio' | 'ws';
 /** every target, in the order the bench runs and prints them */
-export const TARGET_NAMES: readonly TargetName[] = ['replicant', 'replicant-auth', 'bare', 'centrifugo', 'socketio', 'ws'];
+export const TARGET_NAMES: readonly TargetName[] = ['replicant', 'replicant-auth', 'replicant-sse', 'bare', 'centrifugo', 'socketio', 'ws'];
 
 /** what subscribers connect to */
 export interface StreamEndpoint {
@@ -32,6 +33,8 @@ export interface StreamEndpoint {
   path: string;
   /** subprotocol offered ('' = none) */
   protocol: string;
+  /** `sse`: an SSE stream (`path?doc=<doc>`, sse-client.ts) instead of a WebSocket upgrade */
+  transport?: 'websocket' | 'sse';
 }
 
 export interface Launch {
@@ -116,6 +119,15 @@ export const TARGETS: Record<TargetName, Target> = {
         publisher: { ...open.publisher, headers: { authorization: `Bearer ${AUTH_API_KEY}` } },
         tokens: scopedTokens,
       };
+    },
+  },
+  'replicant-sse': {
+    name: 'replicant-sse',
+    label: 'Replicant SSE',
+    needsDir: true,
+    prepare: prepareReplicant,
+    launch(port, dir) {
+      return { ...replicantLaunch(port, dir), stream: { wire: 'replicant', path: '/v1/sse', protocol: '', transport: 'sse' } };
     },
   },
   bare: nodeTarget('bare', 'bare uWS', BARE_MAIN),
