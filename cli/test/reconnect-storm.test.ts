@@ -79,7 +79,8 @@ test('10,000 clients cut at once resume through admission control: all converge,
   // cut every connection at once (as if the network blinked), keep writing meanwhile
   const scrape = () => retrying(async () => (await fetch(`${dev.url}/metrics`)).text());
   const refused0 = metric(await scrape(), 'replicant_gateway_admission_refusals_total');
-  for (const c of clients) ((c as any).ws?._socket as { destroy(): void } | undefined)?.destroy();
+  // the client's WebSocket transport (sdk transport-websocket.ts) holds the ws socket; its TCP socket is cut
+  for (const c of clients) ((c as any).conn?.sock?._socket as { destroy(): void } | undefined)?.destroy();
   for (let i = 0; i < 50; i++) assert.equal((await retrying(() => post(dev.url, doc, { during: i }, { 'idempotency-key': `during-${i}` }))).status, 200);
   const fin = await retrying(() => getDoc(dev.url, doc));
   await waitUntil(() => docs.every((d) => String(d.seq) === fin.seq), 'every client to resume to the latest seq', 150_000);

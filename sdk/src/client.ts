@@ -1,6 +1,9 @@
 /**
- * The Replicant client: one WebSocket to a gateway carrying any number of document subscriptions
- * and publishes. It keeps each subscribed document as a live state, and keeps the connection
+ * The Replicant client and its connection manager: one connection to a gateway carrying any
+ * number of document subscriptions and publishes, over a transport (transport.ts seam: WebSocket,
+ * or SSE + HTTP POST; 'auto' falls back from the one to the other and back, see `nextKind` and
+ * `armProbe`). The manager speaks frames only; nothing else here depends on which transport
+ * carries them. It keeps each subscribed document as a live state, and keeps the connection
  * itself alive: reconnect with full-jitter backoff, resume every document from its last seq, resync
  * a document from a snapshot when its delta chain breaks, and re-send unacknowledged publishes with
  * their idempotency ids. Publishes go through the outbox (outbox.ts): stored before they are sent,
@@ -35,18 +38,9 @@ import { Outbox, randomId, type OutboxEntry } from './outbox.js';
 import { RefreshPacer } from './refresh-pacer.js';
 import { DueQueue } from './due-queue.js';
 import { memoryStorage, type OutboxStorage, type StoredOp } from './storage.js';
-import {
-  decodeFrame,
-  encodeFrame,
-  watchRefusal,
-  resolveWebSocket,
-  streamUrl,
-  subprotocolOf,
-  WS_OPEN,
-  type WebSocketConstructor,
-  type WebSocketLike,
-  type WireProtocol,
-} from './transport.js';
+import { resolveWebSocket, streamUrl, WebSocketTransport, type WebSocketConstructor, type WireProtocol } from './transport-websocket.js';
+import { SseTransport, type FetchLike } from './transport-sse.js';
+import type { Transport, TransportEvents, TransportKind, TransportMode } from './transport.js';
 import { fetchHistory, fetchStateAt, httpBase, postRestore, type HistoryOptions, type HistoryPage } from './history.js';
 
 /** Timer functions, injectable so tests can observe and drive reconnect delays without sleeping. */
@@ -71,6 +65,22 @@ export interface ClientOptions {
   protocol?: WireProtocol;
   /** WebSocket implementation; default the global one, else the `ws` package (Node) */
   WebSocket?: WebSocketConstructor;
+  /**
+   * 'auto' (default): WebSocket, falling back to SSE + HTTP POST when the WebSocket fails twice
+   * in a row before its first frame (upgrade refused, or the socket dies first), and trying
+   * WebSocket again later (`websocketRetryMs`). 'websocket' / 'sse': only that one (docs/sdk.md
+   * "Transports").
+   */
+  transport?: TransportMode;
+  /** while fallen back to SSE, first try WebSocket again after about this long (doubling, to 5 min); default 5000 */
+  websocketRetryMs?: number;
+  /** fetch implementation for the SSE transport (default the global one) */
+  fetch?: FetchLike;
+  /**
+   * SSE bounds: the largest event (default 24 MiB: a 16 MiB doc as a frame, with room) and how
+   * long a stream may stay silent (default 45 s: three of the server's 15 s pings) before it is dropped
+   */
+  sse?: { maxEventBytes?: number; idleTimeoutMs?: number };
   /**
    * reconnect backoff. `resetAfterMs` (default 5000): only a connection that stayed open this long
    * (and was not closed as a slow consumer) counts as healthy and resets the backoff; receiving a
@@ -139,6 +149,11 @@ const DEFAULT_WINDOW = 256;
 /** WebSocket close code of a slow consumer (protocol CloseCode.SlowConsumer) */
 const CLOSE_SLOW_CONSUMER = 4008;
 
+/** consecutive WebSocket attempts ending before their first frame after which 'auto' falls back to SSE */
+export const FALLBACK_AFTER_FAILURES = 2;
+const DEFAULT_WEBSOCKET_RETRY_MS = 5000;
+const MAX_WEBSOCKET_RETRY_MS = 300_000;
+
 const defaultTimers: Timers = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
   clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
@@ -165,7 +180,20 @@ export class ReplicantClient {
   private readonly docs = new Map<string, DocEntry>();
 
   private _status: ClientStatus = 'connecting';
-  private ws: WebSocketLike | null = null;
+  /** the connection's transport (transport.ts seam); null while connecting */
+  private conn: Transport | null = null;
+  private readonly mode: TransportMode;
+  /** the current connection delivered a frame (the fallback counts those that did not) */
+  private connGotFrame = false;
+  /** WebSocket attempts in a row that ended before their first frame ('auto' falls back at FALLBACK_AFTER_FAILURES) */
+  private wsFailures = 0;
+  /** the kind of the last connection opened (a `transport` event says when it changes) */
+  private lastKind: TransportKind | undefined;
+  /** while on SSE in 'auto': a WebSocket being tried, its timer, and the tries so far */
+  private probe: Transport | null = null;
+  private probeTimer: unknown;
+  private probeAttempts = 0;
+
   /** bumped by every connect attempt and by close(), so a stale async connect gives up */
   private generation = 0;
   private openedAt: number | undefined;
@@ -174,8 +202,6 @@ export class ReplicantClient {
   private pingTimer: unknown;
   private rxSincePing = true;
   private closed: Promise<void> | undefined;
-  /** token to send in the first frame once the socket opens */
-  private openToken: string | undefined;
   private refreshTimer: unknown;
   /** re-sends subscribes refused with a transient error (the earliest due), and when it fires (0: not armed) */
   private subRetryTimer: unknown;
@@ -197,7 +223,7 @@ export class ReplicantClient {
   private authEpoch = 0;
   /** the in-band refresh in progress: concurrent `token_expired` answers share one `token()` call */
   private refreshing: Promise<void> | undefined;
-  private refreshingFor: WebSocketLike | null = null;
+  private refreshingFor: Transport | null = null;
   /** spaces the token() calls of refreshes (refresh-pacer.ts): no tight loop on stale tokens */
   private readonly pacer: RefreshPacer;
   /** Retry-After of a refused upgrade (HTTP 503 from admission control), ms; used once */
@@ -213,6 +239,8 @@ export class ReplicantClient {
       throw new RangeError('window must be an integer in [0, 65536] (0 = no credit flow control)');
     }
     this.protocol = opts.protocol ?? 'binary';
+    this.mode = opts.transport ?? 'auto';
+    if (this.mode !== 'auto' && this.mode !== 'websocket' && this.mode !== 'sse') throw new RangeError("transport must be 'auto', 'websocket' or 'sse'");
     this.random = opts.random ?? Math.random;
     this.timers = opts.timers ?? defaultTimers;
     this.backoff = new Backoff(opts.backoff, this.random);
@@ -237,6 +265,11 @@ export class ReplicantClient {
 
   get status(): ClientStatus {
     return this._status;
+  }
+
+  /** the transport of the open connection ('websocket' or 'sse'); undefined while not connected */
+  get transport(): TransportKind | undefined {
+    return this.conn?.isOpen ? this.conn.kind : undefined;
   }
 
   /** the cluster-unique id the gateway gave this connection (`welcome`); undefined while not connected */
@@ -394,8 +427,7 @@ export class ReplicantClient {
 
   /** Sends what the outbox lets go now; arms a timer for the earliest retry. */
   private pump(): void {
-    const sock = this.ws;
-    if (!sock || sock.readyState !== WS_OPEN || this._status === 'closed') return;
+    if (!this.conn?.isOpen || this._status === 'closed') return;
     const now = Date.now();
     for (const e of this.outbox.takeSendable(now)) {
       const f: ClientFrame =
@@ -461,76 +493,177 @@ export class ReplicantClient {
     this.clearTimer('subRetryTimer');
     this.subRetries.clear();
     this.unsubRetry.clear();
-    const sock = this.ws;
-    this.ws = null;
+    this.clearTimer('probeTimer');
+    this.probe?.terminate();
+    this.probe = null;
+    const conn = this.conn;
+    this.conn = null;
     this.setStatus('closed');
     this.clearTimer('retryTimer');
     this.docs.clear();
     const outboxClosed = this.outbox.close((op) => new ReplicantError(ClientErrorCode.Closed, 'client closed', op.doc, op.id));
-    const sockClosed =
-      sock && sock.readyState <= WS_OPEN
-        ? new Promise<void>((resolve) => {
-            sock.onclose = () => resolve();
-            sock.close(1000, 'client close');
-          })
-        : Promise.resolve();
+    const sockClosed = conn ? conn.close(1000, 'client close') : Promise.resolve();
     this.closed = Promise.all([sockClosed, outboxClosed.catch(() => {})]).then(() => undefined);
     return this.closed;
   }
 
   // ---- connection lifecycle ----
 
+  /** the kind the next connection uses: the mode's, or in 'auto' SSE after repeated WebSocket failures */
+  private nextKind(): TransportKind {
+    if (this.mode !== 'auto') return this.mode;
+    return this.wsFailures >= FALLBACK_AFTER_FAILURES ? 'sse' : 'websocket';
+  }
+
+  /** the token for a new connection: `token()` is called for each (paced like refreshes) */
+  private async connectToken(): Promise<string | undefined> {
+    const t = this.opts.token;
+    if (typeof t !== 'function') return t;
+    this.pacer.started(Date.now());
+    const token = await t();
+    this.pacer.got(jwtExpMs(token), Date.now());
+    return token;
+  }
+
+  /**
+   * Makes a transport of `kind` whose events reach `on` only while it is the one they are for
+   * (`current()`): a replaced or abandoned transport's late events do nothing.
+   */
+  private makeTransport(kind: TransportKind, token: string | undefined, Ctor: WebSocketConstructor | undefined, on: (t: Transport) => TransportEvents): Transport {
+    let t: Transport | undefined;
+    const inner: TransportEvents = {
+      open: () => handlers.open(),
+      frame: (f) => handlers.frame(f),
+      close: (c, r) => handlers.close(c, r),
+      retryAfter: (ms) => handlers.retryAfter(ms),
+    };
+    if (kind === 'websocket') {
+      const inUrl = this.opts.tokenInUrl === true;
+      t = new WebSocketTransport({ Ctor: Ctor!, url: streamUrl(this.url, inUrl ? token : undefined), protocol: this.protocol, events: inner });
+    } else {
+      const docs = [...this.docs].map(([doc, e]): [string, string | undefined] => [doc, e.stream.resumeSeq()?.toString()]);
+      t = new SseTransport({ base: httpBase(this.url), token, events: inner, docs, fetch: this.opts.fetch, timers: this.timers, maxEventBytes: this.opts.sse?.maxEventBytes, idleTimeoutMs: this.opts.sse?.idleTimeoutMs });
+    }
+    const handlers = on(t);
+    return t;
+  }
+
+  /** the events of the connection's transport `t` */
+  private connEvents(t: Transport, token: string | undefined): TransportEvents {
+    return {
+      open: () => {
+        if (this.conn === t) this.handleOpen(token);
+      },
+      frame: (f) => {
+        if (this.conn === t) this.handleMessage(f);
+      },
+      close: (code, reason) => {
+        if (this.conn === t) this.handleClose(code, reason);
+      },
+      retryAfter: (ms) => {
+        if (this.conn === t) this.retryAfterMs = ms;
+      },
+    };
+  }
+
+  /**
+   * Whether the connection that just ended counts toward the fallback: it never delivered a frame,
+   * and was not turned away by admission control (503 + Retry-After, seen by the Node `ws`
+   * implementation: it proves WebSocket reaches the server, which asked for patience, and SSE must
+   * not be a way around it). Browsers do not expose the refused response, so there it counts.
+   */
+  private countsAsWsFailure(): boolean {
+    return !this.connGotFrame && this.retryAfterMs === undefined;
+  }
+
   private async openSocket(): Promise<void> {
     const gen = ++this.generation;
-    let sock: WebSocketLike;
+    const kind = this.nextKind();
     try {
-      const Ctor = await resolveWebSocket(this.opts.WebSocket);
-      const t = this.opts.token;
-      let token: string | undefined;
-      if (typeof t === 'function') {
-        this.pacer.started(Date.now());
-        token = await t();
-        this.pacer.got(jwtExpMs(token), Date.now());
-      } else token = t;
+      const Ctor = kind === 'websocket' ? await resolveWebSocket(this.opts.WebSocket) : undefined;
+      const token = await this.connectToken();
       if (gen !== this.generation) return; // closed (or superseded) while waiting
-      const inUrl = this.opts.tokenInUrl === true;
-      this.openToken = inUrl ? undefined : token;
-      sock = new Ctor(streamUrl(this.url, inUrl ? token : undefined), [subprotocolOf(this.protocol)]);
+      this.connGotFrame = false;
+      const inUrl = kind === 'websocket' && this.opts.tokenInUrl === true;
+      this.conn = this.makeTransport(kind, token, Ctor, (t) => this.connEvents(t, inUrl ? undefined : token));
       if (inUrl && token) this.armRefresh(token);
     } catch (err) {
       if (gen !== this.generation) return;
       this.emitError(new ReplicantError(ClientErrorCode.Connect, `connect failed: ${errorMessage(err)}`));
       this.scheduleReconnect('error');
+    }
+  }
+
+  /**
+   * While on SSE in 'auto': try WebSocket again after a backoff delay (doubling per failed try,
+   * equal jitter). The SSE connection stays until the WebSocket opens; then it replaces it like
+   * any reconnect (resubscribe from each doc's seq, unacknowledged ops re-sent with their ids). A
+   * WebSocket that then dies before its first frame sends the client back to SSE at once.
+   */
+  private armProbe(): void {
+    this.clearTimer('probeTimer');
+    if (this.mode !== 'auto' || this.conn?.kind !== 'sse') return;
+    const initial = this.opts.websocketRetryMs ?? DEFAULT_WEBSOCKET_RETRY_MS;
+    const delay = backoffDelay(this.probeAttempts, initial, Math.max(initial, MAX_WEBSOCKET_RETRY_MS), 'equal', this.random());
+    this.probeTimer = this.timers.setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.openProbe();
+    }, delay);
+  }
+
+  private async openProbe(): Promise<void> {
+    const sse = this.conn;
+    if (!sse || sse.kind !== 'sse' || this.probe) return;
+    let token: string | undefined;
+    let Ctor: WebSocketConstructor;
+    try {
+      Ctor = await resolveWebSocket(this.opts.WebSocket);
+      token = await this.connectToken();
+    } catch {
+      if (this.conn === sse) this.probeFailed();
       return;
     }
-    sock.binaryType = 'arraybuffer';
-    this.ws = sock;
-    watchRefusal(sock, (ms) => {
-      if (this.ws === sock) this.retryAfterMs = ms;
-    });
-    // Handlers of a socket that was replaced or abandoned see `this.ws !== sock` and do nothing.
-    sock.onopen = () => {
-      if (this.ws === sock) this.handleOpen();
-    };
-    sock.onmessage = (ev) => {
-      if (this.ws === sock) this.handleMessage(ev.data);
-    };
-    sock.onclose = (ev) => {
-      if (this.ws === sock) this.handleClose(ev.code, ev.reason);
-    };
-    sock.onerror = () => {
-      // Always followed by a close event, which drives reconnection.
-    };
+    if (this.conn !== sse || this._status === 'closed') return;
+    const inUrl = this.opts.tokenInUrl === true;
+    this.probe = this.makeTransport('websocket', token, Ctor, (t) => ({
+      open: () => {
+        if (this.probe !== t) return;
+        // promote: the WebSocket is the connection now; the SSE one goes (its answers no longer count)
+        this.probe = null;
+        const old = this.conn;
+        this.conn = t;
+        this.connGotFrame = false;
+        this.wsFailures = FALLBACK_AFTER_FAILURES - 1; // one more failure before its first frame: back to SSE
+        old?.close(1000, 'websocket is back');
+        if (inUrl && token) this.armRefresh(token);
+        this.handleOpen(inUrl ? undefined : token);
+      },
+      frame: (f) => {
+        if (this.conn === t) this.handleMessage(f);
+      },
+      close: (code, reason) => {
+        if (this.probe === t) {
+          this.probe = null;
+          this.probeFailed();
+        } else if (this.conn === t) this.handleClose(code, reason);
+      },
+      retryAfter: (ms) => {
+        if (this.conn === t) this.retryAfterMs = ms;
+      },
+    }));
+  }
+
+  private probeFailed(): void {
+    this.probeAttempts++;
+    this.armProbe();
   }
 
   private now(): number {
     return this.timers.now ? this.timers.now() : Date.now();
   }
 
-  private handleOpen(): void {
+  private handleOpen(token: string | undefined): void {
     this.openedAt = this.now();
-    const token = this.openToken;
-    this.openToken = undefined;
     this.authEpoch++; // a new connection: whatever was refused on the old one is sent afresh
     if (token) {
       this.send({ type: 'auth', token }); // first, so everything after runs under it
@@ -550,13 +683,26 @@ export class ReplicantClient {
     this.outbox.unsendAll();
     this.pump();
     this.armPing();
+    const kind = this.conn!.kind;
+    if (kind === 'sse') this.armProbe();
     this.setStatus('open'); // last, so a status listener that publishes is not sent twice
+    if (kind !== this.lastKind) {
+      this.lastKind = kind;
+      this.events.emit({ type: 'transport', transport: kind });
+    }
     // a tab closed meanwhile may have left ops for this one to send
     if (this.outbox.storage.sharedName !== undefined) void this.adoptStored();
   }
 
   private handleClose(code: number, reason: string): void {
-    this.ws = null;
+    const kind = this.conn?.kind;
+    this.conn = null;
+    this.clearTimer('probeTimer');
+    // the fallback's count: WebSockets that never delivered a frame (refused upgrade, or dead
+    // before welcome). An SSE connection that failed the same way sends the next try to
+    // WebSocket again: the network may have changed, or the server is down for both.
+    if (this.mode === 'auto' && kind === 'websocket' && this.countsAsWsFailure()) this.wsFailures++;
+    else if (this.mode === 'auto' && kind === 'sse' && !this.connGotFrame) this.wsFailures = 0;
     this.clearTimer('pingTimer');
     this.clearTimer('refreshTimer');
     this.clearTimer('subRetryTimer'); // the open resubscribes every doc
@@ -606,12 +752,15 @@ export class ReplicantClient {
     this.goawayTimer = this.timers.setTimeout(() => {
       this.goawayTimer = undefined;
       this.clearTimer('reconnectTimer');
-      const old = this.ws;
+      const old = this.conn;
       if (old) {
-        this.ws = null;
+        this.conn = null;
         this.clearTimer('pingTimer');
+        this.clearTimer('probeTimer');
+        this.probe?.terminate();
+        this.probe = null;
         this.openedAt = undefined;
-        old.close(1000, 'goaway');
+        void old.close(1000, 'goaway');
         this.setStatus('connecting');
       }
       void this.openSocket();
@@ -644,18 +793,18 @@ export class ReplicantClient {
    */
   private refreshToken(): Promise<void> {
     // a refresh started for an earlier socket sends nothing on this one: start another
-    if (this.refreshing && this.refreshingFor === this.ws) return this.refreshing;
+    if (this.refreshing && this.refreshingFor === this.conn) return this.refreshing;
     const p: Promise<void> = this.doRefresh().finally(() => {
       if (this.refreshing === p) this.refreshing = undefined;
     });
     this.refreshing = p;
-    this.refreshingFor = this.ws;
+    this.refreshingFor = this.conn;
     return p;
   }
 
   private async doRefresh(): Promise<void> {
     const t = this.opts.token;
-    const sock = this.ws;
+    const sock = this.conn;
     if (typeof t !== 'function' || !sock) return; // a static token: held frames go after the next (re)connect
     const wait = this.pacer.waitMs(Date.now());
     if (wait > 0) {
@@ -666,7 +815,7 @@ export class ReplicantClient {
           resolve();
         }, wait);
       });
-      if (this.ws !== sock) return;
+      if (this.conn !== sock) return;
     }
     let token: string;
     try {
@@ -677,7 +826,7 @@ export class ReplicantClient {
       this.emitError(new ReplicantError(ClientErrorCode.Connect, `token refresh failed: ${errorMessage(err)}`));
       return; // the server's token_expired (or its 4001 close and our reconnect) follows
     }
-    if (this.ws !== sock || !this.send({ type: 'auth', token })) return;
+    if (this.conn !== sock || !this.send({ type: 'auth', token })) return;
     this.authEpoch++;
     this.armRefresh(token);
     this.outbox.releaseHeld();
@@ -691,22 +840,19 @@ export class ReplicantClient {
 
   private armPing(): void {
     const interval = this.opts.pingIntervalMs;
-    if (!interval || interval <= 0) return;
+    if (!interval || interval <= 0 || !this.conn?.pings) return; // SSE: its transport's idle timer instead
     this.rxSincePing = true;
     this.pingTimer = this.timers.setTimeout(() => this.pingTick(interval), interval);
   }
 
   private pingTick(interval: number): void {
     this.pingTimer = undefined;
-    const sock = this.ws;
-    if (!sock || sock.readyState !== WS_OPEN) return;
+    const conn = this.conn;
+    if (!conn?.isOpen) return;
     if (!this.rxSincePing) {
       // Not even a pong for a whole interval: the path is dead (half-open TCP). Do not wait for a
       // close handshake that will never complete; drop the socket and reconnect now.
-      this.ws = null;
-      const s = sock as WebSocketLike & { terminate?: () => void };
-      if (typeof s.terminate === 'function') s.terminate();
-      else s.close(1000, 'ping timeout');
+      conn.terminate();
       this.handleClose(1006, 'ping timeout');
       return;
     }
@@ -718,19 +864,19 @@ export class ReplicantClient {
   // ---- frames ----
 
   private send(f: ClientFrame): boolean {
-    const sock = this.ws;
-    if (!sock || sock.readyState !== WS_OPEN) return false;
-    try {
-      sock.send(encodeFrame(this.protocol, f));
-      return true;
-    } catch {
-      return false; // the socket is going away; its close event will follow
-    }
+    return this.conn?.send(f) ?? false;
   }
 
-  private handleMessage(data: unknown): void {
+  private handleMessage(f: ReceivedFrame | ProtocolError): void {
     this.rxSincePing = true;
-    const f = decodeFrame(data);
+    if (!this.connGotFrame) {
+      this.connGotFrame = true;
+      if (this.conn?.kind === 'websocket') {
+        // WebSocket works (again): the fallback starts over
+        this.wsFailures = 0;
+        this.probeAttempts = 0;
+      }
+    }
     if (f instanceof ProtocolError) {
       // A lost delta shows up as a gap on the next one, so an undecodable frame is only reported.
       this.emitError(new ReplicantError(f.code, f.message, f.doc, f.id));
@@ -937,7 +1083,7 @@ export class ReplicantClient {
     this.events.emit(code === undefined ? { type: 'status', status } : { type: 'status', status, code, reason });
   }
 
-  private clearTimer(name: 'reconnectTimer' | 'goawayTimer' | 'pingTimer' | 'retryTimer' | 'refreshTimer' | 'subRetryTimer'): void {
+  private clearTimer(name: 'reconnectTimer' | 'goawayTimer' | 'pingTimer' | 'retryTimer' | 'refreshTimer' | 'subRetryTimer' | 'probeTimer'): void {
     if (this[name] !== undefined) this.timers.clearTimeout(this[name]);
     this[name] = undefined;
     if (name === 'subRetryTimer') this.subRetryArmedAt = 0;

@@ -48,12 +48,16 @@ export interface MessageEvent { type: 'message'; id: string; data: JsonObject }
 /** the server API disconnected this user; with `reconnect: false` the client stays disconnected */
 export interface DisconnectEvent { type: 'disconnect'; reconnect: boolean }
 
+/** a connection opened over another transport than the last one ('auto' fell back to SSE, or is back on WebSocket) */
+export interface TransportEvent { type: 'transport'; transport: 'websocket' | 'sse' }
+
 /** the outbox changed: `pending` ops are not acknowledged yet (all of this client's, every doc) */
 export interface PendingEvent { type: 'pending'; pending: number }
 /** the outbox became empty: every publish so far is acknowledged or rejected */
 export interface DrainedEvent { type: 'drained' }
 
 export type ClientEvent =
+  | TransportEvent
   | PendingEvent
   | DrainedEvent
   | SnapshotEvent

@@ -21,6 +21,7 @@ export type {
   MessageEvent,
   DisconnectEvent,
   WelcomeEvent,
+  TransportEvent,
 } from './events.js';
 export { Backoff, fullJitterDelay, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from '@replicant/protocol';
 export type { BackoffOptions } from '@replicant/protocol';
@@ -31,7 +32,10 @@ export { memoryStorage } from './storage.js';
 export type { OutboxStorage, StoredOp } from './storage.js';
 export { fileStorage } from './storage-file.js';
 export { indexedDbStorage } from './storage-idb.js';
-export { STREAM_PATH, streamUrl } from './transport.js';
-export type { WebSocketConstructor, WebSocketLike, WireProtocol } from './transport.js';
+export { STREAM_PATH, streamUrl } from './transport-websocket.js';
+export { SSE_PATH, MAX_SSE_DOCS } from './transport-sse.js';
+export type { FetchLike } from './transport-sse.js';
+export type { WebSocketConstructor, WebSocketLike, WireProtocol } from './transport-websocket.js';
+export type { TransportKind, TransportMode } from './transport.js';
 export { HistoryError, httpBase } from './history.js';
 export type { HistoryOp, HistoryOptions, HistoryPage } from './history.js';

@@ -1,99 +1,42 @@
 /**
- * The WebSocket seam: the sdk speaks the standard browser WebSocket API, which browsers provide
- * natively and the `ws` package implements for Node. `ws` is imported lazily and only when there
- * is no global WebSocket, so nothing Node-only is touched in a browser.
+ * The transport seam: how the client's frames reach a gateway and its frames come back. The
+ * connection manager (client.ts) owns the lifecycle (reconnect, backoff, goaway, ping, token
+ * refresh, fallback) and speaks frames; a transport only carries them. Two implementations:
+ *  - transport-websocket.ts: one WebSocket (`/v1/stream`), frames both ways;
+ *  - transport-sse.ts: Server-Sent Events (`GET /v1/sse`) down, HTTP `POST /v1/docs/{id}` up, with
+ *    HTTP answers mapped to the `ack` / `error` frames the WebSocket path produces.
+ * Invariants every implementation keeps: `open` is reported at most once and before any frame;
+ * `close` is reported at most once and nothing after it; after the manager calls `close()` or
+ * `terminate()` no event is reported at all.
  */
-import {
-  decodeServerBinary,
-  decodeServerJson,
-  encodeClientBinary,
-  encodeClientJson,
-  ErrorCode,
-  ProtocolError,
-  SUBPROTOCOL_BINARY,
-  SUBPROTOCOL_JSON,
-  type ClientFrame,
-  type ReceivedFrame,
-} from '@replicant/protocol';
+import type { ClientFrame, ProtocolError, ReceivedFrame } from '@replicant/protocol';
 
-/** The subset of the WHATWG WebSocket interface the client uses. */
-export interface WebSocketLike {
-  binaryType: string;
-  readonly protocol: string;
-  readonly readyState: number;
-  send(data: string | Uint8Array): void;
-  close(code?: number, reason?: string): void;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
+export type TransportKind = 'websocket' | 'sse';
+
+/** `connect(url, { transport })`: 'auto' (default) = WebSocket, falling back to SSE + HTTP */
+export type TransportMode = 'auto' | TransportKind;
+
+export interface TransportEvents {
+  /** frames can be sent from now on */
+  open(): void;
+  /** a frame from the server, or one that could not be decoded */
+  frame(f: ReceivedFrame | ProtocolError): void;
+  /** the transport ended (WebSocket close code and reason; 1006 when it just died) */
+  close(code: number, reason: string): void;
+  /** the server refused with HTTP 503 + Retry-After (admission control): not before `ms` */
+  retryAfter(ms: number): void;
 }
 
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
-
-/** WebSocket.OPEN, spelled out because the constructor's static may be absent on custom classes. */
-export const WS_OPEN = 1;
-
-/** The gateway's stream endpoint (DESIGN.md contracts). */
-export const STREAM_PATH = '/v1/stream';
-
-export type WireProtocol = 'binary' | 'json';
-
-export async function resolveWebSocket(given?: WebSocketConstructor): Promise<WebSocketConstructor> {
-  if (given) return given;
-  const native = (globalThis as { WebSocket?: unknown }).WebSocket;
-  if (typeof native === 'function') return native as WebSocketConstructor;
-  const mod = await import('ws');
-  return mod.default as unknown as WebSocketConstructor;
-}
-
-/**
- * The socket URL: http(s) is mapped to ws(s), a bare origin gets the stream path, and the token
- * (if any) goes in the `token` query parameter.
- */
-export function streamUrl(base: string, token?: string): string {
-  const u = new URL(base);
-  if (u.protocol === 'http:') u.protocol = 'ws:';
-  else if (u.protocol === 'https:') u.protocol = 'wss:';
-  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new TypeError(`unsupported URL scheme ${u.protocol}`);
-  if (u.pathname === '' || u.pathname === '/') u.pathname = STREAM_PATH;
-  if (token !== undefined && token !== '') u.searchParams.set('token', token);
-  return u.toString();
-}
-
-export function subprotocolOf(p: WireProtocol): string {
-  return p === 'json' ? SUBPROTOCOL_JSON : SUBPROTOCOL_BINARY;
-}
-
-export function encodeFrame(p: WireProtocol, f: ClientFrame): string | Uint8Array {
-  return p === 'json' ? encodeClientJson(f) : encodeClientBinary(f);
-}
-
-/** Decodes by message kind rather than by negotiated protocol: text is JSON, bytes are protobuf. */
-export function decodeFrame(data: unknown): ReceivedFrame | ProtocolError {
-  if (typeof data === 'string') return decodeServerJson(data);
-  if (data instanceof ArrayBuffer) return decodeServerBinary(new Uint8Array(data));
-  if (ArrayBuffer.isView(data)) return decodeServerBinary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  return new ProtocolError(ErrorCode.BadFrame, 'unsupported WebSocket message type');
-}
-
-/**
- * Calls `onRetryAfter(ms)` when the server refused the upgrade with a `Retry-After` (HTTP 503 from
- * admission control). Browsers do not expose the refused response, so there the client falls back
- * to its backoff; the Node `ws` implementation reports it as `unexpected-response`, after which the
- * handshake is aborted as `ws` would (error + close events follow).
- */
-export function watchRefusal(sock: WebSocketLike, onRetryAfter: (ms: number) => void): void {
-  const s = sock as WebSocketLike & {
-    on?: (ev: string, fn: (req: unknown, res: { statusCode?: number; headers: Record<string, string | string[] | undefined>; resume?: () => void }) => void) => void;
-    terminate?: () => void;
-  };
-  if (typeof s.on !== 'function' || typeof s.terminate !== 'function') return;
-  s.on('unexpected-response', (_req, res) => {
-    const h = res.headers['retry-after'];
-    const sec = Number(Array.isArray(h) ? h[0] : h);
-    if (res.statusCode === 503 && Number.isFinite(sec) && sec >= 0) onRetryAfter(Math.min(sec, 3600) * 1000);
-    res.resume?.();
-    s.terminate!();
-  });
+export interface Transport {
+  readonly kind: TransportKind;
+  /** whether `ping` frames are answered with `pong` (the manager's dead-path detection needs it) */
+  readonly pings: boolean;
+  /** frames can be sent now */
+  readonly isOpen: boolean;
+  /** sends (or, for frames a transport has no use for, accepts) a frame; false when not open */
+  send(f: ClientFrame): boolean;
+  /** closes gracefully; resolves once closed. No event is reported afterwards. */
+  close(code: number, reason: string): Promise<void>;
+  /** drops the path at once (half-open TCP): no close handshake. No event is reported afterwards. */
+  terminate(): void;
 }
