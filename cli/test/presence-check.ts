@@ -10,7 +10,7 @@ import { sign } from './tokens.js';
 
 export const SECRET = 'hs256-presence-secret-0123456789abcdef';
 export const API_KEY = 'presence-api-key-0123456789';
-export const token = (sub: string, read: string[] = ['room*']) => sign({ sub, read, write: ['room*'], exp: Math.floor(Date.now() / 1000) + 600 }, SECRET);
+export const token = (sub: string, read: string[] = ['room*', 'hall*']) => sign({ sub, read, write: ['room*'], exp: Math.floor(Date.now() / 1000) + 600 }, SECRET);
 
 export class PresenceWatcher {
   state: any = undefined;
