@@ -118,7 +118,7 @@ export class PresenceAggregator {
   }
 
   /** applies one gateway report; O(what it names) (a full report also O(that gateway's previous members)) */
-  report(r: PresenceReport): PresenceAck {
+  report(r: PresenceReport, now = Date.now()): PresenceAck {
     let g = this.gateways.get(r.gateway);
     if (g && (g.boot !== r.boot || r.full)) {
       this.removeGateway(r.gateway, g);
@@ -128,7 +128,7 @@ export class PresenceAggregator {
       g = { boot: r.boot, seen: 0, docs: new Map() };
       this.gateways.set(r.gateway, g);
     }
-    g.seen = Date.now();
+    g.seen = now;
     for (const doc in r.docs) {
       if (!isValidDocId(presenceDocOf(doc))) continue;
       const rep = r.docs[doc];
