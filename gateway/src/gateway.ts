@@ -336,7 +336,7 @@ export class Gateway {
     await allClosed;
     for (const t of timers) clearTimeout(t);
     this.control.close();
-    this.presence?.close();
+    await this.presence?.stop();
     this.fanout.close();
   }
 

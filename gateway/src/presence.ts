@@ -48,6 +48,8 @@ export class PresenceTracker {
   private originBoot: string | undefined;
   private needFull = true;
   private sending = false;
+  /** the report being sent (settles, never rejects) */
+  private inflight: Promise<void> | undefined;
   private lastSent = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly heartbeatMs: number;
@@ -160,7 +162,7 @@ export class PresenceTracker {
         this.originBoot = ack.boot;
       }
     };
-    run().then(
+    this.inflight = run().then(
       () => {
         this.sending = false;
         this.lastSent = Date.now();
@@ -177,5 +179,21 @@ export class PresenceTracker {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * Stops reporting after one last report of what changed (a drained gateway's members leave at
+   * once instead of after PRESENCE_TTL_MS); resolves when it is answered or failed.
+   */
+  async stop(): Promise<void> {
+    this.close();
+    await this.inflight;
+    if (this.dirtyDocs.size === 0 && !this.needFull) return;
+    const reports = this.needFull ? this.fullReports() : [this.changes()];
+    try {
+      for (const r of reports) await this.opts.sink.report(r);
+    } catch {
+      // origin unreachable: the TTL removes these members
+    }
   }
 }

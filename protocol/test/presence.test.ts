@@ -30,6 +30,7 @@ test('bad presence fields are bad_frame with the doc', () => {
     '{"type":"subscribe","doc":"room","presence":true,"info":[1]}',
     `{"type":"subscribe","doc":"room","presence":true,"info":{"a":"${'x'.repeat(MAX_PRESENCE_INFO_BYTES)}"}}`,
     '{"type":"subscribe","doc":"room~presence","presence":true}',
+    `{"type":"subscribe","doc":"${'d'.repeat(250)}","presence":true}`,
   ];
   for (const text of bad) {
     const r = decodeClientJson(text);
