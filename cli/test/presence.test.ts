@@ -89,6 +89,15 @@ test('presence in dev: 200 join, 50 leave, exact counts, capped users, read-only
   const d = await resumer.next((x) => x.doc === 'room~presence');
   assert.deepEqual([d.type, d.prevSeq], ['delta', String(seq)]);
 
+  // a refreshed token of another sub moves the membership to it
+  const mover = await RawClient.open(`${dev.wsUrl}?token=${await token('before')}`);
+  mover.send({ type: 'subscribe', doc: 'room', presence: true });
+  await watcher.within(INTERVAL + 1000, 'mover joined', (s) => s.users.before?.connections === 1);
+  mover.send({ type: 'auth', token: await token('after') });
+  await watcher.within(INTERVAL + 1000, 'mover moved', (s) => s.users.after?.connections === 1 && !s.users.before);
+  mover.close();
+  await watcher.within(INTERVAL + 1000, 'mover left', (s) => !s.users.after);
+
   assert.ok(watcher.frames >= 4);
   for (const c of [...members, again, writer, outsider, resumer, watcher.c]) c.close();
 });

@@ -435,7 +435,7 @@ export class Gateway {
     this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
     s.subs = undefined;
-    if (s.presence) for (const [doc, user] of s.presence) this.presence?.leave(doc, user);
+    if (s.presence) for (const [doc, m] of s.presence) this.presence?.leave(doc, m.user);
     s.presence = undefined;
     this.fanout.onClose(ws);
     if (this.sockets.size === 0) this.onAllClosed?.();
@@ -535,7 +535,7 @@ export class Gateway {
         this.leavePresence(ws, frame.doc);
         if (frame.presence) {
           const user = s.principal!.sub !== '' ? s.principal!.sub : s.connId;
-          (s.presence ??= new Map()).set(frame.doc, user);
+          (s.presence ??= new Map()).set(frame.doc, { user, info: frame.info });
           this.presence!.join(frame.doc, user, frame.info);
         }
         return;
@@ -633,6 +633,15 @@ export class Gateway {
     s.authTimer = undefined;
     this.armExpiry(ws, p);
     this.welcome(ws);
+    // a refreshed token of another sub: the memberships move to it
+    if (s.presence && p.sub !== '') {
+      for (const [doc, m] of s.presence) {
+        if (m.user === p.sub) continue;
+        this.presence?.leave(doc, m.user);
+        m.user = p.sub;
+        this.presence?.join(doc, m.user, m.info);
+      }
+    }
     if (!s.subs) return;
     for (const doc of [...s.subs]) {
       if (p.read.allows(doc)) continue;
@@ -646,10 +655,10 @@ export class Gateway {
   /** the connection stops being a member of `doc`'s presence (if it was one) */
   private leavePresence(ws: Socket, doc: string): void {
     const m = ws.getUserData().presence;
-    const user = m?.get(doc);
-    if (user === undefined) return;
+    const member = m?.get(doc);
+    if (member === undefined) return;
     m!.delete(doc);
-    this.presence?.leave(doc, user);
+    this.presence?.leave(doc, member.user);
   }
 
   /** indexes an authenticated connection (server API); the first time it is sent `welcome` */
