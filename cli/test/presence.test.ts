@@ -98,6 +98,13 @@ test('presence in dev: 200 join, 50 leave, exact counts, capped users, read-only
   mover.close();
   await watcher.within(INTERVAL + 1000, 'mover left', (s) => !s.users.after);
 
+  // metrics: this process aggregates (dev: always) and wrote; its gateway holds the members it reported
+  const metrics = await (await fetch(`${dev.url}/metrics`)).text();
+  const sample = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+  assert.equal(sample('replicant_origin_presence_leader'), 1);
+  assert.ok(sample('replicant_origin_presence_writes_total') >= 4);
+  assert.equal(sample('replicant_gateway_presence_members'), watcher.state.connections);
+  assert.ok(sample('replicant_gateway_presence_reports_total{result="ok"}') >= 4);
   assert.ok(watcher.frames >= 4);
   for (const c of [...members, again, writer, outsider, resumer, watcher.c]) c.close();
 });

@@ -123,6 +123,8 @@ const gatewayMetrics = defineMetrics((m) => ({
     help: 'Server API at this gateway: messages delivered, messages dropped (inactive connection), control commands applied, commands lost to a re-base',
     labelNames: ['event'],
   }),
+  presenceMembers: m.gauge({ name: 'replicant_gateway_presence_members', help: 'Presence memberships held by this gateway (connection, doc) pairs' }),
+  presenceReports: m.counter({ name: 'replicant_gateway_presence_reports_total', help: 'Presence reports to origin by result (a failed one is followed by a full one)', labelNames: ['result'] }),
   sendBuffer: m.gauge({
     name: 'replicant_gateway_send_buffer_bytes',
     help: 'Client send queues: bytes buffered per connection, the largest (stat="max") and all together (stat="sum")',
@@ -185,6 +187,7 @@ export class Gateway {
   /** this gateway's presence members, reported to origin (presence.ts) */
   readonly presence: PresenceTracker | undefined;
   private lastApi = { delivered: 0, dropped: 0, commands: 0, lost: 0 };
+  private lastPresence = { reports: 0, failures: 0 };
 
   constructor(private readonly opts: GatewayOptions) {
     this.o = {
@@ -258,6 +261,13 @@ export class Gateway {
     const api = { delivered: c.delivered, dropped: c.dropped, commands: c.commands, lost: this.control.lost };
     for (const k of ['delivered', 'dropped', 'commands', 'lost'] as const) this.metrics.serverApi.labels(k).inc(api[k] - this.lastApi[k]);
     this.lastApi = api;
+    const p = this.presence;
+    if (p) {
+      this.metrics.presenceMembers.set(p.members);
+      this.metrics.presenceReports.labels('ok').inc(p.reports - this.lastPresence.reports);
+      this.metrics.presenceReports.labels('failed').inc(p.failures - this.lastPresence.failures);
+      this.lastPresence = { reports: p.reports, failures: p.failures };
+    }
   }
 
   /** upgrades refused by admission control so far */

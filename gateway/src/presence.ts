@@ -57,6 +57,8 @@ export class PresenceTracker {
   failures = 0;
   /** reports sent */
   reports = 0;
+  /** memberships held here (over every doc) */
+  members = 0;
 
   constructor(private readonly opts: PresenceTrackerOptions) {
     const interval = opts.intervalMs ?? 1000;
@@ -75,6 +77,7 @@ export class PresenceTracker {
     let d = this.docs.get(doc);
     if (!d) this.docs.set(doc, (d = { n: 0, users: new Map(), dirty: new Set() }));
     d.n++;
+    this.members++;
     const u = d.users.get(sub);
     if (u) {
       u.k++;
@@ -89,6 +92,7 @@ export class PresenceTracker {
     const u = d?.users.get(sub);
     if (!d || !u) return;
     d.n--;
+    this.members--;
     if (--u.k === 0) d.users.delete(sub);
     d.dirty.add(sub);
     this.dirtyDocs.add(doc);

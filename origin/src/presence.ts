@@ -27,6 +27,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
+import { originMetrics } from './metrics.js';
 import { isClusterAuth, ReplayCache, verifyClusterRequest } from '@replicant/auth';
 import {
   diffMergePatch,
@@ -105,6 +106,7 @@ export class PresenceAggregator {
   private readonly writableAt: number;
   private timer: NodeJS.Timeout | undefined;
   private flushing = 0;
+  private readonly metrics = originMetrics();
   /** patches written (tests, metrics) */
   writes = 0;
   /** gateways expired by the TTL */
@@ -120,6 +122,7 @@ export class PresenceAggregator {
     this.intervalMs = opts.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS;
     this.ttlMs = opts.ttlMs ?? DEFAULT_PRESENCE_TTL_MS;
     this.writableAt = Date.now() + (opts.warmupMs ?? this.ttlMs / 2);
+    this.metrics.presenceLeader.set(1);
     this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref?.();
   }
@@ -215,6 +218,7 @@ export class PresenceAggregator {
     for (const [id, g] of this.gateways) {
       if (now - g.seen > this.ttlMs) {
         this.expired++;
+        this.metrics.presenceExpired.inc();
         this.removeGateway(id, g);
       }
     }
@@ -282,6 +286,7 @@ export class PresenceAggregator {
       if (patch !== undefined && Object.keys(patch).length > 0) {
         await this.writer.writeReserved(pdoc, JSON.stringify(patch));
         this.writes++;
+        this.metrics.presenceWrites.inc();
       }
       d.writtenN = n;
       for (const [sub, e] of written) {
@@ -302,6 +307,7 @@ export class PresenceAggregator {
   }
 
   close(): void {
+    this.metrics.presenceLeader.set(0);
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
