@@ -68,11 +68,6 @@ export class PresenceTracker {
     this.timer.unref?.();
   }
 
-  /** member connections of `doc` here (tests, stats) */
-  count(doc: string): number {
-    return this.docs.get(doc)?.n ?? 0;
-  }
-
   join(doc: string, sub: string, info: JsonObject | undefined): void {
     let d = this.docs.get(doc);
     if (!d) this.docs.set(doc, (d = { n: 0, users: new Map(), dirty: new Set() }));

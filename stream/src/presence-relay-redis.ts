@@ -74,7 +74,10 @@ export class RedisPresenceRelay {
   static async open(opts: RedisPresenceRelayOptions): Promise<RedisPresenceRelay> {
     const r = new RedisPresenceRelay(opts);
     r.sub.on('message', (channel: string, message: string) => r.onMessage(channel, message));
-    await r.sub.subscribe(r.reportsChannel, r.acksChannel);
+    // never throws: the channels are subscribed at every (re)connect, and a failed campaign is retried
+    const subscribe = () => r.sub.subscribe(r.reportsChannel, r.acksChannel).catch(() => {});
+    r.sub.on('ready', () => void subscribe());
+    await subscribe();
     await r.campaign();
     r.timer = setInterval(() => void r.campaign(), Math.max(50, Math.floor(r.leaseMs / 3)));
     r.timer.unref?.();
