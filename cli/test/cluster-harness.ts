@@ -13,6 +13,8 @@ export interface ClusterOptions {
   gateways?: number;
   /** origins (default 1); gateway i writes to origin i mod origins (`origins`; `origin` is the first) */
   origins?: number;
+  /** the origin index each gateway writes to (instead of i mod origins) */
+  gatewayOrigins?: number[];
   partitions?: number;
   /** Kafka brokers (default 3) */
   brokers?: number;
@@ -84,7 +86,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     const fanouts: Node[] = [];
     for (let i = 0; i < (opts.fanouts ?? 1); i++) fanouts.push(await start('fanout', `fanout-${i + 1}`));
     const gateways: Node[] = [];
-    for (let i = 0; i < (opts.gateways ?? 1); i++) gateways.push(await start('gateway', `gateway-${i + 1}`, { ORIGIN_URL: origins[i % origins.length].url }));
+    for (let i = 0; i < (opts.gateways ?? 1); i++) gateways.push(await start('gateway', `gateway-${i + 1}`, { ORIGIN_URL: origins[opts.gatewayOrigins?.[i] ?? i % origins.length].url }));
     return {
       kafka,
       redis,
