@@ -11,6 +11,10 @@ import { startProcess, type DevProcess } from './harness.js';
 export interface ClusterOptions {
   fanouts?: number;
   gateways?: number;
+  /** origins (default 1); gateway i writes to origin i mod origins (`origins`; `origin` is the first) */
+  origins?: number;
+  /** the origin index each gateway writes to (instead of i mod origins) */
+  gatewayOrigins?: number[];
   partitions?: number;
   /** Kafka brokers (default 3) */
   brokers?: number;
@@ -33,6 +37,7 @@ export interface Cluster {
   kafka: KafkaCluster;
   redis: RedisServer;
   origin: Node;
+  origins: Node[];
   fanouts: Node[];
   gateways: Node[];
   env: Record<string, string>;
@@ -76,14 +81,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await opts.setup?.(kafka, redis);
     const origin = await start('origin', 'origin-1', opts.originEnv);
     env.ORIGIN_URL = origin.url;
+    const origins = [origin];
+    for (let i = 1; i < (opts.origins ?? 1); i++) origins.push(await start('origin', `origin-${i + 1}`, opts.originEnv));
     const fanouts: Node[] = [];
     for (let i = 0; i < (opts.fanouts ?? 1); i++) fanouts.push(await start('fanout', `fanout-${i + 1}`));
     const gateways: Node[] = [];
-    for (let i = 0; i < (opts.gateways ?? 1); i++) gateways.push(await start('gateway', `gateway-${i + 1}`));
+    for (let i = 0; i < (opts.gateways ?? 1); i++) gateways.push(await start('gateway', `gateway-${i + 1}`, { ORIGIN_URL: origins[opts.gatewayOrigins?.[i] ?? i % origins.length].url }));
     return {
       kafka,
       redis,
       origin,
+      origins,
       fanouts,
       gateways,
       env,
@@ -128,4 +136,12 @@ export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) * 1024;
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the command name (which may hold spaces) start at state: utime and stime are the 12th and 13th of them
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
 }

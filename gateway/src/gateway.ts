@@ -24,6 +24,8 @@ import {
   decodeClientBinary,
   decodeClientJson,
   ErrorCode,
+  isPresenceDoc,
+  PRESENCE_READ_ONLY,
   ProtocolError,
   parseSseCursor,
   parseSseDocs,
@@ -43,6 +45,7 @@ import { encodeFor, PROTO_BINARY, PROTO_JSON, PROTO_SSE, type Proto, type Sessio
 import { SseSocket, STALL_PROBE_MS } from './sse.js';
 import { Connections, REVOKED_ERROR } from './connections.js';
 import { ControlFollower } from './control.js';
+import { PresenceTracker, type PresenceSink } from './presence.js';
 
 /** The write path as the gateway sees it (in-process Origin, or an HTTP client of one). */
 export interface Writer {
@@ -93,6 +96,8 @@ export interface GatewayOptions {
   nodeId?: string;
   /** SSE streams get `: ping` after this long without a write (default 15000) */
   ssePingMs?: number;
+  /** presence (presence.ts): where members are reported; absent = `presence: true` is refused */
+  presence?: { sink: PresenceSink; intervalMs?: number; ttlMs?: number };
 }
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
@@ -126,6 +131,8 @@ const gatewayMetrics = defineMetrics((m) => ({
     help: 'Server API at this gateway: messages delivered, messages dropped (inactive connection), control commands applied, commands lost to a re-base',
     labelNames: ['event'],
   }),
+  presenceMembers: m.gauge({ name: 'replicant_gateway_presence_members', help: 'Presence memberships held by this gateway (connection, doc) pairs' }),
+  presenceReports: m.counter({ name: 'replicant_gateway_presence_reports_total', help: 'Presence reports to origin by result (a failed one is followed by a full one)', labelNames: ['result'] }),
   sendBuffer: m.gauge({
     name: 'replicant_gateway_send_buffer_bytes',
     help: 'Client send queues: bytes buffered per connection, the largest (stat="max") and all together (stat="sum")',
@@ -176,7 +183,7 @@ export class Gateway {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private draining = false;
-  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId'>>;
+  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId' | 'presence'>>;
   /** open SSE streams (also in `sockets`): pinged, and probed while stalled */
   private readonly sseSockets = new Set<SseSocket>();
   private sseTimer: NodeJS.Timeout | undefined;
@@ -191,7 +198,10 @@ export class Gateway {
   readonly connections: Connections;
   /** follows the control stream that carries the server API's commands (control.ts) */
   readonly control: ControlFollower;
+  /** this gateway's presence members, reported to origin (presence.ts) */
+  readonly presence: PresenceTracker | undefined;
   private lastApi = { delivered: 0, dropped: 0, commands: 0, lost: 0 };
+  private lastPresence = { reports: 0, failures: 0 };
 
   constructor(private readonly opts: GatewayOptions) {
     this.o = {
@@ -228,6 +238,7 @@ export class Gateway {
       onSlowConsumer: (ws) => this.forceClose(ws, CloseCode.SlowConsumer, 'slow consumer: send buffer full', 'slow_consumer'),
       onDocError: (ws, doc, code, message) => {
         ws.getUserData().subs?.delete(doc);
+        this.leavePresence(ws, doc);
         this.sendFrame(ws, { type: 'error', code, message, doc });
       },
     });
@@ -238,6 +249,7 @@ export class Gateway {
       maxSendBuffer: this.o.maxSendBuffer,
     });
     this.control = new ControlFollower(opts.upstream, this.connections);
+    this.presence = opts.presence ? new PresenceTracker({ ...opts.presence, gateway: this.connections.nodeId }) : undefined;
     // deliveries are counted with plain numbers on the hot path and published at scrape time
     this.metrics.deliveries.reset();
     this.metrics.docs.reset();
@@ -266,6 +278,13 @@ export class Gateway {
     const api = { delivered: c.delivered, dropped: c.dropped, commands: c.commands, lost: this.control.lost };
     for (const k of ['delivered', 'dropped', 'commands', 'lost'] as const) this.metrics.serverApi.labels(k).inc(api[k] - this.lastApi[k]);
     this.lastApi = api;
+    const p = this.presence;
+    if (p) {
+      this.metrics.presenceMembers.set(p.members);
+      this.metrics.presenceReports.labels('ok').inc(p.reports - this.lastPresence.reports);
+      this.metrics.presenceReports.labels('failed').inc(p.failures - this.lastPresence.failures);
+      this.lastPresence = { reports: p.reports, failures: p.failures };
+    }
   }
 
   /** upgrades refused by admission control so far */
@@ -346,6 +365,7 @@ export class Gateway {
     await allClosed;
     for (const t of timers) clearTimeout(t);
     this.control.close();
+    await this.presence?.stop();
     this.fanout.close();
   }
 
@@ -411,6 +431,7 @@ export class Gateway {
       since: Date.now(),
       meta: undefined,
       indexedSub: undefined,
+      presence: undefined,
     };
   }
 
@@ -554,6 +575,8 @@ export class Gateway {
     } else this.metrics.byTransport.labels('websocket').dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
     s.subs = undefined;
+    if (s.presence) for (const [doc, m] of s.presence) this.presence?.leave(doc, m.user);
+    s.presence = undefined;
     this.fanout.onClose(ws);
     if (this.sockets.size === 0) this.onAllClosed?.();
   }
@@ -642,12 +665,24 @@ export class Gateway {
           });
           return;
         }
+        if (frame.presence && !this.presence) {
+          this.sendFrame(ws, { type: 'error', code: ErrorCode.BadRequest, message: 'presence is not available on this gateway', doc: frame.doc });
+          return;
+        }
         subs.add(frame.doc);
         this.fanout.subscribe(ws, frame.doc, frame.lastSeq);
+        // a re-subscribe replaces the membership (joins with the new info, or leaves)
+        this.leavePresence(ws, frame.doc);
+        if (frame.presence) {
+          const user = s.principal!.sub !== '' ? s.principal!.sub : s.connId;
+          (s.presence ??= new Map()).set(frame.doc, { user, info: frame.info });
+          this.presence!.join(frame.doc, user, frame.info);
+        }
         return;
       }
       case 'unsubscribe':
         if (s.subs?.delete(frame.doc)) this.fanout.unsubscribe(ws, frame.doc);
+        this.leavePresence(ws, frame.doc);
         return;
       case 'publish':
         return this.onPublish(ws, frame.doc, frame.patch, frame.id, frame.ifSeq, rx);
@@ -756,13 +791,32 @@ export class Gateway {
     s.authTimer = undefined;
     this.armExpiry(ws, p);
     this.welcome(ws);
+    // a refreshed token of another sub: the memberships move to it
+    if (s.presence && p.sub !== '') {
+      for (const [doc, m] of s.presence) {
+        if (m.user === p.sub) continue;
+        this.presence?.leave(doc, m.user);
+        m.user = p.sub;
+        this.presence?.join(doc, m.user, m.info);
+      }
+    }
     if (!s.subs) return;
     for (const doc of [...s.subs]) {
       if (p.read.allows(doc)) continue;
       s.subs.delete(doc);
       this.fanout.unsubscribe(ws, doc);
+      this.leavePresence(ws, doc);
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'the new token does not grant reading this doc', doc });
     }
+  }
+
+  /** the connection stops being a member of `doc`'s presence (if it was one) */
+  private leavePresence(ws: Socket, doc: string): void {
+    const m = ws.getUserData().presence;
+    const member = m?.get(doc);
+    if (member === undefined) return;
+    m!.delete(doc);
+    this.presence?.leave(doc, member.user);
   }
 
   /** indexes an authenticated connection (server API); the first time it is sent `welcome` */
@@ -838,6 +892,10 @@ export class Gateway {
         id,
       });
       return this.blockLane(ws, doc, id, rx);
+    }
+    if (isPresenceDoc(doc)) {
+      this.sendFrame(ws, { type: 'error', code: ErrorCode.BadRequest, message: PRESENCE_READ_ONLY, doc, id });
+      return;
     }
     if (!s.principal!.write.allows(doc)) {
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'doc is outside this token\'s write scope', doc, id });

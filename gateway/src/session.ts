@@ -10,7 +10,7 @@
  */
 import type { RecognizedString } from 'uWebSockets.js';
 import type { Principal } from '@replicant/auth';
-import { encodeServerBinary, encodeServerJson, sseControlEvent, type ClientFrame, type ServerFrame, type SseDataEvent } from '@replicant/protocol';
+import { encodeServerBinary, encodeServerJson, sseControlEvent, type ClientFrame, type JsonObject, type ServerFrame, type SseDataEvent } from '@replicant/protocol';
 import type { Bucket } from './publish-rate.js';
 import type { PublishLanes } from './publish-order.js';
 
@@ -98,5 +98,8 @@ export interface Session {
   meta: Record<string, string> | undefined;
   /** the sub it is indexed under; undefined until authenticated */
   indexedSub: string | undefined;
+  // ---- presence (presence.ts) ----
+  /** docs whose presence it is a member of -> the user it counts as (its sub, or its id without auth) and its info */
+  presence: Map<string, { user: string; info: JsonObject | undefined }> | undefined;
 }
 

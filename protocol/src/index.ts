@@ -12,3 +12,4 @@ export * from './idempotency.js';
 export * from './control.js';
 export * from './http.js';
 export * from './sse.js';
+export * from './presence.js';
