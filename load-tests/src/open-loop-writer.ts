@@ -28,8 +28,8 @@ export interface Publisher {
   port: number;
   /** request path of a write to `doc` */
   path(doc: string): string;
-  /** the request body carrying `patchJson` for `doc` */
-  body(doc: string, patchJson: string): string;
+  /** the request body carrying `patchJson` (write index `n`) for `doc` */
+  body(doc: string, patchJson: string, n: number): string;
   /** extra request headers (e.g. an API key) */
   headers?: Record<string, string>;
   /** true when the response acknowledges the write */
@@ -46,9 +46,9 @@ export function replicantPublisher(port: number): Publisher {
   };
 }
 
-/** one write through `p` */
-export function publish(p: Publisher, doc: string, patchJson: string): Promise<{ status: number; body: string }> {
-  return post(p.port, p.path(doc), p.body(doc, patchJson), p.headers);
+/** one write through `p` (`n`: its write index, for publishers that route by it) */
+export function publish(p: Publisher, doc: string, patchJson: string, n = 0): Promise<{ status: number; body: string }> {
+  return post(p.port, p.path(doc), p.body(doc, patchJson, n), p.headers);
 }
 
 /** The one HTTP write of the benches: POST `body` to 127.0.0.1:`port``path` over `via` (keep-alive), 30 s timeout. */
@@ -89,7 +89,7 @@ export async function writeAtRate(target: number | Publisher, doc: string, rate:
     const t = wallMs();
     inflight++;
     r.sent++;
-    const p = publish(pub, doc, `{"t":${t.toFixed(3)},"n":${n}}`).then(
+    const p = publish(pub, doc, `{"t":${t.toFixed(3)},"n":${n}}`, n).then(
       (res) => {
         if (pub.acked(res.status, res.body)) {
           r.acked++;

@@ -9,7 +9,10 @@
  *    and prevSeq === the previous frame's seq (snapshot or delta; Centrifugo: offsets contiguous);
  *  - ops per delta: seq - prevSeq on the replicant wire (a coalesced delta covers several ops),
  *    1 elsewhere; `windowOps` is what completeness and CPU per op are computed from;
- *  - auth (`tokens`): socket i sends `{"type":"auth","token":tokens[i]}` before its opening frame;
+ *  - auth (`tokens`): socket i presents tokens[i] first (wire.ts `open`: Replicant's `auth` frame,
+ *    Centrifugo's `connect` token);
+ *  - mode `user` (wire.ts): every socket is one user's connection (its token's sub), subscribed to
+ *    nothing, and measures the server-API messages sent to that user instead of a doc's deltas;
  *  - stalled subscribers (`stallEvery`): every k-th socket says hello with window 4 and never grants
  *    credit; it counts as ready at its snapshot and is otherwise not measured.
  *
@@ -18,7 +21,7 @@
  */
 import { WsClient } from './ws-client.js';
 import { Histogram, wallMs, type SerializedHistogram } from './histogram.js';
-import { makeWire, type FastParse, type SeqFrame, type Wire, type WireKind } from './wire.js';
+import { makeWire, type FastParse, type SeqFrame, type Wire, type WireKind, type WireMode } from './wire.js';
 
 export { fastParse, type FastParse } from './wire.js';
 
@@ -31,6 +34,8 @@ export interface ConnectCmd {
   protocol: string;
   /** what to speak after the upgrade (wire.ts); default `replicant` (replicant.v1.json) */
   wire?: WireKind;
+  /** `doc` (default): subscribe to `doc`; `user`: a user's connection measuring the messages sent to it */
+  mode?: WireMode;
   doc: string;
   count: number;
   localAddresses: string[];
@@ -215,7 +220,7 @@ function runChild(): void {
     let firstError: string | null = null;
     let reported = false;
     const retry: number[] = [];
-    const wire = makeWire(cmd.wire ?? 'replicant', cmd.doc);
+    const wire = makeWire(cmd.wire ?? 'replicant', cmd.doc, cmd.mode ?? 'doc');
 
     const report = (): void => {
       if (reported) return;
@@ -250,10 +255,7 @@ function runChild(): void {
       const part = stalled ? (msg: Buffer): void => onStalledMessage(c, msg) : (msg: Buffer): void => onMessage(c, msg);
       const token = cmd.tokens !== undefined && cmd.tokens.length > 0 ? cmd.tokens[i % cmd.tokens.length] : undefined;
       ws.onopen = () => {
-        // frames are handled in order: the auth frame is verified before the subscribe is served
-        if (token !== undefined) ws.send(`{"type":"auth","token":"${token}"}`);
-        if (stalled) ws.send('{"type":"hello","window":4}');
-        if (wire.opening !== null) ws.send(wire.opening);
+        for (const f of wire.open(token, stalled ? 4 : undefined)) ws.send(f);
       };
       ws.onmessage = (data) => {
         if (!stalled) bytes += data.length;

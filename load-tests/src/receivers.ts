@@ -11,6 +11,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StreamEndpoint } from './targets.js';
+import type { WireMode } from './wire.js';
 import type { ConnectCmd, ConnectedMsg, ReceiverCmd, StatsMsg } from './receiver.js';
 
 const RECEIVER_MAIN = join(dirname(fileURLToPath(import.meta.url)), 'receiver.js');
@@ -150,10 +151,14 @@ export interface Endpoint {
   port: number;
   stream: StreamEndpoint;
   tokens?: (count: number, doc: string) => Promise<string[]>;
+  /** user connections' credentials: `count` tokens, the i-th for sub userSub(i) (targets.ts) */
+  userTokens?: (count: number) => Promise<string[]>;
 }
 
 export interface ConnectOptions {
   doc: string;
+  /** `user`: each socket is user userSub(i)'s connection (global index i over the receivers), measuring its messages */
+  mode?: WireMode;
   /** receiver i uses the source addresses of block `addrBlock + i` (addrs) */
   addrBlock: number;
   /** source addresses per receiver (default 4; a list of ['127.0.0.1'] with 0) */
@@ -180,7 +185,9 @@ export interface Connected {
 export async function connectReceivers(ep: Endpoint, counts: number[], o: ConnectOptions): Promise<Connected> {
   for (const c of counts) if (c > MAX_SOCKETS_PER_RECEIVER) throw new Error(`more than ${MAX_SOCKETS_PER_RECEIVER} sockets per receiver process (fd limit): add receivers`);
   // a target with auth on: one credential per subscriber, each receiver gets its slice
-  const tokens = ep.tokens ? await ep.tokens(counts.reduce((a, b) => a + b, 0), o.doc) : undefined;
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (o.mode === 'user' && ep.userTokens === undefined) throw new Error('user connections need the target\'s userTokens');
+  const tokens = o.mode === 'user' ? await ep.userTokens!(total) : ep.tokens ? await ep.tokens(total, o.doc) : undefined;
   const firsts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
   const receivers = counts.map(() => new Receiver());
   const t0 = Date.now();
@@ -194,6 +201,7 @@ export async function connectReceivers(ep: Endpoint, counts: number[], o: Connec
         path: ep.stream.path,
         protocol: ep.stream.protocol,
         wire: ep.stream.wire,
+        mode: o.mode,
         doc: o.doc,
         count: counts[i],
         localAddresses: n === 0 ? ['127.0.0.1'] : addrs(o.addrBlock + i, n),

@@ -12,13 +12,18 @@
  *  - `socketio`: Socket.IO 4 (peer-socketio.ts), WebSocket transport, room broadcast;
  *  - `ws`: a minimal broadcast server on the `ws` library (peer-ws.ts).
  *
+ * A target that can reach a user (`userTokens` and `messages`: Replicant with auth on, Centrifugo)
+ * also runs the bench's messages phase: user i's connection presents a token for sub userSub(i),
+ * and message n goes to user n % users through the server API (Replicant's `POST /v1/messages`
+ * `{"to":{"sub"}}`, Centrifugo's `publish` to the user's personal channel).
+ *
  * Add a target: a driver here plus, if it needs one, its server program; nothing else changes.
  */
 import type { Publisher } from './open-loop-writer.js';
 import { replicantPublisher } from './open-loop-writer.js';
 import type { WireKind } from './wire.js';
 import { BARE_MAIN, CLI_MAIN, PEER_SOCKETIO_MAIN, PEER_WS_MAIN, replicantBuilt } from './paths.js';
-import { centrifugoBinary, centrifugoPublisher, writeCentrifugoConfig } from './centrifugo.js';
+import { centrifugoBinary, centrifugoPublisher, centrifugoUserPublisher, centrifugoUserTokens, writeCentrifugoConfig } from './centrifugo.js';
 import { SignJWT } from 'jose';
 
 export type TargetName = 'replicant' | 'replicant-auth' | 'bare' | 'centrifugo' | 'socketio' | 'ws';
@@ -45,7 +50,14 @@ export interface Launch {
   publisher: Publisher;
   /** subscriber credentials: `count` tokens for subscribers of `doc`, socket i sends the i-th (none = open) */
   tokens?: (count: number, doc: string) => Promise<string[]>;
+  /** user connections' credentials: `count` tokens, the i-th for sub userSub(i) (messages phase) */
+  userTokens?: (count: number) => Promise<string[]>;
+  /** how message n (payload `{"t":…,"n":…}`) reaches user userSub(n % users) (messages phase) */
+  messages?: (users: number) => Publisher;
 }
+
+/** the sub of the bench's i-th user */
+export const userSub = (i: number): string => `s${i}`;
 
 export interface Target {
   name: TargetName;
@@ -82,7 +94,7 @@ async function scopedTokens(count: number, doc: string): Promise<string[]> {
   const exp = Math.floor(Date.now() / 1000) + 3600;
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
-      new SignJWT({ sub: `s${i}`, read: [doc, 'user:{sub}:*', 'room:*'], write: ['user:{sub}:*'], exp }).setProtectedHeader({ alg: 'HS256' }).sign(key),
+      new SignJWT({ sub: userSub(i), read: [doc, 'user:{sub}:*', 'room:*'], write: ['user:{sub}:*'], exp }).setProtectedHeader({ alg: 'HS256' }).sign(key),
     ),
   );
 }
@@ -115,6 +127,14 @@ export const TARGETS: Record<TargetName, Target> = {
         env: { ...open.env, AUTH_JWT_SECRET: AUTH_SECRET, API_KEYS: AUTH_API_KEY },
         publisher: { ...open.publisher, headers: { authorization: `Bearer ${AUTH_API_KEY}` } },
         tokens: scopedTokens,
+        userTokens: (count) => scopedTokens(count, 'bench'),
+        messages: (users) => ({
+          port,
+          path: () => '/v1/messages',
+          body: (_doc, patchJson, n) => `{"to":{"sub":"${userSub(n % users)}"},"data":${patchJson}}`,
+          headers: { authorization: `Bearer ${AUTH_API_KEY}` },
+          acked: (status, body) => status === 200 && body.startsWith('{"id":'),
+        }),
       };
     },
   },
@@ -127,7 +147,7 @@ export const TARGETS: Record<TargetName, Target> = {
       centrifugoBinary();
     },
     launch(port, dir) {
-      const { file, apiKey } = writeCentrifugoConfig(dir!, port);
+      const { file, apiKey, hmacKey } = writeCentrifugoConfig(dir!, port);
       return {
         command: centrifugoBinary(),
         args: ['-c', file],
@@ -135,6 +155,8 @@ export const TARGETS: Record<TargetName, Target> = {
         ready: /serving websocket/,
         stream: { wire: 'centrifugo', path: '/connection/websocket', protocol: '' },
         publisher: centrifugoPublisher(port, apiKey),
+        userTokens: (count) => centrifugoUserTokens(hmacKey, Array.from({ length: count }, (_, i) => userSub(i))),
+        messages: (users) => centrifugoUserPublisher(port, apiKey, (n) => userSub(n % users)),
       };
     },
   },
