@@ -28,13 +28,20 @@
  *     delivered, Replicant (`replicant dev`, auth on: one process) beside Centrifugo (publish to the
  *     user's personal channel). Runs when replicant or replicant-auth (and/or centrifugo) is in
  *     --targets; --no-messages skips it.
+ *  6. Presence (bench-presence.ts): --presence-members (5000) members join one doc's presence at
+ *     --presence-rate (100)/s and then leave, over a Replicant cluster of 2 gateways (Kafka, redis,
+ *     origin, 1 fanout, auth on), while --presence-watchers (1000) watch `d~presence` (every
+ *     --presence-track-every (10)th timed): server CPU per join/leave, watcher latency p99, exact
+ *     counts; Centrifugo (presence + join/leave pushes) beside it. Runs when replicant or
+ *     replicant-auth (and/or centrifugo) is in --targets; --no-presence skips it.
  *
  * Flags: --quick (or BENCH_QUICK=1), --n, --rate, --duration <s>, --warmup <s>, --receivers,
  * --idle <per server>, --repeat <runs per target, medians reported>, --targets <list|all> (default
  * all: replicant,replicant-auth,bare,centrifugo,socketio,ws),
  * --no-fanout, --no-memory, --no-hot, --hot-n, --hot-rates, --hot-duration <s>, --no-stalled,
  * --stalled-n, --stalled-duration <s>, --no-messages, --messages-users, --messages-rate,
- * --messages-duration <s>, --wait-quiet <s> (default 60: wait for an idle machine
+ * --messages-duration <s>, --no-presence, --presence-members, --presence-watchers, --presence-rate,
+ * --presence-track-every, --wait-quiet <s> (default 60: wait for an idle machine
  * before each phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js>
  * benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench`.
@@ -49,6 +56,7 @@ import { agent, publish, writeAtRate, writeCounts, type WriteCounts } from './op
 import { TARGETS, parseTargets } from './targets.js';
 import { readArgs } from './args.js';
 import { fmt, fmtInt, hostInfo, log, median, round, sleep, table } from './report.js';
+import { PRESENCE_TARGETS, presencePhases, presenceRatio, presenceReport, type PresenceConfig, type PresenceResult } from './bench-presence.js';
 import { MESSAGE_TARGETS, messagesPhases, messagesRatio, messagesReport, type MessagesConfig, type MessagesResult } from './bench-messages.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -92,6 +100,12 @@ export interface BenchConfig {
   messagesUsers: number;
   messagesRate: number;
   messagesDurationS: number;
+  /** phase 6: presence joins and leaves, watched */
+  presence: boolean;
+  presenceMembers: number;
+  presenceWatchers: number;
+  presenceRate: number;
+  presenceTrackEvery: number;
 }
 
 function parseConfig(argv: string[]): BenchConfig {
@@ -125,6 +139,11 @@ function parseConfig(argv: string[]): BenchConfig {
     messagesUsers: num('--messages-users', quick ? 200 : 10000),
     messagesRate: num('--messages-rate', quick ? 200 : 10000),
     messagesDurationS: num('--messages-duration', quick ? 3 : 10),
+    presence: !has('--no-presence'),
+    presenceMembers: num('--presence-members', quick ? 200 : 5000),
+    presenceWatchers: num('--presence-watchers', quick ? 50 : 1000),
+    presenceRate: num('--presence-rate', 100),
+    presenceTrackEvery: Math.round(num('--presence-track-every', quick ? 1 : 10)),
   };
   if (cfg.hotRates.some((r) => !(r > 0))) throw new Error('--hot-rates must list positive numbers');
   const perProc = Math.max(cfg.n / cfg.receivers, cfg.idlePerServer / cfg.idleReceiversPerServer);
@@ -654,7 +673,7 @@ async function main(): Promise<void> {
   // the messages phase runs Replicant with auth on (a sub per connection) when either Replicant target is asked for
   const messageTargets = cfg.messages ? MESSAGE_TARGETS.filter((t) => cfg.targets.includes(t) || (t === 'replicant-auth' && cfg.targets.includes('replicant'))) : [];
   // with only the hot-doc, stalled and messages phases asked for, only their targets need preparing
-  const needed = cfg.fanout || cfg.memory ? cfg.targets : cfg.targets.filter((t) => HOT_TARGETS.includes(t) || messageTargets.includes(t));
+  const needed = cfg.fanout || cfg.memory ? cfg.targets : cfg.targets.filter((t) => HOT_TARGETS.includes(t) || messageTargets.includes(t) || (cfg.presence && t === 'centrifugo'));
   for (const t of needed) {
     try {
       TARGETS[t].prepare();
@@ -716,6 +735,23 @@ async function main(): Promise<void> {
   };
   const msgRunnable = messageTargets.filter((t) => !unavailable.has(t));
   const messages: MessagesResult[] = msgRunnable.length > 0 ? await messagesPhases(msgCfg, msgRunnable, block) : [];
+  block += 10;
+  if (block > 200) block = 10;
+  const presCfg: PresenceConfig = {
+    members: cfg.presenceMembers,
+    watchers: cfg.presenceWatchers,
+    rate: cfg.presenceRate,
+    gateways: 2,
+    trackEvery: cfg.presenceTrackEvery,
+    settleS: 15,
+    quietWaitS: cfg.quietWaitS,
+    brokers: 1,
+    partitions: 4,
+  };
+  const presTargets = cfg.presence
+    ? PRESENCE_TARGETS.filter((t) => !unavailable.has(t) && (cfg.targets.includes(t) || (t === 'replicant' && cfg.targets.includes('replicant-auth'))))
+    : [];
+  const presence: PresenceResult[] = presTargets.length > 0 ? await presencePhases(presCfg, presTargets, block) : [];
   agent.destroy();
   // the report lists targets in the order asked for
   const order = (x: { target: ServerKind }): number => cfg.targets.indexOf(x.target);
@@ -726,6 +762,7 @@ async function main(): Promise<void> {
     hot.length > 0 ? hotReport(cfg, hot) : '',
     stalled.length > 0 ? stalledReport(stalled) : '',
     messages.length > 0 ? messagesReport(msgCfg, messages) : '',
+    presence.length > 0 ? presenceReport(presCfg, presence) : '',
   ];
   process.stdout.write(`${sections.filter((x) => x !== '').join('\n\n')}\n`);
   const auth = authVsOpen(fan);
@@ -753,6 +790,7 @@ async function main(): Promise<void> {
       messagesUsers: cfg.messagesUsers,
       messagesRate: cfg.messagesRate,
       messagesDurationS: cfg.messagesDurationS,
+      presence: presCfg,
     },
     replicantCli: cfg.targets.includes('replicant') ? CLI_MAIN : null,
     host: hostInfo(),
@@ -763,6 +801,8 @@ async function main(): Promise<void> {
     stalledP99Ratio: stalledRatio(stalled),
     messages,
     messagesCpuVsCentrifugo: messagesRatio(messages),
+    presence,
+    presenceCpuVsCentrifugo: presenceRatio(presence),
     runs: cfg.repeat > 1 ? allRuns : undefined,
     ratios:
       r && b
@@ -781,7 +821,8 @@ async function main(): Promise<void> {
     mem.some((m) => m.error !== undefined) ||
     hot.some((h) => h.results.some((r) => r.error !== undefined)) ||
     stalled.some((r) => r.error !== undefined) ||
-    messages.some((r) => r.error !== undefined);
+    messages.some((r) => r.error !== undefined) ||
+    presence.some((r) => r.error !== undefined);
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -15,6 +15,8 @@
  *    random per launch) and are subscribed server-side to their personal channel
  *    `personal:#<sub>` (`client.subscribe_to_user_personal_channel`; namespace `personal` without
  *    history, as Replicant's messages are ephemeral); anonymous clients (the fan-out phase) get none;
+ *  - for the presence phase: namespace `room` with presence and join/leave events (pushed to the
+ *    subscribers that ask for them: the watchers), open to authenticated clients;
  *  - usage stats off (the box has no network), everything else at its defaults (memory engine,
  *    1 MiB per-client queue bound `client.queue_max_size`, 25 s app-level pings).
  */
@@ -52,7 +54,11 @@ export function centrifugoConfig(port: number, apiKey: string, hmacKey: string):
       subscribe_to_user_personal_channel: { enabled: true, personal_channel_namespace: 'personal' },
     },
     channel: {
-      namespaces: [{ name: 'personal' }],
+      namespaces: [
+        { name: 'personal' },
+        // the presence phase: members subscribe to `room:<x>`, watchers ask for join/leave pushes
+        { name: 'room', allow_subscribe_for_client: true, presence: true, join_leave: true, allow_presence_for_subscriber: true },
+      ],
       without_namespace: {
         allow_subscribe_for_anonymous: true,
         allow_subscribe_for_client: true,

@@ -13,11 +13,16 @@
  *    Centrifugo's `connect` token);
  *  - mode `user` (wire.ts): every socket is one user's connection (its token's sub), subscribed to
  *    nothing, and measures the server-API messages sent to that user instead of a doc's deltas;
+ *  - mode `presence` (wire.ts): every socket watches a doc's presence; a sampled one records when
+ *    it saw each member count (timeline of [wall ms, count − count at the last `track`]), and
+ *    `trackLatency` turns the joins/leaves the parent made into a latency histogram: for each
+ *    event, the first time the count reached its target;
+ *  - `send`: the parent sends a frame on socket i (a presence member's join or leave);
  *  - stalled subscribers (`stallEvery`): every k-th socket says hello with window 4 and never grants
  *    credit; it counts as ready at its snapshot and is otherwise not measured.
  *
- * IPC protocol (process.send): parent → child `connect` / `window` / `stats` / `exit`;
- * child → parent `connected` / `stats`.
+ * IPC protocol (process.send): parent → child `connect` / `window` / `stats` / `send` / `track` /
+ * `trackLatency` / `exit`; child → parent `connected` / `stats` / `tracked`.
  */
 import { WsClient } from './ws-client.js';
 import { Histogram, wallMs, type SerializedHistogram } from './histogram.js';
@@ -59,7 +64,33 @@ export interface WindowCmd {
   minN: number;
   maxN: number;
 }
-export type ReceiverCmd = ConnectCmd | WindowCmd | { cmd: 'stats' } | { cmd: 'exit' };
+/** a presence event the parent caused: at wall ms `t`, the count should reach `target` (up: ≥, down: ≤) */
+export interface TrackEvent {
+  t: number;
+  target: number;
+  up: boolean;
+}
+export type ReceiverCmd =
+  | ConnectCmd
+  | WindowCmd
+  | { cmd: 'stats' }
+  | { cmd: 'exit' }
+  /** send `frame` on socket `i` (ignored when it is not open) */
+  | { cmd: 'send'; i: number; frame: string }
+  /** presence mode: every tracked socket's base := its count now, timeline cleared */
+  | { cmd: 'track' }
+  /** presence mode: latencies of `events` (relative to the base) over the tracked sockets */
+  | { cmd: 'trackLatency'; events: TrackEvent[] };
+
+/** answer to `trackLatency`: `counts` the tracked sockets' last counts (relative to the base) */
+export interface TrackedMsg {
+  ev: 'tracked';
+  latency: SerializedHistogram;
+  /** events some tracked socket never saw reached */
+  missed: number;
+  sockets: number;
+  counts: number[];
+}
 
 export interface ConnectedMsg {
   ev: 'connected';
@@ -108,6 +139,28 @@ interface Conn {
   sampled: boolean;
   lastSeq: bigint | null;
   stalled: boolean;
+  /** presence mode, sampled sockets: the member count, its base at `track`, [wall ms, count − base] pairs */
+  count: number;
+  base: number;
+  timeline: number[] | null;
+}
+
+/** the latency of each event as seen in one timeline (flat [t, count, …]); events sorted up/down, in order */
+function eventLatencies(timeline: number[], events: TrackEvent[], h: Histogram): number {
+  let missed = 0;
+  for (const e of events) {
+    let seen = NaN;
+    for (let k = 0; k < timeline.length; k += 2) {
+      const c = timeline[k + 1];
+      if (timeline[k] >= e.t - 1 && (e.up ? c >= e.target : c <= e.target)) {
+        seen = timeline[k];
+        break;
+      }
+    }
+    if (Number.isNaN(seen)) missed++;
+    else h.record(Math.max(0, seen - e.t));
+  }
+  return missed;
 }
 
 function runChild(): void {
@@ -164,7 +217,13 @@ function runChild(): void {
   const onMessage = (c: Conn, msg: Buffer): void => {
     const r = c.wire.parse(msg, fp);
     if (r.reply) c.ws.send(r.reply);
-    if (c.sampled) checkSample(c, msg);
+    if (c.timeline !== null) {
+      const n = c.wire.count(msg, c.count);
+      if (n !== c.count) {
+        c.count = n;
+        c.timeline.push(wallMs(), n - c.base);
+      }
+    } else if (c.sampled) checkSample(c, msg);
     switch (r.kind) {
       case 'delta': {
         deltas++;
@@ -243,7 +302,8 @@ function runChild(): void {
       });
       const stallEvery = cmd.stallEvery ?? 0;
       const stalled = stallEvery > 0 && i % stallEvery === 0;
-      const c: Conn = { ws, wire, ready: false, sampled: !stalled && cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0, lastSeq: null, stalled };
+      const sampled = !stalled && cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0;
+      const c: Conn = { ws, wire, ready: false, sampled, lastSeq: null, stalled, count: 0, base: 0, timeline: sampled && cmd.mode === 'presence' ? [] : null };
       conns[i] = c;
       let settled = false;
       const settle = (): void => {
@@ -332,6 +392,33 @@ function runChild(): void {
           rssBytes: process.memoryUsage.rss(),
           open,
         };
+        process.send!(msg);
+        break;
+      }
+      case 'send': {
+        const c = conns[m.i];
+        if (c !== undefined && c.ws.readyState === 1) c.ws.send(m.frame);
+        break;
+      }
+      case 'track':
+        for (const c of conns) {
+          if (c?.timeline == null) continue;
+          c.base = c.count;
+          c.timeline.length = 0;
+        }
+        break;
+      case 'trackLatency': {
+        const h = new Histogram();
+        let missed = 0;
+        let sockets = 0;
+        const counts: number[] = [];
+        for (const c of conns) {
+          if (c?.timeline == null || !c.ready) continue;
+          sockets++;
+          missed += eventLatencies(c.timeline, m.events, h);
+          counts.push(c.count - c.base);
+        }
+        const msg: TrackedMsg = { ev: 'tracked', latency: h.toJSON(), missed, sockets, counts };
         process.send!(msg);
         break;
       }

@@ -32,7 +32,7 @@ export interface ServerProc {
   /** subscriber credentials (Launch.tokens); undefined = open server */
   tokens?: (count: number, doc: string) => Promise<string[]>;
   /** user connections' credentials and the per-user message publisher (Launch; messages phase) */
-  userTokens?: (count: number) => Promise<string[]>;
+  userTokens?: (subs: string[]) => Promise<string[]>;
   messages?: (users: number) => Publisher;
   child: ChildProcess;
   /** true once the process has exited */

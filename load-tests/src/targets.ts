@@ -50,8 +50,8 @@ export interface Launch {
   publisher: Publisher;
   /** subscriber credentials: `count` tokens for subscribers of `doc`, socket i sends the i-th (none = open) */
   tokens?: (count: number, doc: string) => Promise<string[]>;
-  /** user connections' credentials: `count` tokens, the i-th for sub userSub(i) (messages phase) */
-  userTokens?: (count: number) => Promise<string[]>;
+  /** user connections' credentials: one token per sub (messages and presence phases) */
+  userTokens?: (subs: string[]) => Promise<string[]>;
   /** how message n (payload `{"t":…,"n":…}`) reaches user userSub(n % users) (messages phase) */
   messages?: (users: number) => Publisher;
 }
@@ -88,16 +88,24 @@ function nodeTarget(name: TargetName, label: string, main: string, stream: Strea
 const AUTH_SECRET = 'bench-jwt-secret-0123456789';
 const AUTH_API_KEY = 'bench-api-key-0123456789';
 
-/** one token per subscriber, as an app would issue them: the bench doc plus the user's own namespace */
-async function scopedTokens(count: number, doc: string): Promise<string[]> {
+/** one token per sub, as an app would issue them: the bench doc, the rooms, plus the user's own namespace */
+function subTokens(subs: string[], doc: string): Promise<string[]> {
   const key = new TextEncoder().encode(AUTH_SECRET);
   const exp = Math.floor(Date.now() / 1000) + 3600;
   return Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      new SignJWT({ sub: userSub(i), read: [doc, 'user:{sub}:*', 'room:*'], write: ['user:{sub}:*'], exp }).setProtectedHeader({ alg: 'HS256' }).sign(key),
-    ),
+    subs.map((sub) => new SignJWT({ sub, read: [doc, 'user:{sub}:*', 'room:*'], write: ['user:{sub}:*'], exp }).setProtectedHeader({ alg: 'HS256' }).sign(key)),
   );
 }
+
+/** one token per subscriber of `doc`, socket i's for sub userSub(i) */
+const scopedTokens = (count: number, doc: string): Promise<string[]> => subTokens(Array.from({ length: count }, (_, i) => userSub(i)), doc);
+
+/** the env that turns auth on for a Replicant process (dev, or every node of a cluster), and its users' tokens */
+export const REPLICANT_AUTH = {
+  env: { AUTH_JWT_SECRET: AUTH_SECRET, API_KEYS: AUTH_API_KEY },
+  apiKey: AUTH_API_KEY,
+  userTokens: (subs: string[]): Promise<string[]> => subTokens(subs, 'bench'),
+};
 
 function replicantLaunch(port: number, dir: string | undefined): Launch {
   return { command: process.execPath, args: [CLI_MAIN, 'dev'], env: { DATA_DIR: dir! }, ready: READY, stream: REPLICANT_STREAM, publisher: replicantPublisher(port) };
@@ -124,10 +132,10 @@ export const TARGETS: Record<TargetName, Target> = {
       const open = replicantLaunch(port, dir);
       return {
         ...open,
-        env: { ...open.env, AUTH_JWT_SECRET: AUTH_SECRET, API_KEYS: AUTH_API_KEY },
+        env: { ...open.env, ...REPLICANT_AUTH.env },
         publisher: { ...open.publisher, headers: { authorization: `Bearer ${AUTH_API_KEY}` } },
         tokens: scopedTokens,
-        userTokens: (count) => scopedTokens(count, 'bench'),
+        userTokens: REPLICANT_AUTH.userTokens,
         messages: (users) => ({
           port,
           path: () => '/v1/messages',
@@ -155,7 +163,7 @@ export const TARGETS: Record<TargetName, Target> = {
         ready: /serving websocket/,
         stream: { wire: 'centrifugo', path: '/connection/websocket', protocol: '' },
         publisher: centrifugoPublisher(port, apiKey),
-        userTokens: (count) => centrifugoUserTokens(hmacKey, Array.from({ length: count }, (_, i) => userSub(i))),
+        userTokens: (subs) => centrifugoUserTokens(hmacKey, subs),
         messages: (users) => centrifugoUserPublisher(port, apiKey, (n) => userSub(n % users)),
       };
     },

@@ -25,8 +25,11 @@
  */
 
 export type WireKind = 'replicant' | 'centrifugo' | 'socketio';
-/** `doc`: subscribe to one doc and measure its deltas; `user`: measure the messages sent to the socket's user */
-export type WireMode = 'doc' | 'user';
+/**
+ * `doc`: subscribe to one doc and measure its deltas; `user`: measure the messages sent to the
+ * socket's user; `presence`: watch the presence of `doc` and follow its member count (`count`)
+ */
+export type WireMode = 'doc' | 'user' | 'presence';
 
 /** Result of the fast path. `reply`: a frame the receiver must send back (pong, handshake step). */
 export interface FastParse {
@@ -58,7 +61,14 @@ export interface Wire {
   parse(msg: Buffer, out: FastParse): FastParse;
   /** full JSON decode for the sampled check; throws on unparseable input */
   seqs(msg: Buffer): SeqFrame;
+  /**
+   * mode `presence`: the doc's member count after protocol message `msg`, given the count before
+   * it (`prev`); `prev` when the message does not change it. Decodes JSON: for sampled sockets.
+   */
+  count(msg: Buffer, prev: number): number;
 }
+
+const unchanged = (_msg: Buffer, prev: number): number => prev;
 
 // ---------------------------------------------------------------------------------------------
 // number scanning shared by the wires
@@ -169,7 +179,7 @@ function readTN(payload: any, out: FastParse): void {
 }
 
 function replicantWire(doc: string, mode: WireMode): Wire {
-  const subscribe = `{"type":"subscribe","doc":"${doc}"}`;
+  const subscribe = `{"type":"subscribe","doc":"${mode === 'presence' ? `${doc}~presence` : doc}"}`;
   return {
     kind: 'replicant',
     open(token, window) {
@@ -177,7 +187,7 @@ function replicantWire(doc: string, mode: WireMode): Wire {
       const out: string[] = [];
       if (token !== undefined) out.push(`{"type":"auth","token":"${token}"}`);
       if (window !== undefined) out.push(`{"type":"hello","window":${window}}`);
-      if (mode === 'doc') out.push(subscribe);
+      if (mode !== 'user') out.push(subscribe);
       return out;
     },
     each: one,
@@ -193,6 +203,12 @@ function replicantWire(doc: string, mode: WireMode): Wire {
       if (f.type === 'snapshot') return { kind: 'snapshot', seq: BigInt(f.seq) };
       if (f.type === 'delta') return { kind: 'delta', seq: BigInt(f.seq), prevSeq: BigInt(f.prevSeq) };
       return null;
+    },
+    count(b, prev) {
+      // `{"connections":n,"users":{…}}`: a snapshot's state, or a delta's merge patch when it changed
+      const f = JSON.parse(b.toString('utf8'));
+      const c = f.type === 'snapshot' ? f.state?.connections : f.type === 'delta' ? f.patch?.connections : undefined;
+      return typeof c === 'number' ? c : f.type === 'snapshot' ? 0 : prev;
     },
   };
 }
@@ -224,8 +240,12 @@ function replyField(b: Buffer): 'connect' | 'subscribe' | 'error' | 'other' {
 /** a user's personal channel (the bench's Centrifugo config: namespace `personal`, user boundary `#`) */
 export const centrifugoPersonalChannel = (sub: string): string => `personal:#${sub}`;
 
+const C_JOIN = Buffer.from('"join":');
+const C_LEAVE = Buffer.from('"leave":');
+
 function centrifugoWire(channel: string, mode: WireMode): Wire {
-  const subscribe = `{"id":2,"subscribe":{"channel":"${channel}"}}`;
+  // a presence watcher asks for join/leave pushes (granted where the namespace has join_leave)
+  const subscribe = `{"id":2,"subscribe":{"channel":"${channel}"${mode === 'presence' ? ',"join_leave":true' : ''}}}`;
   return {
     kind: 'centrifugo',
     open: (token) => [token === undefined ? '{"id":1,"connect":{}}' : `{"id":1,"connect":{"token":"${token}"}}`],
@@ -284,6 +304,12 @@ function centrifugoWire(channel: string, mode: WireMode): Wire {
       if (pub !== undefined) return { kind: 'delta', seq: BigInt(pub.offset ?? 0), prevSeq: BigInt(pub.offset ?? 0) - 1n };
       return null;
     },
+    count(b, prev) {
+      if (b.compare(C_PUSH, 0, C_PUSH.length, 0, C_PUSH.length) !== 0) return prev;
+      if (b.indexOf(C_JOIN, C_PUSH.length) >= 0) return prev + 1;
+      if (b.indexOf(C_LEAVE, C_PUSH.length) >= 0) return prev - 1;
+      return prev;
+    },
   };
 }
 
@@ -338,6 +364,7 @@ function socketioWire(doc: string): Wire {
       if (ev === 'delta') return { kind: 'delta', seq: BigInt(p.seq), prevSeq: BigInt(p.prevSeq) };
       return null;
     },
+    count: unchanged,
   };
 }
 
@@ -348,7 +375,7 @@ function socketioWire(doc: string): Wire {
  * server-API messages (upgrade path and subprotocol come from the target)
  */
 export function makeWire(kind: WireKind, doc: string, mode: WireMode = 'doc'): Wire {
-  if (mode === 'user' && kind === 'socketio') throw new Error('the socketio wire has no user mode');
+  if (mode !== 'doc' && kind === 'socketio') throw new Error(`the socketio wire has no ${mode} mode`);
   switch (kind) {
     case 'replicant':
       return replicantWire(doc, mode);
