@@ -14,6 +14,9 @@
  * over them is refused); prefixes covered by a shorter prefix are dropped when compiling.
  */
 
+/** @replicant/protocol's PRESENCE_SUFFIX (auth does not depend on protocol) */
+const PRESENCE_SUFFIX = '~presence';
+
 export const MAX_PATTERNS = 256;
 export const MAX_PATTERN_LENGTH = 512;
 
@@ -64,9 +67,15 @@ export class Scope {
     return new Scope(false, exact, kept);
   }
 
-  /** does this scope cover `doc`? (a Set lookup plus at most `prefixCount` startsWith) */
+  /**
+   * does this scope cover `doc`? (a Set lookup plus at most `prefixCount` startsWith). The
+   * presence document `d~presence` is covered exactly when `d` is: whoever may read a doc may see
+   * who is here (it is read-only, so a write scope never reaches it: origin refuses such writes).
+   */
   allows(doc: string): boolean {
-    if (this.all || this.exact.has(doc)) return true;
+    if (this.all) return true;
+    if (doc.endsWith(PRESENCE_SUFFIX)) doc = doc.slice(0, -PRESENCE_SUFFIX.length);
+    if (this.exact.has(doc)) return true;
     const ps = this.prefixes;
     for (let i = 0; i < ps.length; i++) if (doc.startsWith(ps[i])) return true;
     return false;

@@ -6,7 +6,7 @@
  */
 import * as uWS from 'uWebSockets.js';
 import { KafkaLog, RedisConnectionDirectory, RedisSnapshotStore, redactRedisUrl, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
-import { Origin, registerOriginHttp, registerServerApi, RevocationView } from '@replicant/origin';
+import { Origin, PresenceAggregator, registerOriginHttp, registerPresenceHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { HistoryBudget, LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream, registerDocsHttp } from '@replicant/gateway';
@@ -115,6 +115,9 @@ export async function runOrigin(cfg: Config): Promise<void> {
   // GET /v1/connections reads what the gateways publish into Redis
   const directory = new RedisConnectionDirectory({ url: cfg.redisUrl!, namespace: cfg.kafkaTopic });
   registerServerApi(app, origin, { auth: httpAuthenticator(cfg), revocations, directory });
+  // presence: gateways report their members here (cluster-signed); the aggregate is written to d~presence
+  const presence = new PresenceAggregator(origin, { maxUsers: cfg.presenceMaxUsers, intervalMs: cfg.presenceIntervalMs, ttlMs: cfg.presenceTtlMs });
+  registerPresenceHttp(app, presence, cfg.clusterSecret);
   // with an ADMIN_PORT, metrics stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   notFound(app);
@@ -127,6 +130,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
     main.close();
     admin?.close();
     directory.close();
+    presence.close();
     await origin.close();
   });
 }
@@ -205,7 +209,7 @@ export async function runGateway(cfg: Config): Promise<void> {
   const gateway = new Gateway({
     upstream,
     writer,
-    ...gatewayOptions(cfg),
+    ...gatewayOptions(cfg, undefined, writer),
   });
   const hooks: AdminHooks = {
     // not ready until the ~control base is applied: before it the revocation list is empty

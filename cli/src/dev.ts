@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileLog, FileSnapshotStore } from '@replicant/stream';
-import { Origin, registerOriginHttp, registerServerApi, RevocationView } from '@replicant/origin';
+import { Origin, PresenceAggregator, registerOriginHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { HistoryBudget, Replica } from '@replicant/fanout';
 import { Gateway } from '@replicant/gateway';
 import type { Config } from './config.js';
@@ -53,10 +53,12 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   // one history budget for the process: the replica's rings and the gateway's draw on it together
   const historyBudget = new HistoryBudget(cfg.historyBudgetBytes);
   const replica = await Replica.start({ log, store, historySize: cfg.historySize, historyBytes: cfg.historyBytes, historyBudget });
+  // presence: the in-process gateway reports straight to origin's aggregator; both restart together, so no warm-up
+  const presence = new PresenceAggregator(origin, { maxUsers: cfg.presenceMaxUsers, intervalMs: cfg.presenceIntervalMs, ttlMs: cfg.presenceTtlMs, warmupMs: 0 });
   const gateway = new Gateway({
     upstream: replica,
     writer: origin,
-    ...gatewayOptions(cfg, historyBudget),
+    ...gatewayOptions(cfg, historyBudget, presence),
   });
 
   let draining = false;
@@ -88,6 +90,7 @@ export async function startDev(cfg: Config): Promise<DevServer> {
     (stopped ??= (async () => {
       draining = true;
       await gateway.drain();
+      presence.close();
       main.close();
       admin?.close();
       // Origin drains in-flight writes (each already fsynced before its ack) and checkpoints.

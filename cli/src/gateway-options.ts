@@ -1,11 +1,12 @@
 /** The gateway's settings from the config table: one mapping for `dev` and `gateway`. */
-import type { GatewayOptions } from '@replicant/gateway';
+import type { GatewayOptions, PresenceSink } from '@replicant/gateway';
 import { HistoryBudget } from '@replicant/fanout';
 import type { Config } from './config.js';
 import { authConfig } from './security.js';
 
-export function gatewayOptions(cfg: Config, historyBudget?: HistoryBudget): Omit<GatewayOptions, 'upstream' | 'writer'> {
+export function gatewayOptions(cfg: Config, historyBudget?: HistoryBudget, presenceSink?: PresenceSink): Omit<GatewayOptions, 'upstream' | 'writer'> {
   return {
+    presence: presenceSink ? { sink: presenceSink, intervalMs: cfg.presenceIntervalMs, ttlMs: cfg.presenceTtlMs } : undefined,
     auth: authConfig(cfg),
     refreshGraceMs: cfg.authRefreshGraceMs,
     publishRate: cfg.clientPublishRate,

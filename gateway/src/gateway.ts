@@ -25,6 +25,8 @@ import {
   encodeServerBinary,
   encodeServerJson,
   ErrorCode,
+  isPresenceDoc,
+  PRESENCE_READ_ONLY,
   ProtocolError,
   SUBPROTOCOL_BINARY,
   SUBPROTOCOL_JSON,
@@ -40,6 +42,7 @@ import { LocalFanout } from './local-fanout.js';
 import { PROTO_BINARY, PROTO_JSON, type Session, type Socket } from './session.js';
 import { Connections, REVOKED_ERROR } from './connections.js';
 import { ControlFollower } from './control.js';
+import { PresenceTracker, type PresenceSink } from './presence.js';
 
 /** The write path as the gateway sees it (in-process Origin, or an HTTP client of one). */
 export interface Writer {
@@ -88,6 +91,8 @@ export interface GatewayOptions {
   drainGraceMs?: number;
   /** NODE_ID: the prefix of this gateway's connection ids (default a random one) */
   nodeId?: string;
+  /** presence (presence.ts): where members are reported; absent = `presence: true` is refused */
+  presence?: { sink: PresenceSink; intervalMs?: number; ttlMs?: number };
 }
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
@@ -165,7 +170,7 @@ export class Gateway {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private draining = false;
-  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId'>>;
+  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId' | 'presence'>>;
   private readonly admission: Admission;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private readonly typeCounters: Map<string, Counter.Internal>;
@@ -177,6 +182,8 @@ export class Gateway {
   readonly connections: Connections;
   /** follows the control stream that carries the server API's commands (control.ts) */
   readonly control: ControlFollower;
+  /** this gateway's presence members, reported to origin (presence.ts) */
+  readonly presence: PresenceTracker | undefined;
   private lastApi = { delivered: 0, dropped: 0, commands: 0, lost: 0 };
 
   constructor(private readonly opts: GatewayOptions) {
@@ -213,6 +220,7 @@ export class Gateway {
       onSlowConsumer: (ws) => this.forceClose(ws, CloseCode.SlowConsumer, 'slow consumer: send buffer full', 'slow_consumer'),
       onDocError: (ws, doc, code, message) => {
         ws.getUserData().subs?.delete(doc);
+        this.leavePresence(ws, doc);
         this.sendFrame(ws, { type: 'error', code, message, doc });
       },
     });
@@ -223,6 +231,7 @@ export class Gateway {
       maxSendBuffer: this.o.maxSendBuffer,
     });
     this.control = new ControlFollower(opts.upstream, this.connections);
+    this.presence = opts.presence ? new PresenceTracker({ ...opts.presence, gateway: this.connections.nodeId }) : undefined;
     // deliveries are counted with plain numbers on the hot path and published at scrape time
     this.metrics.deliveries.reset();
     this.metrics.docs.reset();
@@ -327,6 +336,7 @@ export class Gateway {
     await allClosed;
     for (const t of timers) clearTimeout(t);
     this.control.close();
+    this.presence?.close();
     this.fanout.close();
   }
 
@@ -381,6 +391,7 @@ export class Gateway {
       since: Date.now(),
       meta: undefined,
       indexedSub: undefined,
+      presence: undefined,
     };
     // A `?token=` is verified like a first `auth` frame, after the upgrade: verification is
     // asynchronous (jose), and upgrades completed asynchronously were seen to drop the new
@@ -424,6 +435,8 @@ export class Gateway {
     this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
     s.subs = undefined;
+    if (s.presence) for (const [doc, user] of s.presence) this.presence?.leave(doc, user);
+    s.presence = undefined;
     this.fanout.onClose(ws);
     if (this.sockets.size === 0) this.onAllClosed?.();
   }
@@ -512,12 +525,24 @@ export class Gateway {
           });
           return;
         }
+        if (frame.presence && !this.presence) {
+          this.sendFrame(ws, { type: 'error', code: ErrorCode.BadRequest, message: 'presence is not available on this gateway', doc: frame.doc });
+          return;
+        }
         subs.add(frame.doc);
         this.fanout.subscribe(ws, frame.doc, frame.lastSeq);
+        // a re-subscribe replaces the membership (joins with the new info, or leaves)
+        this.leavePresence(ws, frame.doc);
+        if (frame.presence) {
+          const user = s.principal!.sub !== '' ? s.principal!.sub : s.connId;
+          (s.presence ??= new Map()).set(frame.doc, user);
+          this.presence!.join(frame.doc, user, frame.info);
+        }
         return;
       }
       case 'unsubscribe':
         if (s.subs?.delete(frame.doc)) this.fanout.unsubscribe(ws, frame.doc);
+        this.leavePresence(ws, frame.doc);
         return;
       case 'publish':
         return this.onPublish(ws, frame.doc, frame.patch, frame.id, frame.ifSeq, rx);
@@ -613,8 +638,18 @@ export class Gateway {
       if (p.read.allows(doc)) continue;
       s.subs.delete(doc);
       this.fanout.unsubscribe(ws, doc);
+      this.leavePresence(ws, doc);
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'the new token does not grant reading this doc', doc });
     }
+  }
+
+  /** the connection stops being a member of `doc`'s presence (if it was one) */
+  private leavePresence(ws: Socket, doc: string): void {
+    const m = ws.getUserData().presence;
+    const user = m?.get(doc);
+    if (user === undefined) return;
+    m!.delete(doc);
+    this.presence?.leave(doc, user);
   }
 
   /** indexes an authenticated connection (server API); the first time it is sent `welcome` */
@@ -685,6 +720,10 @@ export class Gateway {
         id,
       });
       return this.blockLane(ws, doc, id, rx);
+    }
+    if (isPresenceDoc(doc)) {
+      this.sendFrame(ws, { type: 'error', code: ErrorCode.BadRequest, message: PRESENCE_READ_ONLY, doc, id });
+      return;
     }
     if (!s.principal!.write.allows(doc)) {
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'doc is outside this token\'s write scope', doc, id });

@@ -7,3 +7,4 @@ export * from './publish-rate.js';
 export * from './docs-http.js';
 export * from './connections.js';
 export * from './control.js';
+export * from './presence.js';

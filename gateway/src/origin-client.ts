@@ -12,8 +12,9 @@
  * the cause is logged (once per outage, and when origin answers again).
  */
 import { signClusterRequest } from '@replicant/auth';
-import { ErrorCode } from '@replicant/protocol';
+import { ErrorCode, type PresenceAck, type PresenceReport } from '@replicant/protocol';
 import type { Writer } from './gateway.js';
+import type { PresenceSink } from './presence.js';
 
 export interface OriginClientOptions {
   /** e.g. http://127.0.0.1:8081 */
@@ -38,7 +39,7 @@ export class WriteError extends Error {
   }
 }
 
-export class OriginClient implements Writer {
+export class OriginClient implements Writer, PresenceSink {
   private inflight = 0;
   /** origin could not be reached at the last attempt (logged once per outage) */
   private unreachable = false;
@@ -111,5 +112,25 @@ export class OriginClient implements Writer {
     } finally {
       this.inflight--;
     }
+  }
+
+  /**
+   * A presence report (presence.ts) to origin's POST /v1/presence, signed like a write; resolves
+   * with origin's answer, rejects on any failure (the tracker then sends a full report next).
+   * Not counted in the write bound: one report is in flight at a time.
+   */
+  async report(r: PresenceReport): Promise<PresenceAck> {
+    const body = JSON.stringify(r);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const secret = this.opts.clusterSecret;
+    if (secret) {
+      headers.authorization = signClusterRequest(secret, { method: 'POST', target: '/v1/presence', idempotencyKey: '', ifMatch: '', contentType: headers['content-type'], body });
+    }
+    const res = await fetch(`${this.base}/v1/presence`, { method: 'POST', headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`origin answered ${res.status} to a presence report`);
+    const ack = JSON.parse(text) as PresenceAck;
+    if (typeof ack?.boot !== 'string') throw new Error('origin answered a presence report without boot');
+    return ack;
   }
 }

@@ -67,6 +67,9 @@ export interface Session {
   meta: Record<string, string> | undefined;
   /** the sub it is indexed under; undefined until authenticated */
   indexedSub: string | undefined;
+  // ---- presence (presence.ts) ----
+  /** docs whose presence it is a member of -> the user it counts as (its sub, or its id without auth) */
+  presence: Map<string, string> | undefined;
 }
 
 export type Socket = WebSocket<Session>;

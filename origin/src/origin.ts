@@ -19,8 +19,10 @@ import {
   ProtocolError,
   diffMergePatch,
   isMalformedSequencedKey,
+  isPresenceDoc,
   isValidDocId,
   parsePatch,
+  PRESENCE_READ_ONLY,
   type JsonObject,
 } from '@replicant/protocol';
 import { encodeOp, type AppendResult, type StreamLog, type SnapshotStore } from '@replicant/stream';
@@ -293,6 +295,7 @@ export class Origin {
   async write(docId: string, patchText: string, idempotencyKey?: string, ifSeq?: bigint): Promise<bigint> {
     if (this.closed) throw unavailable('origin is shutting down');
     if (!isValidDocId(docId)) throw new OriginError(ErrorCode.BadDocId, 400, 'invalid document id');
+    if (isPresenceDoc(docId)) throw new OriginError(ErrorCode.BadRequest, 400, PRESENCE_READ_ONLY);
     this.checkServing();
     const key = idempotencyKey ?? '';
     if (key.length > MAX_ID_LENGTH) {
@@ -387,6 +390,7 @@ export class Origin {
    * conditional on that seq. An idempotency key dedupes like any write's.
    */
   async restore(docId: string, seq: bigint, idempotencyKey?: string, ifSeq?: bigint): Promise<bigint> {
+    if (isPresenceDoc(docId)) throw new OriginError(ErrorCode.BadRequest, 400, PRESENCE_READ_ONLY);
     const target = await this.stateAt(docId, seq);
     for (let attempt = 1; ; attempt++) {
       const cur = await this.read(docId);

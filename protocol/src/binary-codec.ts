@@ -35,6 +35,14 @@ export function decodeClientBinary(bytes: Uint8Array): ClientFrame | ProtocolErr
       const s = f.subscribe!;
       const o: Record<string, unknown> = { type: 'subscribe', doc: s.doc };
       if (s.lastSeq != null) o.lastSeq = String(longToSeq(s.lastSeq));
+      if (s.presence) o.presence = true;
+      if (s.info != null && s.info.length > 0) {
+        try {
+          o.info = JSON.parse(utf8.decode(s.info));
+        } catch {
+          return new ProtocolError(ErrorCode.BadFrame, 'info is not valid JSON', s.doc ?? undefined);
+        }
+      }
       return validateClientFrame(o);
     }
     case 'unsubscribe':
@@ -99,7 +107,12 @@ export function encodeClientBinary(f: ClientFrame): Uint8Array {
   switch (f.type) {
     case 'subscribe':
       return pb.ClientFrame.encode({
-        subscribe: f.lastSeq === undefined ? { doc: f.doc } : { doc: f.doc, lastSeq: seqToLong(f.lastSeq) },
+        subscribe: {
+          doc: f.doc,
+          ...(f.lastSeq === undefined ? {} : { lastSeq: seqToLong(f.lastSeq) }),
+          ...(f.presence ? { presence: true } : {}),
+          ...(f.info !== undefined ? { info: enc.encode(JSON.stringify(f.info)) } : {}),
+        },
       }).finish();
     case 'unsubscribe':
       return pb.ClientFrame.encode({ unsubscribe: { doc: f.doc } }).finish();

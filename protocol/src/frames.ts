@@ -8,7 +8,11 @@ export interface AuthFrame { type: 'auth'; token: string }
 /** `meta`: routing metadata for the server API (flat string values, at most MAX_META_BYTES as JSON) */
 export interface HelloFrame { type: 'hello'; window: number; meta?: Record<string, string> }
 export interface CreditFrame { type: 'credit'; n: number }
-export interface SubscribeFrame { type: 'subscribe'; doc: string; lastSeq?: Seq }
+/**
+ * `presence: true` joins the doc's presence (`<doc>~presence`) for as long as the subscription
+ * lasts; `info` (a JSON object, at most MAX_PRESENCE_INFO_BYTES as JSON) is shown to others.
+ */
+export interface SubscribeFrame { type: 'subscribe'; doc: string; lastSeq?: Seq; presence?: boolean; info?: JsonObject }
 export interface UnsubscribeFrame { type: 'unsubscribe'; doc: string }
 /**
  * `patch` is the merge patch as compact JSON text (validated to be a JSON object). `ifSeq`

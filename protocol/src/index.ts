@@ -10,3 +10,4 @@ export * from './patch-bounds.js';
 export { replicant } from './generated/replicant.js';
 export * from './idempotency.js';
 export * from './control.js';
+export * from './presence.js';

@@ -8,7 +8,8 @@ import { ErrorCode, ProtocolError } from './errors.js';
 import { isValidDocId } from './docid.js';
 import { parseSeq } from './seq.js';
 import { checkPatch } from './patch-bounds.js';
-import type { ClientFrame, JsonObject, PublishFrame, ReceivedFrame, ServerFrame } from './frames.js';
+import { isPresenceDoc, MAX_PRESENCE_INFO_BYTES } from './presence.js';
+import type { ClientFrame, JsonObject, PublishFrame, ReceivedFrame, ServerFrame, SubscribeFrame } from './frames.js';
 
 export const MAX_ID_LENGTH = 256;
 export const MAX_TOKEN_LENGTH = 8192;
@@ -44,12 +45,29 @@ export function validateClientFrame(o: unknown): ClientFrame | ProtocolError {
   switch (o.type) {
     case 'subscribe': {
       if (!isValidDocId(o.doc)) return badDoc(o.doc);
-      if (o.lastSeq === undefined || o.lastSeq === null) return { type: 'subscribe', doc: o.doc };
-      const lastSeq = parseSeq(o.lastSeq);
-      if (lastSeq === undefined) {
-        return new ProtocolError(ErrorCode.BadSeq, 'lastSeq must be a decimal string (unsigned 64-bit)', o.doc);
+      let out: SubscribeFrame;
+      if (o.lastSeq === undefined || o.lastSeq === null) out = { type: 'subscribe', doc: o.doc };
+      else {
+        const lastSeq = parseSeq(o.lastSeq);
+        if (lastSeq === undefined) {
+          return new ProtocolError(ErrorCode.BadSeq, 'lastSeq must be a decimal string (unsigned 64-bit)', o.doc);
+        }
+        out = { type: 'subscribe', doc: o.doc, lastSeq };
       }
-      return { type: 'subscribe', doc: o.doc, lastSeq };
+      if (o.presence === undefined || o.presence === null || o.presence === false) {
+        if (o.info !== undefined && o.info !== null) return new ProtocolError(ErrorCode.BadFrame, 'info needs presence: true', o.doc);
+        return out;
+      }
+      if (o.presence !== true) return new ProtocolError(ErrorCode.BadFrame, 'presence must be a boolean', o.doc);
+      if (isPresenceDoc(o.doc)) return new ProtocolError(ErrorCode.BadFrame, 'a presence document has no presence of its own', o.doc);
+      out.presence = true;
+      if (o.info === undefined || o.info === null) return out;
+      if (!isJsonObject(o.info)) return new ProtocolError(ErrorCode.BadFrame, 'info must be a JSON object', o.doc);
+      if (utf8Bytes.encode(JSON.stringify(o.info)).length > MAX_PRESENCE_INFO_BYTES) {
+        return new ProtocolError(ErrorCode.BadFrame, `info is larger than ${MAX_PRESENCE_INFO_BYTES} bytes as JSON`, o.doc);
+      }
+      out.info = o.info;
+      return out;
     }
     case 'unsubscribe':
       if (!isValidDocId(o.doc)) return badDoc(o.doc);
@@ -161,6 +179,7 @@ export function encodeServerJson(f: ServerFrame): string {
 export function encodeClientJson(f: ClientFrame): string {
   switch (f.type) {
     case 'subscribe':
+      if (f.presence) return JSON.stringify(f.lastSeq === undefined ? f : { ...f, lastSeq: String(f.lastSeq) });
       return f.lastSeq === undefined
         ? `{"type":"subscribe","doc":${JSON.stringify(f.doc)}}`
         : `{"type":"subscribe","doc":${JSON.stringify(f.doc)},"lastSeq":"${f.lastSeq}"}`;

@@ -176,6 +176,12 @@ export namespace replicant {
 
             /** Subscribe lastSeq */
             lastSeq?: (Long|null);
+
+            /** Subscribe presence */
+            presence?: (boolean|null);
+
+            /** Subscribe info */
+            info?: (Uint8Array|null);
         }
 
         /** Represents a Subscribe. */
@@ -192,6 +198,12 @@ export namespace replicant {
 
             /** Subscribe lastSeq. */
             public lastSeq?: (Long|null);
+
+            /** Subscribe presence. */
+            public presence: boolean;
+
+            /** Subscribe info. */
+            public info: Uint8Array;
 
             /**
              * Creates a new Subscribe instance using the specified properties.

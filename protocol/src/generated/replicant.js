@@ -481,6 +481,8 @@ export const replicant = $root.replicant = (() => {
              * @interface ISubscribe
              * @property {string|null} [doc] Subscribe doc
              * @property {Long|null} [lastSeq] Subscribe lastSeq
+             * @property {boolean|null} [presence] Subscribe presence
+             * @property {Uint8Array|null} [info] Subscribe info
              */
 
             /**
@@ -513,6 +515,22 @@ export const replicant = $root.replicant = (() => {
              * @instance
              */
             Subscribe.prototype.lastSeq = null;
+
+            /**
+             * Subscribe presence.
+             * @member {boolean} presence
+             * @memberof replicant.v1.Subscribe
+             * @instance
+             */
+            Subscribe.prototype.presence = false;
+
+            /**
+             * Subscribe info.
+             * @member {Uint8Array} info
+             * @memberof replicant.v1.Subscribe
+             * @instance
+             */
+            Subscribe.prototype.info = $util.newBuffer([]);
 
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
@@ -555,6 +573,10 @@ export const replicant = $root.replicant = (() => {
                     w.uint32(10).string(m.doc);
                 if (m.lastSeq != null && Object.hasOwnProperty.call(m, "lastSeq"))
                     w.uint32(16).uint64(m.lastSeq);
+                if (m.presence != null && Object.hasOwnProperty.call(m, "presence"))
+                    w.uint32(24).bool(m.presence);
+                if (m.info != null && Object.hasOwnProperty.call(m, "info"))
+                    w.uint32(34).bytes(m.info);
                 return w;
             };
 
@@ -598,6 +620,14 @@ export const replicant = $root.replicant = (() => {
                         }
                     case 2: {
                             m.lastSeq = r.uint64();
+                            break;
+                        }
+                    case 3: {
+                            m.presence = r.bool();
+                            break;
+                        }
+                    case 4: {
+                            m.info = r.bytes();
                             break;
                         }
                     default:
