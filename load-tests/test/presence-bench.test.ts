@@ -27,6 +27,14 @@ test('presence phase, tiny, Centrifugo: watchers count every join and leave', as
   assert.match(presenceReport(TINY, [r]), /watcher latency p99 ms/);
 });
 
+test('presence phase, tiny, Replicant cluster (Kafka, redis, origin, fanout, 2 gateways): watchers of d~presence see every count, exactly', async () => {
+  const r = await presencePhase('replicant', TINY, 8);
+  assertExact(r);
+  assert.equal(r.gateways, 2);
+  assert.equal(r.perProcess.length, 4, 'origin, fanout and 2 gateways measured');
+  assert.ok(r.backendsCpuS > 0, 'Kafka and redis measured apart');
+});
+
 test('presence wire mode: Replicant reads connections of d~presence, Centrifugo counts join/leave pushes', () => {
   const r = makeWire('replicant', 'room:a', 'presence');
   assert.deepEqual(r.open('tok'), ['{"type":"auth","token":"tok"}', '{"type":"subscribe","doc":"room:a~presence"}']);
