@@ -268,7 +268,8 @@ function centrifugoWire(channel: string, mode: WireMode): Wire {
         out.reply = '{}'; // ping → pong
         return out;
       }
-      if (b.compare(C_PUSH, 0, C_PUSH.length, 0, C_PUSH.length) === 0) {
+      // (Buffer#compare throws when the range is past the end of a short message)
+      if (b.length >= C_PUSH.length && b.compare(C_PUSH, 0, C_PUSH.length, 0, C_PUSH.length) === 0) {
         if (b.indexOf(C_PUB, C_PUSH.length) >= 0) {
           reset(out, 'delta');
           scanTN(b, C_DATA_T, C_PUSH.length, out);
@@ -283,7 +284,7 @@ function centrifugoWire(channel: string, mode: WireMode): Wire {
         }
         return reset(out, b.indexOf(C_DISCONNECT, C_PUSH.length) >= 0 ? 'goaway' : 'other');
       }
-      if (b.compare(C_ID, 0, C_ID.length, 0, C_ID.length) === 0) {
+      if (b.length >= C_ID.length && b.compare(C_ID, 0, C_ID.length, 0, C_ID.length) === 0) {
         const f = replyField(b);
         if (f === 'connect') {
           // user mode: the connect reply holds the server-side subscription to the personal channel
@@ -305,7 +306,7 @@ function centrifugoWire(channel: string, mode: WireMode): Wire {
       return null;
     },
     count(b, prev) {
-      if (b.compare(C_PUSH, 0, C_PUSH.length, 0, C_PUSH.length) !== 0) return prev;
+      if (b.length < C_PUSH.length || b.compare(C_PUSH, 0, C_PUSH.length, 0, C_PUSH.length) !== 0) return prev;
       if (b.indexOf(C_JOIN, C_PUSH.length) >= 0) return prev + 1;
       if (b.indexOf(C_LEAVE, C_PUSH.length) >= 0) return prev - 1;
       return prev;

@@ -53,4 +53,6 @@ test('presence wire mode: Replicant reads connections of d~presence, Centrifugo 
   assert.equal(c.count(Buffer.from('{"push":{"channel":"room:a","join":{"info":{"user":"m1","client":"c1"}}}}'), 2), 3);
   assert.equal(c.count(Buffer.from('{"push":{"channel":"room:a","leave":{"info":{"user":"m1","client":"c1"}}}}'), 3), 2);
   assert.equal(c.count(Buffer.from('{"push":{"channel":"room:a","pub":{"data":{}}}}'), 2), 2);
+  assert.equal(c.count(Buffer.from('{}'), 2), 2, 'a ping (shorter than a push prefix) leaves the count');
+  assert.equal(c.parse(Buffer.from('[1]'), { ...out }).kind, 'other', 'a message shorter than any prefix is other');
 });
