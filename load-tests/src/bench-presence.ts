@@ -19,14 +19,15 @@
  * tracked watcher (every `trackEvery`-th) saw the count reach k+1 (fall to M−k−1), minus t. The
  * counts after the joins and after the leaves are checked against M and 0.
  *
- * Bounds: one receiver per gateway for members and one for watchers (each under the fd limit);
- * each settle waits at most `settleS`.
+ * Bounds: one receiver per gateway for members, `watcherReceivers` for watchers (at least one per
+ * gateway; a watcher of Centrifugo gets a push per event, so its receivers carry 100× the frames);
+ * each under the fd limit; each settle waits at most `settleS`.
  */
 import { Histogram, wallMs } from './histogram.js';
 import { cpuSeconds, waitQuiet } from './procfs.js';
 import { startServer } from './servers.js';
 import { startCluster } from './cluster.js';
-import { MAX_SOCKETS_PER_RECEIVER, connectReceivers, type Endpoint, type Receiver } from './receivers.js';
+import { MAX_SOCKETS_PER_RECEIVER, allStats, connectReceivers, split, type Endpoint, type Receiver } from './receivers.js';
 import type { TrackEvent, TrackedMsg } from './receiver.js';
 import { REPLICANT_AUTH } from './targets.js';
 import { fmt, fmtInt, log, round, sleep, table } from './report.js';
@@ -43,6 +44,8 @@ export interface PresenceConfig {
   gateways: number;
   /** every k-th watcher records its count timeline */
   trackEvery: number;
+  /** receiver processes holding the watchers, spread over the gateways (at least one per gateway) */
+  watcherReceivers: number;
   /** wait at most this long for the watchers to see the last join (leave) */
   settleS: number;
   quietWaitS: number;
@@ -120,6 +123,9 @@ export interface PresenceResult {
   latencyMs: { p50: number; p99: number; max: number };
   /** (event, tracked watcher) pairs never seen */
   missed: number;
+  /** watchers closed by the server after they were subscribed, and error frames they got */
+  watcherCloses: number;
+  watcherErrors: number;
   serverCpuS: number;
   /** server CPU-ms per join or leave */
   cpuMsPerEvent: number;
@@ -192,9 +198,10 @@ export async function presencePhase(target: PresenceTarget, cfg: PresenceConfig,
       const n = Math.floor(cfg.watchers / G) + (g < cfg.watchers % G ? 1 : 0);
       if (n === 0) continue;
       const subs = Array.from({ length: n }, (_, k) => `w${g}-${k}`);
-      const c = await connectReceivers(side.endpoints[g], [n], { doc: PRESENCE_DOC, mode: 'presence', subs, addrBlock: addrBlock + G + g, sampleEvery: cfg.trackEvery });
+      const per = Math.max(1, Math.ceil(cfg.watcherReceivers / G));
+      const c = await connectReceivers(side.endpoints[g], split(n, per), { doc: PRESENCE_DOC, mode: 'presence', subs, addrBlock: addrBlock + G + g * per, sampleEvery: cfg.trackEvery });
       receivers.push(...c.receivers);
-      watcherRx.push(c.receivers[0]);
+      watcherRx.push(...c.receivers);
       if (c.ready < n) throw new Error(`only ${c.ready}/${n} watchers subscribed on gateway ${g + 1}: ${c.firstError}`);
     }
     const connectMs = Date.now() - t0;
@@ -229,6 +236,7 @@ export async function presencePhase(target: PresenceTarget, cfg: PresenceConfig,
     if (down !== null) throw new Error(`${down} exited during the run`);
 
     const answers = await tracked(watcherRx, events);
+    const wstats = await allStats(watcherRx);
     const lat = new Histogram();
     for (const a of answers) lat.merge(a.latency);
     const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
@@ -246,6 +254,8 @@ export async function presencePhase(target: PresenceTarget, cfg: PresenceConfig,
       leaveS: round((j2 - j1) / 1000, 2),
       latencyMs: { p50: round(lat.quantile(0.5)), p99: round(lat.quantile(0.99)), max: round(lat.max) },
       missed: answers.reduce((a, m) => a + m.missed, 0),
+      watcherCloses: wstats.reduce((a, x) => a + x.closedAfterReady, 0),
+      watcherErrors: wstats.reduce((a, x) => a + x.errorFrames, 0),
       serverCpuS: round(serverCpuS, 2),
       cpuMsPerEvent: round((serverCpuS * 1000) / (2 * cfg.members), 3),
       perProcess,
@@ -268,7 +278,7 @@ export async function presencePhases(cfg: PresenceConfig, targets: PresenceTarge
     } catch (err) {
       out.push({ target: t, error: err instanceof Error ? err.message : String(err) } as PresenceResult);
     }
-    block += 2 * cfg.gateways;
+    block += 2 * cfg.gateways + cfg.watcherReceivers;
     if (block > 200) block = 10;
   }
   return out;
@@ -306,6 +316,7 @@ export function presenceReport(cfg: PresenceConfig, rs: PresenceResult[]): strin
       row('watcher latency p99 ms', (x) => fmt(x.latencyMs.p99), (r, c) => fmt(r.latencyMs.p99 / c.latencyMs.p99)),
       row('watcher latency max ms', (x) => fmt(x.latencyMs.max)),
       row('events never seen (x tracked)', (x) => `${fmtInt(x.missed)} (x${x.tracked})`),
+      row('watchers closed / error frames', (x) => `${x.watcherCloses}/${x.watcherErrors}`),
       row('server CPU-ms per join/leave', (x) => fmt(x.cpuMsPerEvent, 3), (r, c) => fmt(r.cpuMsPerEvent / c.cpuMsPerEvent)),
       row('server CPU-s (all servers)', (x) => fmt(x.serverCpuS)),
       row('Kafka + redis CPU-s', (x) => (x.target === 'replicant' ? fmt(x.backendsCpuS) : 'n/a')),

@@ -743,6 +743,7 @@ async function main(): Promise<void> {
     rate: cfg.presenceRate,
     gateways: 2,
     trackEvery: cfg.presenceTrackEvery,
+    watcherReceivers: cfg.receivers,
     settleS: 15,
     quietWaitS: cfg.quietWaitS,
     brokers: 1,

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { presencePhase, presenceReport, type PresenceConfig, type PresenceResult } from '../src/bench-presence.js';
 import { makeWire } from '../src/wire.js';
 
-const TINY: PresenceConfig = { members: 20, watchers: 4, rate: 50, gateways: 2, trackEvery: 1, settleS: 10, quietWaitS: 0, brokers: 1, partitions: 2 };
+const TINY: PresenceConfig = { members: 20, watchers: 4, rate: 50, gateways: 2, trackEvery: 1, watcherReceivers: 2, settleS: 10, quietWaitS: 0, brokers: 1, partitions: 2 };
 
 function assertExact(r: PresenceResult): void {
   assert.equal(r.error, undefined);
@@ -17,6 +17,7 @@ function assertExact(r: PresenceResult): void {
   assert.deepEqual(r.countAfterLeaves, [0, 0], JSON.stringify(r));
   assert.equal(r.tracked, TINY.watchers);
   assert.equal(r.missed, 0, 'every tracked watcher saw every join and leave reached');
+  assert.equal(r.watcherCloses + r.watcherErrors, 0);
   assert.ok(r.latencyMs.p99 >= 0 && r.cpuMsPerEvent > 0, JSON.stringify(r));
 }
 
