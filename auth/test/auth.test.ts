@@ -211,3 +211,13 @@ test('ReplayCache with the timestamp check at the window edge: a replay is refus
     Date.now = realNow;
   }
 });
+
+test('d~presence is covered exactly when d is (read scope of the doc)', () => {
+  const s = Scope.compile(['room', 'lobby:*', 'x~presence'], 'alice');
+  assert.ok(s.allows('room~presence'));
+  assert.ok(s.allows('lobby:1~presence'));
+  assert.ok(!s.allows('other~presence'));
+  // a pattern naming only the presence doc grants nothing: the doc's read scope decides
+  assert.ok(!s.allows('x~presence'));
+  assert.ok(!Scope.NONE.allows('room~presence'));
+});

@@ -5,7 +5,7 @@
  * listener answers /readyz with 503, and every retry says which brokers / topic / Redis URL.
  */
 import * as uWS from 'uWebSockets.js';
-import { KafkaLog, RedisConnectionDirectory, RedisSnapshotStore, redactRedisUrl, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
+import { KafkaLog, RedisConnectionDirectory, RedisPresenceRelay, RedisSnapshotStore, redactRedisUrl, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
 import { Origin, PresenceAggregator, registerOriginHttp, registerPresenceHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { HistoryBudget, LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
@@ -115,8 +115,16 @@ export async function runOrigin(cfg: Config): Promise<void> {
   // GET /v1/connections reads what the gateways publish into Redis
   const directory = new RedisConnectionDirectory({ url: cfg.redisUrl!, namespace: cfg.kafkaTopic });
   registerServerApi(app, origin, { auth: httpAuthenticator(cfg), revocations, directory });
-  // presence: gateways report their members here (cluster-signed); the aggregate is written to d~presence
-  const presence = new PresenceAggregator(origin, { maxUsers: cfg.presenceMaxUsers, intervalMs: cfg.presenceIntervalMs, ttlMs: cfg.presenceTtlMs });
+  // presence: gateways report their members to any origin (cluster-signed); the origin holding the
+  // presence lease in Redis aggregates them and writes d~presence, the others relay to it
+  const presence = await RedisPresenceRelay.open({
+    url: cfg.redisUrl!,
+    namespace: cfg.kafkaTopic,
+    originId: cfg.nodeId,
+    leaseMs: Math.max(1000, Math.floor(cfg.presenceTtlMs / 2)),
+    lead: (epoch, leaseValid) =>
+      new PresenceAggregator(origin, { maxUsers: cfg.presenceMaxUsers, intervalMs: cfg.presenceIntervalMs, ttlMs: cfg.presenceTtlMs, boot: epoch, active: leaseValid }),
+  });
   registerPresenceHttp(app, presence, cfg.clusterSecret);
   // with an ADMIN_PORT, metrics stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
@@ -130,7 +138,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
     main.close();
     admin?.close();
     directory.close();
-    presence.close();
+    await presence.close();
     await origin.close();
   });
 }

@@ -258,7 +258,13 @@ export const SETTINGS = {
   maxInflightWrites: set({ env: 'MAX_INFLIGHT_WRITES', parser: int(1, 10_000_000), def: '10000', roles: ['dev', 'origin'], help: 'writes awaiting durability before the write API sheds with 503' }),
   drainGraceMs: set({ env: 'DRAIN_GRACE_MS', parser: int(0, 600_000), def: '1000', roles: ['dev', 'gateway'], help: 'time between goaway and closing connections on SIGTERM' }),
   // ---- presence (docs/presence-and-server-api.md "Presence") ----
-  presenceMaxUsers: set({ env: 'PRESENCE_MAX_USERS', parser: int(0, 100_000), def: '1000', roles: ['dev', 'origin'], help: 'users a d~presence document lists at most (its connections count stays exact)' }),
+  presenceMaxUsers: set({
+    env: 'PRESENCE_MAX_USERS',
+    parser: int(0, 10_000),
+    def: '1000',
+    roles: ['dev', 'origin'],
+    help: 'users a d~presence document lists at most (its connections count stays exact; each entry up to ~1 KiB of info, so the doc stays within ~12 MiB)',
+  }),
   presenceIntervalMs: set({ env: 'PRESENCE_INTERVAL_MS', parser: int(10, 600_000), def: '1000', roles: ['dev', 'origin', 'gateway'], help: 'presence changes are coalesced into at most one write of d~presence per doc per interval' }),
   presenceTtlMs: set({
     env: 'PRESENCE_TTL_MS',

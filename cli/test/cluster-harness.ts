@@ -11,6 +11,8 @@ import { startProcess, type DevProcess } from './harness.js';
 export interface ClusterOptions {
   fanouts?: number;
   gateways?: number;
+  /** origins (default 1); gateway i writes to origin i mod origins (`origins`; `origin` is the first) */
+  origins?: number;
   partitions?: number;
   /** Kafka brokers (default 3) */
   brokers?: number;
@@ -33,6 +35,7 @@ export interface Cluster {
   kafka: KafkaCluster;
   redis: RedisServer;
   origin: Node;
+  origins: Node[];
   fanouts: Node[];
   gateways: Node[];
   env: Record<string, string>;
@@ -76,14 +79,17 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     await opts.setup?.(kafka, redis);
     const origin = await start('origin', 'origin-1', opts.originEnv);
     env.ORIGIN_URL = origin.url;
+    const origins = [origin];
+    for (let i = 1; i < (opts.origins ?? 1); i++) origins.push(await start('origin', `origin-${i + 1}`, opts.originEnv));
     const fanouts: Node[] = [];
     for (let i = 0; i < (opts.fanouts ?? 1); i++) fanouts.push(await start('fanout', `fanout-${i + 1}`));
     const gateways: Node[] = [];
-    for (let i = 0; i < (opts.gateways ?? 1); i++) gateways.push(await start('gateway', `gateway-${i + 1}`));
+    for (let i = 0; i < (opts.gateways ?? 1); i++) gateways.push(await start('gateway', `gateway-${i + 1}`, { ORIGIN_URL: origins[i % origins.length].url }));
     return {
       kafka,
       redis,
       origin,
+      origins,
       fanouts,
       gateways,
       env,

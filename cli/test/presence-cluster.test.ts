@@ -1,5 +1,6 @@
 /**
- * Presence across a real cluster (3 Kafka brokers, redis-server, origin, 2 replicas, 2 gateways):
+ * Presence across a real cluster (3 Kafka brokers, redis-server, 2 origins, 2 replicas, 2
+ * gateways; gateway 2 reports to origin 2, which relays to the presence leader):
  * - 200 connections (100 per gateway) join `room` with info: a watcher of `room~presence` sees
  *   connections 200 and 200 users; 50 leave -> 150 within PRESENCE_INTERVAL_MS + 1 s.
  * - 20,000 members of `hall` over the 2 gateways (held by two child processes: the fd limit is
@@ -44,6 +45,7 @@ test('presence in a cluster: exact counts over 2 gateways, flat cost to 20,000 m
   const cluster = await startCluster({
     fanouts: 2,
     gateways: 2,
+    origins: 2,
     env: {
       AUTH_DISABLED: 'false',
       AUTH_JWT_SECRET: SECRET,
@@ -80,7 +82,7 @@ test('presence in a cluster: exact counts over 2 gateways, flat cost to 20,000 m
   const a = members(g1, 'hall', 'h1-');
   const b = members(g2, 'hall', 'h2-');
   children.push(a.proc, b.proc);
-  const pids = { origin: cluster.origin.proc.pid!, g1: g1.proc.pid!, g2: g2.proc.pid! };
+  const pids = { origin1: cluster.origins[0].proc.pid!, origin2: cluster.origins[1].proc.pid!, g1: g1.proc.pid!, g2: g2.proc.pid! };
   const cpu = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)])) as Record<keyof typeof pids, number>;
   const batch = async (perGateway: number, total: number) => {
     const before = cpu();

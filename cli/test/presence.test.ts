@@ -8,6 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect, type PresenceState } from '@replicant/sdk';
 import { getDoc, post, RawClient, startDevProcess, tempDir } from './harness.js';
 import { API_KEY, join, PresenceWatcher, SECRET, summary, token, usersOf } from './presence-check.js';
 
@@ -88,6 +89,54 @@ test('presence in dev: 200 join, 50 leave, exact counts, capped users, read-only
   const d = await resumer.next((x) => x.doc === 'room~presence');
   assert.deepEqual([d.type, d.prevSeq], ['delta', String(seq)]);
 
+  // a refreshed token of another sub moves the membership to it
+  const mover = await RawClient.open(`${dev.wsUrl}?token=${await token('before')}`);
+  mover.send({ type: 'subscribe', doc: 'room', presence: true });
+  await watcher.within(INTERVAL + 1000, 'mover joined', (s) => s.users.before?.connections === 1);
+  mover.send({ type: 'auth', token: await token('after') });
+  await watcher.within(INTERVAL + 1000, 'mover moved', (s) => s.users.after?.connections === 1 && !s.users.before);
+  mover.close();
+  await watcher.within(INTERVAL + 1000, 'mover left', (s) => !s.users.after);
+
+  // metrics: this process aggregates (dev: always) and wrote; its gateway holds the members it reported
+  const metrics = await (await fetch(`${dev.url}/metrics`)).text();
+  const sample = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
+  assert.equal(sample('replicant_origin_presence_leader'), 1);
+  assert.ok(sample('replicant_origin_presence_writes_total') >= 4);
+  assert.equal(sample('replicant_gateway_presence_members'), watcher.state.connections);
+  assert.ok(sample('replicant_gateway_presence_reports_total{result="ok"}') >= 4);
   assert.ok(watcher.frames >= 4);
   for (const c of [...members, again, writer, outsider, resumer, watcher.c]) c.close();
 });
+
+for (const protocol of ['binary', 'json'] as const) {
+  test(`SDK (${protocol}): subscribe with presence info joins, client.presence() sees who is here, unsubscribe leaves`, { timeout: 60_000 }, async (t) => {
+    const tmp = tempDir();
+    const dev = await startDevProcess({ dataDir: tmp.dir, env: { AUTH_JWT_SECRET: SECRET, PRESENCE_INTERVAL_MS: String(INTERVAL) } });
+    t.after(async () => {
+      await dev.stop();
+      tmp.cleanup();
+    });
+    const ann = connect(dev.url, { protocol, token: await token('ann') });
+    const bob = connect(dev.url, { protocol, token: await token('bob') });
+    t.after(() => {
+      ann.close();
+      bob.close();
+    });
+    const seen: PresenceState[] = [];
+    const waiters: { pred: (p: PresenceState) => boolean; resolve: () => void }[] = [];
+    const until = (pred: (p: PresenceState) => boolean) =>
+      seen.length > 0 && pred(seen[seen.length - 1]) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ pred, resolve }));
+    bob.presence('room', (p) => {
+      seen.push(p);
+      for (const w of waiters.splice(0)) if (w.pred(p)) w.resolve();
+      else waiters.push(w);
+    });
+    const sub = ann.subscribe('room', () => {}, { presence: { info: { name: 'Ann' } } });
+    await until((p) => p.connections === 1);
+    assert.deepEqual(seen.at(-1), { connections: 1, users: { ann: { connections: 1, info: { name: 'Ann' } } } });
+    sub.unsubscribe();
+    await until((p) => p.connections === 0);
+    assert.deepEqual(seen.at(-1), { connections: 0, users: {} });
+  });
+}

@@ -3,7 +3,8 @@
  * watcher prints the states a document reaches, the token backend's tokens (signed with `jose`)
  * are accepted by the gateway, the browser page shows a live document and publishes to it, and the
  * k6 script runs to the end with every check and threshold passed (under the repo's k6 shim, which
- * is what `npm run k6` runs).
+ * is what `npm run k6` runs), and two terminal chat users see each other (presence), each other's
+ * typing flag, messages and direct messages, and one kicks the other.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,11 +30,13 @@ interface Child {
   exit: Promise<number | null>;
   output(): string;
   stop(): Promise<void>;
+  /** writes a line to its stdin (with `stdin: true`) */
+  send(line: string): void;
 }
 
 /** `node <args>` from the repo root, through the test kit's one launcher */
-function run(args: string[], env: Record<string, string> = {}): Child {
-  const w = watch({ name: `node ${args[0].slice(ROOT.length)}`, bin: process.execPath, args, cwd: ROOT, env: { ...process.env, ...env }, outputLimit: 1 << 20 });
+function run(args: string[], env: Record<string, string> = {}, stdin = false): Child {
+  const w = watch({ name: `node ${args[0].slice(ROOT.length)}`, bin: process.execPath, args, cwd: ROOT, env: { ...process.env, ...env }, outputLimit: 1 << 20, stdin });
   return {
     proc: w.child,
     // the whole line around the first match
@@ -41,6 +44,7 @@ function run(args: string[], env: Record<string, string> = {}): Child {
     exit: w.exit.then(([code]) => code),
     output: w.output,
     stop: () => w.stop('SIGTERM'),
+    send: (line) => void w.child.stdin!.write(`${line}\n`),
   };
 }
 
@@ -142,4 +146,32 @@ test('the k6 example runs under `npm run k6` (the shim) with every check and thr
   const r = (await (await fetch(`${base}/v1/docs/k6-example`)).json()) as { state: { sentAt?: number } };
   assert.equal(typeof r.state.sentAt, 'number');
   assert.match(out, /✓ views_updated: count>0 \([1-9]/, out);
+});
+
+test('chat: who is here and typing (presence), messages, direct messages, kick', async (t) => {
+  const apiKey = 'examples-chat-api-key-0123456789';
+  const base = await dev(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: apiKey, PRESENCE_INTERVAL_MS: '100' });
+  const backend = run([join(EXAMPLES, 'chat', 'backend.mjs')], { AUTH_JWT_SECRET: SECRET, REPLICANT_API_KEY: apiKey, REPLICANT_URL: base, PORT: '0' });
+  t.after(() => backend.stop());
+  const backendUrl = /http:\/\/127\.0\.0\.1:\d+/.exec(await backend.line(/chat backend ready on/))![0];
+  const chat = (user: string) => {
+    const c = run([join(EXAMPLES, 'chat', 'chat.mjs'), user, '--url', `${base.replace('http', 'ws')}/v1/stream`, '--backend', backendUrl], {}, true);
+    t.after(() => c.stop());
+    return c;
+  };
+  const ann = chat('ann');
+  await ann.line(/^here: ann$/);
+  const bob = chat('bob');
+  await ann.line(/^here: ann, bob$/);
+  bob.send('/typing');
+  await ann.line(/^here: ann, bob\*$/);
+  ann.send('hello there');
+  await bob.line(/^ann: hello there$/);
+  ann.send('/dm bob psst');
+  await bob.line(/^dm from ann: psst$/);
+  ann.send('/kick bob');
+  await bob.line(/^kicked$/);
+  assert.equal(await bob.exit, 0);
+  // bob left: ann's presence shows ann alone again
+  await ann.line(/here: ann, bob\*\n(?:.*\n)*here: ann$/);
 });

@@ -123,6 +123,8 @@ const gatewayMetrics = defineMetrics((m) => ({
     help: 'Server API at this gateway: messages delivered, messages dropped (inactive connection), control commands applied, commands lost to a re-base',
     labelNames: ['event'],
   }),
+  presenceMembers: m.gauge({ name: 'replicant_gateway_presence_members', help: 'Presence memberships held by this gateway (connection, doc) pairs' }),
+  presenceReports: m.counter({ name: 'replicant_gateway_presence_reports_total', help: 'Presence reports to origin by result (a failed one is followed by a full one)', labelNames: ['result'] }),
   sendBuffer: m.gauge({
     name: 'replicant_gateway_send_buffer_bytes',
     help: 'Client send queues: bytes buffered per connection, the largest (stat="max") and all together (stat="sum")',
@@ -185,6 +187,7 @@ export class Gateway {
   /** this gateway's presence members, reported to origin (presence.ts) */
   readonly presence: PresenceTracker | undefined;
   private lastApi = { delivered: 0, dropped: 0, commands: 0, lost: 0 };
+  private lastPresence = { reports: 0, failures: 0 };
 
   constructor(private readonly opts: GatewayOptions) {
     this.o = {
@@ -258,6 +261,13 @@ export class Gateway {
     const api = { delivered: c.delivered, dropped: c.dropped, commands: c.commands, lost: this.control.lost };
     for (const k of ['delivered', 'dropped', 'commands', 'lost'] as const) this.metrics.serverApi.labels(k).inc(api[k] - this.lastApi[k]);
     this.lastApi = api;
+    const p = this.presence;
+    if (p) {
+      this.metrics.presenceMembers.set(p.members);
+      this.metrics.presenceReports.labels('ok').inc(p.reports - this.lastPresence.reports);
+      this.metrics.presenceReports.labels('failed').inc(p.failures - this.lastPresence.failures);
+      this.lastPresence = { reports: p.reports, failures: p.failures };
+    }
   }
 
   /** upgrades refused by admission control so far */
@@ -336,7 +346,7 @@ export class Gateway {
     await allClosed;
     for (const t of timers) clearTimeout(t);
     this.control.close();
-    this.presence?.close();
+    await this.presence?.stop();
     this.fanout.close();
   }
 
@@ -435,7 +445,7 @@ export class Gateway {
     this.metrics.connections.dec();
     if (s.subs) for (const doc of s.subs) this.fanout.unsubscribe(ws, doc);
     s.subs = undefined;
-    if (s.presence) for (const [doc, user] of s.presence) this.presence?.leave(doc, user);
+    if (s.presence) for (const [doc, m] of s.presence) this.presence?.leave(doc, m.user);
     s.presence = undefined;
     this.fanout.onClose(ws);
     if (this.sockets.size === 0) this.onAllClosed?.();
@@ -535,7 +545,7 @@ export class Gateway {
         this.leavePresence(ws, frame.doc);
         if (frame.presence) {
           const user = s.principal!.sub !== '' ? s.principal!.sub : s.connId;
-          (s.presence ??= new Map()).set(frame.doc, user);
+          (s.presence ??= new Map()).set(frame.doc, { user, info: frame.info });
           this.presence!.join(frame.doc, user, frame.info);
         }
         return;
@@ -633,6 +643,15 @@ export class Gateway {
     s.authTimer = undefined;
     this.armExpiry(ws, p);
     this.welcome(ws);
+    // a refreshed token of another sub: the memberships move to it
+    if (s.presence && p.sub !== '') {
+      for (const [doc, m] of s.presence) {
+        if (m.user === p.sub) continue;
+        this.presence?.leave(doc, m.user);
+        m.user = p.sub;
+        this.presence?.join(doc, m.user, m.info);
+      }
+    }
     if (!s.subs) return;
     for (const doc of [...s.subs]) {
       if (p.read.allows(doc)) continue;
@@ -646,10 +665,10 @@ export class Gateway {
   /** the connection stops being a member of `doc`'s presence (if it was one) */
   private leavePresence(ws: Socket, doc: string): void {
     const m = ws.getUserData().presence;
-    const user = m?.get(doc);
-    if (user === undefined) return;
+    const member = m?.get(doc);
+    if (member === undefined) return;
     m!.delete(doc);
-    this.presence?.leave(doc, user);
+    this.presence?.leave(doc, member.user);
   }
 
   /** indexes an authenticated connection (server API); the first time it is sent `welcome` */

@@ -48,6 +48,8 @@ export class PresenceTracker {
   private originBoot: string | undefined;
   private needFull = true;
   private sending = false;
+  /** the report being sent (settles, never rejects) */
+  private inflight: Promise<void> | undefined;
   private lastSent = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly heartbeatMs: number;
@@ -55,6 +57,8 @@ export class PresenceTracker {
   failures = 0;
   /** reports sent */
   reports = 0;
+  /** memberships held here (over every doc) */
+  members = 0;
 
   constructor(private readonly opts: PresenceTrackerOptions) {
     const interval = opts.intervalMs ?? 1000;
@@ -64,15 +68,11 @@ export class PresenceTracker {
     this.timer.unref?.();
   }
 
-  /** member connections of `doc` here (tests, stats) */
-  count(doc: string): number {
-    return this.docs.get(doc)?.n ?? 0;
-  }
-
   join(doc: string, sub: string, info: JsonObject | undefined): void {
     let d = this.docs.get(doc);
     if (!d) this.docs.set(doc, (d = { n: 0, users: new Map(), dirty: new Set() }));
     d.n++;
+    this.members++;
     const u = d.users.get(sub);
     if (u) {
       u.k++;
@@ -87,6 +87,7 @@ export class PresenceTracker {
     const u = d?.users.get(sub);
     if (!d || !u) return;
     d.n--;
+    this.members--;
     if (--u.k === 0) d.users.delete(sub);
     d.dirty.add(sub);
     this.dirtyDocs.add(doc);
@@ -160,7 +161,7 @@ export class PresenceTracker {
         this.originBoot = ack.boot;
       }
     };
-    run().then(
+    this.inflight = run().then(
       () => {
         this.sending = false;
         this.lastSent = Date.now();
@@ -177,5 +178,21 @@ export class PresenceTracker {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * Stops reporting after one last report of what changed (a drained gateway's members leave at
+   * once instead of after PRESENCE_TTL_MS); resolves when it is answered or failed.
+   */
+  async stop(): Promise<void> {
+    this.close();
+    await this.inflight;
+    if (this.dirtyDocs.size === 0 && !this.needFull) return;
+    const reports = this.needFull ? this.fullReports() : [this.changes()];
+    try {
+      for (const r of reports) await this.opts.sink.report(r);
+    } catch {
+      // origin unreachable: the TTL removes these members
+    }
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { WebSocket } from 'uWebSockets.js';
 import type { Principal } from '@replicant/auth';
-import type { ClientFrame } from '@replicant/protocol';
+import type { ClientFrame, JsonObject } from '@replicant/protocol';
 import type { Bucket } from './publish-rate.js';
 import type { PublishLanes } from './publish-order.js';
 
@@ -68,8 +68,8 @@ export interface Session {
   /** the sub it is indexed under; undefined until authenticated */
   indexedSub: string | undefined;
   // ---- presence (presence.ts) ----
-  /** docs whose presence it is a member of -> the user it counts as (its sub, or its id without auth) */
-  presence: Map<string, string> | undefined;
+  /** docs whose presence it is a member of -> the user it counts as (its sub, or its id without auth) and its info */
+  presence: Map<string, { user: string; info: JsonObject | undefined }> | undefined;
 }
 
 export type Socket = WebSocket<Session>;

@@ -39,6 +39,9 @@ export const originMetrics = defineMetrics((m) => ({
     name: 'replicant_origin_read_barrier_stuck_total',
     help: "Reads that timed out with their end offset known, waiting for this origin's view to reach it (position below the log end: the view is behind or stalled)",
   }),
+  presenceWrites: m.counter({ name: 'replicant_origin_presence_writes_total', help: 'Merge patches written to presence documents (d~presence) by this origin' }),
+  presenceExpired: m.counter({ name: 'replicant_origin_presence_gateways_expired_total', help: 'Gateways removed from presence after PRESENCE_TTL_MS without a report' }),
+  presenceLeader: m.gauge({ name: 'replicant_origin_presence_leader', help: '1 while this origin aggregates presence (holds the presence lease, or runs dev)' }),
   opsApplied: m.counter({ name: 'replicant_materializer_ops_total', help: 'Ops folded by the origin materializer', labelNames: ['result'] }),
   clusterRefused: m.counter({
     name: 'replicant_origin_cluster_requests_refused_total',

@@ -22,11 +22,12 @@
  * - Memory: O(members reported to this origin) (per gateway, per doc, per sub: a count and a
  *   reference to the info object, ≤ 1 KiB each, validated by the gateway); the doc's state holds
  *   at most maxUsers entries. At most MAX_FLUSHING writes are in flight; the rest wait a tick.
- * Several origins: gateways report to the origin ORIGIN_URL reaches; the aggregate is per origin,
- * so a deployment with several origins must route /v1/presence to one (docs/operations.md).
+ * Several origins: one aggregates (the presence leader, stream/src/presence-relay-redis.ts); the
+ * others relay the reports they receive to it.
  */
 import { randomUUID } from 'node:crypto';
 import type { TemplatedApp } from 'uWebSockets.js';
+import { originMetrics } from './metrics.js';
 import { isClusterAuth, ReplayCache, verifyClusterRequest } from '@replicant/auth';
 import {
   diffMergePatch,
@@ -56,6 +57,10 @@ export interface PresenceOptions {
   ttlMs?: number;
   /** nothing is written for this long after start (default ttlMs / 2: gateways re-report) */
   warmupMs?: number;
+  /** the id gateways see in every answer (default a random one): a new one makes them send full reports */
+  boot?: string;
+  /** writes happen only while this holds (a cluster's presence leader holds its lease) */
+  active?: () => boolean;
 }
 
 const EMPTY: JsonObject = Object.freeze({}) as JsonObject;
@@ -90,7 +95,8 @@ interface GatewayAgg {
 }
 
 export class PresenceAggregator {
-  readonly boot = randomUUID();
+  readonly boot: string;
+  private readonly active: () => boolean;
   private readonly docs = new Map<string, DocAgg>();
   private readonly gateways = new Map<string, GatewayAgg>();
   private readonly dirtyDocs = new Set<string>();
@@ -100,6 +106,7 @@ export class PresenceAggregator {
   private readonly writableAt: number;
   private timer: NodeJS.Timeout | undefined;
   private flushing = 0;
+  private readonly metrics = originMetrics();
   /** patches written (tests, metrics) */
   writes = 0;
   /** gateways expired by the TTL */
@@ -109,10 +116,13 @@ export class PresenceAggregator {
     private readonly writer: PresenceWriter,
     opts: PresenceOptions = {},
   ) {
+    this.boot = opts.boot ?? randomUUID();
+    this.active = opts.active ?? (() => true);
     this.maxUsers = opts.maxUsers ?? DEFAULT_PRESENCE_MAX_USERS;
     this.intervalMs = opts.intervalMs ?? DEFAULT_PRESENCE_INTERVAL_MS;
     this.ttlMs = opts.ttlMs ?? DEFAULT_PRESENCE_TTL_MS;
     this.writableAt = Date.now() + (opts.warmupMs ?? this.ttlMs / 2);
+    this.metrics.presenceLeader.set(1);
     this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref?.();
   }
@@ -208,10 +218,11 @@ export class PresenceAggregator {
     for (const [id, g] of this.gateways) {
       if (now - g.seen > this.ttlMs) {
         this.expired++;
+        this.metrics.presenceExpired.inc();
         this.removeGateway(id, g);
       }
     }
-    if (now < this.writableAt) return;
+    if (now < this.writableAt || !this.active()) return;
     for (const doc of this.dirtyDocs) {
       if (this.flushing >= MAX_FLUSHING) break;
       const d = this.docs.get(doc)!;
@@ -275,6 +286,7 @@ export class PresenceAggregator {
       if (patch !== undefined && Object.keys(patch).length > 0) {
         await this.writer.writeReserved(pdoc, JSON.stringify(patch));
         this.writes++;
+        this.metrics.presenceWrites.inc();
       }
       d.writtenN = n;
       for (const [sub, e] of written) {
@@ -295,6 +307,7 @@ export class PresenceAggregator {
   }
 
   close(): void {
+    this.metrics.presenceLeader.set(0);
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -310,7 +323,7 @@ export const MAX_PRESENCE_BODY_BYTES = 8 * 1024 * 1024;
  * a valid, fresh cluster signature (target /v1/presence) is accepted (401 otherwise); without one
  * (AUTH_DISABLED=true clusters) the route is open like every other. Not for clients.
  */
-export function registerPresenceHttp(app: TemplatedApp, presence: PresenceAggregator, clusterSecret: string | undefined): void {
+export function registerPresenceHttp(app: TemplatedApp, presence: { report(r: PresenceReport): PresenceAck | Promise<PresenceAck> }, clusterSecret: string | undefined): void {
   const replay = new ReplayCache({ maxEntries: 65_536, maxBytes: 8 * 1024 * 1024 });
   const answer = (res: import('uWebSockets.js').HttpResponse, r: { done: boolean }, status: string, body: string) => {
     if (r.done) return;
@@ -352,7 +365,13 @@ export function registerPresenceHttp(app: TemplatedApp, presence: PresenceAggreg
         parsed = 'body is not valid JSON';
       }
       if (typeof parsed === 'string') return answer(res, r, '400 Bad Request', err(ErrorCode.BadRequest, parsed));
-      answer(res, r, '200 OK', JSON.stringify(presence.report(parsed)));
+      const report = parsed;
+      Promise.resolve()
+        .then(() => presence.report(report))
+        .then(
+          (ack) => answer(res, r, '200 OK', JSON.stringify(ack)),
+          () => answer(res, r, '503 Service Unavailable', err(ErrorCode.Unavailable, 'presence aggregator unavailable; retry')),
+        );
     });
   });
 }

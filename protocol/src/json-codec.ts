@@ -8,7 +8,7 @@ import { ErrorCode, ProtocolError } from './errors.js';
 import { isValidDocId } from './docid.js';
 import { parseSeq } from './seq.js';
 import { checkPatch } from './patch-bounds.js';
-import { isPresenceDoc, MAX_PRESENCE_INFO_BYTES } from './presence.js';
+import { isPresenceDoc, MAX_PRESENCE_INFO_BYTES, PRESENCE_SUFFIX, presenceDocOf } from './presence.js';
 import type { ClientFrame, JsonObject, PublishFrame, ReceivedFrame, ServerFrame, SubscribeFrame } from './frames.js';
 
 export const MAX_ID_LENGTH = 256;
@@ -60,6 +60,7 @@ export function validateClientFrame(o: unknown): ClientFrame | ProtocolError {
       }
       if (o.presence !== true) return new ProtocolError(ErrorCode.BadFrame, 'presence must be a boolean', o.doc);
       if (isPresenceDoc(o.doc)) return new ProtocolError(ErrorCode.BadFrame, 'a presence document has no presence of its own', o.doc);
+      if (!isValidDocId(presenceDocOf(o.doc))) return new ProtocolError(ErrorCode.BadFrame, `presence needs a doc id of at most ${256 - PRESENCE_SUFFIX.length} characters`, o.doc);
       out.presence = true;
       if (o.info === undefined || o.info === null) return out;
       if (!isJsonObject(o.info)) return new ProtocolError(ErrorCode.BadFrame, 'info must be a JSON object', o.doc);

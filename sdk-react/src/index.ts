@@ -1,5 +1,5 @@
 /**
- * @replicant/react: `<ReplicantProvider client={client}>` and `useDoc(docId)` →
+ * @replicant/react: `<ReplicantProvider client={client}>`, `usePresence(docId)` and `useDoc(docId)` →
  * `{ state, seq, pending, status, synced, publish }`, where `state` is the SDK's optimistic view
  * (server state + this client's pending ops). Built on useSyncExternalStore, so it works with
  * React 18 and 19, with concurrent rendering, and in server-side rendering: on the server (and
@@ -8,7 +8,7 @@
  * so the package needs no JSX transform.
  */
 import { createContext, createElement, useContext, useMemo, useSyncExternalStore, type ReactNode } from 'react';
-import type { ClientStatus, JsonObject, LiveDoc, PublishOptions, ReplicantClient } from '@replicant/sdk';
+import type { ClientStatus, JsonObject, LiveDoc, PresenceState, PublishOptions, ReplicantClient } from '@replicant/sdk';
 
 const ClientContext = createContext<ReplicantClient | null>(null);
 
@@ -91,4 +91,34 @@ export function useDoc(docId: string): DocView {
   const client = useContext(ClientContext);
   const store = useMemo(() => new DocStore(client, docId), [client, docId]);
   return useSyncExternalStore(store.subscribe, store.getSnapshot, store.getServerSnapshot);
+}
+
+export interface PresenceView {
+  /** member connections of the doc, exact (0 before the first snapshot) */
+  readonly connections: number;
+  /** at most PRESENCE_MAX_USERS users: sub -> its connections and info */
+  readonly users: PresenceState['users'];
+  readonly status: ClientStatus;
+  readonly synced: boolean;
+}
+
+/**
+ * Who is here in `docId`: the live `<docId>~presence` document (readable with the doc's read
+ * scope). Joining is the SDK's `client.subscribe(docId, cb, { presence: { info } })`.
+ */
+export function usePresence(docId: string): PresenceView {
+  const v = useDoc(`${docId}~presence`);
+  return useMemo(
+    () => ({
+      connections: typeof v.state.connections === 'number' ? v.state.connections : 0,
+      users: (isObject(v.state.users) ? v.state.users : EMPTY) as PresenceState['users'],
+      status: v.status,
+      synced: v.synced,
+    }),
+    [v],
+  );
+}
+
+function isObject(x: unknown): x is JsonObject {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }

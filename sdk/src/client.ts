@@ -20,11 +20,13 @@ import {
   isJsonObject,
   isValidDocId,
   MAX_ID_LENGTH,
+  PRESENCE_SUFFIX,
   ProtocolError,
   validateMeta,
   type ClientFrame,
   type JsonObject,
   type ReceivedFrame,
+  type SubscribeFrame,
 } from '@replicant/protocol';
 import { Backoff, fullJitterDelay, type BackoffOptions } from '@replicant/protocol';
 import { CreditWindow } from './credit.js';
@@ -116,6 +118,24 @@ export interface PublishOptions {
 
 export type DocListener = (doc: LiveDoc) => void;
 
+export interface SubscribeOptions {
+  /**
+   * join the doc's presence (`<doc>~presence`) while subscribed; `info` (a JSON object, at most
+   * 1 KiB as JSON) is shown to others. Subscriptions to one doc share one server subscription:
+   * it is a member while any of them asked for presence (the latest `info` wins).
+   */
+  presence?: boolean | { info?: JsonObject };
+}
+
+/** the state of a presence document (docs/presence-and-server-api.md) */
+export interface PresenceState {
+  /** member connections, exact */
+  connections: number;
+  /** at most PRESENCE_MAX_USERS users (sub -> its connections and info) */
+  users: Record<string, { connections: number; info: JsonObject }>;
+}
+export type PresenceListener = (presence: PresenceState, doc: LiveDoc) => void;
+
 export interface Subscription {
   /** the live document; the same object is passed to the listener */
   readonly doc: LiveDoc;
@@ -132,6 +152,8 @@ interface DocEntry {
   retryAt: number;
   /** its subscribe was refused with `token_expired`: sent again right after the next `auth` frame */
   heldForAuth: boolean;
+  /** joins the doc's presence with this info (SubscribeOptions.presence) */
+  presence?: JsonObject;
 }
 
 const DEFAULT_RESET_AFTER_MS = 5000;
@@ -143,6 +165,11 @@ const defaultTimers: Timers = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
   clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
 };
+
+/** SubscribeOptions.presence as the info to send */
+function presenceInfo(p: NonNullable<SubscribeOptions['presence']>): JsonObject {
+  return typeof p === 'boolean' ? {} : (p.info ?? {});
+}
 
 /** Opens a client; it connects in the background and reconnects until `close()`. */
 export function connect(url: string, opts: ClientOptions = {}): ReplicantClient {
@@ -314,7 +341,7 @@ export class ReplicantClient {
    * soon after subscribing when the document is already live). Subscriptions to the same document
    * share one server subscription.
    */
-  subscribe(docId: string, listener: DocListener): Subscription {
+  subscribe(docId: string, listener: DocListener, opts: SubscribeOptions = {}): Subscription {
     if (this._status === 'closed') throw new ReplicantError(ClientErrorCode.Closed, 'client is closed', docId);
     if (this._status === 'disconnected') throw new ReplicantError(ClientErrorCode.Disconnected, 'disconnected by the server (reconnect: false)', docId);
     if (!isValidDocId(docId)) throw new ReplicantError('bad_doc_id', `invalid doc id ${JSON.stringify(docId)}`);
@@ -322,10 +349,15 @@ export class ReplicantClient {
     const l: DocListener = (doc) => listener(doc); // own identity: the same function may subscribe twice
     if (!entry) {
       entry = { stream: new DocStream(docId), listeners: new Set(), sentEpoch: 0, attempts: 0, retryAt: 0, heldForAuth: false };
+      if (opts.presence) entry.presence = presenceInfo(opts.presence);
       this.unsubRetry.delete(docId);
       entry.stream.setPending(this.pendingOf(docId));
       this.docs.set(docId, entry);
       this.sendSubscribe(docId, entry); // when not open, sent by the resubscribe on open
+    } else if (opts.presence) {
+      // joining (or new info) on a shared subscription: the subscribe is sent again (a fresh join)
+      entry.presence = presenceInfo(opts.presence);
+      this.sendSubscribe(docId, entry);
     } else if (entry.stream.synced) {
       const e = entry;
       queueMicrotask(() => {
@@ -812,7 +844,23 @@ export class ReplicantClient {
   /** sends a doc's subscribe (resuming from its seq when it has one), stamped with the auth epoch */
   private sendSubscribe(doc: string, e: DocEntry): void {
     const lastSeq = e.stream.resumeSeq();
-    if (this.send(lastSeq === undefined ? { type: 'subscribe', doc } : { type: 'subscribe', doc, lastSeq })) e.sentEpoch = this.authEpoch;
+    const f: SubscribeFrame = lastSeq === undefined ? { type: 'subscribe', doc } : { type: 'subscribe', doc, lastSeq };
+    if (e.presence) {
+      f.presence = true;
+      if (Object.keys(e.presence).length > 0) f.info = e.presence;
+    }
+    if (this.send(f)) e.sentEpoch = this.authEpoch;
+  }
+
+  /**
+   * Who is here: subscribes to `<doc>~presence` (readable with `doc`'s read scope); the listener
+   * gets its state after every change. Joining is `subscribe(doc, cb, { presence: { info } })`.
+   */
+  presence(docId: string, listener: PresenceListener): Subscription {
+    return this.subscribe(docId + PRESENCE_SUFFIX, (d) => {
+      const s = d.serverState as Partial<PresenceState>;
+      listener({ connections: typeof s.connections === 'number' ? s.connections : 0, users: (s.users as PresenceState['users']) ?? {} }, d);
+    });
   }
 
   /**

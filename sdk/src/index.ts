@@ -1,6 +1,6 @@
 /** @replicant/sdk: live documents over the Replicant gateway, for browsers and Node. */
 export { connect, ReplicantClient } from './client.js';
-export type { ClientOptions, DocListener, PublishOptions, Subscription, Timers } from './client.js';
+export type { ClientOptions, DocListener, PresenceListener, PresenceState, PublishOptions, SubscribeOptions, Subscription, Timers } from './client.js';
 export type { LiveDoc, DeltaOutcome } from './live-doc.js';
 export type { JsonObject } from '@replicant/protocol';
 export { ReplicantError, ClientErrorCode } from './errors.js';

@@ -96,6 +96,8 @@ export interface WatchSpec {
   dieWithParent?: boolean;
   /** characters of output kept (the tail; default OUTPUT_TAIL): what `output()` and `waitFor` see */
   outputLimit?: number;
+  /** give the child a stdin pipe (`child.stdin`) instead of none, for interactive programs */
+  stdin?: boolean;
 }
 
 /** A running child whose output is drained for its whole life and can be awaited. */
@@ -129,7 +131,7 @@ export function watch(spec: WatchSpec): Watched {
   installExitHook();
   const limit = spec.outputLimit ?? OUTPUT_TAIL;
   const [bin, args] = spec.dieWithParent ? orphanSafe(spec.bin, spec.args) : [spec.bin, spec.args];
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: spec.env ?? process.env, cwd: spec.cwd });
+  const child = spawn(bin, args, { stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: spec.env ?? process.env, cwd: spec.cwd });
   children.add(child);
   let out = '';
   let ended: string | undefined; // why no future output will come
