@@ -24,12 +24,26 @@
  *  4. Stalled subscribers: Replicant, --stalled-n (1000) subscribers at 50 writes/s, twice with none
  *     stalled and twice with every 10th stalled (window 4, never granting credit): the healthy
  *     subscribers' p99, stalled/none. Runs when `replicant` is in --targets; --no-stalled skips it.
+ *  5. Messages (bench-messages.ts): --messages-users (10 000) user connections, each its own sub
+ *     and JWT, and --messages-rate (10 000) messages/s by sub through the server API for
+ *     --messages-duration (10 s): delivered/lost/dropped, send→receive p99, server CPU per message
+ *     delivered, Replicant (`replicant dev`, auth on: one process) beside Centrifugo (publish to the
+ *     user's personal channel). Runs when replicant or replicant-auth (and/or centrifugo) is in
+ *     --targets; --no-messages skips it.
+ *  6. Presence (bench-presence.ts): --presence-members (5000) members join one doc's presence at
+ *     --presence-rate (100)/s and then leave, over a Replicant cluster of 2 gateways (Kafka, redis,
+ *     origin, 1 fanout, auth on), while --presence-watchers (1000) watch `d~presence` (every
+ *     --presence-track-every (10)th timed): server CPU per join/leave, watcher latency p99, exact
+ *     counts; Centrifugo (presence + join/leave pushes) beside it. Runs when replicant or
+ *     replicant-auth (and/or centrifugo) is in --targets; --no-presence skips it.
  *
  * Flags: --quick (or BENCH_QUICK=1), --n, --rate, --duration <s>, --warmup <s>, --receivers,
  * --idle <per server>, --repeat <runs per target, medians reported>, --targets <list|all> (default
  * all: replicant,replicant-auth,replicant-sse,bare,centrifugo,socketio,ws),
  * --no-fanout, --no-memory, --no-hot, --hot-n, --hot-rates, --hot-duration <s>, --no-stalled,
- * --stalled-n, --stalled-duration <s>, --wait-quiet <s> (default 60: wait for an idle machine
+ * --stalled-n, --stalled-duration <s>, --no-messages, --messages-users, --messages-rate,
+ * --messages-duration <s>, --no-presence, --presence-members, --presence-watchers, --presence-rate,
+ * --presence-track-every, --wait-quiet <s> (default 60: wait for an idle machine
  * before each phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js>
  * benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench`.
@@ -44,6 +58,8 @@ import { agent, publish, writeAtRate, writeCounts, type WriteCounts } from './op
 import { TARGETS, parseTargets } from './targets.js';
 import { readArgs } from './args.js';
 import { fmt, fmtInt, hostInfo, log, median, round, sleep, table } from './report.js';
+import { PRESENCE_TARGETS, presencePhases, presenceRatio, presenceReport, type PresenceConfig, type PresenceResult } from './bench-presence.js';
+import { MESSAGE_TARGETS, messagesPhases, messagesRatio, messagesReport, type MessagesConfig, type MessagesResult } from './bench-messages.js';
 
 // ---------------------------------------------------------------------------------------------
 // configuration
@@ -81,6 +97,17 @@ export interface BenchConfig {
   stalledPhase: boolean;
   stalledN: number;
   stalledDurationS: number;
+  /** phase 5: messages by sub through the server API */
+  messages: boolean;
+  messagesUsers: number;
+  messagesRate: number;
+  messagesDurationS: number;
+  /** phase 6: presence joins and leaves, watched */
+  presence: boolean;
+  presenceMembers: number;
+  presenceWatchers: number;
+  presenceRate: number;
+  presenceTrackEvery: number;
 }
 
 function parseConfig(argv: string[]): BenchConfig {
@@ -110,10 +137,19 @@ function parseConfig(argv: string[]): BenchConfig {
     stalledPhase: !has('--no-stalled'),
     stalledN: num('--stalled-n', quick ? 200 : 1000),
     stalledDurationS: num('--stalled-duration', quick ? 3 : 10),
+    messages: !has('--no-messages'),
+    messagesUsers: num('--messages-users', quick ? 200 : 10000),
+    messagesRate: num('--messages-rate', quick ? 200 : 10000),
+    messagesDurationS: num('--messages-duration', quick ? 3 : 10),
+    presence: !has('--no-presence'),
+    presenceMembers: num('--presence-members', quick ? 200 : 5000),
+    presenceWatchers: num('--presence-watchers', quick ? 50 : 1000),
+    presenceRate: num('--presence-rate', 100),
+    presenceTrackEvery: Math.round(num('--presence-track-every', quick ? 1 : 10)),
   };
   if (cfg.hotRates.some((r) => !(r > 0))) throw new Error('--hot-rates must list positive numbers');
   const perProc = Math.max(cfg.n / cfg.receivers, cfg.idlePerServer / cfg.idleReceiversPerServer);
-  if (Math.max(perProc, cfg.hotN / cfg.receivers, cfg.stalledN / cfg.receivers) > MAX_SOCKETS_PER_RECEIVER) throw new Error(`more than ${MAX_SOCKETS_PER_RECEIVER} sockets per receiver process (fd limit): add receivers`);
+  if (Math.max(perProc, cfg.hotN / cfg.receivers, cfg.stalledN / cfg.receivers, cfg.messagesUsers / cfg.receivers) > MAX_SOCKETS_PER_RECEIVER) throw new Error(`more than ${MAX_SOCKETS_PER_RECEIVER} sockets per receiver process (fd limit): add receivers`);
   if (cfg.idlePerServer > MAX_SOCKETS_PER_RECEIVER) throw new Error(`--idle must stay below ${MAX_SOCKETS_PER_RECEIVER} per server process (fd limit)`);
   return cfg;
 }
@@ -653,8 +689,10 @@ async function main(): Promise<void> {
   // every target gets ready before any measuring (the first Centrifugo build takes minutes); one
   // that cannot run here is reported as an error with its reason, the others carry on
   const unavailable = new Map<ServerKind, string>();
-  // with only the hot-doc and stalled phases asked for, only their targets need preparing
-  const needed = cfg.fanout || cfg.memory ? cfg.targets : cfg.targets.filter((t) => HOT_TARGETS.includes(t));
+  // the messages phase runs Replicant with auth on (a sub per connection) when either Replicant target is asked for
+  const messageTargets = cfg.messages ? MESSAGE_TARGETS.filter((t) => cfg.targets.includes(t) || (t === 'replicant-auth' && cfg.targets.includes('replicant'))) : [];
+  // with only the hot-doc, stalled and messages phases asked for, only their targets need preparing
+  const needed = cfg.fanout || cfg.memory ? cfg.targets : cfg.targets.filter((t) => HOT_TARGETS.includes(t) || messageTargets.includes(t) || (cfg.presence && t === 'centrifugo'));
   for (const t of needed) {
     try {
       TARGETS[t].prepare();
@@ -704,12 +742,48 @@ async function main(): Promise<void> {
   block += 10;
   if (block > 200) block = 10;
   const stalled = cfg.stalledPhase && runnable.includes('replicant') ? await stalledPhases(cfg, block) : [];
+  block += 10;
+  if (block > 200) block = 10;
+  const msgCfg: MessagesConfig = {
+    users: cfg.messagesUsers,
+    rate: cfg.messagesRate,
+    durationS: cfg.messagesDurationS,
+    warmupS: Math.min(cfg.warmupS, 2),
+    receivers: cfg.receivers,
+    quietWaitS: cfg.quietWaitS,
+  };
+  const msgRunnable = messageTargets.filter((t) => !unavailable.has(t));
+  const messages: MessagesResult[] = msgRunnable.length > 0 ? await messagesPhases(msgCfg, msgRunnable, block) : [];
+  block += 10;
+  if (block > 200) block = 10;
+  const presCfg: PresenceConfig = {
+    members: cfg.presenceMembers,
+    watchers: cfg.presenceWatchers,
+    rate: cfg.presenceRate,
+    gateways: 2,
+    trackEvery: cfg.presenceTrackEvery,
+    watcherReceivers: cfg.receivers,
+    settleS: 15,
+    quietWaitS: cfg.quietWaitS,
+    brokers: 1,
+    partitions: 4,
+  };
+  const presTargets = cfg.presence
+    ? PRESENCE_TARGETS.filter((t) => !unavailable.has(t) && (cfg.targets.includes(t) || (t === 'replicant' && cfg.targets.includes('replicant-auth'))))
+    : [];
+  const presence: PresenceResult[] = presTargets.length > 0 ? await presencePhases(presCfg, presTargets, block) : [];
   agent.destroy();
   // the report lists targets in the order asked for
   const order = (x: { target: ServerKind }): number => cfg.targets.indexOf(x.target);
   fan.sort((p, q) => order(p) - order(q));
   mem.sort((p, q) => order(p) - order(q));
-  const sections = [report(cfg, fan, mem), hot.length > 0 ? hotReport(cfg, hot) : '', stalled.length > 0 ? stalledReport(stalled) : ''];
+  const sections = [
+    report(cfg, fan, mem),
+    hot.length > 0 ? hotReport(cfg, hot) : '',
+    stalled.length > 0 ? stalledReport(stalled) : '',
+    messages.length > 0 ? messagesReport(msgCfg, messages) : '',
+    presence.length > 0 ? presenceReport(presCfg, presence) : '',
+  ];
   process.stdout.write(`${sections.filter((x) => x !== '').join('\n\n')}\n`);
   const auth = authVsOpen(fan);
   const r = okOf(fan, 'replicant');
@@ -733,6 +807,10 @@ async function main(): Promise<void> {
       hotDurationS: cfg.hotDurationS,
       stalledN: cfg.stalledN,
       stalledDurationS: cfg.stalledDurationS,
+      messagesUsers: cfg.messagesUsers,
+      messagesRate: cfg.messagesRate,
+      messagesDurationS: cfg.messagesDurationS,
+      presence: presCfg,
     },
     replicantCli: cfg.targets.includes('replicant') ? CLI_MAIN : null,
     host: hostInfo(),
@@ -741,6 +819,10 @@ async function main(): Promise<void> {
     hot: hot.map((h) => ({ rate: h.rate, results: h.results, cpuPerOpRatio: hotRatio(h) })),
     stalled,
     stalledP99Ratio: stalledRatio(stalled),
+    messages,
+    messagesCpuVsCentrifugo: messagesRatio(messages),
+    presence,
+    presenceCpuVsCentrifugo: presenceRatio(presence),
     runs: cfg.repeat > 1 ? allRuns : undefined,
     ratios:
       r && b
@@ -759,7 +841,9 @@ async function main(): Promise<void> {
     fan.some((f) => f.error !== undefined) ||
     mem.some((m) => m.error !== undefined) ||
     hot.some((h) => h.results.some((r) => r.error !== undefined)) ||
-    stalled.some((r) => r.error !== undefined);
+    stalled.some((r) => r.error !== undefined) ||
+    messages.some((r) => r.error !== undefined) ||
+    presence.some((r) => r.error !== undefined);
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -11,6 +11,12 @@
  *    offsets, so a client can detect a gap and resume, as Replicant's seq/prevSeq and history ring
  *    allow. That is the closest like-for-like setting; the cost it adds is per publication, not per
  *    delivery;
+ *  - for the messages phase: users authenticate with an HS256 token (`client.token.hmac_secret_key`,
+ *    random per launch) and are subscribed server-side to their personal channel
+ *    `personal:#<sub>` (`client.subscribe_to_user_personal_channel`; namespace `personal` without
+ *    history, as Replicant's messages are ephemeral); anonymous clients (the fan-out phase) get none;
+ *  - for the presence phase: namespace `room` with presence and join/leave events (pushed to the
+ *    subscribers that ask for them: the watchers), open to authenticated clients;
  *  - usage stats off (the box has no network), everything else at its defaults (memory engine,
  *    1 MiB per-client queue bound `client.queue_max_size`, 25 s app-level pings).
  */
@@ -18,8 +24,10 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { INSTALL_GO_TOOL } from './paths.js';
 import type { Publisher } from './open-loop-writer.js';
+import { centrifugoPersonalChannel } from './wire.js';
 
 /** the pin's name in scripts/go-tools.txt */
 export const CENTRIFUGO_TOOL = 'centrifugo';
@@ -36,12 +44,21 @@ export function centrifugoBinary(): string {
   return binary;
 }
 
-export function centrifugoConfig(port: number, apiKey: string): Record<string, unknown> {
+export function centrifugoConfig(port: number, apiKey: string, hmacKey: string): Record<string, unknown> {
   return {
     http_server: { address: '127.0.0.1', port },
     log: { level: 'info' },
-    client: { allow_anonymous_connect_without_token: true },
+    client: {
+      allow_anonymous_connect_without_token: true,
+      token: { hmac_secret_key: hmacKey },
+      subscribe_to_user_personal_channel: { enabled: true, personal_channel_namespace: 'personal' },
+    },
     channel: {
+      namespaces: [
+        { name: 'personal' },
+        // the presence phase: members subscribe to `room:<x>`, watchers ask for join/leave pushes
+        { name: 'room', allow_subscribe_for_client: true, presence: true, join_leave: true, allow_presence_for_subscriber: true },
+      ],
       without_namespace: {
         allow_subscribe_for_anonymous: true,
         allow_subscribe_for_client: true,
@@ -56,12 +73,25 @@ export function centrifugoConfig(port: number, apiKey: string): Record<string, u
   };
 }
 
-/** writes the config into `dir`; returns the file and the API key */
-export function writeCentrifugoConfig(dir: string, port: number): { file: string; apiKey: string } {
+/** writes the config into `dir`; returns the file, the API key and the users' token key */
+export function writeCentrifugoConfig(dir: string, port: number): { file: string; apiKey: string; hmacKey: string } {
   const apiKey = randomBytes(18).toString('base64url');
+  const hmacKey = randomBytes(24).toString('base64url');
   const file = join(dir, 'centrifugo.json');
-  writeFileSync(file, JSON.stringify(centrifugoConfig(port, apiKey), null, 2), { mode: 0o600 });
-  return { file, apiKey };
+  writeFileSync(file, JSON.stringify(centrifugoConfig(port, apiKey, hmacKey), null, 2), { mode: 0o600 });
+  return { file, apiKey, hmacKey };
+}
+
+/** one connection token per sub (HS256, 1 h), as an app backend would issue them */
+export async function centrifugoUserTokens(hmacKey: string, subs: string[]): Promise<string[]> {
+  const key = new TextEncoder().encode(hmacKey);
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  return Promise.all(subs.map((sub) => new SignJWT({ sub, exp }).setProtectedHeader({ alg: 'HS256' }).sign(key)));
+}
+
+/** message n as a server-API publish to the personal channel of `subOf(n)` */
+export function centrifugoUserPublisher(port: number, apiKey: string, subOf: (n: number) => string): Publisher {
+  return { ...centrifugoPublisher(port, apiKey), body: (_doc, patchJson, n) => `{"channel":"${centrifugoPersonalChannel(subOf(n))}","data":${patchJson}}` };
 }
 
 /** the bench's write as a Centrifugo server-API publish: the patch is the publication's data */

@@ -28,8 +28,8 @@ export interface Publisher {
   port: number;
   /** request path of a write to `doc` */
   path(doc: string): string;
-  /** the request body carrying `patchJson` for `doc` */
-  body(doc: string, patchJson: string): string;
+  /** the request body carrying `patchJson` (write index `n`) for `doc` */
+  body(doc: string, patchJson: string, n: number): string;
   /** extra request headers (e.g. an API key) */
   headers?: Record<string, string>;
   /** true when the response acknowledges the write */
@@ -46,9 +46,9 @@ export function replicantPublisher(port: number): Publisher {
   };
 }
 
-/** one write through `p` */
-export function publish(p: Publisher, doc: string, patchJson: string): Promise<{ status: number; body: string }> {
-  return post(p.port, p.path(doc), p.body(doc, patchJson), p.headers);
+/** one write through `p` (`n`: its write index, for publishers that route by it) */
+export function publish(p: Publisher, doc: string, patchJson: string, n = 0, via: http.Agent = agent): Promise<{ status: number; body: string }> {
+  return post(p.port, p.path(doc), p.body(doc, patchJson, n), p.headers, via);
 }
 
 /** The one HTTP write of the benches: POST `body` to 127.0.0.1:`port``path` over `via` (keep-alive), 30 s timeout. */
@@ -76,12 +76,20 @@ export function post(port: number, path: string, body: string, headers: Record<s
   });
 }
 
+export interface WriteOptions {
+  /** writes in flight (sent or queued in the agent) at most; past it a due write is skipped (default 256) */
+  maxInflight?: number;
+  /** keep-alive agent (default `agent`: 64 sockets) */
+  via?: http.Agent;
+}
+
 /** `target`: a port speaking Replicant's write contract, or any Publisher */
-export async function writeAtRate(target: number | Publisher, doc: string, rate: number, durationS: number, firstN: number): Promise<WriteResult> {
+export async function writeAtRate(target: number | Publisher, doc: string, rate: number, durationS: number, firstN: number, o: WriteOptions = {}): Promise<WriteResult> {
   const pub = typeof target === 'number' ? replicantPublisher(target) : target;
   const total = Math.round(rate * durationS);
   const interval = 1000 / rate;
-  const maxInflight = 256;
+  const maxInflight = o.maxInflight ?? 256;
+  const via = o.via ?? agent;
   const r: WriteResult = { sent: 0, acked: 0, failed: 0, skipped: 0, firstError: null, ack: new Histogram(), elapsedS: 0 };
   let inflight = 0;
   const pending = new Set<Promise<void>>();
@@ -89,7 +97,7 @@ export async function writeAtRate(target: number | Publisher, doc: string, rate:
     const t = wallMs();
     inflight++;
     r.sent++;
-    const p = publish(pub, doc, `{"t":${t.toFixed(3)},"n":${n}}`).then(
+    const p = publish(pub, doc, `{"t":${t.toFixed(3)},"n":${n}}`, n, via).then(
       (res) => {
         if (pub.acked(res.status, res.body)) {
           r.acked++;

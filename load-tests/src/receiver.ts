@@ -9,17 +9,25 @@
  *    and prevSeq === the previous frame's seq (snapshot or delta; Centrifugo: offsets contiguous);
  *  - ops per delta: seq - prevSeq on the replicant wire (a coalesced delta covers several ops),
  *    1 elsewhere; `windowOps` is what completeness and CPU per op are computed from;
- *  - auth (`tokens`): socket i sends `{"type":"auth","token":tokens[i]}` before its opening frame;
+ *  - auth (`tokens`): socket i presents tokens[i] first (wire.ts `open`: Replicant's `auth` frame,
+ *    Centrifugo's `connect` token);
+ *  - mode `user` (wire.ts): every socket is one user's connection (its token's sub), subscribed to
+ *    nothing, and measures the server-API messages sent to that user instead of a doc's deltas;
+ *  - mode `presence` (wire.ts): every socket watches a doc's presence; a sampled one records when
+ *    it saw each member count (timeline of [wall ms, count − count at the last `track`]), and
+ *    `trackLatency` turns the joins/leaves the parent made into a latency histogram: for each
+ *    event, the first time the count reached its target;
+ *  - `send`: the parent sends a frame on socket i (a presence member's join or leave);
  *  - stalled subscribers (`stallEvery`): every k-th socket says hello with window 4 and never grants
  *    credit; it counts as ready at its snapshot and is otherwise not measured.
  *
- * IPC protocol (process.send): parent → child `connect` / `window` / `stats` / `exit`;
- * child → parent `connected` / `stats`.
+ * IPC protocol (process.send): parent → child `connect` / `window` / `stats` / `send` / `track` /
+ * `trackLatency` / `exit`; child → parent `connected` / `stats` / `tracked`.
  */
 import { WsClient } from './ws-client.js';
 import { SseClient } from './sse-client.js';
 import { Histogram, wallMs, type SerializedHistogram } from './histogram.js';
-import { makeWire, type FastParse, type SeqFrame, type Wire, type WireKind } from './wire.js';
+import { makeWire, type FastParse, type SeqFrame, type Wire, type WireKind, type WireMode } from './wire.js';
 
 export { fastParse, type FastParse } from './wire.js';
 
@@ -34,6 +42,8 @@ export interface ConnectCmd {
   wire?: WireKind;
   /** `sse`: SSE streams (`path?doc=<doc>`; the same frames as events) instead of WebSockets */
   transport?: 'websocket' | 'sse';
+  /** `doc` (default): subscribe to `doc`; `user`: a user's connection measuring the messages sent to it */
+  mode?: WireMode;
   doc: string;
   count: number;
   localAddresses: string[];
@@ -57,7 +67,33 @@ export interface WindowCmd {
   minN: number;
   maxN: number;
 }
-export type ReceiverCmd = ConnectCmd | WindowCmd | { cmd: 'stats' } | { cmd: 'exit' };
+/** a presence event the parent caused: at wall ms `t`, the count should reach `target` (up: ≥, down: ≤) */
+export interface TrackEvent {
+  t: number;
+  target: number;
+  up: boolean;
+}
+export type ReceiverCmd =
+  | ConnectCmd
+  | WindowCmd
+  | { cmd: 'stats' }
+  | { cmd: 'exit' }
+  /** send `frame` on socket `i` (ignored when it is not open) */
+  | { cmd: 'send'; i: number; frame: string }
+  /** presence mode: every tracked socket's base := its count now, timeline cleared */
+  | { cmd: 'track' }
+  /** presence mode: latencies of `events` (relative to the base) over the tracked sockets */
+  | { cmd: 'trackLatency'; events: TrackEvent[] };
+
+/** answer to `trackLatency`: `counts` the tracked sockets' last counts (relative to the base) */
+export interface TrackedMsg {
+  ev: 'tracked';
+  latency: SerializedHistogram;
+  /** events some tracked socket never saw reached */
+  missed: number;
+  sockets: number;
+  counts: number[];
+}
 
 export interface ConnectedMsg {
   ev: 'connected';
@@ -106,6 +142,28 @@ interface Conn {
   sampled: boolean;
   lastSeq: bigint | null;
   stalled: boolean;
+  /** presence mode, sampled sockets: the member count, its base at `track`, [wall ms, count − base] pairs */
+  count: number;
+  base: number;
+  timeline: number[] | null;
+}
+
+/** the latency of each event as seen in one timeline (flat [t, count, …]); events sorted up/down, in order */
+function eventLatencies(timeline: number[], events: TrackEvent[], h: Histogram): number {
+  let missed = 0;
+  for (const e of events) {
+    let seen = NaN;
+    for (let k = 0; k < timeline.length; k += 2) {
+      const c = timeline[k + 1];
+      if (timeline[k] >= e.t - 1 && (e.up ? c >= e.target : c <= e.target)) {
+        seen = timeline[k];
+        break;
+      }
+    }
+    if (Number.isNaN(seen)) missed++;
+    else h.record(Math.max(0, seen - e.t));
+  }
+  return missed;
 }
 
 function runChild(): void {
@@ -162,7 +220,13 @@ function runChild(): void {
   const onMessage = (c: Conn, msg: Buffer): void => {
     const r = c.wire.parse(msg, fp);
     if (r.reply) c.ws.send(r.reply);
-    if (c.sampled) checkSample(c, msg);
+    if (c.timeline !== null) {
+      const n = c.wire.count(msg, c.count);
+      if (n !== c.count) {
+        c.count = n;
+        c.timeline.push(wallMs(), n - c.base);
+      }
+    } else if (c.sampled) checkSample(c, msg);
     switch (r.kind) {
       case 'delta': {
         deltas++;
@@ -218,7 +282,7 @@ function runChild(): void {
     let firstError: string | null = null;
     let reported = false;
     const retry: number[] = [];
-    const wire = makeWire(cmd.wire ?? 'replicant', cmd.doc);
+    const wire = makeWire(cmd.wire ?? 'replicant', cmd.doc, cmd.mode ?? 'doc');
 
     const report = (): void => {
       if (reported) return;
@@ -245,7 +309,8 @@ function runChild(): void {
             });
       const stallEvery = cmd.stallEvery ?? 0;
       const stalled = stallEvery > 0 && i % stallEvery === 0;
-      const c: Conn = { ws, wire, ready: false, sampled: !stalled && cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0, lastSeq: null, stalled };
+      const sampled = !stalled && cmd.sampleEvery > 0 && i % cmd.sampleEvery === 0;
+      const c: Conn = { ws, wire, ready: false, sampled, lastSeq: null, stalled, count: 0, base: 0, timeline: sampled && cmd.mode === 'presence' ? [] : null };
       conns[i] = c;
       let settled = false;
       const settle = (): void => {
@@ -257,10 +322,7 @@ function runChild(): void {
       const part = stalled ? (msg: Buffer): void => onStalledMessage(c, msg) : (msg: Buffer): void => onMessage(c, msg);
       const token = cmd.tokens !== undefined && cmd.tokens.length > 0 ? cmd.tokens[i % cmd.tokens.length] : undefined;
       ws.onopen = () => {
-        // frames are handled in order: the auth frame is verified before the subscribe is served
-        if (token !== undefined) ws.send(`{"type":"auth","token":"${token}"}`);
-        if (stalled) ws.send('{"type":"hello","window":4}');
-        if (wire.opening !== null) ws.send(wire.opening);
+        for (const f of wire.open(token, stalled ? 4 : undefined)) ws.send(f);
       };
       ws.onmessage = (data: Buffer) => {
         if (!stalled) bytes += data.length;
@@ -337,6 +399,33 @@ function runChild(): void {
           rssBytes: process.memoryUsage.rss(),
           open,
         };
+        process.send!(msg);
+        break;
+      }
+      case 'send': {
+        const c = conns[m.i];
+        if (c !== undefined && c.ws.readyState === 1) c.ws.send(m.frame);
+        break;
+      }
+      case 'track':
+        for (const c of conns) {
+          if (c?.timeline == null) continue;
+          c.base = c.count;
+          c.timeline.length = 0;
+        }
+        break;
+      case 'trackLatency': {
+        const h = new Histogram();
+        let missed = 0;
+        let sockets = 0;
+        const counts: number[] = [];
+        for (const c of conns) {
+          if (c?.timeline == null || !c.ready) continue;
+          sockets++;
+          missed += eventLatencies(c.timeline, m.events, h);
+          counts.push(c.count - c.base);
+        }
+        const msg: TrackedMsg = { ev: 'tracked', latency: h.toJSON(), missed, sockets, counts };
         process.send!(msg);
         break;
       }

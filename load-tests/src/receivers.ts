@@ -10,7 +10,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StreamEndpoint } from './targets.js';
+import { userSub, type StreamEndpoint } from './targets.js';
+import type { WireMode } from './wire.js';
 import type { ConnectCmd, ConnectedMsg, ReceiverCmd, StatsMsg } from './receiver.js';
 
 const RECEIVER_MAIN = join(dirname(fileURLToPath(import.meta.url)), 'receiver.js');
@@ -150,10 +151,19 @@ export interface Endpoint {
   port: number;
   stream: StreamEndpoint;
   tokens?: (count: number, doc: string) => Promise<string[]>;
+  /** user connections' credentials: one token per sub (targets.ts) */
+  userTokens?: (subs: string[]) => Promise<string[]>;
 }
 
 export interface ConnectOptions {
   doc: string;
+  /** `user`: each socket is a user's connection, measuring its messages; `presence`: watchers of doc's presence */
+  mode?: WireMode;
+  /**
+   * the sockets' subs in order over the receivers: each presents the target's userTokens for its
+   * sub (default in mode `user`: userSub(i); otherwise none: the target's doc tokens, if any)
+   */
+  subs?: string[];
   /** receiver i uses the source addresses of block `addrBlock + i` (addrs) */
   addrBlock: number;
   /** source addresses per receiver (default 4; a list of ['127.0.0.1'] with 0) */
@@ -180,7 +190,11 @@ export interface Connected {
 export async function connectReceivers(ep: Endpoint, counts: number[], o: ConnectOptions): Promise<Connected> {
   for (const c of counts) if (c > MAX_SOCKETS_PER_RECEIVER) throw new Error(`more than ${MAX_SOCKETS_PER_RECEIVER} sockets per receiver process (fd limit): add receivers`);
   // a target with auth on: one credential per subscriber, each receiver gets its slice
-  const tokens = ep.tokens ? await ep.tokens(counts.reduce((a, b) => a + b, 0), o.doc) : undefined;
+  const total = counts.reduce((a, b) => a + b, 0);
+  const subs = o.subs ?? (o.mode === 'user' ? Array.from({ length: total }, (_, i) => userSub(i)) : undefined);
+  if (subs !== undefined && ep.userTokens === undefined) throw new Error('user connections need the target\'s userTokens');
+  if (subs !== undefined && subs.length !== total) throw new Error(`${subs.length} subs for ${total} sockets`);
+  const tokens = subs !== undefined ? await ep.userTokens!(subs) : ep.tokens ? await ep.tokens(total, o.doc) : undefined;
   const firsts = counts.map((_, i) => counts.slice(0, i).reduce((a, b) => a + b, 0));
   const receivers = counts.map(() => new Receiver());
   const t0 = Date.now();
@@ -195,6 +209,7 @@ export async function connectReceivers(ep: Endpoint, counts: number[], o: Connec
         protocol: ep.stream.protocol,
         wire: ep.stream.wire,
         transport: ep.stream.transport,
+        mode: o.mode,
         doc: o.doc,
         count: counts[i],
         localAddresses: n === 0 ? ['127.0.0.1'] : addrs(o.addrBlock + i, n),

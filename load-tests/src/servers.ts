@@ -31,6 +31,9 @@ export interface ServerProc {
   publisher: Publisher;
   /** subscriber credentials (Launch.tokens); undefined = open server */
   tokens?: (count: number, doc: string) => Promise<string[]>;
+  /** user connections' credentials and the per-user message publisher (Launch; messages phase) */
+  userTokens?: (subs: string[]) => Promise<string[]>;
+  messages?: (users: number) => Publisher;
   child: ChildProcess;
   /** true once the process has exited */
   readonly exited: boolean;
@@ -83,6 +86,8 @@ export async function startServer(kind: ServerKind, opts: StartOptions = {}): Pr
     stream: launch.stream,
     publisher: launch.publisher,
     tokens: launch.tokens,
+    userTokens: launch.userTokens,
+    messages: launch.messages,
     child: w.child,
     get exited() {
       return w.exited;

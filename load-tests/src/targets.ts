@@ -13,13 +13,18 @@
  *  - `socketio`: Socket.IO 4 (peer-socketio.ts), WebSocket transport, room broadcast;
  *  - `ws`: a minimal broadcast server on the `ws` library (peer-ws.ts).
  *
+ * A target that can reach a user (`userTokens` and `messages`: Replicant with auth on, Centrifugo)
+ * also runs the bench's messages phase: user i's connection presents a token for sub userSub(i),
+ * and message n goes to user n % users through the server API (Replicant's `POST /v1/messages`
+ * `{"to":{"sub"}}`, Centrifugo's `publish` to the user's personal channel).
+ *
  * Add a target: a driver here plus, if it needs one, its server program; nothing else changes.
  */
 import type { Publisher } from './open-loop-writer.js';
 import { replicantPublisher } from './open-loop-writer.js';
 import type { WireKind } from './wire.js';
 import { BARE_MAIN, CLI_MAIN, PEER_SOCKETIO_MAIN, PEER_WS_MAIN, replicantBuilt } from './paths.js';
-import { centrifugoBinary, centrifugoPublisher, writeCentrifugoConfig } from './centrifugo.js';
+import { centrifugoBinary, centrifugoPublisher, centrifugoUserPublisher, centrifugoUserTokens, writeCentrifugoConfig } from './centrifugo.js';
 import { SignJWT } from 'jose';
 
 export type TargetName = 'replicant' | 'replicant-auth' | 'replicant-sse' | 'bare' | 'centrifugo' | 'socketio' | 'ws';
@@ -48,7 +53,14 @@ export interface Launch {
   publisher: Publisher;
   /** subscriber credentials: `count` tokens for subscribers of `doc`, socket i sends the i-th (none = open) */
   tokens?: (count: number, doc: string) => Promise<string[]>;
+  /** user connections' credentials: one token per sub (messages and presence phases) */
+  userTokens?: (subs: string[]) => Promise<string[]>;
+  /** how message n (payload `{"t":…,"n":…}`) reaches user userSub(n % users) (messages phase) */
+  messages?: (users: number) => Publisher;
 }
+
+/** the sub of the bench's i-th user */
+export const userSub = (i: number): string => `s${i}`;
 
 export interface Target {
   name: TargetName;
@@ -79,16 +91,24 @@ function nodeTarget(name: TargetName, label: string, main: string, stream: Strea
 const AUTH_SECRET = 'bench-jwt-secret-0123456789';
 const AUTH_API_KEY = 'bench-api-key-0123456789';
 
-/** one token per subscriber, as an app would issue them: the bench doc plus the user's own namespace */
-async function scopedTokens(count: number, doc: string): Promise<string[]> {
+/** one token per sub, as an app would issue them: the bench doc, the rooms, plus the user's own namespace */
+function subTokens(subs: string[], doc: string): Promise<string[]> {
   const key = new TextEncoder().encode(AUTH_SECRET);
   const exp = Math.floor(Date.now() / 1000) + 3600;
   return Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      new SignJWT({ sub: `s${i}`, read: [doc, 'user:{sub}:*', 'room:*'], write: ['user:{sub}:*'], exp }).setProtectedHeader({ alg: 'HS256' }).sign(key),
-    ),
+    subs.map((sub) => new SignJWT({ sub, read: [doc, 'user:{sub}:*', 'room:*'], write: ['user:{sub}:*'], exp }).setProtectedHeader({ alg: 'HS256' }).sign(key)),
   );
 }
+
+/** one token per subscriber of `doc`, socket i's for sub userSub(i) */
+const scopedTokens = (count: number, doc: string): Promise<string[]> => subTokens(Array.from({ length: count }, (_, i) => userSub(i)), doc);
+
+/** the env that turns auth on for a Replicant process (dev, or every node of a cluster), and its users' tokens */
+export const REPLICANT_AUTH = {
+  env: { AUTH_JWT_SECRET: AUTH_SECRET, API_KEYS: AUTH_API_KEY },
+  apiKey: AUTH_API_KEY,
+  userTokens: (subs: string[]): Promise<string[]> => subTokens(subs, 'bench'),
+};
 
 function replicantLaunch(port: number, dir: string | undefined): Launch {
   return { command: process.execPath, args: [CLI_MAIN, 'dev'], env: { DATA_DIR: dir! }, ready: READY, stream: REPLICANT_STREAM, publisher: replicantPublisher(port) };
@@ -115,9 +135,17 @@ export const TARGETS: Record<TargetName, Target> = {
       const open = replicantLaunch(port, dir);
       return {
         ...open,
-        env: { ...open.env, AUTH_JWT_SECRET: AUTH_SECRET, API_KEYS: AUTH_API_KEY },
+        env: { ...open.env, ...REPLICANT_AUTH.env },
         publisher: { ...open.publisher, headers: { authorization: `Bearer ${AUTH_API_KEY}` } },
         tokens: scopedTokens,
+        userTokens: REPLICANT_AUTH.userTokens,
+        messages: (users) => ({
+          port,
+          path: () => '/v1/messages',
+          body: (_doc, patchJson, n) => `{"to":{"sub":"${userSub(n % users)}"},"data":${patchJson}}`,
+          headers: { authorization: `Bearer ${AUTH_API_KEY}` },
+          acked: (status, body) => status === 200 && body.startsWith('{"id":'),
+        }),
       };
     },
   },
@@ -139,7 +167,7 @@ export const TARGETS: Record<TargetName, Target> = {
       centrifugoBinary();
     },
     launch(port, dir) {
-      const { file, apiKey } = writeCentrifugoConfig(dir!, port);
+      const { file, apiKey, hmacKey } = writeCentrifugoConfig(dir!, port);
       return {
         command: centrifugoBinary(),
         args: ['-c', file],
@@ -147,6 +175,8 @@ export const TARGETS: Record<TargetName, Target> = {
         ready: /serving websocket/,
         stream: { wire: 'centrifugo', path: '/connection/websocket', protocol: '' },
         publisher: centrifugoPublisher(port, apiKey),
+        userTokens: (subs) => centrifugoUserTokens(hmacKey, subs),
+        messages: (users) => centrifugoUserPublisher(port, apiKey, (n) => userSub(n % users)),
       };
     },
   },

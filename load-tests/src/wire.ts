@@ -11,6 +11,13 @@
  *    Socket.IO v5 packets: open `0{…}` → `40`; connected `40{…}` → `42["subscribe","d"]`; ready at
  *    `42["snapshot",…]`; deltas `42["delta",{…,"patch":{…}}]`; ping `2` → pong `3`.
  *
+ * A wire speaks one of two modes (`WireMode`): `doc` (above: the socket subscribes to one doc and
+ * measures its deltas) or `user` (the socket is one user's connection, subscribed to nothing, and
+ * measures the server-API messages sent to its user): Replicant, ready at `welcome` (sent after
+ * `auth`), then `{"type":"message","id":…,"data":{…}}`; Centrifugo, `connect` with the user's token,
+ * ready at the connect reply (the server subscribed the user to its personal channel
+ * `personal:#<sub>`), then pushes of that channel. A message counts as a `delta` of one op.
+ *
  * The fast path (every message of every socket) reads the frame kind at fixed offsets and scans the
  * bench writer's `{"t":<ms>,"n":<i>` out of the payload without JSON.parse (one socket per message
  * at 100 000 deliveries/s leaves no room for it); the full decode (`seqs`) is for sampled sockets.
@@ -18,10 +25,15 @@
  */
 
 export type WireKind = 'replicant' | 'centrifugo' | 'socketio';
+/**
+ * `doc`: subscribe to one doc and measure its deltas; `user`: measure the messages sent to the
+ * socket's user; `presence`: watch the presence of `doc` and follow its member count (`count`)
+ */
+export type WireMode = 'doc' | 'user' | 'presence';
 
 /** Result of the fast path. `reply`: a frame the receiver must send back (pong, handshake step). */
 export interface FastParse {
-  kind: 'delta' | 'snapshot' | 'error' | 'goaway' | 'other';
+  kind: 'delta' | 'snapshot' | 'welcome' | 'error' | 'goaway' | 'other';
   t: number;
   n: number;
   /**
@@ -37,15 +49,26 @@ export type SeqFrame = { kind: 'snapshot'; seq: bigint | null } | { kind: 'delta
 
 export interface Wire {
   readonly kind: WireKind;
-  /** sent once the WebSocket is open; null when the server speaks first */
-  readonly opening: string | null;
+  /**
+   * the frames a socket sends once the WebSocket is open, in order (none when the server speaks
+   * first): `token` is its credential (none = open server), `window` a hello window (a stalled
+   * Replicant subscriber's; none = no hello)
+   */
+  open(token?: string, window?: number): string[];
   /** calls `fn` for each protocol message in one WebSocket message (views, valid during the call) */
   each(data: Buffer, fn: (msg: Buffer) => void): void;
   /** the fast path */
   parse(msg: Buffer, out: FastParse): FastParse;
   /** full JSON decode for the sampled check; throws on unparseable input */
   seqs(msg: Buffer): SeqFrame;
+  /**
+   * mode `presence`: the doc's member count after protocol message `msg`, given the count before
+   * it (`prev`); `prev` when the message does not change it. Decodes JSON: for sampled sockets.
+   */
+  count(msg: Buffer, prev: number): number;
 }
+
+const unchanged = (_msg: Buffer, prev: number): number => prev;
 
 // ---------------------------------------------------------------------------------------------
 // number scanning shared by the wires
@@ -97,6 +120,9 @@ const CH_D = 0x64;
 const CH_S = 0x73;
 const CH_E = 0x65;
 const CH_G = 0x67;
+const CH_M = 0x6d;
+const CH_W = 0x77;
+const DATA_T = Buffer.from('"data":{"t":');
 
 /** The replicant.v1.json fast path: kind of frame and, for a bench delta, its t, n and ops covered. */
 export function fastParse(b: Buffer, out: FastParse): FastParse {
@@ -115,6 +141,12 @@ export function fastParse(b: Buffer, out: FastParse): FastParse {
   } else if (k === CH_S) reset(out, 'snapshot');
   else if (k === CH_E) reset(out, 'error');
   else if (k === CH_G) reset(out, 'goaway');
+  else if (k === CH_M) {
+    // a server-API message `{"type":"message","id":…,"data":{"t":…,"n":…}}`: one op
+    reset(out, 'delta');
+    out.ops = 1;
+    scanTN(b, DATA_T, 10, out);
+  } else if (k === CH_W) reset(out, 'welcome');
   else reset(out, 'other');
   return out;
 }
@@ -124,10 +156,14 @@ function slowParse(b: Buffer, out: FastParse): FastParse {
   reset(out, 'other');
   try {
     const f = JSON.parse(b.toString('utf8'));
-    if (f.type === 'delta' || f.type === 'snapshot' || f.type === 'error' || f.type === 'goaway') out.kind = f.type;
+    if (f.type === 'delta' || f.type === 'snapshot' || f.type === 'welcome' || f.type === 'error' || f.type === 'goaway') out.kind = f.type;
     if (f.type === 'delta') {
       out.ops = Number(f.seq) - Number(f.prevSeq);
       readTN(f.patch, out);
+    } else if (f.type === 'message') {
+      out.kind = 'delta';
+      out.ops = 1;
+      readTN(f.data, out);
     }
   } catch {
     // counted as other
@@ -142,20 +178,37 @@ function readTN(payload: any, out: FastParse): void {
   }
 }
 
-function replicantWire(doc: string): Wire {
+function replicantWire(doc: string, mode: WireMode): Wire {
+  const subscribe = `{"type":"subscribe","doc":"${mode === 'presence' ? `${doc}~presence` : doc}"}`;
   return {
     kind: 'replicant',
-    opening: `{"type":"subscribe","doc":"${doc}"}`,
+    open(token, window) {
+      // frames are handled in order: the auth frame is verified before the subscribe is served
+      const out: string[] = [];
+      if (token !== undefined) out.push(`{"type":"auth","token":"${token}"}`);
+      if (window !== undefined) out.push(`{"type":"hello","window":${window}}`);
+      if (mode !== 'user') out.push(subscribe);
+      return out;
+    },
     each: one,
     parse(b, out) {
       const r = fastParse(b, out);
-      return r.kind === 'other' || (r.kind === 'delta' && Number.isNaN(r.n)) ? slowParse(b, out) : r;
+      if (r.kind === 'other' || (r.kind === 'delta' && Number.isNaN(r.n))) slowParse(b, out);
+      // a user connection is ready once welcomed (after auth: it is in the gateway's index)
+      if (out.kind === 'welcome' && mode === 'user') out.kind = 'snapshot';
+      return out;
     },
     seqs(b) {
       const f = JSON.parse(b.toString('utf8'));
       if (f.type === 'snapshot') return { kind: 'snapshot', seq: BigInt(f.seq) };
       if (f.type === 'delta') return { kind: 'delta', seq: BigInt(f.seq), prevSeq: BigInt(f.prevSeq) };
       return null;
+    },
+    count(b, prev) {
+      // `{"connections":n,"users":{…}}`: a snapshot's state, or a delta's merge patch when it changed
+      const f = JSON.parse(b.toString('utf8'));
+      const c = f.type === 'snapshot' ? f.state?.connections : f.type === 'delta' ? f.patch?.connections : undefined;
+      return typeof c === 'number' ? c : f.type === 'snapshot' ? 0 : prev;
     },
   };
 }
@@ -184,11 +237,18 @@ function replyField(b: Buffer): 'connect' | 'subscribe' | 'error' | 'other' {
   return 'other';
 }
 
-function centrifugoWire(channel: string): Wire {
-  const subscribe = `{"id":2,"subscribe":{"channel":"${channel}"}}`;
+/** a user's personal channel (the bench's Centrifugo config: namespace `personal`, user boundary `#`) */
+export const centrifugoPersonalChannel = (sub: string): string => `personal:#${sub}`;
+
+const C_JOIN = Buffer.from('"join":');
+const C_LEAVE = Buffer.from('"leave":');
+
+function centrifugoWire(channel: string, mode: WireMode): Wire {
+  // a presence watcher asks for join/leave pushes (granted where the namespace has join_leave)
+  const subscribe = `{"id":2,"subscribe":{"channel":"${channel}"${mode === 'presence' ? ',"join_leave":true' : ''}}}`;
   return {
     kind: 'centrifugo',
-    opening: '{"id":1,"connect":{}}',
+    open: (token) => [token === undefined ? '{"id":1,"connect":{}}' : `{"id":1,"connect":{"token":"${token}"}}`],
     each(data, fn) {
       let start = 0;
       for (;;) {
@@ -208,7 +268,8 @@ function centrifugoWire(channel: string): Wire {
         out.reply = '{}'; // ping → pong
         return out;
       }
-      if (b.compare(C_PUSH, 0, C_PUSH.length, 0, C_PUSH.length) === 0) {
+      // (Buffer#compare throws when the range is past the end of a short message)
+      if (b.length >= C_PUSH.length && b.compare(C_PUSH, 0, C_PUSH.length, 0, C_PUSH.length) === 0) {
         if (b.indexOf(C_PUB, C_PUSH.length) >= 0) {
           reset(out, 'delta');
           scanTN(b, C_DATA_T, C_PUSH.length, out);
@@ -223,9 +284,11 @@ function centrifugoWire(channel: string): Wire {
         }
         return reset(out, b.indexOf(C_DISCONNECT, C_PUSH.length) >= 0 ? 'goaway' : 'other');
       }
-      if (b.compare(C_ID, 0, C_ID.length, 0, C_ID.length) === 0) {
+      if (b.length >= C_ID.length && b.compare(C_ID, 0, C_ID.length, 0, C_ID.length) === 0) {
         const f = replyField(b);
         if (f === 'connect') {
+          // user mode: the connect reply holds the server-side subscription to the personal channel
+          if (mode === 'user') return reset(out, 'snapshot');
           reset(out, 'other');
           out.reply = subscribe;
           return out;
@@ -242,6 +305,12 @@ function centrifugoWire(channel: string): Wire {
       if (pub !== undefined) return { kind: 'delta', seq: BigInt(pub.offset ?? 0), prevSeq: BigInt(pub.offset ?? 0) - 1n };
       return null;
     },
+    count(b, prev) {
+      if (b.length < C_PUSH.length || b.compare(C_PUSH, 0, C_PUSH.length, 0, C_PUSH.length) !== 0) return prev;
+      if (b.indexOf(C_JOIN, C_PUSH.length) >= 0) return prev + 1;
+      if (b.indexOf(C_LEAVE, C_PUSH.length) >= 0) return prev - 1;
+      return prev;
+    },
   };
 }
 
@@ -257,7 +326,7 @@ function socketioWire(doc: string): Wire {
   const subscribe = `42["subscribe","${doc}"]`;
   return {
     kind: 'socketio',
-    opening: null,
+    open: () => [],
     each: one,
     parse(b, out) {
       out.reply = null;
@@ -296,18 +365,23 @@ function socketioWire(doc: string): Wire {
       if (ev === 'delta') return { kind: 'delta', seq: BigInt(p.seq), prevSeq: BigInt(p.prevSeq) };
       return null;
     },
+    count: unchanged,
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 
-/** the wire of `kind` for a subscriber of `doc` (upgrade path and subprotocol come from the target) */
-export function makeWire(kind: WireKind, doc: string): Wire {
+/**
+ * the wire of `kind` for a subscriber of `doc`, or (mode `user`) for a user's connection receiving
+ * server-API messages (upgrade path and subprotocol come from the target)
+ */
+export function makeWire(kind: WireKind, doc: string, mode: WireMode = 'doc'): Wire {
+  if (mode !== 'doc' && kind === 'socketio') throw new Error(`the socketio wire has no ${mode} mode`);
   switch (kind) {
     case 'replicant':
-      return replicantWire(doc);
+      return replicantWire(doc, mode);
     case 'centrifugo':
-      return centrifugoWire(doc);
+      return centrifugoWire(doc, mode);
     case 'socketio':
       return socketioWire(doc);
   }
