@@ -230,7 +230,7 @@ test('a Redis restart: the view is kept while Redis is down, replicas re-registe
     // heartbeats go on after the restart; the watcher keeps the replica past the grace period
     await sleep(TTL * 1.5);
     assert.equal(await raw.exists('replicant:{replicas}:replica:survivor'), 1);
-    assert.deepEqual(await raw.zrange('replicant:replicas', 0, -1), ['survivor']);
+    assert.deepEqual(await raw.zrange('replicant:{replicas}', 0, -1), ['survivor']);
     assert.deepEqual(ids(watcher), ['survivor']);
     assert.ok(views.every((v) => v.includes('survivor')), `the replica never left the view: ${JSON.stringify(views)}`);
 
