@@ -213,6 +213,7 @@ export class RedisSnapshotStore implements SnapshotStore {
       connectTimeout: connectTimeoutMs,
       maxReconnectDelayMs: opts.maxReconnectDelayMs ?? 2_000,
     });
+    const store = new RedisSnapshotStore(redis, opts);
     let lastError: Error | undefined;
     let wasReady = false;
     let down = false;
@@ -220,7 +221,7 @@ export class RedisSnapshotStore implements SnapshotStore {
       lastError = err;
     });
     redis.on('close', () => {
-      if (wasReady && !down) {
+      if (wasReady && !down && !store.closed) {
         down = true;
         log(`redis snapshot store ${shown}: connection lost${lastError ? ` (${lastError.message})` : ''}, reconnecting`);
       }
@@ -230,7 +231,6 @@ export class RedisSnapshotStore implements SnapshotStore {
       wasReady = true;
       down = false;
     });
-    const store = new RedisSnapshotStore(redis, opts);
     try {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: Error) => {
