@@ -4,7 +4,7 @@
  * servers in a test (Kafka's SASL_SSL listener, redis-server with TLS) are verified by clients the
  * way a deployment's are: against a CA file, by the address they were dialled at.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ownDir, run } from './process.js';
@@ -28,6 +28,7 @@ const openssl = (args: string[]) => run(`openssl ${args[0]}`, 'openssl', args, 3
 export async function makeTestCertificates(dir?: string): Promise<TestCertificates> {
   const d = dir ?? mkdtempSync(join(tmpdir(), 'replicant-tls-'));
   if (dir === undefined) ownDir(d);
+  else mkdirSync(d, { recursive: true });
   const f = (name: string) => join(d, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   await openssl(['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=replicant test CA']);

@@ -47,6 +47,8 @@ export const LEVELS: Record<KafkaLogLevel, KafkaLevel> = {
   debug: KafkaLevel.DEBUG,
 };
 
+const AUTH_FAILED = /SASL .*authentication failed|Authentication failed during authentication/i;
+
 /** One line per kafkajs log entry, naming the broker and error when kafkajs gives them. */
 export function kafkaLogCreator() {
   return ({ namespace, level, label, log }: LogEntry) => {
@@ -67,6 +69,8 @@ export function kafkaLogCreator() {
       .join(' ');
     // known and intended: retries are finite so that a failing request rejects its appends
     if (message.startsWith('Limiting retries for the idempotent producer')) return;
+    // a refused SASL login is reported once, by whoever made the connection (KafkaAuthError)
+    if (AUTH_FAILED.test(message) || (error !== undefined && AUTH_FAILED.test(error))) return;
     const line = `kafka ${label.toLowerCase()} [${namespace}] ${message}${extra ? ` (${extra})` : ''}`;
     if (level <= KafkaLevel.ERROR) console.error(line);
     else if (level === KafkaLevel.WARN) console.warn(line);
