@@ -113,7 +113,7 @@ const redisUrl: Parser<string> = {
     } catch {
       ok = false;
     }
-    if (!ok) throw new ConfigError(`${name} must be a redis://[user:password@]host:port or rediss:// URL (value not shown: it may hold a password)`);
+    if (!ok) throw new ConfigError(`${name} must be a redis:// or rediss:// URL, [user:password@]host:port[/db] (the value is not shown: it may hold a password)`);
     return v;
   },
 };
