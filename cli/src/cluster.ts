@@ -26,7 +26,7 @@ async function openWithRetry<T>(mode: string, what: string, open: () => Promise<
       return await open();
     } catch (err) {
       // wrong credentials: retrying cannot help; one line and exit 2 (the messages name no secret)
-      if (err instanceof KafkaAuthError || err instanceof RedisAuthError) throw new ConfigError(`${what}: ${err.message}`);
+      if (err instanceof KafkaAuthError || err instanceof RedisAuthError) throw new ConfigError(err.message);
       const delay = backoff.next();
       console.error(`replicant ${mode}: ${what} unavailable (${(err as Error).message}); retrying in ${delay} ms`);
       await sleep(delay);
