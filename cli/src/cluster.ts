@@ -5,7 +5,7 @@
  * listener answers /readyz with 503, and every retry says which brokers / topic / Redis URL.
  */
 import * as uWS from 'uWebSockets.js';
-import { KafkaLog, KafkaAuthError, RedisAuthError, RedisConnectionDirectory, RedisSnapshotStore, describeRedis, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
+import { KafkaLog, KafkaAuthError, RedisAuthError, RedisLayoutError, RedisConnectionDirectory, RedisSnapshotStore, describeRedis, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
 import { Origin, registerOriginHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { HistoryBudget, LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
@@ -25,8 +25,8 @@ async function openWithRetry<T>(mode: string, what: string, open: () => Promise<
     try {
       return await open();
     } catch (err) {
-      // wrong credentials: retrying cannot help; one line and exit 2 (the messages name no secret)
-      if (err instanceof KafkaAuthError || err instanceof RedisAuthError) throw new ConfigError(err.message);
+      // wrong credentials or an old Redis layout: retrying cannot help; one line and exit 2 (the messages name no secret)
+      if (err instanceof KafkaAuthError || err instanceof RedisAuthError || err instanceof RedisLayoutError) throw new ConfigError(err.message);
       const delay = backoff.next();
       console.error(`replicant ${mode}: ${what} unavailable (${(err as Error).message}); retrying in ${delay} ms`);
       await sleep(delay);

@@ -90,6 +90,9 @@ export function isRedisAuthError(err: unknown): boolean {
 /** A process given wrong Redis credentials (see isRedisAuthError). */
 export class RedisAuthError extends Error {}
 
+/** Redis holds data in a layout this version does not read: an operator must move it (not retried). */
+export class RedisLayoutError extends Error {}
+
 /** Makes the one kind of client the target asks for, with the caller's connection behaviour. */
 export function createRedisClient(t: RedisTarget | string, o: RedisClientOptions): RedisClient {
   const target = targetOf(t);

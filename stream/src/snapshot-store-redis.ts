@@ -42,7 +42,7 @@ import { SnapshotStoreLostError } from './snapshot-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import { forEachLimit } from './limit.js';
-import { createRedisClient, describeRedis, isRedisAuthError, RedisAuthError, type RedisClient, type RedisTarget } from './redis.js';
+import { createRedisClient, describeRedis, isRedisAuthError, RedisAuthError, RedisLayoutError, type RedisClient, type RedisTarget } from './redis.js';
 
 export interface RedisSnapshotStoreOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`) */
@@ -261,10 +261,22 @@ export class RedisSnapshotStore implements SnapshotStore {
         redis.connect().catch(() => {});
       });
       // the lineage this process starts from (created when Redis holds none)
+      let old = 0;
       try {
-        store.lineage = parseLineage(await store.run(OPEN, [store.lineageKey], [randomBytes(8).toString('hex')]));
+        // snapshots in the layout before hash tags (never on a Cluster, which it could not run on):
+        // starting afresh beside them would rebuild from the log and lose what retention deleted
+        const legacy = `${opts.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX}lineage:${store.topic}`;
+        if (!opts.target?.cluster) old = (await redis.exists(legacy)) - (await redis.exists(store.lineageKey));
+        if (old <= 0) store.lineage = parseLineage(await store.run(OPEN, [store.lineageKey], [randomBytes(8).toString('hex')]));
       } catch (err) {
         throw store.fail('open', err);
+      }
+      if (old > 0) {
+        throw new RedisLayoutError(
+          `redis snapshot store ${shown}: holds snapshots of topic ${store.topic} in the old key layout ` +
+            `(${opts.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX}snap:<doc>, covered:<topic>, lineage:<topic>); ` +
+            'move them to the hash-tagged layout with every Replicant process stopped (docs/operations.md "Redis: snapshots, covered offsets, registry")',
+        );
       }
     } catch (err) {
       redis.disconnect();

@@ -6,6 +6,7 @@ import type { DocSnapshot } from '../src/doc-state.js';
 import { SnapshotStoreLostError } from '../src/snapshot-store.js';
 import { RedisSnapshotStore } from '../src/snapshot-store-redis.js';
 import type { RedisSnapshotStoreOptions } from '../src/snapshot-store-redis.js';
+import { RedisLayoutError } from '../src/redis.js';
 
 const BIG = (1n << 60n) + 7n; // past 2^53: must survive as a decimal string
 const MAX_U64 = (1n << 64n) - 1n;
@@ -29,6 +30,30 @@ async function twoCheckpointers(server: RedisServer): Promise<[RedisSnapshotStor
 
 describe('RedisSnapshotStore on one redis-server', () => {
   const redis = redisPerSuite();
+
+  test('snapshots in the old key layout (before hash tags) stop open() with a clear error; moved as docs/operations.md says, they are read', async () => {
+    const raw = redis.raw;
+    await raw.hset('old:snap:d1', 'seq', '7', 'json', '{"doc":"d1","seq":"7","state":{"a":1},"keys":[]}');
+    await raw.hset('old:covered:replicant.docs', '0', '8');
+    await raw.set('old:lineage:replicant.docs', 'abcdef:3');
+    await assert.rejects(RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: 'old:', log: quiet }), (err: Error) => {
+      assert.ok(err instanceof RedisLayoutError, String(err));
+      assert.match(err.message, /holds snapshots of topic replicant\.docs in the old key layout .* move them to the hash-tagged layout with every Replicant process stopped/);
+      return true;
+    });
+    assert.equal(await raw.exists('old:{replicant.docs}:lineage'), 0, 'no fresh lineage was created beside the old one');
+    // the procedure of docs/operations.md: every snap key, then covered, then lineage
+    for (const k of await raw.keys('old:snap:*')) await raw.rename(k, `old:{replicant.docs}:snap:${k.slice('old:snap:'.length)}`);
+    await raw.rename('old:covered:replicant.docs', 'old:{replicant.docs}:covered');
+    await raw.rename('old:lineage:replicant.docs', 'old:{replicant.docs}:lineage');
+    const store = await RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: 'old:', log: quiet });
+    try {
+      assert.deepEqual(await store.get('d1'), snap('d1', 7n, { a: 1 }));
+      assert.equal(await store.covered(0), 8n);
+    } finally {
+      await store.close();
+    }
+  });
 
   test('round trip: bigints intact, unknown docs and partitions are undefined and 0n, own copies', async () => {
     const store = await open(redis.server);
