@@ -36,6 +36,7 @@
  * the commit (the writes may still be there; a retry rewrites them, seqs never go back).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import { parseSeq } from '@replicant/protocol';
 import type { DocSnapshot } from './doc-state.js';
 import { SnapshotStoreLostError } from './snapshot-store.js';
@@ -401,7 +402,12 @@ export class RedisSnapshotStore implements SnapshotStore {
     const r = await this.redis.pipeline().eval(s.lua, keys.length, ...keys, ...args).wait(this.waitReplicas, this.waitTimeoutMs).exec();
     if (r === null) throw new Error('pipeline aborted');
     const [[scriptErr, result], [waitErr, acked]] = r as [[Error | null, unknown], [Error | null, unknown]];
-    if (scriptErr) throw scriptErr;
+    if (scriptErr) {
+      // a Cluster redirects a pipeline only when all of it was refused; WAIT (keyless) is not, so
+      // the slot map is refreshed here: this write fails, the next one goes to the slot's new master
+      if (this.redis instanceof Cluster && /^(MOVED|ASK|CLUSTERDOWN|READONLY)\b/.test(scriptErr.message)) this.redis.refreshSlotsCache();
+      throw scriptErr;
+    }
     if (waitErr) throw waitErr;
     if (typeof acked !== 'number' || acked < this.waitReplicas) {
       throw new Error(`written but acknowledged by ${String(acked)} of ${this.waitReplicas} replicas within ${this.waitTimeoutMs} ms`);

@@ -159,37 +159,90 @@ export interface RedisClusterSetup {
   readonly nodes: readonly RedisServer[];
   /** `redis://127.0.0.1:<port>` of the first node: a seed (REDIS_URL with REDIS_CLUSTER=true) */
   readonly url: string;
+  /** the node serving `key`'s slot as master now */
+  masterOf(key: string): Promise<RedisServer>;
+  /**
+   * SIGKILL the master of `key`'s slot; resolves once a replica serves the slot (the cluster's own
+   * failover, cluster-node-timeout 2 s). Needs `replicas`.
+   */
+  killMasterOf(key: string): Promise<RedisServer>;
   close(): Promise<void>;
 }
 
-/** Three cluster-enabled masters, slots spread by `redis-cli --cluster create`; resolves once the cluster is ok. */
-export async function startRedisCluster(): Promise<RedisClusterSetup> {
+/**
+ * Three cluster-enabled masters (each with `replicas` replicas, default 0), slots spread by
+ * `redis-cli --cluster create`; resolves once the cluster is ok on every node.
+ */
+export async function startRedisCluster(opts: { replicas?: number } = {}): Promise<RedisClusterSetup> {
+  const replicas = opts.replicas ?? 0;
   const nodes: RedisServer[] = [];
   const close = async () => {
     await Promise.all(nodes.map((n) => n.close()));
   };
+  /** the port serving `slot` as master, as a running node says */
+  const slotMaster = async (slot: number): Promise<number> => {
+    for (const n of nodes) {
+      if (!n.running) continue;
+      const slots = (await ask(n.url, (r) => r.call('CLUSTER', 'SLOTS'))) as [number, number, [string, number]][];
+      const range = slots.find(([from, to]) => from <= slot && slot <= to);
+      if (range) return range[2][1];
+    }
+    throw new Error('redis cluster: no running node answers CLUSTER SLOTS');
+  };
+  const slotOf = async (key: string) => (await ask(nodes.find((n) => n.running)!.url, (r) => r.call('CLUSTER', 'KEYSLOT', key))) as number;
+  const byPort = (port: number) => {
+    const n = nodes.find((x) => x.port === port);
+    if (!n) throw new Error(`redis cluster: no node on port ${port}`);
+    return n;
+  };
   try {
-    for (let i = 0; i < 3; i++) nodes.push(await startRedis({ cluster: true }));
+    for (let i = 0; i < 3 * (1 + replicas); i++) nodes.push(await startRedis({ cluster: true }));
     await run('redis-cli --cluster create', process.env.REDIS_CLI_BIN ?? 'redis-cli', [
       '--cluster',
       'create',
       ...nodes.map((n) => `127.0.0.1:${n.port}`),
       '--cluster-replicas',
-      '0',
+      String(replicas),
       '--cluster-yes',
     ], 60_000);
     await pollUntil(
       async () => {
         for (const n of nodes) {
           const info = await ask(n.url, (r) => r.call('CLUSTER', 'INFO') as Promise<string>);
-          if (!/cluster_state:ok/.test(info) || !/cluster_known_nodes:3/.test(info)) return false;
+          if (!/cluster_state:ok/.test(info) || !new RegExp(`cluster_known_nodes:${nodes.length}\\b`).test(info)) return false;
         }
         return true;
       },
       30_000,
       'the cluster to be ok on every node',
     );
-    return { nodes, url: nodes[0].url, close };
+    if (replicas > 0) {
+      // every replica attached and in sync, so a failover has somewhere to go
+      await pollUntil(
+        async () => {
+          for (const n of nodes) {
+            const info = await ask(n.url, (r) => r.info('replication'));
+            if (/role:slave/.test(info) && !/master_link_status:up/.test(info)) return false;
+          }
+          return true;
+        },
+        30_000,
+        'the cluster replicas in sync',
+      );
+    }
+    return {
+      nodes,
+      url: nodes[0].url,
+      masterOf: async (key) => byPort(await slotMaster(await slotOf(key))),
+      async killMasterOf(key) {
+        const slot = await slotOf(key);
+        const victim = byPort(await slotMaster(slot));
+        await victim.kill9();
+        await pollUntil(async () => (await slotMaster(slot)) !== victim.port, 30_000, `a replica taking over slot ${slot}`);
+        return victim;
+      },
+      close,
+    };
   } catch (err) {
     await close();
     throw err;
