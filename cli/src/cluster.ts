@@ -5,12 +5,12 @@
  * listener answers /readyz with 503, and every retry says which brokers / topic / Redis URL.
  */
 import * as uWS from 'uWebSockets.js';
-import { KafkaLog, RedisConnectionDirectory, RedisPresenceRelay, RedisSnapshotStore, redactRedisUrl, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
+import { KafkaLog, KafkaAuthError, RedisAuthError, RedisLayoutError, RedisConnectionDirectory, RedisPresenceRelay, RedisSnapshotStore, describeRedis, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
 import { Origin, PresenceAggregator, registerOriginHttp, registerPresenceHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { HistoryBudget, LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream, registerDocsHttp } from '@replicant/gateway';
-import { servedPartitions, type Config } from './config.js';
+import { ConfigError, kafkaSecurity, redisTarget, redisWaitReplicas, servedPartitions, type Config } from './config.js';
 import { registerAdmin, type AdminHooks } from './admin.js';
 import { httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
 import { gatewayOptions } from './gateway-options.js';
@@ -25,6 +25,8 @@ async function openWithRetry<T>(mode: string, what: string, open: () => Promise<
     try {
       return await open();
     } catch (err) {
+      // wrong credentials or an old Redis layout: retrying cannot help; one line and exit 2 (the messages name no secret)
+      if (err instanceof KafkaAuthError || err instanceof RedisAuthError || err instanceof RedisLayoutError) throw new ConfigError(err.message);
       const delay = backoff.next();
       console.error(`replicant ${mode}: ${what} unavailable (${(err as Error).message}); retrying in ${delay} ms`);
       await sleep(delay);
@@ -44,6 +46,7 @@ async function openKafka(cfg: Config, clientId: string, opts: { createTopic?: bo
   return openWithRetry(cfg.mode, kafkaWhat(cfg), () =>
     KafkaLog.open({
       brokers: cfg.kafkaBrokers,
+      security: kafkaSecurity(cfg),
       topic: cfg.kafkaTopic,
       clientId,
       idempotent: cfg.kafkaIdempotent,
@@ -68,14 +71,16 @@ async function openKafka(cfg: Config, clientId: string, opts: { createTopic?: bo
 const REDIS_CONNECT_TIMEOUT_MS = 3000;
 
 async function openRedisStore(cfg: Config): Promise<RedisSnapshotStore> {
-  return openWithRetry(cfg.mode, `Redis ${redactRedisUrl(cfg.redisUrl!)}`, () =>
-    RedisSnapshotStore.open({ url: cfg.redisUrl!, topic: cfg.kafkaTopic, connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS }),
+  const { url, ...target } = redisTarget(cfg);
+  return openWithRetry(cfg.mode, `Redis ${describeRedis(redisTarget(cfg))}`, () =>
+    RedisSnapshotStore.open({ url, target, topic: cfg.kafkaTopic, connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS, waitReplicas: redisWaitReplicas(cfg) }),
   );
 }
 
 async function openRegistry(cfg: Config): Promise<RedisRegistry> {
-  return openWithRetry(cfg.mode, `Redis registry ${redactRedisUrl(cfg.redisUrl!)}`, async () => {
-    const r = new RedisRegistry({ url: cfg.redisUrl!, ttlMs: cfg.registryTtlMs });
+  const { url, ...target } = redisTarget(cfg);
+  return openWithRetry(cfg.mode, `Redis registry ${describeRedis(redisTarget(cfg))}`, async () => {
+    const r = new RedisRegistry({ url, target, ttlMs: cfg.registryTtlMs });
     try {
       await r.start();
     } catch (err) {
@@ -113,12 +118,13 @@ export async function runOrigin(cfg: Config): Promise<void> {
   const revocations = new RevocationView(origin);
   registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret, revoked: (p) => revocations.isRevoked(p) });
   // GET /v1/connections reads what the gateways publish into Redis
-  const directory = new RedisConnectionDirectory({ url: cfg.redisUrl!, namespace: cfg.kafkaTopic });
+  const directory = new RedisConnectionDirectory({ url: cfg.redisUrl!, target: redisTarget(cfg), namespace: cfg.kafkaTopic });
   registerServerApi(app, origin, { auth: httpAuthenticator(cfg), revocations, directory });
   // presence: gateways report their members to any origin (cluster-signed); the origin holding the
   // presence lease in Redis aggregates them and writes d~presence, the others relay to it
   const presence = await RedisPresenceRelay.open({
     url: cfg.redisUrl!,
+    target: redisTarget(cfg),
     namespace: cfg.kafkaTopic,
     originId: cfg.nodeId,
     leaseMs: Math.max(1000, Math.floor(cfg.presenceTtlMs / 2)),
@@ -132,7 +138,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
   const main = await listen(app, cfg.host, cfg.port);
   b.ready = true;
   warnIfOpen(cfg);
-  announce(cfg, main.port, `${kafkaWhat(cfg)}, Redis ${redactRedisUrl(cfg.redisUrl!)}`);
+  announce(cfg, main.port, `${kafkaWhat(cfg)}, Redis ${describeRedis(redisTarget(cfg))}`);
   onShutdown(async () => {
     b.ready = false;
     main.close();
@@ -256,7 +262,7 @@ export async function runGateway(cfg: Config): Promise<void> {
   // the connection directory (GET /v1/connections on origin): this gateway's summaries, rewritten
   // when its connections changed (and every CONNECTIONS_REFRESH_EVERY intervals, for doc counts),
   // else only kept alive; they expire 3 intervals after the gateway is gone
-  const directory = new RedisConnectionDirectory({ url: cfg.redisUrl!, namespace: cfg.kafkaTopic });
+  const directory = new RedisConnectionDirectory({ url: cfg.redisUrl!, target: redisTarget(cfg), namespace: cfg.kafkaTopic });
   let publishedVersion = -1;
   let tick = 0;
   const publishConnections = () => {

@@ -9,7 +9,8 @@
  * one line and exits 2.
  */
 import { parseArgs as parseArgv } from 'node:util';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import type { KafkaSecurity, RedisTarget } from '@replicant/stream';
 
 export type Mode = 'dev' | 'origin' | 'fanout' | 'gateway';
 export const MODES: readonly Mode[] = ['dev', 'origin', 'fanout', 'gateway'];
@@ -101,6 +102,25 @@ const secret = (minLen: number): Parser<string> => ({
   },
 });
 
+/** a redis:// or rediss:// URL; never echoed (it may hold a password) */
+const redisUrl: Parser<string> = {
+  type: 'a redis:// or rediss:// URL',
+  parse(raw, name) {
+    const v = required(raw, name);
+    let ok = /^rediss?:\/\//.test(v);
+    try {
+      new URL(v);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError(`${name} must be a redis:// or rediss:// URL, [user:password@]host:port[/db] (the value is not shown: it may hold a password)`);
+    return v;
+  },
+};
+
+/** a path that must name a readable file (checked in validate) */
+const file = (what: string): Parser<string> => ({ type: `path to a ${what}`, parse: (raw, name) => required(raw, name) });
+
 /** comma list of credentials, each at least `minLen` characters, never echoed */
 const secretList = (minLen: number): Parser<string[]> => ({
   type: `comma list of secrets, each at least ${minLen} characters`,
@@ -126,10 +146,14 @@ export interface Setting<T> {
   roles?: readonly Mode[];
   /** roles that refuse to start without it */
   requiredIn?: readonly Mode[];
+  /** a secret: `<ENV>_FILE` may name a file holding the value instead (a mounted Secret; one trailing newline dropped) */
+  fromFile?: boolean;
   help: string;
 }
 
 const CLUSTER: readonly Mode[] = ['origin', 'fanout', 'gateway'];
+/** the roles that talk to Kafka (the KAFKA_SSL* and KAFKA_SASL_* rows) */
+export const KAFKA_ROLES: readonly Mode[] = ['origin', 'fanout'];
 const set = <T>(s: Setting<T>): Setting<T> => s;
 
 /** THE table. Keys are the `Config` field names. */
@@ -154,16 +178,48 @@ export const SETTINGS = {
   kafkaTopic: set({ env: 'KAFKA_TOPIC', parser: str(), def: 'replicant.docs', roles: CLUSTER, help: 'the topic holding every document (key = doc id); also the Redis key prefix' }),
   redisUrl: set({
     env: 'REDIS_URL',
-    parser: optional(str(/^rediss?:\/\//, 'a redis:// or rediss:// URL')),
+    parser: optional(redisUrl),
     roles: CLUSTER,
     requiredIn: CLUSTER,
-    help: 'Redis for snapshots, covered offsets and the replica registry',
+    fromFile: true,
+    help: 'Redis for snapshots, covered offsets and the replica registry: redis[s]://[user:password@]host:port[/db] (an ACL user in the URL); with REDIS_SENTINELS only its credentials, TLS and db are used, with REDIS_CLUSTER it is a seed node',
+  }),
+  // ---- secure Kafka and Redis (docs/security.md "Kafka and Redis") ----
+  kafkaSsl: set({ env: 'KAFKA_SSL', parser: bool, def: 'false', roles: KAFKA_ROLES, help: 'TLS to the brokers (implied by KAFKA_SSL_CA_FILE, _CERT_FILE, _KEY_FILE)' }),
+  kafkaSslCaFile: set({ env: 'KAFKA_SSL_CA_FILE', parser: optional(file('PEM CA bundle')), roles: KAFKA_ROLES, help: "PEM CA the brokers' certificates are verified with (default: the system CAs)" }),
+  kafkaSslCertFile: set({ env: 'KAFKA_SSL_CERT_FILE', parser: optional(file('PEM certificate')), roles: KAFKA_ROLES, help: 'PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE)' }),
+  kafkaSslKeyFile: set({ env: 'KAFKA_SSL_KEY_FILE', parser: optional(file('PEM private key')), roles: KAFKA_ROLES, help: 'PEM private key of KAFKA_SSL_CERT_FILE' }),
+  kafkaSaslMechanism: set({
+    env: 'KAFKA_SASL_MECHANISM',
+    parser: optional(oneOf('plain', 'scram-sha-256', 'scram-sha-512')),
+    roles: KAFKA_ROLES,
+    help: 'SASL login to the brokers (with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD); use TLS with it',
+  }),
+  kafkaSaslUsername: set({ env: 'KAFKA_SASL_USERNAME', parser: optional(str()), roles: KAFKA_ROLES, fromFile: true, help: 'SASL user' }),
+  kafkaSaslPassword: set({ env: 'KAFKA_SASL_PASSWORD', parser: optional(secret(1)), roles: KAFKA_ROLES, fromFile: true, help: 'SASL password (never logged)' }),
+  redisTlsCaFile: set({ env: 'REDIS_TLS_CA_FILE', parser: optional(file('PEM CA bundle')), roles: CLUSTER, help: "PEM CA a rediss:// server's certificate is verified with (default: the system CAs)" }),
+  redisSentinels: set({
+    env: 'REDIS_SENTINELS',
+    parser: list(HOST_PORT, 'host:port'),
+    def: '',
+    roles: CLUSTER,
+    help: 'Redis Sentinel: the sentinels to ask for the master of REDIS_SENTINEL_MASTER (failovers are followed)',
+  }),
+  redisSentinelMaster: set({ env: 'REDIS_SENTINEL_MASTER', parser: str(), def: 'mymaster', roles: CLUSTER, help: 'the master name the sentinels monitor' }),
+  redisCluster: set({ env: 'REDIS_CLUSTER', parser: bool, def: 'false', roles: CLUSTER, help: 'REDIS_URL is a seed node of a Redis Cluster (every multi-key script keeps to one hash slot)' }),
+  redisWaitReplicas: set({
+    env: 'REDIS_WAIT_REPLICAS',
+    parser: optional(int(0, 100)),
+    defHelp: '1 with REDIS_SENTINELS or REDIS_CLUSTER, else 0',
+    roles: ['origin'],
+    help: 'replicas every snapshot write must reach (WAIT) before a checkpoint counts, so a failover loses no checkpoint',
   }),
   nodeId: set({ env: 'NODE_ID', parser: str(), def: (m) => `${m}-${process.pid}`, defHelp: '<mode>-<pid>', help: 'this process in logs and the replica registry' }),
   jwtSecret: set({
     env: 'AUTH_JWT_SECRET',
     parser: optional(secret(16)),
     roles: ['dev', 'origin', 'gateway'],
+    fromFile: true,
     help: 'HS* JWT secret clients authenticate with',
   }),
   jwtPublicKey: set({
@@ -187,6 +243,7 @@ export const SETTINGS = {
     parser: secretList(16),
     def: '',
     roles: ['dev', 'origin'],
+    fromFile: true,
     help: 'comma list of full-access HTTP bearer keys for backends (never logged)',
   }),
   authRefreshGraceMs: set({
@@ -201,6 +258,7 @@ export const SETTINGS = {
     env: 'CLUSTER_SECRET',
     parser: optional(secret(16)),
     roles: CLUSTER,
+    fromFile: true,
     help: 'authenticates gateway<->replica links (HMAC challenge) and gateway->origin writes (signed requests)',
   }),
   authDisabled: set({ env: 'AUTH_DISABLED', parser: bool, def: 'false', roles: CLUSTER, help: 'let a cluster role run without client auth and CLUSTER_SECRET' }),
@@ -407,8 +465,9 @@ export function helpText(mode?: Mode): string {
     else if (typeof s.def === 'object') def = Object.entries(s.def).map(([m, v]) => `${m} ${v}`).join(', ');
     else def = typeof s.def === 'string' ? s.def : '';
     const req = s.requiredIn && (mode ? s.requiredIn.includes(mode) : true) ? ` (required${mode ? '' : ` by ${s.requiredIn.join(', ')}`})` : '';
+    const fromFile = s.fromFile ? ` (or ${s.env}_FILE: a file holding it)` : '';
     const roles = !mode && s.roles ? ` [${s.roles.join(', ')}]` : '';
-    out.push(`  ${s.env}  --${flagOf(k)} <${s.parser.type}>  default: ${def === '' ? '(none)' : def}${req}${roles}`);
+    out.push(`  ${s.env}  --${flagOf(k)} <${s.parser.type}>  default: ${def === '' ? '(none)' : def}${req}${roles}${fromFile}`);
     out.push(`      ${s.help}`);
   }
   return out.join('\n') + '\n';
@@ -433,6 +492,7 @@ export function load(argv: string[], env: NodeJS.ProcessEnv = process.env): Load
   for (const [k, s] of rows()) {
     let raw = args.flags.get(k) ?? env[s.env];
     if (raw === '') raw = undefined;
+    if (s.fromFile) raw = fromFile(s.env, raw, env[`${s.env}_FILE`]);
     if (raw === undefined && s.requiredIn?.includes(mode)) {
       missing.push(s.env);
       continue;
@@ -449,6 +509,20 @@ export function load(argv: string[], env: NodeJS.ProcessEnv = process.env): Load
   return { config: c };
 }
 
+/** `<ENV>_FILE`: the value read from the named file (one trailing newline dropped); never both */
+function fromFile(name: string, raw: string | undefined, path: string | undefined): string | undefined {
+  if (path === undefined || path === '') return raw;
+  if (raw !== undefined) throw new ConfigError(`set ${name} or ${name}_FILE, not both`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${name}_FILE ${JSON.stringify(path)} is not a readable file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const v = text.replace(/\r?\n$/, '');
+  return v === '' ? undefined : v;
+}
+
 /** the config for `argv` + `env`; throws ConfigError for --help too (use `load` to honour it) */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
   const r = load(argv, env);
@@ -463,6 +537,68 @@ function validate(cfg: Config): void {
   }
   if (cfg.fanoutPartitions !== undefined) parsePartitionList(cfg.fanoutPartitions, cfg.partitions);
   validateSecurity(cfg);
+  validateBackends(cfg);
+}
+
+/** the Kafka and Redis connection settings fit together (secrets are never echoed) */
+function validateBackends(cfg: Config): void {
+  for (const [name, f] of [
+    ['KAFKA_SSL_CA_FILE', cfg.kafkaSslCaFile],
+    ['KAFKA_SSL_CERT_FILE', cfg.kafkaSslCertFile],
+    ['KAFKA_SSL_KEY_FILE', cfg.kafkaSslKeyFile],
+    ['REDIS_TLS_CA_FILE', cfg.redisTlsCaFile],
+  ] as const) {
+    if (f === undefined) continue;
+    try {
+      accessSync(f, constants.R_OK);
+    } catch {
+      throw new ConfigError(`${name} ${JSON.stringify(f)} is not a readable file`);
+    }
+  }
+  if ((cfg.kafkaSslCertFile === undefined) !== (cfg.kafkaSslKeyFile === undefined)) {
+    throw new ConfigError('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE must be set together');
+  }
+  const user = cfg.kafkaSaslUsername !== undefined;
+  const pass = cfg.kafkaSaslPassword !== undefined;
+  if (cfg.kafkaSaslMechanism !== undefined && !(user && pass)) {
+    throw new ConfigError(`KAFKA_SASL_MECHANISM ${cfg.kafkaSaslMechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or their _FILE variants)`);
+  }
+  if (cfg.kafkaSaslMechanism === undefined && (user || pass)) {
+    throw new ConfigError('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD need KAFKA_SASL_MECHANISM (plain, scram-sha-256 or scram-sha-512)');
+  }
+  if (cfg.redisSentinels.length > 0 && cfg.redisCluster) throw new ConfigError('set REDIS_SENTINELS or REDIS_CLUSTER, not both');
+  if (cfg.redisTlsCaFile !== undefined && cfg.redisUrl !== undefined && !cfg.redisUrl.startsWith('rediss://')) {
+    throw new ConfigError('REDIS_TLS_CA_FILE needs a rediss:// REDIS_URL');
+  }
+}
+
+/** TLS and SASL for every kafkajs client of a role (stream's kafkaClientConfig builds the client from it) */
+export function kafkaSecurity(cfg: Config): KafkaSecurity {
+  return {
+    ssl: cfg.kafkaSsl,
+    sslCaFile: cfg.kafkaSslCaFile,
+    sslCertFile: cfg.kafkaSslCertFile,
+    sslKeyFile: cfg.kafkaSslKeyFile,
+    saslMechanism: cfg.kafkaSaslMechanism,
+    saslUsername: cfg.kafkaSaslUsername,
+    saslPassword: cfg.kafkaSaslPassword,
+  };
+}
+
+/** where Redis is, for every Redis client of a role (stream's createRedisClient) */
+export function redisTarget(cfg: Config): RedisTarget {
+  return {
+    url: cfg.redisUrl!,
+    tlsCaFile: cfg.redisTlsCaFile,
+    sentinels: cfg.redisSentinels.length > 0 ? cfg.redisSentinels : undefined,
+    sentinelMaster: cfg.redisSentinelMaster,
+    cluster: cfg.redisCluster,
+  };
+}
+
+/** REDIS_WAIT_REPLICAS, defaulting to 1 where a failover can happen (Sentinel, Cluster) */
+export function redisWaitReplicas(cfg: Config): number {
+  return cfg.redisWaitReplicas ?? (cfg.redisSentinels.length > 0 || cfg.redisCluster ? 1 : 0);
 }
 
 /** "0-3,7" -> [0,1,2,3,7], each below `partitions` */

@@ -4,8 +4,9 @@
  * and M `replicant gateway` processes, all on free 127.0.0.1 ports. Smaller variants (origin only,
  * origin + one replica + one gateway) come from `fanouts` / `gateways`.
  */
-import { readFileSync } from 'node:fs';
-import { startKafka, startRedis, freePort, type KafkaCluster, type RedisServer } from '@replicant/testkit';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startKafka, startRedis, freePort, makeTestCertificates, type KafkaCluster, type RedisServer } from '@replicant/testkit';
 import { startProcess, type DevProcess } from './harness.js';
 
 export interface ClusterOptions {
@@ -24,6 +25,12 @@ export interface ClusterOptions {
   originEnv?: Record<string, string>;
   /** redis-server with an append-only file fsynced on every write: its data survives restart() */
   redisPersistence?: boolean;
+  /**
+   * Secured as teams run them: the brokers' client listener is SASL_SSL with a SCRAM-SHA-512 user
+   * (its password given through KAFKA_SASL_PASSWORD_FILE), Redis is rediss:// with an ACL user, both
+   * verified against a test CA (KAFKA_SSL_CA_FILE, REDIS_TLS_CA_FILE).
+   */
+  secure?: boolean;
   /** runs once Kafka and Redis are up, before any replicant process starts */
   setup?: (kafka: KafkaCluster, redis: RedisServer) => Promise<void>;
 }
@@ -51,17 +58,39 @@ export interface Cluster {
 
 export const TOPIC = 'replicant.docs';
 
+/** the credentials of a `secure` cluster */
+export const SECURE_USERS = { kafka: { name: 'replicant', password: 'kafka-Scram-Pass-7731' }, redis: { name: 'replicant', password: 'redis-Acl-Pass-5519' } };
+
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const partitions = opts.partitions ?? 8;
-  const kafka = await startKafka({ nodes: opts.brokers ?? 3 });
-  const redis = await startRedis({ persistence: opts.redisPersistence ?? false }).catch(async (err) => {
+  const u = SECURE_USERS;
+  const kafka = await startKafka({ nodes: opts.brokers ?? 3, secure: opts.secure ? { users: { [u.kafka.name]: u.kafka.password } } : undefined });
+  let secureEnv: Record<string, string> = {};
+  let redis: RedisServer;
+  try {
+    const certs = opts.secure ? await makeTestCertificates() : undefined;
+    redis = await startRedis({ persistence: opts.redisPersistence ?? false, tls: certs, user: certs ? u.redis : undefined });
+    if (certs) {
+      const passwordFile = join(certs.dir, 'kafka-password');
+      writeFileSync(passwordFile, `${u.kafka.password}\n`);
+      secureEnv = {
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: kafka.security!.caFile,
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: u.kafka.name,
+        KAFKA_SASL_PASSWORD_FILE: passwordFile,
+        REDIS_TLS_CA_FILE: certs.caFile,
+      };
+    }
+  } catch (err) {
     await kafka.stop();
     throw err;
-  });
+  }
   const env: Record<string, string> = {
     KAFKA_BROKERS: kafka.bootstraps.join(','),
     KAFKA_TOPIC: TOPIC,
     REDIS_URL: redis.url,
+    ...secureEnv,
     REGISTRY_TTL_MS: '1500',
     // links and gateway->origin writes authenticated; client auth stays off unless a test sets it
     CLUSTER_SECRET: 'cluster-harness-secret-0123456789',

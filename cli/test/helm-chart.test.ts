@@ -35,12 +35,24 @@ import {
   type RenderOptions,
 } from './helm.js';
 
+/** Strimzi-style secure backends: the cluster CA, a SCRAM KafkaUser's Secret, a client certificate, Redis' CA */
+const SECURE_SETS = [
+  'kafka.tls.enabled=true',
+  'kafka.tls.caSecret=my-cluster-cluster-ca-cert',
+  'kafka.tls.clientCertSecret=replicant-client-tls',
+  'kafka.sasl.mechanism=scram-sha-512',
+  'kafka.sasl.username=replicant',
+  'kafka.sasl.existingSecret=replicant',
+  'redis.tlsCaSecret=redis-ca',
+];
+
 const CASES: [string, RenderOptions][] = [
   ['default values (cluster mode)', {}],
   ['cluster mode with brokers and Redis given', { sets: REQUIRED_CLUSTER_SETS }],
   ['mode=dev', { sets: ['mode=dev'] }],
   ['production-like values', { files: [PRODUCTION_VALUES] }],
   ['mode=dev without persistence, with Ingress, ServiceMonitor and dashboard', { sets: ['mode=dev', 'dev.persistence.enabled=false', 'ingress.enabled=true', 'metrics.serviceMonitor.enabled=true', 'metrics.grafanaDashboard.enabled=true'] }],
+  ['secure Kafka (TLS, SCRAM, mTLS) and Redis (TLS CA, Sentinel)', { sets: [...REQUIRED_CLUSTER_SETS, ...SECURE_SETS, 'redis.sentinels={s1:26379,s2:26379}'] }],
   ['gateway autoscaling, pod-IP replica addresses', { sets: [...REQUIRED_CLUSTER_SETS, 'gateway.autoscaling.enabled=true', 'fanout.advertise=podIP', 'networkPolicy.enabled=true'] }],
 ];
 
@@ -186,6 +198,8 @@ describe('bad values fail helm template with the schema message', () => {
     ['a JWT public key and a JWKS URL together', [...REQUIRED_CLUSTER_SETS, 'auth.jwtPublicKey=-----BEGIN PUBLIC KEY-----', 'auth.jwksUrl=https://a.example/jwks'], /at '\/auth': 'not' failed/],
     ['TLS without a Secret', [...REQUIRED_CLUSTER_SETS, 'tls.enabled=true'], /at '\/tls\/secretName'|at '\/tls': missing property 'secretName'/],
     ['a drain grace over the setting bound', [...REQUIRED_CLUSTER_SETS, 'gateway.drain.graceMs=600001'], /at '\/gateway\/drain\/graceMs': maximum: got 600,001, want 600,000|at '\/gateway\/drain\/graceMs': maximum/],
+    ['a SASL mechanism without the Secret holding its password', [...REQUIRED_CLUSTER_SETS, 'kafka.sasl.mechanism=plain', 'kafka.sasl.username=u'], /at '\/kafka\/sasl\/existingSecret': minLength: got 0, want 1/],
+    ['an unknown SASL mechanism (kafkajs has no MSK IAM)', [...REQUIRED_CLUSTER_SETS, 'kafka.sasl.mechanism=aws-msk-iam'], /at '\/kafka\/sasl\/mechanism': value must be one of/],
     ['a misspelt value', [...REQUIRED_CLUSTER_SETS, 'gateway.replica=3'], /at '\/gateway': additional properties 'replica' not allowed/],
     ['a setting name that is not an env name', [...REQUIRED_CLUSTER_SETS, 'env.max-subscriptions=1'], /invalid propertyName 'max-subscriptions'/],
     ['a misspelt setting name (the process would ignore it)', [...REQUIRED_CLUSTER_SETS, 'gateway.env.DRAIN_SPRED_MS=20000'], /invalid propertyName 'DRAIN_SPRED_MS'/],
@@ -274,6 +288,37 @@ test('the typed values reach their settings, and chart-wide env reaches every ti
   assert.equal(get('origin', 'LOG_SEGMENT_BYTES'), '67108864');
 });
 
+test('secure backends: TLS and SASL settings for the Kafka roles, CA files mounted from existing Secrets, the password from a secretKeyRef', () => {
+  const objs = render({ sets: [...REQUIRED_CLUSTER_SETS, ...SECURE_SETS, 'redis.sentinels={s1:26379,s2:26379}', 'redis.sentinelMaster=main'] });
+  for (const tier of ['origin', 'fanout', 'gateway']) {
+    const env = new Map(containerEnv(objs, tier).map((e) => [e.name, e]));
+    const pod = workload(objs, tier).spec.template.spec;
+    const mounts = new Map(pod.containers[0].volumeMounts.map((m: { name: string; mountPath: string }) => [m.name, m.mountPath]));
+    const volumes = new Map(pod.volumes.map((v: { name: string; secret?: { secretName: string } }) => [v.name, v.secret?.secretName]));
+    assert.equal(env.get('REDIS_TLS_CA_FILE')!.value, '/etc/replicant/redis-ca/ca.crt');
+    assert.equal(mounts.get('redis-ca'), '/etc/replicant/redis-ca');
+    assert.equal(volumes.get('redis-ca'), 'redis-ca');
+    assert.equal(env.get('REDIS_SENTINELS')!.value, 's1:26379,s2:26379');
+    assert.equal(env.get('REDIS_SENTINEL_MASTER')!.value, 'main');
+    if (tier === 'gateway') {
+      assert.ok(!env.has('KAFKA_SSL') && !env.has('KAFKA_SASL_PASSWORD') && !mounts.has('kafka-ca'), 'a gateway does not talk to Kafka');
+      continue;
+    }
+    assert.equal(env.get('KAFKA_SSL')!.value, 'true');
+    assert.equal(env.get('KAFKA_SSL_CA_FILE')!.value, '/etc/replicant/kafka-ca/ca.crt');
+    assert.equal(env.get('KAFKA_SSL_CERT_FILE')!.value, '/etc/replicant/kafka-client/tls.crt');
+    assert.equal(env.get('KAFKA_SSL_KEY_FILE')!.value, '/etc/replicant/kafka-client/tls.key');
+    assert.equal(env.get('KAFKA_SASL_MECHANISM')!.value, 'scram-sha-512');
+    assert.equal(env.get('KAFKA_SASL_USERNAME')!.value, 'replicant');
+    assert.deepEqual(env.get('KAFKA_SASL_PASSWORD')!.valueFrom.secretKeyRef, { name: 'replicant', key: 'password' });
+    assert.equal(volumes.get('kafka-ca'), 'my-cluster-cluster-ca-cert');
+    assert.equal(volumes.get('kafka-client'), 'replicant-client-tls');
+  }
+  // none of it by default
+  const plain = containerEnv(render({ sets: REQUIRED_CLUSTER_SETS }), 'origin').map((e) => e.name);
+  for (const n of ['KAFKA_SSL', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_PASSWORD', 'REDIS_TLS_CA_FILE', 'REDIS_SENTINELS', 'REDIS_CLUSTER']) assert.ok(!plain.includes(n), n);
+});
+
 test("the typed values' defaults are the config table's defaults", () => {
   const v = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
   const def = (k: keyof typeof SETTINGS) => (SETTINGS[k] as { def?: unknown }).def;
@@ -282,6 +327,9 @@ test("the typed values' defaults are the config table's defaults", () => {
   assert.equal(v.kafka.topic, def('kafkaTopic'));
   assert.equal(String(v.kafka.partitions), def('partitions'));
   assert.equal(v.kafka.compression, def('kafkaCompression'));
+  assert.equal(v.redis.sentinelMaster, def('redisSentinelMaster'));
+  assert.equal(String(v.redis.cluster), def('redisCluster'));
+  assert.equal(String(v.kafka.tls.enabled), def('kafkaSsl'));
   assert.equal(String(v.fanout.replication), def('replication'));
   assert.equal(String(v.auth.clockSkewSeconds), def('authClockSkewSec'));
 });

@@ -1,9 +1,10 @@
 /**
  * Registry on Redis (ioredis).
  *
- * Announcing (replicas): `<prefix>replica:<id>` = ReplicaInfo JSON with a `PX ttl` expiry, refreshed
- * by a heartbeat every `heartbeatMs` (default ttl/3); the id is also kept in the sorted set
- * `<prefix>replicas` scored with the key's expiry in Redis server time (an index, so watchers never
+ * Announcing (replicas): `<prefix>{replicas}:replica:<id>` = ReplicaInfo JSON with a `PX ttl` expiry,
+ * refreshed by a heartbeat every `heartbeatMs` (default ttl/3); the id is also kept in the sorted set
+ * `<prefix>{replicas}` (the hash tag puts the index and every entry in one Redis Cluster slot, as
+ * the scripts and MGET below need) scored with the key's expiry in Redis server time (an index, so watchers never
  * SCAN the keyspace). register/deregister publish `{"op":"up",...}` / `{"op":"down",...}` on channel
  * `<prefix>replicas`. After a reconnect (e.g. a Redis restart that lost everything) every replica
  * registered through this instance is written and announced again at once.
@@ -21,13 +22,14 @@
  * (until their TTL, counted from the reconnect) so that replicas have time to re-register after a
  * Redis restart that lost the keys.
  */
-import { Redis } from 'ioredis';
-import { redactRedisUrl, redisBackoff } from '@replicant/stream';
+import { createRedisClient, describeRedis, isRedisAuthError, RedisAuthError, type RedisClient, type RedisTarget } from '@replicant/stream';
 import type { Registry, ReplicaInfo, ReplicaRegistration } from './registry.js';
 import { ChangeListeners, normalizeReplica, routingChanged, validateRegistration } from './registry.js';
 
 export interface RedisRegistryOptions {
   url: string;
+  /** TLS CA, Sentinel, Cluster (stream's redis.ts); default: the URL alone */
+  target?: Omit<RedisTarget, 'url'>;
   /** prefix of every key and of the channel (default `replicant:`) */
   keyPrefix?: string;
   /** a replica whose heartbeats stop disappears this long after its last one (default 3000 ms) */
@@ -102,8 +104,8 @@ export class RedisRegistry implements Registry {
   private readonly indexKey: string;
   private readonly channel: string;
   private readonly keyPrefix: string;
-  private readonly cmd: Redis;
-  private readonly sub: Redis;
+  private readonly cmd: RedisClient;
+  private readonly sub: RedisClient;
 
   private readonly own = new Map<string, ReplicaRegistration>();
   private readonly entries = new Map<string, Entry>();
@@ -128,15 +130,15 @@ export class RedisRegistry implements Registry {
   private lastError: Error | undefined;
 
   constructor(opts: RedisRegistryOptions) {
-    this.url = redactRedisUrl(opts.url);
+    this.url = describeRedis({ ...opts.target, url: opts.url });
     this.ttlMs = Math.max(30, opts.ttlMs ?? 3_000);
     this.heartbeatMs = Math.max(10, opts.heartbeatMs ?? Math.floor(this.ttlMs / 3));
     this.resyncMs = Math.max(10, opts.resyncMs ?? Math.floor(this.ttlMs / 3));
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.log = opts.log ?? ((msg: string) => console.error(msg));
-    this.keyPrefix = `${opts.keyPrefix ?? 'replicant:'}replica:`;
-    this.indexKey = `${opts.keyPrefix ?? 'replicant:'}replicas`;
-    this.channel = this.indexKey;
+    this.keyPrefix = `${opts.keyPrefix ?? 'replicant:'}{replicas}:replica:`;
+    this.indexKey = `${opts.keyPrefix ?? 'replicant:'}{replicas}`;
+    this.channel = `${opts.keyPrefix ?? 'replicant:'}replicas`;
     const options = {
       lazyConnect: true,
       enableOfflineQueue: false,
@@ -144,10 +146,11 @@ export class RedisRegistry implements Registry {
       autoResendUnfulfilledCommands: false,
       commandTimeout: opts.commandTimeoutMs ?? Math.min(this.ttlMs, 5_000),
       connectTimeout: this.connectTimeoutMs,
-      retryStrategy: redisBackoff(opts.maxReconnectDelayMs ?? 1_000),
+      maxReconnectDelayMs: opts.maxReconnectDelayMs ?? 1_000,
     };
-    this.cmd = new Redis(opts.url, options);
-    this.sub = new Redis(opts.url, options);
+    const target = { ...opts.target, url: opts.url };
+    this.cmd = createRedisClient(target, options);
+    this.sub = createRedisClient(target, options);
     for (const c of [this.cmd, this.sub]) {
       c.on('error', (err: Error) => {
         this.lastError = err;
@@ -237,10 +240,19 @@ export class RedisRegistry implements Registry {
     this.resyncTimer.unref();
   }
 
-  private waitReady(c: Redis): Promise<void> {
+  private waitReady(c: RedisClient): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => {
+        // a refused login is final: say so now instead of after the timeout
+        if (!isRedisAuthError(err)) return;
+        clearTimeout(timer);
+        c.off('ready', onReady);
+        reject(new RedisAuthError(`redis registry ${this.url}: login refused (${err.message})`));
+      };
+      c.on('error', onError);
       const timer = setTimeout(() => {
         c.off('ready', onReady);
+        c.off('error', onError);
         reject(
           new Error(
             `redis registry ${this.url}: not reachable within ${this.connectTimeoutMs} ms` +
@@ -250,6 +262,7 @@ export class RedisRegistry implements Registry {
       }, this.connectTimeoutMs);
       const onReady = () => {
         clearTimeout(timer);
+        c.off('error', onError);
         resolve();
       };
       c.once('ready', onReady);

@@ -70,11 +70,11 @@ describe('RedisRegistry on one redis-server', () => {
       assert.deepEqual({ ...got, updatedAt: 0 }, { id: 'alpha', address: '127.0.0.1:7005', partitions: [1, 3], load: 1, updatedAt: 0 });
       assert.ok(got.updatedAt >= t0);
 
-      const stored = JSON.parse((await redis.raw.get(`${prefix}replica:alpha`))!);
+      const stored = JSON.parse((await redis.raw.get(`${prefix}{replicas}:replica:alpha`))!);
       assert.equal(stored.id, 'alpha');
-      const pttl = await redis.raw.pttl(`${prefix}replica:alpha`);
+      const pttl = await redis.raw.pttl(`${prefix}{replicas}:replica:alpha`);
       assert.ok(pttl > 0 && pttl <= TTL, `pttl ${pttl}`);
-      assert.deepEqual(await redis.raw.zrange(`${prefix}replicas`, 0, -1), ['alpha']);
+      assert.deepEqual(await redis.raw.zrange(`${prefix}{replicas}`, 0, -1), ['alpha']);
       await eventually(() => messages.length > 0, 2_000, 'the up message');
       assert.equal(JSON.parse(messages[0]).op, 'up');
 
@@ -87,7 +87,7 @@ describe('RedisRegistry on one redis-server', () => {
       await sleep(TTL * 2.5);
       assert.deepEqual(ids(watcher), ['alpha']);
       assert.equal(changes, 0, 'no flapping');
-      assert.ok(JSON.parse((await redis.raw.get(`${prefix}replica:alpha`))!).updatedAt > got.updatedAt, 'heartbeats rewrite the entry');
+      assert.ok(JSON.parse((await redis.raw.get(`${prefix}{replicas}:replica:alpha`))!).updatedAt > got.updatedAt, 'heartbeats rewrite the entry');
     } finally {
       sub.disconnect();
       await replica.close();
@@ -110,8 +110,8 @@ describe('RedisRegistry on one redis-server', () => {
     await replica.deregister('a');
     assert.deepEqual(ids(replica), ['b', 'c']);
     await gone;
-    assert.equal(await redis.raw.exists(`${prefix}replica:a`), 0);
-    assert.deepEqual(await redis.raw.zrange(`${prefix}replicas`, 0, -1), ['b', 'c']);
+    assert.equal(await redis.raw.exists(`${prefix}{replicas}:replica:a`), 0);
+    assert.deepEqual(await redis.raw.zrange(`${prefix}{replicas}`, 0, -1), ['b', 'c']);
 
     const closed = until(watcher, (l) => l.length === 1);
     await replica.close(); // deregisters b
@@ -148,7 +148,7 @@ describe('RedisRegistry on one redis-server', () => {
       const elapsed = Date.now() - t0;
       // its last heartbeat was at most ttl/3 before the kill; the key expires ttl after it
       assert.ok(elapsed >= TTL / 2 && elapsed <= TTL + 500, `left after ${elapsed} ms (ttl ${TTL})`);
-      assert.equal(await redis.raw.exists(`${prefix}replica:doomed`), 0);
+      assert.equal(await redis.raw.exists(`${prefix}{replicas}:replica:doomed`), 0);
     } finally {
       child.kill('SIGKILL');
       await exited;
@@ -164,15 +164,15 @@ describe('RedisRegistry on one redis-server', () => {
     const entry = { ...info('silent'), updatedAt: Date.now() };
     const time = await redis.raw.time();
     const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
-    await redis.raw.set(`${prefix}replica:silent`, JSON.stringify(entry), 'PX', 60_000);
-    await redis.raw.zadd(`${prefix}replicas`, nowMs + 60_000, 'silent');
+    await redis.raw.set(`${prefix}{replicas}:replica:silent`, JSON.stringify(entry), 'PX', 60_000);
+    await redis.raw.zadd(`${prefix}{replicas}`, nowMs + 60_000, 'silent');
     await until(watcher, (l) => l.some((r) => r.id === 'silent'), 2_000, 'resync to find the unannounced replica');
     // ... and removed without a message
-    await redis.raw.del(`${prefix}replica:silent`);
+    await redis.raw.del(`${prefix}{replicas}:replica:silent`);
     await until(watcher, (l) => l.length === 0, 2_000, 'resync to drop the silently removed replica');
     // garbage in Redis is ignored, not fatal
-    await redis.raw.set(`${prefix}replica:junk`, 'not json', 'PX', 60_000);
-    await redis.raw.zadd(`${prefix}replicas`, nowMs + 60_000, 'junk');
+    await redis.raw.set(`${prefix}{replicas}:replica:junk`, 'not json', 'PX', 60_000);
+    await redis.raw.zadd(`${prefix}{replicas}`, nowMs + 60_000, 'junk');
     await redis.raw.publish(`${prefix}replicas`, '{broken');
     const ok = make(prefix);
     await ok.register(info('ok'));
@@ -226,11 +226,11 @@ test('a Redis restart: the view is kept while Redis is down, replicas re-registe
     await server.restart();
     await Promise.all([replica.whenReady(5_000), watcher.whenReady(5_000)]);
     // the restart lost every key (no persistence): the replica writes itself again on reconnect
-    await eventually(async () => (await raw.exists('replicant:replica:survivor').catch(() => 0)) === 1, 5_000, 'the re-registration');
+    await eventually(async () => (await raw.exists('replicant:{replicas}:replica:survivor').catch(() => 0)) === 1, 5_000, 'the re-registration');
     // heartbeats go on after the restart; the watcher keeps the replica past the grace period
     await sleep(TTL * 1.5);
-    assert.equal(await raw.exists('replicant:replica:survivor'), 1);
-    assert.deepEqual(await raw.zrange('replicant:replicas', 0, -1), ['survivor']);
+    assert.equal(await raw.exists('replicant:{replicas}:replica:survivor'), 1);
+    assert.deepEqual(await raw.zrange('replicant:{replicas}', 0, -1), ['survivor']);
     assert.deepEqual(ids(watcher), ['survivor']);
     assert.ok(views.every((v) => v.includes('survivor')), `the replica never left the view: ${JSON.stringify(views)}`);
 

@@ -14,29 +14,30 @@
  * the caller); a listing reads every live gateway's hash from the cursor's gateway on (O(published
  * connections) per page, so it is for operators and backends, not hot paths); a page ≤ its limit.
  */
-import { Redis } from 'ioredis';
 import { MAX_CONNECTIONS_PAGE, metaMatches, type ConnectionPage, type ConnectionQuery, type ConnectionSummary } from '@replicant/protocol';
-import { redisBackoff } from './redis.js';
+import { createRedisClient, type RedisClient, type RedisTarget } from './redis.js';
 
 export const MAX_PUBLISHED_PER_GATEWAY = 100_000;
 
 export interface RedisConnectionDirectoryOptions {
   url: string;
+  /** TLS CA, Sentinel, Cluster (redis.ts); default: the URL alone */
+  target?: Omit<RedisTarget, 'url'>;
   /** key namespace (default the topic), so clusters sharing a Redis stay apart */
   namespace: string;
 }
 
 export class RedisConnectionDirectory {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
 
   constructor(opts: RedisConnectionDirectoryOptions) {
-    this.redis = new Redis(opts.url, {
+    this.redis = createRedisClient({ ...opts.target, url: opts.url }, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
       commandTimeout: 5_000,
-      retryStrategy: redisBackoff(2_000),
+      maxReconnectDelayMs: 2_000,
     });
     this.redis.on('error', () => {}); // reported by the failing command
     this.prefix = `{replicant:conns:${opts.namespace}}:`;

@@ -16,9 +16,8 @@
  * once); a report body is bounded by the HTTP route (8 MiB).
  */
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { PresenceAck, PresenceReport } from '@replicant/protocol';
-import { redisBackoff } from './redis.js';
+import { createRedisClient, type RedisClient, type RedisTarget } from './redis.js';
 
 export interface PresenceLeaderHandle {
   report(r: PresenceReport): PresenceAck;
@@ -27,6 +26,8 @@ export interface PresenceLeaderHandle {
 
 export interface RedisPresenceRelayOptions {
   url: string;
+  /** TLS CA, Sentinel or Cluster (redis.ts): the one way Replicant reaches Redis */
+  target?: Omit<RedisTarget, 'url'>;
   /** key namespace (the topic), so clusters sharing a Redis stay apart */
   namespace: string;
   /** this origin (NODE_ID; unique per origin) */
@@ -44,8 +45,8 @@ export const MAX_RELAYING = 1024;
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 
 export class RedisPresenceRelay {
-  private readonly cmd: Redis;
-  private readonly sub: Redis;
+  private readonly cmd: RedisClient;
+  private readonly sub: RedisClient;
   private readonly key: string;
   private readonly reportsChannel: string;
   private readonly acksChannel: string;
@@ -58,9 +59,9 @@ export class RedisPresenceRelay {
   private closed = false;
 
   private constructor(private readonly opts: RedisPresenceRelayOptions) {
-    const ropts = { maxRetriesPerRequest: 1, commandTimeout: 5_000, retryStrategy: redisBackoff(2_000) };
-    this.cmd = new Redis(opts.url, ropts);
-    this.sub = new Redis(opts.url, { ...ropts, commandTimeout: undefined });
+    const target = { ...opts.target, url: opts.url };
+    this.cmd = createRedisClient(target, { maxRetriesPerRequest: 1, commandTimeout: 5_000, maxReconnectDelayMs: 2_000 });
+    this.sub = createRedisClient(target, { maxRetriesPerRequest: 1, maxReconnectDelayMs: 2_000 });
     this.cmd.on('error', () => {}); // reported by the failing command
     this.sub.on('error', () => {});
     const ns = `{replicant:presence:${opts.namespace}}`;

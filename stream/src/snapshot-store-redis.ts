@@ -1,14 +1,15 @@
 /**
  * The distributed SnapshotStore on Redis (ioredis).
  *
- * Keys (prefix default `replicant:`):
- * - `<prefix>snap:<docId>`: a hash `{seq, json}`; `json` is the snapshot-codec form, `seq` the
+ * Keys (prefix default `replicant:`), all under the hash tag `{<topic>}` so that on a Redis Cluster
+ * they are in one slot (every script below reads the lineage together with snapshots or offsets):
+ * - `<prefix>{<topic>}:snap:<docId>`: a hash `{seq, json}`; `json` is the snapshot-codec form, `seq` the
  *   snapshot's seq as a decimal string, kept apart so a Lua script can compare it without parsing
  *   the document. A write whose seq is below the stored one is ignored: an older snapshot (a stale
  *   retry, a lagging second checkpointer) never overwrites a newer one.
- * - `<prefix>covered:<topic>`: a hash partition -> covered offset (decimal). Advanced by a Lua script
+ * - `<prefix>{<topic>}:covered`: a hash partition -> covered offset (decimal). Advanced by a Lua script
  *   that never moves an offset backwards, and only after every snapshot of the commit was written.
- * - `<prefix>lineage:<topic>`: `<id>:<generation>`. Created (random id, generation 0) by the first
+ * - `<prefix>{<topic>}:lineage`: `<id>:<generation>`. Created (random id, generation 0) by the first
  *   store that opens an empty Redis; every commit that advances covered offsets bumps the
  *   generation. Every read and write checks it atomically with its data (one Lua script): a missing
  *   lineage (Redis restarted without persistence, flushed, keys evicted), another id, or a lower
@@ -27,20 +28,32 @@
  * the Redis URL (password removed) and nothing accumulates in memory; ioredis reconnects in the
  * background with capped, jittered exponential backoff, and the store works again without being
  * re-created. A command that gets no answer fails after `commandTimeoutMs`.
+ *
+ * Failover (Sentinel, Cluster): Redis replicates asynchronously, so a write the master answered can
+ * vanish with it. With `waitReplicas` n > 0 every write script is followed, in the same pipeline on
+ * the same connection, by `WAIT n`: a commit resolves only once n replicas hold all of its writes,
+ * so a promoted replica has every acknowledged commit. Fewer replicas within `waitTimeoutMs` fail
+ * the commit (the writes may still be there; a retry rewrites them, seqs never go back).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { parseSeq } from '@replicant/protocol';
 import type { DocSnapshot } from './doc-state.js';
 import { SnapshotStoreLostError } from './snapshot-store.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import { forEachLimit } from './limit.js';
-import { redactRedisUrl, redisBackoff } from './redis.js';
+import { createRedisClient, describeRedis, isRedisAuthError, RedisAuthError, RedisLayoutError, type RedisClient, type RedisTarget } from './redis.js';
 
 export interface RedisSnapshotStoreOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`) */
   url: string;
+  /** TLS CA, Sentinel, Cluster (redis.ts); default: the URL alone */
+  target?: Omit<RedisTarget, 'url'>;
+  /** replicas every write must reach before it counts (WAIT; default 0) */
+  waitReplicas?: number;
+  /** how long a write waits for `waitReplicas` (default 2000 ms) */
+  waitTimeoutMs?: number;
   /** prefix of every key (default `replicant:`) */
   keyPrefix?: string;
   /** namespaces the covered offsets: one hash per topic (default `replicant.docs`) */
@@ -159,6 +172,8 @@ export class RedisSnapshotStore implements SnapshotStore {
   private readonly concurrency: number;
   private readonly lineageKey: string;
   private readonly topic: string;
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
   private closed = false;
   /** the lineage this store last saw (undefined: none, the key was missing) */
   private lineage: Lineage | undefined;
@@ -167,14 +182,17 @@ export class RedisSnapshotStore implements SnapshotStore {
   private readonly lossListeners: ((err: Error) => void)[] = [];
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     opts: RedisSnapshotStoreOptions,
   ) {
-    this.url = redactRedisUrl(opts.url);
-    this.prefix = opts.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+    this.url = describeRedis({ ...opts.target, url: opts.url });
     this.topic = opts.topic ?? DEFAULT_SNAPSHOT_TOPIC;
-    this.coveredKey = `${this.prefix}covered:${this.topic}`;
-    this.lineageKey = `${this.prefix}lineage:${this.topic}`;
+    // the hash tag: every key of this store in one Cluster slot
+    this.prefix = `${opts.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX}{${this.topic}}:`;
+    this.coveredKey = `${this.prefix}covered`;
+    this.lineageKey = `${this.prefix}lineage`;
+    this.waitReplicas = opts.waitReplicas ?? 0;
+    this.waitTimeoutMs = opts.waitTimeoutMs ?? 2000;
     this.chunkSize = Math.max(1, opts.chunkSize ?? 256);
     this.chunkBytes = Math.max(1, opts.chunkBytes ?? 1 << 20);
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
@@ -184,8 +202,8 @@ export class RedisSnapshotStore implements SnapshotStore {
   static async open(opts: RedisSnapshotStoreOptions): Promise<RedisSnapshotStore> {
     const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     const log = opts.log ?? ((msg: string) => console.error(msg));
-    const shown = redactRedisUrl(opts.url);
-    const redis = new Redis(opts.url, {
+    const shown = describeRedis({ ...opts.target, url: opts.url });
+    const redis = createRedisClient({ ...opts.target, url: opts.url }, {
       lazyConnect: true,
       // bounded memory while Redis is unreachable: nothing is queued, in-flight commands fail at the
       // first reconnect attempt instead of waiting for (and being replayed after) the reconnect
@@ -194,8 +212,9 @@ export class RedisSnapshotStore implements SnapshotStore {
       autoResendUnfulfilledCommands: false,
       commandTimeout: opts.commandTimeoutMs ?? 5_000,
       connectTimeout: connectTimeoutMs,
-      retryStrategy: redisBackoff(opts.maxReconnectDelayMs ?? 2_000),
+      maxReconnectDelayMs: opts.maxReconnectDelayMs ?? 2_000,
     });
+    const store = new RedisSnapshotStore(redis, opts);
     let lastError: Error | undefined;
     let wasReady = false;
     let down = false;
@@ -203,7 +222,7 @@ export class RedisSnapshotStore implements SnapshotStore {
       lastError = err;
     });
     redis.on('close', () => {
-      if (wasReady && !down) {
+      if (wasReady && !down && !store.closed) {
         down = true;
         log(`redis snapshot store ${shown}: connection lost${lastError ? ` (${lastError.message})` : ''}, reconnecting`);
       }
@@ -213,11 +232,19 @@ export class RedisSnapshotStore implements SnapshotStore {
       wasReady = true;
       down = false;
     });
-    const store = new RedisSnapshotStore(redis, opts);
     try {
       await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) => {
+          // a refused login is final: say so now instead of after the timeout
+          if (!isRedisAuthError(err)) return;
+          clearTimeout(timer);
+          redis.off('ready', onReady);
+          reject(new RedisAuthError(`redis snapshot store ${shown}: login refused (${err.message})`));
+        };
+        redis.on('error', onError);
         const timer = setTimeout(() => {
           redis.off('ready', onReady);
+          redis.off('error', onError);
           reject(
             new Error(
               `redis snapshot store ${shown}: not reachable within ${connectTimeoutMs} ms` +
@@ -227,6 +254,7 @@ export class RedisSnapshotStore implements SnapshotStore {
         }, connectTimeoutMs);
         const onReady = () => {
           clearTimeout(timer);
+          redis.off('error', onError);
           resolve();
         };
         redis.once('ready', onReady);
@@ -234,10 +262,22 @@ export class RedisSnapshotStore implements SnapshotStore {
         redis.connect().catch(() => {});
       });
       // the lineage this process starts from (created when Redis holds none)
+      let old = 0;
       try {
-        store.lineage = parseLineage(await store.run(OPEN, [store.lineageKey], [randomBytes(8).toString('hex')]));
+        // snapshots in the layout before hash tags (never on a Cluster, which it could not run on):
+        // starting afresh beside them would rebuild from the log and lose what retention deleted
+        const legacy = `${opts.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX}lineage:${store.topic}`;
+        if (!opts.target?.cluster) old = (await redis.exists(legacy)) - (await redis.exists(store.lineageKey));
+        if (old <= 0) store.lineage = parseLineage(await store.run(OPEN, [store.lineageKey], [randomBytes(8).toString('hex')]));
       } catch (err) {
         throw store.fail('open', err);
+      }
+      if (old > 0) {
+        throw new RedisLayoutError(
+          `redis snapshot store ${shown}: holds snapshots of topic ${store.topic} in the old key layout ` +
+            `(${opts.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX}snap:<doc>, covered:<topic>, lineage:<topic>); ` +
+            'move them to the hash-tagged layout with every Replicant process stopped (docs/operations.md "Redis: snapshots, covered offsets, registry")',
+        );
       }
     } catch (err) {
       redis.disconnect();
@@ -353,6 +393,28 @@ export class RedisSnapshotStore implements SnapshotStore {
     }
   }
 
+  /**
+   * A write script; with waitReplicas, followed by WAIT in one pipeline (the same connection, so
+   * WAIT covers this write: on a new connection after a failover it would vouch for nothing).
+   */
+  private async write(s: Script, keys: string[], args: string[]): Promise<unknown> {
+    if (this.waitReplicas === 0) return this.run(s, keys, args);
+    const r = await this.redis.pipeline().eval(s.lua, keys.length, ...keys, ...args).wait(this.waitReplicas, this.waitTimeoutMs).exec();
+    if (r === null) throw new Error('pipeline aborted');
+    const [[scriptErr, result], [waitErr, acked]] = r as [[Error | null, unknown], [Error | null, unknown]];
+    if (scriptErr) {
+      // a Cluster redirects a pipeline only when all of it was refused; WAIT (keyless) is not, so
+      // the slot map is refreshed here: this write fails, the next one goes to the slot's new master
+      if (this.redis instanceof Cluster && /^(MOVED|ASK|CLUSTERDOWN|READONLY)\b/.test(scriptErr.message)) this.redis.refreshSlotsCache();
+      throw scriptErr;
+    }
+    if (waitErr) throw waitErr;
+    if (typeof acked !== 'number' || acked < this.waitReplicas) {
+      throw new Error(`written but acknowledged by ${String(acked)} of ${this.waitReplicas} replicas within ${this.waitTimeoutMs} ms`);
+    }
+    return result;
+  }
+
   async get(docId: string): Promise<DocSnapshot | undefined> {
     const text = await this.readField(`get ${docId}`, this.snapKey(docId), 'json');
     if (text === null) return undefined;
@@ -395,7 +457,7 @@ export class RedisSnapshotStore implements SnapshotStore {
     try {
       // the chunks are pipelined (several in flight on the one connection)
       await forEachLimit(chunks, this.concurrency, async (c) => {
-        results.push((await this.run(PUT, [this.lineageKey, ...c.keys], [...this.lineageArgs(), ...c.args])) as [number, unknown]);
+        results.push((await this.write(PUT, [this.lineageKey, ...c.keys], [...this.lineageArgs(), ...c.args])) as [number, unknown]);
       });
     } catch (err) {
       throw this.fail(`commit (${latest.size} snapshots)`, err);
@@ -407,7 +469,7 @@ export class RedisSnapshotStore implements SnapshotStore {
     let r: [number, unknown];
     try {
       // only once every snapshot is stored: a reader seeing offset C finds the docs at least as new
-      r = (await this.run(ADVANCE, [this.lineageKey, this.coveredKey], args)) as [number, unknown];
+      r = (await this.write(ADVANCE, [this.lineageKey, this.coveredKey], args)) as [number, unknown];
     } catch (err) {
       throw this.fail('commit (covered offsets)', err);
     }

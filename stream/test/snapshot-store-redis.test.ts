@@ -6,6 +6,7 @@ import type { DocSnapshot } from '../src/doc-state.js';
 import { SnapshotStoreLostError } from '../src/snapshot-store.js';
 import { RedisSnapshotStore } from '../src/snapshot-store-redis.js';
 import type { RedisSnapshotStoreOptions } from '../src/snapshot-store-redis.js';
+import { RedisLayoutError } from '../src/redis.js';
 
 const BIG = (1n << 60n) + 7n; // past 2^53: must survive as a decimal string
 const MAX_U64 = (1n << 64n) - 1n;
@@ -29,6 +30,30 @@ async function twoCheckpointers(server: RedisServer): Promise<[RedisSnapshotStor
 
 describe('RedisSnapshotStore on one redis-server', () => {
   const redis = redisPerSuite();
+
+  test('snapshots in the old key layout (before hash tags) stop open() with a clear error; moved as docs/operations.md says, they are read', async () => {
+    const raw = redis.raw;
+    await raw.hset('old:snap:d1', 'seq', '7', 'json', '{"doc":"d1","seq":"7","state":{"a":1},"keys":[]}');
+    await raw.hset('old:covered:replicant.docs', '0', '8');
+    await raw.set('old:lineage:replicant.docs', 'abcdef:3');
+    await assert.rejects(RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: 'old:', log: quiet }), (err: Error) => {
+      assert.ok(err instanceof RedisLayoutError, String(err));
+      assert.match(err.message, /holds snapshots of topic replicant\.docs in the old key layout .* move them to the hash-tagged layout with every Replicant process stopped/);
+      return true;
+    });
+    assert.equal(await raw.exists('old:{replicant.docs}:lineage'), 0, 'no fresh lineage was created beside the old one');
+    // the procedure of docs/operations.md: every snap key, then covered, then lineage
+    for (const k of await raw.keys('old:snap:*')) await raw.rename(k, `old:{replicant.docs}:snap:${k.slice('old:snap:'.length)}`);
+    await raw.rename('old:covered:replicant.docs', 'old:{replicant.docs}:covered');
+    await raw.rename('old:lineage:replicant.docs', 'old:{replicant.docs}:lineage');
+    const store = await RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: 'old:', log: quiet });
+    try {
+      assert.deepEqual(await store.get('d1'), snap('d1', 7n, { a: 1 }));
+      assert.equal(await store.covered(0), 8n);
+    } finally {
+      await store.close();
+    }
+  });
 
   test('round trip: bigints intact, unknown docs and partitions are undefined and 0n, own copies', async () => {
     const store = await open(redis.server);
@@ -58,23 +83,23 @@ describe('RedisSnapshotStore on one redis-server', () => {
     }
   });
 
-  test('key layout: <prefix>snap:<doc> = {seq, json}; <prefix>covered:<topic> = partition -> offset', async () => {
+  test('key layout: <prefix>{<topic>}:snap:<doc> = {seq, json}; <prefix>{<topic>}:covered = partition -> offset (one hash tag: one Cluster slot)', async () => {
     const store = await RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: 'layout:', topic: 'my.topic', log: quiet });
     const other = await RedisSnapshotStore.open({ url: redis.server.url, keyPrefix: 'layout:', topic: 'other.topic', log: quiet });
     try {
       await store.commit([snap('d1', 42n, { a: 1 })], new Map([[0, 43n], [5, 7n]]));
-      assert.deepEqual(await redis.raw.hgetall('layout:snap:d1'), {
+      assert.deepEqual(await redis.raw.hgetall('layout:{my.topic}:snap:d1'), {
         seq: '42',
         json: '{"doc":"d1","seq":"42","state":{"a":1},"keys":[]}',
       });
-      assert.deepEqual(await redis.raw.hgetall('layout:covered:my.topic'), { '0': '43', '5': '7' });
-      // covered offsets are per topic; snapshots are per doc (doc ids are global)
+      assert.deepEqual(await redis.raw.hgetall('layout:{my.topic}:covered'), { '0': '43', '5': '7' });
+      // covered offsets and snapshots are per topic (each topic's keys share its hash tag)
       assert.equal(await other.covered(0), 0n);
-      assert.deepEqual((await other.get('d1'))?.state, { a: 1 });
+      assert.equal(await other.get('d1'), undefined);
       const defaults = await RedisSnapshotStore.open({ url: redis.server.url, log: quiet });
       await defaults.commit([], new Map([[1, 1n]]));
-      assert.equal(await redis.raw.hget('replicant:covered:replicant.docs', '1'), '1');
-      await redis.raw.del('replicant:covered:replicant.docs');
+      assert.equal(await redis.raw.hget('replicant:{replicant.docs}:covered', '1'), '1');
+      await redis.raw.del('replicant:{replicant.docs}:covered');
       await defaults.close();
     } finally {
       await store.close();
@@ -142,7 +167,7 @@ describe('RedisSnapshotStore on one redis-server', () => {
       const snaps = Array.from({ length: 1000 }, (_, i) => snap(`doc-${i}`, BigInt(i + 1), { i, pad: 'x'.repeat(i % 50) }));
       await store.commit(snaps, new Map([[0, 1001n]]));
       for (const i of [0, 1, 63, 64, 65, 500, 999]) assert.deepEqual(await store.get(`doc-${i}`), snaps[i]);
-      const keys = await redis.raw.keys(`t${prefixes}:snap:*`);
+      const keys = await redis.raw.keys(`t${prefixes}:{replicant.docs}:snap:*`);
       assert.equal(keys.length, 1000);
       assert.equal(await store.covered(0), 1001n);
     } finally {
@@ -163,9 +188,9 @@ describe('RedisSnapshotStore on one redis-server', () => {
   test('a stored snapshot under the wrong key, or unreadable, is reported, not returned', async () => {
     const store = await open(redis.server);
     try {
-      await redis.raw.hset(`t${prefixes}:snap:x`, 'seq', '1', 'json', '{"doc":"y","seq":"1","state":{},"keys":[]}');
+      await redis.raw.hset(`t${prefixes}:{replicant.docs}:snap:x`, 'seq', '1', 'json', '{"doc":"y","seq":"1","state":{},"keys":[]}');
       await assert.rejects(store.get('x'), /snapshot under x holds y/);
-      await redis.raw.hset(`t${prefixes}:snap:z`, 'seq', '1', 'json', '{"doc":"z"');
+      await redis.raw.hset(`t${prefixes}:{replicant.docs}:snap:z`, 'seq', '1', 'json', '{"doc":"z"');
       await assert.rejects(store.get('z'), /redis snapshot store redis:\/\/127\.0\.0\.1:\d+: stored snapshot of z is unreadable/);
     } finally {
       await store.close();
@@ -235,10 +260,10 @@ test('Redis down: calls fail fast with a clear error (nothing queued); after a r
 describe('RedisSnapshotStore lineage: a store that lost its contents is noticed, never mixed', () => {
   const redis = redisPerSuite();
 
-  test('<prefix>lineage:<topic> = <id>:<generation>; commits that advance covered offsets bump the generation', async () => {
+  test('<prefix>{<topic>}:lineage = <id>:<generation>; commits that advance covered offsets bump the generation', async () => {
     const store = await open(redis.server);
     try {
-      const key = `t${prefixes}:lineage:replicant.docs`;
+      const key = `t${prefixes}:{replicant.docs}:lineage`;
       const first = await redis.raw.get(key);
       assert.match(first ?? '', /^[0-9a-f]{16}:0$/);
       await store.commit([snap('d', 1n, {})], new Map());
@@ -308,7 +333,7 @@ describe('RedisSnapshotStore lineage: a store that lost its contents is noticed,
   test('a rollback (restored from an older dump: lower generation) and a replaced lineage are noticed too', async () => {
     const owner = await open(redis.server);
     const prefix = `t${prefixes}:`;
-    const key = `${prefix}lineage:replicant.docs`;
+    const key = `${prefix}{replicant.docs}:lineage`;
     const losses: string[] = [];
     owner.onLoss((err) => losses.push(err.message));
     try {

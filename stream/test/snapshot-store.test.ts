@@ -1,6 +1,8 @@
 /**
  * The SnapshotStore contract, run against every implementation: in-memory, file, and the Redis
- * store on a real redis-server (one server for the file, a fresh key prefix per test).
+ * store on a real redis-server (one server for the file, a fresh key prefix per test), on a real
+ * 3-master Redis Cluster (a fresh topic per test, so the tests' hash tags land on different
+ * masters) and through Redis Sentinel (master + replica, every write WAITs for the replica).
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,13 +14,17 @@ import type { DocSnapshot } from '../src/doc-state.js';
 import { MemorySnapshotStore } from '../src/snapshot-store-memory.js';
 import { FileSnapshotStore } from '../src/snapshot-store-file.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/snapshot-codec.js';
-import { startRedis, withTempDir, type RedisServer } from '@replicant/testkit';
+import { startRedis, startRedisCluster, startRedisSentinel, withTempDir, type RedisClusterSetup, type RedisSentinelSetup, type RedisServer } from '@replicant/testkit';
 import { RedisSnapshotStore } from '../src/snapshot-store-redis.js';
 
 let redis: Promise<RedisServer> | undefined;
+let cluster: Promise<RedisClusterSetup> | undefined;
+let sentinel: Promise<RedisSentinelSetup> | undefined;
 let prefixes = 0;
 after(async () => {
   await (await redis)?.close();
+  await (await cluster)?.close();
+  await (await sentinel)?.close();
 });
 
 const BIG = (1n << 60n) + 7n; // past 2^53: must survive as a decimal string
@@ -38,6 +44,31 @@ const IMPLS: [string, () => Promise<{ store: SnapshotStore; cleanup(): Promise<v
       redis ??= startRedis();
       const server = await redis;
       const store = await RedisSnapshotStore.open({ url: server.url, keyPrefix: `contract${++prefixes}:`, log: () => {} });
+      return { store, cleanup: async () => {} };
+    },
+  ],
+  [
+    'RedisSnapshotStore on a Redis Cluster',
+    async () => {
+      cluster ??= startRedisCluster();
+      const c = await cluster;
+      const n = ++prefixes;
+      const store = await RedisSnapshotStore.open({ url: c.url, target: { cluster: true }, keyPrefix: `contract${n}:`, topic: `topic-${n}`, log: () => {} });
+      return { store, cleanup: async () => {} };
+    },
+  ],
+  [
+    'RedisSnapshotStore through Redis Sentinel',
+    async () => {
+      sentinel ??= startRedisSentinel();
+      const s = await sentinel;
+      const store = await RedisSnapshotStore.open({
+        url: 'redis://sentinel-master',
+        target: { sentinels: s.sentinels, sentinelMaster: s.masterName },
+        waitReplicas: 1,
+        keyPrefix: `contract${++prefixes}:`,
+        log: () => {},
+      });
       return { store, cleanup: async () => {} };
     },
   ],

@@ -5,3 +5,5 @@ export * from './redis-server.js';
 export * from './replicant.js';
 export * from './redis-suite.js';
 export * from './prng.js';
+export * from './tls.js';
+export * from './redis-topologies.js';

@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePort, halt, launch, ownDir, PortInUseError, releaseDir, run } from './process.js';
+import { makeTestCertificates } from './tls.js';
 
 /** The pinned Kafka version; scripts/install-kafka.sh has the same default. */
 export const KAFKA_VERSION = '4.1.1';
@@ -46,6 +47,21 @@ export interface KafkaClusterOptions {
   startTimeoutMs?: number;
   /** print the nodes' log lines (WARN and above) to this process's stderr (default false) */
   verbose?: boolean;
+  /**
+   * Clients reach the brokers over SASL_SSL only: TLS with a certificate of a test CA made with
+   * openssl, and SCRAM-SHA-512 logins for these users (name -> password), created when the storage
+   * is formatted (`kafka-storage format --add-scram`). The brokers talk to each other on a
+   * PLAINTEXT listener of their own (which the testkit's admin client uses too).
+   */
+  secure?: { users: Record<string, string> };
+}
+
+/** how a client reaches a `secure` cluster (see KafkaClusterOptions.secure) */
+export interface KafkaClusterSecurity {
+  /** the test CA (KAFKA_SSL_CA_FILE) */
+  readonly caFile: string;
+  readonly saslMechanism: 'scram-sha-512';
+  readonly users: Readonly<Record<string, string>>;
 }
 
 export interface KafkaNode {
@@ -70,8 +86,10 @@ export interface TopicSpec {
 }
 
 export interface KafkaCluster {
-  /** `host:port` of every broker, for kafkajs `brokers` / KAFKA_BROKERS */
+  /** `host:port` of every broker, for kafkajs `brokers` / KAFKA_BROKERS (the SASL_SSL listener when `secure`) */
   readonly bootstraps: string[];
+  /** with `secure`: the CA and the SCRAM users */
+  readonly security?: KafkaClusterSecurity;
   readonly nodes: readonly KafkaNode[];
   /** CreateTopics through kafkajs' admin API; resolves once every partition has a leader */
   createTopic(name: string, spec: TopicSpec): Promise<void>;
@@ -219,6 +237,8 @@ interface NodeState {
   id: number;
   port: number;
   controllerPort: number;
+  /** `secure`: the brokers' own PLAINTEXT listener (port is the SASL_SSL one) */
+  internalPort?: number;
   propsFile: string;
   child?: ChildProcess;
   paused: boolean;
@@ -272,29 +292,52 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
     }
   };
   for (let id = 1; id <= count; id++) {
-    nodes.push({ id, port: await port(), controllerPort: await port(), propsFile: join(dir, `node-${id}.properties`), paused: false });
+    nodes.push({
+      id,
+      port: await port(),
+      controllerPort: await port(),
+      internalPort: opts.secure ? await port() : undefined,
+      propsFile: join(dir, `node-${id}.properties`),
+      paused: false,
+    });
   }
+  const certs = opts.secure ? await makeTestCertificates(join(dir, 'tls')) : undefined;
   const voters = nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
   for (const n of nodes) {
     const data = join(dir, `data-${n.id}`);
     mkdirSync(data);
+    const listeners: Record<string, string> = certs
+      ? {
+          listeners: `SASL_SSL://127.0.0.1:${n.port},PLAINTEXT://127.0.0.1:${n.internalPort},CONTROLLER://127.0.0.1:${n.controllerPort}`,
+          'advertised.listeners': `SASL_SSL://127.0.0.1:${n.port},PLAINTEXT://127.0.0.1:${n.internalPort}`,
+          'listener.security.protocol.map': 'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+          'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+          'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+          'ssl.keystore.type': 'PEM',
+          'ssl.keystore.location': certs.keyAndCertFile,
+          'ssl.client.auth': 'none',
+        }
+      : {
+          listeners: `PLAINTEXT://127.0.0.1:${n.port},CONTROLLER://127.0.0.1:${n.controllerPort}`,
+          'advertised.listeners': `PLAINTEXT://127.0.0.1:${n.port}`,
+          'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        };
     writeFileSync(
       n.propsFile,
       properties({
         'process.roles': 'broker,controller',
         'node.id': n.id,
         'controller.quorum.voters': voters,
-        listeners: `PLAINTEXT://127.0.0.1:${n.port},CONTROLLER://127.0.0.1:${n.controllerPort}`,
-        'advertised.listeners': `PLAINTEXT://127.0.0.1:${n.port}`,
+        ...listeners,
         'inter.broker.listener.name': 'PLAINTEXT',
         'controller.listener.names': 'CONTROLLER',
-        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
         'log.dirs': data,
         ...brokerDefaults(count),
         ...opts.config,
       }),
     );
   }
+  const scram = Object.entries(opts.secure?.users ?? {}).flatMap(([name, password]) => ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${password}]`]);
 
   // an id starting with '-' would be read as an option by kafka-storage (`-t -x…`: "expected one
   // argument", 1 start in 64); Kafka's own Uuid.randomUuid() skips those too
@@ -322,7 +365,9 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
   };
 
   const bootstraps = nodes.map((n) => `127.0.0.1:${n.port}`);
-  const admin = new Kafka({ clientId: 'testkit', brokers: bootstraps, logLevel: logLevel.NOTHING }).admin();
+  // the testkit's own clients use the brokers' PLAINTEXT listener of a secure cluster
+  const adminPort = (n: NodeState) => n.internalPort ?? n.port;
+  const admin = new Kafka({ clientId: 'testkit', brokers: nodes.map((n) => `127.0.0.1:${adminPort(n)}`), logLevel: logLevel.NOTHING }).admin();
   let adminConnected = false;
   const withAdmin = async <T>(f: (a: typeof admin) => Promise<T>): Promise<T> => {
     if (!adminConnected) {
@@ -343,7 +388,7 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
     // the formatter writes each node's meta.properties and the bootstrap metadata checkpoint
     await Promise.all(
       nodes.map((n) =>
-        run(`kafka storage format (node ${n.id})`, java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', n.propsFile], 120_000),
+        run(`kafka storage format (node ${n.id})`, java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', n.propsFile, ...scram], 120_000),
       ),
     );
     await Promise.all(nodes.map(start));
@@ -384,6 +429,7 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
   let stopping: Promise<void> | undefined;
   return {
     bootstraps,
+    security: certs ? { caFile: certs.caFile, saslMechanism: 'scram-sha-512', users: { ...opts.secure!.users } } : undefined,
     nodes: nodes.map((n) => ({
       id: n.id,
       port: n.port,
@@ -418,7 +464,7 @@ async function startOnce(count: number, libs: string, opts: KafkaClusterOptions)
         await Promise.all(
           nodes.map(async (n) => {
             if (!n.child || n.paused) return;
-            const one = new Kafka({ clientId: 'testkit-meta', brokers: [`127.0.0.1:${n.port}`], logLevel: logLevel.NOTHING }).admin();
+            const one = new Kafka({ clientId: 'testkit-meta', brokers: [`127.0.0.1:${adminPort(n)}`], logLevel: logLevel.NOTHING }).admin();
             try {
               await one.connect();
               for (;;) {

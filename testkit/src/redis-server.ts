@@ -26,10 +26,18 @@ export interface RedisServerOptions {
   bin?: string;
   /** how long to wait for "Ready to accept connections" (default 10 000 ms) */
   startTimeoutMs?: number;
+  /** serve TLS only (`rediss://`), with this certificate (testkit's makeTestCertificates) */
+  tls?: { certFile: string; keyFile: string; caFile: string };
+  /** an ACL user with every permission; the `default` user is then off and `url` carries this user */
+  user?: { name: string; password: string };
+  /** a replica of the master on this port of 127.0.0.1 */
+  replicaOf?: number;
+  /** a Redis Cluster node (cluster-enabled, its nodes.conf in the data directory) */
+  cluster?: boolean;
 }
 
 export interface RedisServer {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>`; `rediss://` with `tls`, `<user>:<password>@` with `user` */
   readonly url: string;
   readonly port: number;
   /** the server's data directory */
@@ -57,13 +65,25 @@ interface Launch {
   dir: string;
   persistence: boolean;
   startTimeoutMs: number;
+  opts: RedisServerOptions;
 }
 
 /** Spawns redis-server and resolves once it accepts connections; rejects with its output otherwise. */
 function launch(l: Launch): Promise<ChildProcess> {
-  const args = ['--port', String(l.port), '--bind', '127.0.0.1', '--save', '', '--dir', l.dir];
+  const o = l.opts;
+  const args = o.tls
+    ? ['--port', '0', '--tls-port', String(l.port), '--tls-cert-file', o.tls.certFile, '--tls-key-file', o.tls.keyFile, '--tls-ca-cert-file', o.tls.caFile, '--tls-auth-clients', 'no']
+    : ['--port', String(l.port)];
+  args.push('--bind', '127.0.0.1', '--save', '', '--dir', l.dir);
   if (l.persistence) args.push('--appendonly', 'yes', '--appendfsync', 'always');
   else args.push('--appendonly', 'no');
+  if (o.user) {
+    args.push('--user', 'default', 'off', '--user', o.user.name, 'on', `>${o.user.password}`, '~*', '&*', '+@all');
+    // a replica logs in to its master as this user too
+    args.push('--masteruser', o.user.name, '--masterauth', o.user.password);
+  }
+  if (o.replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(o.replicaOf));
+  if (o.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000');
   return launchProcess({
     name: `redis-server on port ${l.port}`,
     bin: l.bin,
@@ -84,6 +104,7 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
     dir,
     persistence: opts.persistence ?? false,
     startTimeoutMs: opts.startTimeoutMs ?? 10_000,
+    opts,
   };
   let child: ChildProcess | undefined;
   let port = 0;
@@ -108,7 +129,7 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
     await haltProcess(c, signal);
   };
   const server: RedisServer = {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'rediss' : 'redis'}://${opts.user ? `${encodeURIComponent(opts.user.name)}:${encodeURIComponent(opts.user.password)}@` : ''}127.0.0.1:${port}`,
     port,
     dir,
     get running() {

@@ -137,6 +137,33 @@ computed from the typed values. Called with dict "root" $ "role" "gateway|origin
   {{- $_ := set $e "KAFKA_BROKERS" (dict "value" (join "," $v.kafka.brokers)) }}
   {{- end }}
   {{- $_ := set $e "KAFKA_COMPRESSION" (dict "value" $v.kafka.compression) }}
+  {{- if $v.kafka.tls.enabled }}
+  {{- $_ := set $e "KAFKA_SSL" (dict "value" "true") }}
+  {{- if $v.kafka.tls.caSecret }}
+  {{- $_ := set $e "KAFKA_SSL_CA_FILE" (dict "value" (printf "/etc/replicant/kafka-ca/%s" $v.kafka.tls.caKey)) }}
+  {{- end }}
+  {{- if $v.kafka.tls.clientCertSecret }}
+  {{- $_ := set $e "KAFKA_SSL_CERT_FILE" (dict "value" "/etc/replicant/kafka-client/tls.crt") }}
+  {{- $_ := set $e "KAFKA_SSL_KEY_FILE" (dict "value" "/etc/replicant/kafka-client/tls.key") }}
+  {{- end }}
+  {{- end }}
+  {{- if $v.kafka.sasl.mechanism }}
+  {{- $_ := set $e "KAFKA_SASL_MECHANISM" (dict "value" $v.kafka.sasl.mechanism) }}
+  {{- $_ := set $e "KAFKA_SASL_USERNAME" (dict "value" $v.kafka.sasl.username) }}
+  {{- $_ := set $e "KAFKA_SASL_PASSWORD" (include "replicant.secretRef" (dict "name" $v.kafka.sasl.existingSecret "key" $v.kafka.sasl.passwordKey) | fromYaml) }}
+  {{- end }}
+{{- end }}
+{{- if ne $role "dev" }}
+  {{- if $v.redis.tlsCaSecret }}
+  {{- $_ := set $e "REDIS_TLS_CA_FILE" (dict "value" (printf "/etc/replicant/redis-ca/%s" $v.redis.tlsCaKey)) }}
+  {{- end }}
+  {{- if $v.redis.sentinels }}
+  {{- $_ := set $e "REDIS_SENTINELS" (dict "value" (join "," $v.redis.sentinels)) }}
+  {{- $_ := set $e "REDIS_SENTINEL_MASTER" (dict "value" $v.redis.sentinelMaster) }}
+  {{- end }}
+  {{- if $v.redis.cluster }}
+  {{- $_ := set $e "REDIS_CLUSTER" (dict "value" "true") }}
+  {{- end }}
 {{- end }}
 {{- if has $role (list "origin" "dev") }}
   {{- $_ := set $e "PARTITIONS" (dict "value" (toString (int $v.kafka.partitions))) }}
@@ -327,6 +354,22 @@ spec:
           mountPath: /etc/replicant/tls
           readOnly: true
         {{- end }}
+        {{- $kafkaRole := has .role (list "origin" "fanout") }}
+        {{- if and $kafkaRole $v.kafka.tls.enabled $v.kafka.tls.caSecret }}
+        - name: kafka-ca
+          mountPath: /etc/replicant/kafka-ca
+          readOnly: true
+        {{- end }}
+        {{- if and $kafkaRole $v.kafka.tls.enabled $v.kafka.tls.clientCertSecret }}
+        - name: kafka-client
+          mountPath: /etc/replicant/kafka-client
+          readOnly: true
+        {{- end }}
+        {{- if and (ne .role "dev") $v.redis.tlsCaSecret }}
+        - name: redis-ca
+          mountPath: /etc/replicant/redis-ca
+          readOnly: true
+        {{- end }}
         {{- with .mounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -338,6 +381,21 @@ spec:
     - name: tls
       secret:
         secretName: {{ $v.tls.secretName }}
+    {{- end }}
+    {{- if and (has .role (list "origin" "fanout")) $v.kafka.tls.enabled $v.kafka.tls.caSecret }}
+    - name: kafka-ca
+      secret:
+        secretName: {{ $v.kafka.tls.caSecret }}
+    {{- end }}
+    {{- if and (has .role (list "origin" "fanout")) $v.kafka.tls.enabled $v.kafka.tls.clientCertSecret }}
+    - name: kafka-client
+      secret:
+        secretName: {{ $v.kafka.tls.clientCertSecret }}
+    {{- end }}
+    {{- if and (ne .role "dev") $v.redis.tlsCaSecret }}
+    - name: redis-ca
+      secret:
+        secretName: {{ $v.redis.tlsCaSecret }}
     {{- end }}
     {{- with .volumes }}
     {{- toYaml . | nindent 4 }}

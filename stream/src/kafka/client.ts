@@ -1,13 +1,15 @@
 /**
  * What the parts of the Kafka log (producer, tail, reader) share about kafkajs: its log levels and
  * one-line log output, error messages, the conversion of fetched messages into LogRecords, and
- * the context a tail or reader needs from its KafkaLog.
+ * the context a tail or reader needs from its KafkaLog, and THE builder of kafkajs client configs
+ * (`kafkaClientConfig`: brokers, TLS and SASL) that every kafkajs client of the project is made from.
  */
 import type { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { readFileSync } from 'node:fs';
 import { logLevel as KafkaLevel } from 'kafkajs';
-import type { EachBatchPayload, ISocketFactory, Kafka, KafkaMessage, LogEntry, RetryOptions } from 'kafkajs';
+import type { EachBatchPayload, ISocketFactory, Kafka, KafkaConfig, KafkaMessage, LogEntry, RetryOptions, SASLOptions } from 'kafkajs';
 import type { LogRecord } from '../stream-log.js';
 import { RECORD_OVERHEAD } from '../stream-log-base.js';
 
@@ -45,6 +47,8 @@ export const LEVELS: Record<KafkaLogLevel, KafkaLevel> = {
   debug: KafkaLevel.DEBUG,
 };
 
+const AUTH_FAILED = /SASL .*authentication failed|Authentication failed during authentication/i;
+
 /** One line per kafkajs log entry, naming the broker and error when kafkajs gives them. */
 export function kafkaLogCreator() {
   return ({ namespace, level, label, log }: LogEntry) => {
@@ -65,6 +69,8 @@ export function kafkaLogCreator() {
       .join(' ');
     // known and intended: retries are finite so that a failing request rejects its appends
     if (message.startsWith('Limiting retries for the idempotent producer')) return;
+    // a refused SASL login is reported once, by whoever made the connection (KafkaAuthError)
+    if (AUTH_FAILED.test(message) || (error !== undefined && AUTH_FAILED.test(error))) return;
     const line = `kafka ${label.toLowerCase()} [${namespace}] ${message}${extra ? ` (${extra})` : ''}`;
     if (level <= KafkaLevel.ERROR) console.error(line);
     else if (level === KafkaLevel.WARN) console.warn(line);
@@ -112,4 +118,93 @@ export function recordSize(r: LogRecord): number {
 /** kafkajs' Batch has the offset it was fetched from, but its types do not declare it. */
 export function fetchedOffset(batch: EachBatchPayload['batch']): bigint {
   return BigInt((batch as unknown as { fetchedOffset: string }).fetchedOffset);
+}
+
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+/**
+ * How to reach a secured cluster (Strimzi, MSK with SCRAM, Confluent Cloud): TLS, optionally with a
+ * CA of its own and a client certificate (mTLS), and a SASL login. kafkajs 2.2 supports PLAIN,
+ * SCRAM-SHA-256/512 and (not offered here) OAUTHBEARER and AWS (the old IAM-user mechanism, not
+ * MSK IAM, which kafkajs cannot do).
+ */
+export interface KafkaSecurity {
+  /** TLS to the brokers (implied by a CA, certificate or key file) */
+  ssl?: boolean;
+  /** PEM CA bundle the brokers' certificates are verified with (default: the system CAs) */
+  sslCaFile?: string;
+  /** PEM client certificate (mTLS), with sslKeyFile */
+  sslCertFile?: string;
+  sslKeyFile?: string;
+  saslMechanism?: KafkaSaslMechanism;
+  saslUsername?: string;
+  saslPassword?: string;
+}
+
+export interface KafkaClientSettings {
+  clientId: string;
+  brokers: string[];
+  security?: KafkaSecurity;
+  connectionTimeout?: number;
+  requestTimeout?: number;
+  retry?: RetryOptions;
+  logLevel?: KafkaLogLevel;
+}
+
+/**
+ * The kafkajs config for `new Kafka(...)`: TLS and SASL from `security` (files read now), our log
+ * lines, TCP_NODELAY sockets. Every kafkajs client (the log's admin, producers, consumers and the
+ * private Cluster of offsets.ts, which kafkajs builds from the same config) gets the same TLS and
+ * SASL. Throws (naming the setting, never a secret) when a file cannot be read or SASL lacks a user.
+ */
+export function kafkaClientConfig(o: KafkaClientSettings): KafkaConfig {
+  const sec = o.security ?? {};
+  const read = (what: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new Error(`kafka: cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
+    }
+  };
+  const tlsOn = sec.ssl === true || sec.sslCaFile !== undefined || sec.sslCertFile !== undefined || sec.sslKeyFile !== undefined;
+  if ((sec.sslCertFile === undefined) !== (sec.sslKeyFile === undefined)) {
+    throw new Error('kafka: a client certificate needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE');
+  }
+  const ssl = tlsOn
+    ? {
+        ...(sec.sslCaFile !== undefined ? { ca: [read('KAFKA_SSL_CA_FILE', sec.sslCaFile)] } : {}),
+        ...(sec.sslCertFile !== undefined ? { cert: read('KAFKA_SSL_CERT_FILE', sec.sslCertFile) } : {}),
+        ...(sec.sslKeyFile !== undefined ? { key: read('KAFKA_SSL_KEY_FILE', sec.sslKeyFile) } : {}),
+      }
+    : undefined;
+  let sasl: SASLOptions | undefined;
+  if (sec.saslMechanism !== undefined) {
+    if (!sec.saslUsername || sec.saslPassword === undefined) {
+      throw new Error(`kafka: SASL ${sec.saslMechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`);
+    }
+    sasl = { mechanism: sec.saslMechanism, username: sec.saslUsername, password: sec.saslPassword } as SASLOptions;
+  }
+  return {
+    clientId: o.clientId,
+    brokers: o.brokers,
+    ssl,
+    sasl,
+    connectionTimeout: o.connectionTimeout,
+    requestTimeout: o.requestTimeout,
+    retry: o.retry,
+    logLevel: LEVELS[o.logLevel ?? 'warn'],
+    logCreator: kafkaLogCreator,
+    socketFactory: noDelaySocketFactory,
+  };
+}
+
+/** The brokers refused the SASL login: retrying cannot help (the CLI exits 2). */
+export class KafkaAuthError extends Error {}
+
+/** is `err` (or a cause of it) kafkajs' SASL authentication failure */
+export function isKafkaAuthError(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = (e as { cause?: unknown }).cause ?? (e as { originalError?: unknown }).originalError, depth++) {
+    if (e instanceof KafkaAuthError || e.name === 'KafkaJSSASLAuthenticationError' || /SASL .*authentication failed/i.test(e.message)) return true;
+  }
+  return false;
 }

@@ -38,13 +38,14 @@ import { partitionForKey } from '../murmur2.js';
 import { DEFAULT_TAIL_BATCH, MAX_BATCH_BYTES } from '../stream-log-base.js';
 import { RecentWindow } from '../recent-window.js';
 import { kafkaMetrics } from '../metrics.js';
-import { errorMessage, kafkaLogCreator, LEVELS, noDelaySocketFactory, type KafkaLogContext, type KafkaLogLevel } from './client.js';
+import { errorMessage, isKafkaAuthError, KafkaAuthError, kafkaClientConfig, type KafkaLogContext, type KafkaLogLevel, type KafkaSecurity } from './client.js';
 import { KafkaAppender, type KafkaAppenderCounts } from './producer.js';
 import { KafkaReader } from './reader.js';
 import { KafkaTail } from './tail.js';
 import { PartitionOffsets } from './offsets.js';
 
-export type { KafkaLogLevel } from './client.js';
+export type { KafkaLogLevel, KafkaSecurity, KafkaSaslMechanism, KafkaClientSettings } from './client.js';
+export { kafkaClientConfig, isKafkaAuthError, KafkaAuthError } from './client.js';
 
 /** what origin creates a missing topic with */
 export interface TopicSpec {
@@ -69,6 +70,8 @@ export function topicConfig(spec: TopicSpec, replicationFactor: number): { name:
 export interface KafkaLogOptions {
   /** bootstrap brokers, `host:port` */
   brokers: string[];
+  /** TLS and SASL (client.ts kafkaClientConfig) */
+  security?: KafkaSecurity;
   topic: string;
   /** kafkajs client id, also the prefix of the tails' group ids (default 'replicant') */
   clientId?: string;
@@ -262,16 +265,17 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
     }
     const where = `brokers ${opts.brokers.join(',')}, topic "${opts.topic}"`;
     const retry = KafkaLog.retryOf(opts);
-    const kafka = new Kafka({
-      clientId: opts.clientId ?? 'replicant',
-      brokers: opts.brokers,
-      connectionTimeout: opts.connectTimeoutMs ?? 3000,
-      requestTimeout: opts.requestTimeoutMs ?? 30_000,
-      retry,
-      logLevel: LEVELS[opts.logLevel ?? 'warn'],
-      logCreator: kafkaLogCreator,
-      socketFactory: noDelaySocketFactory,
-    });
+    const kafka = new Kafka(
+      kafkaClientConfig({
+        clientId: opts.clientId ?? 'replicant',
+        brokers: opts.brokers,
+        security: opts.security,
+        connectionTimeout: opts.connectTimeoutMs ?? 3000,
+        requestTimeout: opts.requestTimeoutMs ?? 30_000,
+        retry,
+        logLevel: opts.logLevel,
+      }),
+    );
     const admin = kafka.admin({ retry });
     const idempotent = opts.idempotent ?? true;
     if (opts.producers !== undefined && (!Number.isInteger(opts.producers) || opts.producers < 1 || opts.producers > 256)) {
@@ -294,6 +298,12 @@ export class KafkaLog implements StreamLog, KafkaLogContext {
       try {
         await admin.connect();
       } catch (err) {
+        if (isKafkaAuthError(err)) {
+          const sec = opts.security ?? {};
+          throw new KafkaAuthError(
+            `kafka: brokers ${opts.brokers.join(',')} refused the SASL ${sec.saslMechanism ?? ''} login of user ${JSON.stringify(sec.saslUsername ?? '')}: ${errorMessage(err)}`,
+          );
+        }
         throw new Error(`kafka: cannot reach ${where}: ${errorMessage(err)}`);
       }
       let topics: string[];
