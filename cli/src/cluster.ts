@@ -6,11 +6,11 @@
  */
 import * as uWS from 'uWebSockets.js';
 import { KafkaLog, RedisConnectionDirectory, RedisSnapshotStore, redactRedisUrl, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
-import { Origin, registerOriginHttp, registerServerApi, RevocationView } from '@replicant/origin';
+import { Ingest, Origin, registerOriginHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { HistoryBudget, LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream, registerDocsHttp } from '@replicant/gateway';
-import { servedPartitions, type Config } from './config.js';
+import { ingestBrokersOf, servedPartitions, type Config } from './config.js';
 import { registerAdmin, type AdminHooks } from './admin.js';
 import { httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
 import { gatewayOptions } from './gateway-options.js';
@@ -90,6 +90,18 @@ function announce(cfg: Config, port: number, extra: string): void {
   console.log(`replicant ${cfg.mode} ${cfg.nodeId} ready on ${cfg.host}:${port} (${extra})`);
 }
 
+/** INGEST_TOPICS (docs/ingest.md): the origin consumes them into documents; undefined when none */
+export function startIngest(cfg: Config, origin: Origin): Ingest | undefined {
+  if (cfg.ingestTopics.length === 0) return undefined;
+  return Ingest.start({
+    origin,
+    brokers: ingestBrokersOf(cfg),
+    topics: cfg.ingestTopics,
+    maxDocBytes: cfg.maxDocBytes,
+    clientId: `replicant-ingest-${cfg.nodeId}`,
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export async function runOrigin(cfg: Config): Promise<void> {
@@ -119,6 +131,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   notFound(app);
   const main = await listen(app, cfg.host, cfg.port);
+  const ingest = startIngest(cfg, origin);
   b.ready = true;
   warnIfOpen(cfg);
   announce(cfg, main.port, `${kafkaWhat(cfg)}, Redis ${redactRedisUrl(cfg.redisUrl!)}`);
@@ -127,6 +140,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
     main.close();
     admin?.close();
     directory.close();
+    await ingest?.close();
     await origin.close();
   });
 }

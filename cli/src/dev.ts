@@ -9,6 +9,7 @@ import { Origin, registerOriginHttp, registerServerApi, RevocationView } from '@
 import { HistoryBudget, Replica } from '@replicant/fanout';
 import { Gateway } from '@replicant/gateway';
 import type { Config } from './config.js';
+import { startIngest } from './cluster.js';
 import { registerAdmin } from './admin.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { listen, listenAdmin, onShutdown } from './server.js';
@@ -82,6 +83,8 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   });
   const main = await listen(app, cfg.host, cfg.port);
   const admin = await listenAdmin(cfg.host, cfg.adminPort, hooks);
+  // INGEST_TOPICS with INGEST_BROKERS: a live view of an existing Kafka topic, in the embedded log
+  const ingest = startIngest(cfg, origin);
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -90,6 +93,7 @@ export async function startDev(cfg: Config): Promise<DevServer> {
       await gateway.drain();
       main.close();
       admin?.close();
+      await ingest?.close();
       // Origin drains in-flight writes (each already fsynced before its ack) and checkpoints.
       await origin.close();
       await replica.close();

@@ -4,3 +4,4 @@ export * from './origin.js';
 export * from './http.js';
 export * from './history.js';
 export * from './server-api.js';
+export * from './ingest.js';

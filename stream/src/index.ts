@@ -17,3 +17,4 @@ export * from './murmur2.js';
 export * from './op.js';
 export * from './limit.js';
 export * from './process-metrics.js';
+export { kafkaLogCreator, noDelaySocketFactory } from './kafka/client.js';

@@ -1127,6 +1127,9 @@ export namespace replicant {
 
             /** Op maxDocBytes */
             maxDocBytes?: (Long|null);
+
+            /** Op replace */
+            replace?: (boolean|null);
         }
 
         /** Represents an Op. */
@@ -1152,6 +1155,9 @@ export namespace replicant {
 
             /** Op maxDocBytes. */
             public maxDocBytes?: (Long|null);
+
+            /** Op replace. */
+            public replace?: (boolean|null);
 
             /**
              * Creates a new Op instance using the specified properties.
