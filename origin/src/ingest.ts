@@ -69,6 +69,11 @@ export interface IngestOptions {
   maxInflightBytes?: number;
   /** kafkajs fetch wait (default 100 ms): the latency of a record arriving at an idle topic */
   fetchMaxWaitMs?: number;
+  /**
+   * consumer group session timeout (default 10 000): how long the partitions of an origin that
+   * died (SIGKILL) wait before the group gives them to another member
+   */
+  sessionTimeoutMs?: number;
   /** partitions handled at once (default 16) */
   concurrency?: number;
   /** extra kafkajs client settings (ssl, sasl: the secure-cluster settings) */
@@ -244,6 +249,8 @@ export class Ingest {
       const consumer = kafka.consumer({
         groupId: this.o.groupId ?? 'replicant-ingest',
         maxWaitTimeInMs: this.o.fetchMaxWaitMs ?? 100,
+        sessionTimeout: this.o.sessionTimeoutMs ?? 10_000,
+        heartbeatInterval: Math.floor((this.o.sessionTimeoutMs ?? 10_000) / 4),
         allowAutoTopicCreation: false,
       });
       this.consumer = consumer;
