@@ -496,7 +496,7 @@ function validate(cfg: Config): void {
     throw new ConfigError(`REPLICA_INDEX must be below REPLICA_COUNT (${cfg.replicaIndex} >= ${cfg.replicaCount})`);
   }
   if (cfg.fanoutPartitions !== undefined) parsePartitionList(cfg.fanoutPartitions, cfg.partitions);
-  if (cfg.ingestTopics.length > 0 && ingestBrokersOf(cfg).length === 0) {
+  if ((cfg.mode === 'dev' || cfg.mode === 'origin') && cfg.ingestTopics.length > 0 && ingestBrokersOf(cfg).length === 0) {
     throw new ConfigError('INGEST_TOPICS needs INGEST_BROKERS (the Kafka cluster to read them from)');
   }
   validateSecurity(cfg);
