@@ -306,7 +306,7 @@ export class Ingest {
         ops.push(op);
         bytes += op.patchText.length + op.docId.length + op.key.length;
       }
-      for (const s of skipped) this.metrics.records.inc({ topic: t.topic, result: s });
+      if (skipped.length > 0) this.count(t.topic, skipped);
       if (ops.length > 0 && !(await this.appendRound(t, ops, bytes, p))) return;
       const last = msgs[j - 1].offset;
       p.resolveOffset(last);
@@ -351,7 +351,7 @@ export class Ingest {
         this.inflightBytes -= bytes;
         this.metrics.inflight.dec(bytes);
         // a failed round's outcomes are not final: its retry counts every record
-        if (durable) for (const o of outs) this.metrics.records.inc({ topic: t.topic, result: o });
+        if (durable) this.count(t.topic, outs);
         const w = this.byteWaiters;
         this.byteWaiters = [];
         for (const r of w) r();
@@ -364,6 +364,22 @@ export class Ingest {
         await p.heartbeat().catch(() => {});
       }
     }
+  }
+
+  /** one counter increment per result present (a round's records mostly share one) */
+  private count(topic: string, results: readonly IngestResult[]): void {
+    let run = results[0];
+    let n = 0;
+    for (const r of results) {
+      if (r === run) {
+        n++;
+        continue;
+      }
+      this.metrics.records.inc({ topic, result: run }, n);
+      run = r;
+      n = 1;
+    }
+    if (n > 0) this.metrics.records.inc({ topic, result: run }, n);
   }
 
   /** Waits for room under the origin's in-flight writes and the ingest's bytes, heartbeating. */
