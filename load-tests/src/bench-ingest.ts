@@ -97,7 +97,15 @@ async function main(): Promise<void> {
     console.log(`  throughput: ${Math.round(perS)} records/s, origin ${(cpu / seconds).toFixed(2)} cores busy: ${Math.round(perCore)} records/s per origin core`);
 
     // ---- 2. record-to-subscriber latency at a fixed rate ----
+    // the replica first catches up with the backlog the origin appended (its own tail of the log)
+    const fanout = cluster.fanouts[0];
+    const fanoutLag = async () => metric(await getText(fanout.adminPort, '/metrics'), 'replicant_fanout_consumer_lag_records');
+    for (let lag = await fanoutLag(); lag > 0; lag = await fanoutLag()) await sleep(100);
     const gw = cluster.gateways[0];
+    const delivery = async () => {
+      const text = await getText(gw.port, '/metrics');
+      return { sum: metric(text, 'replicant_gateway_delivery_latency_seconds_sum'), count: metric(text, 'replicant_gateway_delivery_latency_seconds_count') };
+    };
     const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/v1/stream`, ['replicant.v1.json']);
     await new Promise((r, j) => ws.once('open', r).once('error', j));
     const lat = new Histogram();
@@ -111,6 +119,12 @@ async function main(): Promise<void> {
     for (let d = 0; d < cfg.docs; d++) ws.send(JSON.stringify({ type: 'subscribe', doc: `b:d${d}` }));
     while (snapshots < cfg.docs) await sleep(20);
     measuring = true;
+    const d0 = await delivery();
+    const age = async () => {
+      const text = await getText(origin.port, '/metrics');
+      return { sum: metric(text, 'replicant_ingest_record_age_seconds_sum'), count: metric(text, 'replicant_ingest_record_age_seconds_count') };
+    };
+    const a0 = await age();
     const machine0 = machineBusySeconds();
     const start = Date.now();
     const tick = 10;
@@ -128,6 +142,14 @@ async function main(): Promise<void> {
     }
     while (lat.count < sent * 0.99 && Date.now() - start < (cfg.latencyS + 10) * 1000) await sleep(50);
     const machineCores = (machineBusySeconds() - machine0) / ((Date.now() - start) / 1000);
+    const d1 = await delivery();
+    const a1 = await age();
+    // producer send to the origin's round being durable (the record's Kafka timestamp is set by the producer)
+    const recordToOriginMs = a1.count > a0.count ? ((a1.sum - a0.sum) / (a1.count - a0.count)) * 1000 : NaN;
+    console.log(`  record-to-origin mean ${recordToOriginMs.toFixed(1)} ms (replicant_ingest_record_age_seconds, per round)`);
+    // origin accepting the op (its timestamp) to the gateway handing it to its sockets
+    const originToGatewayMs = d1.count > d0.count ? ((d1.sum - d0.sum) / (d1.count - d0.count)) * 1000 : NaN;
+    console.log(`  origin-to-gateway mean ${originToGatewayMs.toFixed(1)} ms (replicant_gateway_delivery_latency_seconds)`);
     console.log(`  latency at ${cfg.rate} records/s: p50 ${lat.quantile(0.5).toFixed(1)} ms, p99 ${lat.quantile(0.99).toFixed(1)} ms, max ${lat.max.toFixed(1)} ms over ${lat.count} deltas (${sent} records sent)`);
     ws.close();
     await producer.disconnect();
@@ -138,8 +160,10 @@ async function main(): Promise<void> {
     console.log(`| origin CPU (cores busy) | ${(cpu / seconds).toFixed(2)} |`);
     console.log(`| records / s per origin core | ${Math.round(perCore).toLocaleString('en-US')} |`);
     console.log(`| record-to-subscriber p50 / p99 / max at ${cfg.rate} records/s (ms) | ${lat.quantile(0.5).toFixed(1)} / ${lat.quantile(0.99).toFixed(1)} / ${lat.max.toFixed(1)} |`);
+    console.log(`| of which the record's timestamp to its ingest round durable, mean per round (ms) | ${recordToOriginMs.toFixed(1)} |`);
+    console.log(`| of which origin accepting the op to the gateway's sockets, mean (ms) | ${originToGatewayMs.toFixed(1)} |`);
     console.log(`| whole machine during the latency run (cores busy) | ${machineCores.toFixed(2)} |`);
-    console.log(`BENCH_JSON ${JSON.stringify({ bench: 'ingest', config: cfg, perS, perCore, originCores: cpu / seconds, latency: lat.toJSON(), sent, host: hostInfo() })}`);
+    console.log(`BENCH_JSON ${JSON.stringify({ bench: 'ingest', config: cfg, perS, perCore, originCores: cpu / seconds, latency: lat.toJSON(), recordToOriginMs, originToGatewayMs, sent, host: hostInfo() })}`);
   } finally {
     await cluster.stop();
   }

@@ -39,7 +39,7 @@
 import { createHash } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaConfig, type KafkaMessage } from 'kafkajs';
 import { Backoff, MAX_PATCH_DEPTH, formatSequencedKey, isValidDocId, jsonDepth, stripNullMembers } from '@replicant/protocol';
-import { defineMetrics, kafkaLogCreator, noDelaySocketFactory } from '@replicant/stream';
+import { LATENCY_BUCKETS, defineMetrics, kafkaLogCreator, noDelaySocketFactory } from '@replicant/stream';
 import type { IngestOp, IngestOutcome, Origin } from './origin.js';
 
 export type IngestFormat = 'merge-patch' | 'upsert' | 'debezium';
@@ -102,6 +102,11 @@ export const ingestMetrics = defineMetrics((m) => ({
     help: "Kafka ingest rounds that waited for room under the origin's in-flight write bound or the ingest's byte bound",
   }),
   failures: m.counter({ name: 'replicant_ingest_round_failures_total', help: 'Kafka ingest rounds whose appends failed (retried whole)' }),
+  age: m.histogram({
+    name: 'replicant_ingest_record_age_seconds',
+    help: "Kafka ingest: age of a round's last record when its appends are durable (now minus the record's Kafka timestamp; includes clock skew with its producer)",
+    buckets: LATENCY_BUCKETS,
+  }),
 }));
 
 export type Decoded = { docId: string; patchText: string; replace: boolean } | Exclude<IngestResult, IngestOutcome>;
@@ -308,7 +313,10 @@ export class Ingest {
       }
       if (skipped.length > 0) this.count(t.topic, skipped);
       if (ops.length > 0 && !(await this.appendRound(t, ops, bytes, p))) return;
-      const last = msgs[j - 1].offset;
+      const lastMsg = msgs[j - 1];
+      const ts = Number(lastMsg.timestamp);
+      if (ops.length > 0 && ts > 0) this.metrics.age.observe(Math.max(0, Date.now() - ts) / 1000);
+      const last = lastMsg.offset;
       p.resolveOffset(last);
       const lag = hw - BigInt(last) - 1n;
       this.lag.set(lagKey, lag < 0n ? 0n : lag);
