@@ -129,15 +129,27 @@ async function main(): Promise<void> {
     const start = Date.now();
     const tick = 10;
     let sent = 0;
+    // open loop with group commit, as a real producer's linger does: records due while a send is
+    // in flight go out together in the next one. (One send per tick instead queues requests behind
+    // each other: a broker handles one request per connection at a time, each waiting for acks=-1.)
+    let pending: Message[] = [];
+    let inFlight: Promise<unknown> | undefined;
+    const flush = (): void => {
+      if (inFlight !== undefined || pending.length === 0) return;
+      const messages = pending;
+      pending = [];
+      inFlight = producer.send({ topic: TOPIC, acks: -1, messages }).finally(() => {
+        inFlight = undefined;
+        flush();
+      });
+    };
     for (let k = 0; Date.now() - start < cfg.latencyS * 1000; k++) {
       const due = Math.floor(((Date.now() - start) / 1000) * cfg.rate);
-      const messages: Message[] = [];
       while (sent < due) {
-        messages.push({ key: `d${sent % cfg.docs}`, value: patch(cfg.records + sent, Date.now()) });
+        pending.push({ key: `d${sent % cfg.docs}`, value: patch(cfg.records + sent, Date.now()) });
         sent++;
       }
-      // open loop: not awaited, so a slow acknowledgement never delays the next records
-      if (messages.length > 0) void producer.send({ topic: TOPIC, acks: -1, messages });
+      flush();
       await sleep(tick);
     }
     while (lat.count < sent * 0.99 && Date.now() - start < (cfg.latencyS + 10) * 1000) await sleep(50);
