@@ -6,11 +6,11 @@
  */
 import * as uWS from 'uWebSockets.js';
 import { KafkaLog, KafkaAuthError, RedisAuthError, RedisLayoutError, RedisConnectionDirectory, RedisPresenceRelay, RedisSnapshotStore, describeRedis, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
-import { Origin, PresenceAggregator, registerOriginHttp, registerPresenceHttp, registerServerApi, RevocationView } from '@replicant/origin';
+import { Ingest, Origin, PresenceAggregator, registerOriginHttp, registerPresenceHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { HistoryBudget, LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
 import { Gateway, OriginClient, RemoteUpstream, registerDocsHttp } from '@replicant/gateway';
-import { ConfigError, kafkaSecurity, redisTarget, redisWaitReplicas, servedPartitions, type Config } from './config.js';
+import { ConfigError, ingestBrokersOf, kafkaSecurity, redisTarget, redisWaitReplicas, servedPartitions, type Config } from './config.js';
 import { registerAdmin, type AdminHooks } from './admin.js';
 import { httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
 import { gatewayOptions } from './gateway-options.js';
@@ -95,6 +95,20 @@ function announce(cfg: Config, port: number, extra: string): void {
   console.log(`replicant ${cfg.mode} ${cfg.nodeId} ready on ${cfg.host}:${port} (${extra})`);
 }
 
+/** INGEST_TOPICS (docs/ingest.md): the origin consumes them into documents; undefined when none */
+export function startIngest(cfg: Config, origin: Origin): Ingest | undefined {
+  if (cfg.ingestTopics.length === 0) return undefined;
+  return Ingest.start({
+    origin,
+    brokers: ingestBrokersOf(cfg),
+    topics: cfg.ingestTopics,
+    maxDocBytes: cfg.maxDocBytes,
+    clientId: `replicant-ingest-${cfg.nodeId}`,
+    // the ingest cluster is reached with the Kafka settings of the role (KAFKA_SSL*, KAFKA_SASL_*)
+    security: kafkaSecurity(cfg),
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 export async function runOrigin(cfg: Config): Promise<void> {
@@ -136,6 +150,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   notFound(app);
   const main = await listen(app, cfg.host, cfg.port);
+  const ingest = startIngest(cfg, origin);
   b.ready = true;
   warnIfOpen(cfg);
   announce(cfg, main.port, `${kafkaWhat(cfg)}, Redis ${describeRedis(redisTarget(cfg))}`);
@@ -145,6 +160,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
     admin?.close();
     directory.close();
     await presence.close();
+    await ingest?.close();
     await origin.close();
   });
 }

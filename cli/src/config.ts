@@ -131,6 +131,40 @@ const secretList = (minLen: number): Parser<string[]> => ({
   },
 });
 
+/** one entry of INGEST_TOPICS: a Kafka topic, how its values read, and the prefix of its doc ids */
+export interface IngestTopicSpec {
+  topic: string;
+  format: 'merge-patch' | 'upsert' | 'debezium';
+  prefix: string;
+}
+
+const INGEST_FORMATS = ['merge-patch', 'upsert', 'debezium'] as const;
+const KAFKA_TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+const DOC_PREFIX = /^(?:[A-Za-z0-9][A-Za-z0-9._:~-]{0,199})?$/;
+
+/** INGEST_TOPICS: comma list of `<topic>=<format>[:<doc prefix>]` (DESIGN.md "Kafka-native") */
+export const ingestTopics: Parser<IngestTopicSpec[]> = {
+  type: 'comma list of <topic>=<merge-patch|upsert|debezium>[:<doc prefix>]',
+  parse(raw, name) {
+    const out: IngestTopicSpec[] = [];
+    for (const item of (raw ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+      const m = /^([^=]+)=([a-z-]+)(?::(.*))?$/.exec(item);
+      if (!m) throw new ConfigError(`${name}: ${JSON.stringify(item)} is not <topic>=<format>[:<doc prefix>]`);
+      const [, topic, format, prefix = ''] = m;
+      if (!KAFKA_TOPIC_NAME.test(topic)) throw new ConfigError(`${name}: ${JSON.stringify(topic)} is not a Kafka topic name ([A-Za-z0-9._-], at most 249)`);
+      if (!(INGEST_FORMATS as readonly string[]).includes(format)) {
+        throw new ConfigError(`${name}: format ${JSON.stringify(format)} of topic ${topic} must be one of ${INGEST_FORMATS.join(', ')}`);
+      }
+      if (!DOC_PREFIX.test(prefix)) {
+        throw new ConfigError(`${name}: doc prefix ${JSON.stringify(prefix)} of topic ${topic} must start a document id ([A-Za-z0-9][A-Za-z0-9._:~-]*, at most 200)`);
+      }
+      if (out.some((t) => t.topic === topic)) throw new ConfigError(`${name}: topic ${topic} is listed twice`);
+      out.push({ topic, format: format as IngestTopicSpec['format'], prefix });
+    }
+    return out;
+  },
+};
+
 /** a raw default: the same for every mode, per mode (a mode not listed has none), or computed */
 type Default = string | Partial<Record<Mode, string>> | ((mode: Mode) => string);
 
@@ -398,6 +432,22 @@ export const SETTINGS = {
   linkBacklog: set({ env: 'LINK_BACKLOG', parser: int(1, 1_000_000), def: '256', roles: ['fanout'], help: 'deltas queued per doc per gateway link before collapsing into a snapshot' }),
   linkWindow: set({ env: 'LINK_WINDOW', parser: int(1, 1_000_000), def: '4096', roles: ['gateway'], help: 'credit window per replica link (data frames)' }),
   hotDocGateways: set({ env: 'HOT_DOC_GATEWAYS', parser: int(1, 1_000_000), def: '8', roles: ['fanout'], help: 'a doc watched by more gateway links than this is hot' }),
+  // ---- Kafka-native ingestion (docs/ingest.md) ----
+  ingestTopics: set({
+    env: 'INGEST_TOPICS',
+    parser: ingestTopics,
+    def: '',
+    roles: ['dev', 'origin'],
+    help: 'Kafka topics whose records become document ops, exactly once (group replicant-ingest): <topic>=<merge-patch|upsert|debezium>[:<doc prefix>], doc id = prefix + record key',
+  }),
+  ingestBrokers: set({
+    env: 'INGEST_BROKERS',
+    parser: list(HOST_PORT, 'host:port'),
+    def: '',
+    defHelp: 'KAFKA_BROKERS',
+    roles: ['dev', 'origin'],
+    help: 'the Kafka cluster INGEST_TOPICS are read from (required with INGEST_TOPICS in dev)',
+  }),
   hotDocSpread: set({ env: 'HOT_DOC_SPREAD', parser: int(1, 1000), def: '3', roles: ['fanout'], help: 'replicas gateways spread a hot doc over' }),
 };
 
@@ -536,6 +586,9 @@ function validate(cfg: Config): void {
     throw new ConfigError(`REPLICA_INDEX must be below REPLICA_COUNT (${cfg.replicaIndex} >= ${cfg.replicaCount})`);
   }
   if (cfg.fanoutPartitions !== undefined) parsePartitionList(cfg.fanoutPartitions, cfg.partitions);
+  if ((cfg.mode === 'dev' || cfg.mode === 'origin') && cfg.ingestTopics.length > 0 && ingestBrokersOf(cfg).length === 0) {
+    throw new ConfigError('INGEST_TOPICS needs INGEST_BROKERS (the Kafka cluster to read them from)');
+  }
   validateSecurity(cfg);
   validateBackends(cfg);
 }
@@ -662,6 +715,11 @@ function validateSecurity(cfg: Config): void {
   };
   const [ok, what] = need[cfg.mode];
   if (!ok) throw new ConfigError(`replicant ${cfg.mode} refuses to start without auth: set ${what} (or AUTH_DISABLED=true to run open)`);
+}
+
+/** the brokers INGEST_TOPICS are read from: INGEST_BROKERS, else KAFKA_BROKERS */
+export function ingestBrokersOf(cfg: Config): string[] {
+  return cfg.ingestBrokers.length > 0 ? cfg.ingestBrokers : cfg.kafkaBrokers;
 }
 
 /** the embedded default unless both distributed backends are configured */

@@ -9,6 +9,7 @@ import { Origin, PresenceAggregator, registerOriginHttp, registerServerApi, Revo
 import { HistoryBudget, Replica } from '@replicant/fanout';
 import { Gateway } from '@replicant/gateway';
 import type { Config } from './config.js';
+import { startIngest } from './cluster.js';
 import { registerAdmin } from './admin.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { listen, listenAdmin, onShutdown } from './server.js';
@@ -84,6 +85,8 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   });
   const main = await listen(app, cfg.host, cfg.port);
   const admin = await listenAdmin(cfg.host, cfg.adminPort, hooks);
+  // INGEST_TOPICS with INGEST_BROKERS: a live view of an existing Kafka topic, in the embedded log
+  const ingest = startIngest(cfg, origin);
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
@@ -93,6 +96,7 @@ export async function startDev(cfg: Config): Promise<DevServer> {
       presence.close();
       main.close();
       admin?.close();
+      await ingest?.close();
       // Origin drains in-flight writes (each already fsynced before its ack) and checkpoints.
       await origin.close();
       await replica.close();

@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { helpText, load, loadConfig, ConfigError, MODES, SETTINGS, flagOf } from '../src/config.js';
+import { helpText, load, loadConfig, ConfigError, MODES, SETTINGS, flagOf, ingestBrokersOf } from '../src/config.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'cli', 'bin', 'replicant.js');
@@ -71,6 +71,13 @@ test('bad values, unknown flags and unknown modes: one line, exit 2', () => {
     [[], cleanEnv(), /usage: replicant <dev\|origin\|fanout\|gateway>/],
     [['gateway'], cleanEnv({ REDIS_URL: 'http://x' }), /REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/],
     [['fanout'], cleanEnv({ KAFKA_BROKERS: 'k:1', REDIS_URL: 'redis://r', REPLICA_INDEX: '3', REPLICA_COUNT: '2' }), /REPLICA_INDEX must be below REPLICA_COUNT/],
+    [['dev'], cleanEnv({ INGEST_TOPICS: 'orders=json', INGEST_BROKERS: 'k:1' }), /INGEST_TOPICS: format "json" of topic orders must be one of merge-patch, upsert, debezium/],
+    [['dev'], cleanEnv({ INGEST_TOPICS: 'orders', INGEST_BROKERS: 'k:1' }), /INGEST_TOPICS: "orders" is not <topic>=<format>\[:<doc prefix>\]/],
+    [['dev'], cleanEnv({ INGEST_TOPICS: 'bad topic!=upsert', INGEST_BROKERS: 'k:1' }), /is not a Kafka topic name/],
+    [['dev'], cleanEnv({ INGEST_TOPICS: 'o=upsert:-x', INGEST_BROKERS: 'k:1' }), /doc prefix "-x" of topic o must start a document id/],
+    [['dev'], cleanEnv({ INGEST_TOPICS: 'o=upsert,o=debezium', INGEST_BROKERS: 'k:1' }), /topic o is listed twice/],
+    [['dev'], cleanEnv({ INGEST_TOPICS: 'o=upsert' }), /INGEST_TOPICS needs INGEST_BROKERS/],
+    [['dev'], cleanEnv({ INGEST_TOPICS: 'o=upsert', INGEST_BROKERS: 'nope' }), /INGEST_BROKERS entries must be host:port/],
   ];
   for (const [args, env, re] of cases) {
     const r = run(args, env);
@@ -94,6 +101,14 @@ test('a flag wins over the env, the env over the default; defaults are per mode'
   assert.equal(loadConfig(['dev'], { REDIS_URL: '' }).redisUrl, undefined);
   assert.deepEqual(load(['--help'], {}), { help: helpText() });
   assert.throws(() => loadConfig(['dev', 'extra']), ConfigError);
+  // INGEST_BROKERS defaults to KAFKA_BROKERS
+  const ing = loadConfig(['origin'], { KAFKA_BROKERS: 'a:1', REDIS_URL: 'redis://r', AUTH_DISABLED: 'true', INGEST_TOPICS: 'cdc.customers=debezium:customers:, events=merge-patch' });
+  assert.deepEqual(ing.ingestTopics, [
+    { topic: 'cdc.customers', format: 'debezium', prefix: 'customers:' },
+    { topic: 'events', format: 'merge-patch', prefix: '' },
+  ]);
+  assert.deepEqual(ingestBrokersOf(ing), ['a:1']);
+  assert.deepEqual(ingestBrokersOf(loadConfig(['dev'], { INGEST_TOPICS: 'e=upsert', INGEST_BROKERS: 'b:2' })), ['b:2']);
 });
 
 test('fresh clone: `npm install` leaves the lock as committed, then `npx replicant` works', { timeout: 600_000 }, (t) => {

@@ -468,3 +468,20 @@ function tmpDirOnce(): string {
   }
   return dirOnce;
 }
+
+test('ingest.topics and ingest.brokers reach INGEST_TOPICS / INGEST_BROKERS of origin (and of the dev pod), and bad entries are refused', () => {
+  const values = writeValues({ ingest: { topics: ['orders=merge-patch:o:', 'dbserver1.inventory.customers=debezium:customers:'], brokers: ['k1:9092', 'k2:9092'] } });
+  const objs = render({ sets: REQUIRED_CLUSTER_SETS, files: [values] });
+  const get = (tier: string, n: string) => containerEnv(objs, tier).find((e) => e.name === n)?.value;
+  assert.equal(get('origin', 'INGEST_TOPICS'), 'orders=merge-patch:o:,dbserver1.inventory.customers=debezium:customers:');
+  assert.equal(get('origin', 'INGEST_BROKERS'), 'k1:9092,k2:9092');
+  assert.equal(get('fanout', 'INGEST_TOPICS'), undefined);
+  assert.equal(get('gateway', 'INGEST_TOPICS'), undefined);
+  const dev = render({ sets: ['mode=dev'], files: [values] });
+  assert.equal(containerEnv(dev, 'dev').find((e) => e.name === 'INGEST_BROKERS')?.value, 'k1:9092,k2:9092');
+  // none configured: no INGEST_* at all
+  assert.equal(containerEnv(render({ sets: REQUIRED_CLUSTER_SETS }), 'origin').find((e) => e.name === 'INGEST_TOPICS'), undefined);
+  const bad = helm(['template', 'r', CHART, ...REQUIRED_CLUSTER_SETS.flatMap((s) => ['--set', s]), '-f', writeValues({ ingest: { topics: ['orders=json'] } })]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /ingest\.topics\.0|ingest\/topics\/0/);
+});

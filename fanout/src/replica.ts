@@ -224,9 +224,10 @@ export class Replica implements Upstream {
     const op = decodeOp(rec.value);
     if (op instanceof Error) return; // not written by origin; origin validates every op it appends
     const seq = rec.offset + 1n;
-    const r = e.state!.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes);
+    const r = e.state!.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes, op.replace);
     if (!r.applied) return;
-    const d = new Delta(e.doc, seq, r.prevSeq, op.patchText, op.patch, op.tsMs);
+    // a replace op (Kafka ingest) travels as the merge patch the fold applied it as
+    const d = r.patch ? new Delta(e.doc, seq, r.prevSeq, JSON.stringify(r.patch), r.patch, op.tsMs) : new Delta(e.doc, seq, r.prevSeq, op.patchText, op.patch, op.tsMs);
     e.ring.push(d);
     this.metrics.deltas.inc();
     if (live) for (const l of e.listeners) l.onDelta(d);

@@ -185,3 +185,18 @@ test('a replica refuses docs of partitions it does not serve', async () => {
   await replica.close();
   await log.close();
 });
+
+test('a replace op (Kafka ingest upsert/Debezium) reaches subscribers as the merge patch from the state it met', async () => {
+  const log = new MemoryLog({ partitions: 1 });
+  const replica = await Replica.start({ log, store: new MemorySnapshotStore() });
+  const a = new Recorder();
+  replica.subscribe('row', a);
+  await write(log, 'row', { id: 1, name: 'Sally', email: 's@x', o: { p: 1, q: 2 } });
+  const r = await log.append('row', encodeOp('{"id":1,"name":"Sal","o":{"q":3}}', '', Date.now(), undefined, undefined, true));
+  await a.until(r.offset + 1n);
+  const last = a.deltas[a.deltas.length - 1];
+  assert.deepEqual(last.patchObj, { name: 'Sal', email: null, o: { p: null, q: 3 } });
+  assert.deepEqual(JSON.parse(last.patch), last.patchObj, 'the text sent is that merge patch, not the record');
+  await replica.close();
+  await log.close();
+});

@@ -206,8 +206,10 @@ export class History {
         if (until !== undefined && seq > until) break scan;
         const op = decodeOp(rec.value);
         if (op instanceof ProtocolError) continue; // the materializer skips it too
-        const r = doc.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes); // the bound the materializer folded it with
-        if (r.applied && seq > base && visit && !visit({ seq, prevSeq: r.prevSeq, patchText: op.patchText, tsMs: op.tsMs })) break scan;
+        const r = doc.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes, op.replace); // the bound the materializer folded it with
+        // a replace op (Kafka ingest) is shown as the merge patch the fold applied it as
+        const patchText = r.applied && r.patch ? JSON.stringify(r.patch) : op.patchText;
+        if (r.applied && seq > base && visit && !visit({ seq, prevSeq: r.prevSeq, patchText, tsMs: op.tsMs })) break scan;
       }
     }
     // Kafka's read skips to the log start silently: a start that moved past the base while the scan

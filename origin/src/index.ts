@@ -5,3 +5,4 @@ export * from './http.js';
 export * from './history.js';
 export * from './server-api.js';
 export * from './presence.js';
+export * from './ingest.js';

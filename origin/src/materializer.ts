@@ -240,7 +240,7 @@ export class Materializer {
         result = INVALID_OP;
         this.rememberSkip(partition, rec.offset, result);
       } else {
-        const r = e.state.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes);
+        const r = e.state.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes, op.replace);
         if (r.applied) {
           this.markDirty(rec.key, e, rec.offset);
           this.metrics.opsApplied.inc({ result: 'applied' });

@@ -68,6 +68,30 @@ export const MAX_MAX_DOC_BYTES = 32 * 1024 * 1024;
 /** a restore whose If-Match-free write met a concurrent write is recomputed this many times before 412 */
 export const RESTORE_ATTEMPTS = 3;
 
+/** one record of a Kafka ingest round (ingest.ts): an op for a document, keyed for exactly-once */
+export interface IngestOp {
+  docId: string;
+  /** canonical JSON text of a merge patch, or with `replace` of the whole new state */
+  patchText: string;
+  /** a sequenced idempotency key (`~<client>.<n>.<base>`) */
+  key: string;
+  replace: boolean;
+}
+
+/**
+ * The fold's verdict on an ingested op: `ok` applied, `duplicate` applied before (a re-delivery),
+ * `doc_too_large` not applied (MAX_DOC_BYTES, or a record the log refuses), `expired` not applied
+ * (past the dedupe horizon), `error` unknown (the view was dropped; the op is in the log).
+ */
+export type IngestOutcome = 'ok' | 'duplicate' | 'doc_too_large' | 'expired' | 'error';
+
+export interface IngestRound {
+  /** resolves once every op is durable (or refused by the log as too large); rejects when an append failed */
+  durable: Promise<void>;
+  /** per op, once applied (after `durable`; ops whose append failed are `error`) */
+  outcomes: Promise<IngestOutcome[]>;
+}
+
 /** how a read is served: `barrier` (linearizable, the default) or `local` (this origin's view as it is) */
 export interface ReadOptions {
   local?: boolean;
@@ -118,7 +142,9 @@ export class Origin {
   private closed = false;
   private closing?: Promise<void>;
   private drained?: () => void;
-  private readonly maxInflightWrites: number;
+  /** ingest rounds waiting for room under maxInflightWrites (writeRoom) */
+  private roomWaiters: { n: number; resolve: () => void }[] = [];
+  readonly maxInflightWrites: number;
   private readonly maxInflightReads: number;
   /** linearizable reads wait here (read-barrier.ts) */
   readonly barrier: ReadBarrier;
@@ -348,7 +374,91 @@ export class Origin {
       this.inflightWrites--;
       this.metrics.inflight.dec();
       if (this.inflightWrites === 0) this.drained?.();
+      if (this.roomWaiters.length > 0) this.wakeRoom();
     }
+  }
+
+  /**
+   * Resolves once `n` more writes fit under maxInflightWrites (at once when they do; when nothing
+   * is in flight any n fits): the Kafka ingest's backpressure (ingest.ts). Waiters are served in
+   * order; close() releases them (the round they start then fails as unavailable).
+   */
+  writeRoom(n: number): Promise<void> {
+    if (this.closed || (this.roomWaiters.length === 0 && this.fits(n))) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push({ n, resolve }));
+  }
+
+  /** true when `n` more writes fit under maxInflightWrites now (and nobody waits before them) */
+  hasWriteRoom(n: number): boolean {
+    return this.roomWaiters.length === 0 && this.fits(n);
+  }
+
+  private fits(n: number): boolean {
+    return this.inflightWrites === 0 || this.inflightWrites + n <= this.maxInflightWrites;
+  }
+
+  private wakeRoom(): void {
+    while (this.roomWaiters.length > 0 && (this.closed || this.fits(this.roomWaiters[0].n))) this.roomWaiters.shift()!.resolve();
+  }
+
+  /**
+   * One round of the Kafka ingest (ingest.ts): appends every op, in order, synchronously (so the
+   * ops of one document land in its partition in this order), counted as writes in flight until
+   * applied. `durable` rejects when an append failed: the log (stream-log.ts; the Kafka appender
+   * also fails what queued behind a failed request) then holds, per document, a prefix of the
+   * round's ops, which is what lets the sequenced keys' high-water mark dedupe the retry exactly.
+   * A record the log refuses as too large (RangeError) is not a failure: its outcome is doc_too_large.
+   */
+  ingest(ops: readonly IngestOp[]): IngestRound {
+    if (this.closed || this.rebuilding) {
+      const e = unavailable(this.closed ? 'origin is shutting down' : 'origin is rebuilding its materialized view');
+      const durable = Promise.reject(e);
+      durable.catch(() => {});
+      return { durable, outcomes: Promise.resolve(ops.map(() => 'error' as const)) };
+    }
+    const n = ops.length;
+    this.inflightWrites += n;
+    this.metrics.inflight.inc(n);
+    const now = Date.now();
+    const maxDocBytes = this.opts.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES;
+    const appends: Promise<AppendResult | 'too_large'>[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const op = ops[i];
+      appends[i] = this.log.append(op.docId, encodeOp(op.patchText, op.key, now, undefined, maxDocBytes, op.replace)).catch((err: unknown) => {
+        if (err instanceof RangeError) return 'too_large' as const;
+        throw err;
+      });
+    }
+    const settled = Promise.allSettled(appends);
+    const durable = settled.then((rs) => {
+      for (const r of rs) if (r.status === 'rejected') throw toOriginError(r.reason);
+    });
+    durable.catch(() => {});
+    const outcomes = settled
+      .then((rs) =>
+        Promise.all(
+          rs.map(async (r): Promise<IngestOutcome> => {
+            if (r.status === 'rejected') return 'error';
+            if (r.value === 'too_large') return 'doc_too_large';
+            try {
+              const seq = await this.applied(r.value.partition, r.value.offset);
+              return seq === r.value.offset + 1n ? 'ok' : 'duplicate';
+            } catch (err) {
+              const code = (err as { code?: unknown }).code;
+              if (code === ErrorCode.DocTooLarge) return 'doc_too_large';
+              if (code === ErrorCode.IdempotencyExpired) return 'expired';
+              return 'error';
+            }
+          }),
+        ),
+      )
+      .finally(() => {
+        this.inflightWrites -= n;
+        this.metrics.inflight.dec(n);
+        if (this.inflightWrites === 0) this.drained?.();
+        if (this.roomWaiters.length > 0) this.wakeRoom();
+      });
+    return { durable, outcomes };
   }
 
   /**
@@ -447,6 +557,7 @@ export class Origin {
     } finally {
       this.inflightWrites--;
       if (this.inflightWrites === 0) this.drained?.();
+      if (this.roomWaiters.length > 0) this.wakeRoom();
     }
   }
 
@@ -472,6 +583,7 @@ export class Origin {
    */
   close(): Promise<void> {
     this.closed = true;
+    this.wakeRoom();
     this.barrier.close();
     // a view being rebuilt is abandoned: the writes waiting for it answer 503
     this.attempt?.abort(new Error('origin is closing'));

@@ -138,3 +138,18 @@ export function diffMergePatch(from: Record<string, unknown>, to: Record<string,
   }
   return out;
 }
+
+/**
+ * A copy of `v` without null object members (recursively; arrays are kept as they are): the state
+ * a merge patch can reach. Kafka ingest (upsert, Debezium rows with NULL columns) stores whole
+ * states, and a merge patch can neither carry nor produce a null member.
+ */
+export function stripNullMembers(v: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const x = v[k];
+    if (x === null) continue;
+    setOwn(out, k, isObject(x) ? stripNullMembers(x) : x);
+  }
+  return out;
+}

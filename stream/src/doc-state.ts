@@ -24,9 +24,13 @@
  * Nothing of it is remembered (neither its key nor a dedupe bit), so a re-send is decided afresh;
  * it is never applied twice because only an applied op is recorded. Records without a bound
  * (written before it existed) are unbounded, as they were when written.
+ * Replace ops (Kafka ingest `upsert` / `debezium`, origin/src/ingest.ts): the op's patch is the
+ * whole new state. The fold turns it into the merge patch from the state it meets to that state
+ * (diffMergePatch), decided here so every reader agrees whatever was written in between, and then
+ * applies it like any op; `ApplyResult.patch` hands that merge patch to readers that forward deltas.
  * Bounds: keyWindow keys and DEDUPE_CLIENTS_PER_DOC records of O(1) size per document.
  */
-import { applyMergePatch, DEDUPE_WINDOW, parseSequencedKey, type JsonObject, type SequencedKey } from '@replicant/protocol';
+import { applyMergePatch, DEDUPE_WINDOW, diffMergePatch, parseSequencedKey, stripNullMembers, type JsonObject, type SequencedKey } from '@replicant/protocol';
 import { jsonSize, mergeSizeDelta } from './doc-size.js';
 
 /** Dedupe record of one sequenced writer: n's decided up to `hwm`, and the doc seq it reached. */
@@ -61,7 +65,8 @@ export const DEDUPE_CLIENTS_PER_DOC = 1024;
 const WINDOW_MASK = (1n << BigInt(DEDUPE_WINDOW)) - 1n;
 
 export type ApplyResult =
-  | { applied: true; prevSeq: bigint }
+  /** `patch`: for a replace op, the merge patch it was applied as (what a delta must carry) */
+  | { applied: true; prevSeq: bigint; patch?: JsonObject }
   /** a duplicate: `seq` is a seq whose state includes the first application */
   | { applied: false; seq: bigint; outcome?: undefined }
   /**
@@ -116,8 +121,16 @@ export class DocState {
    * `maxBytes` is the op's size bound (its record's `max_doc_bytes`; undefined: unbounded). It and
    * `ifSeq` are required parameters so every reader of the log (materializer, replicas, history)
    * must pass the record's values: a reader that forgets the bound folds a different document.
+   * `replace` (the record's flag): `patch` is the whole new state (see the module header).
    */
-  apply(seq: bigint, patch: JsonObject, key: string, ifSeq: bigint | undefined, maxBytes: number | undefined): ApplyResult {
+  apply(seq: bigint, patch: JsonObject, key: string, ifSeq: bigint | undefined, maxBytes: number | undefined, replace?: boolean): ApplyResult {
+    if (replace && seq > this.seq) {
+      // a null member is absent (no merge patch holds one); origin's ingest strips them already
+      const diff = diffMergePatch(this.state, patch) ?? diffMergePatch(this.state, stripNullMembers(patch))!;
+      const r = this.apply(seq, diff as JsonObject, key, ifSeq, maxBytes);
+      if (r.applied) r.patch = diff as JsonObject;
+      return r;
+    }
     const sk = key === '' ? undefined : parseSequencedKey(key);
     if (seq <= this.seq) {
       const known = sk ? this.decidedOf(sk) : undefined;

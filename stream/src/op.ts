@@ -17,17 +17,20 @@ export interface DecodedOp {
   ifSeq?: bigint;
   /** the writer's MAX_DOC_BYTES (absent in records written before the bound: unbounded) */
   maxDocBytes?: number;
+  /** `patch` is the whole new state (Kafka ingest upsert/Debezium): the fold replaces the state with it */
+  replace?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeOp(patchText: string, key: string, tsMs: number, ifSeq?: bigint, maxDocBytes?: number): Uint8Array {
+export function encodeOp(patchText: string, key: string, tsMs: number, ifSeq?: bigint, maxDocBytes?: number, replace?: boolean): Uint8Array {
   return pb.Op.encode({
     patch: utf8Encode(patchText),
     key,
     tsMs: seqToLong(BigInt(tsMs)),
     ...(ifSeq !== undefined ? { ifSeq: seqToLong(ifSeq) } : {}),
     ...(maxDocBytes !== undefined ? { maxDocBytes: seqToLong(BigInt(maxDocBytes)) } : {}),
+    ...(replace ? { replace: true } : {}),
   }).finish();
 }
 
@@ -52,5 +55,6 @@ export function decodeOp(bytes: Uint8Array): DecodedOp | ProtocolError {
   const d: DecodedOp = { patch, patchText, key: op.key, tsMs: Number(longToSeq(op.tsMs)) };
   if (op.ifSeq != null) d.ifSeq = longToSeq(op.ifSeq);
   if (op.maxDocBytes != null) d.maxDocBytes = Number(longToSeq(op.maxDocBytes));
+  if (op.replace) d.replace = true;
   return d;
 }

@@ -91,3 +91,37 @@ test('an append refused after its request timed out, but written by the broker, 
     await log.close();
   }
 });
+
+test('appends queued behind a failed request fail with it: an acknowledged append implies every earlier one of its partition was acknowledged (the Kafka ingest relies on it)', async () => {
+  await kafka.createTopic('behind', { partitions: 1 });
+  const log = await KafkaLog.open({
+    brokers: kafka.bootstraps,
+    topic: 'behind',
+    logLevel: 'nothing',
+    connectTimeoutMs: 500,
+    requestTimeoutMs: 500,
+    retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 200 },
+  });
+  try {
+    await log.append('doc', bytes('first'));
+    await kafka.pause(1);
+    const failed = log.append('doc', bytes('in-flight'));
+    // the request of `failed` is on its way (the send loop starts after one event-loop turn)
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    const behind = log.append('doc', bytes('queued-behind'));
+    const behindSettled = behind.then(
+      () => 'acknowledged',
+      (e: unknown) => (e instanceof LogUnavailableError ? 'rejected' : `failed: ${String(e)}`),
+    );
+    // the broker answers again as soon as the first request has failed: what queued behind it
+    // could now be written, but must not be acknowledged out of order with the failed one
+    await assert.rejects(failed.finally(() => kafka.resume(1)), LogUnavailableError);
+    assert.equal(await behindSettled, 'rejected');
+    const after = await log.append('doc', bytes('after'));
+    assert.ok(after.offset > 0n, 'the log stays usable');
+  } finally {
+    kafka.resume(1);
+    await log.close();
+  }
+});

@@ -168,6 +168,10 @@ computed from the typed values. Called with dict "root" $ "role" "gateway|origin
 {{- if has $role (list "origin" "dev") }}
   {{- $_ := set $e "PARTITIONS" (dict "value" (toString (int $v.kafka.partitions))) }}
 {{- end }}
+{{- if and (has $role (list "origin" "dev")) $v.ingest.topics }}
+  {{- $_ := set $e "INGEST_TOPICS" (dict "value" (join "," $v.ingest.topics)) }}
+  {{- if $v.ingest.brokers }}{{ $_ := set $e "INGEST_BROKERS" (dict "value" (join "," $v.ingest.brokers)) }}{{ end }}
+{{- end }}
 {{- if and (eq $role "origin") (not (kindIs "invalid" $v.kafka.minInsyncReplicas)) }}
   {{- $_ := set $e "KAFKA_MIN_INSYNC_REPLICAS" (dict "value" (toString (int $v.kafka.minInsyncReplicas))) }}
 {{- end }}

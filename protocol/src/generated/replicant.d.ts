@@ -1139,6 +1139,9 @@ export namespace replicant {
 
             /** Op maxDocBytes */
             maxDocBytes?: (Long|null);
+
+            /** Op replace */
+            replace?: (boolean|null);
         }
 
         /** Represents an Op. */
@@ -1164,6 +1167,9 @@ export namespace replicant {
 
             /** Op maxDocBytes. */
             public maxDocBytes?: (Long|null);
+
+            /** Op replace. */
+            public replace?: (boolean|null);
 
             /**
              * Creates a new Op instance using the specified properties.

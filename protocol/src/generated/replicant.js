@@ -2960,6 +2960,7 @@ export const replicant = $root.replicant = (() => {
              * @property {Long|null} [tsMs] Op tsMs
              * @property {Long|null} [ifSeq] Op ifSeq
              * @property {Long|null} [maxDocBytes] Op maxDocBytes
+             * @property {boolean|null} [replace] Op replace
              */
 
             /**
@@ -3017,6 +3018,14 @@ export const replicant = $root.replicant = (() => {
              */
             Op.prototype.maxDocBytes = null;
 
+            /**
+             * Op replace.
+             * @member {boolean|null|undefined} replace
+             * @memberof replicant.v1.Op
+             * @instance
+             */
+            Op.prototype.replace = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
@@ -3029,6 +3038,12 @@ export const replicant = $root.replicant = (() => {
             // Virtual OneOf for proto3 optional field
             Object.defineProperty(Op.prototype, "_maxDocBytes", {
                 get: $util.oneOfGetter($oneOfFields = ["maxDocBytes"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(Op.prototype, "_replace", {
+                get: $util.oneOfGetter($oneOfFields = ["replace"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -3070,6 +3085,8 @@ export const replicant = $root.replicant = (() => {
                     w.uint32(32).uint64(m.ifSeq);
                 if (m.maxDocBytes != null && Object.hasOwnProperty.call(m, "maxDocBytes"))
                     w.uint32(40).uint64(m.maxDocBytes);
+                if (m.replace != null && Object.hasOwnProperty.call(m, "replace"))
+                    w.uint32(48).bool(m.replace);
                 return w;
             };
 
@@ -3125,6 +3142,10 @@ export const replicant = $root.replicant = (() => {
                         }
                     case 5: {
                             m.maxDocBytes = r.uint64();
+                            break;
+                        }
+                    case 6: {
+                            m.replace = r.bool();
                             break;
                         }
                     default:

@@ -14,7 +14,9 @@
  * carries at most `maxRequestBytes` (one record always fits). A failed request (kafkajs has
  * already retried it) rejects each of its appends with `LogUnavailableError`; the broker error,
  * which may name broker addresses, goes to the log and the 'send-error' event only, never into the
- * error's message (that one reaches clients). The log stays usable. Callers may retry: a record that was written although its request
+ * error's message (that one reaches clients); the appends queued behind it for its partition are
+ * rejected with it (an acknowledged append implies every earlier one of its partition was too).
+ * The log stays usable. Callers may retry: a record that was written although its request
  * failed becomes a duplicate, harmless because ops carry idempotency keys and materialization dedups.
  *
  * Unresolved sends (idempotent producer): a failed request may have been written anyway (a slow or
@@ -205,6 +207,18 @@ export class KafkaAppender {
       this.o.events.emit('send-error', partition, message);
       const e = new LogUnavailableError(`append to partition ${partition} failed; retry`, 2);
       for (const r of batch) r.reject(e);
+      // what queued behind the failed request fails with it, so an acknowledged append implies
+      // every earlier append of its partition was acknowledged too (or failed before it was
+      // queued): a caller that issues ops in order (the Kafka ingest) finds a prefix of them in the log
+      const behind = this.parts[partition].queue.splice(0);
+      if (behind.length > 0) {
+        let behindBytes = 0;
+        for (const r of behind) behindBytes += r.size;
+        this.release(behind.length, behindBytes);
+        this.counts.failedAppends += behind.length;
+        this.metrics.appendsFailed.inc(behind.length);
+        for (const r of behind) r.reject(e);
+      }
       return;
     } finally {
       if (producer !== undefined) this.done(producer);
