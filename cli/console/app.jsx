@@ -118,6 +118,8 @@ function Nodes({ nodes, sampleMs }) {
 
 function Inspector({ nodes }) {
   const [doc, setDoc] = useState(new URLSearchParams(location.search).get('doc') || '');
+  // gateways take JWTs, not API keys: with auth on, the live view needs a read token
+  const [token, setToken] = useState(sessionStorage.getItem('replicant-console-token') || '');
   const [target, setTarget] = useState('');
   const [live, setLive] = useState(null);
   const [presence, setPresence] = useState(null);
@@ -132,7 +134,7 @@ function Inspector({ nodes }) {
     setPresence(null);
     import('/console/sdk.js').then(({ connect }) => {
       if (closed) return;
-      client = connect(gateway, { token: getKey() || undefined, protocol: 'json' });
+      client = connect(gateway, { token: sessionStorage.getItem('replicant-console-token') || undefined, protocol: 'json' });
       client.subscribe(target, (d) => setLive({ seq: String(d.seq), state: d.state }));
       client.subscribe(`${target}~presence`, (d) => setPresence(d.state));
     }, (e) => setError(String(e)));
@@ -149,9 +151,11 @@ function Inspector({ nodes }) {
   return (
     <section aria-labelledby="inspector-h">
       <h2 id="inspector-h">Document inspector</h2>
-      <form onSubmit={(e) => { e.preventDefault(); setError(''); setTarget(doc.trim()); }}>
+      <form onSubmit={(e) => { e.preventDefault(); setError(''); sessionStorage.setItem('replicant-console-token', token); setTarget(doc.trim()); }}>
         <label for="doc-id">Document id</label>
         <input id="doc-id" value={doc} onInput={(e) => setDoc(e.currentTarget.value)} />
+        <label for="read-token">Read token (JWT; only when auth is on)</label>
+        <input id="read-token" type="password" autocomplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} />
         <button type="submit">Inspect</button>
       </form>
       {error && <p role="alert" class="error">{error}</p>}
@@ -160,6 +164,8 @@ function Inspector({ nodes }) {
           <div>
             <h3>Live state <small>(seq <span id="live-seq">{live?.seq ?? '…'}</span>, via {gateway || 'no gateway'})</small></h3>
             <pre id="live-state" aria-live="polite">{live ? JSON.stringify(live.state, null, 2) : 'connecting…'}</pre>
+            <h3>At origin <small>(seq {info?.current?.seq ?? '…'}, read every 5 s)</small></h3>
+            <pre id="origin-state">{info?.current?.state ? JSON.stringify(info.current.state, null, 2) : info?.current?.error?.message || '…'}</pre>
             <h3>Presence</h3>
             <pre id="presence">{presence ? JSON.stringify(presence, null, 2) : '{}'}</pre>
           </div>
