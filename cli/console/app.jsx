@@ -244,6 +244,7 @@ function App() {
   const [tab, setTab] = useState(new URLSearchParams(location.search).get('tab') || 'nodes');
   const refresh = useCallback(() => api('/console/api/nodes').then((d) => {
     setData(d);
+    setError(''); // a refused key's message does not outlive the sign-in
     setPhase('in');
   }, (e) => {
     if (e.status === 401 || e.status === 403) {
