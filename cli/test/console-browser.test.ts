@@ -99,8 +99,9 @@ test('console: sign in, nodes, a moving chart, the inspector and disconnect on a
   const took = Date.now() - posted;
   assert.ok(took < 1000, `the inspector showed the new state ${took} ms after the POST`);
   assert.deepEqual(JSON.parse((await page.textContent('#live-state'))!), { title: 'hello console' });
-  // the subscribers table names both gateways (the console's own subscription is on one)
+  // the subscribers table names both gateways; the console's own subscription counts on one (read every 5 s)
   await page.waitForFunction(() => document.querySelectorAll('#subscribers tbody tr').length === 2, undefined, { timeout: 10_000 });
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('#subscribers tbody td')).reduce((s, td) => s + Number(td.textContent), 0) === 1, undefined, { timeout: 12_000 });
   await page.screenshot({ path: `${ARTIFACTS}console-inspector.png`, fullPage: true });
 
   // connections: alice on both gateways; "Disconnect user" closes them all
