@@ -27,7 +27,7 @@
  * --idle <per server>, --repeat <runs per target, medians reported>, --targets <list|all> (default
  * all: replicant,replicant-auth,bare,centrifugo,socketio,ws),
  * --no-fanout, --no-memory, --no-hot, --hot-n, --hot-rates, --hot-duration <s>, --no-stalled,
- * --stalled-n, --stalled-duration <s>, --wait-quiet <s> (default 60: wait for an idle machine
+ * --stalled-n, --stalled-duration <s>, --svg <dir> (SVG charts of the results, svg.ts), --wait-quiet <s> (default 60: wait for an idle machine
  * before each phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js>
  * benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench`.
@@ -41,6 +41,7 @@ import { MAX_SOCKETS_PER_RECEIVER, connectReceivers, receiverCounts, setWindow, 
 import { agent, publish, writeAtRate, writeCounts, type WriteCounts } from './open-loop-writer.js';
 import { TARGETS, parseTargets } from './targets.js';
 import { readArgs } from './args.js';
+import { writeBenchSvgs } from './svg.js';
 import { fmt, fmtInt, hostInfo, log, median, round, sleep, table } from './report.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -79,6 +80,8 @@ export interface BenchConfig {
   stalledPhase: boolean;
   stalledN: number;
   stalledDurationS: number;
+  /** --svg <dir>: write the charts (svg.ts) there */
+  svgDir: string | undefined;
 }
 
 function parseConfig(argv: string[]): BenchConfig {
@@ -108,6 +111,7 @@ function parseConfig(argv: string[]): BenchConfig {
     stalledPhase: !has('--no-stalled'),
     stalledN: num('--stalled-n', quick ? 200 : 1000),
     stalledDurationS: num('--stalled-duration', quick ? 3 : 10),
+    svgDir: val('--svg'),
   };
   if (cfg.hotRates.some((r) => !(r > 0))) throw new Error('--hot-rates must list positive numbers');
   const perProc = Math.max(cfg.n / cfg.receivers, cfg.idlePerServer / cfg.idleReceiversPerServer);
@@ -735,6 +739,7 @@ async function main(): Promise<void> {
     },
   };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
+  if (cfg.svgDir !== undefined) for (const p of writeBenchSvgs(cfg.svgDir, json)) log(`wrote ${p}`);
   const failed =
     fan.some((f) => f.error !== undefined) ||
     mem.some((m) => m.error !== undefined) ||
