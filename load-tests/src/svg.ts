@@ -41,7 +41,7 @@ function panel(x: number, y: number, w: number, title: string, bars: Bar[], unit
 }
 
 /** a document of panels laid out in `cols` columns */
-export function panels(title: string, ps: { title: string; unit: string; bars: Bar[] }[], cols = 2, panelW = 380): string {
+export function panels(title: string, ps: { title: string; unit: string; bars: Bar[] }[], cols = 2, panelW = 430): string {
   const drawn: string[] = [];
   let y = 34;
   let rowMax = 0;
