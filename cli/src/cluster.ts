@@ -128,7 +128,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
   notFound(app);
   const main = await listen(app, cfg.host, cfg.port);
-  const stopAnnouncing = announceNode(cfg, nodes, 'origin', admin?.port, main.port);
+  const stopAnnouncing = await announceNode(cfg, nodes, 'origin', admin?.port, main.port);
   b.ready = true;
   warnIfOpen(cfg);
   announce(cfg, main.port, `${kafkaWhat(cfg)}, Redis ${redactRedisUrl(cfg.redisUrl!)}`);
@@ -207,7 +207,7 @@ export async function runFanout(cfg: Config): Promise<void> {
     updatedAt: Date.now(),
   });
   await registry.register(info());
-  const stopAnnouncing = announceNode(cfg, nodes, 'fanout', admin?.port, undefined);
+  const stopAnnouncing = await announceNode(cfg, nodes, 'fanout', admin?.port, undefined);
   b.ready = true;
   if (cfg.clusterSecret === undefined) console.warn('replicant fanout: WARNING: CLUSTER_SECRET is not set — any client that reaches the link port can read every document it serves');
   announce(cfg, port, `serving partitions ${compact(partitions)} of ${log.partitions}, link address ${address}`);
@@ -302,7 +302,7 @@ export async function runGateway(cfg: Config): Promise<void> {
   };
   const publisher = setInterval(publishConnections, CONNECTIONS_PUBLISH_MS);
   void publishConnections();
-  const stopAnnouncing = announceNode(cfg, nodes, 'gateway', admin?.port, main.port);
+  const stopAnnouncing = await announceNode(cfg, nodes, 'gateway', admin?.port, main.port);
   ready = true;
   warnIfOpen(cfg);
   announce(cfg, main.port, `WebSocket ${isTls(cfg) ? 'wss' : 'ws'}://${cfg.host}:${main.port}/v1/stream, origin ${cfg.originUrl}, ${registry.list().length} replicas`);
@@ -324,10 +324,10 @@ export async function runGateway(cfg: Config): Promise<void> {
 const NODE_ANNOUNCE_MS = 2000;
 
 /**
- * Announces this node (role, admin and public URLs) in the node directory every NODE_ANNOUNCE_MS;
- * the returned stop withdraws it. Addresses use HOST (its machine name when HOST is 0.0.0.0).
+ * Announces this node (role, admin and public URLs) in the node directory now and every
+ * NODE_ANNOUNCE_MS; the returned stop withdraws it. Addresses use HOST (its machine name when HOST is 0.0.0.0).
  */
-function announceNode(cfg: Config, nodes: RedisNodeDirectory, role: NodeInfo['role'], adminPort: number | undefined, publicPort: number | undefined): () => Promise<void> {
+async function announceNode(cfg: Config, nodes: RedisNodeDirectory, role: NodeInfo['role'], adminPort: number | undefined, publicPort: number | undefined): Promise<() => Promise<void>> {
   const host = cfg.host === '0.0.0.0' || cfg.host === '::' ? hostname() : cfg.host;
   const info: NodeInfo = {
     id: cfg.nodeId,
@@ -337,7 +337,7 @@ function announceNode(cfg: Config, nodes: RedisNodeDirectory, role: NodeInfo['ro
   };
   const once = () => nodes.announce(info, NODE_ANNOUNCE_MS * 3).catch(() => {}); // Redis down: the next interval retries
   const timer = setInterval(once, NODE_ANNOUNCE_MS);
-  void once();
+  await once(); // before the ready line: a node that says ready is listed
   return async () => {
     clearInterval(timer);
     await nodes.withdraw(cfg.nodeId).catch(() => {});

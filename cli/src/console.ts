@@ -181,6 +181,8 @@ export class ConsoleSampler {
       if (self && self.id === n.id) {
         stats = await self.stats();
         ready = self.ready();
+      } else if (n.admin === '') {
+        return { ...n, ready: false, error: 'no ADMIN_PORT' };
       } else {
         const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
         const [s, r] = await Promise.all([fetch(`${n.admin}/stats?lag=1`, { signal }), fetch(`${n.admin}/readyz`, { signal })]);

@@ -13,6 +13,8 @@ import { Redis } from 'ioredis';
 import { redisBackoff } from './redis.js';
 
 export const MAX_LISTED_NODES = 1000;
+/** how long an announce waits for the Redis connection before it is tried (and fails until the next) */
+const CONNECT_WAIT_MS = 5000;
 
 export interface NodeInfo {
   id: string;
@@ -39,8 +41,9 @@ export class RedisNodeDirectory {
     this.prefix = `{replicant:nodes:${opts.namespace}}:`;
   }
 
-  /** (re)announces a node for `ttlMs` */
+  /** (re)announces a node for `ttlMs`; waits up to CONNECT_WAIT_MS for the connection first (no offline queue) */
   async announce(info: NodeInfo, ttlMs: number): Promise<void> {
+    if (this.redis.status !== 'ready') await this.connected();
     const now = Date.now();
     await this.redis
       .multi()
@@ -48,6 +51,18 @@ export class RedisNodeDirectory {
       .zadd(`${this.prefix}live`, now + ttlMs, info.id)
       .zremrangebyscore(`${this.prefix}live`, '-inf', now)
       .exec();
+  }
+
+  private connected(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const t = setTimeout(done, CONNECT_WAIT_MS);
+      this.redis.once('ready', done);
+    });
   }
 
   async withdraw(id: string): Promise<void> {
