@@ -253,7 +253,7 @@ export function registerConsole(app: TemplatedApp, opts: ConsoleOptions): Consol
           }
         } catch (err) {
           if (err instanceof AuthError) answerJson(res, x, 401, errorBody(ErrorCode.Unauthorized, err.message));
-          else answerJson(res, x, 503, errorBody('unavailable', 'cannot check the credential now'));
+          else answerJson(res, x, 503, errorBody(ErrorCode.Unavailable, 'cannot check the credential now'));
           return;
         }
         try {
@@ -261,7 +261,7 @@ export function registerConsole(app: TemplatedApp, opts: ConsoleOptions): Consol
           const [status, body] = await handle(q, authorization);
           answerJson(res, x, status, body);
         } catch {
-          answerJson(res, x, 502, errorBody('upstream_unavailable', 'a node did not answer'));
+          answerJson(res, x, 502, errorBody(ErrorCode.Unavailable, 'a node did not answer'));
         }
       })();
     });
