@@ -6,7 +6,7 @@
 // (e.g. AUTH_DISABLED=true, AUTH_JWT_SECRET, CLUSTER_SECRET); children's output is prefixed.
 //
 // Flags: --brokers <1|3> (3), --partitions <n> (8), --port <n> (8080: gateways on n and n+1,
-// origin on n+2; 0 picks free ports). Kafka and Redis always get free ports and temporary data.
+// origin on n+2, the origin's ADMIN_PORT (its console) on n+3; 0 picks free ports). Kafka and Redis always get free ports and temporary data.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -101,13 +101,16 @@ try {
   await kafka.createTopic(TOPIC, { partitions });
   const port = async (offset) => (basePort === 0 ? freePort() : basePort + offset);
   const env = { KAFKA_BROKERS: kafka.bootstraps.join(','), KAFKA_TOPIC: TOPIC, REDIS_URL: redis.url, PARTITIONS: String(partitions) };
-  const originPort = await start('origin', 'origin-1', await port(2), env);
+  // every node has an ADMIN_PORT (the console reads each one's /stats); the origin's serves the console URL printed below
+  const admin = async () => ({ ADMIN_PORT: String(await freePort()) });
+  const consolePort = await port(3);
+  const originPort = await start('origin', 'origin-1', await port(2), { ...env, ADMIN_PORT: String(consolePort) });
   const origin = `http://127.0.0.1:${originPort}`;
-  await Promise.all([1, 2].map((i) => start('fanout', `fanout-${i}`, 0, env)));
-  const gateways = await Promise.all([0, 1].map(async (i) => start('gateway', `gateway-${i + 1}`, await port(i), { ...env, ORIGIN_URL: origin })));
+  await Promise.all([1, 2].map(async (i) => start('fanout', `fanout-${i}`, 0, { ...env, ...(await admin()) })));
+  const gateways = await Promise.all([0, 1].map(async (i) => start('gateway', `gateway-${i + 1}`, await port(i), { ...env, ORIGIN_URL: origin, ...(await admin()) })));
   console.log(
     `cluster ready in ${((Date.now() - t0) / 1000).toFixed(1)} s: gateways ${gateways.map((p) => `ws://127.0.0.1:${p}/v1/stream`).join(' ')} ` +
-      `origin ${origin} kafka ${kafka.bootstraps.join(',')} redis ${redis.url} (Ctrl-C stops it all)`,
+      `origin ${origin} console http://127.0.0.1:${consolePort}/console/ kafka ${kafka.bootstraps.join(',')} redis ${redis.url} (Ctrl-C stops it all)`,
   );
 } catch (err) {
   console.error(`cluster: ${err.message}`);

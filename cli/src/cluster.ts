@@ -4,8 +4,9 @@
  * Backends (Kafka, Redis) that are unreachable at start are retried with backoff while the admin
  * listener answers /readyz with 503, and every retry says which brokers / topic / Redis URL.
  */
+import { hostname } from 'node:os';
 import * as uWS from 'uWebSockets.js';
-import { KafkaLog, KafkaAuthError, RedisAuthError, RedisLayoutError, RedisConnectionDirectory, RedisPresenceRelay, RedisSnapshotStore, describeRedis, MAX_PUBLISHED_PER_GATEWAY } from '@replicant/stream';
+import { KafkaLog, KafkaAuthError, RedisAuthError, RedisLayoutError, RedisConnectionDirectory, RedisNodeDirectory, RedisPresenceRelay, RedisSnapshotStore, describeRedis, MAX_PUBLISHED_PER_GATEWAY, type NodeInfo } from '@replicant/stream';
 import { Ingest, Origin, PresenceAggregator, registerOriginHttp, registerPresenceHttp, registerServerApi, RevocationView } from '@replicant/origin';
 import { Backoff } from '@replicant/protocol';
 import { HistoryBudget, LinkServer, RedisRegistry, Replica } from '@replicant/fanout';
@@ -15,6 +16,7 @@ import { registerAdmin, type AdminHooks } from './admin.js';
 import { httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
 import { gatewayOptions } from './gateway-options.js';
 import { listen, listenAdmin, onShutdown, type Listening } from './server.js';
+import { registerConsole } from './console.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -117,7 +119,14 @@ export async function runOrigin(cfg: Config): Promise<void> {
   const hooks: AdminHooks = {
     ready: () => b.ready && (b.log?.ready ?? false) && (b.store?.ready ?? false) && !(b.origin?.isRebuilding ?? false),
   };
-  const admin = await listenAdmin(cfg.host, cfg.adminPort, hooks);
+  const nodes = new RedisNodeDirectory({ url: cfg.redisUrl!, target: redisTarget(cfg), namespace: cfg.kafkaTopic });
+  const admin = await listenAdmin(cfg.host, cfg.adminPort, hooks, (a) => {
+    const stats = () => ({ node: cfg.nodeId, role: 'origin' });
+    a.get('/stats', (res) => {
+      res.writeHeader('Content-Type', 'application/json').end(JSON.stringify(stats()));
+    });
+    registerConsole(a, { auth: httpAuthenticator(cfg), source: { nodes: () => nodes.list(), self: { id: cfg.nodeId, stats, ready: hooks.ready } } });
+  });
   const log = (b.log = await openKafka(cfg, `replicant-origin-${cfg.nodeId}`, { createTopic: true }));
   const store = (b.store = await openRedisStore(cfg));
   const origin = (b.origin = await Origin.start({
@@ -151,11 +160,13 @@ export async function runOrigin(cfg: Config): Promise<void> {
   notFound(app);
   const main = await listen(app, cfg.host, cfg.port);
   const ingest = startIngest(cfg, origin);
+  const stopAnnouncing = await announceNode(cfg, nodes, 'origin', admin?.port, main.port);
   b.ready = true;
   warnIfOpen(cfg);
   announce(cfg, main.port, `${kafkaWhat(cfg)}, Redis ${describeRedis(redisTarget(cfg))}`);
   onShutdown(async () => {
     b.ready = false;
+    await stopAnnouncing();
     main.close();
     admin?.close();
     directory.close();
@@ -172,11 +183,29 @@ export async function runFanout(cfg: Config): Promise<void> {
   const hooks: AdminHooks = { ready: () => b.ready };
   const adminApp = uWS.App();
   registerAdmin(adminApp, hooks);
-  adminApp.get('/stats', (res) => {
-    res.writeHeader('Content-Type', 'application/json').end(
-      JSON.stringify({ node: cfg.nodeId, replica: b.replica?.stats() ?? null, links: b.links?.stats() ?? [] }),
-    );
+  // ?lag=1 (the console) adds the replica's lag: one end-offset read per served partition
+  const fanoutStats = async (withLag: boolean) => {
+    let lag: number | undefined;
+    if (withLag && b.replica) {
+      lag = 0;
+      for (const v of (await b.replica.lag()).values()) lag += Number(v);
+    }
+    return { node: cfg.nodeId, role: 'fanout', replica: b.replica?.stats() ?? null, links: b.links?.stats() ?? [], ...(lag === undefined ? {} : { lag }) };
+  };
+  adminApp.get('/stats', (res, req) => {
+    const withLag = req.getQuery('lag') === '1';
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    void fanoutStats(withLag)
+      .catch(() => fanoutStats(false))
+      .then((s) => {
+        if (!aborted) res.cork(() => res.writeHeader('Content-Type', 'application/json').end(JSON.stringify(s)));
+      });
   });
+  const nodes = new RedisNodeDirectory({ url: cfg.redisUrl!, target: redisTarget(cfg), namespace: cfg.kafkaTopic });
+  registerConsole(adminApp, { auth: httpAuthenticator(cfg), source: { nodes: () => nodes.list(), self: { id: cfg.nodeId, stats: () => fanoutStats(true), ready: hooks.ready } } });
   notFound(adminApp);
   const admin = cfg.adminPort === 0 ? undefined : await listen(adminApp, cfg.host, cfg.adminPort);
 
@@ -212,11 +241,13 @@ export async function runFanout(cfg: Config): Promise<void> {
     updatedAt: Date.now(),
   });
   await registry.register(info());
+  const stopAnnouncing = await announceNode(cfg, nodes, 'fanout', admin?.port, undefined);
   b.ready = true;
   if (cfg.clusterSecret === undefined) console.warn('replicant fanout: WARNING: CLUSTER_SECRET is not set — any client that reaches the link port can read every document it serves');
   announce(cfg, port, `serving partitions ${compact(partitions)} of ${log.partitions}, link address ${address}`);
   onShutdown(async () => {
     b.ready = false;
+    await stopAnnouncing();
     await registry.deregister(cfg.nodeId).catch(() => {});
     await links.close();
     await replica.close();
@@ -259,11 +290,20 @@ export async function runGateway(cfg: Config): Promise<void> {
   });
   // with an ADMIN_PORT, metrics and /stats stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });
-  const stats = (res: uWS.HttpResponse) => {
-    res.writeHeader('Content-Type', 'application/json').end(
-      JSON.stringify({ node: cfg.nodeId, connections: gateway.connectionCount, docs: gateway.fanout.docCount, upstream: upstream.stats() }),
-    );
+  // ?doc=<id> (the console's inspector) adds that doc's subscribers here
+  const gatewayStats = (doc?: string) => ({
+    node: cfg.nodeId,
+    role: 'gateway',
+    connections: gateway.connectionCount,
+    docs: gateway.fanout.docCount,
+    deliveries: gateway.fanout.deliveries,
+    upstream: upstream.stats(),
+    ...(doc === undefined ? {} : { subscribers: gateway.fanout.subscriberCount(doc) }),
+  });
+  const stats = (res: uWS.HttpResponse, req: uWS.HttpRequest) => {
+    res.writeHeader('Content-Type', 'application/json').end(JSON.stringify(gatewayStats(req.getQuery('doc'))));
   };
+  const nodes = new RedisNodeDirectory({ url: cfg.redisUrl!, target: redisTarget(cfg), namespace: cfg.kafkaTopic });
   if (cfg.adminPort === 0) app.get('/stats', stats);
   notFound(app);
   const main = await listen(app, cfg.host, cfg.port);
@@ -272,6 +312,7 @@ export async function runGateway(cfg: Config): Promise<void> {
     const adminApp = uWS.App();
     registerAdmin(adminApp, hooks);
     adminApp.get('/stats', stats);
+    registerConsole(adminApp, { auth: httpAuthenticator(cfg), source: { nodes: () => nodes.list(), self: { id: cfg.nodeId, stats: (doc) => gatewayStats(doc), ready: hooks.ready } } });
     notFound(adminApp);
     admin = await listen(adminApp, cfg.host, cfg.adminPort);
   }
@@ -295,11 +336,13 @@ export async function runGateway(cfg: Config): Promise<void> {
   };
   const publisher = setInterval(publishConnections, CONNECTIONS_PUBLISH_MS);
   void publishConnections();
+  const stopAnnouncing = await announceNode(cfg, nodes, 'gateway', admin?.port, main.port);
   ready = true;
   warnIfOpen(cfg);
   announce(cfg, main.port, `WebSocket ${isTls(cfg) ? 'wss' : 'ws'}://${cfg.host}:${main.port}/v1/stream, origin ${cfg.originUrl}, ${registry.list().length} replicas`);
   onShutdown(async () => {
     draining = true;
+    await stopAnnouncing();
     await gateway.drain();
     clearInterval(publisher);
     await publishConnections(); // none left: the listing stops naming this gateway's connections
@@ -309,6 +352,31 @@ export async function runGateway(cfg: Config): Promise<void> {
     upstream.close();
     await registry.close();
   });
+}
+
+/** how often a node re-announces itself in the node directory (the console's node list); entries live 3 intervals */
+const NODE_ANNOUNCE_MS = 2000;
+
+/**
+ * Announces this node (role, admin and public URLs) in the node directory now and every
+ * NODE_ANNOUNCE_MS; the returned stop withdraws it. Addresses use HOST (its machine name when HOST is 0.0.0.0).
+ */
+async function announceNode(cfg: Config, nodes: RedisNodeDirectory, role: NodeInfo['role'], adminPort: number | undefined, publicPort: number | undefined): Promise<() => Promise<void>> {
+  const host = cfg.host === '0.0.0.0' || cfg.host === '::' ? hostname() : cfg.host;
+  const info: NodeInfo = {
+    id: cfg.nodeId,
+    role,
+    admin: adminPort === undefined ? '' : `http://${host}:${adminPort}`,
+    ...(publicPort === undefined ? {} : { public: `${isTls(cfg) ? 'https' : 'http'}://${host}:${publicPort}` }),
+  };
+  const once = () => nodes.announce(info, NODE_ANNOUNCE_MS * 3).catch(() => {}); // Redis down: the next interval retries
+  const timer = setInterval(once, NODE_ANNOUNCE_MS);
+  await once(); // before the ready line: a node that says ready is listed
+  return async () => {
+    clearInterval(timer);
+    await nodes.withdraw(cfg.nodeId).catch(() => {});
+    nodes.close();
+  };
 }
 
 /** how often a gateway rewrites its connections in the Redis connection directory */

@@ -11,6 +11,7 @@ import { Gateway } from '@replicant/gateway';
 import type { Config } from './config.js';
 import { startIngest } from './cluster.js';
 import { registerAdmin } from './admin.js';
+import { registerConsole } from './console.js';
 import { DEMO_PAGE } from './demo-page.js';
 import { listen, listenAdmin, onShutdown } from './server.js';
 import { httpAuthenticator, isTls, makeApp, warnIfOpen } from './security.js';
@@ -71,6 +72,25 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   registerServerApi(app, origin, { auth: httpAuthenticator(cfg), revocations, directory: { list: async (q) => gateway.connections.list(q) } });
   gateway.attach(app);
   registerAdmin(app, hooks);
+  // the console on the single port (and on ADMIN_PORT): this process is the whole cluster; the
+  // console reaches origin's routes over HTTP at its own address, known once listening
+  let selfUrl = '';
+  const devStats = (doc?: string) => ({
+    node: cfg.nodeId,
+    role: 'dev',
+    connections: gateway.connectionCount,
+    docs: gateway.fanout.docCount,
+    deliveries: gateway.fanout.deliveries,
+    ...(doc === undefined ? {} : { subscribers: gateway.fanout.subscriberCount(doc) }),
+  });
+  const consoleOpts = {
+    auth: httpAuthenticator(cfg),
+    source: {
+      nodes: async () => [{ id: cfg.nodeId, role: 'dev' as const, admin: selfUrl, public: selfUrl }],
+      self: { id: cfg.nodeId, stats: devStats, ready: hooks.ready },
+    },
+  };
+  registerConsole(app, consoleOpts);
   app.get('/', (res) => {
     res.writeHeader('Content-Type', 'text/html; charset=utf-8').end(DEMO_PAGE);
   });
@@ -84,7 +104,8 @@ export async function startDev(cfg: Config): Promise<DevServer> {
     res.writeStatus('404 Not Found').writeHeader('Content-Type', 'application/json').end('{"error":{"code":"not_found","message":"no such route"}}');
   });
   const main = await listen(app, cfg.host, cfg.port);
-  const admin = await listenAdmin(cfg.host, cfg.adminPort, hooks);
+  selfUrl = `${isTls(cfg) ? 'https' : 'http'}://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${main.port}`;
+  const admin = await listenAdmin(cfg.host, cfg.adminPort, hooks, (a) => registerConsole(a, consoleOpts));
   // INGEST_TOPICS with INGEST_BROKERS: a live view of an existing Kafka topic, in the embedded log
   const ingest = startIngest(cfg, origin);
 

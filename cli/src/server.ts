@@ -23,10 +23,11 @@ export function listen(app: uWS.TemplatedApp, host: string, port: number): Promi
 }
 
 /** starts a separate admin listener when `adminPort` is set */
-export async function listenAdmin(host: string, adminPort: number, hooks: AdminHooks): Promise<Listening | undefined> {
+export async function listenAdmin(host: string, adminPort: number, hooks: AdminHooks, extra?: (app: uWS.TemplatedApp) => void): Promise<Listening | undefined> {
   if (adminPort === 0) return undefined;
   const admin = uWS.App();
   registerAdmin(admin, hooks);
+  extra?.(admin);
   admin.any('/*', (res) => {
     res.writeStatus('404 Not Found').end();
   });

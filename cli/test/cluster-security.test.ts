@@ -116,9 +116,9 @@ test('cluster with auth on: links need CLUSTER_SECRET, writes are signed, scoped
   await cl.next((f) => f.type === 'delta' && f.patch.via === 'gateway');
   cl.close();
 
-  // with ADMIN_PORT set, metrics and stats are on the admin port only, never on the public ports
+  // with ADMIN_PORT set, metrics, stats and the console are on the admin port only, never on the public ports
   for (const n of [c.origin, c.gateways[0]]) {
-    for (const path of ['/metrics', '/stats']) {
+    for (const path of ['/metrics', '/stats', '/console/', '/console/api/nodes']) {
       assert.equal((await fetch(`${n.url}${path}`)).status, 404, `${n.id} ${path} on its public port`);
     }
     assert.equal((await fetch(`${n.url}/healthz`)).status, 200);

@@ -36,7 +36,7 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-test('npm run cluster: ready line with gateway and origin URLs, a write seen through a gateway, Ctrl-C stops all', async () => {
+test('npm run cluster: ready line with gateway, origin and console URLs, the console lists the five nodes, a write seen through a gateway, Ctrl-C stops all', async () => {
   const proc = watch({
     name: 'npm run cluster',
     bin: process.execPath,
@@ -46,8 +46,11 @@ test('npm run cluster: ready line with gateway and origin URLs, a write seen thr
   });
   const out = (): string => proc.output();
   try {
-    const [, gw1, gw2, origin] = await proc.waitFor(/^cluster ready in [\d.]+ s: gateways (ws:\/\/\S+) (ws:\/\/\S+) origin (http:\/\/\S+) /m);
+    const [, gw1, gw2, origin, consoleUrl] = await proc.waitFor(/^cluster ready in [\d.]+ s: gateways (ws:\/\/\S+) (ws:\/\/\S+) origin (http:\/\/\S+) console (http:\/\/\S+) /m);
     assert.notEqual(gw1, gw2);
+    // the console (on the origin's ADMIN_PORT) sees all five nodes, each with an admin port
+    const nodes = (await (await fetch(`${consoleUrl}api/nodes`)).json()).nodes as { id: string; error?: string }[];
+    assert.deepEqual(nodes.map((n) => `${n.id}:${n.error ?? 'ok'}`).sort(), ['fanout-1:ok', 'fanout-2:ok', 'gateway-1:ok', 'gateway-2:ok', 'origin-1:ok']);
     const started = descendants(proc.pid);
     // redis-server, the Kafka JVM, origin, 2 fanouts, 2 gateways
     assert.ok(started.length >= 7, `${started.length} processes: ${started}`);

@@ -198,6 +198,11 @@ export class LocalFanout implements UpstreamListener {
     return this.docs.size;
   }
 
+  /** this gateway's subscribers of `doc` (the console's inspector; one map lookup) */
+  subscriberCount(doc: string): number {
+    return this.docs.get(doc)?.size ?? 0;
+  }
+
   subscribe(ws: Socket, doc: string, lastSeq: bigint | undefined): void {
     let d = this.docs.get(doc);
     if (!d) {

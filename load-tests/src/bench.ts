@@ -43,7 +43,7 @@
  * --no-fanout, --no-memory, --no-hot, --hot-n, --hot-rates, --hot-duration <s>, --no-stalled,
  * --stalled-n, --stalled-duration <s>, --no-messages, --messages-users, --messages-rate,
  * --messages-duration <s>, --no-presence, --presence-members, --presence-watchers, --presence-rate,
- * --presence-track-every, --wait-quiet <s> (default 60: wait for an idle machine
+ * --presence-track-every, --svg <dir> (SVG charts of the results, svg.ts), --wait-quiet <s> (default 60: wait for an idle machine
  * before each phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js>
  * benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench`.
@@ -57,6 +57,7 @@ import { MAX_SOCKETS_PER_RECEIVER, connectReceivers, receiverCounts, setWindow, 
 import { agent, publish, writeAtRate, writeCounts, type WriteCounts } from './open-loop-writer.js';
 import { TARGETS, parseTargets } from './targets.js';
 import { readArgs } from './args.js';
+import { writeBenchSvgs } from './svg.js';
 import { fmt, fmtInt, hostInfo, log, median, round, sleep, table } from './report.js';
 import { PRESENCE_TARGETS, presencePhases, presenceRatio, presenceReport, type PresenceConfig, type PresenceResult } from './bench-presence.js';
 import { MESSAGE_TARGETS, messagesPhases, messagesRatio, messagesReport, type MessagesConfig, type MessagesResult } from './bench-messages.js';
@@ -108,6 +109,8 @@ export interface BenchConfig {
   presenceWatchers: number;
   presenceRate: number;
   presenceTrackEvery: number;
+  /** --svg <dir>: write the charts (svg.ts) there */
+  svgDir: string | undefined;
 }
 
 function parseConfig(argv: string[]): BenchConfig {
@@ -146,6 +149,7 @@ function parseConfig(argv: string[]): BenchConfig {
     presenceWatchers: num('--presence-watchers', quick ? 50 : 1000),
     presenceRate: num('--presence-rate', 100),
     presenceTrackEvery: Math.round(num('--presence-track-every', quick ? 1 : 10)),
+    svgDir: val('--svg'),
   };
   if (cfg.hotRates.some((r) => !(r > 0))) throw new Error('--hot-rates must list positive numbers');
   const perProc = Math.max(cfg.n / cfg.receivers, cfg.idlePerServer / cfg.idleReceiversPerServer);
@@ -837,6 +841,7 @@ async function main(): Promise<void> {
     },
   };
   process.stdout.write(`BENCH_JSON ${JSON.stringify(json)}\n`);
+  if (cfg.svgDir !== undefined) for (const p of writeBenchSvgs(cfg.svgDir, json)) log(`wrote ${p}`);
   const failed =
     fan.some((f) => f.error !== undefined) ||
     mem.some((m) => m.error !== undefined) ||

@@ -11,6 +11,7 @@ export * from './snapshot-store-file.js';
 export * from './snapshot-store-redis.js';
 export * from './redis.js';
 export * from './connection-directory-redis.js';
+export * from './node-directory-redis.js';
 export * from './doc-state.js';
 export * from './doc-size.js';
 export * from './murmur2.js';
