@@ -213,8 +213,32 @@ test('SSE auth in Chromium and over HTTP: 401 and 403 before the stream, ?token=
   assert.deepEqual(await get('?doc=pub:1'), [401, 'unauthorized'], 'no token');
   assert.deepEqual(await get('?doc=pub:1&token=not.a.jwt'), [401, 'unauthorized'], 'a bad token');
   assert.deepEqual(await get('?doc=pub:1', { authorization: `Bearer ${reader}x` }), [401, 'unauthorized'], 'a bad signature');
-  assert.deepEqual(await get(`?doc=pub:1&doc=secret&token=${reader}`), [403, 'forbidden'], 'one doc outside read');
-  assert.deepEqual(await get(`?doc=own:bob&token=${reader}`), [403, 'forbidden'], '{sub} is the token\'s');
+  assert.deepEqual(await get(`?doc=secret&doc=own:bob&token=${reader}`), [403, 'forbidden'], 'no doc inside read ({sub} is the token\'s)');
+  // one doc outside read: the others stream, and that doc gets an `error` event `forbidden` (as over WebSocket)
+  const mixed = await fetch(`${dev.url}/v1/sse?doc=pub:1&doc=secret&token=${reader}`, { headers: { accept: 'text/event-stream' } });
+  assert.equal(mixed.status, 200);
+  const frames: { type: string; doc?: string; code?: string }[] = [];
+  const rd = mixed.body!.getReader();
+  let text = '';
+  while (!(frames.some((f) => f.type === 'snapshot') && frames.some((f) => f.type === 'error'))) {
+    const { value, done } = await rd.read();
+    if (done) break;
+    text += Buffer.from(value).toString('utf8');
+    let end: number;
+    while ((end = text.indexOf('\n\n')) >= 0) {
+      const data = text.slice(0, end).split('\n').find((l) => l.startsWith('data: '));
+      text = text.slice(end + 2);
+      if (data !== undefined) frames.push(JSON.parse(data.slice(6)));
+    }
+  }
+  await rd.cancel();
+  assert.deepEqual(
+    frames
+      .filter((f) => f.type === 'snapshot' || f.type === 'error')
+      .map((f) => `${f.type} ${f.doc} ${f.code ?? ''}`)
+      .sort(),
+    ['error secret forbidden', 'snapshot pub:1 '],
+  );
   assert.deepEqual(await get(`?doc=pub:1&doc=own:ann`, { authorization: `Bearer ${reader}` }), [200, undefined], 'Bearer');
   const many = Array.from({ length: 101 }, (_, i) => `doc=pub:${i}`).join('&');
   assert.deepEqual(await get(`?${many}&token=${reader}`), [400, 'too_many_subscriptions']);

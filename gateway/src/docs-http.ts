@@ -23,7 +23,7 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { AuthError, isClusterAuth, signClusterRequest, type HttpAuthenticator, type Principal } from '@replicant/auth';
-import { answerJson, errorBody, ErrorCode, isValidDocId, readBody } from '@replicant/protocol';
+import { answerJson, answerPreflight, errorBody, ErrorCode, isValidDocId, readBody } from '@replicant/protocol';
 
 export interface DocsHttpOptions {
   /** origin's base URL, e.g. http://origin:8081 (never shown to clients) */
@@ -114,11 +114,11 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
       const ra = out.headers.get('retry-after');
       retryAfterSec = ra === null ? null : Number(ra) || 1;
     } catch {
-      return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'origin unreachable; retry later'), { retryAfterSec: 1 });
+      return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'origin unreachable; retry later'), { retryAfterSec: 1, cors: true });
     }
     // origin refused the cluster's own signature (a secret being rolled): not the client's fault
-    if (status === 401 && opts.clusterSecret) return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'origin refused the cluster signature; retry later'), { retryAfterSec: 1 });
-    answerJson(res, r, status, text, { etag, retryAfterSec });
+    if (status === 401 && opts.clusterSecret) return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'origin refused the cluster signature; retry later'), { retryAfterSec: 1, cors: true });
+    answerJson(res, r, status, text, { etag, retryAfterSec, cors: true });
   };
 
   /** the shared front half: doc id, auth, inflight bound; then `go` with the request's parts */
@@ -146,15 +146,15 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     } catch {
       docId = undefined;
     }
-    if (docId === undefined || !isValidDocId(docId)) return answerJson(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'), { close: hasBody });
+    if (docId === undefined || !isValidDocId(docId)) return answerJson(res, r, 400, errorBody(ErrorCode.BadDocId, 'invalid document id'), { close: hasBody, cors: true });
     if (authRequired && authorization === '') {
-      return answerJson(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'), { close: hasBody });
+      return answerJson(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'), { close: hasBody, cors: true });
     }
     if (isPost && contentLength !== '' && !(Number(contentLength) <= maxBody)) {
-      return answerJson(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true });
+      return answerJson(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true, cors: true });
     }
     if (inflight >= maxInflight) {
-      return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'too many requests in flight at this gateway'), { retryAfterSec: 1, close: hasBody });
+      return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'too many requests in flight at this gateway'), { retryAfterSec: 1, close: hasBody, cors: true });
     }
     inflight++;
     held = true;
@@ -162,22 +162,26 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     const allowed = check(authorization, docId, access);
     const run = (body: Buffer | undefined) =>
       void allowed
-        .then((denied) => (denied ? answerJson(res, r, denied[0], denied[1], { retryAfterSec: denied[0] === 503 ? 1 : undefined }) : forward(res, r, isPost ? 'POST' : 'GET', target, h, body)))
-        .catch(() => answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'retry later'), { retryAfterSec: 1 }))
+        .then((denied) => (denied ? answerJson(res, r, denied[0], denied[1], { retryAfterSec: denied[0] === 503 ? 1 : undefined, cors: true }) : forward(res, r, isPost ? 'POST' : 'GET', target, h, body)))
+        .catch(() => answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'retry later'), { retryAfterSec: 1, cors: true }))
         .finally(release);
     if (!isPost) return run(undefined);
     readBody(res, r, contentLength, { maxBytes: maxBody }, run, () => {
       release();
-      answerJson(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true });
+      answerJson(res, r, 413, errorBody(ErrorCode.PayloadTooLarge, `body larger than ${maxBody} bytes`), { close: true, cors: true });
     });
   };
 
+  // CORS: a page of another origin (the SDK's SSE + HTTP transport) may call these with its token
+  app.options('/v1/docs/:docId', (res) => answerPreflight(res, 'GET, POST'));
+  app.options('/v1/docs/:docId/history', (res) => answerPreflight(res, 'GET'));
+  app.options('/v1/docs/:docId/restore', (res) => answerPreflight(res, 'POST'));
   app.post('/v1/docs/:docId', route('write', ''));
   app.post('/v1/docs/:docId/restore', route('write', '/restore'));
   app.get('/v1/docs/:docId', route('read', ''));
   app.get('/v1/docs/:docId/history', route('read', '/history'));
   const notAllowed = (allow: string) => (res: HttpResponse) =>
-    answerJson(res, { done: false }, 405, errorBody(ErrorCode.MethodNotAllowed, `use ${allow}`), { allow, close: true });
+    answerJson(res, { done: false }, 405, errorBody(ErrorCode.MethodNotAllowed, `use ${allow}`), { allow, close: true, cors: true });
   app.any('/v1/docs/:docId', notAllowed('GET, POST'));
   app.any('/v1/docs/:docId/history', notAllowed('GET'));
   app.any('/v1/docs/:docId/restore', notAllowed('POST'));

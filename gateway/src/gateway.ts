@@ -20,6 +20,9 @@ import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t } fro
 import type { Counter, Histogram } from 'prom-client';
 import { LATENCY_BUCKETS, defineMetrics } from '@replicant/stream';
 import {
+  answerJson,
+  answerPreflight,
+  errorBody,
   CloseCode,
   decodeClientBinary,
   decodeClientJson,
@@ -338,6 +341,8 @@ export class Gateway {
       close: (ws) => this.onClose(ws),
     });
     app.get(SSE_PATH, (res, req) => this.sseRequest(res, req));
+    // CORS preflight: fetch-based readers (the SDK) send Authorization and Last-Event-ID
+    app.options(SSE_PATH, (res) => answerPreflight(res, 'GET'));
     app.any(SSE_PATH, (res) => httpError(res, '405 Method Not Allowed', ErrorCode.MethodNotAllowed, 'use GET', undefined, 'GET'));
   }
 
@@ -490,17 +495,21 @@ export class Gateway {
     if (token === undefined || token === '') {
       return httpError(res, '401 Unauthorized', ErrorCode.Unauthorized, 'missing token: Authorization: Bearer <token> or ?token=');
     }
-    this.auth.verify(token).then(
+    // as for a WebSocket: the revocation list must be known (control base) before a token is taken
+    this.auth.verify(token).then(this.control.ready ? undefined : (p) => this.afterControlBase(p)).then(
       (p) => {
         if (r.aborted) return;
         if (this.connections.isRevoked(p)) return httpError(res, '401 Unauthorized', REVOKED_ERROR.code, REVOKED_ERROR.message);
-        const denied = docs.find((d) => !p.read.allows(d));
-        if (denied !== undefined) return httpError(res, '403 Forbidden', ErrorCode.Forbidden, `doc ${denied} is outside this token's read scope`);
+        // a stream no doc of which may be read is refused; otherwise each doc outside the read
+        // scope gets its own `error` event `forbidden` (as over WebSocket) and the others stream
+        if (!docs.some((d) => p.read.allows(d))) return httpError(res, '403 Forbidden', ErrorCode.Forbidden, "no doc of this stream is inside this token's read scope");
         if (this.draining) return httpError(res, '503 Service Unavailable', ErrorCode.Unavailable, 'gateway is draining; reconnect', this.admission.retryAfterSec());
         this.sseOpen(res, docs, resumed, p, r);
       },
-      (err: AuthError) => {
-        if (!r.aborted) httpError(res, '401 Unauthorized', err.code ?? ErrorCode.Unauthorized, err.message);
+      (err: AuthError | Error) => {
+        if (r.aborted) return;
+        if (err === CONTROL_BASE_LATE) return httpError(res, '503 Service Unavailable', ErrorCode.Unavailable, 'gateway is starting; retry later', 1);
+        httpError(res, '401 Unauthorized', (err as AuthError).code ?? ErrorCode.Unauthorized, err.message);
       },
     );
   }
@@ -530,11 +539,17 @@ export class Gateway {
     this.armSseTimer();
     this.setPrincipal(sock, p); // expiry, the connection index, `welcome` (the first event)
     if (s.closed) return;
-    const subs = (s.subs = new Set(docs));
-    let i = 0;
-    for (const doc of subs) {
+    const subs = (s.subs = new Set<string>());
+    for (let i = 0; i < docs.length; i++) {
       if (s.closed) return;
-      this.fanout.subscribe(sock, doc, resumed?.[i++]);
+      const doc = docs[i];
+      if (subs.has(doc)) continue;
+      if (!p.read.allows(doc)) {
+        this.sendFrame(sock, { type: 'error', code: ErrorCode.Forbidden, message: "doc is outside this token's read scope", doc });
+        continue;
+      }
+      subs.add(doc);
+      this.fanout.subscribe(sock, doc, resumed?.[i]);
     }
   }
 
@@ -993,12 +1008,7 @@ export class Gateway {
 /** outstanding credit a connection may hold (window plus granted, minus sent) */
 const MAX_CREDIT = 2 ** 31 - 1;
 
+/** a refused upgrade or SSE request: readable cross-origin (the credential is a token, never a cookie) */
 function httpError(res: HttpResponse, status: string, code: string, message: string, retryAfterSec?: number, allow?: string): void {
-  res.cork(() => {
-    res.writeStatus(status).writeHeader('Content-Type', 'application/json').writeHeader('Access-Control-Allow-Origin', '*');
-    if (retryAfterSec !== undefined) res.writeHeader('Retry-After', String(retryAfterSec));
-    if (allow !== undefined) res.writeHeader('Allow', allow);
-    if (status.startsWith('401')) res.writeHeader('WWW-Authenticate', 'Bearer');
-    res.end(JSON.stringify({ error: { code, message } }));
-  });
+  answerJson(res, { done: false }, Number.parseInt(status, 10), errorBody(code, message), { retryAfterSec, allow, cors: true });
 }

@@ -66,7 +66,7 @@ async function setup(t: { after(fn: () => Promise<void>): void }, authTimeoutMs 
     ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
     return { ws, frames, closed: once(ws, 'close') as Promise<[number, Buffer]> };
   };
-  return { upstream, gateway, open };
+  return { upstream, gateway, open, port };
 }
 
 test('before the control base a verified token waits: a revoked one is refused at connect, a fresh one welcomed', { timeout: 15_000 }, async (t) => {
@@ -99,4 +99,16 @@ test('no control base within authTimeoutMs: unavailable and close 4013 (the clie
     c.frames.map((f) => f.code),
     ['unavailable'],
   );
+});
+
+test('SSE too: a revoked token waiting for the control base is refused 401 before the stream', { timeout: 15_000 }, async (t) => {
+  const { upstream, port } = await setup(t);
+  const answer = fetch(`http://127.0.0.1:${port}/v1/sse?doc=d&token=${token('alice', nowSec() - 100)}`, { headers: { accept: 'text/event-stream' } });
+  // nothing is answered while the list is unknown (without the wait: 200 and a stream, at once)
+  const early = await Promise.race([answer.then((r) => r.status), new Promise((r) => setTimeout(r, 500, 'none'))]);
+  assert.equal(early, 'none', 'no answer before the control base');
+  upstream.release();
+  const res = await answer;
+  assert.equal(res.status, 401);
+  assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'unauthorized');
 });

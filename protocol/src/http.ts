@@ -17,6 +17,7 @@
 /** Status lines for the statuses our routes answer with; others get a generic reason phrase. */
 const STATUS_LINES: Record<number, string> = {
   200: '200 OK',
+  204: '204 No Content',
   400: '400 Bad Request',
   401: '401 Unauthorized',
   403: '403 Forbidden',
@@ -65,6 +66,28 @@ export interface JsonAnswerHeaders {
   allow?: string;
   /** close the connection after the answer (a body may still be coming) */
   close?: boolean;
+  /** readable by a page of any origin (CORS): for routes whose credential is a bearer token, never a cookie */
+  cors?: boolean;
+}
+
+/** headers a cross-origin client of our public routes sends (CORS preflight) */
+const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Idempotency-Key, If-Match, Last-Event-ID';
+/** headers such a client may read */
+const CORS_EXPOSE_HEADERS = 'ETag, Retry-After';
+
+/**
+ * Answers a CORS preflight (OPTIONS) for routes that take a bearer token: any origin may send the
+ * headers our clients send; no cookies are involved, so `*` grants nothing a token does not.
+ */
+export function answerPreflight(res: HttpAnswerSink, methods: string): void {
+  res.cork(() => {
+    res.writeStatus('204 No Content');
+    res.writeHeader('Access-Control-Allow-Origin', '*');
+    res.writeHeader('Access-Control-Allow-Methods', methods);
+    res.writeHeader('Access-Control-Allow-Headers', CORS_ALLOW_HEADERS);
+    res.writeHeader('Access-Control-Max-Age', '600');
+    res.end();
+  });
 }
 
 /**
@@ -81,6 +104,10 @@ export function answerJson(res: HttpAnswerSink, x: HttpExchange, status: number,
     if (h?.retryAfterSec !== undefined && h.retryAfterSec !== null) res.writeHeader('Retry-After', String(Math.max(1, Math.ceil(h.retryAfterSec))));
     if (h?.allow !== undefined) res.writeHeader('Allow', h.allow);
     if (status === 401) res.writeHeader('WWW-Authenticate', 'Bearer');
+    if (h?.cors) {
+      res.writeHeader('Access-Control-Allow-Origin', '*');
+      res.writeHeader('Access-Control-Expose-Headers', CORS_EXPOSE_HEADERS);
+    }
     res.end(body, h?.close ?? false);
   });
 }
