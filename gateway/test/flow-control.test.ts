@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
-import { applyMergePatch } from '@replicant/protocol';
 import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
 import { Origin } from '@replicant/origin';
 import { Delta, Replica, type Upstream, type UpstreamListener } from '@replicant/fanout';
 import { Gateway, type GatewayOptions } from '../src/gateway.js';
+import { foldFrames } from './fold-frames.js';
 
 async function listen(gateway: Gateway): Promise<{ app: uWS.TemplatedApp; port: number }> {
   const app = uWS.App();
@@ -24,23 +24,6 @@ async function listen(gateway: Gateway): Promise<{ app: uWS.TemplatedApp; port: 
   return { app, port };
 }
 
-/** folds snapshot/delta frames of one doc, asserting that every delta chains on the seq held */
-function fold(frames: any[]): { seq: string; state: any } {
-  let seq: string | undefined;
-  let state: any;
-  for (const f of frames) {
-    if (f.type === 'snapshot') {
-      if (seq !== undefined) assert.ok(BigInt(f.seq) >= BigInt(seq), `snapshot at ${f.seq} went back from ${seq}`);
-      seq = f.seq;
-      state = f.state;
-    } else {
-      assert.equal(f.prevSeq, seq, `delta ${f.prevSeq}->${f.seq} does not chain on ${seq}`);
-      seq = f.seq;
-      state = applyMergePatch(state, f.patch);
-    }
-  }
-  return { seq: seq!, state };
-}
 
 class Client {
   readonly frames: any[] = [];
@@ -76,7 +59,7 @@ class Client {
   }
   /** folds the data frames, asserting that every delta chains on the seq held */
   fold(): { seq: string; state: any } {
-    return fold(this.data());
+    return foldFrames(this.data());
   }
   pause(): void {
     (this.ws as any)._socket.pause();
@@ -205,7 +188,7 @@ test('a reader that stops during 2,000 writes of 2 KiB (to each of its 3 docs) s
   DOCS.forEach((doc, k) => {
  const mine = c.data().filter((x) => x.doc === doc);
     assert.ok(mine.length < 2001, `${doc}: ${mine.length} frames for 2,000 writes: the backlog collapsed`);
-    assert.deepEqual(fold(mine), { seq: String(fins[k].seq), state: fins[k].state }, `${doc} converged to GET with no gap`);
+    assert.deepEqual(foldFrames(mine), { seq: String(fins[k].seq), state: fins[k].state }, `${doc} converged to GET with no gap`);
   });
   c.ws.close();
 });

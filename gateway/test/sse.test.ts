@@ -7,12 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as uWS from 'uWebSockets.js';
-import { applyMergePatch } from '@replicant/protocol';
 import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
 import { Origin } from '@replicant/origin';
 import { Replica } from '@replicant/fanout';
 import { Gateway, type GatewayOptions } from '../src/gateway.js';
 import { SseReader } from './sse-client.js';
+import { foldFrames } from './fold-frames.js';
 
 async function setup(opts: Partial<GatewayOptions> = {}) {
   const log = new MemoryLog({ partitions: 2 });
@@ -42,23 +42,6 @@ async function setup(opts: Partial<GatewayOptions> = {}) {
   };
 }
 
-/** folds snapshot/delta frames of one doc, asserting that every delta chains on the seq held */
-function fold(frames: any[]): { seq: string; state: any } {
-  let seq: string | undefined;
-  let state: any;
-  for (const f of frames) {
-    if (f.type === 'snapshot') {
-      if (seq !== undefined) assert.ok(BigInt(f.seq) > BigInt(seq), `snapshot at ${f.seq} after ${seq}: back or duplicate`);
-      seq = f.seq;
-      state = f.state;
-    } else {
-      assert.equal(f.prevSeq, seq, `delta ${f.prevSeq}->${f.seq} does not chain on ${seq}`);
-      seq = f.seq;
-      state = applyMergePatch(state, f.patch);
-    }
-  }
-  return { seq: seq!, state };
-}
 
 const waitFor = async (pred: () => boolean, what: string, ms = 20_000) => {
   const t0 = Date.now();
@@ -102,7 +85,7 @@ test('SSE: welcome first, a snapshot per doc, then deltas; each data event carri
   assert.ok(r2.data().every((f) => f.type === 'delta'), 'resumed with deltas, no snapshot');
   for (const [doc, fin] of [['a', finA], ['b', finB]] as const) {
     const all = [...r.data(), ...r2.data()].filter((f) => f.doc === doc);
-    assert.deepEqual(fold(all), { seq: String(fin.seq), state: fin.state }, `${doc}: no gap, no duplicate`);
+    assert.deepEqual(foldFrames(all, { noRepeat: true }), { seq: String(fin.seq), state: fin.state }, `${doc}: no gap, no duplicate`);
   }
 });
 
@@ -182,7 +165,7 @@ test('SSE: a reader that stops reading during 2,000 writes of 2 KiB to each of i
   DOCS.forEach((doc, k) => {
     const mine = r.data().filter((x) => x.doc === doc);
     assert.ok(mine.length < 2001, `${doc}: ${mine.length} frames for 2,000 writes: the backlog collapsed`);
-    assert.deepEqual(fold(mine), { seq: String(fins[k].seq), state: fins[k].state }, `${doc} converged with no gap`);
+    assert.deepEqual(foldFrames(mine, { noRepeat: true }), { seq: String(fins[k].seq), state: fins[k].state }, `${doc} converged with no gap`);
   });
   // quiet for 12 s after the drain, the stream is still served (uWS's 10 s timer was cleared)
   await new Promise((res) => setTimeout(res, 12_000));
