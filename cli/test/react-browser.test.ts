@@ -9,27 +9,28 @@ import { createElement as h } from 'react';
 import { renderToString } from 'react-dom/server';
 import { build } from 'esbuild';
 import { ReplicantProvider } from '@replicant/react';
+import { connect } from '@replicant/sdk';
 import { launchChromium } from './chromium.js';
 import { getDoc, post, startDevProcess, tempDir } from './harness.js';
 import { startStatic } from './static-server.js';
 
 // sdk-react's compiled test component and sources; bundled with React for the browser
 const SDK_REACT_DIST_TEST = new URL('../../../sdk-react/dist/test/', import.meta.url).pathname;
-const { Counter } = (await import(new URL('counter.js', `file://${SDK_REACT_DIST_TEST}`).href)) as typeof import('../../sdk-react/test/counter.js');
+const { Counter, Who } = (await import(new URL('counter.js', `file://${SDK_REACT_DIST_TEST}`).href)) as typeof import('../../sdk-react/test/counter.js');
 
 const APP = `
 import { createElement as h } from 'react';
 import { hydrateRoot } from 'react-dom/client';
 import { connect } from '@replicant/sdk';
 import { ReplicantProvider } from '../src/index.js';
-import { Counter } from './counter.js';
+import { Counter, Who } from './counter.js';
 const q = new URLSearchParams(location.search);
 const client = connect(q.get('gw'), { protocol: 'json' });
 window.client = client;
-hydrateRoot(document.getElementById('root'), h(ReplicantProvider, { client }, h(Counter, { doc: q.get('doc') })));
+hydrateRoot(document.getElementById('root'), h(ReplicantProvider, { client }, h('div', null, h(Counter, { doc: q.get('doc') }), h(Who, { doc: q.get('doc') }))));
 `;
 
-test('useDoc in Chromium: hydrates server-rendered markup, renders live state, re-renders on deltas', async (t) => {
+test('useDoc and usePresence in Chromium: hydrates server-rendered markup, renders live state, re-renders on deltas and presence changes', async (t) => {
   const tmp = tempDir();
   const dev = await startDevProcess({ dataDir: tmp.dir });
   const bundle = await build({
@@ -44,7 +45,7 @@ test('useDoc in Chromium: hydrates server-rendered markup, renders live state, r
     logLevel: 'warning',
   });
   const doc = 'react-doc';
-  const ssr = renderToString(h(ReplicantProvider, { client: null }, h(Counter, { doc })));
+  const ssr = renderToString(h(ReplicantProvider, { client: null }, h('div', null, h(Counter, { doc }), h(Who, { doc }))));
   const web = await startStatic({
     '/react.html': ['text/html', `<!doctype html><meta charset="utf-8"><title>react</title><div id="root">${ssr}</div><script type="module" src="/app.js"></script>`],
     '/app.js': ['text/javascript', Buffer.from(bundle.outputFiles[0].contents)],
@@ -82,5 +83,21 @@ test('useDoc in Chromium: hydrates server-rendered markup, renders live state, r
   const fin = await getDoc(dev.url, doc);
   assert.equal(fin.state.count, 8);
   await page.waitForFunction((seq) => document.getElementById('seq')!.textContent === seq, fin.seq);
+
+  // usePresence: two clients join the doc's presence with their names; one leaves
+  assert.equal(await page.textContent('#who-connections'), '0');
+  const ann = connect(dev.wsUrl, { protocol: 'json' });
+  const bob = connect(dev.wsUrl, { protocol: 'json' });
+  t.after(async () => {
+    await ann.close();
+    await bob.close();
+  });
+  ann.subscribe(doc, () => {}, { presence: { info: { name: 'Ann' } } });
+  bob.subscribe(doc, () => {}, { presence: { info: { name: 'Bob' } } });
+  await page.waitForFunction(() => document.getElementById('who-connections')!.textContent === '2');
+  assert.equal(await page.textContent('#who-names'), 'Ann,Bob');
+  await bob.close();
+  await page.waitForFunction(() => document.getElementById('who-names')!.textContent === 'Ann');
+  assert.equal(await page.textContent('#who-connections'), '1');
   assert.deepEqual(errors, [], 'no page errors, no hydration mismatch');
 });

@@ -1,9 +1,9 @@
 /**
- * The test component, shared by the SSR test and the Chromium test (cli/test/react-browser): a
- * counter and a title over one live document, written with createElement.
+ * The test components, shared by the SSR test and the Chromium test (cli/test/react-browser): a
+ * counter and a title over one live document, and who is in its presence, written with createElement.
  */
 import { createElement as h, type ReactNode } from 'react';
-import { useDoc } from '../src/index.js';
+import { useDoc, usePresence } from '../src/index.js';
 
 export function Counter(props: { doc: string }): ReactNode {
   const { state, seq, pending, status, publish } = useDoc(props.doc);
@@ -17,5 +17,16 @@ export function Counter(props: { doc: string }): ReactNode {
     h('span', { id: 'pending' }, String(pending)),
     h('span', { id: 'status' }, status),
     h('button', { id: 'inc', onClick: () => void publish({ count: count + 1 }).catch(() => {}) }, '+'),
+  );
+}
+
+/** the doc's presence: member connections and listed users */
+export function Who(props: { doc: string }): ReactNode {
+  const { connections, users } = usePresence(props.doc);
+  return h(
+    'div',
+    { id: 'who' },
+    h('span', { id: 'who-connections' }, String(connections)),
+    h('span', { id: 'who-names' }, Object.values(users).map((u) => String(u.info?.name ?? '')).sort().join(',')),
   );
 }
