@@ -36,10 +36,13 @@ import {
   SUBPROTOCOL_BINARY,
   SUBPROTOCOL_JSON,
   type ClientFrame,
+  type JsonObject,
   type ServerFrame,
+  type View,
+  type ViewRules,
 } from '@replicant/protocol';
 import { DEFAULT_HISTORY_BUDGET_BYTES, DEFAULT_HISTORY_BYTES, HistoryBudget, type Upstream, type UpstreamListener } from '@replicant/fanout';
-import { AuthError, FULL_ACCESS, TokenVerifier, type AuthConfig, type Principal } from '@replicant/auth';
+import { AuthError, FULL_ACCESS, TokenVerifier, viewerOf, type AuthConfig, type Principal } from '@replicant/auth';
 import { newBucket, takeToken } from './publish-rate.js';
 import { blocksLane, MAX_BLOCKED_DOCS, PublishLanes, type QueuedPublish } from './publish-order.js';
 import { Admission } from './admission.js';
@@ -101,7 +104,17 @@ export interface GatewayOptions {
   ssePingMs?: number;
   /** presence (presence.ts): where members are reported; absent = `presence: true` is refused */
   presence?: { sink: PresenceSink; intervalMs?: number; ttlMs?: number };
+  /**
+   * VIEWS_FILE (protocol views.ts): a publish touching a member its writer cannot see is
+   * `forbidden`. Live projection is not built yet, so a subscription (WebSocket or SSE) to a doc
+   * with views by a reader whose view is not the whole doc is refused `forbidden`: fail closed,
+   * never a private member on the wire. Full access (auth off) subscribes as before.
+   */
+  views?: ViewRules;
 }
+
+/** the client-visible refusal of a live subscription to a doc with per-user views (see GatewayOptions.views) */
+export const VIEWS_LIVE_REFUSED = 'this doc has per-user views: read it with GET /v1/docs/{id} (live projection is not available yet)';
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
 export const MAX_QUEUED_BEHIND_AUTH = 256;
@@ -186,7 +199,7 @@ export class Gateway {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private draining = false;
-  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId' | 'presence'>>;
+  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId' | 'presence' | 'views'>>;
   /** open SSE streams (also in `sockets`): pinged, and probed while stalled */
   private readonly sseSockets = new Set<SseSocket>();
   private sseTimer: NodeJS.Timeout | undefined;
@@ -548,6 +561,10 @@ export class Gateway {
         this.sendFrame(sock, { type: 'error', code: ErrorCode.Forbidden, message: "doc is outside this token's read scope", doc });
         continue;
       }
+      if (this.restrictedView(p, doc)) {
+        this.sendFrame(sock, { type: 'error', code: ErrorCode.Forbidden, message: VIEWS_LIVE_REFUSED, doc });
+        continue;
+      }
       subs.add(doc);
       this.fanout.subscribe(sock, doc, resumed?.[i]);
     }
@@ -665,6 +682,10 @@ export class Gateway {
         if (s.expired) return this.expiredError(ws, frame.doc, undefined);
         if (!s.principal!.read.allows(frame.doc)) {
           this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'doc is outside this token\'s read scope', doc: frame.doc });
+          return;
+        }
+        if (this.restrictedView(s.principal!, frame.doc)) {
+          this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: VIEWS_LIVE_REFUSED, doc: frame.doc });
           return;
         }
         const subs = (s.subs ??= new Set());
@@ -817,12 +838,19 @@ export class Gateway {
     }
     if (!s.subs) return;
     for (const doc of [...s.subs]) {
-      if (p.read.allows(doc)) continue;
+      if (p.read.allows(doc) && !this.restrictedView(p, doc)) continue;
       s.subs.delete(doc);
       this.fanout.unsubscribe(ws, doc);
       this.leavePresence(ws, doc);
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'the new token does not grant reading this doc', doc });
     }
+  }
+
+  /** the view `p` reads `doc` through when it is not the whole doc (VIEWS_FILE), else undefined; presence docs have none */
+  private restrictedView(p: Principal, doc: string): View | undefined {
+    if (!this.opts.views || isPresenceDoc(doc)) return undefined;
+    const v = this.opts.views.forDoc(doc)?.viewFor(viewerOf(p));
+    return v && !v.all ? v : undefined;
   }
 
   /** the connection stops being a member of `doc`'s presence (if it was one) */
@@ -914,6 +942,12 @@ export class Gateway {
     }
     if (!s.principal!.write.allows(doc)) {
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'doc is outside this token\'s write scope', doc, id });
+      return;
+    }
+    const view = this.restrictedView(s.principal!, doc);
+    if (view && !view.allowsPatch(JSON.parse(patch) as JsonObject)) {
+      // (the frame decoder has checked the patch is a JSON object)
+      this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'the patch touches a member outside your view', doc, id });
       return;
     }
     if (s.inflight >= this.o.maxInflightPublishes) {
