@@ -105,16 +105,12 @@ export interface GatewayOptions {
   /** presence (presence.ts): where members are reported; absent = `presence: true` is refused */
   presence?: { sink: PresenceSink; intervalMs?: number; ttlMs?: number };
   /**
-   * VIEWS_FILE (protocol views.ts): a publish touching a member its writer cannot see is
-   * `forbidden`. Live projection is not built yet, so a subscription (WebSocket or SSE) to a doc
-   * with views by a reader whose view is not the whole doc is refused `forbidden`: fail closed,
-   * never a private member on the wire. Full access (auth off) subscribes as before.
+   * VIEWS_FILE (protocol views.ts): a reader whose view of a doc is not the whole doc is served
+   * its projection (local-fanout.ts: one child doc per view); a publish touching a member its
+   * writer cannot see is `forbidden`. Full access (auth off) reads the whole doc.
    */
   views?: ViewRules;
 }
-
-/** the client-visible refusal of a live subscription to a doc with per-user views (see GatewayOptions.views) */
-export const VIEWS_LIVE_REFUSED = 'this doc has per-user views: read it with GET /v1/docs/{id} (live projection is not available yet)';
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
 export const MAX_QUEUED_BEHIND_AUTH = 256;
@@ -561,12 +557,8 @@ export class Gateway {
         this.sendFrame(sock, { type: 'error', code: ErrorCode.Forbidden, message: "doc is outside this token's read scope", doc });
         continue;
       }
-      if (this.restrictedView(p, doc)) {
-        this.sendFrame(sock, { type: 'error', code: ErrorCode.Forbidden, message: VIEWS_LIVE_REFUSED, doc });
-        continue;
-      }
       subs.add(doc);
-      this.fanout.subscribe(sock, doc, resumed?.[i]);
+      this.fanout.subscribe(sock, doc, resumed?.[i], this.restrictedView(p, doc));
     }
   }
 
@@ -684,10 +676,6 @@ export class Gateway {
           this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'doc is outside this token\'s read scope', doc: frame.doc });
           return;
         }
-        if (this.restrictedView(s.principal!, frame.doc)) {
-          this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: VIEWS_LIVE_REFUSED, doc: frame.doc });
-          return;
-        }
         const subs = (s.subs ??= new Set());
         if (subs.has(frame.doc)) {
           // re-subscribe = explicit resync request: serve it as a fresh join
@@ -706,7 +694,7 @@ export class Gateway {
           return;
         }
         subs.add(frame.doc);
-        this.fanout.subscribe(ws, frame.doc, frame.lastSeq);
+        this.fanout.subscribe(ws, frame.doc, frame.lastSeq, this.restrictedView(s.principal!, frame.doc));
         // a re-subscribe replaces the membership (joins with the new info, or leaves)
         this.leavePresence(ws, frame.doc);
         if (frame.presence) {
@@ -838,7 +826,15 @@ export class Gateway {
     }
     if (!s.subs) return;
     for (const doc of [...s.subs]) {
-      if (p.read.allows(doc) && !this.restrictedView(p, doc)) continue;
+      if (p.read.allows(doc)) {
+        // a refreshed token may see another view (claims changed): re-join through it with a snapshot
+        const view = this.restrictedView(p, doc);
+        if ((view?.key ?? '') !== this.fanout.viewKeyOf(ws, doc)) {
+          this.fanout.unsubscribe(ws, doc);
+          this.fanout.subscribe(ws, doc, undefined, view);
+        }
+        continue;
+      }
       s.subs.delete(doc);
       this.fanout.unsubscribe(ws, doc);
       this.leavePresence(ws, doc);
