@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rng } from '@replicant/testkit';
-import { applyMergePatch } from '@replicant/protocol';
+import { applyMergePatch, decodeServerBinary, encodeClientBinary, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '@replicant/protocol';
 import { post, RawClient, startDevFor, tempDir } from './harness.js';
 import { nowSec, sign } from './tokens.js';
 
@@ -28,6 +28,44 @@ interface Reader {
   sub: string;
   admin: boolean;
   token: string;
+}
+
+/** a received frame, decoded (binary frames are kept raw by RawClient) */
+function decodeFrame(f: any): any {
+  if (f.binary === undefined) return f;
+  const d = decodeServerBinary(new Uint8Array(f.binary));
+  if (d instanceof Error) throw d;
+  return d;
+}
+
+/**
+ * Folds a reader's frames of DOC, checking on the way that each raw frame holds no member outside
+ * its view and that every delta chains on the seq before it; a connection resumed with lastSeq
+ * starts `from` the state and seq its predecessor had.
+ */
+function fold(c: RawClient, reader: Reader, from?: { state: any; seq: string }): { state: any; seq: string; deltas: number; snapshots: number } {
+  let state: any = from ? structuredClone(from.state) : undefined;
+  let seq = from?.seq ?? '';
+  let deltas = 0;
+  let snapshots = 0;
+  for (const raw of c.frames) {
+    const text = raw.binary !== undefined ? Buffer.from(raw.binary).toString('latin1') : JSON.stringify(raw);
+    assert.ok(!text.includes('seed-'), `${reader.name} received the seed: ${text}`);
+    if (!reader.admin) assert.ok(!text.includes('adm-'), `${reader.name} received /admin: ${text}`);
+    for (const p of PLAYERS) if (p !== reader.sub) assert.ok(!text.includes(`hand-${p}`), `${reader.name} received ${p}'s hand: ${text}`);
+    const f = decodeFrame(raw);
+    if (f.type === 'snapshot') {
+      state = f.state;
+      seq = String(f.seq);
+      snapshots++;
+    } else if (f.type === 'delta') {
+      assert.equal(String(f.prevSeq), seq, `${reader.name}: gap in its chain`);
+      state = applyMergePatch(state, f.patch);
+      seq = String(f.seq);
+      deltas++;
+    }
+  }
+  return { state, seq, deltas, snapshots };
 }
 
 /** the independent projection: what `r` may see of the whole state */
@@ -56,16 +94,21 @@ test('live and GET state of each principal is its projection after random writes
   ];
   const auth = (r: Reader) => ({ authorization: `Bearer ${r.token}` });
 
-  // every reader subscribes over the WebSocket (JSON subprotocol)
-  const live = await Promise.all(
-    readers.map(async (reader) => {
-      const c = await RawClient.open(`${dev.wsUrl}?token=${encodeURIComponent(reader.token)}`);
-      t.after(() => c.close());
-      c.send({ type: 'subscribe', doc: DOC });
-      await c.next((f) => f.type === 'snapshot');
-      return c;
-    }),
-  );
+  // every reader subscribes over the WebSocket: p4 and the spectator over the binary subprotocol,
+  // the others over JSON; p3 has a second connection (same view) that leaves and resumes
+  const open = async (reader: Reader, binary: boolean, lastSeq?: string): Promise<RawClient> => {
+    const c = await RawClient.open(`${dev.wsUrl}?token=${encodeURIComponent(reader.token)}`, binary ? SUBPROTOCOL_BINARY : SUBPROTOCOL_JSON);
+    t.after(() => c.close());
+    if (binary) c.ws.send(encodeClientBinary({ type: 'subscribe', doc: DOC, lastSeq: lastSeq === undefined ? undefined : BigInt(lastSeq) }));
+    else c.send({ type: 'subscribe', doc: DOC, lastSeq });
+    if (!lastSeq) await c.next((f) => f.type === 'snapshot' || f.binary !== undefined);
+    return c;
+  };
+  const live = await Promise.all(readers.map((reader) => open(reader, reader.name === 'p4' || reader.name === 'spectator')));
+  const p3b = await open(readers[2], false);
+  let p3bResumed: RawClient | undefined;
+  let p3bLastSeq = '';
+  let p3bFolded: { state: any; seq: string } | undefined;
 
   // random writes: the backend (API key) everywhere, players into their own hands; values carry
   // markers naming whose they are, so raw frames can be searched for what they must not hold
@@ -85,34 +128,24 @@ test('live and GET state of each principal is its projection after random writes
     const writer = x < 0.2 ? readers[PLAYERS.indexOf(player)] : undefined;
     const res = await post(dev.url, DOC, patch, writer ? auth(writer) : key);
     assert.equal(res.status, 200, JSON.stringify(res.body));
+    if (i === 100) {
+      // p3's second connection leaves with the seq it has; it resumes at i = 200 with lastSeq
+      p3bFolded = fold(p3b, readers[2]);
+      p3bLastSeq = p3bFolded.seq;
+      p3b.close();
+      await p3b.closed;
+    }
+    if (i === 200) p3bResumed = await open(readers[2], false, p3bLastSeq);
   }
   const last = await post(dev.url, DOC, { done: true }, key);
   const whole0 = await fetch(`${dev.url}/v1/docs/${DOC}`, { headers: key }).then((x) => x.json() as Promise<{ seq: string; state: any }>);
   assert.equal(whole0.seq, last.body.seq);
-  for (const [i, c] of live.entries()) {
-    const reader = readers[i];
-    await c.next((f) => f.type === 'delta' && f.seq === last.body.seq);
-    // fold the reader's frames: every delta chains on the seq before it (its view's chain)
-    let state: any;
-    let seq = '';
-    let deltas = 0;
-    for (const f of c.frames) {
-      const raw = JSON.stringify(f);
-      assert.ok(!raw.includes('seed-'), `${reader.name} received the seed: ${raw}`);
-      if (!reader.admin) assert.ok(!raw.includes('adm-'), `${reader.name} received /admin: ${raw}`);
-      for (const p of PLAYERS) if (p !== reader.sub) assert.ok(!raw.includes(`hand-${p}`), `${reader.name} received ${p}'s hand: ${raw}`);
-      if (f.type === 'snapshot') {
-        state = f.state;
-        seq = f.seq;
-      } else if (f.type === 'delta') {
-        assert.equal(f.prevSeq, seq, `${reader.name}: gap in its chain`);
-        state = applyMergePatch(state, f.patch);
-        seq = f.seq;
-        deltas++;
-      }
-    }
+  for (const [c, reader] of [...live.map((c, i) => [c, readers[i]] as const), [p3bResumed!, readers[2]] as const]) {
+    await c.next((f) => (f.binary !== undefined ? String(decodeFrame(f).seq) === last.body.seq : f.type === 'delta' && f.seq === last.body.seq));
+    const { state, deltas, snapshots } = fold(c, reader, c === p3bResumed ? p3bFolded : undefined);
     assert.deepEqual(state, expected(whole0.state, reader), `${reader.name}'s live state is its projection`);
     assert.ok(deltas < WRITES + 1, `${reader.name}: deltas it cannot see were not sent (${deltas} frames)`);
+    if (c === p3bResumed) assert.equal(snapshots, 0, 'the resume within the view is served deltas chained on its lastSeq');
   }
 
   // make sure every private kind is present for the final check
