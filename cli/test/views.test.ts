@@ -6,7 +6,8 @@
  * independent projection written here) and its raw body holds no member outside the caller's view;
  * the API key sees the whole doc. Writes touching an invisible member are 403 `forbidden` over
  * HTTP and `forbidden` over the WebSocket, and change nothing. The same six readers subscribe over
- * the WebSocket first: every one's folded state equals its projection, every chain is gap-free,
+ * the WebSocket first (both subprotocols; the admin over SSE too; a player's second connection
+ * leaves and resumes with lastSeq): every one's folded state equals its projection, every chain is gap-free,
  * and no frame any of them received holds a member outside its view.
  */
 import { test } from 'node:test';
@@ -30,6 +31,30 @@ interface Reader {
   token: string;
 }
 
+/** an SSE stream read as text into memory until the test aborts it */
+async function openSse(url: string): Promise<{ abort: AbortController; until: (pred: (text: string) => boolean) => Promise<string> }> {
+  const abort = new AbortController();
+  const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+  assert.equal(res.status, 200);
+  let text = '';
+  let waiters: { pred: (t: string) => boolean; resolve: (t: string) => void }[] = [];
+  void (async () => {
+    const dec = new TextDecoder();
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        text += dec.decode(chunk, { stream: true });
+        waiters = waiters.filter((w) => (w.pred(text) ? (w.resolve(text), false) : true));
+      }
+    } catch {
+      // aborted at the end of the test
+    }
+  })();
+  return {
+    abort,
+    until: (pred) => (pred(text) ? Promise.resolve(text) : new Promise((resolve) => waiters.push({ pred, resolve }))),
+  };
+}
+
 /** a received frame, decoded (binary frames are kept raw by RawClient) */
 function decodeFrame(f: any): any {
   if (f.binary === undefined) return f;
@@ -43,7 +68,7 @@ function decodeFrame(f: any): any {
  * its view and that every delta chains on the seq before it; a connection resumed with lastSeq
  * starts `from` the state and seq its predecessor had.
  */
-function fold(c: RawClient, reader: Reader, from?: { state: any; seq: string }): { state: any; seq: string; deltas: number; snapshots: number } {
+function fold(c: { frames: any[] }, reader: Reader, from?: { state: any; seq: string }): { state: any; seq: string; deltas: number; snapshots: number } {
   let state: any = from ? structuredClone(from.state) : undefined;
   let seq = from?.seq ?? '';
   let deltas = 0;
@@ -106,6 +131,10 @@ test('live and GET state of each principal is its projection after random writes
   };
   const live = await Promise.all(readers.map((reader) => open(reader, reader.name === 'p4' || reader.name === 'spectator')));
   const p3b = await open(readers[2], false);
+  // the admin also reads over SSE (the same view as its WebSocket: one child doc, both encodings)
+  const sse = await openSse(`${dev.url}/v1/sse?doc=${DOC}&token=${encodeURIComponent(readers[4].token)}`);
+  t.after(() => sse.abort.abort());
+  await sse.until((text) => text.includes('event: snapshot'));
   let p3bResumed: RawClient | undefined;
   let p3bLastSeq = '';
   let p3bFolded: { state: any; seq: string } | undefined;
@@ -147,6 +176,17 @@ test('live and GET state of each principal is its projection after random writes
     assert.ok(deltas < WRITES + 1, `${reader.name}: deltas it cannot see were not sent (${deltas} frames)`);
     if (c === p3bResumed) assert.equal(snapshots, 0, 'the resume within the view is served deltas chained on its lastSeq');
   }
+  const sseText = await sse.until((text) => text.includes(`"seq":"${last.body.seq}"`));
+  const sseFrames = sseText
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice('data: '.length)) as any)
+    .filter((f) => f.doc === DOC);
+  const admin = readers[4];
+  const overSse = fold({ frames: sseFrames }, admin);
+  assert.equal(overSse.snapshots, 1);
+  assert.deepEqual(overSse.state, expected(whole0.state, admin), 'the admin over SSE sees its projection');
+  assert.ok(!sseText.includes('seed-') && !sseText.includes('hand-'), 'the raw SSE stream holds no seed and no hand');
 
   // make sure every private kind is present for the final check
   assert.equal((await post(dev.url, DOC, { seed: 'seed-final', admin: { secret: 'admin-only' }, hands: { p1: { c: 'p1-card' }, p2: { c: 'p2-card' } } }, key)).status, 200);
