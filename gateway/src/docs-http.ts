@@ -194,7 +194,7 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
           if (Array.isArray(verdict)) return answerJson(res, r, verdict[0], verdict[1], { retryAfterSec: verdict[0] === 503 ? 1 : undefined, cors: true });
           const refused = verdict ? viewRefusal(verdict, suffix, body) : undefined;
           if (refused) return answerJson(res, r, 403, errorBody(ErrorCode.Forbidden, refused), { cors: true });
-          return forward(res, r, isPost ? 'POST' : 'GET', target, h, body, verdict);
+          return forward(res, r, isPost ? 'POST' : 'GET', target, h, body, isPost ? undefined : verdict);
         })
         .catch(() => answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'retry later'), { retryAfterSec: 1, cors: true }))
         .finally(release);
