@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rng } from '@replicant/testkit';
-import { applyMergePatch, decodeServerBinary, encodeClientBinary, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '@replicant/protocol';
+import { applyMergePatch, decodeServerBinary, encodeClientBinary, MAX_VIEWS_PER_DOC, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '@replicant/protocol';
 import { post, RawClient, startDevFor, tempDir } from './harness.js';
 import { nowSec, sign } from './tokens.js';
 
@@ -237,4 +237,35 @@ test('live and GET state of each principal is its projection after random writes
   const mine = await fetch(`${dev.url}/v1/docs/${DOC}`, { headers: auth(p1) }).then((x) => x.json() as Promise<{ state: any }>);
   assert.deepEqual(Object.keys(mine.state.hands), ['p1']);
   assert.equal(mine.state.hands.p1.c, 'mine', 'the publish inside the view was applied');
+});
+
+test(`at most MAX_VIEWS_PER_DOC (${MAX_VIEWS_PER_DOC}) distinct views of a doc per gateway: a further view is refused unavailable, the others carry on`, async (t) => {
+  const tmp = tempDir('replicant-views-');
+  t.after(tmp.cleanup);
+  const viewsFile = join(tmp.dir, 'views.json');
+  writeFileSync(viewsFile, JSON.stringify({ views: [{ docs: 'game:*', private: { '/hands/{sub}': 'owner' } }] }));
+  const dev = await startDevFor(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, VIEWS_FILE: viewsFile });
+  const tok = (sub: string) => sign({ sub, read: ['game:*'], write: ['game:*'], exp: nowSec() + 600 }, SECRET);
+  const join1 = async (sub: string): Promise<{ c: RawClient; first: any }> => {
+    const c = await RawClient.open(`${dev.wsUrl}?token=${encodeURIComponent(await tok(sub))}`);
+    t.after(() => c.close());
+    c.send({ type: 'subscribe', doc: 'game:big' });
+    return { c, first: await c.next((f) => f.type === 'snapshot' || f.type === 'error') };
+  };
+  const members: RawClient[] = [];
+  for (let i = 0; i < MAX_VIEWS_PER_DOC; i++) {
+    const { c, first } = await join1(`u${i}`);
+    assert.equal(first.type, 'snapshot', `view ${i}`);
+    members.push(c);
+  }
+  const over = await join1('one-too-many');
+  assert.deepEqual([over.first.type, over.first.code, over.first.doc], ['error', 'unavailable', 'game:big']);
+  // a reader in an existing view still joins, and the members keep receiving
+  assert.equal((await join1('u0')).first.type, 'snapshot');
+  const w = await post(dev.url, 'game:big', { hands: { u1: ['x'] }, board: 1 }, { authorization: `Bearer ${API_KEY}` });
+  assert.equal(w.status, 200);
+  const d1 = await members[1].next((f) => f.type === 'delta');
+  assert.deepEqual(d1.patch, { hands: { u1: ['x'] }, board: 1 });
+  const d2 = await members[2].next((f) => f.type === 'delta');
+  assert.deepEqual(d2.patch, { hands: {}, board: 1 });
 });
