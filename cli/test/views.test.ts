@@ -269,3 +269,27 @@ test(`at most MAX_VIEWS_PER_DOC (${MAX_VIEWS_PER_DOC}) distinct views of a doc p
   const d2 = await members[2].next((f) => f.type === 'delta');
   assert.deepEqual(d2.patch, { hands: {}, board: 1 });
 });
+
+test('an in-band token refresh whose claims change the view re-joins through the new view with a snapshot', async (t) => {
+  const tmp = tempDir('replicant-views-');
+  t.after(tmp.cleanup);
+  const viewsFile = join(tmp.dir, 'views.json');
+  writeFileSync(viewsFile, JSON.stringify({ views: [{ docs: 'game:*', private: { '/admin': 'claim:role=admin' } }] }));
+  const dev = await startDevFor(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, VIEWS_FILE: viewsFile });
+  assert.equal((await post(dev.url, DOC, { admin: { note: 'adm-1' }, board: 1 }, { authorization: `Bearer ${API_KEY}` })).status, 200);
+  const tok = (role?: string) => sign({ sub: 'carl', role, read: ['game:*'], write: ['game:*'], exp: nowSec() + 600 }, SECRET);
+  const c = await RawClient.open(`${dev.wsUrl}?token=${encodeURIComponent(await tok())}`);
+  t.after(() => c.close());
+  c.send({ type: 'subscribe', doc: DOC });
+  assert.deepEqual((await c.next((f) => f.type === 'snapshot')).state, { board: 1 });
+  const before = c.frames.length;
+  c.send({ type: 'auth', token: await tok('admin') });
+  assert.deepEqual((await c.next((f) => f.type === 'snapshot', before)).state, { admin: { note: 'adm-1' }, board: 1 });
+  // and back: the admin member is gone from the next snapshot, nothing of it in a later delta
+  const mid = c.frames.length;
+  c.send({ type: 'auth', token: await tok() });
+  assert.deepEqual((await c.next((f) => f.type === 'snapshot', mid)).state, { board: 1 });
+  const after = c.frames.length;
+  assert.equal((await post(dev.url, DOC, { admin: { note: 'adm-2' }, board: 2 }, { authorization: `Bearer ${API_KEY}` })).status, 200);
+  assert.deepEqual((await c.next((f) => f.type === 'delta', after)).patch, { board: 2 });
+});
