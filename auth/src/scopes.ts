@@ -95,7 +95,14 @@ export interface Principal {
   iatMs?: number;
   read: Scope;
   write: Scope;
+  /** the token's claims (per-user views' `claim:<c>=<v>` rules read them); undefined for API keys and open mode */
+  claims?: Readonly<Record<string, unknown>>;
 }
 
 /** full access: API keys, the cluster's own writes, and every request when auth is off */
 export const FULL_ACCESS: Principal = Object.freeze({ sub: '', expMs: undefined, read: Scope.ALL, write: Scope.ALL });
+
+/** the per-user-views reader (protocol's `Viewer`) of a principal: FULL_ACCESS sees every member */
+export function viewerOf(p: Principal): { sub: string; claims: Readonly<Record<string, unknown>> | undefined; all: boolean } {
+  return { sub: p.sub, claims: p.claims, all: p === FULL_ACCESS };
+}

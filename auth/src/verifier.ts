@@ -113,6 +113,7 @@ export class TokenVerifier {
         iatMs: typeof payload.iat === 'number' ? payload.iat * 1000 : undefined,
         read: Scope.compile(payload.read, sub),
         write: Scope.compile(payload.write, sub),
+        claims: Object.freeze({ ...payload }),
       };
     } catch (err) {
       if (err instanceof ScopeError) throw new AuthError('unauthorized', `token scopes are malformed: ${err.message}`);

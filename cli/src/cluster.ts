@@ -139,7 +139,7 @@ export async function runOrigin(cfg: Config): Promise<void> {
   }));
   const app = makeApp(cfg);
   const revocations = new RevocationView(origin);
-  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret, revoked: (p) => revocations.isRevoked(p) });
+  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), clusterSecret: cfg.clusterSecret, revoked: (p) => revocations.isRevoked(p), views: cfg.viewsFile });
   // GET /v1/connections reads what the gateways publish into Redis
   const directory = new RedisConnectionDirectory({ url: cfg.redisUrl!, target: redisTarget(cfg), namespace: cfg.kafkaTopic });
   registerServerApi(app, origin, { auth: httpAuthenticator(cfg), revocations, directory });
@@ -287,6 +287,7 @@ export async function runGateway(cfg: Config): Promise<void> {
     maxBodyBytes: cfg.maxBodyBytes,
     // origin trusts our signature: the revocation check for these routes is ours
     revoked: (p) => (gateway.control.ready ? gateway.connections.isRevoked(p) : undefined),
+    views: cfg.viewsFile,
   });
   // with an ADMIN_PORT, metrics and /stats stay off the public port (admin.ts)
   registerAdmin(app, hooks, { metrics: cfg.adminPort === 0 });

@@ -11,6 +11,7 @@
 import { parseArgs as parseArgv } from 'node:util';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import type { KafkaSecurity, RedisTarget } from '@replicant/stream';
+import { ViewRules, ViewsError } from '@replicant/protocol';
 
 export type Mode = 'dev' | 'origin' | 'fanout' | 'gateway';
 export const MODES: readonly Mode[] = ['dev', 'origin', 'fanout', 'gateway'];
@@ -162,6 +163,32 @@ export const ingestTopics: Parser<IngestTopicSpec[]> = {
       out.push({ topic, format: format as IngestTopicSpec['format'], prefix });
     }
     return out;
+  },
+};
+
+/** VIEWS_FILE: a JSON file of per-user view rules, read and compiled at start (DESIGN.md "Per-user views") */
+export const viewsFile: Parser<ViewRules> = {
+  type: 'path to a JSON views file',
+  parse(raw, name) {
+    if (raw === undefined || raw === '') return ViewRules.NONE;
+    let text: string;
+    try {
+      text = readFileSync(raw, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${name} ${JSON.stringify(raw)} is not a readable file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new ConfigError(`${name} ${JSON.stringify(raw)} is not JSON (${(err as Error).message})`);
+    }
+    try {
+      return ViewRules.parse(json);
+    } catch (err) {
+      if (err instanceof ViewsError) throw new ConfigError(`${name} ${JSON.stringify(raw)}: ${err.message}`);
+      throw err;
+    }
   },
 };
 
@@ -449,6 +476,14 @@ export const SETTINGS = {
     help: 'the Kafka cluster INGEST_TOPICS are read from (required with INGEST_TOPICS in dev)',
   }),
   hotDocSpread: set({ env: 'HOT_DOC_SPREAD', parser: int(1, 1000), def: '3', roles: ['fanout'], help: 'replicas gateways spread a hot doc over' }),
+  // ---- per-user views (docs/security.md "Per-user views") ----
+  viewsFile: set({
+    env: 'VIEWS_FILE',
+    parser: viewsFile,
+    def: '',
+    roles: ['dev', 'origin', 'gateway'],
+    help: 'JSON per-user view rules {"views":[{"docs":"game:*","private":{"/hands/{sub}":"owner","/admin":"claim:role=admin","/seed":"nobody"}}]}: members readers outside a rule do not see or write',
+  }),
 };
 
 type Table = typeof SETTINGS;

@@ -67,7 +67,7 @@ export async function startDev(cfg: Config): Promise<DevServer> {
   const hooks = { ready: () => !draining && gateway.control.ready, beforeScrape: () => gateway.collectMetrics() };
   const app = makeApp(cfg);
   const revocations = new RevocationView(origin);
-  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), revoked: (p) => revocations.isRevoked(p) });
+  registerOriginHttp(app, origin, { maxBodyBytes: cfg.maxBodyBytes, auth: httpAuthenticator(cfg), revoked: (p) => revocations.isRevoked(p), views: cfg.viewsFile });
   // the server API; its connection index is the in-process gateway's
   registerServerApi(app, origin, { auth: httpAuthenticator(cfg), revocations, directory: { list: async (q) => gateway.connections.list(q) } });
   gateway.attach(app);

@@ -24,5 +24,6 @@ export function gatewayOptions(cfg: Config, historyBudget?: HistoryBudget, prese
     // one budget per process: `dev` shares the replica's
     historyBudget: historyBudget ?? new HistoryBudget(cfg.historyBudgetBytes),
     nodeId: cfg.nodeId,
+    views: cfg.viewsFile,
   };
 }

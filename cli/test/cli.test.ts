@@ -62,6 +62,13 @@ test('replicant gateway without REDIS_URL: one line naming it, exit 2, no stack'
   assert.equal(o.stderr.trim().split('\n').length, 1);
 });
 
+/** a VIEWS_FILE holding `text` */
+function viewsFileWith(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'replicant-views-'));
+  writeFileSync(join(dir, 'views.json'), text);
+  return join(dir, 'views.json');
+}
+
 test('bad values, unknown flags and unknown modes: one line, exit 2', () => {
   const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
     [['dev', '--port', 'abc'], cleanEnv(), /PORT must be an integer/],
@@ -78,6 +85,10 @@ test('bad values, unknown flags and unknown modes: one line, exit 2', () => {
     [['dev'], cleanEnv({ INGEST_TOPICS: 'o=upsert,o=debezium', INGEST_BROKERS: 'k:1' }), /topic o is listed twice/],
     [['dev'], cleanEnv({ INGEST_TOPICS: 'o=upsert' }), /INGEST_TOPICS needs INGEST_BROKERS/],
     [['dev'], cleanEnv({ INGEST_TOPICS: 'o=upsert', INGEST_BROKERS: 'nope' }), /INGEST_BROKERS entries must be host:port/],
+    [['dev'], cleanEnv({ VIEWS_FILE: '/nonexistent/views.json' }), /VIEWS_FILE "\/nonexistent\/views.json" is not a readable file \(ENOENT\)/],
+    [['dev'], cleanEnv({ VIEWS_FILE: viewsFileWith('{"views":') }), /VIEWS_FILE ".*" is not JSON/],
+    [['dev'], cleanEnv({ VIEWS_FILE: viewsFileWith('{"views":[{"docs":"game:*","private":{"/hands":"owner"}}]}') }), /VIEWS_FILE ".*": rule "owner" at "\/hands" needs exactly one \{sub\} segment/],
+    [['gateway'], cleanEnv({ VIEWS_FILE: viewsFileWith('{"views":[{"docs":"game:*","private":{"/seed":"everyone"}}]}') }), /VIEWS_FILE ".*": rule at "\/seed" must be "owner", "claim:<claim>=<value>" or "nobody"/],
   ];
   for (const [args, env, re] of cases) {
     const r = run(args, env);
@@ -109,6 +120,10 @@ test('a flag wins over the env, the env over the default; defaults are per mode'
   ]);
   assert.deepEqual(ingestBrokersOf(ing), ['a:1']);
   assert.deepEqual(ingestBrokersOf(loadConfig(['dev'], { INGEST_TOPICS: 'e=upsert', INGEST_BROKERS: 'b:2' })), ['b:2']);
+  // VIEWS_FILE is read and compiled at start; unset means no rules
+  assert.equal(loadConfig(['dev'], {}).viewsFile.empty, true);
+  const views = loadConfig(['dev'], { VIEWS_FILE: viewsFileWith('{"views":[{"docs":"game:*","private":{"/seed":"nobody"}}]}') }).viewsFile;
+  assert.deepEqual(views.forDoc('game:1')!.viewFor({ sub: 'a' }).projectState({ seed: 1, x: 2 }), { x: 2 });
 });
 
 test('fresh clone: `npm install` leaves the lock as committed, then `npx replicant` works', { timeout: 600_000 }, (t) => {

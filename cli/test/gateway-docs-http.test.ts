@@ -2,7 +2,8 @@
  * The gateway's document routes (gateway/src/docs-http.ts) at their bounds, in front of a real
  * origin HTTP API (in-memory log): requests forwarded at once (503 + Retry-After past the bound),
  * the body bound (413), an unreachable origin (503, its address never shown), and the cluster
- * signature (an origin with CLUSTER_SECRET accepts the forwarded request, a wrong secret is 503).
+ * signature (an origin with CLUSTER_SECRET accepts the forwarded request, a wrong secret is 503);
+ * per-user views projected and checked at the edge.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,9 @@ import { Origin, registerOriginHttp } from '@replicant/origin';
 import { registerDocsHttp, type DocsHttpOptions } from '@replicant/gateway';
 import { freePort } from '@replicant/testkit';
 import { post } from './harness.js';
+import { ApiKeys, HttpAuthenticator, TokenVerifier } from '@replicant/auth';
+import { ViewRules } from '@replicant/protocol';
+import { nowSec, sign } from './tokens.js';
 
 const CLUSTER_SECRET = 'gateway-docs-secret-0123456789';
 
@@ -78,4 +82,33 @@ test('gateway docs routes: an unreachable origin is 503 without its address', as
   const text = await r.text();
   assert.equal(r.status, 503);
   assert.ok(!text.includes(String(port)) && !text.includes('127.0.0.1'), text);
+});
+
+test('gateway docs routes with VIEWS_FILE rules: GET projected per JWT caller (origin answers the signed request whole), writes outside the view and history 403, API keys see all', async (t) => {
+  const SECRET = 'gateway-docs-views-jwt-secret-0123456789';
+  const KEY = 'gateway-docs-views-api-key-0123456789';
+  const views = ViewRules.parse({ views: [{ docs: 'game:*', private: { '/hands/{sub}': 'owner', '/admin': 'claim:role=admin', '/seed': 'nobody' } }] });
+  const auth = new HttpAuthenticator(new TokenVerifier({ jwtSecret: SECRET }), new ApiKeys([KEY]));
+  const { gateway } = await setup(t, { clusterSecret: CLUSTER_SECRET, auth, views });
+  const key = { authorization: `Bearer ${KEY}` };
+  const claims = (sub: string, role?: string) => ({ sub, role, read: ['game:*'], write: ['game:*'], exp: nowSec() + 600 });
+  const alice = { authorization: `Bearer ${await sign(claims('alice'), SECRET)}` };
+  const boss = { authorization: `Bearer ${await sign(claims('boss', 'admin'), SECRET)}` };
+  const whole = { hands: { alice: ['a1'], bob: ['b1'] }, admin: { note: 'n' }, seed: 7, board: 1 };
+  assert.equal((await post(gateway, 'game:1', whole, key)).status, 200);
+  const get = async (h: Record<string, string>, suffix = '') => {
+    const r = await fetch(`${gateway}/v1/docs/game:1${suffix}`, { headers: h });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+  assert.deepEqual((await get(key)).body.state, whole);
+  assert.deepEqual((await get(alice)).body.state, { hands: { alice: ['a1'] }, board: 1 });
+  assert.deepEqual((await get(boss)).body.state, { hands: {}, admin: { note: 'n' }, board: 1 });
+  for (const patch of [{ hands: { bob: ['x'] } }, { seed: 1 }, { hands: null }]) {
+    const r = await post(gateway, 'game:1', patch, alice);
+    assert.deepEqual([r.status, r.body.error?.code], [403, 'forbidden'], JSON.stringify(patch));
+  }
+  assert.equal((await post(gateway, 'game:1', { hands: { alice: ['a2'] } }, alice)).status, 200);
+  assert.equal((await get(alice, '/history')).status, 403);
+  assert.equal((await get(key, '/history')).status, 200);
+  assert.deepEqual((await get(key)).body.state.hands, { alice: ['a2'], bob: ['b1'] });
 });

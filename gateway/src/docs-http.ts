@@ -22,8 +22,8 @@
  * asynchronous responses are corked.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { AuthError, isClusterAuth, signClusterRequest, type HttpAuthenticator, type Principal } from '@replicant/auth';
-import { answerJson, answerPreflight, errorBody, ErrorCode, isValidDocId, readBody } from '@replicant/protocol';
+import { AuthError, isClusterAuth, signClusterRequest, viewerOf, type HttpAuthenticator, type Principal } from '@replicant/auth';
+import { answerJson, answerPreflight, errorBody, ErrorCode, isValidDocId, readBody, type JsonObject, type View, type ViewRules } from '@replicant/protocol';
 
 export interface DocsHttpOptions {
   /** origin's base URL, e.g. http://origin:8081 (never shown to clients) */
@@ -44,6 +44,12 @@ export interface DocsHttpOptions {
   maxInflight?: number;
   /** per forwarded request (default 10 s) */
   timeoutMs?: number;
+  /**
+   * VIEWS_FILE: a JWT caller whose view of the doc is not the whole doc gets its projection of a
+   * GET (origin answers the signed request with the whole state), a POST touching a member outside
+   * its view is 403 `forbidden`, and history and restore are 403 (not projected yet)
+   */
+  views?: ViewRules;
 }
 
 type Access = 'read' | 'write';
@@ -56,6 +62,21 @@ interface Req {
 
 
 
+/** why a caller reading through `view` may not make this request, or undefined (origin's rules, views part) */
+function viewRefusal(view: View, suffix: string, body: Buffer | undefined): string | undefined {
+  if (suffix === '/history') return 'history of a doc with per-user views takes an API key';
+  if (suffix === '/restore') return 'restore of a doc with per-user views takes an API key';
+  if (body === undefined) return undefined;
+  let patch: unknown;
+  try {
+    patch = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined; // origin answers bad_patch
+  }
+  const obj = typeof patch === 'object' && patch !== null && !Array.isArray(patch);
+  return obj && !view.allowsPatch(patch as JsonObject) ? 'the patch touches a member outside your view' : undefined;
+}
+
 export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void {
   const base = opts.originUrl.replace(/\/+$/, '');
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
@@ -64,8 +85,8 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
   const authRequired = opts.auth?.required ?? false;
   let inflight = 0;
 
-  /** undefined when allowed, else the error response [status, body] */
-  const check = async (authorization: string, docId: string, access: Access): Promise<[number, string] | undefined> => {
+  /** undefined when allowed (or the caller's restricted View: allowed through it), else the error response [status, body] */
+  const check = async (authorization: string, docId: string, access: Access): Promise<[number, string] | View | undefined> => {
     if (isClusterAuth(authorization)) return [401, errorBody(ErrorCode.Unauthorized, 'cluster signatures are not accepted from clients')];
     if (!authRequired) return undefined;
     try {
@@ -74,7 +95,9 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
       if (revoked) return [401, errorBody(ErrorCode.Unauthorized, 'token revoked: issued before the revocation of its sub')];
       // the revocation list is not held yet (a gateway just started): fail closed, retry shortly
       if (revoked === undefined && opts.revoked) return [503, errorBody(ErrorCode.Unavailable, 'gateway is starting; retry later')];
-      return p[access].allows(docId) ? undefined : [403, errorBody(ErrorCode.Forbidden, `doc is outside this credential's ${access} scope`)];
+      if (!p[access].allows(docId)) return [403, errorBody(ErrorCode.Forbidden, `doc is outside this credential's ${access} scope`)];
+      const view = opts.views?.forDoc(docId)?.viewFor(viewerOf(p));
+      return view && !view.all ? view : undefined;
     } catch (err) {
       return [401, errorBody(ErrorCode.Unauthorized, err instanceof AuthError ? err.message : 'credential not accepted')];
     }
@@ -87,6 +110,7 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     target: string,
     h: { idempotencyKey: string; ifMatch: string; contentType: string },
     body: Buffer | undefined,
+    view?: View,
   ): Promise<void> => {
     const headers: Record<string, string> = {};
     if (h.idempotencyKey !== '') headers['idempotency-key'] = h.idempotencyKey;
@@ -118,6 +142,10 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     }
     // origin refused the cluster's own signature (a secret being rolled): not the client's fault
     if (status === 401 && opts.clusterSecret) return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'origin refused the cluster signature; retry later'), { retryAfterSec: 1, cors: true });
+    if (view && status === 200) {
+      const doc = JSON.parse(text) as { seq: string; state: JsonObject };
+      text = JSON.stringify({ seq: doc.seq, state: view.projectState(doc.state) });
+    }
     answerJson(res, r, status, text, { etag, retryAfterSec, cors: true });
   };
 
@@ -162,7 +190,12 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     const allowed = check(authorization, docId, access);
     const run = (body: Buffer | undefined) =>
       void allowed
-        .then((denied) => (denied ? answerJson(res, r, denied[0], denied[1], { retryAfterSec: denied[0] === 503 ? 1 : undefined, cors: true }) : forward(res, r, isPost ? 'POST' : 'GET', target, h, body)))
+        .then((verdict) => {
+          if (Array.isArray(verdict)) return answerJson(res, r, verdict[0], verdict[1], { retryAfterSec: verdict[0] === 503 ? 1 : undefined, cors: true });
+          const refused = verdict ? viewRefusal(verdict, suffix, body) : undefined;
+          if (refused) return answerJson(res, r, 403, errorBody(ErrorCode.Forbidden, refused), { cors: true });
+          return forward(res, r, isPost ? 'POST' : 'GET', target, h, body, isPost ? undefined : verdict);
+        })
         .catch(() => answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'retry later'), { retryAfterSec: 1, cors: true }))
         .finally(release);
     if (!isPost) return run(undefined);

@@ -36,10 +36,13 @@ import {
   SUBPROTOCOL_BINARY,
   SUBPROTOCOL_JSON,
   type ClientFrame,
+  type JsonObject,
   type ServerFrame,
+  type View,
+  type ViewRules,
 } from '@replicant/protocol';
 import { DEFAULT_HISTORY_BUDGET_BYTES, DEFAULT_HISTORY_BYTES, HistoryBudget, type Upstream, type UpstreamListener } from '@replicant/fanout';
-import { AuthError, FULL_ACCESS, TokenVerifier, type AuthConfig, type Principal } from '@replicant/auth';
+import { AuthError, FULL_ACCESS, TokenVerifier, viewerOf, type AuthConfig, type Principal } from '@replicant/auth';
 import { newBucket, takeToken } from './publish-rate.js';
 import { blocksLane, MAX_BLOCKED_DOCS, PublishLanes, type QueuedPublish } from './publish-order.js';
 import { Admission } from './admission.js';
@@ -101,6 +104,12 @@ export interface GatewayOptions {
   ssePingMs?: number;
   /** presence (presence.ts): where members are reported; absent = `presence: true` is refused */
   presence?: { sink: PresenceSink; intervalMs?: number; ttlMs?: number };
+  /**
+   * VIEWS_FILE (protocol views.ts): a reader whose view of a doc is not the whole doc is served
+   * its projection (local-fanout.ts: one child doc per view); a publish touching a member its
+   * writer cannot see is `forbidden`. Full access (auth off) reads the whole doc.
+   */
+  views?: ViewRules;
 }
 
 /** frames held while a token is verified; over it a frame is answered with `unavailable` */
@@ -186,7 +195,7 @@ export class Gateway {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   private draining = false;
-  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId' | 'presence'>>;
+  private readonly o: Required<Omit<GatewayOptions, 'auth' | 'upstream' | 'writer' | 'nodeId' | 'presence' | 'views'>>;
   /** open SSE streams (also in `sockets`): pinged, and probed while stalled */
   private readonly sseSockets = new Set<SseSocket>();
   private sseTimer: NodeJS.Timeout | undefined;
@@ -549,7 +558,7 @@ export class Gateway {
         continue;
       }
       subs.add(doc);
-      this.fanout.subscribe(sock, doc, resumed?.[i]);
+      this.fanout.subscribe(sock, doc, resumed?.[i], this.restrictedView(p, doc));
     }
   }
 
@@ -685,7 +694,7 @@ export class Gateway {
           return;
         }
         subs.add(frame.doc);
-        this.fanout.subscribe(ws, frame.doc, frame.lastSeq);
+        this.fanout.subscribe(ws, frame.doc, frame.lastSeq, this.restrictedView(s.principal!, frame.doc));
         // a re-subscribe replaces the membership (joins with the new info, or leaves)
         this.leavePresence(ws, frame.doc);
         if (frame.presence) {
@@ -817,12 +826,27 @@ export class Gateway {
     }
     if (!s.subs) return;
     for (const doc of [...s.subs]) {
-      if (p.read.allows(doc)) continue;
+      if (p.read.allows(doc)) {
+        // a refreshed token may see another view (claims changed): re-join through it with a snapshot
+        const view = this.restrictedView(p, doc);
+        if ((view?.key ?? '') !== this.fanout.viewKeyOf(ws, doc)) {
+          this.fanout.unsubscribe(ws, doc);
+          this.fanout.subscribe(ws, doc, undefined, view);
+        }
+        continue;
+      }
       s.subs.delete(doc);
       this.fanout.unsubscribe(ws, doc);
       this.leavePresence(ws, doc);
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'the new token does not grant reading this doc', doc });
     }
+  }
+
+  /** the view `p` reads `doc` through when it is not the whole doc (VIEWS_FILE), else undefined; presence docs have none */
+  private restrictedView(p: Principal, doc: string): View | undefined {
+    if (!this.opts.views || isPresenceDoc(doc)) return undefined;
+    const v = this.opts.views.forDoc(doc)?.viewFor(viewerOf(p));
+    return v && !v.all ? v : undefined;
   }
 
   /** the connection stops being a member of `doc`'s presence (if it was one) */
@@ -914,6 +938,12 @@ export class Gateway {
     }
     if (!s.principal!.write.allows(doc)) {
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'doc is outside this token\'s write scope', doc, id });
+      return;
+    }
+    const view = this.restrictedView(s.principal!, doc);
+    if (view && !view.allowsPatch(JSON.parse(patch) as JsonObject)) {
+      // (the frame decoder has checked the patch is a JSON object)
+      this.sendFrame(ws, { type: 'error', code: ErrorCode.Forbidden, message: 'the patch touches a member outside your view', doc, id });
       return;
     }
     if (s.inflight >= this.o.maxInflightPublishes) {

@@ -28,9 +28,26 @@
  *    SSE streams never hold credit (they send no frames): only their buffer makes them inactive.
  *  - User-space bytes per connection: at most `maxSendBuffer` plus one flush's frames (the check
  *    runs after every send); uWS's own limit (maxBackpressure) sits far above as a safety net.
+ *  - Per-user views (protocol views.ts): a reader whose view is not the whole doc joins a child
+ *    LocalDoc of the doc, one per distinct view (at most MAX_VIEWS_PER_DOC; a further view is
+ *    refused `unavailable`). A child holds the projected state and its own ring and chain: each
+ *    upstream delta is projected once per child against the doc's state before it (no frame, not
+ *    even an empty one, when the view sees no change), so a child's `prevSeq` is the seq of the
+ *    last delta IT sent and its snapshots carry that seq. Everything below (coalescing, credit,
+ *    catch-up, resume) runs on children unchanged, so each frame is encoded once per view.
  */
 import { defineMetrics } from '@replicant/stream';
-import { diffMergePatch, encodeServerBinary, encodeServerJson, sseEventText, type JsonObject, type SseDataEvent } from '@replicant/protocol';
+import {
+  diffMergePatch,
+  encodeServerBinary,
+  encodeServerJson,
+  isEmptyPatch,
+  MAX_VIEWS_PER_DOC,
+  sseEventText,
+  type JsonObject,
+  type SseDataEvent,
+  type View,
+} from '@replicant/protocol';
 import {
   applyMergePatch,
   coalesceDeltas,
@@ -122,6 +139,11 @@ class LocalDoc {
   catchUp: Map<bigint, Delta | null> | undefined;
   catchUpSeq = -1n;
   catchUpBytes = 0;
+  /** per-user views: the children of a doc, by view key */
+  children: Map<string, LocalDoc> | undefined;
+  /** a child: its view and its doc */
+  view: View | undefined;
+  parent: LocalDoc | undefined;
   constructor(
     readonly doc: string,
     readonly ring: HistoryRing,
@@ -200,25 +222,57 @@ export class LocalFanout implements UpstreamListener {
 
   /** this gateway's subscribers of `doc` (the console's inspector; one map lookup) */
   subscriberCount(doc: string): number {
-    return this.docs.get(doc)?.size ?? 0;
+    const d = this.docs.get(doc);
+    if (!d) return 0;
+    let n = d.size;
+    if (d.children) for (const c of d.children.values()) n += c.size;
+    return n;
   }
 
-  subscribe(ws: Socket, doc: string, lastSeq: bigint | undefined): void {
+  /** the LocalDoc `ws` reads `doc` through: its view's child, or the doc */
+  private docOf(ws: Socket, doc: string): LocalDoc | undefined {
+    const v = ws.getUserData().viewDocs?.get(doc);
+    return v !== undefined ? (v as LocalDoc) : this.docs.get(doc);
+  }
+
+  /** the key of the view `ws` reads `doc` through ('' = the whole doc) */
+  viewKeyOf(ws: Socket, doc: string): string {
+    return (ws.getUserData().viewDocs?.get(doc) as LocalDoc | undefined)?.view?.key ?? '';
+  }
+
+  subscribe(ws: Socket, doc: string, lastSeq: bigint | undefined, view?: View): void {
     let d = this.docs.get(doc);
+    const fresh = !d;
     if (!d) {
       d = new LocalDoc(doc, new HistoryRing(this.historySize, this.historyBytes, this.historyBudget));
       this.docs.set(doc, d);
+    }
+    if (view !== undefined && !view.all) {
+      let c = d.children?.get(view.key);
+      if (!c) {
+        if ((d.children?.size ?? 0) >= MAX_VIEWS_PER_DOC) {
+          if (fresh) this.docs.delete(doc);
+          this.opts.onDocError(ws, doc, 'unavailable', `more than ${MAX_VIEWS_PER_DOC} distinct views of this doc at this gateway`);
+          return;
+        }
+        c = new LocalDoc(doc, new HistoryRing(this.historySize, this.historyBytes, this.historyBudget));
+        c.view = view;
+        c.parent = d;
+        (d.children ??= new Map()).set(view.key, c);
+        if (d.state !== undefined) this.setBase(c, d.seq, view.projectState(d.state), []);
+      }
+      (ws.getUserData().viewDocs ??= new Map()).set(doc, c);
+      if (c.state === undefined) c.waiting.push({ ws, lastSeq });
+      else this.join(ws, c, lastSeq);
+      if (fresh) this.upstreamSubscribe(d);
+      return;
+    }
+    if (fresh) {
       // waiting before the upstream is asked: it may answer synchronously, with the base (the
       // waiter joins) or with an error (e.g. an in-process replica that does not serve the doc's
       // partition or is shutting down: onError tells the waiter and drops the doc)
       d.waiting.push({ ws, lastSeq });
-      try {
-        this.opts.upstream.subscribe(doc, this);
-      } catch (err) {
-        console.error(`gateway: upstream subscribe of ${doc} failed: ${(err as Error).message}`);
-        this.opts.upstream.unsubscribe(doc, this);
-        this.onError(doc, 'unavailable', 'subscription failed; retry');
-      }
+      this.upstreamSubscribe(d);
       return;
     }
     if (d.state === undefined) {
@@ -228,12 +282,31 @@ export class LocalFanout implements UpstreamListener {
     this.join(ws, d, lastSeq);
   }
 
+  private upstreamSubscribe(d: LocalDoc): void {
+    try {
+      this.opts.upstream.subscribe(d.doc, this);
+    } catch (err) {
+      console.error(`gateway: upstream subscribe of ${d.doc} failed: ${(err as Error).message}`);
+      this.opts.upstream.unsubscribe(d.doc, this);
+      this.onError(d.doc, 'unavailable', 'subscription failed; retry');
+    }
+  }
+
   unsubscribe(ws: Socket, doc: string): void {
-    const d = this.docs.get(doc);
+    const s = ws.getUserData();
+    let d = this.docOf(ws, doc);
     if (!d) return;
-    ws.getUserData().lastSeqs?.delete(doc);
+    s.lastSeqs?.delete(doc);
     if (!this.removeActive(ws, d) && !d.idle.delete(ws)) d.waiting = d.waiting.filter((w) => w.ws !== ws);
-    if (d.size === 0 && d.waiting.length === 0) {
+    if (d.parent) {
+      s.viewDocs!.delete(doc);
+      const c = d;
+      d = c.parent!;
+      if (c.size > 0 || c.waiting.length > 0) return;
+      d.children!.delete(c.view!.key);
+      c.ring.clear();
+    }
+    if (d.size === 0 && d.waiting.length === 0 && (d.children?.size ?? 0) === 0) {
       this.docs.delete(doc);
       d.ring.clear(); // its bytes go back to the budget
       this.opts.upstream.unsubscribe(doc, this);
@@ -246,7 +319,7 @@ export class LocalFanout implements UpstreamListener {
     s.credit = window;
     if (s.inactive !== 0 || !s.subs) return;
     for (const doc of s.subs) {
-      const d = this.docs.get(doc);
+      const d = this.docOf(ws, doc);
       if (d && this.removeActive(ws, d)) this.addActive(ws, s, d); // now into the credited set
     }
   }
@@ -309,15 +382,44 @@ export class LocalFanout implements UpstreamListener {
       } else {
         if (d.pending.length > 0) this.flushDoc(d);
         this.setBase(d, seq, state, history);
-        for (const set of [d.json, d.bin, d.credJson, d.credBin, d.sse]) {
-          for (const ws of [...set]) this.deliverCatchUp(ws, ws.getUserData(), d, NEEDS_SNAPSHOT);
-        }
-        this.applyParks();
+        this.snapshotAll(d);
+        this.rebaseChildren(d);
       }
     } else {
       this.setBase(d, seq, state, history);
+      this.rebaseChildren(d);
     }
     this.admitWaiters(d);
+  }
+
+  private snapshotAll(d: LocalDoc): void {
+    for (const set of [d.json, d.bin, d.credJson, d.credBin, d.sse]) {
+      for (const ws of [...set]) this.deliverCatchUp(ws, ws.getUserData(), d, NEEDS_SNAPSHOT);
+    }
+    this.applyParks();
+  }
+
+  /** the doc took a new base: each view child continues with one delta to its projection of it, or a snapshot */
+  private rebaseChildren(d: LocalDoc): void {
+    if (!d.children) return;
+    for (const c of d.children.values()) {
+      const proj = c.view!.projectState(d.state!);
+      if (c.state === undefined) {
+        this.setBase(c, d.seq, proj, []);
+        this.admitWaiters(c);
+        continue;
+      }
+      const patch = diffMergePatch(c.state, proj) as JsonObject | undefined;
+      if (patch !== undefined && isEmptyPatch(patch)) continue;
+      if (patch !== undefined) {
+        this.applyDelta(c, new Delta(c.doc, d.seq, c.seq, JSON.stringify(patch), patch, Date.now()));
+        continue;
+      }
+      if (c.pending.length > 0) this.flushDoc(c);
+      this.setBase(c, d.seq, proj, []);
+      this.snapshotAll(c);
+      this.admitWaiters(c);
+    }
   }
 
   /**
@@ -345,6 +447,19 @@ export class LocalFanout implements UpstreamListener {
       this.opts.upstream.subscribe(d.doc, this);
       return;
     }
+    if (d.children) {
+      // each view sees the delta projected against the state before it; nothing when it sees no change
+      for (const c of d.children.values()) {
+        if (c.state === undefined) continue;
+        const pp = c.view!.projectPatch(delta.patchObj, d.state);
+        if (!isEmptyPatch(pp)) this.applyDelta(c, new Delta(c.doc, delta.seq, c.seq, JSON.stringify(pp), pp, delta.tsMs));
+      }
+    }
+    this.applyDelta(d, delta);
+  }
+
+  /** `delta` (chained on d.seq) is applied to d and queued for its subscribers */
+  private applyDelta(d: LocalDoc, delta: Delta): void {
     d.state = applyMergePatch(d.state, delta.patchObj) as JsonObject;
     d.seq = delta.seq;
     d.ring.push(delta);
@@ -376,6 +491,22 @@ export class LocalFanout implements UpstreamListener {
       }
     }
     for (const w of d.waiting) this.opts.onDocError(w.ws, doc, code, message);
+    if (!d.children) return;
+    for (const c of d.children.values()) {
+      c.ring.clear();
+      for (const set of [c.json, c.bin, c.credJson, c.credBin, c.sse, c.idle]) {
+        for (const ws of set) {
+          const s = ws.getUserData();
+          s.lastSeqs?.delete(doc);
+          s.viewDocs?.delete(doc);
+          this.opts.onDocError(ws, doc, code, message);
+        }
+      }
+      for (const w of c.waiting) {
+        w.ws.getUserData().viewDocs?.delete(doc);
+        this.opts.onDocError(w.ws, doc, code, message);
+      }
+    }
   }
 
   // ---- joining ----
@@ -586,7 +717,7 @@ export class LocalFanout implements UpstreamListener {
     const seqs = (s.lastSeqs = new Map());
     if (s.subs) {
       for (const doc of s.subs) {
-        const x = this.docs.get(doc);
+        const x = this.docOf(ws, doc);
         if (x === undefined || !this.removeActive(ws, x)) continue; // waiting docs join later
         x.idle.add(ws);
         seqs.set(doc, x === d ? seq : x.flushedSeq);
@@ -611,7 +742,7 @@ export class LocalFanout implements UpstreamListener {
     if (s.inactive !== 0) return;
     const seqs = s.lastSeqs!;
     for (const [doc, seq] of seqs) {
-      const d = this.docs.get(doc);
+      const d = this.docOf(ws, doc);
       if (d === undefined || d.state === undefined) {
         seqs.delete(doc);
         continue;
@@ -638,7 +769,7 @@ export class LocalFanout implements UpstreamListener {
     }
     // everything current: back into the send sets
     for (const doc of seqs.keys()) {
-      const d = this.docs.get(doc)!;
+      const d = this.docOf(ws, doc)!;
       d.idle.delete(ws);
       this.addActive(ws, s, d);
     }

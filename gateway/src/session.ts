@@ -87,6 +87,8 @@ export interface Session {
   inactive: number;
   /** while inactive only: per subscribed doc the seq it last received (-1 = needs a snapshot) */
   lastSeqs: Map<string, bigint> | undefined;
+  /** per-user views: the view doc (local-fanout.ts LocalDoc) each doc of this connection is read through, when restricted */
+  viewDocs?: Map<string, object>;
   /** ms since when its send buffer has been over the bound (0 = not over) */
   fullSince: number;
   // ---- server API (connections.ts) ----

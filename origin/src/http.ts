@@ -33,6 +33,7 @@ import {
   verifyClusterRequest,
   type ClusterRequest,
   type HttpAuthenticator,
+  viewerOf,
   type Principal,
 } from '@replicant/auth';
 import {
@@ -44,6 +45,9 @@ import {
   parseSeq,
   readBody,
   type BodyRefusal,
+  type JsonObject,
+  type View,
+  type ViewRules,
 } from '@replicant/protocol';
 import { OriginError } from './origin.js';
 import { HistoryExpiredError, HISTORY_MAX_LIMIT, type HistoryPage } from './history.js';
@@ -66,6 +70,8 @@ export interface OriginHttpOptions {
   replayCacheBytes?: number;
   /** the server API's revocations (server-api.ts RevocationView): a revoked JWT gets 401 */
   revoked?: (p: Principal) => Promise<boolean>;
+  /** VIEWS_FILE: per-user views; a JWT caller's GET is projected and its POST checked (cluster signatures and API keys see all) */
+  views?: ViewRules;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -203,6 +209,17 @@ function checkAccess(
   );
 }
 
+/** may `view` write this patch text? (unparseable text is let through: origin.write answers bad_patch) */
+function patchAllowed(view: View, text: string): boolean {
+  let patch: unknown;
+  try {
+    patch = JSON.parse(text);
+  } catch {
+    return true;
+  }
+  return typeof patch !== 'object' || patch === null || Array.isArray(patch) || view.allowsPatch(patch as JsonObject);
+}
+
 export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: OriginHttpOptions = {}): void {
   // client credentials are required when configured; a cluster signature, when presented, must
   // verify either way (with client auth off, e.g. AUTH_DISABLED=true, unsigned requests are open)
@@ -221,6 +238,17 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     budget: new BodyBudget(opts.maxBufferedBytes ?? 64 * 1024 * 1024),
   };
   const replay = new ReplayCache({ maxEntries: opts.replayCacheEntries, maxBytes: opts.replayCacheBytes });
+  /**
+   * The view a JWT caller reads `docId` through, or undefined when it sees everything (no rules for
+   * the doc, an API key, a cluster signature: the gateway projects for its own clients, or auth off).
+   * Called after checkAccess, so `principal` has resolved to a principal.
+   */
+  const viewOf = async (docId: string, principal: Promise<Principal> | undefined): Promise<View | undefined> => {
+    const rules = opts.views?.forDoc(docId);
+    if (!rules || !principal) return undefined;
+    const v = rules.viewFor(viewerOf(await principal));
+    return v.all ? undefined : v;
+  };
   const deny = (res: HttpResponse, r: Req, d: Denied) => answerJson(res, r, d.status, errorBody(d.code, d.message), { retryAfterSec: d.retryAfterSec });
 
   /** POST /v1/docs/{id} (a write) and POST /v1/docs/{id}/restore (`{"seq":"<s>"}`, answered like a write) */
@@ -300,9 +328,13 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
         contentType,
         body,
       };
-      checkAccess(opts, replay, authorization, docId, 'write', signed, principal).then((denied) => {
-        if (denied) deny(res, r, denied);
-        else void write();
+      checkAccess(opts, replay, authorization, docId, 'write', signed, principal).then(async (denied) => {
+        if (denied) return deny(res, r, denied);
+        const view = await viewOf(docId, principal);
+        if (view && (restore || !patchAllowed(view, text))) {
+          return deny(res, r, { status: 403, code: ErrorCode.Forbidden, message: restore ? 'restore of a doc with per-user views takes an API key' : 'the patch touches a member outside your view' });
+        }
+        void write();
       });
     }, refused);
     // (unless it was refused at once: a finished response must not be touched)
@@ -341,10 +373,10 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     }
     if (at === null) return answerJson(res, r, 400, errorBody(ErrorCode.BadSeq, 'at must be a decimal seq'));
     const readOpts = readMode === 'local' ? LOCAL : undefined;
-    const read = () =>
+    const read = (view?: View) =>
       (at !== undefined
-        ? origin.stateAt(docId, at, gone?.signal).then(({ seq, state }) => ({ seq, stateJson: JSON.stringify(state) }))
-        : origin.readJson(docId, readOpts)
+        ? origin.stateAt(docId, at, gone?.signal).then(({ seq, state }) => ({ seq, stateJson: JSON.stringify(view ? view.projectState(state as JsonObject) : state) }))
+        : origin.readJson(docId, readOpts).then((x) => (view ? { seq: x.seq, stateJson: JSON.stringify(view.projectState(JSON.parse(x.stateJson) as JsonObject)) } : x))
       ).then(
         ({ seq, stateJson }) => answerJson(res, r, 200, `{"seq":"${seq}","state":${stateJson}}`, { etag: `"${seq}"` }),
         (err) => sendError(res, r, err),
@@ -352,9 +384,10 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     if (!authRequired && !isClusterAuth(authorization)) return void read();
     if (authorization === '') return answerJson(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
     const signed: ClusterRequest = { method: 'GET', target: signedTarget(docId, query), idempotencyKey, ifMatch: ifMatchHeader, contentType, body: '' };
-    checkAccess(opts, replay, authorization, docId, 'read', signed, startAuth(authorization)).then((denied) => {
+    const principal = startAuth(authorization);
+    checkAccess(opts, replay, authorization, docId, 'read', signed, principal).then(async (denied) => {
       if (denied) deny(res, r, denied);
-      else void read();
+      else void read(await viewOf(docId, principal));
     });
   });
 
@@ -386,9 +419,12 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     if (!authRequired && !isClusterAuth(authorization)) return void read();
     if (authorization === '') return answerJson(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
     const signed: ClusterRequest = { method: 'GET', target: signedTarget(docId, query, '/history'), idempotencyKey, ifMatch: ifMatchHeader, contentType, body: '' };
-    checkAccess(opts, replay, authorization, docId, 'read', signed, startAuth(authorization)).then((denied) => {
-      if (denied) deny(res, r, denied);
-      else void read();
+    const principal = startAuth(authorization);
+    checkAccess(opts, replay, authorization, docId, 'read', signed, principal).then(async (denied) => {
+      if (denied) return deny(res, r, denied);
+      // history is not projected (yet): a view-restricted caller must not read raw ops
+      if (await viewOf(docId, principal)) return deny(res, r, { status: 403, code: ErrorCode.Forbidden, message: 'history of a doc with per-user views takes an API key' });
+      void read();
     });
   });
 

@@ -13,3 +13,4 @@ export * from './control.js';
 export * from './http.js';
 export * from './sse.js';
 export * from './presence.js';
+export * from './views.js';
