@@ -13,7 +13,7 @@ import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
 import { Origin } from '@replicant/origin';
 import { Delta, Replica, type Upstream, type UpstreamListener } from '@replicant/fanout';
 import { Gateway, type GatewayOptions } from '../src/gateway.js';
-import { foldFrames } from './fold-frames.js';
+import { foldFrames, waitFor } from './support.js';
 
 async function listen(gateway: Gateway): Promise<{ app: uWS.TemplatedApp; port: number }> {
   const app = uWS.App();
@@ -90,13 +90,6 @@ async function setup(opts: Partial<GatewayOptions> = {}) {
   };
 }
 
-const waitFor = async (pred: () => boolean, what: string, ms = 20_000) => {
-  const t0 = Date.now();
-  while (!pred()) {
-    assert.ok(Date.now() - t0 < ms, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 test('window 4 without credit: at most 4 data frames in 500 writes; credit 1 brings one frame to the latest seq; then as credit allows', async (t) => {
   const s = await setup();

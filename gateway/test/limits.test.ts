@@ -13,6 +13,10 @@ import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
 import { Origin } from '@replicant/origin';
 import { Replica } from '@replicant/fanout';
 import { Gateway, type GatewayOptions, type Writer } from '../src/gateway.js';
+import { waitFor as waitForState } from './support.js';
+
+/** these tests bound each wait at 10 s and poll every turn */
+const waitFor = (pred: () => boolean, what: string, ms = 10_000) => waitForState(pred, what, ms, 0);
 
 async function setup(opts: Partial<GatewayOptions>, writer?: Writer) {
   const log = new MemoryLog({ partitions: 2 });
@@ -45,13 +49,6 @@ async function setup(opts: Partial<GatewayOptions>, writer?: Writer) {
   };
 }
 
-const waitFor = async (pred: () => boolean, what: string, ms = 10_000) => {
-  const t0 = Date.now();
-  while (!pred()) {
-    assert.ok(Date.now() - t0 < ms, `timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-};
 
 test('a reader whose send buffer stays over the bound becomes inactive, then is closed 4008 after SLOW_CONSUMER_TIMEOUT_MS; others carry on', async (t) => {
   const s = await setup({ maxSendBuffer: 64 * 1024, slowConsumerTimeoutMs: 1500 });

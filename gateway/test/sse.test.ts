@@ -12,7 +12,7 @@ import { Origin } from '@replicant/origin';
 import { Replica } from '@replicant/fanout';
 import { Gateway, type GatewayOptions } from '../src/gateway.js';
 import { SseReader } from './sse-client.js';
-import { foldFrames } from './fold-frames.js';
+import { foldFrames, waitFor } from './support.js';
 
 async function setup(opts: Partial<GatewayOptions> = {}) {
   const log = new MemoryLog({ partitions: 2 });
@@ -43,13 +43,6 @@ async function setup(opts: Partial<GatewayOptions> = {}) {
 }
 
 
-const waitFor = async (pred: () => boolean, what: string, ms = 20_000) => {
-  const t0 = Date.now();
-  while (!pred()) {
-    assert.ok(Date.now() - t0 < ms, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 test('SSE: welcome first, a snapshot per doc, then deltas; each data event carries the cursor; Last-Event-ID resumes every doc without gap or duplicate', async (t) => {
   const s = await setup();

@@ -15,7 +15,7 @@
  * connections) per page, so it is for operators and backends, not hot paths); a page ≤ its limit.
  */
 import { MAX_CONNECTIONS_PAGE, metaMatches, type ConnectionPage, type ConnectionQuery, type ConnectionSummary } from '@replicant/protocol';
-import { createRedisClient, type RedisClient, type RedisTarget } from './redis.js';
+import { createRedisClient, FAIL_FAST_CLIENT, type RedisClient, type RedisTarget } from './redis.js';
 
 export const MAX_PUBLISHED_PER_GATEWAY = 100_000;
 
@@ -32,13 +32,7 @@ export class RedisConnectionDirectory {
   private readonly prefix: string;
 
   constructor(opts: RedisConnectionDirectoryOptions) {
-    this.redis = createRedisClient({ ...opts.target, url: opts.url }, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: 5_000,
-      maxReconnectDelayMs: 2_000,
-    });
+    this.redis = createRedisClient({ ...opts.target, url: opts.url }, FAIL_FAST_CLIENT);
     this.redis.on('error', () => {}); // reported by the failing command
     this.prefix = `{replicant:conns:${opts.namespace}}:`;
   }

@@ -9,7 +9,7 @@
  * drops out of list() once its score passes and is pruned by the next announce.
  * Bounds: one entry per live node; list() reads at most MAX_LISTED_NODES.
  */
-import { createRedisClient, type RedisClient, type RedisTarget } from './redis.js';
+import { createRedisClient, FAIL_FAST_CLIENT, type RedisClient, type RedisTarget } from './redis.js';
 
 export const MAX_LISTED_NODES = 1000;
 /** how long an announce waits for the Redis connection before it is tried (and fails until the next) */
@@ -29,13 +29,7 @@ export class RedisNodeDirectory {
   private readonly prefix: string;
 
   constructor(opts: { url: string; target?: Omit<RedisTarget, 'url'>; namespace: string }) {
-    this.redis = createRedisClient({ ...opts.target, url: opts.url }, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: 5_000,
-      maxReconnectDelayMs: 2_000,
-    });
+    this.redis = createRedisClient({ ...opts.target, url: opts.url }, FAIL_FAST_CLIENT);
     this.redis.on('error', () => {}); // reported by the failing command
     this.prefix = `{replicant:nodes:${opts.namespace}}:`;
   }

@@ -93,6 +93,19 @@ export class RedisAuthError extends Error {}
 /** Redis holds data in a layout this version does not read: an operator must move it (not retried). */
 export class RedisLayoutError extends Error {}
 
+/**
+ * The behaviour of a client whose commands fail fast while Redis is away (no offline queue, no
+ * retry, nothing resent after a reconnect): for best-effort indexes such as the connection and
+ * node directories, whose callers report a failure and try again on their own schedule.
+ */
+export const FAIL_FAST_CLIENT: RedisClientOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  commandTimeout: 5_000,
+  maxReconnectDelayMs: 2_000,
+};
+
 /** Makes the one kind of client the target asks for, with the caller's connection behaviour. */
 export function createRedisClient(t: RedisTarget | string, o: RedisClientOptions): RedisClient {
   const target = targetOf(t);

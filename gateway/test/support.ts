@@ -1,3 +1,4 @@
+/** What the gateway's tests share: folding a doc's frames with the chain checked, waiting for a condition. */
 import assert from 'node:assert/strict';
 import { applyMergePatch } from '@replicant/protocol';
 
@@ -23,4 +24,13 @@ export function foldFrames(frames: any[], o: { noRepeat?: boolean } = {}): { seq
     }
   }
   return { seq: seq!, state };
+}
+
+/** polls `pred` every `stepMs` until it holds; fails naming `what` after `ms` (for state no event reports) */
+export async function waitFor(pred: () => boolean, what: string, ms = 20_000, stepMs = 5): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    assert.ok(Date.now() - t0 < ms, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
 }
