@@ -11,9 +11,12 @@ import { getDoc, post, startDevProcess, tempDir } from './harness.js';
 
 test('acknowledged writes survive kill -9, and a torn tail is truncated on recovery', async (t) => {
   const tmp = tempDir();
-  t.after(() => tmp.cleanup());
   let dev = await startDevProcess({ dataDir: tmp.dir });
-  t.after(() => dev.kill9());
+  // after hooks run in registration order: the process must be gone before its data dir is removed
+  t.after(async () => {
+    await dev.kill9();
+    tmp.cleanup();
+  });
 
   const docs = ['dur-a', 'dur-b', 'dur-c', 'dur-d'];
   const acked = new Map<string, Set<number>>(docs.map((d) => [d, new Set()]));

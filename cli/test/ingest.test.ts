@@ -18,7 +18,7 @@ import { Kafka, Partitioners, logLevel, type Message, type Producer } from 'kafk
 import { applyMergePatch, stripNullMembers, type JsonObject } from '@replicant/protocol';
 import { rng } from '@replicant/testkit';
 import { startCluster, scrape, type Cluster, type Node } from './cluster-harness.js';
-import { getDoc, RawClient, startDevProcess, tempDir } from './harness.js';
+import { getDoc, RawClient, startDevFor } from './harness.js';
 
 const TOPICS = { patches: 'ing.patches', mixed: 'ing.mixed', upsert: 'ing.upsert', cdc: 'ing.cdc', dev: 'ing.dev' };
 const MAX_DOC_BYTES = 65_536;
@@ -314,13 +314,8 @@ test('replicant dev with INGEST_BROKERS: a live view of an existing topic in the
   await origin.stop();
   const before = Array.from({ length: 150 }, (_, i) => ({ key: `k${i % 6}`, value: JSON.stringify({ [`a${i}`]: i, last: i }) }));
   await send(TOPICS.dev, before);
-  const tmp = tempDir();
-  t.after(() => tmp.cleanup());
-  const dev = await startDevProcess({
-    dataDir: tmp.dir,
-    env: { INGEST_BROKERS: cluster.kafka.bootstraps.join(','), INGEST_TOPICS: `${TOPICS.dev}=merge-patch:live:` },
-  });
-  t.after(() => dev.kill9());
+  // startDevFor stops the process before removing its data dir (it writes snapshots until it exits)
+  const dev = await startDevFor(t, { INGEST_BROKERS: cluster.kafka.bootstraps.join(','), INGEST_TOPICS: `${TOPICS.dev}=merge-patch:live:` });
   const after = Array.from({ length: 150 }, (_, i) => ({ key: `k${i % 6}`, value: JSON.stringify({ [`b${i}`]: i, last: 1000 + i }) }));
   const ws = await RawClient.open(dev.wsUrl);
   ws.send({ type: 'subscribe', doc: 'live:k0' });

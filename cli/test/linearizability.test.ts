@@ -26,6 +26,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { partitionForKey } from '@replicant/stream';
 import { startCluster, type Cluster, type Node } from './cluster-harness.js';
 import { lincheck, type HistoryOp } from './lincheck.js';
@@ -185,6 +188,12 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
     assert.ok(cross >= MIN_CROSS_GETS, `${cross} cross-origin decided GETs`);
     const v = lincheck(history);
     t.diagnostic(`porcupine: ${JSON.stringify(v)}`);
+    if (v.result !== 'linearizable') {
+      // the evidence, for a person or another checker: the whole history as lincheck read it
+      const file = join(tmpdir(), `replicant-lin-history-${process.pid}.json`);
+      writeFileSync(file, JSON.stringify({ faults, brokerKilledAt, brokerRestartedAt, ops: history }));
+      t.diagnostic(`history written to ${file}`);
+    }
     assert.equal(v.result, 'linearizable', JSON.stringify(v));
     assert.equal(stale, 0);
   });

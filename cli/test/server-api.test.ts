@@ -187,16 +187,18 @@ test('revocation: live older tokens get token_expired, new connections with one 
 
 test('revocations survive a restart: a new gateway learns them from the control stream', async (t) => {
   const tmp = tempDir();
-  t.after(() => tmp.cleanup());
   const env = { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY };
-  const dev1 = await startDevProcess({ dataDir: tmp.dir, env });
-  const old = nowSec() - 100;
-  assert.equal((await api(dev1, 'POST', '/v1/revocations', { sub: 'alice', before: nowSec() - 10 })).status, 200);
-  await dev1.stop();
-  const dev2 = await startDevProcess({ dataDir: tmp.dir, env });
+  let dev: DevProcess | undefined = await startDevProcess({ dataDir: tmp.dir, env });
+  // one hook, in order: the running process stops before its data dir is removed
   t.after(async () => {
-    await dev2.stop();
+    await dev?.stop();
+    tmp.cleanup();
   });
+  const old = nowSec() - 100;
+  assert.equal((await api(dev, 'POST', '/v1/revocations', { sub: 'alice', before: nowSec() - 10 })).status, 200);
+  await dev.stop();
+  dev = undefined;
+  const dev2 = (dev = await startDevProcess({ dataDir: tmp.dir, env }));
   const refused = await RawClient.open(`${dev2.wsUrl}?token=${await token('alice', old)}`);
   assert.equal((await refused.next((f) => f.type === 'error')).code, 'unauthorized');
   assert.equal(await refused.closed, 4001);
