@@ -127,6 +127,24 @@ export class DocViews {
     return v;
   }
 
+  /**
+   * `viewer` reduced to what these rules look at (its sub, and per `claim:` rule the value when the
+   * viewer holds it), as the JSON a gateway sends origin in VIEWER_PARAM: the view it names is the
+   * viewer's own (`viewFor(parseViewer(json))` has the same key), without the rest of its token.
+   */
+  viewerJson(viewer: Viewer): string {
+    const held = new Map<string, string[]>();
+    for (const r of this.rules) {
+      if (r.kind !== 'claim' || !claimHas(viewer.claims?.[r.claim], r.value)) continue;
+      const vals = held.get(r.claim);
+      if (!vals) held.set(r.claim, [r.value]);
+      else if (!vals.includes(r.value)) vals.push(r.value);
+    }
+    const claims: Record<string, string[]> = {};
+    for (const [c, vals] of held) setOwn(claims, c, vals);
+    return JSON.stringify({ sub: viewer.sub, claims });
+  }
+
   /** @internal */
   get trie(): TrieNode {
     return this.root;
@@ -254,6 +272,34 @@ export class View {
 
 function hasBelow(n: TrieNode): boolean {
   return n.lit.size > 0 || n.star !== undefined || n.sub !== undefined;
+}
+
+/**
+ * The query parameter of a history request a gateway signs for origin (cluster signature): the
+ * caller whose view origin projects the history for (DocViews.viewerJson). Origin takes it from
+ * cluster-signed requests only; a client's request naming it is 400 at both tiers.
+ */
+export const VIEWER_PARAM = 'viewer';
+/** longest VIEWER_PARAM value (decoded JSON text) origin accepts */
+export const MAX_VIEWER_JSON_BYTES = 8192;
+
+/** the viewer a VIEWER_PARAM value names, or undefined when it is not `{"sub":"…","claims":{"<c>":["<v>",…]}}` within the bound */
+export function parseViewer(json: string): Viewer | undefined {
+  if (json.length > MAX_VIEWER_JSON_BYTES) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(v) || typeof v.sub !== 'string' || !isObject(v.claims)) return undefined;
+  const claims: Record<string, string[]> = {};
+  for (const c of Object.keys(v.claims)) {
+    const vals = v.claims[c];
+    if (!Array.isArray(vals) || !vals.every((x) => typeof x === 'string')) return undefined;
+    setOwn(claims, c, vals as string[]);
+  }
+  return { sub: v.sub, claims };
 }
 
 /** `{}` (a projected patch that changes nothing the view can see) */
