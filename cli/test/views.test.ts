@@ -383,3 +383,79 @@ test('an in-band token refresh whose claims change the view re-joins through the
   assert.equal((await post(dev.url, DOC, { admin: { note: 'adm-2' }, board: 2 }, { authorization: `Bearer ${API_KEY}` })).status, 200);
   assert.deepEqual((await c.next((f) => f.type === 'delta', after)).patch, { board: 2 });
 });
+
+test("presence of a doc with views: the doc's rules do not reach d~presence; an entry naming presence docs projects it live, over GET and history", async (t) => {
+  const tmp = tempDir('replicant-views-');
+  t.after(tmp.cleanup);
+  const viewsFile = join(tmp.dir, 'views.json');
+  writeFileSync(
+    viewsFile,
+    JSON.stringify({
+      views: [
+        { docs: 'game:*', private: { '/users': 'nobody', '/hands/{sub}': 'owner' } },
+        { docs: 'game:*~presence', private: { '/users/{sub}/info': 'owner' } },
+        { docs: 'room:*', private: { '/users': 'nobody' } },
+      ],
+    }),
+  );
+  const dev = await startDevFor(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, VIEWS_FILE: viewsFile, PRESENCE_INTERVAL_MS: '100' });
+  const tok = (sub: string) => sign({ sub, read: ['game:*', 'room:*'], write: ['game:*', 'room:*'], exp: nowSec() + 600 }, SECRET);
+  const connect = async (sub: string) => {
+    const c = await RawClient.open(`${dev.wsUrl}?token=${encodeURIComponent(await tok(sub))}`);
+    t.after(() => c.close());
+    return c;
+  };
+  // p1 and p2 are present in game:1 and room:1, each with an info naming it
+  for (const sub of ['p1', 'p2']) {
+    const c = await connect(sub);
+    for (const doc of ['game:1', 'room:1']) c.send({ type: 'subscribe', doc, presence: true, info: { name: `info-${sub}` } });
+  }
+  /** folds `doc`'s frames on `c` until `done(state)`, checking each raw frame with `check` and the chain */
+  const watch = async (c: RawClient, doc: string, check: (raw: string) => void, done: (s: any) => boolean): Promise<any> => {
+    let state: any;
+    let seq = '';
+    for (let i = 0; ; i++) {
+      const f = await c.next(() => true, i);
+      if (f.doc !== doc) continue;
+      check(JSON.stringify(f));
+      if (f.type === 'snapshot') state = f.state;
+      else if (f.type === 'delta') {
+        assert.equal(f.prevSeq, seq, `${doc}: gap in the chain`);
+        state = applyMergePatch(state, f.patch);
+      } else continue;
+      seq = f.seq;
+      if (done(state)) return state;
+    }
+  };
+  const both = (s: any) => s?.connections === 2 && s.users?.p1 !== undefined && s.users?.p2 !== undefined;
+  const spec = await connect('spec');
+  const p1 = await connect('p1');
+  spec.send({ type: 'subscribe', doc: 'game:1~presence' });
+  p1.send({ type: 'subscribe', doc: 'game:1~presence' });
+  spec.send({ type: 'subscribe', doc: 'room:1~presence' });
+  const noInfo = (raw: string) => assert.ok(!raw.includes('info-'), `the spectator got another's info: ${raw}`);
+  const noP2Info = (raw: string) => assert.ok(!raw.includes('info-p2'), `p1 got p2's info: ${raw}`);
+  // the entry naming presence docs: each reader sees the members, and only its own info
+  assert.deepEqual(await watch(spec, 'game:1~presence', noInfo, both), { connections: 2, users: { p1: { connections: 1 }, p2: { connections: 1 } } });
+  assert.deepEqual(await watch(p1, 'game:1~presence', noP2Info, both), {
+    connections: 2,
+    users: { p1: { connections: 1, info: { name: 'info-p1' } }, p2: { connections: 1 } },
+  });
+  // room:*'s rule (/users: nobody) is about room docs' members: room:1~presence is whole for everyone
+  const room = await watch(spec, 'room:1~presence', () => {}, both);
+  assert.deepEqual(room.users.p2, { connections: 1, info: { name: 'info-p2' } });
+
+  // GET and history as the spectator: the same projection; the API key sees the infos
+  const specAuth = { authorization: `Bearer ${await tok('spec')}` };
+  const get = async (doc: string, headers: Record<string, string>, suffix = '') => {
+    const res = await fetch(`${dev.url}/v1/docs/${doc}${suffix}`, { headers });
+    assert.equal(res.status, 200);
+    return res.text();
+  };
+  const got = await get('game:1~presence', specAuth);
+  noInfo(got);
+  assert.deepEqual(JSON.parse(got).state, { connections: 2, users: { p1: { connections: 1 }, p2: { connections: 1 } } });
+  noInfo(await get('game:1~presence', specAuth, '/history'));
+  assert.ok((await get('game:1~presence', { authorization: `Bearer ${API_KEY}` })).includes('info-p2'));
+  assert.deepEqual(JSON.parse(await get('room:1~presence', specAuth)).state.users.p1, { connections: 1, info: { name: 'info-p1' } });
+});

@@ -6,7 +6,7 @@
  * state did not change; projecting a patch against the view's own projected state equals projecting
  * it against the whole state (history folds that way); the viewer a gateway names to origin
  * (viewerJson / parseViewer) has the same view; allowsPatch refuses exactly what touches a member
- * the writer cannot see.
+ * the writer cannot see; presence docs match only entries naming presence docs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -174,6 +174,26 @@ test('parseViewer takes exactly {"sub":"…","claims":{"<c>":["<v>",…]}} withi
   const g = ViewRules.parse({ views: [{ docs: 'g', private: { '/a': 'claim:role=admin', '/b': 'claim:role=staff', '/c': 'claim:tier=gold' } }] }).forDoc('g')!;
   // only what the rules look at is named, the rest of the token is not
   assert.equal(g.viewerJson({ sub: 'u', claims: { role: ['admin', 'dev'], tier: 'silver', email: 'u@x' } }), '{"sub":"u","claims":{"role":["admin"]}}');
+});
+
+test("a presence doc has only the rules of an entry naming presence docs, never its doc's", () => {
+  const rules = ViewRules.parse({
+    views: [
+      { docs: 'game:*', private: { '/users': 'nobody' } },
+      { docs: 'game:*~presence', private: { '/users/{sub}/info': 'owner' } },
+      { docs: 'room:*', private: { '/users': 'nobody' } },
+      { docs: 'lobby~presence', private: { '/connections': 'claim:role=admin' } },
+    ],
+  });
+  const presence = { connections: 2, users: { alice: { connections: 1, info: { n: 'a' } }, bob: { connections: 1, info: { n: 'b' } } } };
+  assert.deepEqual(rules.forDoc('game:1')!.viewFor({ sub: 'alice' }).projectState({ users: 1, x: 2 }), { x: 2 });
+  assert.deepEqual(rules.forDoc('game:1~presence')!.viewFor({ sub: 'alice' }).projectState(presence), {
+    connections: 2,
+    users: { alice: { connections: 1, info: { n: 'a' } }, bob: { connections: 1 } },
+  });
+  assert.equal(rules.forDoc('room:1~presence'), undefined, "room:*'s rules are about room docs' members, not presence's");
+  assert.deepEqual(rules.forDoc('lobby~presence')!.viewFor({ sub: 'x' }).projectState(presence), { users: presence.users });
+  assert.equal(rules.forDoc('lobby'), undefined);
 });
 
 test('bad rules are refused with one clear line', () => {
