@@ -23,7 +23,7 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { AuthError, isClusterAuth, signClusterRequest, viewerOf, type HttpAuthenticator, type Principal } from '@replicant/auth';
-import { answerJson, answerPreflight, errorBody, ErrorCode, isValidDocId, readBody, VIEWER_PARAM, type JsonObject, type View, type ViewRules } from '@replicant/protocol';
+import { answerJson, answerPreflight, errorBody, ErrorCode, isValidDocId, readBody, VIEWER_PARAM, type DocViews, type JsonObject, type View, type Viewer, type ViewRules } from '@replicant/protocol';
 
 export interface DocsHttpOptions {
   /** origin's base URL, e.g. http://origin:8081 (never shown to clients) */
@@ -55,10 +55,11 @@ export interface DocsHttpOptions {
 
 type Access = 'read' | 'write';
 
-/** a caller whose view of the doc is not the whole doc: the view, and the viewer as origin takes it (VIEWER_PARAM) */
+/** a caller whose view of the doc is not the whole doc: the view, and what names it to origin (DocViews.viewerJson) */
 interface Restricted {
   view: View;
-  viewerJson: string;
+  rules: DocViews;
+  viewer: Viewer;
 }
 
 /** answered or aborted: nothing more is written */
@@ -111,7 +112,7 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
       if (!rules) return undefined;
       const viewer = viewerOf(p);
       const view = rules.viewFor(viewer);
-      return view.all ? undefined : { view, viewerJson: rules.viewerJson(viewer) };
+      return view.all ? undefined : { view, rules, viewer };
     } catch (err) {
       return [401, errorBody(ErrorCode.Unauthorized, err instanceof AuthError ? err.message : 'credential not accepted')];
     }
@@ -215,7 +216,7 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
           if (refused) return answerJson(res, r, 403, errorBody(ErrorCode.Forbidden, refused), { cors: true });
           if (verdict && suffix === '/history') {
             // origin folds the view's history: it gets the caller's viewer, signed with the target
-            const withViewer = `${target}${query === '' ? '?' : '&'}${VIEWER_PARAM}=${queryEncode(verdict.viewerJson)}`;
+            const withViewer = `${target}${query === '' ? '?' : '&'}${VIEWER_PARAM}=${queryEncode(verdict.rules.viewerJson(verdict.viewer))}`;
             return forward(res, r, 'GET', withViewer, h, undefined);
           }
           return forward(res, r, isPost ? 'POST' : 'GET', target, h, body, isPost ? undefined : verdict?.view);
