@@ -10,7 +10,8 @@
  * reader's folded state equals the projection of origin's state for its view (an independent
  * projection written here), every chain (resumes included) is gap-free, no raw frame or SSE event
  * any reader received holds a member outside its view, and each principal's GET and history fold to
- * its projection (the API key sees the whole doc). Writes touching an invisible member are 403
+ * its projection, as do the SDK's `stateAt` half-way plus its `history` after it (the API key sees
+ * the whole doc). Writes touching an invisible member are 403
  * `forbidden` over HTTP and `forbidden` over the WebSocket, and change nothing.
  */
 import { test } from 'node:test';
@@ -19,6 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rng } from '@replicant/testkit';
 import { applyMergePatch, decodeServerBinary, encodeClientBinary, MAX_VIEWS_PER_DOC, parseSseCursor, SUBPROTOCOL_BINARY, SUBPROTOCOL_JSON } from '@replicant/protocol';
+import { connect } from '@replicant/sdk';
 import { post, RawClient, startDevFor, tempDir } from './harness.js';
 import { nowSec, sign } from './tokens.js';
 
@@ -248,10 +250,12 @@ test(`${WRITES} random writes: every reader over both subprotocols and SSE holds
     const writer = x < 0.2 ? readers[PLAYERS.indexOf(player)] : undefined;
     return post(dev.url, DOC, patch, writer ? auth(writer) : key);
   };
+  let midSeq = ''; // a seq half-way: the SDK reads history from there
   const started = Date.now();
   for (let i = 0; i < WRITES; i += WRITE_BATCH) {
     const batch = await Promise.all(Array.from({ length: Math.min(WRITE_BATCH, WRITES - i) }, (_, k) => write(i + k)));
     for (const res of batch) assert.equal(res.status, 200, JSON.stringify(res.body));
+    if (i === 992) midSeq = batch.at(-1)!.body.seq;
     await leaving[i]?.();
   }
   const writesMs = Date.now() - started;
@@ -300,6 +304,24 @@ test(`${WRITES} random writes: every reader over both subprotocols and SSE holds
     }
     assert.deepEqual(folded, expected(whole.state, reader), `${reader.name}: its history folds to its projection`);
   }
+
+  // the SDK, as a player: stateAt half-way plus the history after it fold to its projection
+  const sdk = connect(dev.wsUrl, { token: () => p1.token });
+  t.after(() => sdk.close());
+  const then = await sdk.stateAt(DOC, midSeq);
+  const rawThen = await fetch(`${dev.url}/v1/docs/${DOC}?at=${midSeq}`, { headers: key }).then((x) => x.json() as Promise<{ seq: string; state: any }>);
+  assert.deepEqual([then.seq, then.state], [rawThen.seq, expected(rawThen.state, p1)], "the SDK's stateAt is the player's projection");
+  let sdkState: any = then.state;
+  let sdkSeq = then.seq;
+  for (let page = await sdk.history(DOC, { after: then.seq }); ; page = await sdk.history(DOC, { after: page.next! })) {
+    for (const op of page.ops) {
+      assert.equal(op.prevSeq, sdkSeq, "the SDK's history chains on its stateAt");
+      sdkState = applyMergePatch(sdkState, op.patch);
+      sdkSeq = op.seq;
+    }
+    if (page.next === null) break;
+  }
+  assert.deepEqual(sdkState, expected(whole.state, p1), "the SDK's stateAt + history fold to the player's projection");
 
   // writes touching an invisible member: 403 forbidden, nothing applied
   for (const [who, patch] of [
