@@ -23,7 +23,7 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { AuthError, isClusterAuth, signClusterRequest, viewerOf, type HttpAuthenticator, type Principal } from '@replicant/auth';
-import { answerJson, answerPreflight, errorBody, ErrorCode, isValidDocId, readBody, type JsonObject, type View, type ViewRules } from '@replicant/protocol';
+import { answerJson, answerPreflight, errorBody, ErrorCode, isValidDocId, readBody, VIEWER_PARAM, type DocViews, type JsonObject, type View, type Viewer, type ViewRules } from '@replicant/protocol';
 
 export interface DocsHttpOptions {
   /** origin's base URL, e.g. http://origin:8081 (never shown to clients) */
@@ -46,13 +46,21 @@ export interface DocsHttpOptions {
   timeoutMs?: number;
   /**
    * VIEWS_FILE: a JWT caller whose view of the doc is not the whole doc gets its projection of a
-   * GET (origin answers the signed request with the whole state), a POST touching a member outside
-   * its view is 403 `forbidden`, and history and restore are 403 (not projected yet)
+   * GET (origin answers the signed request with the whole state, projected here) and of history
+   * (origin projects it: the signed request names the caller in VIEWER_PARAM, since the view's
+   * history needs the fold); a POST touching a member outside its view and restore are 403 `forbidden`
    */
   views?: ViewRules;
 }
 
 type Access = 'read' | 'write';
+
+/** a caller whose view of the doc is not the whole doc: the view, and what names it to origin (DocViews.viewerJson) */
+interface Restricted {
+  view: View;
+  rules: DocViews;
+  viewer: Viewer;
+}
 
 /** answered or aborted: nothing more is written */
 interface Req {
@@ -64,7 +72,6 @@ interface Req {
 
 /** why a caller reading through `view` may not make this request, or undefined (origin's rules, views part) */
 function viewRefusal(view: View, suffix: string, body: Buffer | undefined): string | undefined {
-  if (suffix === '/history') return 'history of a doc with per-user views takes an API key';
   if (suffix === '/restore') return 'restore of a doc with per-user views takes an API key';
   if (body === undefined) return undefined;
   let patch: unknown;
@@ -77,6 +84,11 @@ function viewRefusal(view: View, suffix: string, body: Buffer | undefined): stri
   return obj && !view.allowsPatch(patch as JsonObject) ? 'the patch touches a member outside your view' : undefined;
 }
 
+/** a query value fetch sends as it is (encodeURIComponent leaves ' which the URL parser would encode, breaking the signature) */
+function queryEncode(v: string): string {
+  return encodeURIComponent(v).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
 export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void {
   const base = opts.originUrl.replace(/\/+$/, '');
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
@@ -85,8 +97,8 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
   const authRequired = opts.auth?.required ?? false;
   let inflight = 0;
 
-  /** undefined when allowed (or the caller's restricted View: allowed through it), else the error response [status, body] */
-  const check = async (authorization: string, docId: string, access: Access): Promise<[number, string] | View | undefined> => {
+  /** undefined when allowed (or the caller's restricted view: allowed through it), else the error response [status, body] */
+  const check = async (authorization: string, docId: string, access: Access): Promise<[number, string] | Restricted | undefined> => {
     if (isClusterAuth(authorization)) return [401, errorBody(ErrorCode.Unauthorized, 'cluster signatures are not accepted from clients')];
     if (!authRequired) return undefined;
     try {
@@ -96,8 +108,11 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
       // the revocation list is not held yet (a gateway just started): fail closed, retry shortly
       if (revoked === undefined && opts.revoked) return [503, errorBody(ErrorCode.Unavailable, 'gateway is starting; retry later')];
       if (!p[access].allows(docId)) return [403, errorBody(ErrorCode.Forbidden, `doc is outside this credential's ${access} scope`)];
-      const view = opts.views?.forDoc(docId)?.viewFor(viewerOf(p));
-      return view && !view.all ? view : undefined;
+      const rules = opts.views?.forDoc(docId);
+      if (!rules) return undefined;
+      const viewer = viewerOf(p);
+      const view = rules.viewFor(viewer);
+      return view.all ? undefined : { view, rules, viewer };
     } catch (err) {
       return [401, errorBody(ErrorCode.Unauthorized, err instanceof AuthError ? err.message : 'credential not accepted')];
     }
@@ -186,15 +201,25 @@ export function registerDocsHttp(app: TemplatedApp, opts: DocsHttpOptions): void
     }
     inflight++;
     held = true;
+    // VIEWER_PARAM is the gateway's word to origin, never the client's
+    if (suffix === '/history' && new URLSearchParams(query).has(VIEWER_PARAM)) {
+      release();
+      return answerJson(res, r, 400, errorBody(ErrorCode.BadRequest, `${VIEWER_PARAM} is set by the cluster's gateways only`), { cors: true });
+    }
     const target = `/v1/docs/${docId}${suffix}${query === '' ? '' : `?${query}`}`;
     const allowed = check(authorization, docId, access);
     const run = (body: Buffer | undefined) =>
       void allowed
         .then((verdict) => {
           if (Array.isArray(verdict)) return answerJson(res, r, verdict[0], verdict[1], { retryAfterSec: verdict[0] === 503 ? 1 : undefined, cors: true });
-          const refused = verdict ? viewRefusal(verdict, suffix, body) : undefined;
+          const refused = verdict ? viewRefusal(verdict.view, suffix, body) : undefined;
           if (refused) return answerJson(res, r, 403, errorBody(ErrorCode.Forbidden, refused), { cors: true });
-          return forward(res, r, isPost ? 'POST' : 'GET', target, h, body, isPost ? undefined : verdict);
+          if (verdict && suffix === '/history') {
+            // origin folds the view's history: it gets the caller's viewer, signed with the target
+            const withViewer = `${target}${query === '' ? '?' : '&'}${VIEWER_PARAM}=${queryEncode(verdict.rules.viewerJson(verdict.viewer))}`;
+            return forward(res, r, 'GET', withViewer, h, undefined);
+          }
+          return forward(res, r, isPost ? 'POST' : 'GET', target, h, body, isPost ? undefined : verdict?.view);
         })
         .catch(() => answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'retry later'), { retryAfterSec: 1, cors: true }))
         .finally(release);

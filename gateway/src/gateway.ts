@@ -842,9 +842,12 @@ export class Gateway {
     }
   }
 
-  /** the view `p` reads `doc` through when it is not the whole doc (VIEWS_FILE), else undefined; presence docs have none */
+  /**
+   * the view `p` reads `doc` through when it is not the whole doc (VIEWS_FILE), else undefined; a
+   * presence doc has one only when an entry names presence docs (protocol views.ts ViewRules.forDoc)
+   */
   private restrictedView(p: Principal, doc: string): View | undefined {
-    if (!this.opts.views || isPresenceDoc(doc)) return undefined;
+    if (!this.opts.views) return undefined;
     const v = this.opts.views.forDoc(doc)?.viewFor(viewerOf(p));
     return v && !v.all ? v : undefined;
   }

@@ -22,6 +22,15 @@
  * moved past the base during the scan) starts the read over from a fresh base (at most 3 times in
  * all, then 410): never a silent gap.
  *
+ * Per-user views: a page read through a View (a JWT caller of a doc with VIEWS_FILE rules) is that
+ * view's history, the chain its live subscribers get: each op's patch projected against the state
+ * before it (the view's own copy of the projected state, folded along), an op that changes nothing
+ * the view can see left out, and `prevSeq` the seq of the view's previous op in the page (the first
+ * op's: the doc's seq at `after`, what `?at=<after>` answers). So the view's `stateAt(s)` plus its
+ * ops after `s` fold to its `stateAt` of any later seq, and the chain is gap-free across pages
+ * (`next` is the last op's seq). `limit` and the byte bound count the view's ops and projected
+ * text; the scan bounds are the same.
+ *
  * Bounds per request: at most HISTORY_MAX_SCAN_RECORDS records of the partition are read (past it
  * 422 `history_scan_limit`), READ_BATCH records at a time (one batch in memory); a page holds at
  * most HISTORY_MAX_LIMIT ops and HISTORY_PAGE_MAX_BYTES of patch text (at least one op); at most
@@ -30,7 +39,7 @@
  * Between batches a read stops when its HTTP request was aborted (its slot is free at once) and
  * when it ran past HISTORY_TIME_BUDGET_MS (503 `unavailable`): slow reads cannot hold every slot.
  */
-import { ErrorCode, ProtocolError, type JsonObject } from '@replicant/protocol';
+import { applyMergePatch, ErrorCode, isEmptyPatch, ProtocolError, type JsonObject, type View } from '@replicant/protocol';
 import { DEFAULT_KEY_WINDOW, DocState, decodeOp, type SnapshotStore, type StreamLog } from '@replicant/stream';
 import { OriginError, unavailable } from './errors.js';
 
@@ -74,8 +83,14 @@ class LogMoved extends Error {}
 /** reads started over after LogMoved, in all, before 410 */
 const MOVED_ATTEMPTS = 3;
 
-/** what a scan does with each applied op past the base; returning false stops the scan */
-type Visit = (op: HistoryOp) => boolean;
+/**
+ * What a scan does past the base: `base` once with the doc as of the base (before any later op is
+ * folded), then `op` with each applied op and the merge patch it applied; returning false stops it.
+ */
+interface Visit {
+  base?(state: JsonObject, seq: bigint): void;
+  op(op: HistoryOp, patch: JsonObject): boolean;
+}
 
 /** when a read stops early: its request was aborted, or its time budget ran out */
 interface Limits {
@@ -94,14 +109,18 @@ export class History {
     private readonly budgetMs = HISTORY_TIME_BUDGET_MS,
   ) {}
 
-  /** Applied ops with seq > `after`, in order: at most `limit` (≤ HISTORY_MAX_LIMIT) and HISTORY_PAGE_MAX_BYTES. */
-  page(docId: string, after: bigint, limit: number, signal?: AbortSignal): Promise<HistoryPage> {
+  /**
+   * Applied ops with seq > `after`, in order: at most `limit` (≤ HISTORY_MAX_LIMIT) and
+   * HISTORY_PAGE_MAX_BYTES. With `view` (not the whole doc): that view's history (module header).
+   */
+  page(docId: string, after: bigint, limit: number, signal?: AbortSignal, view?: View): Promise<HistoryPage> {
     const max = Math.max(1, Math.min(HISTORY_MAX_LIMIT, Math.floor(limit)));
     return this.bounded(docId, signal, async (limits) => {
       const ops: HistoryOp[] = [];
       let bytes = 0;
       let full = false;
-      await this.scan(docId, after, undefined, limits, (op) => {
+      /** false when the op does not fit the page (it is then the next page's first) */
+      const add = (op: HistoryOp): boolean => {
         const size = op.patchText.length;
         if (ops.length > 0 && bytes + size > HISTORY_PAGE_MAX_BYTES) {
           full = true;
@@ -110,8 +129,32 @@ export class History {
         ops.push(op);
         bytes += size;
         if (ops.length >= max) full = true;
-        return !full;
-      });
+        return true;
+      };
+      let visit: Visit;
+      if (view === undefined || view.all) {
+        visit = { op: (op) => add(op) && !full };
+      } else {
+        // the view's projected state as of the last op folded, an independent copy (the fold
+        // mutates the doc's state in place, and projections share its subtrees)
+        let seen: JsonObject = {};
+        let last = 0n;
+        visit = {
+          base: (state, seq) => {
+            seen = JSON.parse(JSON.stringify(view.projectState(state))) as JsonObject;
+            last = seq;
+          },
+          op: (op, patch) => {
+            const projected = view.projectPatch(patch, seen);
+            if (isEmptyPatch(projected)) return true; // nothing this view can see: not in its history
+            if (!add({ seq: op.seq, prevSeq: last, patchText: JSON.stringify(projected), tsMs: op.tsMs })) return false;
+            applyMergePatch(seen, projected);
+            last = op.seq;
+            return !full;
+          },
+        };
+      }
+      await this.scan(docId, after, undefined, limits, visit);
       return { ops, next: full ? ops[ops.length - 1].seq : null };
     });
   }
@@ -178,6 +221,7 @@ export class History {
     }
     let scanned = 0;
     let cursor = from;
+    let based = false; // visit.base was called
     scan: while (cursor < end) {
       if (limits.signal?.aborted) throw unavailable('history read stopped: the request was aborted');
       if (Date.now() > limits.deadline) throw unavailable(`history read took longer than ${this.budgetMs} ms; retry later or ask for a later seq`, 1);
@@ -204,12 +248,16 @@ export class History {
         if (rec.key !== docId) continue;
         const seq = rec.offset + 1n;
         if (until !== undefined && seq > until) break scan;
+        if (seq > base && !based) {
+          based = true;
+          visit?.base?.(doc.state, doc.seq);
+        }
         const op = decodeOp(rec.value);
         if (op instanceof ProtocolError) continue; // the materializer skips it too
         const r = doc.apply(seq, op.patch, op.key, op.ifSeq, op.maxDocBytes, op.replace); // the bound the materializer folded it with
         // a replace op (Kafka ingest) is shown as the merge patch the fold applied it as
         const patchText = r.applied && r.patch ? JSON.stringify(r.patch) : op.patchText;
-        if (r.applied && seq > base && visit && !visit({ seq, prevSeq: r.prevSeq, patchText, tsMs: op.tsMs })) break scan;
+        if (r.applied && seq > base && visit && !visit.op({ seq, prevSeq: r.prevSeq, patchText, tsMs: op.tsMs }, r.patch ?? op.patch)) break scan;
       }
     }
     // Kafka's read skips to the log start silently: a start that moved past the base while the scan

@@ -5,6 +5,7 @@
  *   GET  /v1/docs/{docId}  -> 200 {"seq":"<decimal>","state":{...}} with ETag: "<seq>"; linearizable
  *                          (read barrier, origin/src/read-barrier.ts; 503 past READ_BARRIER_TIMEOUT_MS)
  *   GET  /v1/docs/{docId}?read=local  -> the same from this origin's view as it is (no barrier)
+ *   GET  /v1/docs/{docId}?at=<seq>, GET .../history, POST .../restore  -> the doc's past (history.ts)
  * Errors are {"error":{"code","message"}}; 503 carries Retry-After.
  *
  * uWS rules followed here: request headers/params are read synchronously (HttpRequest is stack
@@ -43,6 +44,8 @@ import {
   ErrorCode,
   isValidDocId,
   parseSeq,
+  parseViewer,
+  VIEWER_PARAM,
   readBody,
   type BodyRefusal,
   type JsonObject,
@@ -70,7 +73,11 @@ export interface OriginHttpOptions {
   replayCacheBytes?: number;
   /** the server API's revocations (server-api.ts RevocationView): a revoked JWT gets 401 */
   revoked?: (p: Principal) => Promise<boolean>;
-  /** VIEWS_FILE: per-user views; a JWT caller's GET is projected and its POST checked (cluster signatures and API keys see all) */
+  /**
+   * VIEWS_FILE: per-user views; a JWT caller's GET and history are projected and its POST checked,
+   * restore is 403 for it (cluster signatures and API keys see all; a gateway's signed history
+   * request naming its caller in VIEWER_PARAM gets that caller's view)
+   */
   views?: ViewRules;
 }
 
@@ -411,20 +418,30 @@ export function registerOriginHttp(app: TemplatedApp, origin: Origin, opts: Orig
     if (after === null) return answerJson(res, r, 400, errorBody(ErrorCode.BadSeq, 'after must be a decimal seq'));
     const limit = limitText === undefined ? HISTORY_MAX_LIMIT : /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : 0;
     if (limit < 1 || limit > HISTORY_MAX_LIMIT) return answerJson(res, r, 400, errorBody(ErrorCode.BadRequest, `limit must be 1..${HISTORY_MAX_LIMIT}`));
-    const read = () =>
-      origin.history(docId, after ?? 0n, limit, gone.signal).then(
+    // a gateway names its JWT caller (VIEWER_PARAM, covered by its cluster signature): the page is that caller's view
+    const viewerText = req.getQuery(VIEWER_PARAM);
+    const read = (view?: View) =>
+      origin.history(docId, after ?? 0n, limit, gone.signal, view).then(
         (page) => answerJson(res, r, 200, pageJson(page)),
         (err) => sendError(res, r, err),
       );
+    if (viewerText !== undefined && !isClusterAuth(authorization)) {
+      return answerJson(res, r, 400, errorBody(ErrorCode.BadRequest, `${VIEWER_PARAM} is set by the cluster's gateways only`));
+    }
     if (!authRequired && !isClusterAuth(authorization)) return void read();
     if (authorization === '') return answerJson(res, r, 401, errorBody(ErrorCode.Unauthorized, 'missing Authorization: Bearer <token or API key>'));
     const signed: ClusterRequest = { method: 'GET', target: signedTarget(docId, query, '/history'), idempotencyKey, ifMatch: ifMatchHeader, contentType, body: '' };
     const principal = startAuth(authorization);
     checkAccess(opts, replay, authorization, docId, 'read', signed, principal).then(async (denied) => {
       if (denied) return deny(res, r, denied);
-      // history is not projected (yet): a view-restricted caller must not read raw ops
-      if (await viewOf(docId, principal)) return deny(res, r, { status: 403, code: ErrorCode.Forbidden, message: 'history of a doc with per-user views takes an API key' });
-      void read();
+      if (viewerText === undefined) return void read(await viewOf(docId, principal));
+      // signed by a gateway for a caller with a restricted view: never the raw history, even when
+      // this origin's VIEWS_FILE has no rules for the doc (the tiers' files differ): fail closed
+      const viewer = parseViewer(viewerText);
+      if (!viewer) return answerJson(res, r, 400, errorBody(ErrorCode.BadRequest, `${VIEWER_PARAM} must be {"sub":"…","claims":{…}}`));
+      const rules = opts.views?.forDoc(docId);
+      if (!rules) return answerJson(res, r, 503, errorBody(ErrorCode.Unavailable, 'this origin has no view rules for the doc (VIEWS_FILE differs between tiers)'), { retryAfterSec: 1 });
+      void read(rules.viewFor(viewer));
     });
   });
 

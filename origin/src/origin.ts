@@ -24,6 +24,7 @@ import {
   parsePatch,
   PRESENCE_READ_ONLY,
   type JsonObject,
+  type View,
 } from '@replicant/protocol';
 import { encodeOp, type AppendResult, type StreamLog, type SnapshotStore } from '@replicant/stream';
 import { Materializer, MaterializerError } from './materializer.js';
@@ -481,9 +482,9 @@ export class Origin {
     );
   }
 
-  /** Applied ops of `docId` with seq > `after`, oldest first (history.ts bounds a page). */
-  history(docId: string, after: bigint, limit: number, signal?: AbortSignal): Promise<HistoryPage> {
-    return this.reading(docId, 'history', () => this.past.page(docId, after, limit, signal));
+  /** Applied ops of `docId` with seq > `after`, oldest first (history.ts bounds a page); with `view`, that view's history. */
+  history(docId: string, after: bigint, limit: number, signal?: AbortSignal, view?: View): Promise<HistoryPage> {
+    return this.reading(docId, 'history', () => this.past.page(docId, after, limit, signal, view));
   }
 
   /** The document as of log position `at` (history.ts): the state a subscriber held at that seq. */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { FileLog, MemoryLog, MemorySnapshotStore, encodeOp, type AppendResult } from '@replicant/stream';
 import { History, HISTORY_MAX_CONCURRENT, HISTORY_PAGE_MAX_BYTES, HISTORY_TIME_BUDGET_MS } from '../src/history.js';
 import { Origin, OriginError } from '../src/origin.js';
+import { ViewRules } from '@replicant/protocol';
 import { GatedStore } from './helpers.js';
 
 test('a history page ends at HISTORY_PAGE_MAX_BYTES of patches (at least one op); next continues', async () => {
@@ -174,5 +175,44 @@ test('an aborted request stops its history scan at the next batch and frees its 
     return read(...args);
   };
   await assert.rejects(h.stateAt('d', 5000n), (e: OriginError) => e.status === 503 && e.code === 'unavailable' && /longer than/.test(e.message));
+  await log.close();
+});
+
+test('a page read through a view: patches projected against the state before them, invisible ops left out, prevSeq chained on the view, from a snapshot base and through a replace op', async () => {
+  const log = new MemoryLog({ partitions: 1 });
+  const store = new MemorySnapshotStore();
+  const h = new History(log, store);
+  const rules = ViewRules.parse({ views: [{ docs: 'g', private: { '/hands/{sub}': 'owner', '/seed': 'nobody' } }] }).forDoc('g')!;
+  const alice = rules.viewFor({ sub: 'alice' });
+  const put = async (patch: object, replace = false) => (await log.append('g', encodeOp(JSON.stringify(patch), '', 0, undefined, undefined, replace))).offset + 1n;
+  const s1 = await put({ hands: { alice: [1], bob: [2] }, board: 1 });
+  await put({ seed: 's' }); // s2: nothing alice sees
+  await put({ hands: { bob: [3] } }); // s3: nothing alice sees
+  // the snapshot store holds the doc as of s3: reads at or after it start there
+  await store.commit([{ doc: 'g', seq: 3n, state: { hands: { alice: [1], bob: [3] }, board: 1, seed: 's' }, keys: [] }], new Map([[0, 3n]]));
+  const s4 = await put({ board: 2, seed: 't' });
+  await put({ hands: { bob: null } }); // s5: nothing alice sees
+  // a replace op (Kafka ingest) is the merge patch the fold applied: projected like any other
+  const s6 = await put({ hands: { alice: [9] }, board: 2 }, true);
+  const s7 = await put({ hands: { carol: [] } });
+
+  const page = async (after: bigint, limit = 1000) => (await h.page('g', after, limit, undefined, alice)).ops.map((o) => [o.seq, o.prevSeq, JSON.parse(o.patchText)]);
+  assert.deepEqual(await page(0n), [
+    [s1, 0n, { hands: { alice: [1] }, board: 1 }],
+    [s4, s1, { board: 2 }],
+    [s6, s4, { hands: { alice: [9] } }],
+  ]);
+  // from the snapshot base: the first op chains on the doc's seq at `after` (what ?at= answers)
+  assert.deepEqual(await page(3n), [
+    [s4, 3n, { board: 2 }],
+    [s6, s4, { hands: { alice: [9] } }],
+  ]);
+  assert.equal((await h.stateAt('g', 3n)).seq, 3n);
+  // pages count the view's ops; `next` continues the chain
+  const p1 = await h.page('g', 0n, 2, undefined, alice);
+  assert.deepEqual([p1.ops.map((o) => o.seq), p1.next], [[s1, s4], s4]);
+  assert.deepEqual(await page(p1.next!), [[s6, s4, { hands: { alice: [9] } }]]);
+  // the whole doc's page is the raw one
+  assert.deepEqual((await h.page('g', 0n, 1000, undefined, rules.full)).ops.map((o) => o.seq), [s1, 2n, 3n, s4, 5n, s6, s7]);
   await log.close();
 });

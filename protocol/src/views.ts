@@ -10,7 +10,8 @@
  * matching its path (or an ancestor's) allows it; everything no rule matches is visible. Arrays
  * are values, as in merge patches: a rule does not reach inside one (so a patch replacing an array
  * never removes a hidden member, and the writer check needs no state). `docs` is an exact doc id or a prefix ending in `*`;
- * the first entry whose `docs` matches applies.
+ * the first entry whose `docs` matches applies. Presence docs (`d~presence`) are matched only by
+ * entries naming presence docs (`<prefix>*~presence`, or an exact `…~presence` id).
  *
  * Invariants (property-tested in protocol/test/views.test.ts, for every view):
  *  - projectState(applyMergePatch(s, p)) equals applyMergePatch(projectState(s), projectPatch(p, s)).
@@ -24,6 +25,10 @@
  * MAX_POINTER_SEGMENTS segments per key; the gateway bounds distinct views per doc (MAX_VIEWS_PER_DOC).
  */
 import type { JsonObject } from './frames.js';
+import { isPresenceDoc, PRESENCE_SUFFIX } from './presence.js';
+
+/** a `docs` pattern ending so names the presence docs of the docs matching the prefix before it */
+const PRESENCE_PATTERN = `*${PRESENCE_SUFFIX}`;
 
 export const MAX_VIEW_ENTRIES = 256;
 export const MAX_VIEW_RULES = 64;
@@ -125,6 +130,24 @@ export class DocViews {
       this.byKey.set(key, v);
     }
     return v;
+  }
+
+  /**
+   * `viewer` reduced to what these rules look at (its sub, and per `claim:` rule the value when the
+   * viewer holds it), as the JSON a gateway sends origin in VIEWER_PARAM: the view it names is the
+   * viewer's own (`viewFor(parseViewer(json))` has the same key), without the rest of its token.
+   */
+  viewerJson(viewer: Viewer): string {
+    const held = new Map<string, string[]>();
+    for (const r of this.rules) {
+      if (r.kind !== 'claim' || !claimHas(viewer.claims?.[r.claim], r.value)) continue;
+      const vals = held.get(r.claim);
+      if (!vals) held.set(r.claim, [r.value]);
+      else if (!vals.includes(r.value)) vals.push(r.value);
+    }
+    const claims: Record<string, string[]> = {};
+    for (const [c, vals] of held) setOwn(claims, c, vals);
+    return JSON.stringify({ sub: viewer.sub, claims });
   }
 
   /** @internal */
@@ -256,6 +279,34 @@ function hasBelow(n: TrieNode): boolean {
   return n.lit.size > 0 || n.star !== undefined || n.sub !== undefined;
 }
 
+/**
+ * The query parameter of a history request a gateway signs for origin (cluster signature): the
+ * caller whose view origin projects the history for (DocViews.viewerJson). Origin takes it from
+ * cluster-signed requests only; a client's request naming it is 400 at both tiers.
+ */
+export const VIEWER_PARAM = 'viewer';
+/** longest VIEWER_PARAM value (decoded JSON text) origin accepts */
+export const MAX_VIEWER_JSON_BYTES = 8192;
+
+/** the viewer a VIEWER_PARAM value names, or undefined when it is not `{"sub":"…","claims":{"<c>":["<v>",…]}}` within the bound */
+export function parseViewer(json: string): Viewer | undefined {
+  if (json.length > MAX_VIEWER_JSON_BYTES) return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(v) || typeof v.sub !== 'string' || !isObject(v.claims)) return undefined;
+  const claims: Record<string, string[]> = {};
+  for (const c of Object.keys(v.claims)) {
+    const vals = v.claims[c];
+    if (!Array.isArray(vals) || !vals.every((x) => typeof x === 'string')) return undefined;
+    setOwn(claims, c, vals as string[]);
+  }
+  return { sub: v.sub, claims };
+}
+
 /** `{}` (a projected patch that changes nothing the view can see) */
 export function isEmptyPatch(p: JsonObject): boolean {
   for (const k in p) if (Object.hasOwn(p, k)) return false;
@@ -264,7 +315,8 @@ export function isEmptyPatch(p: JsonObject): boolean {
 
 /** the parsed `VIEWS_FILE`: per doc id, the rules that apply (or none) */
 export class ViewRules {
-  private constructor(private readonly entries: { exact?: string; prefix?: string; views: DocViews }[]) {}
+  /** `presence`: the entry is for presence docs (`<prefix>*~presence` or an exact `…~presence` id); other entries never match one */
+  private constructor(private readonly entries: { exact?: string; prefix?: string; presence: boolean; views: DocViews }[]) {}
 
   static readonly NONE = new ViewRules([]);
 
@@ -274,10 +326,12 @@ export class ViewRules {
     if (json.views.length > MAX_VIEW_ENTRIES) throw new ViewsError(`at most ${MAX_VIEW_ENTRIES} entries in "views"`);
     const entries = json.views.map((e, i) => {
       if (!isObject(e) || typeof e.docs !== 'string' || e.docs === '' || !isObject(e.private)) {
-        throw new ViewsError(`views[${i}] must have "docs" (a doc id or prefix*) and "private" (an object)`);
+        throw new ViewsError(`views[${i}] must have "docs" (a doc id, prefix* or prefix*~presence) and "private" (an object)`);
       }
       const views = new DocViews(e.private);
-      return e.docs.endsWith('*') ? { prefix: e.docs.slice(0, -1), views } : { exact: e.docs, views };
+      const docs = e.docs;
+      if (docs.endsWith(PRESENCE_PATTERN)) return { prefix: docs.slice(0, -PRESENCE_PATTERN.length), presence: true, views };
+      return docs.endsWith('*') ? { prefix: docs.slice(0, -1), presence: false, views } : { exact: docs, presence: isPresenceDoc(docs), views };
     });
     return new ViewRules(entries);
   }
@@ -286,9 +340,17 @@ export class ViewRules {
     return this.entries.length === 0;
   }
 
-  /** the rules for `doc`, or undefined when it has none (everyone sees the whole doc) */
+  /**
+   * The rules for `doc`, or undefined when it has none (everyone sees the whole doc). A presence
+   * doc `d~presence` has only the rules of an entry naming presence docs: its members are
+   * connection counts and users, not `d`'s, so `d`'s rules do not reach it.
+   */
   forDoc(doc: string): DocViews | undefined {
-    for (const e of this.entries) if (e.exact !== undefined ? e.exact === doc : doc.startsWith(e.prefix!)) return e.views;
+    const presence = isPresenceDoc(doc);
+    for (const e of this.entries) {
+      if (e.presence !== presence) continue;
+      if (e.exact !== undefined ? e.exact === doc : doc.startsWith(e.prefix!)) return e.views;
+    }
     return undefined;
   }
 }

@@ -3,12 +3,15 @@
  * and patches: projectState(apply(s, p)) equals apply(projectState(s), projectPatch(p, s)) (and the
  * same with projectPatch(p) without the previous state), for every view; projectState agrees with an
  * independent path-by-path projection written here; a projected patch that is `{}` means the view's
- * state did not change; allowsPatch refuses exactly what touches a member the writer cannot see.
+ * state did not change; projecting a patch against the view's own projected state equals projecting
+ * it against the whole state (history folds that way); the viewer a gateway names to origin
+ * (viewerJson / parseViewer) has the same view; allowsPatch refuses exactly what touches a member
+ * the writer cannot see; presence docs match only entries naming presence docs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyMergePatch } from '../src/merge-patch.js';
-import { ViewRules, ViewsError, isEmptyPatch, type Viewer } from '../src/views.js';
+import { MAX_VIEWER_JSON_BYTES, ViewRules, ViewsError, isEmptyPatch, parseViewer, type Viewer } from '../src/views.js';
 import { rng } from '@replicant/testkit';
 
 const KEYS = ['hands', 'admin', 'seed', 'a', 'b', 'alice', 'bob', '0', '1'];
@@ -107,6 +110,10 @@ test('projection commutes with merge patches, for random docs, rules, viewers an
         const pp = view.projectPatch(clone(patch), clone(state));
         assert.deepEqual(apply(before, pp), after, `with prev: rules ${JSON.stringify(rules)} patch ${JSON.stringify(patch)}`);
         assert.deepEqual(apply(before, view.projectPatch(clone(patch))), after, 'without prev');
+        // history folds the view's own projected state: projecting against it is the same
+        assert.deepEqual(view.projectPatch(clone(patch), before), pp, 'against the projected prev');
+        // what a gateway tells origin about its caller (restricted ones only) names the same view
+        if (!view.all) assert.equal(views.viewFor(parseViewer(views.viewerJson(viewer))!).key, view.key, 'viewerJson round trip');
         if (isEmptyPatch(pp)) {
           skipped++;
           assert.deepEqual(after, before, 'an empty projected patch changes nothing visible');
@@ -156,6 +163,37 @@ test('the game rules: owners see their hand, admins /admin, nobody /seed; API ke
   assert.equal(alice.allowsPatch({ admin: { y: 1 } }), false);
   assert.deepEqual(alice.projectPatch({ hands: { bob: [4] } }, s), {}, 'a change to another hand is not sent');
   assert.deepEqual(alice.projectPatch({ hands: { bob: [4] } }, {}), { hands: {} }, 'but creating the parent is');
+});
+
+test('parseViewer takes exactly {"sub":"…","claims":{"<c>":["<v>",…]}} within its bound', () => {
+  assert.deepEqual(parseViewer('{"sub":"a","claims":{"role":["admin"]}}'), { sub: 'a', claims: { role: ['admin'] } });
+  for (const bad of ['', 'null', '{"sub":1,"claims":{}}', '{"sub":"a"}', '{"sub":"a","claims":{"role":"admin"}}', '{"sub":"a","claims":{"role":[1]}}']) {
+    assert.equal(parseViewer(bad), undefined, bad);
+  }
+  assert.equal(parseViewer(JSON.stringify({ sub: 'x'.repeat(MAX_VIEWER_JSON_BYTES), claims: {} })), undefined, 'over the bound');
+  const g = ViewRules.parse({ views: [{ docs: 'g', private: { '/a': 'claim:role=admin', '/b': 'claim:role=staff', '/c': 'claim:tier=gold' } }] }).forDoc('g')!;
+  // only what the rules look at is named, the rest of the token is not
+  assert.equal(g.viewerJson({ sub: 'u', claims: { role: ['admin', 'dev'], tier: 'silver', email: 'u@x' } }), '{"sub":"u","claims":{"role":["admin"]}}');
+});
+
+test("a presence doc has only the rules of an entry naming presence docs, never its doc's", () => {
+  const rules = ViewRules.parse({
+    views: [
+      { docs: 'game:*', private: { '/users': 'nobody' } },
+      { docs: 'game:*~presence', private: { '/users/{sub}/info': 'owner' } },
+      { docs: 'room:*', private: { '/users': 'nobody' } },
+      { docs: 'lobby~presence', private: { '/connections': 'claim:role=admin' } },
+    ],
+  });
+  const presence = { connections: 2, users: { alice: { connections: 1, info: { n: 'a' } }, bob: { connections: 1, info: { n: 'b' } } } };
+  assert.deepEqual(rules.forDoc('game:1')!.viewFor({ sub: 'alice' }).projectState({ users: 1, x: 2 }), { x: 2 });
+  assert.deepEqual(rules.forDoc('game:1~presence')!.viewFor({ sub: 'alice' }).projectState(presence), {
+    connections: 2,
+    users: { alice: { connections: 1, info: { n: 'a' } }, bob: { connections: 1 } },
+  });
+  assert.equal(rules.forDoc('room:1~presence'), undefined, "room:*'s rules are about room docs' members, not presence's");
+  assert.deepEqual(rules.forDoc('lobby~presence')!.viewFor({ sub: 'x' }).projectState(presence), { users: presence.users });
+  assert.equal(rules.forDoc('lobby'), undefined);
 });
 
 test('bad rules are refused with one clear line', () => {
