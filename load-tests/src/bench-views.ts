@@ -2,7 +2,7 @@
  * The per-user views phase of `npm run bench` (issue 19): what projecting a doc per view costs the
  * server, against the same subscribers without views.
  *
- *  - One `replicant dev` with auth on (targets.ts `replicant-auth`: JWT subscribers, API-key
+ *  - One `replicant dev` with auth on and FANOUT_COALESCE=false (below) (targets.ts `replicant-auth`: JWT subscribers, API-key
  *    writer), once WITH a VIEWS_FILE (VIEWS_RULES: `/teams/<t>` private to `claim:team=<t>` for 4
  *    teams) and once without, alternated --views-repeat times (medians reported). Same tokens both
  *    times: subscriber i carries claim team=TEAMS[i % 5] (the 5th group, spectators, no team), so
@@ -177,7 +177,11 @@ async function encodesReaching(port: number, atLeast: number): Promise<number> {
 export async function viewsRun(mode: ViewsMode, cfg: ViewsConfig, addrBlock: number): Promise<ViewsRun> {
   await waitQuiet(cfg.quietWaitS, `views:${mode}`);
   const tmp = benchDir('replicant-bench-views-');
-  const env: Record<string, string> = {};
+  // coalescing off in both modes: on a loaded box the embedded log's group commit hands the gateway
+  // several ops at once and coalescing then folds them into one frame, by a varying amount per
+  // run; with it off every write is one frame per view (per doc without views), so CPU per
+  // delivery and encodes per write compare like with like
+  const env: Record<string, string> = { FANOUT_COALESCE: 'false' };
   if (mode === 'views') {
     const file = join(tmp.dir, 'views.json');
     writeFileSync(file, JSON.stringify(VIEWS_RULES));

@@ -41,7 +41,9 @@
  *     and a private member, `replicant dev` with a VIEWS_FILE vs without, --views-repeat (1) times
  *     each: server CPU per delivery views/plain (target at most 1.15x), delta frames encoded per
  *     write (target: the views that changed), a probe per group checking its frames hold only its
- *     view. Runs when replicant or replicant-auth is in --targets; --no-views skips it.
+ *     view. Runs when replicant or replicant-auth is in --targets; --no-views skips it. Then the
+ *     projection-placement microbenchmark (bench-views-placement.ts: gateway vs replica per view
+ *     group, 5 and 64 views, 10 gateways; measured costs and the modelled totals).
  *
  * Flags: --quick (or BENCH_QUICK=1), --n, --rate, --duration <s>, --warmup <s>, --receivers,
  * --idle <per server>, --repeat <runs per target, medians reported>, --targets <list|all> (default
@@ -67,6 +69,7 @@ import { readArgs } from './args.js';
 import { writeBenchSvgs } from './svg.js';
 import { fmt, fmtInt, hostInfo, log, median, round, sleep, table } from './report.js';
 import { PRESENCE_TARGETS, presencePhases, presenceRatio, presenceReport, type PresenceConfig, type PresenceResult } from './bench-presence.js';
+import { measurePlacement, PLACEMENT_GATEWAYS, PLACEMENT_VIEWS, placementReport, placementTotals, type PlacementCosts } from './bench-views-placement.js';
 import { viewsFailed, viewsPhases, viewsReport, type ViewsConfig, type ViewsResult } from './bench-views.js';
 import { MESSAGE_TARGETS, messagesPhases, messagesRatio, messagesReport, type MessagesConfig, type MessagesResult } from './bench-messages.js';
 
@@ -809,6 +812,8 @@ async function main(): Promise<void> {
   // the views phase runs replicant-auth (JWT subscribers), asked for as either Replicant target
   const viewsRunnable = cfg.views && (cfg.targets.includes('replicant') || cfg.targets.includes('replicant-auth')) && !unavailable.has('replicant') && !unavailable.has('replicant-auth');
   const views: ViewsResult | null = viewsRunnable ? await viewsPhases(viewsCfg, block) : null;
+  // where projection should happen in cluster mode: in this process, over the real code, after the servers stopped
+  const placement: PlacementCosts[] = viewsRunnable ? PLACEMENT_VIEWS.map((v) => measurePlacement(v, cfg.quick)) : [];
   agent.destroy();
   // the report lists targets in the order asked for
   const order = (x: { target: ServerKind }): number => cfg.targets.indexOf(x.target);
@@ -821,6 +826,7 @@ async function main(): Promise<void> {
     messages.length > 0 ? messagesReport(msgCfg, messages) : '',
     presence.length > 0 ? presenceReport(presCfg, presence) : '',
     views !== null ? viewsReport(viewsCfg, views) : '',
+    placement.length > 0 ? placementReport(placement, PLACEMENT_GATEWAYS) : '',
   ];
   process.stdout.write(`${sections.filter((x) => x !== '').join('\n\n')}\n`);
   const auth = authVsOpen(fan);
@@ -863,6 +869,7 @@ async function main(): Promise<void> {
     presence,
     presenceCpuVsCentrifugo: presenceRatio(presence),
     views,
+    viewsPlacement: placement.length > 0 ? { costs: placement, totals: placement.map((c) => placementTotals(c, PLACEMENT_GATEWAYS)) } : null,
     runs: cfg.repeat > 1 ? allRuns : undefined,
     ratios:
       r && b
