@@ -19,7 +19,8 @@
  * view and one write changes every view (the views phase's writes); syscalls, the kernel's and
  * the network's cost per link byte, and memory are not in the CPU figures (link bytes are shown
  * separately). Things that cost the same in both placements (applying the projected patch to each
- * view's state, the per-socket sends) are left out of both.
+ * view's state, the per-socket sends) are left out of both; applying the whole delta to the doc's
+ * state is counted at each gateway in (a) only (the replica does it in both).
  *
  * The doc: `board` (PUBLIC_FIELDS public members) and `teams/<t>` private to `claim:team=<t>`
  * (V − 1 teams of TEAM_FIELDS members, plus the spectators' view); each write sets the public
@@ -28,7 +29,7 @@
  * views phase); under `flock /tmp/replicant-load.lock` like every benchmark.
  */
 import { pathToFileURL } from 'node:url';
-import { ViewRules, type JsonObject, type View } from '@replicant/protocol';
+import { applyMergePatch, ViewRules, type JsonObject, type View } from '@replicant/protocol';
 import { Delta, deltaFromLink, LinkFrameReader } from '@replicant/fanout';
 import { fmt, median, round, table } from './report.js';
 
@@ -47,6 +48,8 @@ export interface PlacementCosts {
   linkDecodeWhole: number;
   linkEncodePerView: number;
   linkDecodePerView: number;
+  /** applying the whole delta to the doc's state: (a) at every gateway (it projects against it); (b) the replica alone */
+  applyWhole: number;
   /** LinkFrame bytes per write */
   linkBytesWhole: number;
   linkBytesPerView: number;
@@ -127,6 +130,7 @@ export function measurePlacement(views: number, quick: boolean): PlacementCosts 
     vk = (vk + 1) % views;
     return decodeLink(viewLinks[vk][i]);
   });
+  const applyWhole = nsPer(iters, (i) => applyMergePatch(state, patches[i]));
   const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   return {
     views,
@@ -136,6 +140,7 @@ export function measurePlacement(views: number, quick: boolean): PlacementCosts 
     linkDecodeWhole: round(linkDecodeWhole, 0),
     linkEncodePerView: round(linkEncodePerView, 0),
     linkDecodePerView: round(linkDecodePerView, 0),
+    applyWhole: round(applyWhole, 0),
     linkBytesWhole: round(avg(wholeLinks.map((b) => b.length)), 1),
     linkBytesPerView: round(avg(viewLinks.flat().map((b) => b.length)), 1),
   };
@@ -159,7 +164,7 @@ export interface PlacementTotals {
 /** the modelled totals (every gateway reads every view; every view changes) */
 export function placementTotals(c: PlacementCosts, gateways: number): PlacementTotals {
   const V = c.views;
-  const gatewayA = c.linkDecodeWhole + V * (c.projectPerView + c.encodeClientPerView);
+  const gatewayA = c.linkDecodeWhole + c.applyWhole + V * (c.projectPerView + c.encodeClientPerView);
   const gatewayB = V * (c.linkDecodePerView + c.encodeClientPerView);
   const replicaA = c.linkEncodeWhole;
   const replicaB = V * (c.projectPerView + c.linkEncodePerView);
@@ -182,13 +187,14 @@ export function placementReport(costs: PlacementCosts[], gateways: number): stri
   const out = [
     `Projection placement (microbenchmark over protocol views.ts, the client and link encoders; node ${process.version}): measured ns per write`,
     table([
-      ['views', 'project, per view', 'client encode, per view', 'link enc whole', 'link dec whole', 'link enc per view', 'link dec per view', 'link B whole', 'link B per view'],
+      ['views', 'project, per view', 'client encode, per view', 'link enc whole', 'link dec whole', 'apply whole', 'link enc per view', 'link dec per view', 'link B whole', 'link B per view'],
       ...costs.map((c) => [
         String(c.views),
         fmt(c.projectPerView, 0),
         fmt(c.encodeClientPerView, 0),
         fmt(c.linkEncodeWhole, 0),
         fmt(c.linkDecodeWhole, 0),
+        fmt(c.applyWhole, 0),
         fmt(c.linkEncodePerView, 0),
         fmt(c.linkDecodePerView, 0),
         fmt(c.linkBytesWhole, 1),

@@ -2,11 +2,13 @@
  * The per-user views phase of `npm run bench` (issue 19): what projecting a doc per view costs the
  * server, against the same subscribers without views.
  *
- *  - One `replicant dev` with auth on and FANOUT_COALESCE=false (below) (targets.ts `replicant-auth`: JWT subscribers, API-key
- *    writer), once WITH a VIEWS_FILE (VIEWS_RULES: `/teams/<t>` private to `claim:team=<t>` for 4
- *    teams) and once without, alternated --views-repeat times (medians reported). Same tokens both
- *    times: subscriber i carries claim team=TEAMS[i % 5] (the 5th group, spectators, no team), so
- *    with views the 5 groups are 5 distinct views; without, everyone reads the whole doc.
+ *  - Two `replicant dev` with auth on (target `replicant-auth`: JWT subscribers, API-key writer)
+ *    and FANOUT_COALESCE=false (startSide says why): one WITH a VIEWS_FILE (VIEWS_RULES:
+ *    `/teams/<t>` private to `claim:team=<t>` for 4 teams), one without, run AT THE SAME TIME with
+ *    the same writes (viewsPair: the box is shared, and sequential runs measured its drift, not
+ *    views); --views-repeat pairs, the median of the pairs' ratios reported. Same tokens on both:
+ *    subscriber i carries claim team=GROUPS[i % 5] (the 5th group, spectators, no team), so with
+ *    views the 5 groups are 5 distinct views; without, everyone reads the whole doc.
  *  - N subscribers (receiver child processes, as the fan-out phase; at most
  *    MAX_SOCKETS_PER_RECEIVER each) minus PROBES, plus one probe connection per group in this
  *    process; the writer sends `{"t":…,"n":…,"teams":{"<TEAMS[n % 4]>":{"score":n}}}` at `rate`
@@ -20,14 +22,14 @@
  *    its group's view: a team's frames no other team's member, the spectators' none. Without views
  *    the same check finds the other teams' members (so the check is shown to be able to fail).
  *
- * Bounds: sockets per receiver process ≤ MAX_SOCKETS_PER_RECEIVER; the drain waits at most 10 s,
+ * Bounds: sockets per receiver process ≤ MAX_SOCKETS_PER_RECEIVER (2 × receivers processes in a pair); the drain waits at most 10 s,
  * the encode counter at most 5 s.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Histogram, wallMs } from './histogram.js';
 import { cpuSeconds, waitQuiet } from './procfs.js';
-import { benchDir, startServer } from './servers.js';
+import { benchDir, startServer, type ServerProc } from './servers.js';
 import { connectReceivers, receiverCounts, setWindow, split, statsUntil, sumOf, type Receiver, type ReceiverCounts } from './receivers.js';
 import { writeAtRate, writeCounts, publish, type Publisher, type WriteCounts } from './open-loop-writer.js';
 import { REPLICANT_AUTH } from './targets.js';
@@ -174,8 +176,18 @@ async function encodesReaching(port: number, atLeast: number): Promise<number> {
   return e;
 }
 
-export async function viewsRun(mode: ViewsMode, cfg: ViewsConfig, addrBlock: number): Promise<ViewsRun> {
-  await waitQuiet(cfg.quietWaitS, `views:${mode}`);
+/** one server under test and its subscribers */
+interface Side {
+  mode: ViewsMode;
+  server: ServerProc;
+  tmp: { remove(): void };
+  pub: Publisher;
+  receivers: Receiver[];
+  probes: Probe[];
+  ready: number;
+}
+
+async function startSide(mode: ViewsMode, cfg: ViewsConfig, addrBlock: number): Promise<Side> {
   const tmp = benchDir('replicant-bench-views-');
   // coalescing off in both modes: on a loaded box the embedded log's group commit hands the gateway
   // several ops at once and coalescing then folds them into one frame, by a varying amount per
@@ -188,92 +200,133 @@ export async function viewsRun(mode: ViewsMode, cfg: ViewsConfig, addrBlock: num
     env.VIEWS_FILE = file;
   }
   log(`[views:${mode}] starting server`);
-  const server = await startServer('replicant-auth', { env });
-  let receivers: Receiver[] = [];
-  const probes: Probe[] = [];
+  let server: ServerProc;
   try {
-    const pub = viewsPublisher(server.publisher);
+    server = await startServer('replicant-auth', { env });
+  } catch (err) {
+    tmp.remove();
+    throw err;
+  }
+  const side: Side = { mode, server, tmp, pub: viewsPublisher(server.publisher), receivers: [], probes: [], ready: 0 };
+  try {
     const n = cfg.subscribers - PROBES;
     const tokens = (count: number, doc: string): Promise<string[]> => REPLICANT_AUTH.claimTokens(count, doc, claimsOf);
     // sampleEvery 51 (coprime with the 5 groups): the full seq check covers every view's chain
     const conn = await connectReceivers({ port: server.port, stream: server.stream, tokens }, split(n, cfg.receivers), { doc: DOC, addrBlock, sampleEvery: 51 });
-    receivers = conn.receivers;
+    side.receivers = conn.receivers;
     log(`[views:${mode}] ${conn.ready}/${n} subscribers ready in ${conn.ms} ms (${conn.failedAttempts} failed attempts${conn.firstError ? `, first: ${conn.firstError}` : ''})`);
     if (conn.ready < n) throw new Error(`only ${conn.ready}/${n} subscribers ready: ${conn.firstError}`);
     const probeTokens = await REPLICANT_AUTH.claimTokens(PROBES, DOC, claimsOf);
-    for (let g = 0; g < PROBES; g++) probes.push(new Probe(server.port, probeTokens[g], groupOf(g)));
-    await Promise.all(probes.map((p) => p.waitReady(15000)));
+    for (let g = 0; g < PROBES; g++) side.probes.push(new Probe(server.port, probeTokens[g], groupOf(g)));
+    await Promise.all(side.probes.map((p) => p.waitReady(15000)));
+    side.ready = conn.ready + PROBES;
+    return side;
+  } catch (err) {
+    await stopSide(side);
+    throw err;
+  }
+}
 
+async function stopSide(side: Side): Promise<void> {
+  for (const p of side.probes) p.ws.terminate();
+  await Promise.all(side.receivers.map((r) => r.exit()));
+  await side.server.stop();
+  side.tmp.remove();
+}
+
+/** the measured window of one side (its writes run concurrently with the other side's) */
+async function measureSide(side: Side, cfg: ViewsConfig, firstN: number): Promise<ViewsRun> {
+  const { mode, server, pub, receivers, probes } = side;
+  const enc0 = await encodes(server.port);
+  const cpu0 = cpuSeconds(server.pid);
+  const t0 = wallMs();
+  const w = await writeAtRate(pub, DOC, cfg.rate, cfg.durationS, firstN);
+  const expected = w.acked * side.ready;
+  const probeDeltas = (): number => probes.reduce((a, p) => a + p.windowDeltas, 0);
+  const stats = await statsUntil(receivers, (st) => sumOf(st, (s) => s.windowOps) + probeDeltas() >= expected, 10000);
+  const cpu1 = cpuSeconds(server.pid);
+  const t1 = wallMs();
+  if (server.exited) throw new Error(`server exited during the run:\n${server.output().split('\n').slice(-20).join('\n')}`);
+  // every write changes every view: the counter moves by (views × writes) once the last flush ran
+  const enc1 = await encodesReaching(server.port, enc0 + w.acked * (mode === 'views' ? GROUPS.length : 1));
+  const lat = new Histogram();
+  for (const s of stats) lat.merge(s.latency);
+  const delivered = sumOf(stats, (s) => s.windowDeltas) + probeDeltas();
+  const opsDelivered = sumOf(stats, (s) => s.windowOps) + probeDeltas();
+  const lastRecv = Math.max(...stats.map((s) => s.lastWindowRecvAt));
+  const windowS = ((lastRecv > 0 ? lastRecv : t1) - t0) / 1000;
+  const serverCpuS = cpu1 - cpu0;
+  return {
+    mode,
+    subscribers: side.ready,
+    ...writeCounts(w, cfg.rate, cfg.durationS),
+    expectedDeliveries: expected,
+    delivered,
+    opsDelivered,
+    completeness: expected > 0 ? opsDelivered / expected : 0,
+    windowS: round(windowS, 3),
+    latencyMs: { p50: round(lat.quantile(0.5)), p99: round(lat.quantile(0.99)) },
+    bytesPerDelivery: round(sumOf(stats, (s) => s.bytes) / Math.max(1, delivered - probeDeltas()), 1),
+    serverCpuS: round(serverCpuS, 2),
+    serverCpuUtil: round(serverCpuS / ((t1 - t0) / 1000), 3),
+    cpuSPerMillion: round(delivered > 0 ? serverCpuS / (delivered / 1e6) : NaN, 3),
+    encodesPerWrite: round((enc1 - enc0) / Math.max(1, w.acked), 3),
+    privateOnlyWrites: 0,
+    privateOnlyEncodes: 0,
+    probeFrames: 0,
+    probeLeaks: 0,
+    firstLeak: null,
+    ...receiverCounts(stats),
+  };
+}
+
+/**
+ * After the window: writes that touch one team's private member alone (only that view changes),
+ * one at a time, each awaited in the counter so no two are coalesced; then the probes' counts.
+ */
+async function privateOnly(side: Side, r: ViewsRun): Promise<void> {
+  const port = side.server.port;
+  let enc = await encodes(port);
+  const enc1 = enc;
+  for (let k = 0; k < PRIVATE_ONLY; k++) {
+    const res = await publish(side.pub, DOC, `{"teams":{"${TEAMS[k % TEAMS.length]}":{"only":${k}}}}`);
+    if (res.status !== 200) continue;
+    r.privateOnlyWrites++;
+    enc = await encodesReaching(port, enc + 1);
+  }
+  await sleep(300); // a stray extra encode would show as more than 1 per write
+  r.privateOnlyEncodes = (await encodes(port)) - enc1;
+  r.probeFrames = side.probes.reduce((a, p) => a + p.frames, 0);
+  r.probeLeaks = side.probes.reduce((a, p) => a + p.leaks, 0);
+  r.firstLeak = side.probes.find((p) => p.firstLeak !== null)?.firstLeak ?? null;
+}
+
+/**
+ * Both modes at once, each its own server and receivers, the same writes at the same rate to both
+ * over the same window: whatever else the machine does at that moment, both sides share it (the
+ * box is shared; sequential runs measured its drift, not views). Returns [plain, views].
+ */
+export async function viewsPair(cfg: ViewsConfig, addrBlock: number): Promise<ViewsRun[]> {
+  await waitQuiet(cfg.quietWaitS, 'views');
+  const sides: Side[] = [];
+  try {
+    sides.push(await startSide('plain', cfg, addrBlock));
+    sides.push(await startSide('views', cfg, addrBlock + cfg.receivers));
     const warmN = Math.round(cfg.rate * cfg.warmupS);
-    log(`[views:${mode}] warm-up: ${warmN} writes`);
-    await writeAtRate(pub, DOC, cfg.rate, cfg.warmupS, 0);
+    log(`[views] warm-up: ${warmN} writes to each`);
+    await Promise.all(sides.map((s) => writeAtRate(s.pub, DOC, cfg.rate, cfg.warmupS, 0)));
     await sleep(1000);
-
     const total = Math.round(cfg.rate * cfg.durationS);
-    await setWindow(receivers, warmN, warmN + total - 1);
-    for (const p of probes) p.window(warmN, warmN + total - 1);
-    const enc0 = await encodes(server.port);
-    const cpu0 = cpuSeconds(server.pid);
-    const t0 = wallMs();
-    log(`[views:${mode}] measuring: ${total} writes at ${cfg.rate}/s to ${conn.ready + PROBES} subscribers`);
-    const w = await writeAtRate(pub, DOC, cfg.rate, cfg.durationS, warmN);
-    const ready = conn.ready + PROBES;
-    const expected = w.acked * ready;
-    const probeDeltas = (): number => probes.reduce((a, p) => a + p.windowDeltas, 0);
-    const stats = await statsUntil(receivers, (st) => sumOf(st, (s) => s.windowOps) + probeDeltas() >= expected, 10000);
-    const cpu1 = cpuSeconds(server.pid);
-    const t1 = wallMs();
-    if (server.exited) throw new Error(`server exited during the run:\n${server.output().split('\n').slice(-20).join('\n')}`);
-    // every write changes every view: the counter moves by (views × writes) once the last flush ran
-    const enc1 = await encodesReaching(server.port, enc0 + w.acked * (mode === 'views' ? GROUPS.length : 1));
-
-    // writes that touch one team's private member alone: only that view changes. One at a time,
-    // each awaited in the counter, so no two are coalesced into one frame
-    let privAcked = 0;
-    let enc = enc1;
-    for (let k = 0; k < PRIVATE_ONLY; k++) {
-      const r = await publish(pub, DOC, `{"teams":{"${TEAMS[k % TEAMS.length]}":{"only":${k}}}}`);
-      if (r.status !== 200) continue;
-      privAcked++;
-      enc = await encodesReaching(server.port, enc + 1);
+    for (const s of sides) {
+      await setWindow(s.receivers, warmN, warmN + total - 1);
+      for (const p of s.probes) p.window(warmN, warmN + total - 1);
     }
-    await sleep(300); // a stray extra encode would show as more than 1 per write
-    const enc3 = await encodes(server.port);
-
-    const lat = new Histogram();
-    for (const s of stats) lat.merge(s.latency);
-    const delivered = sumOf(stats, (s) => s.windowDeltas) + probeDeltas();
-    const opsDelivered = sumOf(stats, (s) => s.windowOps) + probeDeltas();
-    const lastRecv = Math.max(...stats.map((s) => s.lastWindowRecvAt));
-    const windowS = ((lastRecv > 0 ? lastRecv : t1) - t0) / 1000;
-    const serverCpuS = cpu1 - cpu0;
-    return {
-      mode,
-      subscribers: ready,
-      ...writeCounts(w, cfg.rate, cfg.durationS),
-      expectedDeliveries: expected,
-      delivered,
-      opsDelivered,
-      completeness: expected > 0 ? opsDelivered / expected : 0,
-      windowS: round(windowS, 3),
-      latencyMs: { p50: round(lat.quantile(0.5)), p99: round(lat.quantile(0.99)) },
-      bytesPerDelivery: round(sumOf(stats, (s) => s.bytes) / Math.max(1, delivered - probeDeltas()), 1),
-      serverCpuS: round(serverCpuS, 2),
-      serverCpuUtil: round(serverCpuS / ((t1 - t0) / 1000), 3),
-      cpuSPerMillion: round(delivered > 0 ? serverCpuS / (delivered / 1e6) : NaN, 3),
-      encodesPerWrite: round((enc1 - enc0) / Math.max(1, w.acked), 3),
-      privateOnlyWrites: privAcked,
-      privateOnlyEncodes: enc3 - enc1,
-      probeFrames: probes.reduce((a, p) => a + p.frames, 0),
-      probeLeaks: probes.reduce((a, p) => a + p.leaks, 0),
-      firstLeak: probes.find((p) => p.firstLeak !== null)?.firstLeak ?? null,
-      ...receiverCounts(stats),
-    };
+    log(`[views] measuring: ${total} writes at ${cfg.rate}/s to each of plain and views, ${sides[0].ready} subscribers each, at the same time`);
+    const runs = await Promise.all(sides.map((s) => measureSide(s, cfg, warmN)));
+    for (const [i, s] of sides.entries()) await privateOnly(s, runs[i]);
+    return runs;
   } finally {
-    for (const p of probes) p.ws.terminate();
-    await Promise.all(receivers.map((r) => r.exit()));
-    await server.stop();
-    tmp.remove();
+    for (const s of sides) await stopSide(s);
   }
 }
 
@@ -285,31 +338,39 @@ export interface ViewsResult {
 
 export const TARGET_VIEWS_CPU_RATIO = 1.15;
 
-/** plain and views alternated `repeat` times (plain first on even runs) */
+/** `repeat` paired runs (viewsPair); a failed pair is reported with its error */
 export async function viewsPhases(cfg: ViewsConfig, firstBlock: number): Promise<ViewsResult> {
   const runs: ViewsRun[] = [];
   let block = firstBlock;
   for (let rep = 0; rep < cfg.repeat; rep++) {
-    for (const mode of rep % 2 === 0 ? (['plain', 'views'] as const) : (['views', 'plain'] as const)) {
-      try {
-        runs.push(await viewsRun(mode, cfg, block));
-      } catch (err) {
-        runs.push({ mode, error: err instanceof Error ? err.message : String(err) } as ViewsRun);
-      }
-      block += cfg.receivers;
-      if (block > 200) block = 10;
+    try {
+      runs.push(...(await viewsPair(cfg, block)));
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      runs.push({ mode: 'plain', error } as ViewsRun, { mode: 'views', error } as ViewsRun);
     }
+    block += 2 * cfg.receivers;
+    if (block > 200) block = 10;
   }
   return { runs, cpuRatio: viewsCpuRatio(runs) };
 }
 
 const okRuns = (runs: ViewsRun[], m: ViewsMode): ViewsRun[] => runs.filter((r) => r.mode === m && r.error === undefined);
 
+/** CPU per delivery views/plain of each pair that both ran (runs come in [plain, views] pairs) */
+function pairRatios(runs: ViewsRun[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 1 < runs.length; i += 2) {
+    const [p, v] = [runs[i], runs[i + 1]];
+    if (p.error === undefined && v.error === undefined) out.push(round(v.cpuSPerMillion / p.cpuSPerMillion, 3));
+  }
+  return out;
+}
+
+/** the median of the pairs' ratios */
 function viewsCpuRatio(runs: ViewsRun[]): number | null {
-  const v = okRuns(runs, 'views');
-  const p = okRuns(runs, 'plain');
-  if (v.length === 0 || p.length === 0) return null;
-  return round(median(v.map((r) => r.cpuSPerMillion)) / median(p.map((r) => r.cpuSPerMillion)), 3);
+  const r = pairRatios(runs);
+  return r.length > 0 ? round(median(r), 3) : null;
 }
 
 export function viewsReport(cfg: ViewsConfig, res: ViewsResult): string {
@@ -344,7 +405,7 @@ export function viewsReport(cfg: ViewsConfig, res: ViewsResult): string {
   const p = okRuns(res.runs, 'plain');
   if (res.cpuRatio !== null) {
     out.push(
-      `CPU per delivery (median of runs), views/plain = ${fmt(median(v.map((r) => r.cpuSPerMillion)), 3)}/${fmt(median(p.map((r) => r.cpuSPerMillion)), 3)} = ${fmt(res.cpuRatio, 3)} ` +
+      `CPU per delivery, views/plain, median of the pairs (${pairRatios(res.runs).map((x) => fmt(x, 3)).join(', ')}) = ${fmt(res.cpuRatio, 3)} ` +
         `(target <= ${fmt(TARGET_VIEWS_CPU_RATIO)}): ${res.cpuRatio <= TARGET_VIEWS_CPU_RATIO ? 'met' : 'NOT met'}`,
     );
   }

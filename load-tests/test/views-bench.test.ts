@@ -1,6 +1,6 @@
 /**
  * The bench's per-user views phase end to end at tiny scale (bench-views.ts, the code `npm run
- * bench` runs): `replicant dev` with auth on, with and without the phase's VIEWS_FILE, real
+ * bench` runs): a `replicant dev` with auth on with and one without the phase's VIEWS_FILE at the same time, real
  * receiver processes with a team claim each, probes per group. With views every write is encoded
  * once per view (5) and a private-only write once, no probe sees another view's member, and every
  * acked write reaches every subscriber; without, one encode per write and the probes do see the
@@ -8,14 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GROUPS, viewsReport, viewsRun, type ViewsConfig } from '../src/bench-views.js';
+import { GROUPS, viewsPair, viewsReport, type ViewsConfig } from '../src/bench-views.js';
 import { measurePlacement, placementReport, placementTotals } from '../src/bench-views-placement.js';
 
 const TINY: ViewsConfig = { subscribers: 25, rate: 20, durationS: 1, warmupS: 0.5, receivers: 1, quietWaitS: 0, repeat: 1 };
 
 test('views phase, tiny: one encode per view per write, private-only writes one encode, probes see only their view; without views one encode and the probes see everything', async () => {
-  const views = await viewsRun('views', TINY, 0);
-  const plain = await viewsRun('plain', TINY, 1);
+  const [plain, views] = await viewsPair(TINY, 0);
+  assert.deepEqual([plain.mode, views.mode], ['plain', 'views']);
   for (const r of [views, plain]) {
     assert.equal(r.error, undefined);
     assert.equal(r.subscribers, TINY.subscribers);
@@ -36,7 +36,7 @@ test('views phase, tiny: one encode per view per write, private-only writes one 
 test('placement microbenchmark: per-view link streams carry the public members once per view; the totals follow the model', () => {
   const c = measurePlacement(5, true);
   assert.equal(c.views, 5);
-  for (const k of ['projectPerView', 'encodeClientPerView', 'linkEncodeWhole', 'linkDecodeWhole', 'linkEncodePerView', 'linkDecodePerView'] as const) assert.ok(c[k] > 0, k);
+  for (const k of ['projectPerView', 'encodeClientPerView', 'linkEncodeWhole', 'linkDecodeWhole', 'applyWhole', 'linkEncodePerView', 'linkDecodePerView'] as const) assert.ok(c[k] > 0, k);
   // a projected delta is smaller than the whole one, but the 5 of them together are larger
   assert.ok(c.linkBytesPerView < c.linkBytesWhole && 5 * c.linkBytesPerView > c.linkBytesWhole, JSON.stringify(c));
   const t = placementTotals(c, 10);
