@@ -41,6 +41,6 @@ test('placement microbenchmark: per-view link streams carry the public members o
   assert.ok(c.linkBytesPerView < c.linkBytesWhole && 5 * c.linkBytesPerView > c.linkBytesWhole, JSON.stringify(c));
   const t = placementTotals(c, 10);
   assert.equal(t.linkBytesA, Math.round(c.linkBytesWhole));
-  assert.ok(Math.abs(t.clusterA - (t.replicaA + 10 * t.gatewayA)) < 0.05 && Math.abs(t.clusterB - (t.replicaB + 10 * t.gatewayB)) < 0.05, JSON.stringify(t));
+  assert.ok(Math.abs(t.clusterA - (t.replicaA + 10 * t.gatewayA)) < 0.1 && Math.abs(t.clusterB - (t.replicaB + 10 * t.gatewayB)) < 0.1, JSON.stringify(t));
   assert.match(placementReport([c], 10), /Modelled per write, 10 gateways/);
 });
