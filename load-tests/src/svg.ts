@@ -112,19 +112,19 @@ export function benchSvgs(j: BenchJsonForSvg): Record<string, string> {
       { title: 'Encodes', unit: 'delta frames per write', bars: vbars((x) => x.encodesPerWrite) },
       { title: 'Wire bytes', unit: 'per delivery', bars: vbars((x) => x.bytesPerDelivery) },
       {
-        title: 'Cluster CPU per write, 10 gateways',
+        title: 'Cluster CPU/write, 10 gateways',
         unit: 'µs, modelled',
         bars: totals.flatMap((t) => [
-          { label: `${t.views} views: gateway`, value: t.clusterA },
-          { label: `${t.views} views: replica`, value: t.clusterB },
+          { label: `${t.views} v, gateway`, value: t.clusterA },
+          { label: `${t.views} v, replica`, value: t.clusterB },
         ]),
       },
       {
-        title: 'Link bytes per write per gateway',
+        title: 'Link bytes per write per gateway (v = views)',
         unit: 'B',
         bars: totals.flatMap((t) => [
-          { label: `${t.views} views: gateway`, value: t.linkBytesA },
-          { label: `${t.views} views: replica`, value: t.linkBytesB },
+          { label: `${t.views} v, gateway`, value: t.linkBytesA },
+          { label: `${t.views} v, replica`, value: t.linkBytesB },
         ]),
       },
     ]);

@@ -45,7 +45,7 @@ test('bench SVG charts: files, proportional bars, n/a, escaping', () => {
     })['views.svg'];
     assert.match(views, /plain #1: 4\.00</);
     assert.match(views, /views #1: 5\.00</, 'encodes per write');
-    assert.match(views, /5 views: replica: 437</, 'link bytes');
+    assert.match(views, /5 v, replica: 437</, 'link bytes');
     const hot = benchSvgs(J)['hot-doc.svg'];
     assert.match(hot, /replicant: 2,000,000</, 'ops delivered per second');
     assert.match(hot, /replicant: 0.10</, 'frames per op');
