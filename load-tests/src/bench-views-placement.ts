@@ -25,7 +25,7 @@
  * The doc: `board` (PUBLIC_FIELDS public members) and `teams/<t>` private to `claim:team=<t>`
  * (V − 1 teams of TEAM_FIELDS members, plus the spectators' view); each write sets the public
  * `t`, `n` and one board member, and one team's `score` (the bench's write shape).
- * Run: `node load-tests/dist/src/bench-views-placement.js [--quick]` (also printed by the bench's
+ * Run: `node load-tests/dist/src/bench-views-placement.js` (also printed by the bench's
  * views phase); under `flock /tmp/replicant-load.lock` like every benchmark.
  */
 import { pathToFileURL } from 'node:url';
@@ -37,6 +37,8 @@ const PUBLIC_FIELDS = 20;
 const TEAM_FIELDS = 10;
 const PATCHES = 256;
 const ROUNDS = 5;
+/** calls per timing round (a few seconds in all) */
+const ITERATIONS = 20000;
 const DOC = 'game:placement';
 
 export interface PlacementCosts {
@@ -99,9 +101,10 @@ function decodeLink(buf: Buffer): Delta {
   return deltaFromLink(frames[0].delta!);
 }
 
-export function measurePlacement(views: number, quick: boolean): PlacementCosts {
+export function measurePlacement(views: number): PlacementCosts {
   const { state, vs, patches } = setup(views);
-  const iters = quick ? 2000 : 20000;
+  // the same in --quick: fewer iterations left the JIT cold (a --quick run showed projection at 2.4 µs, not 1.0)
+  const iters = ITERATIONS;
   const texts = patches.map((p) => JSON.stringify(p));
   // each view's projected patches (texts), computed once for the encode and link measurements
   const proj = vs.map((v) => patches.map((p) => v.projectPatch(p, state)));
@@ -225,8 +228,7 @@ export const PLACEMENT_VIEWS = [5, 64] as const;
 export const PLACEMENT_GATEWAYS = 10;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const quick = process.argv.includes('--quick');
-  const costs = PLACEMENT_VIEWS.map((v) => measurePlacement(v, quick));
+  const costs = PLACEMENT_VIEWS.map((v) => measurePlacement(v));
   process.stdout.write(`${placementReport(costs, PLACEMENT_GATEWAYS)}\n`);
   process.stdout.write(`PLACEMENT_JSON ${JSON.stringify({ costs, totals: costs.map((c) => placementTotals(c, PLACEMENT_GATEWAYS)) })}\n`);
 }

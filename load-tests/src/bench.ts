@@ -813,7 +813,7 @@ async function main(): Promise<void> {
   const viewsRunnable = cfg.views && (cfg.targets.includes('replicant') || cfg.targets.includes('replicant-auth')) && !unavailable.has('replicant') && !unavailable.has('replicant-auth');
   const views: ViewsResult | null = viewsRunnable ? await viewsPhases(viewsCfg, block) : null;
   // where projection should happen in cluster mode: in this process, over the real code, after the servers stopped
-  const placement: PlacementCosts[] = viewsRunnable ? PLACEMENT_VIEWS.map((v) => measurePlacement(v, cfg.quick)) : [];
+  const placement: PlacementCosts[] = viewsRunnable ? PLACEMENT_VIEWS.map((v) => measurePlacement(v)) : [];
   agent.destroy();
   // the report lists targets in the order asked for
   const order = (x: { target: ServerKind }): number => cfg.targets.indexOf(x.target);

@@ -34,7 +34,7 @@ test('views phase, tiny: one encode per view per write, private-only writes one 
 });
 
 test('placement microbenchmark: per-view link streams carry the public members once per view; the totals follow the model', () => {
-  const c = measurePlacement(5, true);
+  const c = measurePlacement(5);
   assert.equal(c.views, 5);
   for (const k of ['projectPerView', 'encodeClientPerView', 'linkEncodeWhole', 'linkDecodeWhole', 'applyWhole', 'linkEncodePerView', 'linkDecodePerView'] as const) assert.ok(c[k] > 0, k);
   // a projected delta is smaller than the whole one, but the 5 of them together are larger
