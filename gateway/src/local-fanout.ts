@@ -105,6 +105,12 @@ const localFanoutMetrics = defineMetrics((m) => ({
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024],
   }),
   resumeAhead: m.counter({ name: 'replicant_gateway_resume_ahead_total', help: 'Resumes with a lastSeq ahead of this gateway (held until it caught up)' }),
+  // counted per flushed delta, not per socket: with per-user views it shows frames encoded once per view
+  encodes: m.counter({
+    name: 'replicant_gateway_delta_encodes_total',
+    help: 'Delta frames a flush encoded for its subscribers: one per flushed delta per subprotocol per doc or view child (per-user views: once per view that changed)',
+    labelNames: ['proto'],
+  }),
 }));
 
 class LocalDoc {
@@ -181,6 +187,9 @@ export class LocalFanout implements UpstreamListener {
   private readonly metrics = localFanoutMetrics();
   private readonly catchUpDelta = this.metrics.catchUps.labels('delta');
   private readonly catchUpSnapshot = this.metrics.catchUps.labels('snapshot');
+  private readonly encodesJson = this.metrics.encodes.labels('json');
+  private readonly encodesBinary = this.metrics.encodes.labels('binary');
+  private readonly encodesSse = this.metrics.encodes.labels('sse');
   private readonly docs = new Map<string, LocalDoc>();
   private readonly dirty: LocalDoc[] = [];
   private flushScheduled = false;
@@ -831,15 +840,20 @@ export class LocalFanout implements UpstreamListener {
     this.parkDoc = d;
     if (d.json.size > 0 || d.credJson.size > 0) {
       const frames = runs.map((r) => r.jsonFrame());
+      this.encodesJson.inc(runs.length);
       if (d.json.size > 0) this.sendAll(d.json, frames, false, d.seq);
       if (d.credJson.size > 0) this.sendCredited(d.credJson, frames, runs, false);
     }
     if (d.bin.size > 0 || d.credBin.size > 0) {
       const frames = runs.map((r) => r.binaryFrame());
+      this.encodesBinary.inc(runs.length);
       if (d.bin.size > 0) this.sendAll(d.bin, frames, true, d.seq);
       if (d.credBin.size > 0) this.sendCredited(d.credBin, frames, runs, true);
     }
-    if (d.sse.size > 0) this.sendAll(d.sse, runs.map((r) => r.sseFrame()), false, d.seq);
+    if (d.sse.size > 0) {
+      this.encodesSse.inc(runs.length);
+      this.sendAll(d.sse, runs.map((r) => r.sseFrame()), false, d.seq);
+    }
     this.applyParks();
   }
 

@@ -36,6 +36,14 @@
  *     --presence-track-every (10)th timed): server CPU per join/leave, watcher latency p99, exact
  *     counts; Centrifugo (presence + join/leave pushes) beside it. Runs when replicant or
  *     replicant-auth (and/or centrifugo) is in --targets; --no-presence skips it.
+ *  7. Per-user views (bench-views.ts, issue 19): one doc, --views-n (5000) JWT subscribers in 5
+ *     groups (4 `claim:team=<t>` views + spectators), --views-rate (20) writes/s touching a public
+ *     and a private member, `replicant dev` with a VIEWS_FILE vs without, --views-repeat (1) times
+ *     each: server CPU per delivery views/plain (target at most 1.15x), delta frames encoded per
+ *     write (target: the views that changed), a probe per group checking its frames hold only its
+ *     view. Runs when replicant or replicant-auth is in --targets; --no-views skips it. Then the
+ *     projection-placement microbenchmark (bench-views-placement.ts: gateway vs replica per view
+ *     group, 5 and 64 views, 10 gateways; measured costs and the modelled totals).
  *
  * Flags: --quick (or BENCH_QUICK=1), --n, --rate, --duration <s>, --warmup <s>, --receivers,
  * --idle <per server>, --repeat <runs per target, medians reported>, --targets <list|all> (default
@@ -43,7 +51,8 @@
  * --no-fanout, --no-memory, --no-hot, --hot-n, --hot-rates, --hot-duration <s>, --no-stalled,
  * --stalled-n, --stalled-duration <s>, --no-messages, --messages-users, --messages-rate,
  * --messages-duration <s>, --no-presence, --presence-members, --presence-watchers, --presence-rate,
- * --presence-track-every, --svg <dir> (SVG charts of the results, svg.ts), --wait-quiet <s> (default 60: wait for an idle machine
+ * --presence-track-every, --no-views, --views-n, --views-rate, --views-duration <s>,
+ * --views-repeat, --svg <dir> (SVG charts of the results, svg.ts), --wait-quiet <s> (default 60: wait for an idle machine
  * before each phase), --no-wait-quiet. Env REPLICANT_CLI=<path to cli/dist/src/main.js>
  * benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench`.
@@ -60,6 +69,8 @@ import { readArgs } from './args.js';
 import { writeBenchSvgs } from './svg.js';
 import { fmt, fmtInt, hostInfo, log, median, round, sleep, table } from './report.js';
 import { PRESENCE_TARGETS, presencePhases, presenceRatio, presenceReport, type PresenceConfig, type PresenceResult } from './bench-presence.js';
+import { measurePlacement, PLACEMENT_GATEWAYS, PLACEMENT_VIEWS, placementReport, placementTotals, type PlacementCosts } from './bench-views-placement.js';
+import { viewsFailed, viewsPhases, viewsReport, type ViewsConfig, type ViewsResult } from './bench-views.js';
 import { MESSAGE_TARGETS, messagesPhases, messagesRatio, messagesReport, type MessagesConfig, type MessagesResult } from './bench-messages.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -109,6 +120,12 @@ export interface BenchConfig {
   presenceWatchers: number;
   presenceRate: number;
   presenceTrackEvery: number;
+  /** phase 7: per-user views vs none */
+  views: boolean;
+  viewsN: number;
+  viewsRate: number;
+  viewsDurationS: number;
+  viewsRepeat: number;
   /** --svg <dir>: write the charts (svg.ts) there */
   svgDir: string | undefined;
 }
@@ -149,11 +166,16 @@ function parseConfig(argv: string[]): BenchConfig {
     presenceWatchers: num('--presence-watchers', quick ? 50 : 1000),
     presenceRate: num('--presence-rate', 100),
     presenceTrackEvery: Math.round(num('--presence-track-every', quick ? 1 : 10)),
+    views: !has('--no-views'),
+    viewsN: num('--views-n', quick ? 200 : 5000),
+    viewsRate: num('--views-rate', 20),
+    viewsDurationS: num('--views-duration', quick ? 3 : 15),
+    viewsRepeat: Math.round(num('--views-repeat', 1)),
     svgDir: val('--svg'),
   };
   if (cfg.hotRates.some((r) => !(r > 0))) throw new Error('--hot-rates must list positive numbers');
   const perProc = Math.max(cfg.n / cfg.receivers, cfg.idlePerServer / cfg.idleReceiversPerServer);
-  if (Math.max(perProc, cfg.hotN / cfg.receivers, cfg.stalledN / cfg.receivers, cfg.messagesUsers / cfg.receivers) > MAX_SOCKETS_PER_RECEIVER) throw new Error(`more than ${MAX_SOCKETS_PER_RECEIVER} sockets per receiver process (fd limit): add receivers`);
+  if (Math.max(perProc, cfg.hotN / cfg.receivers, cfg.stalledN / cfg.receivers, cfg.messagesUsers / cfg.receivers, cfg.viewsN / cfg.receivers) > MAX_SOCKETS_PER_RECEIVER) throw new Error(`more than ${MAX_SOCKETS_PER_RECEIVER} sockets per receiver process (fd limit): add receivers`);
   if (cfg.idlePerServer > MAX_SOCKETS_PER_RECEIVER) throw new Error(`--idle must stay below ${MAX_SOCKETS_PER_RECEIVER} per server process (fd limit)`);
   return cfg;
 }
@@ -776,6 +798,22 @@ async function main(): Promise<void> {
     ? PRESENCE_TARGETS.filter((t) => !unavailable.has(t) && (cfg.targets.includes(t) || (t === 'replicant' && cfg.targets.includes('replicant-auth'))))
     : [];
   const presence: PresenceResult[] = presTargets.length > 0 ? await presencePhases(presCfg, presTargets, block) : [];
+  block += 10;
+  if (block > 200) block = 10;
+  const viewsCfg: ViewsConfig = {
+    subscribers: cfg.viewsN,
+    rate: cfg.viewsRate,
+    durationS: cfg.viewsDurationS,
+    warmupS: Math.min(cfg.warmupS, 2),
+    receivers: cfg.receivers,
+    quietWaitS: cfg.quietWaitS,
+    repeat: cfg.viewsRepeat,
+  };
+  // the views phase runs replicant-auth (JWT subscribers), asked for as either Replicant target
+  const viewsRunnable = cfg.views && (cfg.targets.includes('replicant') || cfg.targets.includes('replicant-auth')) && !unavailable.has('replicant') && !unavailable.has('replicant-auth');
+  const views: ViewsResult | null = viewsRunnable ? await viewsPhases(viewsCfg, block) : null;
+  // where projection should happen in cluster mode: in this process, over the real code, after the servers stopped
+  const placement: PlacementCosts[] = viewsRunnable ? PLACEMENT_VIEWS.map((v) => measurePlacement(v)) : [];
   agent.destroy();
   // the report lists targets in the order asked for
   const order = (x: { target: ServerKind }): number => cfg.targets.indexOf(x.target);
@@ -787,6 +825,8 @@ async function main(): Promise<void> {
     stalled.length > 0 ? stalledReport(stalled) : '',
     messages.length > 0 ? messagesReport(msgCfg, messages) : '',
     presence.length > 0 ? presenceReport(presCfg, presence) : '',
+    views !== null ? viewsReport(viewsCfg, views) : '',
+    placement.length > 0 ? placementReport(placement, PLACEMENT_GATEWAYS) : '',
   ];
   process.stdout.write(`${sections.filter((x) => x !== '').join('\n\n')}\n`);
   const auth = authVsOpen(fan);
@@ -815,6 +855,7 @@ async function main(): Promise<void> {
       messagesRate: cfg.messagesRate,
       messagesDurationS: cfg.messagesDurationS,
       presence: presCfg,
+      views: viewsCfg,
     },
     replicantCli: cfg.targets.includes('replicant') ? CLI_MAIN : null,
     host: hostInfo(),
@@ -827,6 +868,8 @@ async function main(): Promise<void> {
     messagesCpuVsCentrifugo: messagesRatio(messages),
     presence,
     presenceCpuVsCentrifugo: presenceRatio(presence),
+    views,
+    viewsPlacement: placement.length > 0 ? { costs: placement, totals: placement.map((c) => placementTotals(c, PLACEMENT_GATEWAYS)) } : null,
     runs: cfg.repeat > 1 ? allRuns : undefined,
     ratios:
       r && b
@@ -848,7 +891,8 @@ async function main(): Promise<void> {
     hot.some((h) => h.results.some((r) => r.error !== undefined)) ||
     stalled.some((r) => r.error !== undefined) ||
     messages.some((r) => r.error !== undefined) ||
-    presence.some((r) => r.error !== undefined);
+    presence.some((r) => r.error !== undefined) ||
+    (views !== null && viewsFailed(views));
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -6,7 +6,9 @@
  * Files: peer-table.svg (one panel per column of the fan-out table: delivered/s, CPU-s per million
  * deliveries, p99 latency, bytes per delivery, RSS per idle connection), hot-doc.svg (per write
  * rate: Replicant against bare uWS), latency.svg (fan-out latency p50/p90/p99/max per target; the
- * results keep percentiles, not bucket counts, so the distribution is drawn by its quantiles).
+ * results keep percentiles, not bucket counts, so the distribution is drawn by its quantiles),
+ * views.svg when the per-user views phase ran (each run's CPU per delivery, encodes per write and
+ * bytes per delivery; the placement model's cluster CPU and link bytes per write).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,6 +72,9 @@ export interface BenchJsonForSvg {
   fanout: { target: string; error?: string; deliveredPerSec?: number; cpuSPerMillion?: number; bytesPerDelivery?: number; latencyMs?: { p50: number; p90: number; p99: number; max: number } }[];
   memory: { target: string; error?: string; bytesPerConn?: number }[];
   hot: { rate: number; results: { target: string; error?: string; opsDelivered?: number; delivered?: number; windowS?: number; cpuSPerMillionOps?: number; latencyMs?: { p99: number } }[] }[];
+  /** the per-user views phase (bench-views.ts), when it ran */
+  views?: { runs: { mode: string; error?: string; cpuSPerMillion?: number; encodesPerWrite?: number; bytesPerDelivery?: number }[] } | null;
+  viewsPlacement?: { totals: { views: number; clusterA: number; clusterB: number; linkBytesA: number; linkBytesB: number }[] } | null;
 }
 
 export function benchSvgs(j: BenchJsonForSvg): Record<string, string> {
@@ -97,6 +102,33 @@ export function benchSvgs(j: BenchJsonForSvg): Record<string, string> {
     'Fan-out latency (write to receive) by quantile',
     (['p50', 'p90', 'p99', 'max'] as const).map((q) => ({ title: q, unit: 'ms', bars: bars((x) => x.latencyMs?.[q]) })),
   );
+  if (j.views) {
+    // runs come in [plain, views] pairs: label each with its pair
+    const runs = j.views.runs.map((r, i) => ({ ...r, label: `${r.mode} #${Math.floor(i / 2) + 1}` })).filter((r) => r.error === undefined);
+    const vbars = (f: (x: (typeof runs)[number]) => number | undefined): Bar[] => runs.map((x) => ({ label: x.label, value: f(x) }));
+    const totals = j.viewsPlacement?.totals ?? [];
+    out['views.svg'] = panels('Per-user views: 5 views vs none (pairs run side by side), and where to project in cluster mode', [
+      { title: 'Server CPU', unit: 'CPU-s per million deliveries', bars: vbars((x) => x.cpuSPerMillion) },
+      { title: 'Encodes', unit: 'delta frames per write', bars: vbars((x) => x.encodesPerWrite) },
+      { title: 'Wire bytes', unit: 'per delivery', bars: vbars((x) => x.bytesPerDelivery) },
+      {
+        title: 'Cluster CPU/write, 10 gateways',
+        unit: 'µs, modelled',
+        bars: totals.flatMap((t) => [
+          { label: `${t.views} v, gateway`, value: t.clusterA },
+          { label: `${t.views} v, replica`, value: t.clusterB },
+        ]),
+      },
+      {
+        title: 'Link bytes per write per gateway (v = views)',
+        unit: 'B',
+        bars: totals.flatMap((t) => [
+          { label: `${t.views} v, gateway`, value: t.linkBytesA },
+          { label: `${t.views} v, replica`, value: t.linkBytesB },
+        ]),
+      },
+    ]);
+  }
   return out;
 }
 

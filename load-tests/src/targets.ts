@@ -91,12 +91,17 @@ function nodeTarget(name: TargetName, label: string, main: string, stream: Strea
 const AUTH_SECRET = 'bench-jwt-secret-0123456789';
 const AUTH_API_KEY = 'bench-api-key-0123456789';
 
-/** one token per sub, as an app would issue them: the bench doc, the rooms, plus the user's own namespace */
-function subTokens(subs: string[], doc: string): Promise<string[]> {
+/**
+ * one token per sub, as an app would issue them: the bench doc, the rooms, plus the user's own
+ * namespace; `claims(i)` adds claims to the i-th (the views phase's `team`)
+ */
+function subTokens(subs: string[], doc: string, claims?: (i: number) => Record<string, unknown>): Promise<string[]> {
   const key = new TextEncoder().encode(AUTH_SECRET);
   const exp = Math.floor(Date.now() / 1000) + 3600;
   return Promise.all(
-    subs.map((sub) => new SignJWT({ sub, read: [doc, 'user:{sub}:*', 'room:*'], write: ['user:{sub}:*'], exp }).setProtectedHeader({ alg: 'HS256' }).sign(key)),
+    subs.map((sub, i) =>
+      new SignJWT({ ...claims?.(i), sub, read: [doc, 'user:{sub}:*', 'room:*'], write: ['user:{sub}:*'], exp }).setProtectedHeader({ alg: 'HS256' }).sign(key),
+    ),
   );
 }
 
@@ -108,6 +113,9 @@ export const REPLICANT_AUTH = {
   env: { AUTH_JWT_SECRET: AUTH_SECRET, API_KEYS: AUTH_API_KEY },
   apiKey: AUTH_API_KEY,
   userTokens: (subs: string[]): Promise<string[]> => subTokens(subs, 'bench'),
+  /** tokens for subscribers of `doc`, socket i's for sub userSub(i) with the extra claims `claims(i)` */
+  claimTokens: (count: number, doc: string, claims: (i: number) => Record<string, unknown>): Promise<string[]> =>
+    subTokens(Array.from({ length: count }, (_, i) => userSub(i)), doc, claims),
 };
 
 function replicantLaunch(port: number, dir: string | undefined): Launch {

@@ -37,6 +37,15 @@ test('bench SVG charts: files, proportional bars, n/a, escaping', () => {
     assert.match(peer, /&lt;ws&amp;&gt;/);
     assert.doesNotMatch(peer, /<ws&>/);
     assert.match(peer, />n\/a</);
+    // the views chart only when that phase ran
+    const views = benchSvgs({
+      ...J,
+      views: { runs: [{ mode: 'plain', cpuSPerMillion: 4, encodesPerWrite: 1, bytesPerDelivery: 134 }, { mode: 'views', cpuSPerMillion: 2, encodesPerWrite: 5, bytesPerDelivery: 109 }] },
+      viewsPlacement: { totals: [{ views: 5, clusterA: 80, clusterB: 120, linkBytesA: 110, linkBytesB: 437 }] },
+    })['views.svg'];
+    assert.match(views, /plain #1: 4\.00</);
+    assert.match(views, /views #1: 5\.00</, 'encodes per write');
+    assert.match(views, /5 v, replica: 437</, 'link bytes');
     const hot = benchSvgs(J)['hot-doc.svg'];
     assert.match(hot, /replicant: 2,000,000</, 'ops delivered per second');
     assert.match(hot, /replicant: 0.10</, 'frames per op');
