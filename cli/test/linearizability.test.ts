@@ -67,6 +67,8 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
 
   test(`${CLIENTS} clients, >= ${MIN_OPS} ops, >= 95 % decided, judged linearizable`, async (t) => {
     const origins: (Node | undefined)[] = [c.origin, await c.startOrigin('origin-2'), await c.startOrigin('origin-3')];
+    /** every origin that ran, for the evidence dump */
+    const ran = origins.filter((o): o is Node => o !== undefined);
     const leaders = await c.kafka.leaders(c.topic);
     const victimBroker = leaders.get(partitionForKey(DOCS[0], PARTITIONS))!;
     let count = 0;
@@ -91,6 +93,7 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
       await o2.kill9();
       faults.push(`origin-2 SIGKILLed at op ${count}`);
       origins[1] = await c.startOrigin('origin-2b');
+      ran.push(origins[1]);
       faults.push(`origin-2 restarted at op ${count}`);
       await reached(MIN_OPS * 0.55);
       brokerRestartedAt = now();
@@ -198,7 +201,8 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
     if (v.result !== 'linearizable') {
       // the evidence, for a person or another checker: the whole history as lincheck read it
       const file = join(tmpdir(), `replicant-lin-history-${process.pid}.json`);
-      writeFileSync(file, JSON.stringify({ faults, brokerKilledAt, brokerRestartedAt, ops: history }));
+      const logs = Object.fromEntries(ran.map((o) => [o.id, o.output().slice(-200_000)]));
+      writeFileSync(file, JSON.stringify({ faults, brokerKilledAt, brokerRestartedAt, logs, ops: history }));
       t.diagnostic(`history written to ${file}`);
     }
     assert.equal(v.result, 'linearizable', JSON.stringify(v));
