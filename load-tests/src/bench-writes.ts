@@ -13,7 +13,9 @@
  * non-200 answers, durability operations/s (Kafka produce requests, from
  * `replicant_kafka_send_batch_size_count`; file log fsyncs, from `replicant_log_fsyncs_total`) and
  * writes per operation (the group-commit factor), mean produce latency, and CPU-seconds of the
- * server, the Kafka brokers (summed) and Redis over the window (/proc/<pid>/stat). A table and one
+ * server, the Kafka brokers (summed) and Redis over the window (/proc/<pid>/stat), and the server's
+ * CPU-µs per acknowledged write (its CPU-seconds over the window / writes acked: the scale model's
+ * origin input; for `file` the one `replicant dev` process, origin with its replica). A table and one
  * `BENCH_JSON {…}` line.
  *
  * Flags: --writers <n> (16), --duration <s> (10), --warmup <s> (2), --docs <n> (64),
@@ -145,6 +147,8 @@ interface RunResult {
   /** mean produce latency (kafka) / append-to-durable latency (file), ms */
   durabilityLatencyMs: number;
   serverCores: number;
+  /** CPU-µs of the server process per acknowledged write: its CPU-seconds over the window / writes acked */
+  serverUsPerWrite: number;
   kafkaCores?: number;
   redisCores?: number;
   machineCores: number;
@@ -217,6 +221,7 @@ async function runTarget(cfg: Config, target: Target, runIndex: number): Promise
       writesPerDurabilityOp: ops > 0 ? opsAppends / ops : NaN,
       durabilityLatencyMs: latCount > 0 ? (latSum / latCount) * 1000 : NaN,
       serverCores: cores('server')!,
+      serverUsPerWrite: w.acked > 0 ? (cores('server')! * w.seconds * 1e6) / w.acked : NaN,
       kafkaCores: cores('kafka'),
       redisCores: cores('redis'),
       machineCores: cores('machine')!,
@@ -247,7 +252,8 @@ async function main(): Promise<void> {
       runs.push(res);
       console.log(
         `  run ${r + 1} ${t}: ${fmt(res.writesPerS)} writes/s, p50 ${fmt(res.p50, 2)} ms, p99 ${fmt(res.p99, 2)} ms, ` +
-          `${fmt(res.durabilityOpsPerS)} ${t === 'kafka' ? 'produce requests' : 'fsyncs'}/s, ${res.errors} errors` +
+          `${fmt(res.durabilityOpsPerS)} ${t === 'kafka' ? 'produce requests' : 'fsyncs'}/s, ` +
+          `origin CPU ${fmt(res.serverUsPerWrite, 1)} µs/write (${fmt(res.serverCores, 2)} cores), ${res.errors} errors` +
           (res.errorSamples.length ? ` (${res.errorSamples.join('; ')})` : ''),
       );
     }
@@ -275,6 +281,7 @@ async function main(): Promise<void> {
     ['writes per durability op', (t) => fmt(med(t, (x) => x.writesPerDurabilityOp), 1)],
     ['mean produce request / append-to-fsync latency (ms)', (t) => fmt(med(t, (x) => x.durabilityLatencyMs), 2)],
     ['server CPU (cores busy)', (t) => fmt(med(t, (x) => x.serverCores), 2)],
+    ['origin CPU per acknowledged write (CPU-µs; server CPU-s / writes acked)', (t) => fmt(med(t, (x) => x.serverUsPerWrite), 1)],
     ['Kafka brokers / Redis CPU (cores busy)', (t) => (t === 'kafka' ? `${fmt(med(t, (x) => x.kafkaCores), 2)} / ${fmt(med(t, (x) => x.redisCores), 2)}` : '–')],
     ['whole machine (cores busy)', (t) => fmt(med(t, (x) => x.machineCores), 2)],
     ['machine busy before the run (cores)', (t) => fmt(med(t, (x) => x.busyBefore), 2)],
