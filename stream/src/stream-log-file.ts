@@ -29,7 +29,7 @@ import { crc32 } from 'node:zlib';
 import { BaseLog, RECORD_OVERHEAD } from './stream-log-base.js';
 import type { LogBounds, QueuedRecord } from './stream-log-base.js';
 import type { LogRecord } from './stream-log.js';
-import { fsyncDir, readFully, writeFileAtomic, writeFully } from './fs-util.js';
+import { DSYNC, fsyncDir, readFully, writeFileAtomic, writeFully } from './fs-util.js';
 
 export interface FileLogOptions extends LogBounds {
   dir: string;
@@ -54,8 +54,6 @@ export interface FileLogRetention {
 export const DEFAULT_FILE_LOG_PARTITIONS = 8;
 const META_FILE = 'meta.json';
 const SEGMENT_RE = /^(\d{20})\.log$/;
-/** O_DSYNC where the platform has it (see the module header); 0: fdatasync after each write */
-const DSYNC: number = constants.O_DSYNC ?? 0;
 /** the active segment: read/write ('r+'), every write durable on return */
 const ACTIVE_FLAGS = constants.O_RDWR | DSYNC;
 /** a new active segment: created, never opened over an existing file ('wx+') */
