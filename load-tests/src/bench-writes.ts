@@ -13,14 +13,20 @@
  * non-200 answers, durability operations/s (Kafka produce requests, from
  * `replicant_kafka_send_batch_size_count`; file log fsyncs, from `replicant_log_fsyncs_total`) and
  * writes per operation (the group-commit factor), mean produce latency, and CPU-seconds of the
- * server, the Kafka brokers (summed) and Redis over the window (/proc/<pid>/stat). A table and one
+ * server, the Kafka brokers (summed) and Redis over the window (/proc/<pid>/stat), and the server's
+ * CPU-µs per acknowledged write (its CPU-seconds over the window / writes acked: the scale model's
+ * origin input; for `file` the one `replicant dev` process, origin with its replica). Before the
+ * writers start, the server's idle CPU is sampled for --idle seconds; the marginal CPU-µs per write
+ * ((cores busy − idle cores) / writes per second) separates the per-write cost from what the origin
+ * spends with no writes at all (Kafka fetch loops, heartbeats, timers), which dominates the plain
+ * figure when the brokers limit the write rate (a 2-core box running three brokers). A table and one
  * `BENCH_JSON {…}` line.
  *
  * Flags: --writers <n> (16), --duration <s> (10), --warmup <s> (2), --docs <n> (64),
  * --targets kafka,file, --repeat <n> (1; runs alternate targets, the table shows medians),
  * --brokers <n> (3), --partitions <n> (8), --fetch-wait <ms> (KAFKA_FETCH_MAX_WAIT_MS of origin's
  * tail, 500: a real broker answers a fetch as soon as data arrives), --wait-quiet <s> (60, quick: 0: before each run wait for the machine to go idle),
- * --no-wait-quiet, --quick (3 s window, 1 s warm-up). Env REPLICANT_CLI benchmarks another build.
+ * --no-wait-quiet, --idle <s> (3, quick: 1: idle CPU sample), --quick (3 s window, 1 s warm-up). Env REPLICANT_CLI benchmarks another build.
  * Run it alone: `flock /tmp/replicant-load.lock npm run bench:writes`.
  */
 import * as http from 'node:http';
@@ -48,6 +54,8 @@ interface Config {
   fetchWaitMs: number;
   /** before each run, wait up to this long for the machine to go idle (< 0.25 cores busy) */
   quietWaitS: number;
+  /** seconds of server idle CPU sampled before the writers start */
+  idleS: number;
 }
 
 function parseArgs(argv: string[]): Config {
@@ -65,6 +73,7 @@ function parseArgs(argv: string[]): Config {
     brokers: Math.floor(num('--brokers', 3)),
     partitions: Math.floor(num('--partitions', 8)),
     fetchWaitMs: Math.floor(num('--fetch-wait', 500)),
+    idleS: num('--idle', quick ? 1 : 3),
     quietWaitS: argv.includes('--no-wait-quiet') ? 0 : val('--wait-quiet') !== undefined ? num('--wait-quiet', 60) : quick ? 0 : 60,
   };
 }
@@ -145,6 +154,12 @@ interface RunResult {
   /** mean produce latency (kafka) / append-to-durable latency (file), ms */
   durabilityLatencyMs: number;
   serverCores: number;
+  /** CPU-µs of the server process per acknowledged write: its CPU-seconds over the window / writes acked */
+  serverUsPerWrite: number;
+  /** server cores busy with no writes, sampled just before the writers start */
+  serverIdleCores: number;
+  /** (serverCores − serverIdleCores) / writes per second, in µs */
+  serverUsPerWriteMarginal: number;
   kafkaCores?: number;
   redisCores?: number;
   machineCores: number;
@@ -187,6 +202,10 @@ async function runTarget(cfg: Config, target: Target, runIndex: number): Promise
       for (const [k, ps] of Object.entries(pids)) if (ps.length > 0) into[k] = ps.reduce((a, pid) => a + cpuSeconds(pid), 0);
       into.machine = machineBusySeconds();
     };
+    // idle CPU of the server: what it spends with no writes (subtracted for the marginal figure)
+    const idle0 = cpuSeconds(server.pid);
+    await new Promise((r) => setTimeout(r, cfg.idleS * 1000));
+    const idleCores = cfg.idleS > 0 ? (cpuSeconds(server.pid) - idle0) / cfg.idleS : NaN;
     const w = await drive(cfg, server.port, `${target}${runIndex}`, async (phase) => {
       if (phase === 'start') {
         sample(cpu0);
@@ -217,6 +236,9 @@ async function runTarget(cfg: Config, target: Target, runIndex: number): Promise
       writesPerDurabilityOp: ops > 0 ? opsAppends / ops : NaN,
       durabilityLatencyMs: latCount > 0 ? (latSum / latCount) * 1000 : NaN,
       serverCores: cores('server')!,
+      serverUsPerWrite: w.acked > 0 ? (cores('server')! * w.seconds * 1e6) / w.acked : NaN,
+      serverIdleCores: idleCores,
+      serverUsPerWriteMarginal: w.acked > 0 ? ((cores('server')! - idleCores) * w.seconds * 1e6) / w.acked : NaN,
       kafkaCores: cores('kafka'),
       redisCores: cores('redis'),
       machineCores: cores('machine')!,
@@ -247,7 +269,9 @@ async function main(): Promise<void> {
       runs.push(res);
       console.log(
         `  run ${r + 1} ${t}: ${fmt(res.writesPerS)} writes/s, p50 ${fmt(res.p50, 2)} ms, p99 ${fmt(res.p99, 2)} ms, ` +
-          `${fmt(res.durabilityOpsPerS)} ${t === 'kafka' ? 'produce requests' : 'fsyncs'}/s, ${res.errors} errors` +
+          `${fmt(res.durabilityOpsPerS)} ${t === 'kafka' ? 'produce requests' : 'fsyncs'}/s, ` +
+          `origin CPU ${fmt(res.serverUsPerWrite, 1)} µs/write (${fmt(res.serverCores, 2)} cores; idle ${fmt(res.serverIdleCores, 2)}, ` +
+          `marginal ${fmt(res.serverUsPerWriteMarginal, 1)} µs/write), ${res.errors} errors` +
           (res.errorSamples.length ? ` (${res.errorSamples.join('; ')})` : ''),
       );
     }
@@ -275,6 +299,9 @@ async function main(): Promise<void> {
     ['writes per durability op', (t) => fmt(med(t, (x) => x.writesPerDurabilityOp), 1)],
     ['mean produce request / append-to-fsync latency (ms)', (t) => fmt(med(t, (x) => x.durabilityLatencyMs), 2)],
     ['server CPU (cores busy)', (t) => fmt(med(t, (x) => x.serverCores), 2)],
+    ['origin CPU per acknowledged write (CPU-µs; server CPU-s / writes acked)', (t) => fmt(med(t, (x) => x.serverUsPerWrite), 1)],
+    ['server idle CPU before the writers (cores)', (t) => fmt(med(t, (x) => x.serverIdleCores), 3)],
+    ['origin CPU per write, marginal (CPU-µs; cores above idle / writes/s)', (t) => fmt(med(t, (x) => x.serverUsPerWriteMarginal), 1)],
     ['Kafka brokers / Redis CPU (cores busy)', (t) => (t === 'kafka' ? `${fmt(med(t, (x) => x.kafkaCores), 2)} / ${fmt(med(t, (x) => x.redisCores), 2)}` : '–')],
     ['whole machine (cores busy)', (t) => fmt(med(t, (x) => x.machineCores), 2)],
     ['machine busy before the run (cores)', (t) => fmt(med(t, (x) => x.busyBefore), 2)],

@@ -3,16 +3,16 @@
  * (hh = first byte of sha256(docId), so no directory grows huge and any docId maps to a safe,
  * case-insensitive-filesystem-proof name) plus `<dir>/snapshots/covered.json`.
  *
- * A commit writes every snapshot atomically (temp file, fdatasync, rename), fsyncs the touched
+ * A commit writes every snapshot atomically (temp file written O_DSYNC or fdatasynced, rename), fsyncs the touched
  * directories, and only then replaces covered.json: a crash leaves covered offsets that are covered.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DocSnapshot } from './doc-state.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { decodeCovered, decodeSnapshot, encodeCovered, encodeSnapshot, mergeCovered } from './snapshot-codec.js';
-import { fsyncDir, writeFileAtomic, writeFully } from './fs-util.js';
+import { fsyncDir, writeFileAtomic, writeFileDurable } from './fs-util.js';
 import { forEachLimit } from './limit.js';
 
 export interface FileSnapshotStoreOptions {
@@ -91,13 +91,7 @@ export class FileSnapshotStore implements SnapshotStore {
       await this.ensureDir(dir);
       dirs.add(dir);
       const tmp = `${file}.tmp`;
-      const fh = await open(tmp, 'w');
-      try {
-        await writeFully(fh, Buffer.from(encodeSnapshot(s), 'utf8'), 0);
-        await fh.datasync();
-      } finally {
-        await fh.close();
-      }
+      await writeFileDurable(tmp, Buffer.from(encodeSnapshot(s), 'utf8'));
       await rename(tmp, file);
     });
     // the renames are durable once their directories are fsynced

@@ -6,7 +6,9 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { constants, readFileSync } from 'node:fs';
+import { mkdtemp, open, readFile, readdir, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SnapshotStore } from '../src/snapshot-store.js';
@@ -172,6 +174,43 @@ test('FileSnapshotStore persists across reopen, sharded, with no temp files left
       for (const f of await readdir(join(root, shard))) assert.match(f, /^[0-9a-f]{64}\.json$/);
     }
     assert.ok(!(await readdir(root)).some((n) => n.endsWith('.tmp')));
+  });
+});
+
+test('FileSnapshotStore writes each snapshot and covered.json O_DSYNC, with no fdatasync after the write', async () => {
+  await withTempDir(async (dir) => {
+    const store = await FileSnapshotStore.open({ dir });
+    // FileHandle's prototype, shared by every handle: count datasyncs, read each written fd's open
+    // flags from /proc/self/fdinfo (octal) while it is open
+    const probe = await open(dir, 'r');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void>; write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const { datasync, write } = proto;
+    let datasyncs = 0;
+    const writeFlags: number[] = [];
+    proto.datasync = function (this: FileHandle) {
+      datasyncs++;
+      return datasync.call(this);
+    };
+    proto.write = function (this: FileHandle, ...a: unknown[]) {
+      writeFlags.push(parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${this.fd}`, 'utf8'))![1], 8));
+      return write.apply(this, a);
+    };
+    const snaps = Array.from({ length: 5 }, (_, i) => snap(`dsync-${i}`, BigInt(i + 1), { i }));
+    try {
+      await store.commit(snaps, new Map([[0, 5n]]));
+    } finally {
+      proto.datasync = datasync;
+      proto.write = write;
+    }
+    assert.equal(writeFlags.length, 6, 'five snapshots and covered.json');
+    assert.ok(writeFlags.every((f) => (f & constants.O_DSYNC) === constants.O_DSYNC), 'every file is written O_DSYNC');
+    assert.equal(datasyncs, 0, 'no fdatasync after an O_DSYNC write');
+    await store.close();
+    const again = await FileSnapshotStore.open({ dir });
+    for (const s of snaps) assert.deepEqual(await again.get(s.doc), s);
+    assert.equal(await again.covered(0), 5n);
+    await again.close();
   });
 });
 

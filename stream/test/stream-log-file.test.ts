@@ -4,7 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readFile, readdir, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { appendFile, open, readFile, readdir, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileLog } from '../src/stream-log-file.js';
 import type { LogRecord } from '../src/stream-log.js';
@@ -258,5 +260,47 @@ test('retention by age deletes sealed segments whose last write is older than ms
     assert.equal(log.startOffset(0), log.segmentBases(0)[0]);
     assert.equal(log.retentionDeletes, 2);
     await log.close();
+  });
+});
+
+test('an append batch is one O_DSYNC write: the active segment, also after a roll, is opened O_DSYNC and no fdatasync follows', async () => {
+  await withTempDir(async (dir) => {
+    // FileHandle's prototype, shared by every handle: count datasync calls, note the fds written
+    const probe = await open(dir, 'r');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void>; write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const { datasync, write } = proto;
+    let datasyncs = 0;
+    const written = new Set<number>();
+    proto.datasync = function (this: FileHandle) {
+      datasyncs++;
+      return datasync.call(this);
+    };
+    proto.write = function (this: FileHandle, ...a: unknown[]) {
+      written.add(this.fd);
+      return write.apply(this, a);
+    };
+    try {
+      const log = await FileLog.open({ dir, partitions: 1, segmentBytes: 256 });
+      const before = log.stats().fsyncs;
+      datasyncs = 0; // creating the log fsyncs meta.json
+      await appendN(log, 20, 'a-value-long-enough-to-roll-'); // 20 batches, several segments
+      assert.ok((await readdir(join(dir, 'p0'))).length > 2, 'the segment rolled');
+      assert.ok(log.stats().fsyncs - before >= 20, 'each batch counts as a durability step');
+      // on Linux /proc/self/fdinfo shows each written fd's open flags (octal): all carry O_DSYNC
+      const flagsOf = async (fd: number) => parseInt(/flags:\s+([0-7]+)/.exec(await readFile(`/proc/self/fdinfo/${fd}`, 'utf8'))![1], 8);
+      const active = [...written].filter((fd) => fd >= 0);
+      assert.ok(active.length > 0);
+      const last = active[active.length - 1]; // the handle of the current active segment (older ones are closed)
+      assert.equal((await flagsOf(last)) & constants.O_DSYNC, constants.O_DSYNC, 'the active segment is opened O_DSYNC');
+      assert.equal(datasyncs, 0, 'no fdatasync after an O_DSYNC write');
+      await log.close();
+      const again = await FileLog.open({ dir });
+      assert.equal((await again.read(0, 0n, 100)).length, 20, 'every acknowledged append is there after reopen');
+      await again.close();
+    } finally {
+      proto.datasync = datasync;
+      proto.write = write;
+    }
   });
 });
