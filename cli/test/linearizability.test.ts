@@ -45,6 +45,8 @@ const MIN_CROSS_GETS = 100;
 const REQUEST_TIMEOUT_MS = 8000;
 /** a client pauses this long after an undecided op (a real client's backoff; keeps the outage from filling the history with unknowns) */
 const BACKOFF_MS = 300;
+/** fault rounds (each: the partition leader SIGKILLed, an origin SIGKILLed and replaced, the broker restarted); more for soak runs */
+const ROUNDS = Number(process.env.LIN_ROUNDS ?? 1);
 /** ops recorded after the killed broker is back (its catch-up and return to the ISR happen under load) */
 const OPS_AFTER_RESTART = Number(process.env.LIN_OPS_AFTER_RESTART ?? 500);
 const READ_QUERY = process.env.LIN_READ === 'local' ? '?read=local' : '';
@@ -83,24 +85,29 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
         check();
       });
     const faultPlan = (async () => {
-      await reached(MIN_OPS * 0.15);
-      await c.kafka.kill9(victimBroker);
-      brokerKilledAt = now();
-      faults.push(`broker ${victimBroker} SIGKILLed at op ${count}`);
-      await reached(MIN_OPS * 0.35);
-      const o2 = origins[1]!;
-      origins[1] = undefined; // clients stop choosing it; requests in flight to it end as unknown
-      await o2.kill9();
-      faults.push(`origin-2 SIGKILLed at op ${count}`);
-      origins[1] = await c.startOrigin('origin-2b');
-      ran.push(origins[1]);
-      faults.push(`origin-2 restarted at op ${count}`);
-      await reached(MIN_OPS * 0.55);
-      brokerRestartedAt = now();
-      await c.kafka.restart(victimBroker);
-      faults.push(`broker ${victimBroker} restarted at op ${count}`);
-      // the history goes on while the restarted broker catches up and rejoins the ISR
-      await reached(count + OPS_AFTER_RESTART);
+      for (let round = 0; round < ROUNDS; round++) {
+        const base = count;
+        // later rounds kill whichever broker leads the doc's partition by then
+        const victim = round === 0 ? victimBroker : (await c.kafka.leaders(c.topic)).get(partitionForKey(DOCS[0], PARTITIONS))!;
+        await reached(base + MIN_OPS * 0.15);
+        await c.kafka.kill9(victim);
+        if (round === 0) brokerKilledAt = now();
+        faults.push(`broker ${victim} SIGKILLed at op ${count}`);
+        await reached(base + MIN_OPS * 0.35);
+        const o2 = origins[1]!;
+        origins[1] = undefined; // clients stop choosing it; requests in flight to it end as unknown
+        await o2.kill9();
+        faults.push(`${o2.id} SIGKILLed at op ${count}`);
+        origins[1] = await c.startOrigin(`origin-2${'b'.repeat(round + 1)}`);
+        ran.push(origins[1]);
+        faults.push(`${origins[1].id} started at op ${count}`);
+        await reached(base + MIN_OPS * 0.55);
+        if (round === 0) brokerRestartedAt = now();
+        await c.kafka.restart(victim);
+        faults.push(`broker ${victim} restarted at op ${count}`);
+        // the history goes on while the restarted broker catches up and rejoins the ISR
+        await reached(count + OPS_AFTER_RESTART);
+      }
     })();
 
     const client = async (id: number) => {
@@ -192,7 +199,7 @@ describe('linearizability: GET / POST / POST If-Match over three origins, a brok
         `get ok ${byKind('get', 'ok')} / unknown ${byKind('get', 'unknown')}, post ok ${byKind('post', 'ok')} / unknown ${byKind('post', 'unknown')}, ` +
         `cas ok ${byKind('cas', 'ok')} / conflict ${byKind('cas', 'conflict')} / unknown ${byKind('cas', 'unknown')}`,
     );
-    assert.equal(faults.length, 4, 'every fault ran during the history');
+    assert.equal(faults.length, 4 * ROUNDS, 'every fault ran during the history');
     assert.ok(history.length >= MIN_OPS);
     assert.ok(decided >= 0.95 * history.length, `${decided} of ${history.length} decided`);
     assert.ok(byKind('cas', 'ok') > 0 && byKind('cas', 'conflict') > 0, 'conditional writes both applied and refused');
