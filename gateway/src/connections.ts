@@ -87,7 +87,7 @@ export class Connections implements ServerApiCounts {
    * time (the caller then sends `welcome`).
    */
   indexed(ws: Socket): boolean {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     const sub = s.principal?.sub ?? '';
     const first = !this.byId.has(s.connId);
     if (!first && s.indexedSub === sub) return false;
@@ -102,7 +102,7 @@ export class Connections implements ServerApiCounts {
   }
 
   remove(ws: Socket): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (this.byId.get(s.connId) !== ws) return;
     this.byId.delete(s.connId);
     this.version++;
@@ -120,7 +120,7 @@ export class Connections implements ServerApiCounts {
 
   /** `hello.meta` arrived for a connection */
   setMeta(ws: Socket, meta: Record<string, string>): void {
-    ws.getUserData().meta = meta;
+    ws.getUserData().session.meta = meta;
     this.version++;
   }
 
@@ -155,7 +155,7 @@ export class Connections implements ServerApiCounts {
     const set = this.bySub.get(sub);
     if (!set) return;
     for (const ws of [...set]) {
-      const s = ws.getUserData();
+      const s = ws.getUserData().session;
       if (!s.closed && !s.expired && s.principal && this.isRevoked(s.principal)) this.hooks.expire(ws);
     }
   }
@@ -174,7 +174,7 @@ export class Connections implements ServerApiCounts {
     const frame = { type: 'disconnect' as const, reconnect };
     const enc = [encodeServerJson(frame), encodeServerBinary(frame), encodeFor(PROTO_SSE, frame)];
     for (const ws of [...set]) {
-      const s = ws.getUserData();
+      const s = ws.getUserData().session;
       if (s.closed) continue;
       const b = s.proto === PROTO_BINARY;
       ws.cork(() => {
@@ -199,12 +199,12 @@ export class Connections implements ServerApiCounts {
     }
     if (to.meta !== null && typeof to.meta === 'object') {
       const want = to.meta as Record<string, string>;
-      for (const ws of this.byId.values()) if (metaMatches(ws.getUserData().meta, want)) this.send(ws, frame, enc);
+      for (const ws of this.byId.values()) if (metaMatches(ws.getUserData().session.meta, want)) this.send(ws, frame, enc);
     }
   }
 
   private send(ws: Socket, frame: { type: 'message'; id: string; data: string }, enc: (string | Uint8Array | undefined)[]): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     // expired or revoked (in its refresh grace): its token no longer entitles it to messages
     if (s.closed || s.expired) return;
     if (s.inactive !== 0 || s.credit <= 0 || ws.getBufferedAmount() > this.hooks.maxSendBuffer) {
@@ -228,7 +228,7 @@ export class Connections implements ServerApiCounts {
     const hits: { n: number; ws: Socket }[] = [];
     const candidates = q.sub !== undefined ? (this.bySub.get(q.sub) ?? new Set<Socket>()) : this.byId.values();
     for (const ws of candidates) {
-      const s = ws.getUserData();
+      const s = ws.getUserData().session;
       const n = this.ordinal(s.connId);
       if (n <= after || !metaMatches(s.meta, q.meta)) continue;
       hits.push({ n, ws });
@@ -249,7 +249,7 @@ export class Connections implements ServerApiCounts {
   }
 
   summary(ws: Socket): ConnectionSummary {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     return { id: s.connId, gateway: this.nodeId, sub: s.indexedSub ?? '', meta: s.meta ?? {}, docs: s.subs?.size ?? 0, since: s.since };
   }
 

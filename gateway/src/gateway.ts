@@ -47,7 +47,7 @@ import { newBucket, takeToken } from './publish-rate.js';
 import { blocksLane, MAX_BLOCKED_DOCS, PublishLanes, type QueuedPublish } from './publish-order.js';
 import { Admission } from './admission.js';
 import { LocalFanout } from './local-fanout.js';
-import { encodeFor, PROTO_BINARY, PROTO_JSON, PROTO_SSE, type Proto, type Session, type Socket } from './session.js';
+import { encodeFor, PROTO_BINARY, PROTO_JSON, PROTO_SSE, type Proto, type Session, type Socket, type SocketData } from './session.js';
 import { SseSocket, STALL_PROBE_MS } from './sse.js';
 import { Connections, REVOKED_ERROR } from './connections.js';
 import { ControlFollower } from './control.js';
@@ -249,7 +249,7 @@ export class Gateway {
       coalesce: this.o.coalesce,
       onSlowConsumer: (ws) => this.forceClose(ws, CloseCode.SlowConsumer, 'slow consumer: send buffer full', 'slow_consumer'),
       onDocError: (ws, doc, code, message) => {
-        ws.getUserData().subs?.delete(doc);
+        ws.getUserData().session.subs?.delete(doc);
         this.leavePresence(ws, doc);
         this.sendFrame(ws, { type: 'error', code, message, doc });
       },
@@ -331,7 +331,7 @@ export class Gateway {
   }
 
   attach(app: TemplatedApp): void {
-    app.ws<Session>(STREAM_PATH, {
+    app.ws<SocketData>(STREAM_PATH, {
       compression: 0,
       // uWS cuts a connection off without a close frame (1006) past maxPayloadLength; the hard
       // cap sits above our limit so over-limit frames usually get a proper 1009 close from us.
@@ -413,7 +413,8 @@ export class Gateway {
     // connection (1006 on both ends) after a series of refused ones. A bad query token therefore
     // gets an `error` frame and 4001, not HTTP 401; frames sent meanwhile wait behind it.
     if (token !== null && this.auth.required) session.urlToken = token;
-    res.upgrade(session, key, proto, ext, ctx);
+    const data: SocketData = { session };
+    res.upgrade(data, key, proto, ext, ctx);
   }
 
   /** a new connection's session (either transport); authed at once when auth is off */
@@ -455,7 +456,7 @@ export class Gateway {
     this.metrics.connectionsTotal.inc();
     this.metrics.byTransport.labels('websocket').inc();
     this.metrics.transportTotal.labels('websocket').inc();
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (s.authed) {
       this.armExpiry(ws, s.principal!);
       this.welcome(ws);
@@ -577,7 +578,7 @@ export class Gateway {
   }
 
   private onClose(ws: Socket): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     s.closed = true;
     if (s.authTimer) clearTimeout(s.authTimer);
     if (s.expTimer) clearTimeout(s.expTimer);
@@ -606,7 +607,7 @@ export class Gateway {
   }
 
   private onMessage(ws: Socket, message: ArrayBuffer, isBinary: boolean): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (message.byteLength > this.o.maxFrameBytes) {
       this.forceClose(ws, CloseCode.FrameTooLarge, `frame over ${this.o.maxFrameBytes} bytes`, 'frame_too_large');
       return;
@@ -661,7 +662,7 @@ export class Gateway {
 
   /** runs one decoded frame (received as the connection's `rx`th) for an authenticated (or authenticating) connection */
   private dispatch(ws: Socket, frame: ClientFrame, rx: number): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (!s.authed && frame.type !== 'auth') {
       this.sendFrame(ws, { type: 'error', code: ErrorCode.Unauthorized, message: 'authenticate first: send {"type":"auth","token":"…"}' });
       this.forceClose(ws, CloseCode.Unauthorized, 'unauthorized', 'unauthorized');
@@ -728,7 +729,7 @@ export class Gateway {
   }
 
   private onAuth(ws: Socket, token: string): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (!this.auth.required) {
       s.authed = true;
       return;
@@ -778,7 +779,7 @@ export class Gateway {
 
   /** frames that waited behind a verification run now, until another auth has to be verified */
   private drainQueued(ws: Socket): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     const q = s.queued;
     if (!q) return;
     const sizes = s.queuedSizes!;
@@ -801,7 +802,7 @@ export class Gateway {
 
   /** a verified token becomes the connection's principal (first auth or an in-band refresh) */
   private setPrincipal(ws: Socket, p: Principal): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (this.connections.isRevoked(p)) {
       s.queued = undefined; // frames that waited behind this token never run
       this.sendFrame(ws, { type: 'error', ...REVOKED_ERROR });
@@ -854,7 +855,7 @@ export class Gateway {
 
   /** the connection stops being a member of `doc`'s presence (if it was one) */
   private leavePresence(ws: Socket, doc: string): void {
-    const m = ws.getUserData().presence;
+    const m = ws.getUserData().session.presence;
     const member = m?.get(doc);
     if (member === undefined) return;
     m!.delete(doc);
@@ -863,11 +864,11 @@ export class Gateway {
 
   /** indexes an authenticated connection (server API); the first time it is sent `welcome` */
   private welcome(ws: Socket): void {
-    if (this.connections.indexed(ws)) this.sendFrame(ws, { type: 'welcome', connection: ws.getUserData().connId });
+    if (this.connections.indexed(ws)) this.sendFrame(ws, { type: 'welcome', connection: ws.getUserData().session.connId });
   }
 
   private armExpiry(ws: Socket, p: Principal): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (s.expTimer) clearTimeout(s.expTimer);
     s.expTimer = undefined;
     if (p.expMs === undefined) return;
@@ -881,7 +882,7 @@ export class Gateway {
   }
 
   private onExpired(ws: Socket): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     s.expired = true;
     if (s.proto === PROTO_SSE) {
       // no in-band refresh over SSE: the stream ends; the client reconnects with a fresh token
@@ -917,7 +918,7 @@ export class Gateway {
    * one at a time per doc (publish-order.ts). A transient refusal blocks the doc's lane on it.
    */
   private onPublish(ws: Socket, doc: string, patch: string, id: string | undefined, ifSeq: bigint | undefined, rx: number): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (s.expired) {
       this.expiredError(ws, doc, id);
       return this.blockLane(ws, doc, id, rx);
@@ -966,7 +967,7 @@ export class Gateway {
 
   /** sends the head of a doc's lane to the writer; its answer sends the next one */
   private write(ws: Socket, lanes: PublishLanes, doc: string, p: QueuedPublish): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     this.opts.writer.write(doc, p.patch, p.id, p.ifSeq).then(
       (seq) => {
         s.inflight--;
@@ -1006,7 +1007,7 @@ export class Gateway {
 
   /** a publish of `doc` arriving at `rx` was refused with a transient code: later ones wait for it */
   private blockLane(ws: Socket, doc: string, id: string | undefined, rx: number): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (!(s.lanes ??= new PublishLanes()).block(doc, id, rx)) this.tooManyBlocked(ws);
   }
 
@@ -1020,7 +1021,7 @@ export class Gateway {
   }
 
   private sendFrame(ws: Socket, f: ServerFrame): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (s.closed) return;
     if (f.type === 'error') this.metrics.errors.labels(f.code).inc();
     const bin = s.proto === PROTO_BINARY;
@@ -1031,7 +1032,7 @@ export class Gateway {
   }
 
   private forceClose(ws: Socket, code: number, reason: string, label: string): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (s.closed) return;
     this.metrics.closes.labels(label).inc();
     ws.end(code, reason);

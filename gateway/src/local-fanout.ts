@@ -240,13 +240,13 @@ export class LocalFanout implements UpstreamListener {
 
   /** the LocalDoc `ws` reads `doc` through: its view's child, or the doc */
   private docOf(ws: Socket, doc: string): LocalDoc | undefined {
-    const v = ws.getUserData().viewDocs?.get(doc);
+    const v = ws.getUserData().session.viewDocs?.get(doc);
     return v !== undefined ? (v as LocalDoc) : this.docs.get(doc);
   }
 
   /** the key of the view `ws` reads `doc` through ('' = the whole doc) */
   viewKeyOf(ws: Socket, doc: string): string {
-    return (ws.getUserData().viewDocs?.get(doc) as LocalDoc | undefined)?.view?.key ?? '';
+    return (ws.getUserData().session.viewDocs?.get(doc) as LocalDoc | undefined)?.view?.key ?? '';
   }
 
   subscribe(ws: Socket, doc: string, lastSeq: bigint | undefined, view?: View): void {
@@ -270,7 +270,7 @@ export class LocalFanout implements UpstreamListener {
         (d.children ??= new Map()).set(view.key, c);
         if (d.state !== undefined) this.setBase(c, d.seq, view.projectState(d.state), []);
       }
-      (ws.getUserData().viewDocs ??= new Map()).set(doc, c);
+      (ws.getUserData().session.viewDocs ??= new Map()).set(doc, c);
       if (c.state === undefined) c.waiting.push({ ws, lastSeq });
       else this.join(ws, c, lastSeq);
       if (fresh) this.upstreamSubscribe(d);
@@ -302,7 +302,7 @@ export class LocalFanout implements UpstreamListener {
   }
 
   unsubscribe(ws: Socket, doc: string): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     let d = this.docOf(ws, doc);
     if (!d) return;
     s.lastSeqs?.delete(doc);
@@ -324,7 +324,7 @@ export class LocalFanout implements UpstreamListener {
 
   /** `hello{window}`: from now on the connection gets data frames only within its credit */
   setWindow(ws: Socket, window: number): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     s.credit = window;
     if (s.inactive !== 0 || !s.subs) return;
     for (const doc of s.subs) {
@@ -335,20 +335,20 @@ export class LocalFanout implements UpstreamListener {
 
   /** `credit{n}` */
   addCredit(ws: Socket, n: number): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     s.credit += n;
     if (s.inactive !== 0) this.activate(ws);
   }
 
   /** uWS `drain`: the send buffer went down */
   onDrain(ws: Socket): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if ((s.inactive & INACTIVE_BUFFER) !== 0) this.activate(ws);
   }
 
   /** the connection closed (after the gateway unsubscribed its docs) */
   onClose(ws: Socket): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (s.inactive !== 0) this.inactiveCount--;
     s.inactive = 0;
     s.lastSeqs = undefined;
@@ -358,7 +358,7 @@ export class LocalFanout implements UpstreamListener {
 
   /** flow-control state of one connection (tests, admin) */
   connectionState(ws: Socket): { inactive: number; credit: number; trackedDocs: number; buffered: number } {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     return { inactive: s.inactive, credit: s.credit, trackedDocs: s.lastSeqs?.size ?? 0, buffered: s.closed ? 0 : ws.getBufferedAmount() };
   }
 
@@ -403,7 +403,7 @@ export class LocalFanout implements UpstreamListener {
 
   private snapshotAll(d: LocalDoc): void {
     for (const set of [d.json, d.bin, d.credJson, d.credBin, d.sse]) {
-      for (const ws of [...set]) this.deliverCatchUp(ws, ws.getUserData(), d, NEEDS_SNAPSHOT);
+      for (const ws of [...set]) this.deliverCatchUp(ws, ws.getUserData().session, d, NEEDS_SNAPSHOT);
     }
     this.applyParks();
   }
@@ -495,7 +495,7 @@ export class LocalFanout implements UpstreamListener {
     d.ring.clear();
     for (const set of [d.json, d.bin, d.credJson, d.credBin, d.sse, d.idle]) {
       for (const ws of set) {
-        ws.getUserData().lastSeqs?.delete(doc);
+        ws.getUserData().session.lastSeqs?.delete(doc);
         this.opts.onDocError(ws, doc, code, message);
       }
     }
@@ -505,14 +505,14 @@ export class LocalFanout implements UpstreamListener {
       c.ring.clear();
       for (const set of [c.json, c.bin, c.credJson, c.credBin, c.sse, c.idle]) {
         for (const ws of set) {
-          const s = ws.getUserData();
+          const s = ws.getUserData().session;
           s.lastSeqs?.delete(doc);
           s.viewDocs?.delete(doc);
           this.opts.onDocError(ws, doc, code, message);
         }
       }
       for (const w of c.waiting) {
-        w.ws.getUserData().viewDocs?.delete(doc);
+        w.ws.getUserData().session.viewDocs?.delete(doc);
         this.opts.onDocError(w.ws, doc, code, message);
       }
     }
@@ -544,7 +544,7 @@ export class LocalFanout implements UpstreamListener {
 
   /** a subscriber joins a doc whose base is here: catch it up from lastSeq, then send it live ops */
   private join(ws: Socket, d: LocalDoc, lastSeq: bigint | undefined): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (s.closed) return;
     if (lastSeq !== undefined && lastSeq > d.seq) {
       // the client has seen more than we have (e.g. its gateway died and our copy lags): a
@@ -703,7 +703,7 @@ export class LocalFanout implements UpstreamListener {
    * has (for `d`: `seq`; for the others: their flushedSeq, which every active subscriber is at).
    */
   private park(ws: Socket, d: LocalDoc, seq: bigint): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (s.closed) return;
     let reason = 0;
     if (s.credit <= 0) reason |= INACTIVE_CREDIT;
@@ -739,7 +739,7 @@ export class LocalFanout implements UpstreamListener {
    * state; once all are current and the connection still has credit and room, it is active again.
    */
   private activate(ws: Socket): void {
-    const s = ws.getUserData();
+    const s = ws.getUserData().session;
     if (s.closed || s.inactive === 0) return;
     if ((s.inactive & INACTIVE_BUFFER) !== 0) {
       if (ws.getBufferedAmount() > this.lowWater) return;
@@ -798,7 +798,7 @@ export class LocalFanout implements UpstreamListener {
   private readonly sweep = (): void => {
     const now = Date.now();
     for (const ws of this.stalled) {
-      const s = ws.getUserData();
+      const s = ws.getUserData().session;
       if (s.closed || (s.inactive & INACTIVE_BUFFER) === 0) {
         this.stalled.delete(ws);
         continue;
@@ -897,7 +897,7 @@ export class LocalFanout implements UpstreamListener {
     curFrames = frames;
     curBinary = binary;
     for (const ws of subs) {
-      const s = ws.getUserData();
+      const s = ws.getUserData().session;
       const n = s.credit < frames.length ? s.credit : frames.length;
       s.credit -= n;
       curWs = ws;

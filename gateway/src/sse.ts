@@ -24,7 +24,7 @@
  */
 import type { HttpResponse, RecognizedString } from 'uWebSockets.js';
 import type { SseDataEvent } from '@replicant/protocol';
-import type { Frame, Session, Socket } from './session.js';
+import type { Frame, Session, Socket, SocketData } from './session.js';
 
 /** while stalled, a probe this often keeps uWS from closing the stream (its timer is 10 s) */
 export const STALL_PROBE_MS = 3000;
@@ -56,10 +56,11 @@ export class SseSocket implements Socket {
   /** the decimal seq delivered per doc ('' = none yet), in doc-list order */
   private readonly seqs: string[];
   private readonly index: Map<string, number>;
+  private readonly data: SocketData;
 
   constructor(
     private readonly res: HttpResponse,
-    private readonly session: Session,
+    session: Session,
     readonly docs: readonly string[],
     /** the cursor's fixed part (protocol sseCursorPrefix) */
     private readonly cursorPrefix: string,
@@ -68,6 +69,7 @@ export class SseSocket implements Socket {
     private readonly hardCap: number,
     private readonly hooks: SseHooks,
   ) {
+    this.data = { session };
     this.seqs = docs.map((_, i) => resumed?.[i]?.toString() ?? '');
     this.index = new Map(docs.map((d, i) => [d, i]));
     res.onWritable(() => {
@@ -80,8 +82,8 @@ export class SseSocket implements Socket {
     });
   }
 
-  getUserData(): Session {
-    return this.session;
+  getUserData(): SocketData {
+    return this.data;
   }
 
   getBufferedAmount(): number {

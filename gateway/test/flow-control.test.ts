@@ -316,3 +316,15 @@ test('over ADMISSION_BURST an upgrade is refused with 503, Retry-After and an er
   a.ws.close();
   b.ws.close();
 });
+
+test('a WebSocket carries its session behind one property (uWS copies user data onto its native object; many properties there turn it into a 1.6 KB dictionary per connection)', async (t) => {
+  const s = await setup();
+  t.after(() => s.close());
+  const c = await s.open();
+  c.send({ type: 'subscribe', doc: 'ud' });
+  await c.next((f) => f.type === 'snapshot');
+  const sockets = [...(s.gateway as unknown as { sockets: Set<object> }).sockets];
+  assert.equal(sockets.length, 1);
+  assert.deepEqual(Object.keys(sockets[0]), ['session'], 'only the session is copied onto the socket');
+  assert.ok((sockets[0] as { session: { subs: Set<string> } }).session.subs?.has('ud'), 'the session is the live one');
+});
