@@ -207,7 +207,7 @@ export async function presencePhase(target: PresenceTarget, cfg: PresenceConfig,
     const connectMs = Date.now() - t0;
     log(`[${target}] ${cfg.members} members and ${cfg.watchers} watchers connected over ${G} gateway(s) in ${connectMs} ms`);
     await sleep(1000);
-    for (const r of watcherRx) r.send({ cmd: 'track' });
+    await Promise.all(watcherRx.map((r) => r.track()));
 
     const events: TrackEvent[] = [];
     const sendTo = (i: number, frame: string): void => memberRx[i % G].send({ cmd: 'send', i: Math.floor(i / G), frame });

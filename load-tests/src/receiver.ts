@@ -22,7 +22,7 @@
  *    credit; it counts as ready at its snapshot and is otherwise not measured.
  *
  * IPC protocol (process.send): parent → child `connect` / `window` / `stats` / `send` / `track` /
- * `trackLatency` / `exit`; child → parent `connected` / `stats` / `tracked`.
+ * `trackLatency` / `exit`; child → parent `connected` / `stats` / `tracking` / `tracked`.
  */
 import { WsClient } from './ws-client.js';
 import { SseClient } from './sse-client.js';
@@ -84,6 +84,11 @@ export type ReceiverCmd =
   | { cmd: 'track' }
   /** presence mode: latencies of `events` (relative to the base) over the tracked sockets */
   | { cmd: 'trackLatency'; events: TrackEvent[] };
+
+/** answer to `track`: the bases are set */
+export interface TrackingMsg {
+  ev: 'tracking';
+}
 
 /** answer to `trackLatency`: `counts` the tracked sockets' last counts (relative to the base) */
 export interface TrackedMsg {
@@ -407,13 +412,18 @@ function runChild(): void {
         if (c !== undefined && c.ws.readyState === 1) c.ws.send(m.frame);
         break;
       }
-      case 'track':
+      case 'track': {
         for (const c of conns) {
           if (c?.timeline == null) continue;
           c.base = c.count;
           c.timeline.length = 0;
         }
+        // the parent starts the events only once every watcher has its base: a push read before
+        // this command would otherwise be counted in the base and its event never seen reached
+        const msg: TrackingMsg = { ev: 'tracking' };
+        process.send!(msg);
         break;
+      }
       case 'trackLatency': {
         const h = new Histogram();
         let missed = 0;

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { userSub, type StreamEndpoint } from './targets.js';
 import type { WireMode } from './wire.js';
-import type { ConnectCmd, ConnectedMsg, ReceiverCmd, StatsMsg } from './receiver.js';
+import type { ConnectCmd, ConnectedMsg, ReceiverCmd, StatsMsg, TrackingMsg } from './receiver.js';
 
 const RECEIVER_MAIN = join(dirname(fileURLToPath(import.meta.url)), 'receiver.js');
 
@@ -63,6 +63,13 @@ export class Receiver {
   connect(cmd: ConnectCmd): Promise<ConnectedMsg> {
     const p = this.next<ConnectedMsg>('connected', cmd.deadlineMs + 10000);
     this.send(cmd);
+    return p;
+  }
+
+  /** presence mode: sets every tracked socket's base; resolves once the receiver has */
+  track(): Promise<void> {
+    const p = this.next<TrackingMsg>('tracking', 30000).then(() => undefined);
+    this.send({ cmd: 'track' });
     return p;
   }
 
