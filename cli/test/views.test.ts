@@ -23,19 +23,16 @@ import { applyMergePatch, decodeServerBinary, encodeClientBinary, MAX_VIEWS_PER_
 import { connect } from '@replicant/sdk';
 import { post, RawClient, startDevFor, tempDir } from './harness.js';
 import { nowSec, sign } from './tokens.js';
+import { assertNothingHidden, expected, GAME_RULES, PLAYERS, type GameReader } from './views-game.js';
 
 const SECRET = 'hs256-views-secret-0123456789';
 const API_KEY = 'views-backend-api-key-0123456789';
-const PLAYERS = ['p1', 'p2', 'p3', 'p4'];
 const DOC = 'game:1';
 /** random writes of the acceptance test, and how many are posted at once */
 const WRITES = 2000;
 const WRITE_BATCH = 16;
 
-interface Reader {
-  name: string;
-  sub: string;
-  admin: boolean;
+interface Reader extends GameReader {
   token: string;
 }
 
@@ -94,13 +91,6 @@ function decodeFrame(f: any): any {
   return d;
 }
 
-/** fails when a raw body, frame or event holds a marker of a member outside `reader`'s view */
-function assertNothingHidden(text: string, reader: Reader, where: string): void {
-  assert.ok(!text.includes('seed-'), `${reader.name} received the seed (${where}): ${text}`);
-  if (!reader.admin) assert.ok(!text.includes('adm-'), `${reader.name} received /admin (${where}): ${text}`);
-  for (const p of PLAYERS) if (p !== reader.sub) assert.ok(!text.includes(`hand-${p}`), `${reader.name} received ${p}'s hand (${where}): ${text}`);
-}
-
 /**
  * Folds a reader's frames of DOC, checking on the way that each raw frame holds no member outside
  * its view and that every delta chains on the seq before it; a connection resumed with lastSeq
@@ -128,22 +118,11 @@ function fold(frames: any[], reader: Reader, where: string, from?: { state: any;
   return { state, seq, deltas, snapshots };
 }
 
-/** the independent projection: what `r` may see of the whole state */
-function expected(state: any, r: Reader): any {
-  const out: any = structuredClone(state);
-  delete out.seed;
-  if (!r.admin) delete out.admin;
-  if (out.hands !== null && typeof out.hands === 'object' && !Array.isArray(out.hands)) {
-    out.hands = Object.hasOwn(state.hands, r.sub) ? { [r.sub]: state.hands[r.sub] } : {};
-  }
-  return out;
-}
-
 test(`${WRITES} random writes: every reader over both subprotocols and SSE holds its projection; WS lastSeq resumes and SSE Last-Event-ID reconnects gap-free per view; no private member on the wire; GET and history projected; invisible members are forbidden to write`, async (t) => {
   const tmp = tempDir('replicant-views-');
   t.after(tmp.cleanup);
   const viewsFile = join(tmp.dir, 'views.json');
-  writeFileSync(viewsFile, JSON.stringify({ views: [{ docs: 'game:*', private: { '/hands/{sub}': 'owner', '/admin': 'claim:role=admin', '/seed': 'nobody' } }] }));
+  writeFileSync(viewsFile, JSON.stringify(GAME_RULES));
   const dev = await startDevFor(t, { AUTH_JWT_SECRET: SECRET, API_KEYS: API_KEY, VIEWS_FILE: viewsFile });
   const key = { authorization: `Bearer ${API_KEY}` };
   const tok = (sub: string, role?: string) => sign({ sub, role, read: ['game:*'], write: ['game:*'], exp: nowSec() + 600 }, SECRET);
