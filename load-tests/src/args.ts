@@ -1,7 +1,8 @@
 /**
  * Command-line flags of the benchmarks: `--flag value` or `--flag=value`, read with `node:util`
- * parseArgs. Each lookup declares only the flag it asks for (non-strict), so the benches can keep
- * asking by name without a central option list.
+ * parseArgs. Each bench declares its flags once (`known`): an undeclared flag on the command line
+ * is a clear error before anything starts (a typo must not silently run a 20-minute bench with
+ * defaults), `--help` prints the flags and exits, and asking for an undeclared flag in code throws.
  */
 import { parseArgs } from 'node:util';
 
@@ -12,8 +13,24 @@ export interface Args {
   num(flag: string, def: number): number;
 }
 
-export function readArgs(argv: string[]): Args {
+/**
+ * Reads `argv` against the bench's declared flags: throws on an undeclared one; `--help` / `-h`
+ * prints the flags and exits 0 (these are command-line programs).
+ */
+export function readArgs(argv: string[], known: readonly string[], program = 'this bench'): Args {
+  const declared = new Set(known);
+  const usage = `usage: ${program} [flags]\nflags: ${[...declared].sort().join(' ')}\n(what each does: the header of the bench's source file)`;
+  for (const a of argv) {
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(`${usage}\n`);
+      process.exit(0);
+    }
+    if (!a.startsWith('--')) continue;
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (!declared.has(name)) throw new Error(`unknown flag ${name}\n${usage}`);
+  }
   const read = (flag: string, type: 'string' | 'boolean') => {
+    if (!declared.has(flag)) throw new Error(`${flag} is read but not declared in this bench's flags`);
     const name = flag.replace(/^--/, '');
     return parseArgs({ args: argv, options: { [name]: { type } }, strict: false, allowPositionals: true }).values[name];
   };

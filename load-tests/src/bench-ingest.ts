@@ -29,8 +29,8 @@ import { hostInfo, sleep } from './report.js';
 const TOPIC = 'bench.ingest';
 
 function parseArgs(argv: string[]) {
-  const { num } = readArgs(argv);
-  const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+  const { num, has } = readArgs(argv, ['--docs', '--latency-s', '--partitions', '--quick', '--rate', '--records'], 'node load-tests/dist/src/bench-ingest.js');
+  const quick = has('--quick') || process.env.BENCH_QUICK === '1';
   return {
     records: Math.floor(num('--records', quick ? 50_000 : 200_000)),
     docs: Math.floor(num('--docs', 1000)),

@@ -51,7 +51,7 @@ interface Config {
 }
 
 function parseArgs(argv: string[]): Config {
-  const { num, has } = readArgs(argv);
+  const { num, has } = readArgs(argv, ['--docs', '--duration', '--no-wait-quiet', '--partitions', '--quick', '--readers', '--repeat', '--wait-quiet', '--warm-round', '--warmup', '--write-rate'], 'node load-tests/dist/src/bench-reads.js');
   const quick = has('--quick') || process.env.BENCH_QUICK === '1';
   return {
     readers: Math.floor(num('--readers', 64)),

@@ -59,8 +59,8 @@ interface Config {
 }
 
 function parseArgs(argv: string[]): Config {
-  const { val, num } = readArgs(argv);
-  const quick = argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+  const { val, num, has } = readArgs(argv, ['--brokers', '--docs', '--duration', '--fetch-wait', '--idle', '--no-wait-quiet', '--partitions', '--quick', '--repeat', '--targets', '--wait-quiet', '--warmup', '--writers'], 'node load-tests/dist/src/bench-writes.js');
+  const quick = has('--quick') || process.env.BENCH_QUICK === '1';
   const targets = (val('--targets') ?? 'kafka,file').split(',').map((s) => s.trim()) as Target[];
   for (const t of targets) if (t !== 'kafka' && t !== 'file') throw new Error(`--targets: unknown target ${t}`);
   return {
@@ -74,7 +74,7 @@ function parseArgs(argv: string[]): Config {
     partitions: Math.floor(num('--partitions', 8)),
     fetchWaitMs: Math.floor(num('--fetch-wait', 500)),
     idleS: num('--idle', quick ? 1 : 3),
-    quietWaitS: argv.includes('--no-wait-quiet') ? 0 : val('--wait-quiet') !== undefined ? num('--wait-quiet', 60) : quick ? 0 : 60,
+    quietWaitS: has('--no-wait-quiet') ? 0 : val('--wait-quiet') !== undefined ? num('--wait-quiet', 60) : quick ? 0 : 60,
   };
 }
 

@@ -131,7 +131,7 @@ export interface BenchConfig {
 }
 
 function parseConfig(argv: string[]): BenchConfig {
-  const { has, val, num } = readArgs(argv);
+  const { has, val, num } = readArgs(argv, ['--duration', '--hot-duration', '--hot-n', '--hot-rates', '--idle', '--idle-receivers', '--messages-duration', '--messages-rate', '--messages-users', '--n', '--no-fanout', '--no-hot', '--no-memory', '--no-messages', '--no-presence', '--no-stalled', '--no-views', '--no-wait-quiet', '--presence-members', '--presence-rate', '--presence-track-every', '--presence-watchers', '--quick', '--rate', '--receivers', '--repeat', '--stalled-duration', '--stalled-n', '--svg', '--targets', '--views-duration', '--views-n', '--views-rate', '--views-repeat', '--wait-quiet', '--warmup'], 'node load-tests/dist/src/bench.js');
   const quick = has('--quick') || process.env.BENCH_QUICK === '1';
   const targets = parseTargets(val('--targets') ?? 'all');
   const cfg: BenchConfig = {

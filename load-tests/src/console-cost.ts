@@ -13,7 +13,7 @@ import { publish } from './open-loop-writer.js';
 import { readArgs } from './args.js';
 import { fmt, log, sleep } from './report.js';
 
-const { num } = readArgs(process.argv.slice(2));
+const { num } = readArgs(process.argv.slice(2), ['--n', '--seconds'], 'node load-tests/dist/src/console-cost.js');
 const n = num('--n', 10_000);
 const seconds = num('--seconds', 60);
 
