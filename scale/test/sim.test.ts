@@ -100,6 +100,8 @@ test('10 % of gateways lost at 100 M connections: time to resume, peak replica l
   assert.ok(withAdm.peakReplicaUtil <= bound * 1.25, `peak ${withAdm.peakReplicaUtil} over the bucket's bound ${bound}`);
   assert.ok(withAdm.peakReplicaUtilTick < 1.5, `tick peak ${withAdm.peakReplicaUtilTick}`);
   assert.ok(withAdm.peakGatewayUtil < 1);
+  // the gateway plan reserved this storm: the survivors stay under the planned peak (stormUtil)
+  assert.ok(withAdm.peakGatewayUtil <= p.gateways.stormPeakEach && p.gateways.stormPeakEach <= k.stormUtil, `gateway peak ${withAdm.peakGatewayUtil}`);
   assert.ok(withAdm.refusals > 0);
   assert.ok(withAdm.admission!.rate <= withAdm.admissionRateBound);
   // without: the same storm arrives inside the first backoff window and overloads replicas and gateways
