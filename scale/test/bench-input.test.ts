@@ -52,6 +52,25 @@ test('the last run in a file wins', () => {
   assert.equal(readMeasured(t).bytesPerIdleConn.value, 2000);
 });
 
+test('idle memory: the median of the settled runs; a memory-only run leaves the fan-out figures to the last run that has them', () => {
+  const t = texts();
+  const json = parseBenchLines(t.fanout.text)[0];
+  const memOnly = (bytesPerConn: number, settled: boolean) =>
+    `BENCH_JSON ${JSON.stringify({
+      bench: 'replicant-fanout',
+      fanout: [],
+      memory: [{ target: 'replicant', servers: [{ connections: 10, bytesPerConn, settled }, { connections: 10, bytesPerConn, settled }], bytesPerConn }],
+    })}\n`;
+  t.fanout.text = `BENCH_JSON ${JSON.stringify(json)}\n${memOnly(2400, true)}${memOnly(2100, true)}${memOnly(9999, false)}${memOnly(2200, true)}`;
+  const m = readMeasured(t);
+  // 9999 was read before the heap settled: not counted; the rest's median
+  assert.equal(m.bytesPerIdleConn.value, 2200);
+  assert.match(m.bytesPerIdleConn.source, /median of 3 settled runs \(2400, 2100, 2200\)/);
+  // the fan-out figures still come from the run that measured fan-out
+  assert.equal(m.devUsPerDelivery.value, json.fanout.find((r: any) => r.target === 'replicant').cpuSPerMillion);
+  assert.equal(m.fanout.subscribers, 5000);
+});
+
 test('a required input that is absent is a clear error naming it', () => {
   const noGw = texts();
   const json = parseBenchLines(noGw.cluster.text)[0];
