@@ -4,7 +4,13 @@
  * load, the fan-out tree's shape and the cost per million connections.
  *
  * Steady state only: averages, no queues. What averages hide (storms, losses, hot docs appearing)
- * is the simulator's job (sim.ts), which uses the same costs.
+ * is the simulator's job (sim.ts), which uses the same costs. One storm is planned for here:
+ * gateways get the CPU to survive losing gatewayLossFraction of them (their clients' reconnects
+ * through admission control), checked by the simulator's gateway-loss scenario.
+ *
+ * Memory as the code bounds it: every held doc's state in full, its history ring up to
+ * HISTORY_SIZE and HISTORY_BYTES (as deltaCost charges a delta), and all rings of one process
+ * together at most HISTORY_BUDGET_BYTES (processHistory).
  *
  * Placement: a load balancer puts connections on gateways uniformly at random, so a doc with m
  * subscribers lands on G·(1 − (1 − 1/G)^m) distinct gateways (balls into bins). That number drives
