@@ -13,7 +13,7 @@ import { capacityTable, coresTable, costsTable, plans, regionTable, treeTable } 
 
 const USAGE = `usage: replicant-scale <table|sim|validate> [--fanout f] [--cluster f] [--writes f]
   sim: [--scenario <name>|all] [--seed n] [--connections n] [--workload chat|live-comments|dashboards]
-       [--util f]  plan every process to this fraction of a core (default 0.6)`;
+       [--util f]  plan replicas and origins to this fraction of a core (default 0.6; gateways: the storm reserve)`;
 
 async function main(): Promise<number> {
   const { values: flags, positionals } = parseArgs({
