@@ -131,14 +131,42 @@ function find(texts: { text: string; file: string }, bench: string): { json: Rec
   return { json: all[all.length - 1], file: texts.file };
 }
 
+const rowOf = (json: Record<string, any>, phase: string, target: string): any =>
+  (Array.isArray(json[phase]) ? json[phase] : []).find((r: any) => r?.target === target && r.error === undefined);
+
+/**
+ * Idle RSS per connection. A run whose every server reported a settled reading (`settled: true`,
+ * the bench's heap-settled RSS) counts; with several, their median. Without any, the last run's
+ * reading (older benches read RSS 3 s after the burst, before the heap settled).
+ */
+function idleMemory(fan: { json: Record<string, any>; file: string }, all: Record<string, any>[]): Figure {
+  const settled = all
+    .map((j) => rowOf(j, 'memory', 'replicant'))
+    .filter((r) => r && num(r, 'bytesPerConn') !== undefined && Array.isArray(r.servers) && r.servers.length > 0 && r.servers.every((x: any) => x?.settled === true));
+  if (settled.length > 0) {
+    return {
+      value: median(settled.map((r) => r.bytesPerConn)),
+      unit: 'B/conn',
+      source: `${fan.file}: memory[target=replicant].bytesPerConn, median of ${settled.length} settled run${settled.length > 1 ? 's' : ''} (${settled.map((r) => r.bytesPerConn).join(', ')})`,
+    };
+  }
+  const repMem = rowOf(fan.json, 'memory', 'replicant');
+  return {
+    value: need(num(repMem, 'bytesPerConn'), 'idle memory bytesPerConn', `${fan.file}: memory[target=replicant]`),
+    unit: 'B/conn',
+    source: `${fan.file}: memory[target=replicant].bytesPerConn`,
+  };
+}
+
 export function readMeasured(texts: BenchTexts): Measured {
-  const fan = find(texts.fanout, 'replicant-fanout');
-  const fanRows: any[] = Array.isArray(fan.json.fanout) ? fan.json.fanout : [];
-  const rep = fanRows.find((r) => r?.target === 'replicant' && r.error === undefined);
-  const bare = fanRows.find((r) => r?.target === 'bare' && r.error === undefined);
+  // a memory-only run (--no-fanout) carries no fan-out rows: the fan-out figures come from the
+  // last run that has them, the idle memory from the settled runs (idleMemory)
+  const fanAll = parseBenchLines(texts.fanout.text, texts.fanout.file).filter((j) => j.bench === 'replicant-fanout');
+  const withFanout = fanAll.filter((j) => rowOf(j, 'fanout', 'replicant') !== undefined);
+  const fan = withFanout.length > 0 ? { json: withFanout[withFanout.length - 1], file: texts.fanout.file } : find(texts.fanout, 'replicant-fanout');
+  const rep = rowOf(fan.json, 'fanout', 'replicant');
+  const bare = rowOf(fan.json, 'fanout', 'bare');
   const fanWhere = `${fan.file}: fanout[target=replicant]`;
-  const memRows: any[] = Array.isArray(fan.json.memory) ? fan.json.memory : [];
-  const repMem = memRows.find((r) => r?.target === 'replicant' && r.error === undefined);
 
   const cl = find(texts.cluster, 'replicant-cluster-fanout');
   const clRows: any[] = (Array.isArray(cl.json.results) ? cl.json.results : []).filter((r: any) => r && r.error === undefined);
@@ -192,11 +220,7 @@ export function readMeasured(texts: BenchTexts): Measured {
       num(bare, 'cpuSPerMillion') !== undefined
         ? { value: bare.cpuSPerMillion, unit: 'CPU-µs/delivery', source: `${fan.file}: fanout[target=bare].cpuSPerMillion` }
         : undefined,
-    bytesPerIdleConn: {
-      value: need(num(repMem, 'bytesPerConn'), 'idle memory bytesPerConn', `${fan.file}: memory[target=replicant]`),
-      unit: 'B/conn',
-      source: `${fan.file}: memory[target=replicant].bytesPerConn`,
-    },
+    bytesPerIdleConn: idleMemory(fan, fanAll),
     connectUsUpperBound:
       num(rep, 'connectMs') !== undefined && num(rep, 'subscribers')
         ? {

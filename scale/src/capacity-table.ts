@@ -55,6 +55,28 @@ export function capacityTable(ps: Plan[]): string {
   return mdTable(rows);
 }
 
+/** where the cores go: per tier, with the gateways' planned steady and storm loads */
+export function coresTable(ps: Plan[]): string {
+  const rows: string[][] = [
+    ['workload', 'conns', 'gateways (steady / storm peak each)', 'replicas', 'root replicas', 'origin', 'Redis', 'Kafka brokers (8 cores each)', 'cores'],
+  ];
+  for (const p of ps) {
+    const t = p.coresByTier;
+    rows.push([
+      p.workload,
+      si(p.connections),
+      `${si(t.gateways)} (${p.gateways.coresBusyEach.toFixed(2)} / ${p.gateways.stormPeakEach.toFixed(2)})`,
+      si(t.replicas),
+      si(t.rootReplicas),
+      si(t.origin),
+      si(t.redis),
+      si(t.kafkaBrokers),
+      si(p.cores),
+    ]);
+  }
+  return mdTable(rows);
+}
+
 /** the fan-out tree: per doc class, how many gateways hold a doc, its replica spread, second tier */
 export function treeTable(ps: Plan[]): string {
   const rows: string[][] = [

@@ -27,13 +27,15 @@ export interface Costs {
   gatewayUsPerConnect: Cost;
   /** gateway CPU-µs per resubscription beyond the first on one connection */
   gatewayUsPerResubscribe: Cost;
+  /** gateway CPU-µs to refuse an upgrade over the admission bucket (503 + Retry-After) */
+  gatewayUsPerReject: Cost;
   /** RSS per subscribed idle connection (measured) */
   bytesPerIdleConn: Cost;
   /** kernel memory per idle TCP socket (not in RSS) */
   kernelBytesPerConn: Cost;
   /** gateway memory per further subscription on a connection */
   bytesPerExtraSub: Cost;
-  /** per history-ring entry overhead beyond the delta's bytes (Delta object, cached frames) */
+  /** what the code charges a retained delta beyond 3 × its patch bytes (fanout history-ring.ts deltaCost) */
   ringEntryOverheadBytes: Cost;
   /** replica CPU-µs per delta sent on a link */
   replicaUsPerLinkDelta: Cost;
@@ -59,8 +61,15 @@ export interface Costs {
   kafkaBrokerBytesPerS: Cost;
   /** small Redis commands per second per Redis core */
   redisOpsPerCore: Cost;
-  /** fraction of a core a process is planned to use (headroom for loss and storms) */
+  /** fraction of a core a replica or origin is planned to use (headroom for loss and storms) */
   targetUtil: Cost;
+  /** fraction of gateways whose loss the gateway plan keeps survivable (their clients' reconnect storm) */
+  gatewayLossFraction: Cost;
+  /** the most of a core a surviving gateway may reach in that storm's worst second */
+  stormUtil: Cost;
+  /** ADMISSION_RATE / ADMISSION_BURST per gateway the deployment runs with (the storm's admitted work) */
+  admissionRate: Cost;
+  admissionBurst: Cost;
   /** fraction of processMemBytes a process is planned to fill (a 10 % loss moves 11 % more onto survivors) */
   memUtil: Cost;
   /** connections per gateway process the operator allows (fd, blast radius) */
@@ -72,6 +81,10 @@ export interface Costs {
   usdPerGiBMonth: Cost;
   /** server config bounds (cli/src/config.ts defaults) */
   historySize: Cost;
+  /** HISTORY_BYTES: a ring's bytes (as charged) per document */
+  historyBytes: Cost;
+  /** HISTORY_BUDGET_BYTES: every ring of a process together (idle, then least recently used, rings lose their oldest deltas first) */
+  historyBudgetBytes: Cost;
   hotDocGateways: Cost;
   hotDocSpread: Cost;
   linkBacklog: Cost;
@@ -123,10 +136,15 @@ export function costsFrom(x: Measured): Costs {
       x.connectUsUpperBound ? `${x.connectUsUpperBound.source} (upper bound: the server was not the only busy process)` : 'assumed 120 µs',
     ),
     gatewayUsPerResubscribe: a(10 * gw, 'CPU-µs', 'a subscribe frame + one snapshot or delta frame; ten deliveries'),
+    gatewayUsPerReject: a(5 * gw, 'CPU-µs', 'accept, parse the request line, answer 503: five deliveries'),
     bytesPerIdleConn: m(x.bytesPerIdleConn.value, 'B', x.bytesPerIdleConn.source),
     kernelBytesPerConn: a(4096, 'B', 'idle TCP socket: struct sock + minimal buffers; RSS does not show it'),
     bytesPerExtraSub: a(200, 'B', 'a Map entry per (connection, doc) and the last delivered seq'),
-    ringEntryOverheadBytes: a(200, 'B', 'Delta object + cached JSON and protobuf frames beyond the patch bytes'),
+    ringEntryOverheadBytes: c(
+      256,
+      'B',
+      'deltaCost (fanout/src/history-ring.ts): a retained delta is charged 3 × its patch + 256 B (text, parsed form, one cached frame); HISTORY_BYTES and HISTORY_BUDGET_BYTES count these bytes',
+    ),
     replicaUsPerLinkDelta: d(
       linkUs,
       'CPU-µs',
@@ -151,13 +169,23 @@ export function costsFrom(x: Measured): Costs {
     kafkaPartitionsPerBroker: a(2000, 'partitions', 'leaders per broker kept well below the ~4000 guidance'),
     kafkaBrokerBytesPerS: a(250e6, 'B/s', 'a 10 Gbit/s NIC at ~20 % (produce + replication + fetch)'),
     redisOpsPerCore: a(100_000, 'ops/s', 'small GET/SET/EVAL per Redis core, pipelined'),
-    targetUtil: a(0.6, '', 'plan each process to 60 % of a core: a 10 % loss (+11 %) and an admitted storm fit'),
+    targetUtil: a(0.6, '', 'plan each replica and origin to 60 % of a core: a 10 % loss (+11 %) and an admitted storm fit (gateways: stormUtil)'),
+    gatewayLossFraction: a(0.1, '', 'a gateway plan survives losing 10 % of the gateways at once (the simulator\'s gateway-loss scenario)'),
+    stormUtil: a(
+      0.9,
+      '',
+      "a survivor's steady load × 1/(1 − loss) + the admitted reconnects (ADMISSION_RATE + ADMISSION_BURST in the first second) + one refused attempt per second of each waiting client stays under 90 % of a core",
+    ),
+    admissionRate: a(500, '/s', "ADMISSION_RATE the simulator's scenarios run with, under what the replicas absorb at 100 M (the code's default 2 000/s, burst 4 000, is for small fleets: a deployment at this scale sets it)"),
+    admissionBurst: a(100, '', 'ADMISSION_BURST with it: a fifth of a second of the rate'),
     memUtil: a(0.8, '', 'plan memory to 80 %: the survivors of a 10 % gateway loss reach 89 %'),
     maxConnsPerGateway: a(250_000, 'conns', 'blast radius and fd budget per gateway process'),
     processMemBytes: a(8 * 2 ** 30, 'B', 'memory per single-core process (a 4 GiB/core host gives each process 8 GiB with 2 cores per process slot)'),
     usdPerCoreMonth: a(25, 'USD', 'on-demand vCPU, order of magnitude'),
     usdPerGiBMonth: a(3, 'USD', 'on-demand memory, order of magnitude'),
     historySize: c(1024, 'deltas', 'HISTORY_SIZE default'),
+    historyBytes: c(1024 * 1024, 'B', 'HISTORY_BYTES default (per document)'),
+    historyBudgetBytes: c(256 * 1024 * 1024, 'B', 'HISTORY_BUDGET_BYTES default (per process)'),
     hotDocGateways: c(8, 'links', 'HOT_DOC_GATEWAYS default'),
     hotDocSpread: c(3, 'replicas', 'HOT_DOC_SPREAD default'),
     linkBacklog: c(256, 'deltas', 'LINK_BACKLOG default'),
@@ -175,12 +203,11 @@ export function costsFrom(x: Measured): Costs {
 
 /**
  * What the model recommends changing (docs/scale.md, "What the model says"): the same measured
- * costs with three settings moved. Each is a configuration or a small code change, not a new cost.
+ * costs with two settings moved. Each is a configuration or a small code change, not a new cost.
+ * (HISTORY_SIZE=64 was the third until the model charged rings as HISTORY_BUDGET_BYTES caps them:
+ * with the budget it changes no plan, and it would only shorten the resumes the rings cover.)
  */
 export const TUNED: Partial<CostValues> = {
-  // a count-bounded ring per (gateway, doc) dominates gateway memory when gateways hold ~10^5 docs;
-  // 64 deltas still cover a resume after a gateway loss (seconds of writes) for all but hot docs
-  historySize: 64,
   // a 20-member room lands on 20 gateways at scale: spreading every such doc over 3 replicas
   // triples the replicas' apply work for no link relief
   hotDocGateways: 64,

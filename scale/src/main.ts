@@ -8,13 +8,12 @@
  */
 import { parseArgs } from 'node:util';
 import { BenchInputError, fixturePaths, readMeasuredFiles } from './bench-input.js';
-import { costsFrom, TUNED } from './costs.js';
-import { capacityTable, costsTable, plans, regionTable, treeTable } from './capacity-table.js';
-import { DEFAULT_ADMISSION } from './scenarios.js';
+import { costsFrom, TUNED, values } from './costs.js';
+import { capacityTable, coresTable, costsTable, plans, regionTable, treeTable } from './capacity-table.js';
 
 const USAGE = `usage: replicant-scale <table|sim|validate> [--fanout f] [--cluster f] [--writes f]
   sim: [--scenario <name>|all] [--seed n] [--connections n] [--workload chat|live-comments|dashboards]
-       [--util f]  plan every process to this fraction of a core (default 0.6)`;
+       [--util f]  plan replicas and origins to this fraction of a core (default 0.6; gateways: the storm reserve)`;
 
 async function main(): Promise<number> {
   const { values: flags, positionals } = parseArgs({
@@ -43,17 +42,22 @@ async function main(): Promise<number> {
     const ps = plans(costs);
     console.log('Inputs (measured figures from the BENCH_JSON files, assumptions marked):\n');
     console.log(costsTable(costs));
-    console.log('\nCapacity (steady state, each process one core planned to 60 %):\n');
+    console.log('\nCapacity (steady state; replicas and origins planned to 60 % of a core, gateways so a 10 % loss\'s reconnect storm fits under 90 %):\n');
     console.log(capacityTable(ps));
+    console.log('\nWhere the cores go:\n');
+    console.log(coresTable(ps));
     console.log('\nFan-out tree:\n');
     console.log(treeTable(ps));
     const tuned = plans(costs, TUNED);
     console.log(`\nThe same with the settings the model recommends (${Object.entries(TUNED).map(([k, v]) => `${k}=${v}`).join(', ')}):\n`);
     console.log(capacityTable(tuned));
+    console.log('\nWhere the cores go (recommended settings):\n');
+    console.log(coresTable(tuned));
     console.log('\nFan-out tree (recommended settings):\n');
     console.log(treeTable(tuned));
-    console.log(`\nThree regions at 1 B connections (recommended settings; ADMISSION_RATE ${DEFAULT_ADMISSION.rate}/s):\n`);
-    console.log(regionTable(costs, TUNED, DEFAULT_ADMISSION.rate));
+    const rate = values(costs).admissionRate;
+    console.log(`\nThree regions at 1 B connections (recommended settings; ADMISSION_RATE ${rate}/s):\n`);
+    console.log(regionTable(costs, TUNED, rate));
     return 0;
   }
   if (cmd === 'sim' || cmd === 'validate') {

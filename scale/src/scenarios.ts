@@ -9,11 +9,14 @@ import type { Admission, SimParams } from './sim.js';
 import { workload } from './workloads.js';
 
 /**
- * per gateway. The rate stays under what the replicas' spare CPU absorbs at the planned load
- * (SimResult.admissionRateBound, ~670/s for chat at 100 M); the burst is what every survivor admits
- * at once, so survivors × burst must also fit: a fifth of a second of the rate.
+ * per gateway: the costs' admissionRate / admissionBurst (the gateway plan reserves CPU for exactly
+ * this admission). The rate stays under what the replicas' spare CPU absorbs at the planned load
+ * (SimResult.admissionRateBound); the burst is what every survivor admits at once, so survivors ×
+ * burst must also fit: a fifth of a second of the rate.
  */
-export const DEFAULT_ADMISSION: Admission = { rate: 500, burst: 100 };
+export function defaultAdmission(k: CostValues): Admission {
+  return { rate: k.admissionRate, burst: k.admissionBurst };
+}
 
 export interface ScenarioOptions {
   seed?: number;
@@ -25,7 +28,7 @@ export interface ScenarioOptions {
 export const SCENARIOS: Record<string, { describe: string; build: (k: CostValues, o: ScenarioOptions) => SimParams }> = {
   'gateway-loss': {
     describe: '10 % of gateways lost at once; their clients reconnect through admission control',
-    build: (k, o) => gatewayLoss(k, o, 0.1, o.admission ?? DEFAULT_ADMISSION),
+    build: (k, o) => gatewayLoss(k, o, 0.1, o.admission ?? defaultAdmission(k)),
   },
   'gateway-loss-no-admission': {
     describe: 'the same loss with admission control off',
@@ -33,7 +36,7 @@ export const SCENARIOS: Record<string, { describe: string; build: (k: CostValues
   },
   'zone-loss': {
     describe: 'one of three zones lost: a third of gateways and of replicas, with admission control',
-    build: (k, o) => zoneLoss(k, o, o.admission ?? DEFAULT_ADMISSION),
+    build: (k, o) => zoneLoss(k, o, o.admission ?? defaultAdmission(k)),
   },
   'zone-loss-no-admission': {
     describe: 'the same zone loss with admission control off',
@@ -41,11 +44,11 @@ export const SCENARIOS: Record<string, { describe: string; build: (k: CostValues
   },
   'zone-loss-paced': {
     describe: 'the zone loss with admission control and each gateway re-routing its lost docs over 90 s',
-    build: (k, o) => zoneLoss(k, o, o.admission ?? DEFAULT_ADMISSION, 90_000),
+    build: (k, o) => zoneLoss(k, o, o.admission ?? defaultAdmission(k), 90_000),
   },
   'region-loss': {
     describe: 'one of three regions lost: its clients reconnect to the two others (their gateways and replicas intact)',
-    build: (k, o) => gatewayLoss(k, o, 1 / 3, o.admission ?? DEFAULT_ADMISSION),
+    build: (k, o) => gatewayLoss(k, o, 1 / 3, o.admission ?? defaultAdmission(k)),
   },
   'hot-doc': {
     describe: 'a doc goes viral: 1 % of connections subscribe over 30 s, 50 writes/s',
@@ -55,7 +58,7 @@ export const SCENARIOS: Record<string, { describe: string; build: (k: CostValues
         seed: o.seed ?? 1,
         workload: w,
         costs: k,
-        admission: o.admission ?? DEFAULT_ADMISSION,
+        admission: o.admission ?? defaultAdmission(k),
         untilMs: 45_000,
         actions: [{ atMs: 1000, kind: 'hot-doc', subscribers: w.connections * 0.01, writesPerS: 50, rampMs: 30_000, deltaBytes: 500 }],
       };
@@ -71,7 +74,7 @@ export const SCENARIOS: Record<string, { describe: string; build: (k: CostValues
         seed: o.seed ?? 1,
         workload: w,
         costs: k,
-        admission: o.admission ?? DEFAULT_ADMISSION,
+        admission: o.admission ?? defaultAdmission(k),
         untilMs: 30_000,
         actions: [{ atMs: 1000, kind: 'kill-replicas', fraction: 1 / perCell, detectMs: k.registryTtlMs }],
       };
@@ -83,7 +86,7 @@ export const SCENARIOS: Record<string, { describe: string; build: (k: CostValues
       seed: o.seed ?? 1,
       workload: workload(o.workload ?? 'chat', o.connections ?? 1e8),
       costs: k,
-      admission: o.admission ?? DEFAULT_ADMISSION,
+      admission: o.admission ?? defaultAdmission(k),
       untilMs: 10_000,
       actions: [{ atMs: 1000, kind: 'leader-move', partitions: 1, pauseMs: 2000 }],
     }),

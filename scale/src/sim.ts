@@ -15,7 +15,8 @@
  *
  * Bounds modelled at their real values: the admission token bucket (ADMISSION_RATE /
  * ADMISSION_BURST) per gateway, the SDK's full-jitter backoff (its own `fullJitterDelay`) and
- * Retry-After, HISTORY_SIZE (a resume is a delta only while the gateway's ring covers the outage),
+ * Retry-After, HISTORY_SIZE / HISTORY_BYTES / HISTORY_BUDGET_BYTES (a resume is a delta only while
+ * the gateway's ring covers the outage; past it a snapshot from the gateway's mirror, no replica work),
  * LINK_BACKLOG (a doc's link backlog past it collapses into a snapshot), LINK_WINDOW (a link's burst
  * past it waits for credit), MAX_SEND_BUFFER_BYTES (a client whose catch-up burst passes it goes
  * inactive until it drains), REGISTRY_TTL_MS (a replica whose event loop lags past it misses heartbeats and
@@ -29,7 +30,7 @@ import { EventQueue, type SimEvent } from './event-queue.js';
 import { Prng } from './prng.js';
 import { CpuServer } from './cpu-server.js';
 import type { CostValues } from './costs.js';
-import { distinctGateways, plan, type Plan } from './model.js';
+import { connectUsPerClient, distinctGateways, plan, type Plan } from './model.js';
 import type { Workload } from './workloads.js';
 
 export interface Admission {
@@ -138,8 +139,6 @@ type Ev =
 
 /** Kafka in-flight appends per origin process (the bounds table: 100,000 / 64 MiB) */
 export const KAFKA_INFLIGHT_APPENDS = 100_000;
-/** rejecting an upgrade: accept, parse the request line, answer 503 (assumed: ~5 deliveries) */
-const REJECT_DELIVERIES = 5;
 
 export interface Quantiles {
   p50: number;
@@ -216,8 +215,8 @@ export function simulate(p: SimParams): SimResult {
   const cellOfGw = (g: number) => Math.min(cells - 1, Math.floor((g * cells) / G));
   const connsPerGw = w.connections / G;
   const subsPerConn = pl.subscriptions / w.connections;
-  const connectUs = k.gatewayUsPerConnect + Math.max(0, subsPerConn - 1) * k.gatewayUsPerResubscribe;
-  const rejectUs = REJECT_DELIVERIES * k.gatewayUsPerDelivery;
+  const connectUs = connectUsPerClient(w, k);
+  const rejectUs = k.gatewayUsPerReject;
   const tokens = new Float64Array(G).fill(p.admission?.burst ?? 0);
   const tokensAt = new Float64Array(G);
   let aliveGw: number[] = gateways.map((g) => g.id);
@@ -342,14 +341,14 @@ export function simulate(p: SimParams): SimResult {
     let snapshots = 0;
     const outageS = (gwDone - ev.lostAt) / 1000;
     for (let c = 0; c < w.classes.length; c++) {
-      const x = w.classes[c];
       const subs = admitted * subsPerConnOf[c];
       const pNew = pNewOf[c];
       const coldFrac = coldFracOf[c];
       bases += subs * pNew;
       cold += subs * pNew * coldFrac;
-      // a held doc resumes with a delta while the gateway's ring covers the outage
-      const covered = x.writesPerDocPerS * outageS <= k.historySize;
+      // a held doc resumes with a delta while the gateway's ring covers the outage (HISTORY_SIZE,
+      // HISTORY_BYTES and the process's HISTORY_BUDGET_BYTES horizon), else a snapshot from its mirror
+      const covered = outageS <= pl.classes[c].gatewayHistoryS;
       snapshots += subs * pNew + (covered ? 0 : subs * (1 - pNew));
     }
     // one client's catch-up bytes: its snapshots and deltas, sent at once on resume

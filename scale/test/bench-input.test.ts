@@ -17,7 +17,8 @@ test('the checked-in bench output gives the measured figures', () => {
   const m = readMeasured(texts());
   assert.equal(m.devUsPerDelivery.value, 3.147);
   assert.equal(m.bareUsPerDelivery?.value, 2.587);
-  assert.equal(m.bytesPerIdleConn.value, 1451);
+  // the median of the settled idle-memory runs appended on 7 Dec (the 1 Dec run read 1451 B before the heap settled)
+  assert.equal(m.bytesPerIdleConn.value, 2183); // of 2183, 2409, 2144
   assert.equal(m.gatewayUsPerDelivery.value, 4.38);
   assert.equal(m.gatewayUsPerDelivery3?.value, 4.693);
   assert.equal(m.replicaCoresEach.value, 0.05);
@@ -47,9 +48,33 @@ test('tolerant: other lines, unknown and optional fields missing', () => {
 test('the last run in a file wins', () => {
   const t = texts();
   const json = parseBenchLines(t.fanout.text)[0];
+  json.fanout.find((r: any) => r.target === 'replicant').cpuSPerMillion = 9.5;
   json.memory[0].bytesPerConn = 2000;
   t.fanout.text += `\nBENCH_JSON ${JSON.stringify(json)}\n`;
+  assert.equal(readMeasured(t).devUsPerDelivery.value, 9.5);
+  // ... but an RSS read before the heap settled does not replace the settled runs' median
+  assert.equal(readMeasured(t).bytesPerIdleConn.value, readMeasured(texts()).bytesPerIdleConn.value);
+  t.fanout.text = `BENCH_JSON ${JSON.stringify(json)}\n`;
   assert.equal(readMeasured(t).bytesPerIdleConn.value, 2000);
+});
+
+test('idle memory: the median of the settled runs; a memory-only run leaves the fan-out figures to the last run that has them', () => {
+  const t = texts();
+  const json = parseBenchLines(t.fanout.text)[0];
+  const memOnly = (bytesPerConn: number, settled: boolean) =>
+    `BENCH_JSON ${JSON.stringify({
+      bench: 'replicant-fanout',
+      fanout: [],
+      memory: [{ target: 'replicant', servers: [{ connections: 10, bytesPerConn, settled }, { connections: 10, bytesPerConn, settled }], bytesPerConn }],
+    })}\n`;
+  t.fanout.text = `BENCH_JSON ${JSON.stringify(json)}\n${memOnly(2400, true)}${memOnly(2100, true)}${memOnly(9999, false)}${memOnly(2200, true)}`;
+  const m = readMeasured(t);
+  // 9999 was read before the heap settled: not counted; the rest's median
+  assert.equal(m.bytesPerIdleConn.value, 2200);
+  assert.match(m.bytesPerIdleConn.source, /median of 3 settled runs \(2400, 2100, 2200\)/);
+  // the fan-out figures still come from the run that measured fan-out
+  assert.equal(m.devUsPerDelivery.value, json.fanout.find((r: any) => r.target === 'replicant').cpuSPerMillion);
+  assert.equal(m.fanout.subscribers, 5000);
 });
 
 test('a required input that is absent is a clear error naming it', () => {

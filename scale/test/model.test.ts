@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { distinctGateways, plan } from '../src/model.js';
+import { distinctGateways, plan, processHistory } from '../src/model.js';
 import type { CostValues } from '../src/costs.js';
 import { costsFrom, values } from '../src/costs.js';
 import { fixturePaths, readMeasuredFiles } from '../src/bench-input.js';
@@ -13,6 +13,7 @@ const HAND: CostValues = {
   gatewayUsPerLinkDeltaIn: 10,
   gatewayUsPerConnect: 100,
   gatewayUsPerResubscribe: 50,
+  gatewayUsPerReject: 25,
   bytesPerIdleConn: 1000,
   kernelBytesPerConn: 0,
   bytesPerExtraSub: 0,
@@ -30,12 +31,19 @@ const HAND: CostValues = {
   kafkaBrokerBytesPerS: 1e9,
   redisOpsPerCore: 1e5,
   targetUtil: 0.5,
+  // no storm reserve here (the storm test below has one): gateways planned to stormUtil flat
+  gatewayLossFraction: 0,
+  stormUtil: 0.5,
+  admissionRate: 0,
+  admissionBurst: 0,
   memUtil: 1,
   maxConnsPerGateway: 100_000,
   processMemBytes: 1e12,
   usdPerCoreMonth: 10,
   usdPerGiBMonth: 0,
   historySize: 0,
+  historyBytes: 1 << 20,
+  historyBudgetBytes: 1e15,
   hotDocGateways: 1e9,
   hotDocSpread: 3,
   linkBacklog: 256,
@@ -103,6 +111,61 @@ test('the model, worked by hand: 1 M connections, 1000 docs × 1000 subscribers,
   assert.equal(p.usdPerMillionConnsMonth, 220);
 });
 
+test('HISTORY_BUDGET_BYTES caps a process\'s rings: states in full, rings to the budget, and how far back they still reach', () => {
+  const k = { ...HAND, historySize: 1024, historyBudgetBytes: 1e8, maxConnsPerGateway: 100_000 };
+  // 100 k connections on one gateway, each with its own doc: 0.01 writes/s, 100 B deltas, 1000 B state
+  const w = {
+    name: 'own',
+    description: '',
+    connections: 100_000,
+    classes: [{ name: 'own', docs: 100_000, subscribersPerDoc: 1, writesPerDocPerS: 0.01, deltaBytes: 100, stateBytes: 1000 }],
+  };
+  const p = plan(w, k);
+  assert.equal(p.gateways.processes, 1);
+  // a delta is charged 3 × 100 + 0 B here (the code's deltaCost with this overhead); a ring fills to
+  // 0.01 × 3600 = 36 deltas in a session: 10 800 B per doc, 1.08 GB over 100 k docs, cut to the 100 MB budget
+  assert.equal(p.gateways.historyBytesEach, 1e8);
+  // 100 k × 1000 B per connection + 100 k states × 1000 B + the budget
+  assert.equal(p.gateways.memBytesEach, 1e8 + 1e8 + 1e8);
+  // the budget keeps the deltas back to each ring's last gap over H: 100 k × (e^{0.01 H} − 1) × 300 B = 100 MB
+  const h = Math.log(1 + 1e8 / (1e5 * 300)) / 0.01;
+  assert.ok(Math.abs(p.gateways.historyHorizonS - h) < 1e-6, `${p.gateways.historyHorizonS} vs ${h}`);
+  assert.ok(Math.abs(p.classes[0].gatewayHistoryS - h) < 1e-6);
+  // the replica holds the same docs under its own budget
+  assert.equal(p.replicas.processes, 1);
+  assert.equal(p.replicas.memBytesEach, 1e8 + 1e8);
+  // a budget the rings fit in changes nothing: HISTORY_SIZE / w bounds the reach
+  const roomy = plan(w, { ...k, historyBudgetBytes: 1e10 });
+  assert.equal(roomy.gateways.historyBytesEach, 1e5 * 36 * 300);
+  assert.equal(roomy.gateways.historyHorizonS, Infinity);
+  assert.equal(roomy.classes[0].gatewayHistoryS, 1024 / 0.01);
+  // HISTORY_BYTES bounds one ring: 1000 B keeps 3 deltas of 300 B
+  assert.equal(plan(w, { ...k, historyBudgetBytes: 1e10, historyBytes: 1000 }).gateways.historyBytesEach, 1e5 * 3 * 300);
+  assert.equal(processHistory(w.classes, [0], k).bytes, 0);
+});
+
+test('gateways are planned so a 10 % loss\'s reconnect storm fits: steady / (1 − f) + admitted + refused under stormUtil', () => {
+  // with no reserve, 5.1 cores at 80 % would be 7 gateways, and a survivor of a 10 % loss would
+  // take 5.1 / 6.3 + 100 × 100 µs + (1/9 × 142 857 clients) × 25 µs = 1.22 cores
+  const k = { ...HAND, targetUtil: 0.8, maxConnsPerGateway: 1e6, gatewayLossFraction: 0.1, stormUtil: 0.9, admissionRate: 100, admissionBurst: 0 };
+  const w = {
+    name: 'hand',
+    description: '',
+    connections: 1_000_000,
+    classes: [{ name: 'd', docs: 1000, subscribersPerDoc: 1000, writesPerDocPerS: 1, deltaBytes: 100, stateBytes: 0 }],
+  };
+  const p = plan(w, k);
+  // admitted: 100 clients × 100 µs (one subscription each) = 0.01 cores; refused: 1e6 × 1/9 × 25 µs = 2.78 cores over the survivors
+  // G = 10: (5.1 / 0.9 + 2.78) / (0.9 − 0.01) = 9.49 → 10
+  assert.equal(p.gateways.processes, 10);
+  assert.equal(p.gateways.bound, 'cpu');
+  const peak = 5.1 / 10 / 0.9 + 0.01 + ((1e6 / 10) * (1 / 9) * 25) / 1e6;
+  assert.ok(Math.abs(p.gateways.stormPeakEach - peak) < 1e-9, `${p.gateways.stormPeakEach} vs ${peak}`);
+  assert.ok(p.gateways.stormPeakEach <= 0.9);
+  // an admission no core could take is an error, not a plan
+  assert.throws(() => plan(w, { ...k, admissionRate: 10_000 }), /ADMISSION_RATE \+ ADMISSION_BURST/);
+});
+
 test('hot docs spread over HOT_DOC_SPREAD replicas, and a second tier pays past maxReadersPerPartition', () => {
   const k = { ...HAND, hotDocGateways: 8, cellGateways: 10, maxReadersPerPartition: 4 };
   const p = plan(
@@ -137,6 +200,19 @@ test('the capacity table comes from the checked-in bench output: three workloads
   const linkIn = chat.linkDeltasPerS * values(costs).gatewayUsPerLinkDeltaIn;
   assert.ok(Math.abs(chat.gateways.coresBusyEach * chat.gateways.processes - (250_000 * 4.38 + linkIn) / 1e6) < 1e-9);
   assert.equal(workload('dashboards', 1e9).classes[0].docs, 100_000);
+});
+
+test('default settings: no workload is memory-bound on gateways, every gateway plan survives its storm, the tiers add up', () => {
+  const costs = costsFrom(readMeasuredFiles(fixturePaths()));
+  const k = values(costs);
+  for (const p of plans(costs)) {
+    const at = `${p.workload} ${p.connections}`;
+    assert.notEqual(p.gateways.bound, 'memory', at);
+    assert.ok(p.gateways.stormPeakEach <= k.stormUtil + 1e-9, `${at}: storm peak ${p.gateways.stormPeakEach}`);
+    assert.ok(p.gateways.historyBytesEach <= k.historyBudgetBytes, at);
+    const t = p.coresByTier;
+    assert.equal(t.gateways + t.replicas + t.rootReplicas + t.origin + t.redis + t.kafkaBrokers, p.cores, at);
+  }
 });
 
 test('multi-region by hand: a mirrored topic carries every record to each other region, links only watched docs', async () => {

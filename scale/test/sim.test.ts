@@ -100,6 +100,11 @@ test('10 % of gateways lost at 100 M connections: time to resume, peak replica l
   assert.ok(withAdm.peakReplicaUtil <= bound * 1.25, `peak ${withAdm.peakReplicaUtil} over the bucket's bound ${bound}`);
   assert.ok(withAdm.peakReplicaUtilTick < 1.5, `tick peak ${withAdm.peakReplicaUtilTick}`);
   assert.ok(withAdm.peakGatewayUtil < 1);
+  // the gateway plan reserved this storm: the busiest survivor is within 5 % of the planned peak
+  // (the planned one is the average survivor's; the load balancer's random choice gives some more
+  // of the lost clients), and that is under stormUtil
+  assert.ok(p.gateways.stormPeakEach <= k.stormUtil);
+  assert.ok(withAdm.peakGatewayUtil <= 1.05 * p.gateways.stormPeakEach, `gateway peak ${withAdm.peakGatewayUtil} vs planned ${p.gateways.stormPeakEach}`);
   assert.ok(withAdm.refusals > 0);
   assert.ok(withAdm.admission!.rate <= withAdm.admissionRateBound);
   // without: the same storm arrives inside the first backoff window and overloads replicas and gateways
