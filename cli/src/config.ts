@@ -410,6 +410,20 @@ export const SETTINGS = {
     roles: ['dev', 'fanout', 'gateway'],
     help: "coalesce a doc's pending ops into exactly composed deltas (gateway flushes and replica links)",
   }),
+  hotDocFlushMs: set({
+    env: 'HOT_DOC_FLUSH_MS',
+    parser: int(0, 1000),
+    def: '10',
+    roles: ['dev', 'gateway'],
+    help: 'a doc written at HOT_DOC_FLUSH_RATE ops/s or more reaches its subscribers every this many ms, several ops per frame (0 = every doc on the next event-loop turn)',
+  }),
+  hotDocFlushRate: set({
+    env: 'HOT_DOC_FLUSH_RATE',
+    parser: int(1, 10_000_000),
+    def: '200',
+    roles: ['dev', 'gateway'],
+    help: 'ops/s from which a doc is hot for HOT_DOC_FLUSH_MS (judged every 250 ms per doc)',
+  }),
   logRetentionBytes: set({
     env: 'LOG_RETENTION_BYTES',
     parser: int(0, Number.MAX_SAFE_INTEGER),

@@ -14,6 +14,8 @@ export function gatewayOptions(cfg: Config, historyBudget?: HistoryBudget, prese
     maxSendBuffer: cfg.maxSendBuffer,
     slowConsumerTimeoutMs: cfg.slowConsumerTimeoutMs,
     coalesce: cfg.fanoutCoalesce,
+    hotFlushMs: cfg.hotDocFlushMs,
+    hotFlushRate: cfg.hotDocFlushRate,
     admissionRate: cfg.admissionRate,
     admissionBurst: cfg.admissionBurst,
     drainSpreadMs: cfg.drainSpreadMs,

@@ -46,7 +46,7 @@ import { AuthError, FULL_ACCESS, TokenVerifier, viewerOf, type AuthConfig, type 
 import { newBucket, takeToken } from './publish-rate.js';
 import { blocksLane, MAX_BLOCKED_DOCS, PublishLanes, type QueuedPublish } from './publish-order.js';
 import { Admission } from './admission.js';
-import { LocalFanout } from './local-fanout.js';
+import { DEFAULT_HOT_FLUSH_MS, DEFAULT_HOT_FLUSH_RATE, LocalFanout } from './local-fanout.js';
 import { encodeFor, PROTO_BINARY, PROTO_JSON, PROTO_SSE, type Proto, type Session, type Socket, type SocketData } from './session.js';
 import { SseSocket, STALL_PROBE_MS } from './sse.js';
 import { Connections, REVOKED_ERROR } from './connections.js';
@@ -90,6 +90,10 @@ export interface GatewayOptions {
   slowConsumerTimeoutMs?: number;
   /** coalesce a doc's pending ops into exactly composed deltas (default true) */
   coalesce?: boolean;
+  /** hot docs (hotFlushRate ops/s or more) are flushed to subscribers every this many ms (default 10; 0 = off) */
+  hotFlushMs?: number;
+  /** ops/s from which a doc is hot (default 200) */
+  hotFlushRate?: number;
   /** WebSocket upgrades admitted per second (token bucket; default 2000) */
   admissionRate?: number;
   /** upgrades admitted at once before the rate applies (default 4000) */
@@ -230,6 +234,8 @@ export class Gateway {
       publishRate: opts.publishRate ?? 100,
       slowConsumerTimeoutMs: opts.slowConsumerTimeoutMs ?? 30_000,
       coalesce: opts.coalesce ?? true,
+      hotFlushMs: opts.hotFlushMs ?? DEFAULT_HOT_FLUSH_MS,
+      hotFlushRate: opts.hotFlushRate ?? DEFAULT_HOT_FLUSH_RATE,
       admissionRate: opts.admissionRate ?? 2000,
       admissionBurst: opts.admissionBurst ?? 4000,
       drainSpreadMs: opts.drainSpreadMs ?? 1000,
@@ -247,6 +253,8 @@ export class Gateway {
       maxSendBuffer: this.o.maxSendBuffer,
       slowConsumerTimeoutMs: this.o.slowConsumerTimeoutMs,
       coalesce: this.o.coalesce,
+      hotFlushMs: this.o.hotFlushMs,
+      hotFlushRate: this.o.hotFlushRate,
       onSlowConsumer: (ws) => this.forceClose(ws, CloseCode.SlowConsumer, 'slow consumer: send buffer full', 'slow_consumer'),
       onDocError: (ws, doc, code, message) => {
         ws.getUserData().session.subs?.delete(doc);

@@ -140,7 +140,9 @@ test('a reader that stops during 2,000 writes of 2 KiB (to each of its 3 docs) s
   // connection absorb (about 4 MiB here) before the gateway's own bound is reached
   const MAX = 256 * 1024;
   const DOCS = ['stall-0', 'stall-1', 'stall-2'];
-  const s = await setup({ maxSendBuffer: MAX });
+  // every op its own frame (no hot-doc flush, which would send a tenth of the bytes): the
+  // subject is the send-buffer bound, so the bytes must reach it
+  const s = await setup({ maxSendBuffer: MAX, hotFlushMs: 0 });
   t.after(() => s.close());
   const c = await s.open();
   for (const doc of DOCS) c.send({ type: 'subscribe', doc });

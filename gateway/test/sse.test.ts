@@ -115,7 +115,9 @@ test('SSE: a reader that stops reading during 2,000 writes of 2 KiB to each of i
   // 12 MiB: well past what the kernel buffers of a loopback connection absorb (about 4 MiB)
   const MAX = 256 * 1024;
   const DOCS = ['st-0', 'st-1', 'st-2'];
-  const s = await setup({ maxSendBuffer: MAX });
+  // every op its own frame (no hot-doc flush, which would send a tenth of the bytes): the
+  // subject is the send-buffer bound, so the bytes must reach it
+  const s = await setup({ maxSendBuffer: MAX, hotFlushMs: 0 });
   t.after(() => s.close());
   const r = await s.open(DOCS);
   await r.until(() => r.data().length === DOCS.length);
