@@ -15,7 +15,9 @@
  *
  * Which slot is newest is known for up to `slotCacheEntries` documents (default 10 000, the most
  * recently committed; count bound, about 150 B each); for others a commit reads both slots first.
- * Only commits (one at a time) fill it, never reads, so it never goes stale. A `<hash>.json` from
+ * Only commits (one at a time) fill it, never reads, so it never goes stale. The most recently
+ * written `openSlotFiles` slot files (default 256) stay open between commits, so a hot document's
+ * checkpoint is one durable pwrite. A `<hash>.json` from
  * before the slot files (whole-file snapshots replaced by rename) is read while a document has no
  * valid slot.
  */
@@ -24,6 +26,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { FileHandle } from 'node:fs/promises';
 import type { DocSnapshot } from './doc-state.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { decodeCovered, decodeSnapshot, encodeCovered, encodeSnapshot, mergeCovered } from './snapshot-codec.js';
@@ -37,9 +40,12 @@ export interface FileSnapshotStoreOptions {
   concurrency?: number;
   /** documents whose newest slot is remembered (default 10 000); others cost a commit two reads */
   slotCacheEntries?: number;
+  /** slot files kept open between commits, most recently written (default 256); others are opened per write */
+  openSlotFiles?: number;
 }
 
 export const DEFAULT_SLOT_CACHE_ENTRIES = 10_000;
+export const DEFAULT_OPEN_SLOT_FILES = 256;
 const SLOT_MAGIC = 'RSNAP1';
 /** a slot file's header line is at most this long */
 const MAX_HEADER = 64;
@@ -89,6 +95,10 @@ export class FileSnapshotStore implements SnapshotStore {
   private readonly knownDirs = new Set<string>();
   /** hash -> slot state, least recently committed first; at most slotCacheEntries */
   private readonly slots = new Map<string, SlotState>();
+  /** path -> open slot file, least recently written first; at most openSlotFiles between commits */
+  private readonly handles = new Map<string, FileHandle>();
+  /** directories holding slot files created since their last fsync */
+  private readonly unsyncedDirs = new Set<string>();
   /** commits run one at a time (a commit's slot choice relies on the one before it) */
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -98,6 +108,7 @@ export class FileSnapshotStore implements SnapshotStore {
     private readonly offsets: Map<number, bigint>,
     private readonly concurrency: number,
     private readonly slotCacheEntries: number,
+    private readonly openSlotFiles: number,
   ) {
     this.root = join(dir, 'snapshots');
     this.coveredPath = join(this.root, 'covered.json');
@@ -112,7 +123,13 @@ export class FileSnapshotStore implements SnapshotStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    return new FileSnapshotStore(opts.dir, offsets, opts.concurrency ?? 16, Math.max(0, opts.slotCacheEntries ?? DEFAULT_SLOT_CACHE_ENTRIES));
+    return new FileSnapshotStore(
+      opts.dir,
+      offsets,
+      opts.concurrency ?? 16,
+      Math.max(0, opts.slotCacheEntries ?? DEFAULT_SLOT_CACHE_ENTRIES),
+      Math.max(0, opts.openSlotFiles ?? DEFAULT_OPEN_SLOT_FILES),
+    );
   }
 
   private pathOf(docId: string): { hash: string; dir: string; base: string } {
@@ -176,10 +193,15 @@ export class FileSnapshotStore implements SnapshotStore {
       const cur = latest.get(s.doc);
       if (cur === undefined || s.seq >= cur.seq) latest.set(s.doc, s);
     }
-    const dirs = new Set<string>();
-    await forEachLimit([...latest.values()], this.concurrency, (s) => this.writeSlot(s, dirs));
-    // slot files created by this commit are durable once their directories are fsynced
-    await forEachLimit([...dirs], this.concurrency, fsyncDir);
+    try {
+      await forEachLimit([...latest.values()], this.concurrency, (s) => this.writeSlot(s));
+    } finally {
+      await this.trimHandles(this.openSlotFiles);
+    }
+    // slot files created (by this commit or a failed one) are durable once their directories are fsynced
+    const dirs = [...this.unsyncedDirs];
+    await forEachLimit(dirs, this.concurrency, fsyncDir);
+    for (const d of dirs) this.unsyncedDirs.delete(d);
     const next = new Map(this.offsets);
     mergeCovered(next, covered);
     if (covered.size > 0) await writeFileAtomic(this.coveredPath, encodeCovered(next));
@@ -187,7 +209,7 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   /** Writes `s` over the slot not holding the newest valid snapshot; notes a created file's directory. */
-  private async writeSlot(s: DocSnapshot, dirs: Set<string>): Promise<void> {
+  private async writeSlot(s: DocSnapshot): Promise<void> {
     const { hash, dir, base } = this.pathOf(s.doc);
     let st = this.slots.get(hash);
     if (st === undefined) {
@@ -198,18 +220,36 @@ export class FileSnapshotStore implements SnapshotStore {
     }
     const target = st.newest === 0 ? 1 : 0;
     const data = encodeSlot(s);
-    if ((st.exists & (1 << target)) === 0) await this.ensureDir(dir);
-    const fh = await open(`${base}.s${target}`, SLOT_FLAGS, 0o666);
+    if ((st.exists & (1 << target)) === 0) {
+      await this.ensureDir(dir);
+      // before the file can exist: a creation whose write fails is still fsynced by a later commit
+      this.unsyncedDirs.add(dir);
+    }
+    // a document is written once per commit, so no other write of this commit uses this handle
+    const path = `${base}.s${target}`;
+    let fh = this.handles.get(path);
+    if (fh !== undefined) this.handles.delete(path);
+    else fh = await open(path, SLOT_FLAGS, 0o666);
     try {
       await writeFully(fh, data, 0);
       if (DSYNC === 0) await fh.datasync();
-    } finally {
-      await fh.close();
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
     }
-    if ((st.exists & (1 << target)) === 0) dirs.add(dir);
+    this.handles.set(path, fh);
     if (this.slotCacheEntries === 0) return;
     this.slots.set(hash, { newest: target, exists: st.exists | (1 << target) });
     if (this.slots.size > this.slotCacheEntries) this.slots.delete(this.slots.keys().next().value as string);
+  }
+
+  /** closes the least recently written slot files over `keep` */
+  private async trimHandles(keep: number): Promise<void> {
+    while (this.handles.size > keep) {
+      const [path, fh] = this.handles.entries().next().value as [string, FileHandle];
+      this.handles.delete(path);
+      await fh.close().catch((err: Error) => console.error(`snapshot store: closing ${path}: ${err.message}`));
+    }
   }
 
   private async ensureDir(dir: string): Promise<void> {
@@ -224,6 +264,11 @@ export class FileSnapshotStore implements SnapshotStore {
     return this.slots.size;
   }
 
+  /** slot files open between commits (tests, diagnostics) */
+  get openSlotFileCount(): number {
+    return this.handles.size;
+  }
+
   async covered(partition: number): Promise<bigint> {
     return this.offsets.get(partition) ?? 0n;
   }
@@ -231,5 +276,6 @@ export class FileSnapshotStore implements SnapshotStore {
   async close(): Promise<void> {
     this.closed = true;
     await this.chain;
+    await this.trimHandles(0);
   }
 }

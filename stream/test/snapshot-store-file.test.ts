@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -139,6 +140,74 @@ test('FileSnapshotStore: a <hash>.json from before the slot files is read until 
     assert.deepEqual((await store.get('legacy'))?.state, { v: 'new' });
     await tear(dir, 'legacy', 0, snap('legacy', 9n, { v: 'torn', pad: 'x'.repeat(500) }));
     assert.deepEqual(await store.get('legacy'), old);
+    await store.close();
+  });
+});
+
+/** paths of this process's open files (Linux /proc/self/fd) */
+function openPaths(): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      out.push(readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // closed meanwhile (the readdir's own fd)
+    }
+  }
+  return out;
+}
+
+test('FileSnapshotStore keeps at most openSlotFiles slot files open between commits, the most recently written, and closes them on close', async () => {
+  await withTempDir(async (dir) => {
+    const store = await FileSnapshotStore.open({ dir, openSlotFiles: 3 });
+    await store.commit([snap('a', 1n, {}), snap('b', 1n, {})], new Map([[0, 1n]]));
+    await store.commit([snap('a', 2n, {}), snap('b', 2n, {})], new Map([[0, 2n]]));
+    // a's and b's slot 1 were written last; one of the two slot 0 files was closed
+    const slots = () => openPaths().filter((p) => p.startsWith(join(dir, 'snapshots')) && /\.s[01]$/.test(p));
+    assert.equal(store.openSlotFileCount, 3);
+    assert.equal(slots().length, 3);
+    assert.ok(slots().includes(`${baseOf(dir, 'a')}.s1`) && slots().includes(`${baseOf(dir, 'b')}.s1`));
+    // the open handle writes the next snapshot in place
+    await store.commit([snap('a', 3n, { v: 3 })], new Map([[0, 3n]]));
+    assert.deepEqual((await store.get('a'))?.state, { v: 3 });
+    assert.equal(slots().length, 3);
+    await store.close();
+    assert.equal(store.openSlotFileCount, 0);
+    assert.deepEqual(slots(), []);
+  });
+});
+
+test('FileSnapshotStore: a slot file created by a commit that failed has its directory fsynced by the next commit', async () => {
+  await withTempDir(async (dir) => {
+    const store = await FileSnapshotStore.open({ dir });
+    // two docs in different shard directories
+    const other = ['y', 'z', 'w', 'v'].find((d) => baseOf(dir, d).split('/').at(-2) !== baseOf(dir, 'x').split('/').at(-2))!;
+    const probe = await open(dir, 'r');
+    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void>; write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const { sync, write } = proto;
+    proto.write = function (this: FileHandle) {
+      return Promise.reject(new Error('EIO: injected'));
+    };
+    try {
+      await assert.rejects(store.commit([snap('x', 1n, {})], new Map([[0, 1n]])), /injected/);
+    } finally {
+      proto.write = write;
+    }
+    assert.equal(await store.covered(0), 0n, 'a failed commit advances nothing');
+    const synced: string[] = [];
+    proto.sync = function (this: FileHandle) {
+      synced.push(readlinkSync(`/proc/self/fd/${this.fd}`));
+      return sync.call(this);
+    };
+    try {
+      await store.commit([snap(other, 1n, {})], new Map([[0, 1n]]));
+    } finally {
+      proto.sync = sync;
+    }
+    assert.ok(synced.includes(join(baseOf(dir, 'x'), '..')), `x's directory fsynced (synced: ${synced.join(', ')})`);
+    await store.commit([snap('x', 2n, { v: 2 })], new Map([[0, 2n]]));
+    assert.deepEqual((await store.get('x'))?.state, { v: 2 });
     await store.close();
   });
 });
