@@ -8,18 +8,18 @@
  * `length` are left over from a longer earlier snapshot and ignored). A commit overwrites, in place
  * and O_DSYNC, the slot that does NOT hold the document's newest valid snapshot, so a crash in the
  * middle of that write tears only the older slot (its CRC fails and the other slot is read); no
- * temp file, rename or directory fsync per document (measured: a third to a quarter of the CPU of
- * the temp-file-and-rename commit, docs/benchmarks.md "Origin CPU per write"). Only creating a slot
- * file fsyncs its directory. Every snapshot is durable before covered.json is replaced: a crash
+ * temp file, rename or directory fsync per document (measured: a quarter of the CPU of the
+ * temp-file-and-rename commit, docs/benchmarks.md "Origin CPU per write"). Only creating a slot
+ * file fsyncs its directory. A slot file never shrinks: it holds at most the largest snapshot
+ * written to it (each bounded by MAX_DOC_BYTES). Every snapshot is durable before covered.json is replaced: a crash
  * leaves covered offsets that are covered.
  *
  * Which slot is newest is known for up to `slotCacheEntries` documents (default 10 000, the most
  * recently committed; count bound, about 150 B each); for others a commit reads both slots first.
  * Only commits (one at a time) fill it, never reads, so it never goes stale. The most recently
  * written `openSlotFiles` slot files (default 256) stay open between commits, so a hot document's
- * checkpoint is one durable pwrite. A `<hash>.json` from
- * before the slot files (whole-file snapshots replaced by rename) is read while a document has no
- * valid slot.
+ * checkpoint is one durable pwrite. A `<hash>.json` from before the slot files (whole-file
+ * snapshots replaced by rename) is read while a document has no valid slot.
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
