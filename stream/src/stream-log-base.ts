@@ -199,9 +199,16 @@ export abstract class BaseLog implements StreamLog {
     part.flushDone = this.flushLoop(part);
   }
 
-  /** Group commit: each round takes everything queued so far and makes it durable with one sync. */
+  /**
+   * Group commit: each round takes everything queued so far and makes it durable with one sync.
+   * The first round starts on the next turn of the event loop (setImmediate), not inside the
+   * append that found the partition idle, so every append of the current turn (the HTTP requests
+   * read in one poll, a fold batch's writes) shares that round's durable write; as the Kafka
+   * appender's send loop does. Costs one loop turn of latency, no timer.
+   */
   private async flushLoop(part: Partition): Promise<void> {
     try {
+      await new Promise<void>((r) => setImmediate(r));
       while (part.queue.length > 0) {
         const batch = part.queue;
         part.queue = [];

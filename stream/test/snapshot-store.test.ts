@@ -171,7 +171,7 @@ test('FileSnapshotStore persists across reopen, sharded, with no temp files left
     const shards = (await readdir(root)).filter((n) => n !== 'covered.json');
     assert.ok(shards.length > 1 && shards.every((n) => /^[0-9a-f]{2}$/.test(n)));
     for (const shard of shards) {
-      for (const f of await readdir(join(root, shard))) assert.match(f, /^[0-9a-f]{64}\.json$/);
+      for (const f of await readdir(join(root, shard))) assert.match(f, /^[0-9a-f]{64}\.s[01]$/);
     }
     assert.ok(!(await readdir(root)).some((n) => n.endsWith('.tmp')));
   });

@@ -304,3 +304,27 @@ test('an append batch is one O_DSYNC write: the active segment, also after a rol
     }
   });
 });
+
+test('appends issued in one event-loop turn share one durable write per partition (group commit starts on the next turn)', async () => {
+  await withTempDir(async (dir) => {
+    const log = await FileLog.open({ dir, partitions: 4 });
+    try {
+      // docs spread over every partition; 16 appends in one synchronous burst, as one poll's requests
+      const docs = Array.from({ length: 16 }, (_, i) => `doc-${i}`);
+      const touched = new Set(docs.map((d) => log.partitionOf(d)));
+      assert.equal(touched.size, 4, 'the burst covers every partition');
+      const before = log.stats().fsyncs;
+      const results = await Promise.all(docs.map((d, i) => log.append(d, bytes(`v${i}`))));
+      assert.equal(log.stats().fsyncs - before, touched.size, 'one durable write per partition for the whole burst');
+      // and the next burst, after the first was acknowledged, again one per partition
+      const again = await Promise.all(docs.map((d, i) => log.append(d, bytes(`w${i}`))));
+      assert.equal(log.stats().fsyncs - before, 2 * touched.size);
+      for (const [i, r] of [...results, ...again].entries()) {
+        const [rec] = await log.read(r.partition, r.offset, 1);
+        assert.equal(text(rec.value), i < 16 ? `v${i}` : `w${i - 16}`);
+      }
+    } finally {
+      await log.close();
+    }
+  });
+});
