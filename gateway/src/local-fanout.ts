@@ -839,7 +839,9 @@ export class LocalFanout implements UpstreamListener {
     d.flushedSeq = d.seq;
     this.parkDoc = d;
     if (d.json.size > 0 || d.credJson.size > 0) {
-      const frames = runs.map((r) => r.jsonFrame());
+      // uWS converts a JS string to UTF-8 on every send: with several sockets, convert once
+      const once = d.json.size + d.credJson.size > 1;
+      const frames = runs.map((r) => (once ? Buffer.from(r.jsonFrame()) : r.jsonFrame()));
       this.encodesJson.inc(runs.length);
       if (d.json.size > 0) this.sendAll(d.json, frames, false, d.seq);
       if (d.credJson.size > 0) this.sendCredited(d.credJson, frames, runs, false);
