@@ -7,7 +7,15 @@
  *  - Encode once: the ops of a doc pending for one flush are coalesced into as few deltas as the
  *    exact merge-patch composition allows (usually one), each encoded once per subprotocol; every
  *    active subscriber (all of them at the doc's `flushedSeq`) gets the very same bytes, one corked
- *    write per socket per flush. No closure is created per socket or per message.
+ *    write per socket per flush. No closure is created per socket or per message. A JSON frame for
+ *    several WebSockets is handed to uWS as bytes (one UTF-8 conversion per flush; uWS converts a
+ *    string on every send).
+ *  - Per-socket sends, not uWS `app.publish` (issue 21, measured in docs/benchmarks.md): publish
+ *    queues a frame in uWS's topic tree and writes it when uWS drains the tree at the end of the
+ *    loop iteration, so no buffered amount or send status reaches JS; uWS reports only drops past
+ *    maxBackpressure, far above `maxSendBuffer`. Keeping the bound below would need a
+ *    getBufferedAmount pass over the sockets, and publish alone already cost 2-5 % more CPU per
+ *    delivery than this loop: both make one write syscall per socket, which dominates.
  *  - Credit: after `hello{window}` a connection receives at most `window` data frames beyond the
  *    credit it granted (`Session.credit` is the remaining allowance); control frames never count.
  *  - Inactive connections: a connection out of credit, or whose uWS send buffer is over
