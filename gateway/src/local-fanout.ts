@@ -14,7 +14,7 @@
  *    queues a frame in uWS's topic tree and writes it when uWS drains the tree at the end of the
  *    loop iteration, so no buffered amount or send status reaches JS; uWS reports only drops past
  *    maxBackpressure, far above `maxSendBuffer`. Keeping the bound below would need a
- *    getBufferedAmount pass over the sockets, and publish alone already cost 2-5 % more CPU per
+ *    getBufferedAmount pass over the sockets, and publish alone already cost 1-6 % more CPU per
  *    delivery than this loop: both make one write syscall per socket, which dominates.
  *  - Credit: after `hello{window}` a connection receives at most `window` data frames beyond the
  *    credit it granted (`Session.credit` is the remaining allowance); control frames never count.
