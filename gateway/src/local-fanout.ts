@@ -7,11 +7,19 @@
  *  - Encode once: the ops of a doc pending for one flush are coalesced into as few deltas as the
  *    exact merge-patch composition allows (usually one), each encoded once per subprotocol; every
  *    active subscriber (all of them at the doc's `flushedSeq`) gets the very same bytes, one corked
- *    write per socket per flush. No closure is created per socket or per message.
+ *    write per socket per flush. No closure is created per socket or per message. A JSON frame for
+ *    several WebSockets is handed to uWS as bytes (one UTF-8 conversion per flush; uWS converts a
+ *    string on every send).
  *  - Hot docs: a doc written at `hotFlushRate` ops/s or more is flushed every `hotFlushMs` instead
  *    of on the next event-loop turn (more ops per frame, fewer sends; latency up to hotFlushMs on
  *    hot docs only). Pending ops per doc are bounded: at MAX_PENDING_OPS ops or the doc's history
  *    bytes it flushes at once.
+ *  - Per-socket sends, not uWS `app.publish` (issue 21, measured in docs/benchmarks.md): publish
+ *    queues a frame in uWS's topic tree and writes it when uWS drains the tree at the end of the
+ *    loop iteration, so no buffered amount or send status reaches JS; uWS reports only drops past
+ *    maxBackpressure, far above `maxSendBuffer`. Keeping the bound below would need a
+ *    getBufferedAmount pass over the sockets, and publish alone already cost 1-6 % more CPU per
+ *    delivery than this loop: both make one write syscall per socket, which dominates.
  *  - Credit: after `hello{window}` a connection receives at most `window` data frames beyond the
  *    credit it granted (`Session.credit` is the remaining allowance); control frames never count.
  *  - Inactive connections: a connection out of credit, or whose uWS send buffer is over
@@ -884,7 +892,9 @@ export class LocalFanout implements UpstreamListener {
     d.flushedSeq = d.seq;
     this.parkDoc = d;
     if (d.json.size > 0 || d.credJson.size > 0) {
-      const frames = runs.map((r) => r.jsonFrame());
+      // uWS converts a JS string to UTF-8 on every send: with several sockets, convert once
+      const once = d.json.size + d.credJson.size > 1;
+      const frames = runs.map((r) => (once ? Buffer.from(r.jsonFrame()) : r.jsonFrame()));
       this.encodesJson.inc(runs.length);
       if (d.json.size > 0) this.sendAll(d.json, frames, false, d.seq);
       if (d.credJson.size > 0) this.sendCredited(d.credJson, frames, runs, false);

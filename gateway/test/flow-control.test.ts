@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import * as uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
 import { MemoryLog, MemorySnapshotStore } from '@replicant/stream';
+import { encodeServerJson } from '@replicant/protocol';
 import { Origin } from '@replicant/origin';
 import { Delta, Replica, type Upstream, type UpstreamListener } from '@replicant/fanout';
 import { Gateway, type GatewayOptions } from '../src/gateway.js';
@@ -329,4 +330,35 @@ test('a WebSocket carries its session behind one property (uWS copies user data 
   assert.equal(sockets.length, 1);
   assert.deepEqual(Object.keys(sockets[0]), ['session'], 'only the session is copied onto the socket');
   assert.ok((sockets[0] as { session: { subs: Set<string> } }).session.subs?.has('ud'), 'the session is the live one');
+});
+
+test('several JSON subscribers get each delta as a text frame, byte for byte the encoded delta (the flush converts it to UTF-8 once for all of them)', async (t) => {
+  const s = await setup();
+  t.after(() => s.close());
+  const raw: { text: string; binary: boolean }[][] = [];
+  const clients: Client[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await s.open();
+    const mine: { text: string; binary: boolean }[] = [];
+    c.ws.on('message', (d, isBinary) => mine.push({ text: d.toString(), binary: isBinary }));
+    raw.push(mine);
+    clients.push(c);
+    c.send({ type: 'subscribe', doc: 'bytes' });
+    await c.next((f) => f.type === 'snapshot');
+  }
+  const patches = ['{"a":1}', '{"b":"é ✓ 𝄞"}', '{"a":null,"c":[1,2]}'];
+  const seqs: bigint[] = [];
+  for (const p of patches) seqs.push(await s.origin.write('bytes', p));
+  for (const c of clients) await c.next((f) => f.type === 'delta' && f.seq === String(seqs.at(-1)));
+  for (const mine of raw) {
+    const deltas = mine.filter((m) => JSON.parse(m.text).type === 'delta');
+    assert.ok(deltas.length >= 1);
+    for (const m of deltas) {
+      assert.equal(m.binary, false, 'a replicant.v1.json frame is a text frame');
+      const f = JSON.parse(m.text);
+      assert.equal(m.text, encodeServerJson({ type: 'delta', doc: 'bytes', seq: BigInt(f.seq), prevSeq: BigInt(f.prevSeq), patch: JSON.stringify(f.patch) }));
+    }
+  }
+  const read = await s.origin.read('bytes');
+  for (const c of clients) assert.deepEqual(c.fold(), { seq: String(read.seq), state: read.state });
 });
