@@ -31,7 +31,8 @@ function at(c: ReplicantClient, doc: string, seq: bigint): Promise<LiveDoc> {
 test('ifSeq: two clients racing on the same seq: one wins, the other gets conflict, all readers agree', async (t) => {
   const tmp = tempDir();
   const dev = await startDevProcess({ dataDir: tmp.dir });
-  const clients = [connect(dev.url, { protocol: 'binary' }), connect(dev.url, { protocol: 'json' }), connect(dev.url, { protocol: 'json' })];
+  // one with a routing hint (`?affinity=` on the upgrade): the gateway serves it as any other
+  const clients = [connect(dev.url, { protocol: 'binary' }), connect(dev.url, { protocol: 'json', affinity: 'room-1' }), connect(dev.url, { protocol: 'json' })];
   t.after(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await dev.stop();

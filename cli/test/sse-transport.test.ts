@@ -27,7 +27,8 @@ test('SDK over SSE with JWTs: resume per doc across reopens and token refreshes 
     issued++;
     return sign({ sub: 'ann', read: ['sse:*'], write: ['sse:w*'], exp: nowSec() + 4 }, SECRET);
   };
-  const c = connect(dev.wsUrl, { transport: 'sse', token, backoff: { initialMs: 50, maxMs: 500 } });
+  // with a routing hint (`?affinity=` on every stream request): the gateway serves it as any other
+  const c = connect(dev.wsUrl, { transport: 'sse', token, affinity: 'team-ann', backoff: { initialMs: 50, maxMs: 500 } });
   t.after(() => c.close());
   const snapshots: string[] = [];
   const deltas: DeltaEvent[] = [];

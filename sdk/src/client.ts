@@ -63,6 +63,14 @@ export interface ClientOptions {
   token?: string | (() => string | Promise<string>);
   /** send the token as the `?token=` query parameter instead (servers without `auth` frames) */
   tokenInUrl?: boolean;
+  /**
+   * A routing hint (1..256 characters) sent as the `?affinity=` query parameter of every stream
+   * connection (WebSocket and SSE). A load balancer hashing on it puts every client giving the same
+   * key on the same gateway, so a doc they share costs one (gateway, doc) pair instead of one per
+   * gateway its readers happen to land on: give the room (or the team, community) your clients
+   * mostly read together (docs/deploy.md "Affinity"). The gateway itself ignores it.
+   */
+  affinity?: string;
   /** wire encoding: 'binary' = `replicant.v1` (protobuf, default), 'json' = `replicant.v1.json` */
   protocol?: WireProtocol;
   /** WebSocket implementation; default the global one, else the `ws` package (Node) */
@@ -187,6 +195,9 @@ function presenceInfo(p: NonNullable<SubscribeOptions['presence']>): JsonObject 
 }
 
 /** Opens a client; it connects in the background and reconnects until `close()`. */
+/** the longest `affinity` routing hint (it rides in every stream URL) */
+export const MAX_AFFINITY_CHARS = 256;
+
 export function connect(url: string, opts: ClientOptions = {}): ReplicantClient {
   return new ReplicantClient(url, opts);
 }
@@ -262,6 +273,9 @@ export class ReplicantClient {
     private readonly opts: ClientOptions = {},
   ) {
     streamUrl(url); // throws now on an unusable URL rather than failing every reconnect
+    if (opts.affinity !== undefined && (typeof opts.affinity !== 'string' || opts.affinity.length < 1 || opts.affinity.length > MAX_AFFINITY_CHARS)) {
+      throw new RangeError(`affinity must be a string of 1 to ${MAX_AFFINITY_CHARS} characters`);
+    }
     if (opts.window !== undefined && (!Number.isInteger(opts.window) || opts.window < 0 || opts.window > 65536)) {
       throw new RangeError('window must be an integer in [0, 65536] (0 = no credit flow control)');
     }
@@ -571,10 +585,10 @@ export class ReplicantClient {
     };
     if (kind === 'websocket') {
       const inUrl = this.opts.tokenInUrl === true;
-      t = new WebSocketTransport({ Ctor: Ctor!, url: streamUrl(this.url, inUrl ? token : undefined), protocol: this.protocol, events: inner });
+      t = new WebSocketTransport({ Ctor: Ctor!, url: streamUrl(this.url, inUrl ? token : undefined, this.opts.affinity), protocol: this.protocol, events: inner });
     } else {
       const docs = [...this.docs].map(([doc, e]): [string, string | undefined] => [doc, e.stream.resumeSeq()?.toString()]);
-      t = new SseTransport({ base: httpBase(this.url), token, events: inner, docs, fetch: this.opts.fetch, timers: this.timers, maxEventBytes: this.opts.sse?.maxEventBytes, idleTimeoutMs: this.opts.sse?.idleTimeoutMs });
+      t = new SseTransport({ base: httpBase(this.url), token, affinity: this.opts.affinity, events: inner, docs, fetch: this.opts.fetch, timers: this.timers, maxEventBytes: this.opts.sse?.maxEventBytes, idleTimeoutMs: this.opts.sse?.idleTimeoutMs });
     }
     const handlers = on(t);
     return t;

@@ -61,6 +61,8 @@ export interface SseTransportOptions {
   /** http(s) base of the gateway (history.ts httpBase) */
   base: string;
   token: string | undefined;
+  /** the client's routing hint, sent as `?affinity=` on the stream (client.ts ClientOptions.affinity) */
+  affinity?: string;
   events: TransportEvents;
   /** the docs to stream from the start, each with the seq to resume from (undefined: a snapshot) */
   docs: Iterable<[string, string | undefined]>;
@@ -204,6 +206,7 @@ export class SseTransport implements Transport {
       return;
     }
     const q = new URLSearchParams();
+    if (this.o.affinity !== undefined) q.set('affinity', this.o.affinity);
     const list: string[] = [];
     const seqs: string[] = [];
     let resume = false;
@@ -228,7 +231,7 @@ export class SseTransport implements Transport {
     this.stream = ctl;
     const current = () => this.live && this.stream === ctl;
     try {
-      const res = await this.fetch(`${this.o.base}${SSE_PATH}`, { headers: { Accept: 'text/event-stream' }, signal: ctl.signal });
+      const res = await this.fetch(`${this.o.base}${SSE_PATH}${this.o.affinity !== undefined ? `?${new URLSearchParams({ affinity: this.o.affinity }).toString()}` : ''}`, { headers: { Accept: 'text/event-stream' }, signal: ctl.signal });
       await res.text().catch(() => '');
       if (!current()) return;
       this.stream = undefined;

@@ -52,15 +52,16 @@ export async function resolveWebSocket(given?: WebSocketConstructor): Promise<We
 
 /**
  * The socket URL: http(s) is mapped to ws(s), a bare origin gets the stream path, and the token
- * (if any) goes in the `token` query parameter.
+ * (if any) goes in the `token` query parameter, the routing hint (if any) in `affinity`.
  */
-export function streamUrl(base: string, token?: string): string {
+export function streamUrl(base: string, token?: string, affinity?: string): string {
   const u = new URL(base);
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new TypeError(`unsupported URL scheme ${u.protocol}`);
   if (u.pathname === '' || u.pathname === '/') u.pathname = STREAM_PATH;
   if (token !== undefined && token !== '') u.searchParams.set('token', token);
+  if (affinity !== undefined) u.searchParams.set('affinity', affinity);
   return u.toString();
 }
 

@@ -582,6 +582,16 @@ test('tokenInUrl sends the token as the query parameter instead', async () => {
   await c.close();
 });
 
+test('affinity is sent as the ?affinity= query parameter of the stream URL (beside the token when in the URL); a bad one is refused at connect', async () => {
+  const c = open({ token: 'q-token', tokenInUrl: true, affinity: 'room 7/ü' });
+  const conn = await server.connections.next();
+  assert.equal(conn.query.get('affinity'), 'room 7/ü');
+  assert.equal(conn.query.get('token'), 'q-token');
+  await c.close();
+  assert.throws(() => connect(server.url, { affinity: '' }), /affinity must be a string of 1 to 256 characters/);
+  assert.throws(() => connect(server.url, { affinity: 'x'.repeat(257) }), /affinity must be a string of 1 to 256 characters/);
+});
+
 test('an undecodable server frame is reported and the connection carries on', async () => {
   const { c, conn, states } = await openAndSubscribe({ protocol: 'json' }, 'robust');
   const bad = nextEvent(c, 'error');

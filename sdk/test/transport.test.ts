@@ -417,6 +417,20 @@ test("'auto' does not fall back when admission control refuses the upgrade (503 
   await c.close();
 });
 
+test('over SSE the affinity routing hint rides on the stream request and on the reachability check', async () => {
+  const { c, f } = setup({ transport: 'sse', affinity: 'team-42' }, true);
+  const reach = await f.nextSse();
+  assert.equal(reach.url.searchParams.get('affinity'), 'team-42', 'the check before any doc');
+  const opened = nextEvent(c, 'status', (ev) => ev.status === 'open');
+  reach.open(400, JSON.stringify({ error: { code: 'bad_request', message: 'name at least one doc' } }));
+  await opened;
+  const stream = f.nextSse();
+  c.subscribe('d', () => {});
+  const req = await stream;
+  assert.deepEqual([req.url.searchParams.get('affinity'), req.url.searchParams.getAll('doc')], ['team-42', ['d']]);
+  await c.close();
+});
+
 test("transport 'websocket' never falls back; 'sse' never tries WebSocket", async () => {
   {
     const { c, f, timers } = setup({ transport: 'websocket' });
