@@ -56,6 +56,7 @@ const HAND: CostValues = {
   bytesPerLink: 0,
   cellGateways: 1e9,
   registryResyncMs: 1000,
+  affinity: 0,
 };
 
 test('distinct gateways: balls into bins', () => {
