@@ -100,6 +100,40 @@ export function treeTable(ps: Plan[]): string {
   return mdTable(rows);
 }
 
+/** affinity levels the what-if table compares with today's random placement (a = 0) */
+export const AFFINITY_WHAT_IF = [0, 0.5, 0.9];
+
+/**
+ * What-if: chat with a share a of each room's members giving the room's affinity key (model.ts
+ * placedGateways). Chat only: its rooms' keyed members are a small share of a gateway, where the
+ * model's averages hold; a hot doc's key would pile its audience onto one gateway.
+ */
+export function affinityTable(costs: Costs, overrides: Partial<CostValues> = {}, levels = AFFINITY_WHAT_IF, scales = SCALES, name = 'chat'): string {
+  const k = { ...values(costs), ...overrides };
+  const rows: string[][] = [
+    ['workload', 'conns', 'affinity', 'gateways (bound)', 'gateways/doc', 'link deltas/s', 'gw cores on link deltas', 'gw mem each', 'links', 'cores', 'USD/month per 1 M conns'],
+  ];
+  for (const n of scales) {
+    for (const a of levels) {
+      const p = plan(workload(name, n), { ...k, affinity: a });
+      rows.push([
+        p.workload,
+        si(p.connections),
+        String(a),
+        `${si(p.gateways.processes)} (${p.gateways.bound})`,
+        p.classes.map((c) => si(c.gatewaysPerDoc)).join(' / '),
+        si(p.linkDeltasPerS),
+        si((p.linkDeltasPerS * k.gatewayUsPerLinkDeltaIn) / 1e6),
+        bytes(p.gateways.memBytesEach),
+        si(p.links),
+        si(p.cores),
+        `${Math.round(p.usdPerMillionConnsMonth)}`,
+      ]);
+    }
+  }
+  return mdTable(rows);
+}
+
 export function costsTable(costs: Costs): string {
   const rows: string[][] = [['input', 'value', 'provenance', 'where it comes from']];
   for (const [k, c] of Object.entries(costs)) {

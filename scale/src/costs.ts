@@ -105,6 +105,12 @@ export interface Costs {
   cellGateways: Cost;
   /** each gateway's full registry resync period (an index read + MGET of every replica key) */
   registryResyncMs: Cost;
+  /**
+   * what-if: the fraction of a doc's subscribers that give the doc's affinity key (the SDK's
+   * `affinity` option, hashed on by the ingress) and so share its one home gateway; the rest land
+   * at random. 0 (the default) is today's uniform placement.
+   */
+  affinity: Cost;
 }
 
 const m = (value: number, unit: string, why: string): Cost => ({ value, unit, provenance: 'measured', why });
@@ -198,6 +204,7 @@ export function costsFrom(x: Measured): Costs {
     bytesPerLink: a(32 * 1024, 'B', 'steady-state socket buffers + credit bookkeeping of one link (the 4 MiB high-water is the bound, not the norm)'),
     cellGateways: a(500, 'gateways', 'gateways per cell: a cell has its own replica set, which bounds links per replica and a failure\'s blast radius'),
     registryResyncMs: c(1000, 'ms', 'registry resync period = REGISTRY_TTL_MS / 3 (fanout/src/registry-redis.ts)'),
+    affinity: a(0, 'fraction', 'what-if: share of a doc\'s subscribers that give its affinity key and share one gateway; 0 = uniform random placement (`--affinity` sets it)'),
   };
 }
 

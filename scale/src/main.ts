@@ -4,14 +4,17 @@
  *   table     the capacity table for 1 M, 100 M and 1 B connections under the named workloads
  *   sim       run simulator scenarios (--scenario <name>|all, --seed, --connections)
  *   validate  simulate the configurations the benches measured; predicted vs measured
- * Inputs: --fanout, --cluster, --writes (BENCH_JSON outputs; default: the checked-in scale/fixtures).
+ * Inputs: --fanout, --cluster, --writes (BENCH_JSON outputs; default: the checked-in scale/fixtures);
+ * --affinity a (what-if: the share of a doc's subscribers that share its affinity key; default 0).
  */
 import { parseArgs } from 'node:util';
 import { BenchInputError, fixturePaths, readMeasuredFiles } from './bench-input.js';
 import { costsFrom, TUNED, values } from './costs.js';
-import { capacityTable, coresTable, costsTable, plans, regionTable, treeTable } from './capacity-table.js';
+import { affinityTable, AFFINITY_WHAT_IF, capacityTable, coresTable, costsTable, plans, regionTable, treeTable } from './capacity-table.js';
 
-const USAGE = `usage: replicant-scale <table|sim|validate> [--fanout f] [--cluster f] [--writes f]
+const USAGE = `usage: replicant-scale <table|sim|validate> [--fanout f] [--cluster f] [--writes f] [--affinity a]
+  --affinity a  what-if: a fraction 0..1 of each doc's subscribers give its affinity key and share one
+                gateway (default 0: uniform random placement); every table and scenario uses it
   sim: [--scenario <name>|all] [--seed n] [--connections n] [--workload chat|live-comments|dashboards]
        [--util f]  plan replicas and origins to this fraction of a core (default 0.6; gateways: the storm reserve)`;
 
@@ -27,6 +30,7 @@ async function main(): Promise<number> {
       connections: { type: 'string' },
       workload: { type: 'string' },
       util: { type: 'string' },
+      affinity: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -38,6 +42,14 @@ async function main(): Promise<number> {
   const def = fixturePaths();
   const measured = readMeasuredFiles({ fanout: flags.fanout ?? def.fanout, cluster: flags.cluster ?? def.cluster, writes: flags.writes ?? def.writes });
   const costs = costsFrom(measured);
+  if (flags.affinity !== undefined) {
+    const a = Number(flags.affinity);
+    if (flags.affinity.trim() === '' || !(a >= 0 && a <= 1)) {
+      console.error('--affinity must be a fraction of a doc\'s subscribers between 0 and 1');
+      return 2;
+    }
+    costs.affinity = { ...costs.affinity, value: a, provenance: 'config', why: `--affinity ${flags.affinity}` };
+  }
   if (cmd === 'table') {
     const ps = plans(costs);
     console.log('Inputs (measured figures from the BENCH_JSON files, assumptions marked):\n');
@@ -58,6 +70,10 @@ async function main(): Promise<number> {
     const rate = values(costs).admissionRate;
     console.log(`\nThree regions at 1 B connections (recommended settings; ADMISSION_RATE ${rate}/s):\n`);
     console.log(regionTable(costs, TUNED, rate));
+    console.log(
+      `\nAffinity what-if (default settings): a share a of each room's members give the room's affinity key and share one gateway, the rest land at random (a = ${AFFINITY_WHAT_IF.join(', ')}):\n`,
+    );
+    console.log(affinityTable(costs));
     return 0;
   }
   if (cmd === 'sim' || cmd === 'validate') {

@@ -14,7 +14,9 @@
  *
  * Placement: a load balancer puts connections on gateways uniformly at random, so a doc with m
  * subscribers lands on G·(1 − (1 − 1/G)^m) distinct gateways (balls into bins). That number drives
- * the links, the link deltas and the gateways' per-doc memory.
+ * the links, the link deltas and the gateways' per-doc memory. Affinity (a what-if, `affinity` in
+ * costs.ts, default 0): a fraction a of a doc's subscribers give the doc's routing key and land on
+ * its one home gateway (placedGateways); a = 0 is the random placement above, exactly.
  *
  * Tree: gateways are grouped into cells of `cellGateways`; each cell has its own replica set
  * (REPLICATION replicas per partition, a doc watched by more than HOT_DOC_GATEWAYS of the cell's
@@ -94,6 +96,27 @@ export function distinctGateways(m: number, g: number): number {
   return g * -Math.expm1(m * Math.log1p(-1 / g));
 }
 
+/**
+ * Expected distinct gateways (of g) holding a doc of m subscribers when each subscriber, with
+ * probability a, gives the doc's affinity key and lands on the key's home gateway, and otherwise
+ * lands uniformly at random. A subscriber then hits the home gateway with probability
+ * a + (1 − a)/g and each other gateway with (1 − a)/g, so the expectation is
+ *   [1 − (1 − a − (1 − a)/g)^m] + (g − 1)·[1 − (1 − (1 − a)/g)^m]
+ * which for a·m ≫ 1 is 1 + distinctGateways((1 − a)·m, g) less the random ones' overlap with the
+ * home gateway. Exactly distinctGateways(m, g) at a = 0 (that branch keeps today's figures
+ * bit-identical), exactly 1 at a = 1, and non-increasing in a. The same holds for cells (the home
+ * gateway is in one cell). Averages only: nothing here bounds one key's load on its home gateway,
+ * so it means something for docs whose keyed members are a small share of a gateway (rooms,
+ * teams), not for a hot doc.
+ */
+export function placedGateways(m: number, g: number, a: number): number {
+  if (a <= 0 || g <= 1) return distinctGateways(m, g);
+  if (m <= 0) return 0;
+  const hit = (p: number) => -Math.expm1(m * Math.log1p(-Math.min(1, p))); // 1 − (1 − p)^m
+  const other = (1 - Math.min(1, a)) / g;
+  return hit(Math.min(1, a) + other) + (g - 1) * hit(other);
+}
+
 /** JSON delta envelope ({"type":"delta","doc":…,"seq":…,"prevSeq":…,"patch":…}) around the patch */
 export const FRAME_BYTES = 60;
 /** length prefix + LinkFrame fields around the patch */
@@ -167,6 +190,9 @@ export function plan(w: Workload, k: CostValues): Plan {
   const subscriptions = sum((x) => x.docs * x.subscribersPerDoc);
   const writesPerS = sum((x) => x.docs * x.writesPerDocPerS);
   const deliveriesPerS = sum((x) => x.docs * x.subscribersPerDoc * x.writesPerDocPerS);
+  const aff = k.affinity;
+  if (!(aff >= 0 && aff <= 1)) throw new Error(`affinity must be a fraction between 0 and 1, got ${aff}`);
+  const placed = (x: DocClass, bins: number) => placedGateways(x.subscribersPerDoc, bins, aff);
 
   // Gateways: the count feeds back into docs per gateway (memory) and link deltas (CPU), so
   // iterate to the fixed point; both grow slower than G, so it converges in a few rounds.
@@ -191,11 +217,11 @@ export function plan(w: Workload, k: CostValues): Plan {
   let gwCpu = 0;
   let gwHistory = { bytes: 0, horizonS: Infinity };
   for (let i = 0; i < 100; i++) {
-    const held = w.classes.map((x) => x.docs * distinctGateways(x.subscribersPerDoc, G));
+    const held = w.classes.map((x) => x.docs * placed(x, G));
     pairs = held.reduce((s, n) => s + n, 0);
-    linkDeltasPerS = sum((x) => x.docs * distinctGateways(x.subscribersPerDoc, G) * x.writesPerDocPerS);
+    linkDeltasPerS = sum((x) => x.docs * placed(x, G) * x.writesPerDocPerS);
     // states in full (the budget never drops a mirror); rings up to HISTORY_BUDGET_BYTES per gateway
-    const stateMem = sum((x) => x.docs * distinctGateways(x.subscribersPerDoc, G) * x.stateBytes);
+    const stateMem = sum((x) => x.docs * placed(x, G) * x.stateBytes);
     gwHistory = processHistory(w.classes, held.map((n) => n / G), k);
     gwMem = C * (k.bytesPerIdleConn + k.kernelBytesPerConn) + (subscriptions - C) * k.bytesPerExtraSub + stateMem + G * gwHistory.bytes;
     gwCpu = (deliveriesPerS * k.gatewayUsPerDelivery + linkDeltasPerS * k.gatewayUsPerLinkDeltaIn) / 1e6;
@@ -219,8 +245,8 @@ export function plan(w: Workload, k: CostValues): Plan {
   let copiesTotal = 0; // Σ docs × cell replicas holding each
   let copyDeltasPerS = 0; // Σ docs × copies × writes: what a root tier would send to cell replicas
   for (const x of w.classes) {
-    const gpd = distinctGateways(x.subscribersPerDoc, G);
-    const cpd = Math.max(1, distinctGateways(x.subscribersPerDoc, cells));
+    const gpd = placed(x, G);
+    const cpd = Math.max(1, placed(x, cells));
     const gwInCell = gpd / cpd;
     const forLinks = Math.max(1, Math.ceil((gwInCell * x.writesPerDocPerS * k.replicaUsPerLinkDelta) / 1e6 / budget));
     const spread = gwInCell > k.hotDocGateways ? Math.max(k.hotDocSpread, forLinks) : forLinks;
@@ -305,7 +331,7 @@ export function plan(w: Workload, k: CostValues): Plan {
   const redisCores = redisOps / k.redisOpsPerCore;
 
   const gatewayEgress = sum((x) => x.docs * x.subscribersPerDoc * x.writesPerDocPerS * (x.deltaBytes + FRAME_BYTES));
-  const replicaEgress = sum((x) => x.docs * distinctGateways(x.subscribersPerDoc, G) * x.writesPerDocPerS * (x.deltaBytes + LINK_FRAME_BYTES));
+  const replicaEgress = sum((x) => x.docs * placed(x, G) * x.writesPerDocPerS * (x.deltaBytes + LINK_FRAME_BYTES));
   const coresByTier = { gateways: G, replicas: R, rootReplicas: rootR, origin: originProcs, redis: Math.ceil(redisCores), kafkaBrokers: brokers * BROKER_CORES };
   const cores = G + allReplicas + originProcs + Math.ceil(redisCores) + brokers * BROKER_CORES;
   const memBytes = (G + allReplicas) * k.processMemBytes + originProcs * ORIGIN_MEM + brokers * BROKER_MEM;

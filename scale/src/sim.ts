@@ -30,7 +30,7 @@ import { EventQueue, type SimEvent } from './event-queue.js';
 import { Prng } from './prng.js';
 import { CpuServer } from './cpu-server.js';
 import type { CostValues } from './costs.js';
-import { connectUsPerClient, distinctGateways, plan, type Plan } from './model.js';
+import { connectUsPerClient, distinctGateways, placedGateways, plan, type Plan } from './model.js';
 import type { Workload } from './workloads.js';
 
 export interface Admission {
@@ -514,7 +514,7 @@ export function simulate(p: SimParams): SimResult {
         if (subsHere * perDoc > k.maxSendBufferBytes) res.sendBufferOverflows += w.connections * Math.min(1, subsPerConn * share);
         for (const x of w.classes) {
           if (x.writesPerDocPerS * (ev.pauseMs / 1000) > k.linkBacklog) {
-            res.linkCollapses += ((x.docs * ev.partitions) / pl.kafka.partitions) * distinctGateways(x.subscribersPerDoc, G);
+            res.linkCollapses += ((x.docs * ev.partitions) / pl.kafka.partitions) * placedGateways(x.subscribersPerDoc, G, k.affinity);
           }
         }
         break;

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { distinctGateways, plan, processHistory } from '../src/model.js';
+import { distinctGateways, placedGateways, plan, processHistory } from '../src/model.js';
 import type { CostValues } from '../src/costs.js';
 import { costsFrom, values } from '../src/costs.js';
 import { fixturePaths, readMeasuredFiles } from '../src/bench-input.js';
-import { capacityTable, plans, SCALES } from '../src/capacity-table.js';
+import { affinityTable, capacityTable, plans, SCALES } from '../src/capacity-table.js';
 import { WORKLOAD_NAMES, workload } from '../src/workloads.js';
 
 /** round numbers, so every figure below can be computed by hand */
@@ -56,6 +56,7 @@ const HAND: CostValues = {
   bytesPerLink: 0,
   cellGateways: 1e9,
   registryResyncMs: 1000,
+  affinity: 0,
 };
 
 test('distinct gateways: balls into bins', () => {
@@ -64,6 +65,66 @@ test('distinct gateways: balls into bins', () => {
   assert.equal(distinctGateways(5, 1), 1);
   assert.ok(Math.abs(distinctGateways(1, 1e6) - 1) < 1e-9);
   assert.ok(Math.abs(distinctGateways(1e7, 100) - 100) < 1e-9);
+});
+
+test('affinity placement: a = 0 is balls into bins exactly, a = 1 one gateway, by hand in between, never more with more a', () => {
+  for (const [m, g] of [[2, 2], [20, 7], [20, 839], [1000, 1e5], [1, 1e6]]) {
+    assert.equal(placedGateways(m, g, 0), distinctGateways(m, g));
+    assert.equal(placedGateways(m, g, 1), 1);
+  }
+  // m = 2, g = 2, a = 0.5: home hit w.p. 0.5 + 0.25 each → 1 − 0.25²; the other w.p. 0.25 → 1 − 0.75²
+  assert.ok(Math.abs(placedGateways(2, 2, 0.5) - (1 - 0.25 ** 2 + (1 - 0.75 ** 2))) < 1e-12);
+  // one subscriber is on one gateway whatever its key
+  assert.ok(Math.abs(placedGateways(1, 839, 0.5) - 1) < 1e-12);
+  assert.equal(placedGateways(0, 839, 0.5), 0);
+  // m = 20, a = 0.5 on 839: the formula, and ≈ one home gateway + the random half on the other g − 1
+  const g = 839;
+  const v = placedGateways(20, g, 0.5);
+  assert.ok(Math.abs(v - (1 - (0.5 - 0.5 / g) ** 20 + (g - 1) * (1 - (1 - 0.5 / g) ** 20))) < 1e-9);
+  assert.ok(Math.abs(v - (1 + (g - 1) * (1 - (1 - 0.5 / g) ** 20))) < 1e-5);
+  for (const [m, g2] of [[1, 100], [20, 7], [20, 839], [1000, 1e5]]) {
+    let prev = Infinity;
+    for (let a = 0; a <= 1.0001; a += 0.05) {
+      const v = placedGateways(m, g2, Math.min(1, a));
+      assert.ok(v <= prev + 1e-12, `m ${m} g ${g2} a ${a}: ${v} > ${prev}`);
+      prev = v;
+    }
+  }
+});
+
+test('affinity in the plan (chat at 100 M, checked-in inputs): a = 0 is today\'s table, a = 1 one gateway per room, link-delta CPU falls with a', () => {
+  const costs = costsFrom(readMeasuredFiles(fixturePaths()));
+  const k = values(costs);
+  assert.equal(k.affinity, 0); // the default is today's random placement
+  const w = workload('chat', 1e8);
+  const room = w.classes[0];
+  const at = (a: number) => plan(w, { ...k, affinity: a });
+  const today = at(0);
+  const G = today.gateways.processes;
+  // docs/scale.md's table, and the old placement's arithmetic exactly
+  assert.equal(G, 839);
+  assert.equal(today.cores, 3387);
+  assert.equal(today.classes[0].gatewaysPerDoc, distinctGateways(20, G));
+  assert.equal(today.linkDeltasPerS, room.docs * distinctGateways(20, G) * room.writesPerDocPerS);
+  const linkCores = (p: ReturnType<typeof plan>) => (p.linkDeltasPerS * k.gatewayUsPerLinkDeltaIn) / 1e6;
+  assert.ok(Math.abs(linkCores(today) - 217) < 1, `${linkCores(today)}`); // docs/scale.md: 217 of 326 gateway cores
+  const all = at(1);
+  assert.equal(all.classes[0].gatewaysPerDoc, 1);
+  assert.equal(all.classes[0].cellsPerDoc, 1);
+  assert.equal(all.linkDeltasPerS, all.writesPerS);
+  let prev = today;
+  for (const a of [0.25, 0.5, 0.75, 0.9, 1]) {
+    const p = at(a);
+    assert.ok(linkCores(p) < linkCores(prev), `a ${a}: ${linkCores(p)} ≥ ${linkCores(prev)}`);
+    assert.ok(p.classes[0].gatewaysPerDoc < prev.classes[0].gatewaysPerDoc, `a ${a}`);
+    assert.ok(p.gateways.processes <= prev.gateways.processes, `a ${a}`);
+    assert.ok(p.links <= prev.links, `a ${a}`);
+    prev = p;
+  }
+  assert.ok(linkCores(at(0.9)) < 40, `${linkCores(at(0.9))}`);
+  assert.throws(() => plan(w, { ...k, affinity: 1.5 }), /affinity must be a fraction between 0 and 1/);
+  const table = affinityTable(costs);
+  for (const a of ['0', '0.5', '0.9']) assert.match(table, new RegExp(`\\| chat \\| 100 M \\| ${a.replace('.', '\\.')} \\|`));
 });
 
 test('the model, worked by hand: 1 M connections, 1000 docs × 1000 subscribers, 1 write/s each', () => {
