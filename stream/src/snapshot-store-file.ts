@@ -160,7 +160,11 @@ export class FileSnapshotStore implements SnapshotStore {
     return a.snap ? 0 : b.snap ? 1 : -1;
   }
 
-  async get(docId: string): Promise<DocSnapshot | undefined> {
+  get(docId: string): Promise<DocSnapshot | undefined> {
+    return this.read(docId, false);
+  }
+
+  private async read(docId: string, again: boolean): Promise<DocSnapshot | undefined> {
     const { base } = this.pathOf(docId);
     const r = await this.readSlots(base, docId);
     const i = FileSnapshotStore.newest(r);
@@ -170,8 +174,15 @@ export class FileSnapshotStore implements SnapshotStore {
       text = await readFile(`${base}.json`, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      // both slots present and neither intact: a torn write only ever hits the older one
-      if (r[0].exists && r[1].exists) throw new Error(`both snapshot slots of ${docId} are corrupt`);
+      // both slots present and neither intact: a torn write only ever hits the older one, but a read
+      // that spanned two commits of this doc saw each slot mid-write; once more after the commits
+      if (r[0].exists && r[1].exists) {
+        if (!again) {
+          await this.chain;
+          return this.read(docId, true);
+        }
+        throw new Error(`both snapshot slots of ${docId} are corrupt`);
+      }
       return undefined;
     }
     const s = decodeSnapshot(text);
@@ -238,6 +249,10 @@ export class FileSnapshotStore implements SnapshotStore {
       throw err;
     }
     this.handles.set(path, fh);
+    // trimmed per write, not per commit: a commit of more documents than the fd limit must not
+    // hold one file open per document (handles being written are out of the map, so at most
+    // openSlotFiles + concurrency files are open)
+    await this.trimHandles(this.openSlotFiles);
     if (this.slotCacheEntries === 0) return;
     this.slots.set(hash, { newest: target, exists: st.exists | (1 << target) });
     if (this.slots.size > this.slotCacheEntries) this.slots.delete(this.slots.keys().next().value as string);

@@ -177,6 +177,29 @@ test('FileSnapshotStore keeps at most openSlotFiles slot files open between comm
   });
 });
 
+test('FileSnapshotStore: a commit of many documents never holds more than openSlotFiles + concurrency slot files open', async () => {
+  await withTempDir(async (dir) => {
+    const store = await FileSnapshotStore.open({ dir, openSlotFiles: 4, concurrency: 2 });
+    const slots = () => openPaths().filter((p) => p.startsWith(join(dir, 'snapshots')) && /\.s[01]$/.test(p)).length;
+    let most = 0;
+    let done = false;
+    const commit = store.commit(
+      Array.from({ length: 60 }, (_, i) => snap(`many-${i}`, 1n, { i })),
+      new Map([[0, 1n]]),
+    ).finally(() => (done = true));
+    // sample the process's open slot files while the commit runs
+    while (!done) {
+      most = Math.max(most, slots());
+      await new Promise((r) => setImmediate(r));
+    }
+    await commit;
+    assert.ok(most > 0, 'sampled during the commit');
+    assert.ok(most <= 4 + 2, `at most openSlotFiles + concurrency open during the commit (saw ${most})`);
+    assert.equal(store.openSlotFileCount, 4);
+    await store.close();
+  });
+});
+
 test('FileSnapshotStore: a slot file created by a commit that failed has its directory fsynced by the next commit', async () => {
   await withTempDir(async (dir) => {
     const store = await FileSnapshotStore.open({ dir });
