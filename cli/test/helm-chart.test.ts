@@ -151,7 +151,6 @@ test('production-like values: 3 gateways, 3 replicas, 2 origins, TLS, ServiceMon
   const ing = find(objs, 'Ingress', 'rt-replicant');
   assert.equal(ing.spec.rules[0].http.paths[0].path, '/v1/stream');
   assert.equal(ing.spec.rules[0].http.paths[0].backend.service.name, 'rt-replicant-gateway');
-  assert.equal((ing.metadata as { annotations?: Record<string, string> }).annotations?.['nginx.ingress.kubernetes.io/upstream-hash-by'], '$arg_affinity');
   assert.equal(find(objs, 'PodDisruptionBudget', 'rt-replicant-origin').spec.maxUnavailable, 1);
 });
 
