@@ -12,8 +12,8 @@
  *    string on every send).
  *  - Hot docs: a doc written at `hotFlushRate` ops/s or more is flushed every `hotFlushMs` instead
  *    of on the next event-loop turn (more ops per frame, fewer sends; latency up to hotFlushMs on
- *    hot docs only). Pending ops per doc are bounded: at MAX_PENDING_OPS ops or the doc's history
- *    bytes it flushes at once.
+ *    hot docs only). Pending ops per doc are bounded: at MAX_PENDING_OPS ops or MAX_PENDING_BYTES
+ *    (1 MiB) it flushes at once.
  *  - Per-socket sends, not uWS `app.publish` (issue 21, measured in docs/benchmarks.md): publish
  *    queues a frame in uWS's topic tree and writes it when uWS drains the tree at the end of the
  *    loop iteration, so no buffered amount or send status reaches JS; uWS reports only drops past
@@ -119,8 +119,9 @@ const catchUpCost = (v: Delta | null): number => (v !== null && v.ops > 1 ? delt
 export const DEFAULT_HOT_FLUSH_MS = 10;
 export const DEFAULT_HOT_FLUSH_RATE = 200;
 const HOT_RATE_WINDOW_MS = 250;
-/** a doc's pending ops are flushed at once when they reach this many (or the doc's history bytes) */
+/** a doc's pending ops are flushed at once when they reach this many, or this many bytes (deltaCost) */
 export const MAX_PENDING_OPS = 256;
+export const MAX_PENDING_BYTES = 1024 * 1024;
 
 /** a connection's seq for a doc meaning "has nothing usable: send a snapshot" */
 const NEEDS_SNAPSHOT = -1n;
@@ -161,7 +162,7 @@ class LocalDoc {
   waiting: Waiter[] = [];
   /** ops after flushedSeq, sent at the next flush */
   pending: Delta[] = [];
-  /** deltaCost of `pending` (bounded with its count: MAX_PENDING_OPS, the doc's history bytes) */
+  /** deltaCost of `pending` (bounded with its count: MAX_PENDING_OPS, MAX_PENDING_BYTES) */
   pendingBytes = 0;
   queued = false;
   /** write-rate estimate for the hot flush: ops applied since `rateSince` (ms), and the verdict */
@@ -522,7 +523,7 @@ export class LocalFanout implements UpstreamListener {
       d.pending.push(delta);
       d.pendingBytes += deltaCost(delta);
       d.rateOps++;
-      if (d.pending.length >= MAX_PENDING_OPS || d.pendingBytes >= this.historyBytes) this.flushDoc(d);
+      if (d.pending.length >= MAX_PENDING_OPS || d.pendingBytes >= MAX_PENDING_BYTES) this.flushDoc(d);
       else if (!d.queued) {
         d.queued = true;
         if (this.hotFlushMs > 0 && this.isHot(d)) {

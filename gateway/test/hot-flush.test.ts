@@ -9,7 +9,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonObject } from '@replicant/protocol';
 import { Delta, type Upstream, type UpstreamListener } from '@replicant/fanout';
-import { LocalFanout, MAX_PENDING_OPS } from '../src/local-fanout.js';
+import { LocalFanout, MAX_PENDING_BYTES, MAX_PENDING_OPS } from '../src/local-fanout.js';
 import { PROTO_JSON, type Session, type Socket, type SocketData } from '../src/session.js';
 
 class OneDocUpstream implements Upstream {
@@ -43,17 +43,18 @@ function recordingSocket(): { ws: Socket; frames: { type: string; seq: string; p
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
-function setup(t: TestContext, hotFlushMs: number) {
+function setup(t: TestContext, hotFlushMs: number, historyBytes?: number) {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
   const upstream = new OneDocUpstream();
-  const fanout = new LocalFanout({ upstream, maxSendBuffer: 1 << 20, hotFlushMs, hotFlushRate: 200, onSlowConsumer: () => {}, onDocError: () => {} });
+  const fanout = new LocalFanout({ upstream, maxSendBuffer: 1 << 20, historyBytes, hotFlushMs, hotFlushRate: 200, onSlowConsumer: () => {}, onDocError: () => {} });
   t.after(() => fanout.close());
   const sub = recordingSocket();
   fanout.subscribe(sub.ws, 'd', undefined);
   let seq = 0n;
   /** one op `{n: i}` from upstream */
-  const op = (i: number) => {
-    upstream.listener!.onDelta(new Delta('d', seq + 1n, seq, JSON.stringify({ n: i }), { n: i }, Date.now()));
+  const op = (i: number, pad?: string) => {
+    const patch: JsonObject = pad === undefined ? { n: i } : { n: i, pad };
+    upstream.listener!.onDelta(new Delta('d', seq + 1n, seq, JSON.stringify(patch), patch, Date.now()));
     seq++;
   };
   return { sub, op, seqNow: () => seq };
@@ -138,4 +139,24 @@ test('a hot doc never holds more than MAX_PENDING_OPS ops: at the bound it flush
   t.mock.timers.tick(10);
   const per = chain(sub.frames, seqNow());
   assert.deepEqual(per.slice(-2), [MAX_PENDING_OPS, 5]);
+});
+
+test('a hot doc never holds more than MAX_PENDING_BYTES of pending ops: at the bound it flushes at once (also with a small HISTORY_BYTES)', async (t) => {
+  // a 64 KiB history bound: the pending bound is its own, or a small HISTORY_BYTES would flush every op
+  const { sub, op, seqNow } = setup(t, 10, 64 * 1024);
+  for (let i = 1; i <= 300; i++) {
+    t.mock.timers.tick(1);
+    op(i);
+    await turn();
+  }
+  t.mock.timers.tick(10);
+  const before = sub.frames.length;
+  // ops of ~200 KB: deltaCost 3 x the patch, so the second reaches 1 MiB; no timer fires
+  const pad = 'x'.repeat(Math.ceil(MAX_PENDING_BYTES / 6) + 1);
+  op(1000, pad);
+  assert.equal(sub.frames.length, before, 'one big op waits for the timer');
+  op(1001, pad);
+  assert.equal(sub.frames.length, before + 1, 'two reach the byte bound: flushed synchronously');
+  t.mock.timers.tick(10);
+  assert.deepEqual(chain(sub.frames, seqNow()).slice(-1), [2]);
 });
