@@ -194,10 +194,10 @@ function presenceInfo(p: NonNullable<SubscribeOptions['presence']>): JsonObject 
   return typeof p === 'boolean' ? {} : (p.info ?? {});
 }
 
-/** Opens a client; it connects in the background and reconnects until `close()`. */
-/** the longest `affinity` routing hint (it rides in every stream URL) */
+/** the longest `affinity` routing hint in characters (it rides in every stream URL) */
 export const MAX_AFFINITY_CHARS = 256;
 
+/** Opens a client; it connects in the background and reconnects until `close()`. */
 export function connect(url: string, opts: ClientOptions = {}): ReplicantClient {
   return new ReplicantClient(url, opts);
 }
@@ -273,7 +273,7 @@ export class ReplicantClient {
     private readonly opts: ClientOptions = {},
   ) {
     streamUrl(url); // throws now on an unusable URL rather than failing every reconnect
-    if (opts.affinity !== undefined && (typeof opts.affinity !== 'string' || opts.affinity.length < 1 || opts.affinity.length > MAX_AFFINITY_CHARS)) {
+    if (opts.affinity !== undefined && (typeof opts.affinity !== 'string' || opts.affinity === '' || [...opts.affinity].length > MAX_AFFINITY_CHARS)) {
       throw new RangeError(`affinity must be a string of 1 to ${MAX_AFFINITY_CHARS} characters`);
     }
     if (opts.window !== undefined && (!Number.isInteger(opts.window) || opts.window < 0 || opts.window > 65536)) {
