@@ -57,7 +57,15 @@ function setup(t: TestContext, hotFlushMs: number, historyBytes?: number) {
     upstream.listener!.onDelta(new Delta('d', seq + 1n, seq, JSON.stringify(patch), patch, Date.now()));
     seq++;
   };
-  return { sub, op, seqNow: () => seq };
+  /** ops from..to, one every `gapMs` of mock time, each followed by a real turn (a cold doc's flush) */
+  const opsEvery = async (from: number, to: number, gapMs: number) => {
+    for (let i = from; i <= to; i++) {
+      t.mock.timers.tick(gapMs);
+      op(i);
+      await turn();
+    }
+  };
+  return { sub, op, opsEvery, seqNow: () => seq };
 }
 
 /** deltas after the snapshot: each chained on the one before, the last at `seq`, with ops per frame */
@@ -76,13 +84,9 @@ function chain(frames: { type: string; seq: string; prevSeq?: string }[], seq: b
 }
 
 test('a doc written at 1,000 ops/s is flushed every 10 ms once judged hot (10 ops per frame); gap-free', async (t) => {
-  const { sub, op, seqNow } = setup(t, 10);
+  const { sub, opsEvery, seqNow } = setup(t, 10);
   // 400 ops, one per (mock) millisecond: the first 250 ms judge the rate, one flush per op
-  for (let i = 1; i <= 400; i++) {
-    t.mock.timers.tick(1);
-    op(i);
-    await turn();
-  }
+  await opsEvery(1, 400, 1);
   t.mock.timers.tick(10);
   const per = chain(sub.frames, seqNow());
   const firstHot = per.findIndex((n) => n > 1);
@@ -94,29 +98,17 @@ test('a doc written at 1,000 ops/s is flushed every 10 ms once judged hot (10 op
 });
 
 test('HOT_DOC_FLUSH_MS=0: every op is flushed on the next turn, one op per frame', async (t) => {
-  const { sub, op, seqNow } = setup(t, 0);
-  for (let i = 1; i <= 400; i++) {
-    t.mock.timers.tick(1);
-    op(i);
-    await turn();
-  }
+  const { sub, opsEvery, seqNow } = setup(t, 0);
+  await opsEvery(1, 400, 1);
   assert.ok(chain(sub.frames, seqNow()).every((n) => n === 1));
 });
 
 test('a doc that quietens is cold again: its next ops go out on the next turn', async (t) => {
-  const { sub, op, seqNow } = setup(t, 10);
-  for (let i = 1; i <= 300; i++) {
-    t.mock.timers.tick(1);
-    op(i);
-    await turn();
-  }
+  const { sub, op, opsEvery, seqNow } = setup(t, 10);
+  await opsEvery(1, 300, 1);
   t.mock.timers.tick(10); // the last hot flush
   // 10 ops/s for a while: the first op after the window is judged on the window's rate
-  for (let i = 301; i <= 310; i++) {
-    t.mock.timers.tick(100);
-    op(i);
-    await turn();
-  }
+  await opsEvery(301, 310, 100);
   const before = sub.frames.length;
   op(311);
   await turn(); // no timer tick: a cold doc does not wait for one
@@ -125,12 +117,8 @@ test('a doc that quietens is cold again: its next ops go out on the next turn', 
 });
 
 test('a hot doc never holds more than MAX_PENDING_OPS ops: at the bound it flushes at once', async (t) => {
-  const { sub, op, seqNow } = setup(t, 10);
-  for (let i = 1; i <= 300; i++) {
-    t.mock.timers.tick(1);
-    op(i);
-    await turn();
-  }
+  const { sub, op, opsEvery, seqNow } = setup(t, 10);
+  await opsEvery(1, 300, 1);
   t.mock.timers.tick(10);
   const before = sub.frames.length;
   // a burst inside one millisecond: no timer fires, the bound does
@@ -143,12 +131,8 @@ test('a hot doc never holds more than MAX_PENDING_OPS ops: at the bound it flush
 
 test('a hot doc never holds more than MAX_PENDING_BYTES of pending ops: at the bound it flushes at once (also with a small HISTORY_BYTES)', async (t) => {
   // a 64 KiB history bound: the pending bound is its own, or a small HISTORY_BYTES would flush every op
-  const { sub, op, seqNow } = setup(t, 10, 64 * 1024);
-  for (let i = 1; i <= 300; i++) {
-    t.mock.timers.tick(1);
-    op(i);
-    await turn();
-  }
+  const { sub, op, opsEvery, seqNow } = setup(t, 10, 64 * 1024);
+  await opsEvery(1, 300, 1);
   t.mock.timers.tick(10);
   const before = sub.frames.length;
   // ops of ~200 KB: deltaCost 3 x the patch, so the second reaches 1 MiB; no timer fires
